@@ -1,0 +1,67 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {EXIT, isExpError, messageOf} from './errors.js'
+import {type Clock, systemClock} from './lib/time.js'
+import {openWorkspace, type Workspace} from './workspace/workspace.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * The base of every exp command: `--json` on every command, the global `--root` (EXP_ROOT), and one place that
+ * turns expected failures (ExpError) into one line on stderr (or a JSON error) and the documented exit code.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static baseFlags = {
+    root: Flags.string({
+      description: 'Workspace root (default: the nearest folder holding exp.yaml).',
+      env: 'EXP_ROOT',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  static enableJsonFlag = true
+
+  protected args!: CommandArgs<T>
+  protected flags!: CommandFlags<T>
+  protected clock: Clock = systemClock
+
+  public async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+  }
+
+  protected async workspace(): Promise<Workspace> {
+    return openWorkspace({root: this.flags.root})
+  }
+
+  /** A warning for a person: stderr, silent under --json (where it is part of the result instead). */
+  protected note(line: string): void {
+    this.logToStderr(line)
+  }
+
+  protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (isExpError(error)) {
+      process.exitCode = error.exit
+      if (this.jsonEnabled()) {
+        this.logJson({error: {code: error.code, exit: error.exit, message: error.message, suggestion: error.suggestion}})
+      } else {
+        this.logToStderr(`Error: ${error.oneLine}`)
+      }
+      return
+    }
+    // oclif's own usage errors (unknown flag, missing argument) keep their formatting and exit code 2
+    if (error.oclif || process.env.DEBUG) return super.catch(error)
+    process.exitCode = EXIT.failure
+    if (this.jsonEnabled()) this.logJson({error: {code: 'UNEXPECTED', exit: EXIT.failure, message: messageOf(error)}})
+    else this.logToStderr(`Error: ${messageOf(error)} (this is a bug in exp; run again with DEBUG=1 for the stack trace)`)
+  }
+}

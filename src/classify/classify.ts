@@ -1,0 +1,115 @@
+import path from 'node:path'
+
+import {metadataVerdict} from '../experiments/notes.js'
+import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import {type Report, reportVerdict} from '../reports/report.js'
+import {failedStage, isLive, type RunRecord, runTime} from '../runs/record.js'
+import {formatAge} from '../lib/time.js'
+
+export const STATUSES = ['active', 'success', 'failed', 'stale'] as const
+export type Status = (typeof STATUSES)[number]
+
+export type Rule = 'live-run' | 'metadata' | 'notes' | 'report' | 'run' | 'age'
+
+export interface Classification {
+  status: Status
+  /** which rule decided */
+  rule: Rule
+  /** one sentence: what decided it */
+  reason: string
+  /** the file that decided it, relative to the experiment directory when inside it */
+  source?: string
+  field?: string
+}
+
+export interface ClassifyOptions {
+  now: Date
+  staleDays: number
+}
+
+/**
+ * The one classification of an experiment, from its snapshot alone (no I/O). Precedence:
+ * 1. a live run → active;
+ * 2. a person's explicit verdict: metadata.json `status`, then a Status:/Result: line in notes.md with ✓ or ✗;
+ * 3. the newest evidence: the newest report with a verdict (gates_passed / errors), unless a run that failed is
+ *    newer than it (a stage exited non-zero or could not start);
+ * 4. no verdict: stale when nothing under the directory changed for more than stale_days, else active.
+ * Runs must have been refreshed (dead supervisors → interrupted, SLURM/vast states) before calling this.
+ */
+export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Classification {
+  const live = snap.runs.find((r) => isLive(r.state))
+  if (live) {
+    return {
+      reason: `run ${live.run_id} is ${live.state} (${live.backend})`,
+      rule: 'live-run',
+      source: path.join('runs', live.run_id, 'run.json'),
+      status: 'active',
+      field: 'state',
+    }
+  }
+
+  const fromMetadata = metadataVerdict(snap.metadata?.status)
+  if (fromMetadata) {
+    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
+  }
+  if (snap.notesVerdict) {
+    return {
+      reason: `notes.md line ${snap.notesVerdict.line}: ${snap.notesVerdict.text}`,
+      rule: 'notes',
+      source: 'notes.md',
+      status: snap.notesVerdict.verdict,
+    }
+  }
+
+  const report = newestVerdictReport(snap.reports)
+  const failedRun = snap.runs.find((r) => r.state === 'failed')
+  if (failedRun && (!report || runTime(failedRun) > report.report.time)) {
+    const stage = failedStage(failedRun)
+    const how = stage ? `${stage.name} ${stage.reason ?? `exited with code ${stage.exit_code ?? '?'}`}` : failedRun.reason ?? 'failed'
+    return {field: 'state', reason: `run ${failedRun.run_id} failed: ${how}`, rule: 'run', source: path.join('runs', failedRun.run_id, 'run.json'), status: 'failed'}
+  }
+  if (report) {
+    const {field, verdict} = report.verdict
+    const data = report.report.data!
+    const detail = field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
+    return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
+  }
+
+  const idle = options.now.getTime() - snap.lastModified
+  const limit = options.staleDays * 86_400_000
+  if (idle > limit) {
+    return {reason: `no verdict; nothing changed for ${formatAge(idle)} (stale after ${options.staleDays}d)`, rule: 'age', source: snap.lastModifiedPath, status: 'stale'}
+  }
+  return {reason: `no verdict yet; last change ${formatAge(idle)} ago`, rule: 'age', source: snap.lastModifiedPath, status: 'active'}
+}
+
+function newestVerdictReport(reports: Report[]) {
+  // reports are sorted newest first; an invalid report is never a verdict
+  for (const report of reports) {
+    const verdict = reportVerdict(report)
+    if (verdict) return {report, verdict}
+  }
+  return undefined
+}
+
+function summarise(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text
+}
+
+export function displayPath(snap: ExperimentSnapshot, file: string): string {
+  const rel = path.relative(snap.dir, file)
+  if (!rel.startsWith('..')) return rel
+  // a workspace report: show it from the workspace root (two levels up from the experiment)
+  return path.relative(path.dirname(path.dirname(snap.dir)), file)
+}
+
+export function emptySummary(): Record<Status, number> {
+  return {active: 0, failed: 0, stale: 0, success: 0}
+}
+
+/** The newest report (valid or not) - what list shows metrics from. */
+export function newestReport(snap: ExperimentSnapshot): Report | undefined {
+  return newestVerdictReport(snap.reports)?.report ?? snap.reports.find((r) => !r.error)
+}
+

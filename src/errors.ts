@@ -1,0 +1,49 @@
+/**
+ * Expected failures. Anything thrown that is not an ExpError is a bug and shows a stack trace under DEBUG.
+ * Exit codes are documented in the README ("Exit codes").
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1, // the command could not do its job (not found, invalid file, gate failed, partial failure)
+  usage: 2, // bad arguments, a prompt needed without a terminal, cancelled by the user
+  locked: 3, // the workspace lock is held by another exp process
+  auth: 4, // a backend credential is missing or refused
+  interrupted: 130, // SIGINT/SIGTERM
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export interface ExpErrorOptions {
+  code?: string
+  exit?: number
+  suggestion?: string
+}
+
+export class ExpError extends Error {
+  readonly code: string
+  readonly exit: number
+  readonly suggestion?: string
+
+  constructor(message: string, options: ExpErrorOptions = {}) {
+    super(message)
+    this.name = 'ExpError'
+    this.code = options.code ?? 'EXP_FAILURE'
+    this.exit = options.exit ?? EXIT.failure
+    this.suggestion = options.suggestion
+  }
+
+  /** One line: the message and, when there is one, what to try. */
+  get oneLine(): string {
+    return this.suggestion ? `${this.message} Try: ${this.suggestion}` : this.message
+  }
+}
+
+export function isExpError(error: unknown): error is ExpError {
+  return error instanceof ExpError
+}
+
+/** The message of anything thrown, for warnings that must stay one line. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0]
+  return String(error)
+}

@@ -1,0 +1,127 @@
+import {execa} from 'execa'
+import {randomBytes} from 'node:crypto'
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {applyOverrides, type ConfigChange, diffConfigs, formatValue, parseOverride, readConfigDocument} from '../config/config-file.js'
+import {EXIT, ExpError} from '../errors.js'
+import {fsyncDir} from '../lib/atomic.js'
+import {sha256} from '../lib/hash.js'
+import {packageVersion} from '../lib/package.js'
+import {type Clock, localDate} from '../lib/time.js'
+import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
+import {validateDate, validateName} from './naming.js'
+import {CONFIG_FILE, METADATA_FILE, NOTES_FILE} from './scan.js'
+
+export interface NewExperimentOptions {
+  name: string
+  /** base config: a path (absolute, or relative to cwd or the workspace) or a file name in configs/ */
+  from?: string
+  sets?: string[]
+  hypothesis?: string
+  date?: string
+  now: Clock
+  cwd?: string
+}
+
+export interface NewExperimentResult {
+  name: string
+  dir: string
+  base: string
+  changes: ConfigChange[]
+  /** overridden keys that were not in the base config (possible typos) */
+  newKeys: string[]
+  metadata: Record<string, unknown>
+}
+
+/** Where a base config named by a person is: a path, or a name (with or without .yaml) in configs/. */
+export function resolveBaseConfig(ws: Workspace, from: string | undefined, cwd: string): string {
+  if (!from) return path.resolve(ws.root, ws.settings.base_config)
+  const candidates = [path.resolve(cwd, from), path.resolve(ws.root, from), path.join(ws.paths.configs, from), path.join(ws.paths.configs, `${from}.yaml`)]
+  const found = candidates.find((c) => existsSync(c))
+  if (!found) throw new ExpError(`base config "${from}" not found (looked in ${cwd}, the workspace and ${relativeToRoot(ws, ws.paths.configs)}/).`, {code: 'NO_CONFIG'})
+  return found
+}
+
+export async function createExperiment(ws: Workspace, options: NewExperimentOptions): Promise<NewExperimentResult> {
+  validateName(options.name)
+  const now = options.now()
+  const date = options.date ?? localDate(now)
+  validateDate(date)
+  const dirName = `${date}-${options.name}`
+  const base = resolveBaseConfig(ws, options.from, options.cwd ?? process.cwd())
+  const {doc, text: baseText} = await readConfigDocument(base)
+  const baseValue = doc.toJS()
+  const overrides = (options.sets ?? []).map((s) => parseOverride(s))
+  const newKeys = applyOverrides(doc, overrides)
+  const configText = overrides.length > 0 ? doc.toString() : baseText
+  const changes = diffConfigs(baseValue, doc.toJS())
+
+  const git = await gitState(ws.root)
+  const metadata: Record<string, unknown> = {
+    schema: 1,
+    name: dirName,
+    slug: options.name,
+    date,
+    created_at: now.toISOString(),
+    hypothesis: options.hypothesis ?? null,
+    base_config: {path: relativeToRoot(ws, base), sha256: sha256(baseText)},
+    config_sha256: sha256(configText),
+    overrides: overrides.map((o) => ({key: o.key, value: o.value})),
+    git,
+    exp_version: packageVersion(),
+  }
+  const notes = notesTemplate(dirName, relativeToRoot(ws, base), options.hypothesis, changes, date)
+
+  const dir = path.join(ws.paths.experiments, dirName)
+  await withWorkspaceLock(ws, async () => {
+    const archived = path.join(ws.paths.archive, dirName)
+    if (existsSync(dir)) throw new ExpError(`${relativeToRoot(ws, dir)} already exists; it is never overwritten.`, {code: 'EXISTS', exit: EXIT.failure, suggestion: 'choose another name.'})
+    if (existsSync(archived)) throw new ExpError(`${relativeToRoot(ws, archived)} already exists in the archive; choose another name.`, {code: 'EXISTS'})
+    // build it whole in a hidden folder, then one rename: a crash leaves either nothing or the whole experiment
+    await fs.mkdir(ws.paths.experiments, {recursive: true})
+    const tmp = path.join(ws.paths.experiments, `.new-${dirName}-${randomBytes(4).toString('hex')}`)
+    await fs.mkdir(tmp)
+    try {
+      await fs.writeFile(path.join(tmp, CONFIG_FILE), configText)
+      await fs.writeFile(path.join(tmp, NOTES_FILE), notes)
+      await fs.writeFile(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n')
+      await fs.rename(tmp, dir)
+      await fsyncDir(ws.paths.experiments)
+    } catch (error) {
+      await fs.rm(tmp, {force: true, recursive: true})
+      throw error
+    }
+  })
+  return {base, changes, dir, metadata, name: dirName, newKeys}
+}
+
+function notesTemplate(name: string, base: string, hypothesis: string | undefined, changes: ConfigChange[], date: string): string {
+  const changeLines = changes.length === 0 ? ['None: identical to the base config.'] : changes.map((c) => `- \`${c.key}\`: ${formatValue(c.from)} → ${formatValue(c.to)}`)
+  return [
+    `# ${name}`,
+    '',
+    `Created ${date} from \`${base}\`.`,
+    '',
+    '## Hypothesis',
+    '',
+    hypothesis?.trim() || '_What do you expect to happen, and why?_',
+    '',
+    '## Config changes',
+    '',
+    ...changeLines,
+    '',
+    '## Results',
+    '',
+    'Status: pending',
+    '',
+  ].join('\n')
+}
+
+/** The workspace's git commit, when it is a git checkout (null otherwise). */
+async function gitState(root: string): Promise<{commit: string; dirty: boolean} | null> {
+  const head = await execa('git', ['-C', root, 'rev-parse', 'HEAD'], {reject: false, timeout: 5000})
+  if (head.exitCode !== 0 || !/^[0-9a-f]{40}$/.test(head.stdout.trim())) return null
+  const status = await execa('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], {reject: false, timeout: 5000})
+  return {commit: head.stdout.trim(), dirty: status.exitCode === 0 ? status.stdout.trim() !== '' : false}
+}

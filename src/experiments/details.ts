@@ -1,0 +1,76 @@
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {type Classification, displayPath} from '../classify/classify.js'
+import {type ConfigChange, diffConfigs, parseConfigText} from '../config/config-file.js'
+import {messageOf} from '../errors.js'
+import {sha256} from '../lib/hash.js'
+import type {Clock} from '../lib/time.js'
+import {numericMetrics} from '../reports/report.js'
+import type {RunRecord} from '../runs/record.js'
+import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
+import {resolveExperiment} from './resolve.js'
+import {CONFIG_FILE} from './scan.js'
+
+export interface ExperimentDetails extends ListedExperiment {
+  dir: string
+  classification: Classification
+  files: {count: number; bytes: number}
+  config: {path: string; exists: boolean; sha256?: string}
+  base: {path: string | null; changed_since_creation: boolean | null; changes: ConfigChange[]; error?: string}
+  hypothesis: string | null
+  reports_detail: Array<{path: string; scope: string; time: string; metrics: Record<string, number>; gates_passed?: unknown; error?: string}>
+  runs_detail: RunRecord[]
+  promotions: unknown[]
+  metadata: Record<string, unknown> | null
+}
+
+/** Everything exp knows of one experiment. */
+export async function showExperiment(ws: Workspace, query: string, options: {now: Clock}): Promise<ExperimentDetails> {
+  const located = await resolveExperiment(ws, query)
+  const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
+  const {classification, snapshot: s} = item
+  const listed = toListed(item, options.now(), ws.settings.promote.metric)
+
+  const configPath = path.join(s.dir, CONFIG_FILE)
+  const configText = s.hasConfig ? await fs.readFile(configPath, 'utf8') : undefined
+  const baseRel = typeof (s.metadata?.base_config as {path?: unknown} | undefined)?.path === 'string' ? ((s.metadata!.base_config as {path: string}).path) : null
+  const baseSha = (s.metadata?.base_config as {sha256?: unknown} | undefined)?.sha256
+  const base: ExperimentDetails['base'] = {changed_since_creation: null, changes: [], path: baseRel}
+  if (baseRel && configText !== undefined) {
+    const baseFile = path.resolve(ws.root, baseRel)
+    if (existsSync(baseFile)) {
+      try {
+        const baseText = await fs.readFile(baseFile, 'utf8')
+        base.changed_since_creation = typeof baseSha === 'string' ? sha256(baseText) !== baseSha : null
+        base.changes = diffConfigs(parseConfigText(baseText, baseFile).toJS(), parseConfigText(configText, configPath).toJS())
+      } catch (error) {
+        base.error = messageOf(error)
+      }
+    } else {
+      base.error = `base config ${baseRel} no longer exists`
+    }
+  }
+
+  return {
+    ...listed,
+    base,
+    classification,
+    config: {exists: s.hasConfig, path: relativeToRoot(ws, configPath), sha256: configText === undefined ? undefined : sha256(configText)},
+    dir: relativeToRoot(ws, s.dir),
+    files: {bytes: s.bytes, count: s.fileCount},
+    hypothesis: typeof s.metadata?.hypothesis === 'string' ? s.metadata.hypothesis : null,
+    metadata: s.metadata ?? null,
+    promotions: Array.isArray(s.metadata?.promotions) ? (s.metadata!.promotions as unknown[]) : [],
+    reports_detail: s.reports.map((r) => ({
+      error: r.error,
+      gates_passed: r.data?.gates_passed,
+      metrics: numericMetrics(r),
+      path: displayPath(s, r.path),
+      scope: r.scope,
+      time: new Date(r.time).toISOString(),
+    })),
+    runs_detail: s.runs,
+  }
+}

@@ -1,0 +1,91 @@
+import {type Classification, classify, emptySummary, newestReport, type Status} from '../classify/classify.js'
+import type {Clock} from '../lib/time.js'
+import {metricValue} from '../reports/report.js'
+import {refreshLiveRuns} from '../runs/refresh.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {scanExperiments, type ScanOptions} from './scan.js'
+import type {ExperimentSnapshot, Location} from './snapshot.js'
+
+/** One experiment as list, archive --list-only and cron print it (and as `exp list --json` returns it). */
+export interface ListedExperiment {
+  name: string
+  slug: string
+  date: string | null
+  location: Location
+  status: Status
+  reason: string
+  rule: Classification['rule']
+  source?: string
+  last_activity: string
+  idle_ms: number
+  metric: {name: string; value: unknown} | null
+  reports: number
+  runs: number
+  warnings: string[]
+}
+
+export interface Classified {
+  snapshot: ExperimentSnapshot
+  classification: Classification
+}
+
+export interface ListResult {
+  experiments: ListedExperiment[]
+  summary: Record<Status, number>
+  warnings: string[]
+}
+
+/**
+ * Scan, refresh live runs (one call per backend), classify. The single path every command that needs statuses
+ * takes (list, show, archive, promote, cron), so they always agree.
+ */
+export async function classifyWorkspace(ws: Workspace, options: ScanOptions & {now: Clock; log?: (line: string) => void}): Promise<Classified[]> {
+  const snapshots = await scanExperiments(ws, options)
+  await refreshLiveRuns(snapshots, {log: options.log ?? (() => {}), now: options.now, ws})
+  const now = options.now()
+  return snapshots.map((snapshot) => ({classification: classify(snapshot, {now, staleDays: ws.settings.classification.stale_days}), snapshot}))
+}
+
+export function toListed(item: Classified, now: Date, metric: string): ListedExperiment {
+  const {classification: c, snapshot: s} = item
+  const report = newestReport(s)
+  const value = metricValue(report, metric)
+  return {
+    date: s.date,
+    idle_ms: Math.max(0, now.getTime() - s.lastModified),
+    last_activity: new Date(s.lastModified).toISOString(),
+    location: s.location,
+    metric: value === undefined ? null : {name: metric, value},
+    name: s.name,
+    reason: c.reason,
+    reports: s.reports.length,
+    rule: c.rule,
+    runs: s.runs.length,
+    slug: s.slug,
+    source: c.source,
+    status: c.status,
+    warnings: s.warnings,
+  }
+}
+
+export interface ListOptions {
+  now: Clock
+  status?: Status[]
+  archived?: boolean
+}
+
+export async function listExperiments(ws: Workspace, options: ListOptions): Promise<ListResult> {
+  const items = await classifyWorkspace(ws, {location: options.archived ? 'archive' : 'experiments', now: options.now})
+  const now = options.now()
+  const summary = emptySummary()
+  const experiments: ListedExperiment[] = []
+  const warnings: string[] = []
+  for (const item of items) {
+    summary[item.classification.status]++
+    if (options.status && !options.status.includes(item.classification.status)) continue
+    const listed = toListed(item, now, ws.settings.promote.metric)
+    experiments.push(listed)
+    for (const w of listed.warnings) warnings.push(`${listed.name}: ${w}`)
+  }
+  return {experiments, summary, warnings}
+}

@@ -1,0 +1,32 @@
+import type {NotesVerdict} from './snapshot.js'
+
+const STATUS_LINE = /^\s*(?:[-*]\s+)?(?:\*\*|__)?(status|result)(?:\*\*|__)?\s*:(.*)$/i
+const SUCCESS = /[✓✔✅☑]/u
+const FAILED = /[✗✘❌✕]/u
+
+/**
+ * The verdict a person wrote in notes.md: the last `Status:`/`Result:` line that holds ✓ or ✗ (not both).
+ * Researchers already keep this convention; exp reads it rather than asking them to change.
+ */
+export function notesVerdict(text: string): NotesVerdict | undefined {
+  let found: NotesVerdict | undefined
+  const lines = text.split(/\r?\n/)
+  for (const [i, line] of lines.entries()) {
+    const m = STATUS_LINE.exec(line)
+    if (!m) continue
+    const ok = SUCCESS.test(m[2])
+    const bad = FAILED.test(m[2])
+    if (ok === bad) continue
+    found = {line: i + 1, text: line.trim(), verdict: ok ? 'success' : 'failed'}
+  }
+  return found
+}
+
+/** metadata.json `status` as a verdict, when it is one. */
+export function metadataVerdict(status: unknown): 'success' | 'failed' | undefined {
+  if (typeof status !== 'string') return undefined
+  const s = status.trim().toLowerCase()
+  if (['success', 'succeeded', 'passed', 'pass', 'ok'].includes(s)) return 'success'
+  if (['failed', 'failure', 'fail', 'error'].includes(s)) return 'failed'
+  return undefined
+}

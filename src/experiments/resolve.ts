@@ -1,0 +1,48 @@
+import {promises as fs} from 'node:fs'
+
+import {ExpError} from '../errors.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {splitDirName} from './naming.js'
+import type {Location} from './snapshot.js'
+
+export interface Located {
+  name: string
+  location: Location
+}
+
+async function listDirs(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, {withFileTypes: true})
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+/** Every experiment directory name, active and archived (one readdir each, no walk). */
+export async function listExperimentNames(ws: Workspace, where: Location | 'all' = 'all'): Promise<Located[]> {
+  const out: Located[] = []
+  if (where !== 'archive') for (const name of await listDirs(ws.paths.experiments)) out.push({location: 'experiments', name})
+  if (where !== 'experiments') for (const name of await listDirs(ws.paths.archive)) out.push({location: 'archive', name})
+  return out
+}
+
+/**
+ * What a person typed → one experiment: the full directory name, or the name without its date when that is unique.
+ * An ambiguous name lists the matches; an unknown one says so.
+ */
+export function resolveName(candidates: Located[], query: string, what = 'experiment'): Located {
+  const exact = candidates.filter((c) => c.name === query)
+  const matches = exact.length > 0 ? exact : candidates.filter((c) => splitDirName(c.name).slug === query)
+  if (matches.length === 1) return matches[0]
+  if (matches.length === 0) {
+    throw new ExpError(`no ${what} named "${query}".`, {code: 'NOT_FOUND', suggestion: 'exp list --archived'})
+  }
+  const names = matches.map((m) => (m.location === 'archive' ? `${m.name} (archived)` : m.name)).join(', ')
+  throw new ExpError(`"${query}" is ambiguous: ${names}. Use the full directory name.`, {code: 'AMBIGUOUS'})
+}
+
+export async function resolveExperiment(ws: Workspace, query: string, where: Location | 'all' = 'all'): Promise<Located> {
+  return resolveName(await listExperimentNames(ws, where), query)
+}

@@ -1,0 +1,37 @@
+import type {Report} from '../reports/report.js'
+import type {RunRecord} from '../runs/record.js'
+
+/** Where an experiment lives: the active folder or the archive. */
+export type Location = 'experiments' | 'archive'
+
+/** A person's explicit verdict in notes.md: a `Status:` or `Result:` line holding ✓ or ✗. */
+export interface NotesVerdict {
+  verdict: 'success' | 'failed'
+  line: number
+  text: string
+}
+
+/**
+ * Everything exp knows of one experiment directory, read from disk once by the scan. Classification, list,
+ * show, archive and promote all work from this snapshot and never read the directory again.
+ */
+export interface ExperimentSnapshot {
+  name: string
+  slug: string
+  date: string | null
+  dir: string
+  location: Location
+  fileCount: number
+  bytes: number
+  /** newest mtime of anything under the directory (ms), and the path (relative to dir) that has it */
+  lastModified: number
+  lastModifiedPath: string
+  hasConfig: boolean
+  metadata?: Record<string, unknown>
+  notesVerdict?: NotesVerdict
+  /** all reports that belong to it, newest first; invalid ones carry `error` */
+  reports: Report[]
+  /** runs, newest first */
+  runs: RunRecord[]
+  warnings: string[]
+}

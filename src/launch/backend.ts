@@ -1,0 +1,85 @@
+import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import type {Clock} from '../lib/time.js'
+import type {BackendName, RunRecord, StageName} from '../runs/record.js'
+import type {Workspace} from '../workspace/workspace.js'
+
+/**
+ * The launch interface every backend implements (local, slurm, vast). A backend runs stages and reports run
+ * states; it never decides an experiment's status (classification does, from the run records).
+ *
+ *   prepare  → writes the run folder (scripts, run.json with stages `queued`) and describes what submit will do;
+ *              with --dry-run nothing more happens.
+ *   submit   → starts the prepared run (local: runs it, in the foreground unless detached; slurm: sbatch;
+ *              vast: rent an instance) and returns the record as it then stands.
+ *   refresh  → the current state of MANY runs at once: one squeue / one `vastai show instances` for all.
+ *   cancel   → stops a live run and records `cancelled`.
+ *   collect  → brings results home (vast: copy report, logs, checkpoints back and verify); a no-op where the
+ *              run already writes into the experiment directory.
+ */
+export interface Backend {
+  readonly name: BackendName
+  prepare(request: LaunchRequest): Promise<PreparedRun>
+  submit(prepared: PreparedRun, io: LaunchIO): Promise<RunRecord>
+  refresh(runs: RunRef[], context: BackendContext): Promise<RunRecord[]>
+  cancel(run: RunRef, context: BackendContext): Promise<RunRecord>
+  collect(run: RunRef, context: BackendContext): Promise<CollectResult>
+}
+
+/** A run record together with the experiment directory it lives in. */
+export interface RunRef {
+  record: RunRecord
+  experimentDir: string
+}
+
+export interface BackendContext {
+  ws: Workspace
+  now: Clock
+  /** progress lines for a person (on a terminal) or a log; never data */
+  log: (line: string) => void
+  /** environment for child processes (defaults to process.env) */
+  env?: NodeJS.ProcessEnv
+}
+
+/** One stage ready to run: its argument list with every placeholder expanded. */
+export interface StagePlan {
+  name: StageName
+  argv: string[]
+  cwd: string
+  log: string
+}
+
+export interface LaunchRequest extends BackendContext {
+  experiment: ExperimentSnapshot
+  runId: string
+  runDir: string
+  stages: StagePlan[]
+  /** the report path the evaluate stage writes (absolute) */
+  report: string
+  checkpointDir: string
+  /** backend-specific options from flags merged over exp.yaml `backends.<name>` */
+  options: Record<string, unknown>
+  dryRun: boolean
+  detach: boolean
+}
+
+export interface PreparedRun {
+  request: LaunchRequest
+  record: RunRecord
+  /** files the backend wrote or would write (absolute) */
+  files: string[]
+  /** the exact commands submit will run, one argument list each (shown by --dry-run) */
+  commands: string[][]
+}
+
+export interface LaunchIO {
+  /** stream a stage's output to the person at the terminal (lines already written to the stage log) */
+  output?: (chunk: string) => void
+  signal?: AbortSignal
+}
+
+export interface CollectResult {
+  record: RunRecord
+  /** files brought home (absolute) */
+  files: string[]
+  message: string
+}

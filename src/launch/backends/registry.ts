@@ -1,0 +1,15 @@
+import type {BackendName} from '../../runs/record.js'
+import type {Backend} from '../backend.js'
+
+/** Backends are imported only when a command needs one, so start-up never pays for them. */
+export async function loadBackend(name: BackendName): Promise<Backend> {
+  switch (name) {
+    case 'local': {
+      return (await import('./local.js')).localBackend as Backend
+    }
+
+    default: {
+      throw new Error(`unknown backend ${name as string}`)
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import {randomBytes} from 'node:crypto'
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+/**
+ * Write a file so that readers see either the old or the new content, never a part:
+ * write a temporary file in the same directory, fsync it, rename it over the target, fsync the directory.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  const dir = path.dirname(file)
+  await fs.mkdir(dir, {recursive: true})
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const handle = await fs.open(tmp, 'wx', mode ?? 0o644)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    await fs.rename(tmp, file)
+  } catch (error) {
+    await fs.rm(tmp, {force: true})
+    throw error
+  }
+  await fsyncDir(dir)
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n')
+}
+
+/** Make a rename or a new entry in `dir` durable. Best effort: some filesystems refuse fsync on directories. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle
+  try {
+    handle = await fs.open(dir, 'r')
+    await handle.sync()
+  } catch {
+    // not supported here; the rename itself is still atomic
+  } finally {
+    await handle?.close()
+  }
+}
+
+/** Create a file only if it does not exist yet. Returns false when it existed (and leaves it untouched). */
+export async function writeFileIfAbsent(file: string, data: string): Promise<boolean> {
+  await fs.mkdir(path.dirname(file), {recursive: true})
+  try {
+    await fs.writeFile(file, data, {flag: 'wx'})
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+}

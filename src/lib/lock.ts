@@ -1,0 +1,172 @@
+import {randomBytes} from 'node:crypto'
+import {promises as fs} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+import {EXIT, ExpError} from '../errors.js'
+import {isProcessAlive} from './process-alive.js'
+
+/**
+ * The workspace lock: one file whose content names its owner, created atomically with link(2)
+ * (it either appears whole or not at all, and creation fails when it exists).
+ *
+ * - A lock whose owner is a dead process on this host is taken over at once.
+ * - A lock from another host (a workspace on a shared filesystem) is taken over when its heartbeat,
+ *   the file's mtime, refreshed every HEARTBEAT_MS by the holder, is older than STALE_MS.
+ * - Breaking a dead lock happens under a second short-lived guard file, so two processes that both find
+ *   the same dead lock never remove a live one.
+ */
+export interface LockOwner {
+  pid: number
+  host: string
+  since: string
+  command: string
+  nonce: string
+}
+
+export interface LockOptions {
+  /** How long to wait for a live owner before failing. */
+  waitMs?: number
+  command?: string
+}
+
+const HEARTBEAT_MS = 5000
+const STALE_MS = 60_000
+const GUARD_STALE_MS = 30_000
+const POLL_MS = 100
+
+export class WorkspaceLock {
+  private heartbeat?: NodeJS.Timeout
+  private released = false
+
+  private constructor(
+    readonly file: string,
+    readonly owner: LockOwner,
+  ) {}
+
+  static async acquire(file: string, options: LockOptions = {}): Promise<WorkspaceLock> {
+    const waitMs = options.waitMs ?? 10_000
+    const owner: LockOwner = {
+      command: options.command ?? process.argv.slice(2).join(' '),
+      host: os.hostname(),
+      nonce: randomBytes(8).toString('hex'),
+      pid: process.pid,
+      since: new Date().toISOString(),
+    }
+    await fs.mkdir(path.dirname(file), {recursive: true})
+    const deadline = Date.now() + waitMs
+    for (;;) {
+      if (await tryCreate(file, owner)) {
+        const lock = new WorkspaceLock(file, owner)
+        lock.startHeartbeat()
+        return lock
+      }
+      const current = await readOwner(file)
+      if (current === undefined) continue // released between our attempt and the read: try again at once
+      if (await isStale(file, current)) {
+        await breakLock(file, current)
+        continue
+      }
+      if (Date.now() >= deadline) {
+        const who = current ? `PID ${current.pid}${current.host === os.hostname() ? '' : ` on ${current.host}`} since ${current.since}` : 'another process'
+        const what = current?.command ? ` (exp ${current.command})` : ''
+        throw new ExpError(`workspace is locked by ${who}${what}.`, {
+          code: 'LOCKED',
+          exit: EXIT.locked,
+          suggestion: 'wait for it to finish, then run the command again.',
+        })
+      }
+      await sleep(POLL_MS)
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    const current = await readOwner(this.file)
+    if (current && current.nonce === this.owner.nonce) await fs.rm(this.file, {force: true})
+  }
+
+  private startHeartbeat(): void {
+    this.heartbeat = setInterval(() => {
+      const now = new Date()
+      fs.utimes(this.file, now, now).catch(() => {})
+    }, HEARTBEAT_MS)
+    this.heartbeat.unref()
+  }
+}
+
+/** Run `fn` holding the lock; always release, even when `fn` throws. */
+export async function withLock<T>(file: string, fn: () => Promise<T>, options?: LockOptions): Promise<T> {
+  const lock = await WorkspaceLock.acquire(file, options)
+  try {
+    return await fn()
+  } finally {
+    await lock.release()
+  }
+}
+
+async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
+  const tmp = `${file}.${owner.nonce}.tmp`
+  await fs.writeFile(tmp, JSON.stringify(owner) + '\n')
+  try {
+    await fs.link(tmp, file)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  } finally {
+    await fs.rm(tmp, {force: true})
+  }
+}
+
+/** The owner, `null` when the file exists but cannot be read as an owner, `undefined` when there is no lock. */
+async function readOwner(file: string): Promise<LockOwner | null | undefined> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    const value = JSON.parse(text) as LockOwner
+    return typeof value.pid === 'number' && typeof value.nonce === 'string' ? value : null
+  } catch {
+    return null
+  }
+}
+
+async function isStale(file: string, owner: LockOwner | null): Promise<boolean> {
+  if (owner && owner.host === os.hostname()) return !isProcessAlive(owner.pid)
+  try {
+    const stat = await fs.stat(file)
+    return Date.now() - stat.mtimeMs > STALE_MS
+  } catch {
+    return false
+  }
+}
+
+async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
+  const guard = `${file}.break`
+  const guardOwner: LockOwner = {command: 'break', host: os.hostname(), nonce: randomBytes(8).toString('hex'), pid: process.pid, since: new Date().toISOString()}
+  if (!(await tryCreate(guard, guardOwner))) {
+    // someone else is breaking it; a guard older than GUARD_STALE_MS was left by a crash mid-break
+    const stat = await fs.stat(guard).catch(() => undefined)
+    if (stat && Date.now() - stat.mtimeMs > GUARD_STALE_MS) await fs.rm(guard, {force: true})
+    await sleep(POLL_MS / 4)
+    return
+  }
+  try {
+    const current = await readOwner(file)
+    const same = current === null ? seen === null : current !== undefined && seen !== null && current.nonce === seen.nonce
+    if (same) await fs.rm(file, {force: true})
+  } finally {
+    await fs.rm(guard, {force: true})
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

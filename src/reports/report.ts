@@ -1,0 +1,65 @@
+import {parseTimestamp} from '../lib/time.js'
+
+/** A report file as read once by the scan: its verdict fields and numeric metrics. */
+export interface Report {
+  path: string
+  /** where it was found: the experiment's own reports/ (or a run's report), or the workspace's reports/ */
+  scope: 'experiment' | 'workspace'
+  /** the report's own created_at/timestamp if it has one, else the file's mtime (ms) */
+  time: number
+  data?: Record<string, unknown>
+  /** set when the file is not valid JSON (or not an object): never a verdict, shown as a warning */
+  error?: string
+}
+
+export type Verdict = 'success' | 'failed'
+
+export function parseReport(path: string, text: string, mtimeMs: number, scope: Report['scope']): Report {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    return {error: `not valid JSON (${(error as Error).message.split('\n')[0]})`, path, scope, time: mtimeMs}
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    return {error: 'not a JSON object', path, scope, time: mtimeMs}
+  }
+  const record = data as Record<string, unknown>
+  const time = parseTimestamp(record.created_at) ?? parseTimestamp(record.timestamp) ?? mtimeMs
+  return {data: record, path, scope, time}
+}
+
+/** What a report says: success, failed, or nothing (no gates_passed and no errors). */
+export function reportVerdict(report: Report): {verdict: Verdict; field: string} | undefined {
+  const data = report.data
+  if (!data) return undefined
+  const errors = data.errors ?? data.error
+  const hasErrors = Array.isArray(errors) ? errors.length > 0 : typeof errors === 'string' ? errors.trim() !== '' : errors !== undefined && errors !== null && errors !== false
+  if (hasErrors) return {field: data.errors === undefined ? 'error' : 'errors', verdict: 'failed'}
+  if (data.gates_passed === true) return {field: 'gates_passed', verdict: 'success'}
+  if (data.gates_passed === false) return {field: 'gates_passed', verdict: 'failed'}
+  return undefined
+}
+
+/** The numeric metrics of a report, top level and one level down under `metrics`. */
+export function numericMetrics(report: Report | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  const data = report?.data
+  if (!data) return out
+  const take = (obj: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(obj)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v
+  }
+  if (data.metrics && typeof data.metrics === 'object' && !Array.isArray(data.metrics)) take(data.metrics as Record<string, unknown>)
+  take(data)
+  return out
+}
+
+/** The raw value of a metric (top level first, then under `metrics`), whatever its type. */
+export function metricValue(report: Report | undefined, metric: string): unknown {
+  const data = report?.data
+  if (!data) return undefined
+  if (metric in data) return data[metric]
+  const metrics = data.metrics
+  if (metrics && typeof metrics === 'object' && !Array.isArray(metrics)) return (metrics as Record<string, unknown>)[metric]
+  return undefined
+}

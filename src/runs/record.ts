@@ -1,0 +1,104 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {writeJsonAtomic} from '../lib/atomic.js'
+
+/**
+ * A run: one launch of an experiment's train → evaluate pipeline on one backend, recorded in
+ * `experiments/<name>/runs/<run-id>/run.json` (written atomically on every change). Plain JSON so that later
+ * tools (sweeps, the work graph, remote sync) can read it without exp.
+ */
+export const RUN_STATES = ['queued', 'running', 'completed', 'failed', 'interrupted', 'cancelled'] as const
+export type RunState = (typeof RUN_STATES)[number]
+export type StageName = 'train' | 'evaluate'
+export type BackendName = 'local' | 'slurm' | 'vast'
+
+export const LIVE_STATES: readonly RunState[] = ['queued', 'running']
+
+export function isLive(state: RunState): boolean {
+  return LIVE_STATES.includes(state)
+}
+
+export interface StageRecord {
+  name: StageName
+  state: RunState
+  /** the argument list, exactly as started (never a shell string) */
+  command: string[]
+  cwd: string
+  log: string
+  started_at?: string
+  ended_at?: string
+  exit_code?: number | null
+  signal?: string | null
+  pid?: number
+  job_id?: string
+  /** why the stage ended as it did, when that is not just its exit code */
+  reason?: string
+}
+
+export interface RunRecord {
+  schema: 1
+  run_id: string
+  experiment: string
+  backend: BackendName
+  created_at: string
+  updated_at: string
+  /** the whole run: derived from the stages by `overallState` */
+  state: RunState
+  stages: StageRecord[]
+  /** the exp process supervising a local run; when it is gone and the run still says running, the run was interrupted */
+  supervisor_pid?: number
+  host?: string
+  /** the report the evaluate stage writes, relative to the experiment directory */
+  report?: string
+  reason?: string
+  /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */
+  backend_data?: Record<string, unknown>
+}
+
+export const RUNS_DIR = 'runs'
+export const RUN_FILE = 'run.json'
+
+export function runDir(experimentDir: string, runId: string): string {
+  return path.join(experimentDir, RUNS_DIR, runId)
+}
+
+export function runFile(experimentDir: string, runId: string): string {
+  return path.join(runDir(experimentDir, runId), RUN_FILE)
+}
+
+/** Run ids sort by time: 20250122-101500-3f2a. */
+export function newRunId(now: Date, random: () => string): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\.\d+Z$/, '')
+  return `${stamp}-${random()}`
+}
+
+export function overallState(stages: StageRecord[]): RunState {
+  if (stages.some((s) => s.state === 'failed')) return 'failed'
+  if (stages.some((s) => s.state === 'cancelled')) return 'cancelled'
+  if (stages.some((s) => s.state === 'interrupted')) return 'interrupted'
+  if (stages.some((s) => s.state === 'running')) return 'running'
+  if (stages.every((s) => s.state === 'completed')) return 'completed'
+  return 'queued'
+}
+
+export async function writeRun(experimentDir: string, record: RunRecord, now = new Date()): Promise<RunRecord> {
+  const next = {...record, state: overallState(record.stages), updated_at: now.toISOString()}
+  await writeJsonAtomic(runFile(experimentDir, record.run_id), next)
+  return next
+}
+
+export async function readRun(file: string): Promise<RunRecord> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord
+}
+
+/** The time a run last changed state, for "newest evidence" comparisons. */
+export function runTime(run: RunRecord): number {
+  const ends = run.stages.map((s) => Date.parse(s.ended_at ?? '')).filter((t) => !Number.isNaN(t))
+  return ends.length ? Math.max(...ends) : Date.parse(run.updated_at) || Date.parse(run.created_at) || 0
+}
+
+/** The stage that decided a failed run, for the reason text. */
+export function failedStage(run: RunRecord): StageRecord | undefined {
+  return run.stages.find((s) => s.state === 'failed')
+}

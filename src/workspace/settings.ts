@@ -1,0 +1,100 @@
+import {z} from 'zod'
+
+/**
+ * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
+ * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
+ */
+export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python'] as const
+
+/** `{name}` placeholders in an engine argument: each must be one exp knows how to fill. */
+export function unknownPlaceholders(arg: string): string[] {
+  return [...arg.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]).filter((name) => !(PLACEHOLDERS as readonly string[]).includes(name))
+}
+
+const argv = z
+  .array(z.string().min(1))
+  .min(1)
+  .superRefine((args, ctx) => {
+    for (const [i, arg] of args.entries()) {
+      for (const name of unknownPlaceholders(arg)) {
+        ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`, path: [i]})
+      }
+    }
+  })
+
+const gate = z.strictObject({max: z.number().optional(), min: z.number().optional()})
+
+const slurm = z.strictObject({
+  account: z.string().optional(),
+  cpus: z.number().int().positive().optional(),
+  gpus: z.number().int().nonnegative().optional(),
+  mem: z.string().optional(),
+  partition: z.string().optional(),
+  poll_interval: z.number().positive().default(60),
+  sbatch_args: z.array(z.string()).default([]),
+  time: z.string().optional(),
+})
+
+const vast = z.strictObject({
+  auto_shutdown: z.boolean().default(true),
+  disk: z.number().positive().default(20),
+  gpu: z.string().optional(),
+  image: z.string().default('python:3.11-slim'),
+  loading_timeout_minutes: z.number().positive().default(30),
+  max_offers: z.number().int().positive().default(3),
+  max_price: z.number().positive().optional(),
+  min_reliability: z.number().min(0).max(1).default(0.95),
+  num_gpus: z.number().int().positive().default(1),
+  poll_interval: z.number().positive().default(30),
+  query: z.string().optional(),
+})
+
+export const settingsSchema = z.strictObject({
+  backends: z
+    .strictObject({
+      default: z.enum(['local', 'slurm', 'vast']).default('local'),
+      slurm: slurm.default(() => slurm.parse({})),
+      vast: vast.default(() => vast.parse({})),
+    })
+    .default(() => ({default: 'local' as const, slurm: slurm.parse({}), vast: vast.parse({})})),
+  base_config: z.string().default('configs/train_burgers_golden.yaml'),
+  classification: z.strictObject({stale_days: z.number().positive().default(30)}).default({stale_days: 30}),
+  cron: z
+    .strictObject({command: z.string().default('archive --status all --yes'), schedule: z.string().default('0 0 * * 0')})
+    .default({command: 'archive --status all --yes', schedule: '0 0 * * 0'}),
+  engines: z.strictObject({evaluate: argv, train: argv}).optional(),
+  gates: z.record(z.string(), gate).optional(),
+  paths: z
+    .strictObject({
+      archive: z.string().default('experiments-archive'),
+      configs: z.string().default('configs'),
+      experiments: z.string().default('experiments'),
+      reports: z.string().default('reports'),
+    })
+    .default({archive: 'experiments-archive', configs: 'configs', experiments: 'experiments', reports: 'reports'}),
+  promote: z
+    .strictObject({
+      direction: z.enum(['min', 'max']).default('min'),
+      leaderboard: z.string().default('reports/leaderboard.csv'),
+      metric: z.string().default('final_nrmse'),
+      production_dir: z.string().optional(),
+      threshold: z.number().optional(),
+    })
+    .default({direction: 'min', leaderboard: 'reports/leaderboard.csv', metric: 'final_nrmse'}),
+  version: z.literal(1).default(1),
+})
+
+export type Settings = z.infer<typeof settingsSchema>
+export type SlurmSettings = Settings['backends']['slurm']
+export type VastSettings = Settings['backends']['vast']
+
+/** One line per problem, naming the key: `classification.stale_days: expected number, received string`. */
+export function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0]
+  const where = issue.path.join('.')
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (where ? `${where}.${k}` : k))
+    return `unknown key ${keys.map((k) => `"${k}"`).join(', ')}`
+  }
+  return `${where ? `"${where}"` : 'the file'}: ${issue.message}`
+}

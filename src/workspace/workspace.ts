@@ -1,0 +1,117 @@
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {parseYamlDocument} from '../config/config-file.js'
+import {ExpError} from '../errors.js'
+import {type LockOptions, withLock} from '../lib/lock.js'
+import {describeIssues, type Settings, settingsSchema} from './settings.js'
+
+export const WORKSPACE_FILE = 'exp.yaml'
+export const STATE_DIR = '.exp'
+
+/** A found, validated workspace: its root, its settings and the absolute paths every service uses. */
+export interface Workspace {
+  root: string
+  file: string
+  settings: Settings
+  paths: {
+    experiments: string
+    archive: string
+    configs: string
+    reports: string
+    state: string
+    lock: string
+    journal: string
+  }
+}
+
+/** The nearest ancestor of `start` holding exp.yaml. */
+export function findWorkspaceRoot(start: string): string | undefined {
+  let dir = path.resolve(start)
+  for (;;) {
+    if (existsSync(path.join(dir, WORKSPACE_FILE))) return dir
+    const parent = path.dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+export interface OpenOptions {
+  /** --root / EXP_ROOT; otherwise the search starts at cwd. */
+  root?: string
+  cwd?: string
+}
+
+export async function openWorkspace(options: OpenOptions = {}): Promise<Workspace> {
+  const cwd = options.cwd ?? process.cwd()
+  let root: string | undefined
+  if (options.root) {
+    root = path.resolve(cwd, options.root)
+    if (!existsSync(path.join(root, WORKSPACE_FILE))) {
+      throw new ExpError(`${root} is not an exp workspace (no ${WORKSPACE_FILE}).`, {code: 'NO_WORKSPACE', suggestion: `exp init ${root}`})
+    }
+  } else {
+    root = findWorkspaceRoot(cwd)
+    if (!root) {
+      throw new ExpError(`not inside an exp workspace (no ${WORKSPACE_FILE} in ${cwd} or its parents).`, {
+        code: 'NO_WORKSPACE',
+        suggestion: 'exp init',
+      })
+    }
+  }
+  const file = path.join(root, WORKSPACE_FILE)
+  const settings = parseSettings(await fs.readFile(file, 'utf8'), file)
+  return workspaceAt(root, settings)
+}
+
+export function parseSettings(text: string, file: string): Settings {
+  const raw = parseYamlDocument(text, file, 'INVALID_SETTINGS').toJS() ?? {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ExpError(`invalid ${file}: expected a mapping of settings.`, {code: 'INVALID_SETTINGS'})
+  }
+  const result = settingsSchema.safeParse(raw)
+  if (!result.success) throw new ExpError(`invalid ${file}: ${describeIssues(result.error)}`, {code: 'INVALID_SETTINGS'})
+  return result.data
+}
+
+export function workspaceAt(root: string, settings: Settings): Workspace {
+  const state = path.join(root, STATE_DIR)
+  const at = (p: string) => path.resolve(root, p)
+  return {
+    file: path.join(root, WORKSPACE_FILE),
+    paths: {
+      archive: at(settings.paths.archive),
+      configs: at(settings.paths.configs),
+      experiments: at(settings.paths.experiments),
+      journal: path.join(state, 'journal'),
+      lock: path.join(state, 'lock'),
+      reports: at(settings.paths.reports),
+      state,
+    },
+    root,
+    settings,
+  }
+}
+
+/** Workspace-relative path for messages and records (portable when the workspace moves). */
+export function relativeToRoot(ws: Workspace, p: string): string {
+  const rel = path.relative(ws.root, p)
+  return rel.startsWith('..') ? p : rel
+}
+
+/**
+ * Run a mutating step holding the workspace lock. Every mutating command goes through here, so recovery of an
+ * interrupted step (the journal) runs first, under the same lock.
+ */
+export async function withWorkspaceLock<T>(ws: Workspace, fn: () => Promise<T>, options?: LockOptions): Promise<T> {
+  return withLock(
+    ws.paths.lock,
+    async () => {
+      const {recoverInterrupted} = await import('./recovery.js')
+      await recoverInterrupted(ws)
+      return fn()
+    },
+    options,
+  )
+}
+

@@ -1,0 +1,106 @@
+import {execa, type Options} from 'execa'
+import {createHash} from 'node:crypto'
+import {promises as fs} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** The repository root and the built binary the tests run, as a user would. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const EXP_BIN = path.join(ROOT, 'bin', 'run.js')
+
+export interface ExpResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export interface RunOptions {
+  cwd: string
+  env?: Record<string, string | undefined>
+  input?: string
+  timeout?: number
+}
+
+/** Run the built `exp` in a child process (no terminal: stdin is a pipe, as in CI and cron). */
+export async function exp(args: string[], options: RunOptions): Promise<ExpResult> {
+  const result = await execa(process.execPath, [EXP_BIN, ...args], {
+    cwd: options.cwd,
+    env: {EXP_ROOT: undefined, DEBUG: undefined, ...options.env},
+    input: options.input ?? '',
+    reject: false,
+    timeout: options.timeout ?? 60_000,
+  } as Options)
+  return {code: result.exitCode ?? 1, stderr: String(result.stderr), stdout: String(result.stdout)}
+}
+
+/** `exp ... --json`, parsed; fails the test with stderr when the output is not JSON. */
+export async function expJson<T = any>(args: string[], options: RunOptions): Promise<{code: number; json: T; stderr: string}> {
+  const r = await exp([...args, '--json'], options)
+  try {
+    return {code: r.code, json: JSON.parse(r.stdout) as T, stderr: r.stderr}
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`)
+  }
+}
+
+export async function tempDir(prefix = 'exp-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix))
+}
+
+/** A fresh workspace made by the real `exp init`. */
+export async function tempWorkspace(): Promise<string> {
+  const dir = await tempDir()
+  const r = await exp(['init', dir], {cwd: dir})
+  if (r.code !== 0) throw new Error(`exp init failed: ${r.stderr}`)
+  return dir
+}
+
+export async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir) await fs.rm(dir, {force: true, recursive: true})
+}
+
+/** Set the mtime of a path and everything under it to `daysAgo` days before now. */
+export async function age(target: string, daysAgo: number): Promise<void> {
+  const when = new Date(Date.now() - daysAgo * 86_400_000)
+  const visit = async (p: string) => {
+    const stat = await fs.lstat(p)
+    if (stat.isDirectory()) for (const e of await fs.readdir(p)) await visit(path.join(p, e))
+    await fs.utimes(p, when, when)
+  }
+  await visit(target)
+}
+
+/** Write files under a root from an inline tree: {'a/b.json': {...}} (objects become JSON). */
+export async function writeTree(root: string, tree: Record<string, string | object>): Promise<void> {
+  for (const [rel, content] of Object.entries(tree)) {
+    const file = path.join(root, rel)
+    await fs.mkdir(path.dirname(file), {recursive: true})
+    await fs.writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2))
+  }
+}
+
+/** Every file under dir with its sha256 and every directory: compare before/after to prove nothing changed. */
+export async function treeSnapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  const visit = async (p: string) => {
+    const stat = await fs.lstat(p).catch(() => undefined)
+    if (!stat) return
+    const rel = path.relative(dir, p) || '.'
+    if (stat.isDirectory()) {
+      out[rel + '/'] = 'dir'
+      for (const e of (await fs.readdir(p)).sort()) await visit(path.join(p, e))
+    } else {
+      out[rel] = createHash('sha256').update(await fs.readFile(p)).digest('hex')
+    }
+  }
+  await visit(dir)
+  return out
+}
+
+/** Make an experiment directory by hand (as a researcher's old experiments look), without exp new. */
+export async function makeExperiment(ws: string, name: string, tree: Record<string, string | object> = {}): Promise<string> {
+  const dir = path.join(ws, 'experiments', name)
+  await writeTree(dir, {'config.yaml': 'model:\n  latent_dim: 8\n', 'notes.md': `# ${name}\n`, ...tree})
+  return dir
+}
