@@ -53,6 +53,11 @@ export interface LaunchRequest extends BackendContext {
   runId: string
   runDir: string
   stages: StagePlan[]
+  /**
+   * the engines' argument templates, placeholders unexpanded, for backends whose paths differ from this
+   * machine's (vast: the instance's folders); expand them with `expandArgv` from launch/engines
+   */
+  templates: Record<StageName, string[]>
   /** the report path the evaluate stage writes (absolute) */
   report: string
   checkpointDir: string

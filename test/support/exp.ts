@@ -104,3 +104,13 @@ export async function makeExperiment(ws: string, name: string, tree: Record<stri
   await writeTree(dir, {'config.yaml': 'model:\n  latent_dim: 8\n', 'notes.md': `# ${name}\n`, ...tree})
   return dir
 }
+
+/**
+ * Skip a test (or a whole describe, from `before`) when a real tool is missing on this machine, with the reason
+ * visible in the report. In CI (EXP_TEST_REQUIRE_ALL=1) a missing tool is a failure instead: CI installs them all.
+ */
+export function requireTool(ctx: Mocha.Context, available: boolean, reason: string): void {
+  if (available) return
+  if (process.env.EXP_TEST_REQUIRE_ALL === '1') throw new Error(`required in CI but missing: ${reason}`)
+  ctx.skip()
+}
