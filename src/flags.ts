@@ -22,3 +22,6 @@ export const statusFilter = Flags.string({
   multiple: true,
   options: [...STATUSES],
 })
+
+/** The leaderboard CSV (promote writes it, leaderboard reads it): default `promote.leaderboard` in exp.yaml. */
+export const leaderboardCsv = Flags.string({description: 'Leaderboard CSV file (default: promote.leaderboard in exp.yaml, reports/leaderboard.csv).'})
