@@ -42,6 +42,8 @@ export interface PromoteResult {
 
 /** `exp promote`: one experiment (NAME) or the candidates; dry run, prompts and --auto-promote decided here. */
 export async function promote(ws: Workspace, options: PromoteOptions): Promise<PromoteResult> {
+  // a broken leaderboard is refused before anything else (it is read again under the lock before writing)
+  if (options.leaderboard !== null) await (await import('../leaderboard/leaderboard.js')).readLeaderboard(options.leaderboard)
   return options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options)
 }
 

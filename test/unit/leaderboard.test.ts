@@ -3,7 +3,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {esc, renderLeaderboardHtml} from '../../src/leaderboard/html.js'
-import {readLeaderboard, showLeaderboard, upsertEntry, writeLeaderboard} from '../../src/leaderboard/leaderboard.js'
+import {type Leaderboard, readLeaderboard, showLeaderboard, upsertEntry, writeLeaderboard} from '../../src/leaderboard/leaderboard.js'
 import {removeDir, tempDir} from '../support/exp.js'
 
 const entry = (experiment: string, value: number, metrics: Record<string, number> = {}) => ({
@@ -47,7 +47,7 @@ describe('leaderboard CSV', () => {
   })
 
   it('direction max puts the highest first', () => {
-    let board = {columns: [], exists: false, file: 'x', metric: null, rows: []}
+    let board: Leaderboard = {columns: [], exists: false, file: 'x', metric: null, rows: []}
     for (const [n, v] of [['x', 0.7], ['y', 0.9], ['z', 0.8]] as const) board = upsertEntry(board, {...entry(n, v), metric: 'accuracy'}, 'max')
     assert.deepEqual(board.rows.map((r) => r.experiment), ['y', 'z', 'x'])
   })
