@@ -33,8 +33,8 @@ export function checkGate(report: Report | undefined, spec: GateSpec, label = re
   if (hasErrors(errors)) return {pass: false, reason: `${label} lists errors: ${short(errors)}`}
 
   const raw = metricValue(report, spec.metric)
-  if (raw === undefined) return {pass: false, reason: `${label} has no ${spec.metric}`}
   const bound = spec.threshold === undefined ? '' : ` (threshold ${symbol(spec.direction)} ${spec.threshold})`
+  if (raw === undefined) return {pass: false, reason: `${label} has no ${spec.metric}${bound}`}
   if (typeof raw !== 'number' || !Number.isFinite(raw)) {
     return {pass: false, reason: `${label}: ${spec.metric} is ${describe(raw)}, not a finite number${bound}`}
   }

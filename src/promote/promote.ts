@@ -88,7 +88,8 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
   if (classification.status !== 'success') {
     return fail('NOT_SUCCESS', `it is classified ${classification.status} (${classification.reason}); only experiments classified success are promoted.`)
   }
-  const metadataProblem = s.warnings.find((w) => w.startsWith(`${METADATA_FILE}:`))
+  // a metadata.json that cannot be read as an object would be lost by recording the promotion in it
+  const metadataProblem = s.warnings.find((w) => w.startsWith(`${METADATA_FILE}: `) && /: (not valid JSON|not a JSON object|cannot be read)/.test(w))
   if (metadataProblem) return fail('INVALID_METADATA', `${metadataProblem}; fix it first (promotions are recorded there).`)
   let configText: string
   try {

@@ -12,6 +12,8 @@ export function candidateChoices(candidates: PromotionPlan[], previews: Promotio
     const what = p.action === 'create' ? 'new file' : p.action === 'unchanged' ? 'identical, no-op' : p.action === 'replace' ? 'replaces (--force)' : 'exists: needs --force'
     return {
       checked: false,
+      // a choice that would be refused cannot be picked: it says why instead
+      disabled: p.action === 'refused' ? '(exists with different content: run with --force to replace it)' : false,
       name: `${plan.experiment}  ${plan.metric}=${formatNumber(plan.value)}  → ${p.target} (${what})`,
       value: plan,
     }

@@ -394,6 +394,21 @@ describe('exp promote NAME', () => {
     assert.deepEqual(lb.json.rows.map((r: any) => r.experiment), ['2025-01-02-b'])
   })
 
+  it('promotes an archived experiment by NAME, and a metadata.json warning that loses nothing does not block', async () => {
+    await writeTree(path.join(ws, 'experiments-archive/2024-12-01-old'), {
+      'config.yaml': 'old: 1\n',
+      'metadata.json': {archived_at: '2025-01-01T00:00:00Z', status: 42},
+      'reports/eval.json': {final_nrmse: 0.04, gates_passed: true},
+    })
+    const r = await expJson(['promote', 'old', '--auto-promote'], {cwd: ws})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.json.promotions[0].target, 'configs/train_old.yaml')
+    const meta = await readJson(ws, 'experiments-archive/2024-12-01-old/metadata.json')
+    assert.equal(meta.archived_at, '2025-01-01T00:00:00Z')
+    assert.equal(meta.status, 42)
+    assert.equal(meta.promotions.length, 1)
+  })
+
   it('refuses a broken leaderboard before writing anything', async () => {
     await good(ws, '2025-01-01-a')
     await writeTree(ws, {'reports/leaderboard.csv': 'rank,experiment\n1,"open\n'})

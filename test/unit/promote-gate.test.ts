@@ -40,7 +40,7 @@ describe('the promotion gate', () => {
     ['gates_passed false', {final_nrmse: 0.05, gates_passed: false}, /^L: gates_passed is false, not true$/],
     ['gates_passed as a string', {final_nrmse: 0.05, gates_passed: 'true'}, /^L: gates_passed is "true" \(a string\), not true$/],
     ['errors', {errors: ['diverged'], final_nrmse: 0.05, gates_passed: true}, /^L lists errors: \["diverged"\]$/],
-    ['a missing metric', {gates_passed: true}, /^L has no final_nrmse$/],
+    ['a missing metric', {gates_passed: true}, /^L has no final_nrmse \(threshold ≤ 0\.1\)$/],
     ['a NaN string', {final_nrmse: 'NaN', gates_passed: true}, /^L: final_nrmse is "NaN" \(a string\), not a finite number \(threshold ≤ 0\.1\)$/],
     ['a numeric string', {final_nrmse: '0.05', gates_passed: true}, /is "0\.05" \(a string\), not a finite number/],
     ['null', {final_nrmse: null, gates_passed: true}, /final_nrmse is null, not a finite number/],
