@@ -13,9 +13,8 @@ export interface LeaderboardResult extends LeaderboardView {
 }
 
 export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
-  static description = `The leaderboard is the CSV exp promote keeps (promote.leaderboard in exp.yaml, reports/leaderboard.csv):
-one row per promoted experiment, best first. --html writes a self-contained page (the table and an SVG bar chart of
-the metric per experiment; no scripts, no network) you can open or attach anywhere.`
+  static description =
+    'The leaderboard is the CSV exp promote keeps (promote.leaderboard in exp.yaml, reports/leaderboard.csv): one row per promoted experiment, best first. --html writes a self-contained page (the table and an SVG bar chart of the metric per experiment; no scripts, no network) to open or attach anywhere.'
 
   static examples = ['<%= config.bin %> leaderboard', '<%= config.bin %> leaderboard --top 5 --json', '<%= config.bin %> leaderboard --html reports/leaderboard.html']
 
