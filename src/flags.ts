@@ -1,14 +1,17 @@
-import {Flags} from '@oclif/core'
+import {Errors, Flags} from '@oclif/core'
 
 import {STATUSES} from './classify/classify.js'
 
 /** Flags that mean the same thing in every command, defined once. */
 
-/** A finite number (oclif has no float flag). NaN, Infinity and non-numbers are refused at parse time. */
+/**
+ * A finite number (oclif has no float flag). NaN, Infinity and non-numbers are refused at parse time as a usage
+ * error (exit 2): a CLIError carries oclif's exit code, where a plain Error would be reported as a bug (exit 1).
+ */
 export const numberFlag = Flags.custom<number>({
   parse: async (input) => {
     const value = Number(input)
-    if (input.trim() === '' || !Number.isFinite(value)) throw new Error(`expected a finite number, got "${input}"`)
+    if (input.trim() === '' || !Number.isFinite(value)) throw new Errors.CLIError(`expected a finite number, got "${input}"`, {exit: 2})
     return value
   },
 })
@@ -22,3 +25,6 @@ export const statusFilter = Flags.string({
   multiple: true,
   options: [...STATUSES],
 })
+
+/** The leaderboard CSV (promote writes it, leaderboard reads it): default `promote.leaderboard` in exp.yaml. */
+export const leaderboardCsv = Flags.string({description: 'Leaderboard CSV file (default: promote.leaderboard in exp.yaml, reports/leaderboard.csv).'})

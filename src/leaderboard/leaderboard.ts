@@ -1,0 +1,146 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {ExpError, messageOf} from '../errors.js'
+import {writeFileAtomic} from '../lib/atomic.js'
+import {compareMetric, type Direction} from '../promote/gate.js'
+
+/**
+ * The leaderboard: a CSV with one row per promoted experiment, best first. Written with csv-stringify and read
+ * with csv-parse (both imported here only: callers `await import()` this module). Reading and writing are
+ * separate so a promotion can read (and refuse a broken file) before it writes anything, and write last, all
+ * under the workspace lock.
+ */
+export const FIXED_COLUMNS = ['rank', 'experiment', 'config'] as const
+export const AFTER_METRIC = ['gates_passed', 'promoted_at'] as const
+/** numbers a report carries that are not metrics */
+const NOT_METRICS = new Set(['created_at', 'timestamp'])
+
+/** A row as stored: every cell is text. */
+export type LeaderboardRow = Record<string, string>
+
+export interface Leaderboard {
+  file: string
+  exists: boolean
+  columns: string[]
+  rows: LeaderboardRow[]
+  /** the ranking metric: the column after rank, experiment, config */
+  metric: string | null
+}
+
+export interface LeaderboardEntry {
+  experiment: string
+  /** the production config, workspace-relative */
+  config: string
+  metric: string
+  value: number
+  gates_passed: boolean
+  promoted_at: string
+  /** the report's other numeric metrics */
+  metrics: Record<string, number>
+}
+
+export async function readLeaderboard(file: string): Promise<Leaderboard> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {columns: [], exists: false, file, metric: null, rows: []}
+    throw error
+  }
+  const {parse} = await import('csv-parse/sync')
+  let records: string[][]
+  try {
+    records = parse(text, {bom: true, skip_empty_lines: true}) as string[][]
+  } catch (error) {
+    throw new ExpError(`${file} is not valid CSV (${messageOf(error)}); fix or remove it.`, {code: 'INVALID_LEADERBOARD'})
+  }
+  if (records.length === 0) return {columns: [], exists: true, file, metric: null, rows: []}
+  const [columns, ...body] = records
+  if (columns[1] !== 'experiment') {
+    throw new ExpError(`${file} is not an exp leaderboard (its second column is "${columns[1] ?? ''}", expected "experiment"); fix or remove it.`, {
+      code: 'INVALID_LEADERBOARD',
+    })
+  }
+  const rows = body.map((cells) => Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? ''])))
+  return {columns, exists: true, file, metric: columns[3] ?? null, rows}
+}
+
+/**
+ * The leaderboard with `entry` upserted (its experiment's row replaced, never duplicated), sorted best first by
+ * `entry.metric` in `direction`, ranked 1..n. Pure: returns a new board.
+ */
+export function upsertEntry(board: Leaderboard, entry: LeaderboardEntry, direction: Direction): Leaderboard {
+  const row: LeaderboardRow = {
+    config: entry.config,
+    experiment: entry.experiment,
+    gates_passed: String(entry.gates_passed),
+    promoted_at: entry.promoted_at,
+    [entry.metric]: String(entry.value),
+  }
+  const reserved = new Set<string>([...FIXED_COLUMNS, ...AFTER_METRIC, entry.metric])
+  for (const [k, v] of Object.entries(entry.metrics)) if (!reserved.has(k) && !NOT_METRICS.has(k)) row[k] = String(v)
+
+  const rows = board.rows.filter((r) => r.experiment !== entry.experiment)
+  rows.push(row)
+  const others = new Set<string>()
+  for (const c of board.columns) if (!reserved.has(c)) others.add(c)
+  for (const k of Object.keys(row)) if (!reserved.has(k)) others.add(k)
+  const columns = [...FIXED_COLUMNS, entry.metric, ...AFTER_METRIC, ...[...others].sort()]
+  return {...board, columns, metric: entry.metric, rows: rank(rows, entry.metric, direction)}
+}
+
+function rank(rows: LeaderboardRow[], metric: string, direction: Direction): LeaderboardRow[] {
+  const value = (r: LeaderboardRow) => (r[metric] === undefined || r[metric] === '' ? undefined : Number(r[metric]))
+  return [...rows]
+    .sort((a, b) => compareMetric(direction, value(a), value(b)) || a.experiment.localeCompare(b.experiment))
+    .map((r, i) => ({...r, rank: String(i + 1)}))
+}
+
+/** Write the whole file atomically (temp file + rename): readers see the old board or the new one. */
+export async function writeLeaderboard(board: Leaderboard): Promise<void> {
+  const {stringify} = await import('csv-stringify/sync')
+  const text = stringify(
+    board.rows.map((r) => board.columns.map((c) => r[c] ?? '')),
+    {columns: board.columns, header: true},
+  )
+  await writeFileAtomic(board.file, text)
+}
+
+/** A stored cell as a value: numbers as numbers, true/false as booleans, empty as null. */
+export function cellValue(text: string | undefined): string | number | boolean | null {
+  if (text === undefined || text === '') return null
+  if (text === 'true') return true
+  if (text === 'false') return false
+  const n = Number(text)
+  return text.trim() !== '' && Number.isFinite(n) ? n : text
+}
+
+export interface LeaderboardView {
+  file: string
+  exists: boolean
+  metric: string | null
+  columns: string[]
+  /** how many rows the file holds (rows may be cut by --top) */
+  total: number
+  rows: Array<Record<string, string | number | boolean | null>>
+}
+
+/** What `exp leaderboard` shows: the stored order (best first), typed cells, the first `top` rows. */
+export async function showLeaderboard(file: string, options: {top?: number} = {}): Promise<LeaderboardView> {
+  const board = await readLeaderboard(file)
+  const rows = options.top === undefined ? board.rows : board.rows.slice(0, options.top)
+  return {
+    columns: board.columns,
+    exists: board.exists,
+    file: board.file,
+    metric: board.metric,
+    rows: rows.map((r) => Object.fromEntries(board.columns.map((c) => [c, c === 'experiment' || c === 'config' ? r[c] : cellValue(r[c])]))),
+    total: board.rows.length,
+  }
+}
+
+/** The leaderboard file: the flag's path (relative to cwd) or `promote.leaderboard` (relative to the workspace). */
+export function leaderboardPath(ws: {root: string; settings: {promote: {leaderboard: string}}}, flag: string | undefined, cwd: string): string {
+  return flag === undefined ? path.resolve(ws.root, ws.settings.promote.leaderboard) : path.resolve(cwd, flag)
+}
