@@ -74,11 +74,15 @@ export function newRunId(now: Date, random: () => string): string {
 }
 
 export function overallState(stages: StageRecord[]): RunState {
+  // a stage still running keeps the run live whatever happened to the others (e.g. evaluate scancelled by hand
+  // while train runs): a live job must never be hidden behind a terminal state
+  if (stages.some((s) => s.state === 'running')) return 'running'
   if (stages.some((s) => s.state === 'failed')) return 'failed'
   if (stages.some((s) => s.state === 'cancelled')) return 'cancelled'
   if (stages.some((s) => s.state === 'interrupted')) return 'interrupted'
-  if (stages.some((s) => s.state === 'running')) return 'running'
   if (stages.every((s) => s.state === 'completed')) return 'completed'
+  // between two stages (train completed, evaluate not started yet) the run is under way, not back in the queue
+  if (stages.some((s) => s.state === 'completed')) return 'running'
   return 'queued'
 }
 

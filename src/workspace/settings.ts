@@ -4,11 +4,16 @@ import {z} from 'zod'
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
  */
-export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python'] as const
+export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace'] as const
+
+/** `{name}` placeholders, and `{{`/`}}` for literal braces (as in Python's str.format). */
+export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g
 
 /** `{name}` placeholders in an engine argument: each must be one exp knows how to fill. */
 export function unknownPlaceholders(arg: string): string[] {
-  return [...arg.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]).filter((name) => !(PLACEHOLDERS as readonly string[]).includes(name))
+  return [...arg.matchAll(PLACEHOLDER_PATTERN)]
+    .map((m) => m[1])
+    .filter((name): name is string => name !== undefined && !(PLACEHOLDERS as readonly string[]).includes(name))
 }
 
 const argv = z
@@ -17,7 +22,7 @@ const argv = z
   .superRefine((args, ctx) => {
     for (const [i, arg] of args.entries()) {
       for (const name of unknownPlaceholders(arg)) {
-        ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`, path: [i]})
+        ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; write {{ and }} for literal braces)`, path: [i]})
       }
     }
   })

@@ -1,8 +1,244 @@
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {createWriteStream, promises as fs} from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 
+import {ExpError, messageOf} from '../../errors.js'
+import {PACKAGE_ROOT} from '../../lib/package.js'
 import {isProcessAlive} from '../../lib/process-alive.js'
-import {isLive, type RunRecord, writeRun} from '../../runs/record.js'
-import type {Backend, BackendContext, RunRef} from '../backend.js'
+import {formatDuration} from '../../lib/time.js'
+import {applyGates, describeCheck} from '../../reports/gates.js'
+import {isLive, readRun, runDir, runFile, type RunRecord, type RunState, type StageRecord, writeRun} from '../../runs/record.js'
+import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
+import {displayCommand} from '../engines.js'
+import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
+import {queuedRecord} from '../plan.js'
+
+/**
+ * The local backend: the stages run on this machine as child processes of an exp process (the supervisor), from
+ * their argument lists (no shell), each in its own process group so that a stop reaches everything the engine
+ * started. The supervisor is the `exp launch` in the foreground, or with --detach a background
+ * `exp launch-worker` that owns the run.
+ */
+export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.js')
+export const SUPERVISOR_LOG = 'supervisor.log'
+
+/** How long an engine gets after SIGINT before SIGTERM, and after SIGTERM before SIGKILL. */
+const KILL_GRACE_MS = 2000
+
+async function prepare(request: LaunchRequest): Promise<PreparedRun> {
+  const record = queuedRecord(request, 'local')
+  const files = [runFile(request.experiment.dir, request.runId), launchLogFile(request.runDir), ...request.stages.map((s) => s.log)]
+  if (request.detach) files.push(path.join(request.runDir, SUPERVISOR_LOG))
+  if (request.stages.some((s) => s.name === 'train')) files.push(request.checkpointDir + path.sep)
+  if (request.stages.some((s) => s.name === 'evaluate')) files.push(request.report)
+  return {commands: request.stages.map((s) => [...s.argv]), files, record, request}
+}
+
+async function submit(prepared: PreparedRun, io: LaunchIO): Promise<RunRecord> {
+  const {request} = prepared
+  if (request.dryRun) return prepared.record
+  if (request.detach) return startSupervisor(prepared)
+  return runStages(request.experiment.dir, prepared.record, request, io)
+}
+
+/**
+ * Run the queued stages of a run in order, in this process: train, then evaluate only if train completed.
+ * run.json is rewritten atomically on every transition; launch.log gets one entry per event. When `io.signal`
+ * aborts (SIGINT/SIGTERM), the running stage's process group is stopped and the run is marked interrupted.
+ */
+export async function runStages(experimentDir: string, initial: RunRecord, context: BackendContext, io: LaunchIO = {}): Promise<RunRecord> {
+  const logFile = launchLogFile(runDir(experimentDir, initial.run_id))
+  const note = (entry: LaunchLogEntry) => appendLaunchLog(logFile, entry, context.now())
+  let record = await writeRun(experimentDir, {...initial, host: os.hostname(), supervisor_pid: process.pid}, context.now())
+  const patchStage = async (i: number, patch: Partial<StageRecord>) => {
+    record = await writeRun(experimentDir, {...record, stages: record.stages.map((s, j) => (j === i ? {...s, ...patch} : s))}, context.now())
+  }
+
+  for (let i = 0; i < record.stages.length; i++) {
+    const stage = record.stages[i]
+    if (stage.state !== 'queued') continue
+    const blocker = record.stages.slice(0, i).find((s) => s.state !== 'completed')
+    if (blocker || io.signal?.aborted) {
+      const interrupted = io.signal?.aborted || blocker?.state === 'interrupted'
+      const state: RunState = interrupted ? 'interrupted' : 'cancelled'
+      const reason = blocker ? `${blocker.name} ${blocker.state === 'failed' ? 'failed' : blocker.state}` : 'run interrupted before it started'
+      await patchStage(i, {ended_at: context.now().toISOString(), reason, state})
+      await note({action: stage.name, description: 'not started', details: reason, result: state})
+      continue
+    }
+    await runOneStage(i)
+  }
+
+  const elapsed = Date.parse(record.updated_at) - Date.parse(record.created_at)
+  await note({action: 'run', description: `run ${record.run_id} finished`, details: record.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '), result: `${record.state} after ${shortDuration(elapsed)}`})
+  return record
+
+  async function runOneStage(i: number): Promise<void> {
+    const stage = record.stages[i]
+    const [file, ...args] = stage.command
+    const logPath = path.join(experimentDir, stage.log)
+    await fs.mkdir(path.dirname(logPath), {recursive: true})
+    const out = createWriteStream(logPath, {flags: 'a'})
+    await once(out, 'open')
+    const {execa} = await import('execa')
+    const env = context.env ?? process.env
+    const startedAt = context.now()
+    const child = execa(file, args, {
+      all: true,
+      buffer: false,
+      cwd: stage.cwd,
+      detached: true, // its own process group: a stop reaches everything the engine started
+      env: {...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1'},
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    })
+    let stoppedBy: string | undefined
+    let killTimers: NodeJS.Timeout[] = []
+    const stop = () => {
+      if (child.pid === undefined || stoppedBy) return
+      stoppedBy = typeof io.signal?.reason === 'string' ? io.signal.reason : 'interrupt'
+      killTimers = signalGroupEscalating(child.pid)
+    }
+    if (child.pid !== undefined) {
+      await patchStage(i, {pid: child.pid, started_at: startedAt.toISOString(), state: 'running'})
+      context.log(`${stage.name}: started (pid ${child.pid}), log ${stage.log}`)
+      await note({action: stage.name, description: `started ${displayCommand(stage.command)}`, details: [`pid ${child.pid}; cwd ${stage.cwd}`, `log ${stage.log}`], result: 'running'})
+    }
+    child.all?.setEncoding('utf8')
+    child.all?.on('data', (chunk: string) => {
+      out.write(chunk)
+      io.output?.(chunk)
+    })
+    io.signal?.addEventListener('abort', stop, {once: true})
+    if (io.signal?.aborted) stop()
+    const result = await child
+    io.signal?.removeEventListener('abort', stop)
+    for (const t of killTimers) clearTimeout(t)
+
+    const endedAt = context.now()
+    const took = shortDuration(endedAt.getTime() - startedAt.getTime())
+    let patch: Partial<StageRecord>
+    if (result.exitCode === undefined && result.signal === undefined) {
+      // it never ran: the executable is missing or not executable
+      const reason = cannotStart(file, result.code, result.cause)
+      out.write(`exp: ${reason}\n`)
+      patch = {exit_code: null, reason, started_at: startedAt.toISOString(), state: 'failed'}
+    } else if (stoppedBy) {
+      patch = {exit_code: result.exitCode ?? null, reason: `stopped by ${stoppedBy}`, signal: result.signal ?? null, state: 'interrupted'}
+    } else if (result.exitCode === 0) {
+      patch = {exit_code: 0, signal: null, state: 'completed'}
+    } else {
+      patch = {exit_code: result.exitCode ?? null, signal: result.signal ?? null, state: 'failed'}
+      if (result.signal) patch.reason = `was killed by ${result.signal}`
+    }
+    await new Promise<void>((resolve) => {
+      out.end(resolve)
+    })
+    await patchStage(i, {...patch, ended_at: endedAt.toISOString()})
+    const how = patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
+    context.log(`${stage.name}: ${patch.state}${how ? ` (${how})` : ''} after ${took}`)
+    await note({action: stage.name, description: 'finished', details: `${how || 'no exit code'} after ${took}`, result: patch.state!})
+    if (stage.name === 'evaluate' && patch.state === 'completed') await judgeReport(i)
+  }
+
+  /** After a completed evaluate: the report must exist if the command named it; exp's gates when it has none. */
+  async function judgeReport(i: number): Promise<void> {
+    if (!record.report) return
+    const reportFile = path.join(experimentDir, record.report)
+    const outcome = await applyGates(reportFile, context.ws.settings.gates, context.now())
+    if (outcome.decided_by === 'none') {
+      // a missing or unreadable report fails the stage only when the command was given the report path to write
+      const named = record.stages[i].command.some((a) => a.includes(record.report!))
+      if (outcome.report !== 'ok' && named) {
+        const reason = `exited 0 but ${outcome.reason} (${record.report})`
+        await patchStage(i, {reason, state: 'failed'})
+        context.log(`evaluate: failed: ${reason}`)
+        await note({action: 'report', description: `no usable report at ${record.report}`, details: outcome.reason, result: 'evaluate failed'})
+      } else {
+        await note({action: 'report', description: `${record.report}: no verdict`, details: outcome.reason, result: 'no gates_passed'})
+      }
+      return
+    }
+    if (outcome.decided_by === 'engine') {
+      await note({action: 'report', description: `${record.report} written by the engine`, result: `gates_passed: ${String(outcome.passed)}`})
+      return
+    }
+    const details = outcome.checks.map((c) => describeCheck(c))
+    context.log(`gates: ${record.report} had no gates_passed; exp decided it from exp.yaml gates: ${details.join('; ')} → gates_passed ${outcome.passed}`)
+    await note({action: 'gates', description: `exp decided the gates of ${record.report} (the report had no gates_passed)`, details, result: `gates_passed: ${outcome.passed} (recorded in the report under "${outcome.field}")`})
+  }
+}
+
+/** `cannot start python3: not found` */
+export function cannotStart(file: string, code: unknown, cause: unknown): string {
+  if (code === 'ENOENT') return `cannot start ${file}: not found`
+  if (code === 'EACCES') return `cannot start ${file}: permission denied (not executable)`
+  return `cannot start ${file}: ${typeof code === 'string' ? code : messageOf(cause)}`
+}
+
+/** SIGINT to a process group, then SIGTERM, then SIGKILL, each after a grace period; returns the timers. */
+export function signalGroupEscalating(pid: number, grace = KILL_GRACE_MS): NodeJS.Timeout[] {
+  signalGroup(pid, 'SIGINT')
+  return [setTimeout(() => signalGroup(pid, 'SIGTERM'), grace), setTimeout(() => signalGroup(pid, 'SIGKILL'), 2 * grace)]
+}
+
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * --detach: start `exp launch-worker` as a background process in its own session, hand it the run (its pid becomes
+ * `supervisor_pid`; the worker starts the stages only once the record names it) and return at once. If it dies, the
+ * run is seen as interrupted like any run whose supervisor is gone. Its own output, if it ever has any (a bug),
+ * goes to runs/<id>/supervisor.log.
+ */
+async function startSupervisor(prepared: PreparedRun): Promise<RunRecord> {
+  const {record, request} = prepared
+  const dir = request.experiment.dir
+  await fs.mkdir(request.runDir, {recursive: true})
+  const handle = await fs.open(path.join(request.runDir, SUPERVISOR_LOG), 'a')
+  let child
+  try {
+    child = spawn(process.execPath, [EXP_BIN, 'launch-worker', dir, request.runId, '--root', request.ws.root], {
+      detached: true,
+      env: request.env ?? process.env,
+      stdio: ['ignore', handle.fd, handle.fd],
+    })
+  } finally {
+    await handle.close()
+  }
+  child.on('error', () => {}) // reported below through the missing pid
+  child.unref()
+  if (child.pid === undefined) {
+    const reason = 'the background supervisor could not be started'
+    const now = request.now()
+    await writeRun(dir, {...record, reason, stages: record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: now.toISOString(), reason, state: 'cancelled' as const} : s))}, now)
+    throw new ExpError(`${reason} (${process.execPath} ${EXP_BIN}).`, {code: 'SUPERVISOR_FAILED'})
+  }
+  // logged first: the worker starts writing as soon as the record names it
+  await appendLaunchLog(launchLogFile(request.runDir), {action: 'detach', description: 'handed the run to a background supervisor', details: `supervisor pid ${child.pid}`, result: 'queued'}, request.now())
+  return writeRun(dir, {...record, host: os.hostname(), supervisor_pid: child.pid}, request.now())
+}
+
+/** The worker's side of the hand-over: wait until the record names this process as the run's supervisor. */
+export async function awaitHandOver(experimentDir: string, runId: string, timeoutMs = 15_000): Promise<RunRecord | undefined> {
+  const file = runFile(experimentDir, runId)
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const record = await readRun(file).catch(() => undefined)
+    if (record?.supervisor_pid === process.pid) return record
+    await sleep(10)
+  }
+  return undefined
+}
 
 /**
  * A local run is alive while the exp process supervising it is. When that process is gone (SIGKILL, a reboot)
@@ -10,17 +246,82 @@ import type {Backend, BackendContext, RunRef} from '../backend.js'
  */
 async function refresh(runs: RunRef[], context: BackendContext): Promise<RunRecord[]> {
   const out: RunRecord[] = []
-  for (const {experimentDir, record} of runs) {
-    if (!isLive(record.state) || (record.host && record.host !== os.hostname()) || isProcessAlive(record.supervisor_pid)) {
+  for (const {experimentDir, record: seen} of runs) {
+    if (!isLive(seen.state) || (seen.host && seen.host !== os.hostname()) || isProcessAlive(seen.supervisor_pid)) {
+      out.push(seen)
+      continue
+    }
+    // the supervisor may have finished the run and exited since the record was read: decide on the file as it is now
+    const record = await readRun(runFile(experimentDir, seen.run_id)).catch(() => seen)
+    if (!isLive(record.state) || isProcessAlive(record.supervisor_pid)) {
       out.push(record)
       continue
     }
     const now = context.now()
     const reason = `exp process (PID ${record.supervisor_pid ?? '?'}) is gone`
-    const stages = record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: s.ended_at ?? now.toISOString(), reason, state: 'interrupted' as const} : s))
+    // its engine lives in its own process group and may outlive it (until it next writes to the closed pipe); say so
+    const orphan = (s: StageRecord) => (s.state === 'running' && isProcessAlive(s.pid) ? `; its engine (process group ${s.pid}) may still be running` : '')
+    const stages = record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: s.ended_at ?? now.toISOString(), reason: reason + orphan(s), state: 'interrupted' as const} : s))
     out.push(await writeRun(experimentDir, {...record, reason, stages}, now))
   }
   return out
 }
 
-export const localBackend: Pick<Backend, 'name' | 'refresh'> = {name: 'local', refresh}
+/**
+ * Stop a live local run: SIGTERM to its supervisor (which stops the engine's process group and exits), then
+ * anything left is killed, and the stages that were live are recorded `cancelled`.
+ */
+async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> {
+  const {experimentDir, record} = run
+  if (!isLive(record.state)) return record
+  if (record.host && record.host !== os.hostname()) {
+    throw new ExpError(`run ${record.run_id} was started on ${record.host}; cancel it there.`, {code: 'OTHER_HOST'})
+  }
+  const live = new Set(record.stages.filter((s) => isLive(s.state)).map((s) => s.name))
+  const supervisor = record.supervisor_pid
+  const owned = supervisor !== undefined && supervisor !== process.pid && isProcessAlive(supervisor)
+  if (owned) {
+    process.kill(supervisor, 'SIGTERM')
+    // done when it is gone, or has recorded every stage as ended (its last write to run.json; a process that
+    // exited may stay visible until its new parent reaps it, so waiting for the pid alone can take long)
+    const file = runFile(experimentDir, record.run_id)
+    const ended = async () => (await readRun(file).catch(() => record)).stages.every((s) => !isLive(s.state))
+    await waitUntil(async () => !isProcessAlive(supervisor) || (await ended()), 4 * KILL_GRACE_MS + 2000)
+  }
+  const current = await readRun(runFile(experimentDir, record.run_id)).catch(() => record)
+  for (const s of current.stages) if (s.pid && live.has(s.name) && isProcessAlive(s.pid)) signalGroup(s.pid, 'SIGKILL')
+  // a supervisor that did not record the end of the run in time is stuck: kill it (one that did is just exiting)
+  if (owned && current.stages.some((s) => isLive(s.state)) && isProcessAlive(supervisor)) process.kill(supervisor, 'SIGKILL')
+  const now = context.now()
+  const reason = 'cancelled by exp cancel'
+  const stages = current.stages.map((s) =>
+    live.has(s.name) && (isLive(s.state) || s.state === 'interrupted') ? {...s, ended_at: s.ended_at ?? now.toISOString(), reason, state: 'cancelled' as const} : s,
+  )
+  const next = await writeRun(experimentDir, {...current, reason, stages}, now)
+  await appendLaunchLog(launchLogFile(runDir(experimentDir, record.run_id)), {action: 'cancel', description: `run ${record.run_id} cancelled`, details: owned ? `stopped supervisor PID ${supervisor}` : 'no supervisor was running', result: next.state}, now)
+  return next
+}
+
+async function collect(run: RunRef): Promise<CollectResult> {
+  return {files: [], message: `run ${run.record.run_id} ran locally and wrote into the experiment directory; nothing to collect.`, record: run.record}
+}
+
+export const localBackend: Backend = {cancel, collect, name: 'local', prepare, refresh, submit}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await done()) return true
+    await sleep(25)
+  }
+  return done()
+}
+
+/** 0.4s, 12.3s, then 2m05s: short stages are common, and "0s" says nothing. */
+function shortDuration(ms: number): string {
+  return ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : formatDuration(ms)
+}

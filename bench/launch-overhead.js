@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Launch overhead: what `exp launch` costs beyond the engines it runs. Runs `exp launch` with trivial engines
+// (`python3 -c pass`, or `true` without Python) N times, then the same engine commands directly N times, and prints
+// both, the difference per launch and the ratio. A measurement to read, not a test: no threshold.
+//
+//   npm run bench:launch            # N = 10
+//   node bench/launch-overhead.js --n 30
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync, appendFileSync, mkdirSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
+const bin = path.join(root, 'bin', 'run.js')
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? fallback : process.argv[i + 1]
+}
+const n = Number(arg('--n', '10'))
+const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0
+const engine = hasPython ? ['python3', '-c', 'pass'] : ['true']
+
+const ws = mkdtempSync(path.join(os.tmpdir(), 'exp-bench-launch-'))
+const run = (file, args, options = {}) => {
+  const r = spawnSync(file, args, {cwd: ws, encoding: 'utf8', ...options})
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r
+}
+const exp = (...args) => run(process.execPath, [bin, ...args], {env: {...process.env, EXP_ROOT: ws}})
+const time = (fn) => {
+  const t0 = process.hrtime.bigint()
+  fn()
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const fmt = (ms) => `${ms.toFixed(0)} ms`
+
+try {
+  exp('init', '.')
+  appendFileSync(path.join(ws, 'exp.yaml'), `engines:\n  train: ${JSON.stringify(engine)}\n  evaluate: ${JSON.stringify(engine)}\n`)
+  mkdirSync(path.join(ws, 'experiments', '2025-01-01-bench'), {recursive: true})
+  writeFileSync(path.join(ws, 'experiments', '2025-01-01-bench', 'config.yaml'), 'seed: 0\n')
+  const experimentDir = path.join(ws, 'experiments', '2025-01-01-bench')
+
+  exp('launch', 'bench') // warm the file cache once
+  const launches = []
+  const direct = []
+  const startup = []
+  for (let i = 0; i < n; i++) {
+    launches.push(time(() => exp('launch', 'bench')))
+    direct.push(time(() => {
+      run(engine[0], engine.slice(1), {cwd: experimentDir})
+      run(engine[0], engine.slice(1), {cwd: experimentDir})
+    }))
+    startup.push(time(() => exp('--version')))
+  }
+  const l = median(launches)
+  const d = median(direct)
+  console.log(`exp launch overhead, ${n} launches (medians), engines: ${engine.join(' ')} (train and evaluate)`)
+  console.log(`  exp launch (train + evaluate):     ${fmt(l)}`)
+  console.log(`  the same two engines run directly: ${fmt(d)}`)
+  console.log(`  overhead per launch:               ${fmt(l - d)}  (of which node + oclif start-up, exp --version: ${fmt(median(startup))})`)
+  console.log(`  ratio launch / direct:             ${(l / d).toFixed(1)}×`)
+  console.log(`  ${os.cpus().length} CPUs, Node ${process.version}, ${os.platform()} ${os.release()}`)
+} finally {
+  rmSync(ws, {force: true, recursive: true})
+}

@@ -1,0 +1,43 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {withStopSignals} from '../launch/signals.js'
+import {followLogs, LOG_STAGES, type LogStage, type LogsResult, readLogs} from '../runs/logs.js'
+
+export default class Logs extends BaseCommand<typeof Logs> {
+  static args = {
+    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+  }
+
+  static examples = [
+    '<%= config.bin %> logs test-64dim',
+    '<%= config.bin %> logs test-64dim --stage evaluate',
+    '<%= config.bin %> logs test-64dim --follow',
+    '<%= config.bin %> logs test-64dim --stage launch --run 20250122-101500-3f2a',
+  ]
+
+  static flags = {
+    follow: Flags.boolean({char: 'f', description: 'Keep printing new output until the run ends.'}),
+    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    stage: Flags.string({description: 'One log: a stage\'s output, or launch (exp\'s own record of the run). Default: every stage\'s output.', options: [...LOG_STAGES]}),
+  }
+
+  static summary = 'Show a run\'s logs: the engines\' output, or exp\'s launch log.'
+
+  async run(): Promise<LogsResult> {
+    const ws = await this.workspace()
+    const options = {name: this.args.name, now: this.clock, run: this.flags.run, stage: this.flags.stage as LogStage | undefined}
+    if (this.flags.follow && !this.jsonEnabled()) {
+      const {result} = await withStopSignals((signal) => followLogs(ws, {...options, signal}, (text) => process.stdout.write(text)))
+      this.note(`run ${result.run_id}: ${result.state}`)
+      return result
+    }
+    const result = await readLogs(ws, options)
+    for (const log of result.logs) {
+      if (result.logs.length > 1) this.log(`==> ${log.path} <==`)
+      if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
+      else process.stdout.write(log.content!.endsWith('\n') || log.content === '' ? log.content! : `${log.content}\n`)
+    }
+    return result
+  }
+}

@@ -1,0 +1,39 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {formatNumber, renderTable} from '../lib/table.js'
+import {formatDuration} from '../lib/time.js'
+import {listRuns, type RunsResult} from '../runs/list.js'
+
+export default class Runs extends BaseCommand<typeof Runs> {
+  static args = {
+    name: Args.string({description: 'Only this experiment\'s runs (default: every experiment in experiments/).'}),
+  }
+
+  static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs test-64dim', '<%= config.bin %> runs test-64dim --json']
+
+  static summary = 'Runs with their backend, state, stages, duration and why they ended as they did.'
+
+  async run(): Promise<RunsResult> {
+    const ws = await this.workspace()
+    const result = await listRuns(ws, {name: this.args.name, now: this.clock})
+    if (result.runs.length === 0) {
+      this.log(this.args.name ? `No runs yet. Start one with: exp launch ${this.args.name}` : 'No runs yet. Start one with: exp launch NAME')
+      return result
+    }
+    const withCost = result.runs.some((r) => r.cost !== null)
+    const headers = ['run', 'experiment', 'backend', 'state', 'stages', 'duration', ...(withCost ? ['cost'] : []), 'reason']
+    const rows = result.runs.map((r) => [
+      r.run_id,
+      r.experiment,
+      r.backend,
+      r.state,
+      r.stages.map((s) => `${s.name}:${s.state}${s.exit_code === undefined || s.exit_code === null || s.exit_code === 0 ? '' : `(${s.exit_code})`}`).join(' '),
+      r.duration_ms === null ? undefined : formatDuration(r.duration_ms),
+      ...(withCost ? [r.cost === null ? undefined : `$${formatNumber(r.cost)}`] : []),
+      r.reason ?? undefined,
+    ])
+    this.log(renderTable(headers, rows))
+    return result
+  }
+}

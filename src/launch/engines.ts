@@ -1,0 +1,101 @@
+import path from 'node:path'
+
+import {ExpError} from '../errors.js'
+import {EMBEDDED_ENGINE_DIR} from '../lib/package.js'
+import type {StageName} from '../runs/record.js'
+import {PLACEHOLDER_PATTERN, PLACEHOLDERS} from '../workspace/settings.js'
+import type {Workspace} from '../workspace/workspace.js'
+
+/**
+ * The engines a run starts: argument lists with `{name}` placeholders (never shell strings), from exp.yaml
+ * `engines`, or exp's embedded Burgers engine when that section is absent.
+ */
+export type Placeholder = (typeof PLACEHOLDERS)[number]
+export type PlaceholderValues = Record<Placeholder, string>
+
+export const STAGE_NAMES: readonly StageName[] = ['train', 'evaluate']
+
+export const EMBEDDED_TEMPLATES: Readonly<Record<StageName, readonly string[]>> = {
+  evaluate: ['{python}', '{engine_dir}/evaluate.py', '--config', '{config}', '--checkpoint', '{checkpoint_dir}', '--report', '{report}'],
+  train: ['{python}', '{engine_dir}/train.py', '--config', '{config}', '--out', '{checkpoint_dir}'],
+}
+
+/** The engines' argument templates, placeholders unexpanded. */
+export function engineTemplates(ws: Workspace): Record<StageName, string[]> {
+  const engines = ws.settings.engines ?? EMBEDDED_TEMPLATES
+  return {evaluate: [...engines.evaluate], train: [...engines.train]}
+}
+
+export function usesEmbeddedEngine(ws: Workspace): boolean {
+  return ws.settings.engines === undefined
+}
+
+/** The Python interpreter `{python}` names: EXP_PYTHON, else python3 (found on PATH). */
+export function pythonCommand(env: NodeJS.ProcessEnv = process.env): string {
+  return env.EXP_PYTHON?.trim() || 'python3'
+}
+
+/**
+ * Expand `{name}` placeholders inside each argument: exact, one pass (a value that itself holds braces is never
+ * expanded again), no shell, no splitting; `{{` and `}}` are literal braces. A placeholder without a value is an
+ * error naming it.
+ */
+export function expandArgv(template: readonly string[], values: Partial<Record<string, string>>): string[] {
+  return template.map((arg) =>
+    arg.replace(PLACEHOLDER_PATTERN, (token, name: string | undefined) => {
+      if (name === undefined) return token[0]
+      const value = values[name]
+      if (value === undefined) {
+        throw new ExpError(`engine argument "${arg}" uses the placeholder {${name}}, which exp cannot fill (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}).`, {
+          code: 'UNKNOWN_PLACEHOLDER',
+        })
+      }
+      return value
+    }),
+  )
+}
+
+/** The placeholders a template uses (for "does evaluate write {report}?"). */
+export function placeholdersIn(template: readonly string[]): Set<string> {
+  return new Set(template.flatMap((arg) => [...arg.matchAll(PLACEHOLDER_PATTERN)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]))))
+}
+
+/** Run-relative locations inside an experiment directory (what `{run_dir}`, `{checkpoint_dir}`, `{report}` name). */
+export function runPaths(runId: string, checkpointRunId = runId): {runDir: string; checkpointDir: string; report: string} {
+  return {checkpointDir: `checkpoints/${checkpointRunId}`, report: `reports/${runId}.json`, runDir: `runs/${runId}`}
+}
+
+export interface ValuesInput {
+  ws: Workspace
+  experimentDir: string
+  runId: string
+  /** the run whose checkpoint evaluate reads (an evaluate-only launch: the last run with a completed train) */
+  checkpointRunId?: string
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * The values of every placeholder for a run on this machine. Paths inside the experiment are relative to it (the
+ * engines run there), so records stay true when the workspace moves; `{experiment_dir}`, `{workspace}` and
+ * `{engine_dir}` are absolute.
+ */
+export function placeholderValues(input: ValuesInput): PlaceholderValues {
+  const {checkpointDir, report, runDir} = runPaths(input.runId, input.checkpointRunId)
+  return {
+    checkpoint_dir: checkpointDir,
+    config: 'config.yaml',
+    engine_dir: EMBEDDED_ENGINE_DIR,
+    experiment: path.basename(input.experimentDir),
+    experiment_dir: input.experimentDir,
+    python: pythonCommand(input.env),
+    report,
+    run_dir: runDir,
+    run_id: input.runId,
+    workspace: input.ws.root,
+  }
+}
+
+/** An argument list as a person would type it in a POSIX shell: for display only, never executed. */
+export function displayCommand(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')
+}

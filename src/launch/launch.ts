@@ -1,0 +1,253 @@
+import {randomBytes} from 'node:crypto'
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {EXIT, ExpError, messageOf} from '../errors.js'
+import {classifyWorkspace} from '../experiments/listing.js'
+import {resolveExperiment} from '../experiments/resolve.js'
+import {scanExperiments} from '../experiments/scan.js'
+import type {Clock} from '../lib/time.js'
+import {metricValue, parseReport} from '../reports/report.js'
+import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
+import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
+import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
+import {loadBackend} from './backends/registry.js'
+import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES} from './engines.js'
+import {appendLaunchLog, launchLogFile} from './launch-log.js'
+import {queuedRecord} from './plan.js'
+
+export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'vast']
+export type StageChoice = 'all' | StageName
+
+export interface LaunchOptions {
+  name: string
+  /** default: exp.yaml backends.default */
+  backend?: BackendName
+  stage?: StageChoice
+  detach?: boolean
+  dryRun?: boolean
+  force?: boolean
+  /**
+   * backend options from flags, keyed by backend, with exp.yaml's key names (`partition`, `max_price`, …); only
+   * the flags a person set. They override exp.yaml `backends.<name>`; `sbatch_args` add to it.
+   */
+  flags?: Partial<Record<BackendName, Record<string, unknown>>>
+  now: Clock
+  /** progress lines for a person */
+  log: (line: string) => void
+  io?: LaunchIO
+  env?: NodeJS.ProcessEnv
+  random?: () => string
+}
+
+export interface LaunchResult {
+  experiment: string
+  run_id: string
+  backend: BackendName
+  dry_run: boolean
+  detached: boolean
+  /** the run's state when launch returned (the final one for a foreground local run) */
+  state: RunRecord['state']
+  stages: Array<{name: StageName; argv: string[]; cwd: string; log: string}>
+  /** the exact commands the backend runs (local: the stages; slurm: sbatch …) */
+  commands: string[][]
+  /** files written, or with --dry-run that would be written (workspace-relative) */
+  files: string[]
+  run_dir: string
+  report?: string
+  /** a live run this launch went ahead beside (--force) */
+  forced_over?: string
+  record: RunRecord
+  /** when a stage failed: which, why, its log (workspace-relative) and the last line it printed */
+  failure?: {stage: StageName; reason: string; log: string; last_output?: string}
+  /** what the report says, when the run wrote one */
+  verdict?: {gates_passed: unknown; metric: {name: string; value: unknown} | null; decided_by: string}
+}
+
+/** Load a backend, turning "not in this build" into one clear line. */
+export async function backendFor(name: BackendName): Promise<Backend> {
+  try {
+    return await loadBackend(name)
+  } catch (error) {
+    throw new ExpError(`the ${name} backend is not available: ${messageOf(error)}.`, {code: 'NO_BACKEND', exit: EXIT.usage})
+  }
+}
+
+/** exp.yaml `backends.<name>` with the flags a person set on top (flags win; sbatch_args accumulate). */
+export function backendOptions(ws: Workspace, name: BackendName, flags: Record<string, unknown> = {}): Record<string, unknown> {
+  const base: Record<string, unknown> = name === 'local' ? {} : {...ws.settings.backends[name]}
+  const out: Record<string, unknown> = {...base}
+  for (const [key, value] of Object.entries(flags)) {
+    if (value === undefined) continue
+    if (key === 'sbatch_args' && Array.isArray(value)) out.sbatch_args = [...((base.sbatch_args as string[] | undefined) ?? []), ...value]
+    else out[key] = value
+  }
+  return out
+}
+
+/**
+ * Launch an experiment's engines on a backend: resolve it, refuse while it has a live run (unless force), record
+ * the run (run.json with every stage queued) under the workspace lock, then let the backend prepare and submit it.
+ * The lock is never held while engines run.
+ */
+export async function launchExperiment(ws: Workspace, options: LaunchOptions): Promise<LaunchResult> {
+  const located = await resolveExperiment(ws, options.name)
+  if (located.location === 'archive') {
+    throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
+  }
+  const backendName = options.backend ?? ws.settings.backends.default
+  for (const other of BACKEND_NAMES) {
+    const set = Object.entries(options.flags?.[other] ?? {}).filter(([, v]) => v !== undefined)
+    if (other !== backendName && set.length > 0) {
+      const names = set.map(([k]) => `--${k.replace(/_/g, '-').replace(/^sbatch-args$/, 'sbatch-arg')}`).join(', ')
+      throw new ExpError(`${names} ${set.length === 1 ? 'applies' : 'apply'} to the ${other} backend, but this launch uses ${backendName}.`, {code: 'BACKEND_FLAG', exit: EXIT.usage, suggestion: `exp launch ${options.name} --backend ${other}`})
+    }
+  }
+
+  const [item] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [located.name]})
+  const snapshot = item.snapshot
+  if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
+  const live = snapshot.runs.find((r) => isLive(r.state))
+  if (live && !options.force) throw liveRunError(located.name, live)
+
+  const stageChoice = options.stage ?? 'all'
+  const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
+  let checkpointRunId: string | undefined
+  if (stageChoice === 'evaluate') {
+    const trained = snapshot.runs.find((r) => r.stages.some((s) => s.name === 'train' && s.state === 'completed'))
+    if (!trained) {
+      throw new ExpError(`${located.name} has no run with a completed train, so there is no checkpoint to evaluate.`, {code: 'NO_CHECKPOINT', suggestion: `exp launch ${located.name}`})
+    }
+    checkpointRunId = trained.run_id
+  }
+
+  const now = options.now()
+  const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
+  const rdir = runDir(snapshot.dir, runId)
+  const templates = engineTemplates(ws)
+  const values = placeholderValues({checkpointRunId, env: options.env, experimentDir: snapshot.dir, runId, ws})
+  const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], values), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
+  const rel = runPaths(runId, checkpointRunId)
+  const request: LaunchRequest = {
+    checkpointDir: path.join(snapshot.dir, rel.checkpointDir),
+    detach: Boolean(options.detach),
+    dryRun: Boolean(options.dryRun),
+    env: options.env,
+    experiment: snapshot,
+    log: options.log,
+    now: options.now,
+    options: backendOptions(ws, backendName, options.flags?.[backendName]),
+    report: path.join(snapshot.dir, rel.report),
+    runDir: rdir,
+    runId,
+    stages,
+    templates,
+    ws,
+  }
+  const backend = await backendFor(backendName)
+
+  if (!request.dryRun) {
+    await withWorkspaceLock(
+      ws,
+      async () => {
+        // a launch that raced ours between the check above and this lock
+        const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
+        const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
+        if (racing && !options.force) throw liveRunError(located.name, racing)
+        if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
+        await fs.mkdir(rdir, {recursive: true})
+        await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        await appendLaunchLog(
+          launchLogFile(rdir),
+          {
+            action: 'launch',
+            description: `run ${runId} of ${located.name} on ${backendName}${live ? ` (--force, beside live run ${live.run_id})` : ''}`,
+            details: stages.map((s) => `${s.name}: ${JSON.stringify(s.argv)} in ${s.cwd}`),
+            result: 'queued',
+          },
+          options.now(),
+        )
+      },
+      {command: `launch ${located.name}`},
+    )
+  }
+
+  let record: RunRecord
+  let files: string[]
+  let commands: string[][]
+  try {
+    const prepared = await backend.prepare(request)
+    files = prepared.files
+    commands = prepared.commands
+    record = request.dryRun ? prepared.record : await backend.submit(prepared, options.io ?? {})
+  } catch (error) {
+    if (!request.dryRun) await abandon(snapshot.dir, runId, rdir, error, options.now)
+    throw error
+  }
+
+  const result: LaunchResult = {
+    backend: backendName,
+    commands,
+    detached: request.detach,
+    dry_run: request.dryRun,
+    experiment: located.name,
+    files: files.map((f) => relativeToRoot(ws, f)),
+    forced_over: live?.run_id,
+    record,
+    report: record.report ? relativeToRoot(ws, path.join(snapshot.dir, record.report)) : undefined,
+    run_dir: relativeToRoot(ws, rdir),
+    run_id: runId,
+    stages: stages.map((s) => ({argv: s.argv, cwd: s.cwd, log: relativeToRoot(ws, s.log), name: s.name})),
+    state: record.state,
+  }
+  const failed = record.stages.find((s) => s.state === 'failed')
+  if (!request.dryRun && failed) {
+    const log = path.join(snapshot.dir, failed.log)
+    const lastLine = (await fs.readFile(log, 'utf8').catch(() => '')).trimEnd().split('\n').pop()?.trim()
+    result.failure = {
+      last_output: lastLine && lastLine.length <= 240 && !lastLine.startsWith('exp: ') ? lastLine : undefined,
+      log: relativeToRoot(ws, log),
+      reason: failed.reason ?? `exited with code ${failed.exit_code ?? '?'}`,
+      stage: failed.name,
+    }
+  }
+  if (!request.dryRun && record.report && record.stages.some((s) => s.name === 'evaluate' && s.state === 'completed')) {
+    result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
+  }
+  return result
+}
+
+function liveRunError(name: string, run: RunRecord): ExpError {
+  return new ExpError(`${name} already has a live run: ${run.run_id} is ${run.state} on ${run.backend}.`, {
+    code: 'LIVE_RUN',
+    suggestion: `exp watch ${name}, exp cancel ${name}, or launch anyway with --force.`,
+  })
+}
+
+/** A launch that failed before its engines started: nothing live may be left behind in run.json. */
+async function abandon(experimentDir: string, runId: string, rdir: string, error: unknown, now: Clock): Promise<void> {
+  try {
+    const record = await readRun(runFile(experimentDir, runId))
+    if (!isLive(record.state)) return
+    const reason = `launch failed: ${messageOf(error)}`
+    const at = now().toISOString()
+    await writeRun(experimentDir, {...record, reason, stages: record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: at, reason, state: 'cancelled' as const} : s))}, now())
+    await appendLaunchLog(launchLogFile(rdir), {action: 'launch', description: 'failed before the engines started', details: messageOf(error), result: 'cancelled'}, now())
+  } catch {
+    // the record was never written (the failure came first): nothing to mark
+  }
+}
+
+async function readVerdict(file: string, metric: string): Promise<LaunchResult['verdict']> {
+  const text = await fs.readFile(file, 'utf8').catch(() => undefined)
+  if (text === undefined) return undefined
+  const report = parseReport(file, text, 0, 'experiment')
+  if (!report.data) return undefined
+  const value = metricValue(report, metric)
+  const gates = (report.data.gates ?? report.data.exp_gates) as {decided_by?: unknown} | undefined
+  return {
+    decided_by: report.data.gates_passed === undefined ? 'none' : gates?.decided_by === 'exp' ? 'exp' : 'engine',
+    gates_passed: report.data.gates_passed,
+    metric: value === undefined ? null : {name: metric, value},
+  }
+}

@@ -1,0 +1,63 @@
+import type {CollectResult} from '../launch/backend.js'
+import {backendFor} from '../launch/launch.js'
+import type {Clock} from '../lib/time.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {isLive, type RunRecord} from './record.js'
+import {experimentWithRuns, pickRun} from './select.js'
+
+export interface CancelOptions {
+  name: string
+  run?: string
+  dryRun?: boolean
+  now: Clock
+  log?: (line: string) => void
+  /** asked before anything is stopped (a prompt on a terminal); false cancels the cancel */
+  confirm?: (runs: RunRecord[]) => Promise<boolean>
+}
+
+export interface CancelResult {
+  experiment: string
+  dry_run: boolean
+  /** the live runs, as they were before (dry run) or as recorded after cancel */
+  runs: RunRecord[]
+  confirmed: boolean
+}
+
+/** Stop the live runs of an experiment (or the one named) through their backends. */
+export async function cancelRuns(ws: Workspace, options: CancelOptions): Promise<CancelResult> {
+  const context = {log: options.log ?? (() => {}), now: options.now, ws}
+  const snapshot = await experimentWithRuns(ws, options.name, context)
+  const targets = options.run === undefined ? snapshot.runs.filter((r) => isLive(r.state)) : [pickRun(snapshot, options.run)].filter((r) => isLive(r.state))
+  const result: CancelResult = {confirmed: true, dry_run: Boolean(options.dryRun), experiment: snapshot.name, runs: targets}
+  if (targets.length === 0 || options.dryRun) return result
+  if (options.confirm && !(await options.confirm(targets))) return {...result, confirmed: false}
+  const done: RunRecord[] = []
+  for (const record of targets) {
+    const backend = await backendFor(record.backend)
+    done.push(await backend.cancel({experimentDir: snapshot.dir, record}, context))
+  }
+  return {...result, runs: done}
+}
+
+export interface CollectOptions {
+  name: string
+  run?: string
+  now: Clock
+  log?: (line: string) => void
+}
+
+export interface CollectRunResult extends CollectResult {
+  experiment: string
+  run_id: string
+  backend: RunRecord['backend']
+}
+
+/** Bring a run's results home through its backend (the newest run unless `run` names one). */
+export async function collectRun(ws: Workspace, options: CollectOptions): Promise<CollectRunResult> {
+  const context = {log: options.log ?? (() => {}), now: options.now, ws}
+  const snapshot = await experimentWithRuns(ws, options.name, context)
+  const record = pickRun(snapshot, options.run)
+  const backend = await backendFor(record.backend)
+  const collected = await backend.collect({experimentDir: snapshot.dir, record}, context)
+  return {...collected, backend: record.backend, experiment: snapshot.name, run_id: record.run_id}
+}

@@ -1,0 +1,57 @@
+import type {Clock} from '../lib/time.js'
+import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {type BackendName, runDir, type RunState, type StageName} from './record.js'
+import {runCost, runReason, runsOf, runSpan} from './select.js'
+
+/** One run as `exp runs` prints it (and as `exp runs --json` returns it). */
+export interface RunRow {
+  experiment: string
+  run_id: string
+  backend: BackendName
+  state: RunState
+  stages: Array<{name: StageName; state: RunState; exit_code?: number | null; job_id?: string}>
+  started_at: string | null
+  ended_at: string | null
+  duration_ms: number | null
+  reason: string | null
+  /** dollars, when the backend recorded a cost (vast) */
+  cost: number | null
+  /** the run folder, workspace-relative */
+  dir: string
+}
+
+export interface RunsResult {
+  runs: RunRow[]
+}
+
+/** Every run (of one experiment, or of all in experiments/), newest first, live ones refreshed through their backends. */
+export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void}): Promise<RunsResult> {
+  const snapshots = await runsOf(ws, options.name, {log: options.log ?? (() => {}), now: options.now, ws})
+  const now = options.now().getTime()
+  const rows: RunRow[] = []
+  for (const snap of snapshots) {
+    for (const run of snap.runs) {
+      const span = runSpan(run, now)
+      rows.push({
+        backend: run.backend,
+        cost: runCost(run) ?? null,
+        dir: relativeToRoot(ws, runDir(snap.dir, run.run_id)),
+        duration_ms: span.ms ?? null,
+        ended_at: run.state === 'queued' || run.state === 'running' || span.end === undefined ? null : new Date(span.end).toISOString(),
+        experiment: snap.name,
+        reason: runReason(run) ?? null,
+        run_id: run.run_id,
+        stages: run.stages.map((s) => {
+          const out: RunRow['stages'][number] = {name: s.name, state: s.state}
+          if (s.exit_code !== undefined) out.exit_code = s.exit_code
+          if (s.job_id !== undefined) out.job_id = s.job_id
+          return out
+        }),
+        started_at: span.start === undefined ? null : new Date(span.start).toISOString(),
+        state: run.state,
+      })
+    }
+  }
+  rows.sort((a, b) => b.run_id.localeCompare(a.run_id) || a.experiment.localeCompare(b.experiment))
+  return {runs: rows}
+}

@@ -1,0 +1,91 @@
+import {ExpError} from '../errors.js'
+import type {CollectResult} from '../launch/backend.js'
+import {backendFor} from '../launch/launch.js'
+import {type Clock, logStamp} from '../lib/time.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {isLive, type RunRecord, type StageRecord} from './record.js'
+import {experimentWithRuns, pickRun} from './select.js'
+
+export interface WatchOptions {
+  name: string
+  run?: string
+  /** between two refreshes (ms) */
+  intervalMs: number
+  now: Clock
+  /** one line per state change, for a person */
+  log: (line: string) => void
+  signal?: AbortSignal
+}
+
+export interface WatchResult {
+  experiment: string
+  run_id: string
+  backend: RunRecord['backend']
+  record: RunRecord
+  /** every change seen, as printed */
+  changes: string[]
+  /** when the run completed while watched, what collect brought home */
+  collected?: CollectResult
+}
+
+/**
+ * Follow a run (the newest unless `run` names one) until every stage is terminal: refresh it through its backend
+ * every interval, print each stage's state change, and when it completes while watched, collect its results.
+ */
+export async function watchRun(ws: Workspace, options: WatchOptions): Promise<WatchResult> {
+  const context = {log: options.log, now: options.now, ws}
+  let snapshot = await experimentWithRuns(ws, options.name, context)
+  let record = pickRun(snapshot, options.run)
+  const changes: string[] = []
+  const say = (line: string) => {
+    const stamped = `[${logStamp(options.now())}] ${line}`
+    changes.push(stamped)
+    options.log(stamped)
+  }
+  say(`run ${record.run_id} (${record.backend}): ${record.state} — ${describeStages(record.stages)}`)
+  const watched = isLive(record.state)
+  while (isLive(record.state) && !options.signal?.aborted) {
+    await sleep(options.intervalMs, options.signal)
+    snapshot = await experimentWithRuns(ws, snapshot.name, context)
+    const next = snapshot.runs.find((r) => r.run_id === record.run_id)
+    if (!next) throw new ExpError(`run ${record.run_id} disappeared from ${snapshot.name}.`, {code: 'NOT_FOUND'})
+    for (const s of next.stages) {
+      const before = record.stages.find((b) => b.name === s.name)
+      if (before?.state !== s.state) say(`${s.name}: ${before?.state ?? 'new'} → ${s.state}${stageDetail(s)}`)
+    }
+    record = next
+  }
+  const result: WatchResult = {backend: record.backend, changes, experiment: snapshot.name, record, run_id: record.run_id}
+  if (isLive(record.state)) return result // stopped watching (Ctrl-C); the run goes on
+  say(`run ${record.run_id} ${record.state}`)
+  if (watched && record.state === 'completed') {
+    const backend = await backendFor(record.backend)
+    result.collected = await backend.collect({experimentDir: snapshot.dir, record}, context)
+    result.record = result.collected.record
+    say(result.collected.message)
+  }
+  return result
+}
+
+export function describeStages(stages: StageRecord[]): string {
+  return stages.map((s) => `${s.name} ${s.state}${stageDetail(s)}`).join(', ')
+}
+
+function stageDetail(s: StageRecord): string {
+  if (s.reason) return ` (${s.reason})`
+  if (s.exit_code !== undefined && s.exit_code !== null && s.state !== 'running') return ` (exit ${s.exit_code})`
+  if (s.job_id) return ` (job ${s.job_id})`
+  return ''
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, {once: true})
+  })
+}
