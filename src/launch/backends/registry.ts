@@ -8,6 +8,14 @@ export async function loadBackend(name: BackendName): Promise<Backend> {
       return (await import('./local.js')).localBackend as Backend
     }
 
+    case 'slurm': {
+      return (await import('./slurm.js')).slurmBackend
+    }
+
+    case 'vast': {
+      return (await import('./vast.js')).vastBackend
+    }
+
     default: {
       throw new Error(`unknown backend ${name as string}`)
     }
