@@ -88,14 +88,15 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
   private render(r: LaunchResult): void {
     const where = `run ${r.run_id} of ${r.experiment} on ${r.backend}`
     if (r.dry_run) {
-      this.log(`Dry run: nothing was started or written. It would start ${where}:`)
+      const wrote = r.backend === 'slurm' ? 'nothing was submitted; the batch scripts were written so you can read them' : 'nothing was started or written'
+      this.log(`Dry run: ${wrote}. It would start ${where}:`)
       for (const s of r.stages) this.log(`  ${s.name}: ${displayCommand(s.argv)}`)
       this.log(`  working directory: ${r.stages[0]?.cwd}`)
       if (r.commands.some((c, i) => c.join('\0') !== r.stages[i]?.argv.join('\0'))) {
         this.log('  commands the backend would run:')
         for (const c of r.commands) this.log(`    ${displayCommand(c)}`)
       }
-      this.log('  files it would write:')
+      this.log(r.backend === 'slurm' ? '  files written:' : '  files it would write:')
       for (const file of r.files) this.log(`    ${file}`)
       return
     }

@@ -34,6 +34,7 @@ export default class Runs extends BaseCommand<typeof Runs> {
       r.reason ?? undefined,
     ])
     this.log(renderTable(headers, rows))
+    for (const r of result.runs) if (r.notice && r.notice !== r.reason) this.note(`Note: ${r.run_id}: ${r.notice}`)
     return result
   }
 }

@@ -18,7 +18,7 @@ completed, 1 when it failed, was cancelled or interrupted. Ctrl-C stops watching
   static examples = ['<%= config.bin %> watch test-64dim', '<%= config.bin %> watch test-64dim --interval 30 --run 20250122-101500-3f2a']
 
   static flags = {
-    interval: numberFlag({default: 5, description: 'Seconds between two refreshes.'}),
+    interval: numberFlag({description: 'Seconds between two refreshes (default: poll_interval of the backend in exp.yaml; local runs 2).'}),
     run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
   }
 
@@ -26,7 +26,7 @@ completed, 1 when it failed, was cancelled or interrupted. Ctrl-C stops watching
 
   async run(): Promise<WatchResult> {
     const ws = await this.workspace()
-    const intervalMs = Math.max(50, Math.round((this.flags.interval ?? 5) * 1000))
+    const intervalMs = this.flags.interval === undefined ? undefined : Math.max(50, Math.round(this.flags.interval * 1000))
     const {result, stoppedBy} = await withStopSignals((signal) =>
       watchRun(ws, {intervalMs, log: (line) => !this.jsonEnabled() && this.log(line), name: this.args.name, now: this.clock, run: this.flags.run, signal}),
     )

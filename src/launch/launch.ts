@@ -175,13 +175,19 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   let record: RunRecord
   let files: string[]
   let commands: string[][]
+  let submitting = false
   try {
     const prepared = await backend.prepare(request)
     files = prepared.files
     commands = prepared.commands
+    submitting = !request.dryRun
     record = request.dryRun ? prepared.record : await backend.submit(prepared, options.io ?? {})
   } catch (error) {
-    if (!request.dryRun) await abandon(snapshot.dir, runId, rdir, error, options.now)
+    if (request.dryRun) throw error
+    // failed while preparing (a missing key, no offer, an unwritable folder): nothing was started, so the run
+    // never existed and leaves nothing on disk; failed while submitting: keep the record of what happened
+    if (submitting) await abandon(snapshot.dir, runId, rdir, error, options.now)
+    else await fs.rm(rdir, {force: true, recursive: true})
     throw error
   }
 

@@ -2,7 +2,7 @@ import type {CollectResult} from '../launch/backend.js'
 import {backendFor} from '../launch/launch.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {isLive, type RunRecord} from './record.js'
+import {holdsResources, type RunRecord} from './record.js'
 import {experimentWithRuns, pickRun} from './select.js'
 
 export interface CancelOptions {
@@ -23,11 +23,11 @@ export interface CancelResult {
   confirmed: boolean
 }
 
-/** Stop the live runs of an experiment (or the one named) through their backends. */
+/** Stop the live runs of an experiment (or the one named) through their backends, and release what ended runs still hold. */
 export async function cancelRuns(ws: Workspace, options: CancelOptions): Promise<CancelResult> {
   const context = {log: options.log ?? (() => {}), now: options.now, ws}
   const snapshot = await experimentWithRuns(ws, options.name, context)
-  const targets = options.run === undefined ? snapshot.runs.filter((r) => isLive(r.state)) : [pickRun(snapshot, options.run)].filter((r) => isLive(r.state))
+  const targets = (options.run === undefined ? snapshot.runs : [pickRun(snapshot, options.run)]).filter((r) => holdsResources(r))
   const result: CancelResult = {confirmed: true, dry_run: Boolean(options.dryRun), experiment: snapshot.name, runs: targets}
   if (targets.length === 0 || options.dryRun) return result
   if (options.confirm && !(await options.confirm(targets))) return {...result, confirmed: false}

@@ -16,6 +16,8 @@ export interface RunRow {
   reason: string | null
   /** dollars, when the backend recorded a cost (vast) */
   cost: number | null
+  /** what the backend wants a person to know (vast: a stopped instance still bills disk) */
+  notice: string | null
   /** the run folder, workspace-relative */
   dir: string
 }
@@ -39,6 +41,7 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
         duration_ms: span.ms ?? null,
         ended_at: run.state === 'queued' || run.state === 'running' || span.end === undefined ? null : new Date(span.end).toISOString(),
         experiment: snap.name,
+        notice: typeof run.backend_data?.notice === 'string' ? run.backend_data.notice : null,
         reason: runReason(run) ?? null,
         run_id: run.run_id,
         stages: run.stages.map((s) => {

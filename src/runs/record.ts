@@ -13,6 +13,14 @@ export type RunState = (typeof RUN_STATES)[number]
 export type StageName = 'train' | 'evaluate'
 export type BackendName = 'local' | 'slurm' | 'vast'
 
+/**
+ * A run that still holds something on a backend: live, or ended with resources kept (a stopped vast instance that
+ * bills disk until its results are collected or it is destroyed). `exp cancel` acts on these.
+ */
+export function holdsResources(record: RunRecord): boolean {
+  return isLive(record.state) || record.backend_data?.instance_live === true
+}
+
 export const LIVE_STATES: readonly RunState[] = ['queued', 'running']
 
 export function isLive(state: RunState): boolean {

@@ -9,8 +9,8 @@ import {experimentWithRuns, pickRun} from './select.js'
 export interface WatchOptions {
   name: string
   run?: string
-  /** between two refreshes (ms) */
-  intervalMs: number
+  /** between two refreshes (ms); default: the backend's poll_interval in exp.yaml (local runs: 2 s) */
+  intervalMs?: number
   now: Clock
   /** one line per state change, for a person */
   log: (line: string) => void
@@ -44,8 +44,9 @@ export async function watchRun(ws: Workspace, options: WatchOptions): Promise<Wa
   }
   say(`run ${record.run_id} (${record.backend}): ${record.state} — ${describeStages(record.stages)}`)
   const watched = isLive(record.state)
+  const intervalMs = options.intervalMs ?? defaultIntervalMs(ws, record.backend)
   while (isLive(record.state) && !options.signal?.aborted) {
-    await sleep(options.intervalMs, options.signal)
+    await sleep(intervalMs, options.signal)
     snapshot = await experimentWithRuns(ws, snapshot.name, context)
     const next = snapshot.runs.find((r) => r.run_id === record.run_id)
     if (!next) throw new ExpError(`run ${record.run_id} disappeared from ${snapshot.name}.`, {code: 'NOT_FOUND'})
@@ -58,13 +59,19 @@ export async function watchRun(ws: Workspace, options: WatchOptions): Promise<Wa
   const result: WatchResult = {backend: record.backend, changes, experiment: snapshot.name, record, run_id: record.run_id}
   if (isLive(record.state)) return result // stopped watching (Ctrl-C); the run goes on
   say(`run ${record.run_id} ${record.state}`)
-  if (watched && record.state === 'completed') {
+  // a failed run is collected too: its logs come home, and a rented machine stops billing (vast --auto-shutdown)
+  if (watched && (record.state === 'completed' || record.state === 'failed')) {
     const backend = await backendFor(record.backend)
     result.collected = await backend.collect({experimentDir: snapshot.dir, record}, context)
     result.record = result.collected.record
     say(result.collected.message)
   }
   return result
+}
+
+function defaultIntervalMs(ws: Workspace, backend: RunRecord['backend']): number {
+  if (backend === 'local') return 2000
+  return ws.settings.backends[backend].poll_interval * 1000
 }
 
 export function describeStages(stages: StageRecord[]): string {

@@ -256,26 +256,26 @@ describe('exp launch --vast (fake vastai)', function () {
     assert.match((await w.run(['collect', 'demo'])).stdout, /already collected/)
   })
 
-  it('a job that fails on the instance fails the run by its exit code; exp collect brings the logs home and destroys the instance', async () => {
+  it('a job that fails on the instance fails the run by its exit code; watch brings the logs home and destroys the instance', async () => {
     w = await world()
     const expDir = path.join(w.ws, 'experiments', (await fs.readdir(path.join(w.ws, 'experiments'))).find((n) => n.endsWith('-demo'))!)
     await fs.writeFile(path.join(expDir, 'config.yaml'), 'data:\n  nx: 2\n') // the engine refuses it: exit 2
     assert.equal((await w.run(['launch', 'demo', '--vast'])).code, 0)
-    assert.equal((await watchToEnd(w)).code, 1)
-    let record = await w.record()
+    const watched = await watchToEnd(w)
+    assert.equal(watched.code, 1)
+    assert.match(watched.stdout, /destroyed \(auto-shutdown\)/)
+    const record = await w.record()
     assert.deepEqual(record.stages.map((s: any) => [s.name, s.state, s.exit_code ?? null]), [['train', 'failed', 2], ['evaluate', 'cancelled', null]])
-    assert.equal(record.backend_data.instance_live, true, 'stopped, results still on it')
     const list = (await w.json(['list'])).json.experiments[0]
     assert.equal(list.status, 'failed')
     assert.match(list.reason, /train exited with code 2/)
-
-    const collected = await w.json(['collect', 'demo'])
-    assert.equal(collected.code, 0, collected.stderr)
-    assert.match(collected.json.message, /destroyed \(auto-shutdown\)/)
+    // a failed run stops billing too: its logs came home and the instance is gone
     assert.match(await fs.readFile(path.join(expDir, 'runs', record.run_id, 'train.log'), 'utf8'), /error:/)
-    record = await w.record()
     assert.equal(record.backend_data.instance_live, false)
     assert.equal(destroys(await w.calls()).length, 1)
+    const again = await w.json(['collect', 'demo'])
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(destroys(await w.calls()).length, 1, 'nothing destroyed twice')
   })
 
   it('destroys an instance that exited without finishing and retries once; a second such failure fails the run', async () => {
@@ -325,6 +325,9 @@ describe('exp launch --vast (fake vastai)', function () {
     assert.equal(r.code, 4, r.stderr)
     assert.match(r.stderr, /no vast\.ai API key is configured.*vastai set api-key/)
     assert.deepEqual(commands(await w.calls()).filter((c) => c !== '--version'), [])
+    // nothing was started, so nothing is left: no run folder, no run record
+    const [experiment] = (await fs.readdir(path.join(w.ws, 'experiments'))).filter((n) => n.endsWith('-demo'))
+    assert.ok(!existsSync(path.join(w.ws, 'experiments', experiment, 'runs')) || (await fs.readdir(path.join(w.ws, 'experiments', experiment, 'runs'))).length === 0)
   })
 
   it('a key vast.ai refuses is exit 4 too, and the key is never in the error', async () => {
