@@ -56,3 +56,17 @@ export function parseTimestamp(value: unknown): number | undefined {
   }
   return undefined
 }
+
+/** Wait `ms`, or less when `signal` aborts first (never rejects). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, {once: true})
+  })
+}

@@ -5,7 +5,7 @@ import {StringDecoder} from 'node:string_decoder'
 import {ExpError} from '../errors.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {LAUNCH_LOG} from '../launch/launch-log.js'
-import type {Clock} from '../lib/time.js'
+import {type Clock, sleep} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {isLive, readRun, runDir, runFile, type RunRecord} from './record.js'
 import {refreshLiveRuns} from './refresh.js'
@@ -135,6 +135,3 @@ export async function followLogs(ws: Workspace, options: FollowOptions, write: (
   return {experiment: snapshot.name, logs: files.map((f) => ({exists: offsets.has(f.abs), path: f.rel, stage: f.stage})), run_id: record.run_id, state: record.state}
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}

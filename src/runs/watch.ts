@@ -1,7 +1,7 @@
 import {ExpError} from '../errors.js'
 import type {CollectResult} from '../launch/backend.js'
 import {backendFor} from '../launch/launch.js'
-import {type Clock, logStamp} from '../lib/time.js'
+import {type Clock, logStamp, sleep} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {isLive, type RunRecord, type StageRecord} from './record.js'
 import {experimentWithRuns, pickRun} from './select.js'
@@ -85,14 +85,3 @@ function stageDetail(s: StageRecord): string {
   return ''
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, {once: true})
-  })
-}

@@ -7,7 +7,7 @@ import path from 'node:path'
 import {ExpError, messageOf} from '../../errors.js'
 import {PACKAGE_ROOT} from '../../lib/package.js'
 import {isProcessAlive} from '../../lib/process-alive.js'
-import {formatDuration} from '../../lib/time.js'
+import {formatDuration, sleep} from '../../lib/time.js'
 import {applyGates, describeCheck} from '../../reports/gates.js'
 import {isLive, readRun, runDir, runFile, type RunRecord, type RunState, type StageRecord, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
@@ -307,10 +307,6 @@ async function collect(run: RunRef): Promise<CollectResult> {
 }
 
 export const localBackend: Backend = {cancel, collect, name: 'local', prepare, refresh, submit}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
 
 async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs

@@ -6,6 +6,7 @@ import {ExpError, messageOf} from '../../errors.js'
 import {writeFileAtomic} from '../../lib/atomic.js'
 import {WorkspaceLock} from '../../lib/lock.js'
 import {EMBEDDED_ENGINE_DIR} from '../../lib/package.js'
+import {sleep} from '../../lib/time.js'
 import {isLive, readRun, type RunRecord, runDir, runFile, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
 import {displayCommand, placeholdersIn, usesEmbeddedEngine} from '../engines.js'
@@ -524,19 +525,6 @@ async function withRunLock<T>(experimentDir: string, runId: string, waitMs: numb
 
 function rowsById(rows: Record<string, unknown>[]): Map<number, Record<string, unknown>> {
   return new Map(rows.filter((r) => typeof r.id === 'number').map((r) => [r.id as number, r]))
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, {once: true})
-  })
 }
 
 /**
