@@ -1,0 +1,287 @@
+import fg from 'fast-glob'
+import {constants, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {ExpError, messageOf} from '../errors.js'
+import {fsyncDir} from '../lib/atomic.js'
+import {sha256File} from '../lib/hash.js'
+import {entryFile, type JournalEntry, removeEntry, writeEntry} from '../lib/journal.js'
+import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+
+/**
+ * Moving a whole experiment directory between experiments/ and the archive, crash-safe.
+ *
+ * Order of one move (the journal entry is written before anything else and removed after everything):
+ * 1. stage: the files that must arrive with the experiment (the archive metadata.json, copies of workspace reports)
+ *    are written into a hidden folder INSIDE the source (`.exp-staging/`); the experiment's own files are untouched;
+ * 2. commit: one rename of the directory (same filesystem: it costs the same for 1 KB or 100 GB). Across
+ *    filesystems: copy to a hidden sibling of the destination, verify every file (size and sha256), rename the copy
+ *    to the destination (the commit point), then remove the source;
+ * 3. finish: the staged files are renamed into place (metadata.json last) and the staging folder goes.
+ *
+ * Recovery reads the disk, not a phase: destination present → the move was committed → finish it (removing a
+ * source left by a cross-filesystem copy only after checking that each of its remaining files is in the destination
+ * identically); only the source present → roll back (drop the staging folder and any partial copy). So every
+ * experiment ends whole in exactly one place, its config.yaml and notes.md never rewritten.
+ */
+export const STAGING_DIR = '.exp-staging'
+/** inside the staging folder: the journal id of the move, so recovery knows a destination is its own */
+const STAGING_ID = '.entry'
+
+export type MoveOp = 'archive' | 'restore'
+
+export interface StagedFile {
+  /** path inside the staging folder */
+  from: string
+  /** path inside the experiment directory */
+  to: string
+  /** the target may exist and is replaced (metadata.json); otherwise an existing target is an error, never overwritten */
+  replace?: boolean
+}
+
+export interface MoveEntry extends JournalEntry {
+  op: MoveOp
+  name: string
+  /** workspace-relative when inside the workspace, else absolute */
+  src: string
+  dst: string
+  /** the hidden sibling of dst a cross-filesystem copy is assembled in */
+  copy: string
+  /** renamed into place after the commit, in this order */
+  staged: StagedFile[]
+}
+
+/** Points a test can stop the process at (see test/unit/move.test.ts). */
+export type MovePoint = 'journaled' | 'staging' | 'staged' | 'copied' | 'committed' | 'source-removed' | 'finished'
+
+export interface MoveHooks {
+  at?: (point: MovePoint) => void | Promise<void>
+  /** tests: a rename that fails with EXDEV, to exercise the cross-filesystem path on one filesystem */
+  rename?: (from: string, to: string) => Promise<void>
+}
+
+export interface MovePaths {
+  src: string
+  dst: string
+  copy: string
+}
+
+export function movePaths(ws: Workspace, entry: MoveEntry): MovePaths {
+  return {copy: path.resolve(ws.root, entry.copy), dst: path.resolve(ws.root, entry.dst), src: path.resolve(ws.root, entry.src)}
+}
+
+/** One journal id per experiment: a stuck entry blocks further moves of that experiment only. */
+export function moveId(name: string): string {
+  return `move-${name}`
+}
+
+export function copyPathFor(dst: string): string {
+  return path.join(path.dirname(dst), `.${path.basename(dst)}.exp-copy`)
+}
+
+export interface MoveOutcome {
+  crossDevice: boolean
+}
+
+/**
+ * Move one experiment, journaled. `stage` writes into the staging folder the files listed in `entry.staged`
+ * (durably: fsynced), calling `midway` between two of them (a point tests stop at). An ordinary failure is undone (or, after the commit point, completed) before it is thrown.
+ */
+export async function moveExperiment(
+  ws: Workspace,
+  entry: MoveEntry,
+  stage: (stagingDir: string, midway: () => void | Promise<void>) => Promise<void>,
+  hooks: MoveHooks = {},
+): Promise<MoveOutcome> {
+  const {copy, dst, src} = movePaths(ws, entry)
+  const at = hooks.at ?? (() => {})
+  const rename = hooks.rename ?? fs.rename
+  if (await exists(dst)) throw new ExpError(`${entry.dst} already exists; it is never overwritten.`, {code: 'EXISTS'})
+  if (!(await exists(src))) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
+  if (await exists(entryFile(ws.paths.journal, entry.id))) {
+    throw new ExpError(`an earlier interrupted move of ${entry.name} could not be completed (${relativeToRoot(ws, entryFile(ws.paths.journal, entry.id))}); it is left alone.`, {
+      code: 'JOURNAL_STUCK',
+    })
+  }
+  await fs.mkdir(path.dirname(dst), {recursive: true})
+  await writeEntry(ws.paths.journal, entry)
+  await at('journaled')
+  let crossDevice = false
+  try {
+    const staging = path.join(src, STAGING_DIR)
+    await fs.rm(staging, {force: true, recursive: true})
+    await fs.mkdir(staging)
+    await fs.writeFile(path.join(staging, STAGING_ID), entry.id + '\n')
+    await stage(staging, () => at('staging'))
+    await fsyncDir(staging)
+    await fsyncDir(src)
+    await at('staged')
+    try {
+      await rename(src, dst)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error
+      crossDevice = true
+    }
+    if (crossDevice) {
+      await fs.rm(copy, {force: true, recursive: true})
+      const {copy: copyTree} = await import('fs-extra')
+      await copyTree(src, copy, {dereference: false, errorOnExist: true, overwrite: false, preserveTimestamps: true})
+      await at('copied')
+      await verifyCopy(src, copy, {sync: true})
+      await rename(copy, dst)
+    }
+    await fsyncDir(path.dirname(dst))
+    await at('committed')
+    if (crossDevice) {
+      await fs.rm(src, {recursive: true})
+      await at('source-removed')
+    }
+    await fsyncDir(path.dirname(src))
+    await finishMove(dst, entry)
+    await at('finished')
+  } catch (error) {
+    let recovered: RecoveryAction
+    try {
+      recovered = await recoverMove(ws, entry)
+    } catch (recoveryError) {
+      throw new ExpError(`${messageOf(error)}; putting it back failed too (${messageOf(recoveryError)}). The journal keeps the step: the next exp command retries.`, {
+        code: 'MOVE_FAILED',
+      })
+    }
+    await removeEntry(ws.paths.journal, entry.id)
+    // failed after the commit point (while finishing): recovery completed it, so the move did happen
+    if (recovered === 'finished') return {crossDevice}
+    throw error
+  }
+  await removeEntry(ws.paths.journal, entry.id)
+  return {crossDevice}
+}
+
+/** Rename the staged files into place (idempotent: a file already moved is not in staging any more). */
+async function finishMove(dst: string, entry: MoveEntry): Promise<void> {
+  const staging = path.join(dst, STAGING_DIR)
+  if ((await stagingId(dst)) !== entry.id) return
+  const touched = new Set<string>()
+  for (const file of entry.staged) {
+    const from = path.join(staging, file.from)
+    if (!(await exists(from))) continue
+    const to = path.join(dst, file.to)
+    if (!file.replace && (await exists(to))) {
+      throw new ExpError(`${file.to} appeared in ${entry.dst} while it was being moved; it is not overwritten (the staged copy stays in ${STAGING_DIR}/).`, {code: 'EXISTS'})
+    }
+    await fs.mkdir(path.dirname(to), {recursive: true})
+    await fs.rename(from, to)
+    touched.add(path.dirname(to))
+  }
+  for (const dir of touched) await fsyncDir(dir)
+  await fs.rm(staging, {force: true, recursive: true})
+  await fsyncDir(dst)
+}
+
+export type RecoveryAction = 'finished' | 'rolled-back' | 'missing'
+
+/** Finish (destination present) or roll back (only the source present) an interrupted move. */
+export async function recoverMove(ws: Workspace, entry: MoveEntry): Promise<RecoveryAction> {
+  const {copy, dst, src} = movePaths(ws, entry)
+  const srcThere = await exists(src)
+  // the destination is this move's only when it carries its staging id (until finished) or the source is gone
+  const dstThere = (await exists(dst)) && (!srcThere || (await stagingId(dst)) === entry.id)
+  if (dstThere) {
+    if (srcThere) {
+      // only a cross-filesystem move has both: the destination appeared only after its copy was verified; check the
+      // files still in the source against it once more before removing them
+      await verifyCopy(src, dst, {subset: true})
+      await fs.rm(src, {recursive: true})
+      await fsyncDir(path.dirname(src))
+    }
+    await fs.rm(copy, {force: true, recursive: true})
+    await finishMove(dst, entry)
+    return 'finished'
+  }
+  if (srcThere) {
+    await fs.rm(copy, {force: true, recursive: true})
+    await fs.rm(path.join(src, STAGING_DIR), {force: true, recursive: true})
+    await fsyncDir(src)
+    await fsyncDir(path.dirname(copy))
+    return 'rolled-back'
+  }
+  return 'missing'
+}
+
+async function stagingId(dir: string): Promise<string | undefined> {
+  try {
+    return (await fs.readFile(path.join(dir, STAGING_DIR, STAGING_ID), 'utf8')).trim()
+  } catch {
+    return undefined
+  }
+}
+
+interface Entry {
+  kind: 'file' | 'dir' | 'link'
+  size: number
+}
+
+async function listTree(dir: string): Promise<Map<string, Entry>> {
+  const entries = await fg('**', {cwd: dir, dot: true, followSymbolicLinks: false, objectMode: true, onlyFiles: false, stats: true})
+  const out = new Map<string, Entry>()
+  for (const e of entries) {
+    const kind = e.dirent.isSymbolicLink() ? 'link' : e.dirent.isDirectory() ? 'dir' : 'file'
+    out.set(e.path, {kind, size: e.stats!.size})
+  }
+  return out
+}
+
+/**
+ * Every file of `src` is in `dst` with the same size and sha256 (symlinks: the same target). Without `subset`, dst
+ * holds nothing else. With `sync`, each file of dst is fsynced once verified (it is about to become the only copy).
+ */
+export async function verifyCopy(src: string, dst: string, options: {subset?: boolean; sync?: boolean} = {}): Promise<void> {
+  const [from, to] = await Promise.all([listTree(src), listTree(dst)])
+  const fail = (what: string) => {
+    throw new ExpError(`the copy of ${src} in ${dst} is not identical (${what}); nothing was removed.`, {code: 'VERIFY_FAILED'})
+  }
+  if (!options.subset && from.size !== to.size) fail(`${from.size} entries in the source, ${to.size} in the copy`)
+  for (const [rel, a] of from) {
+    const b = to.get(rel)
+    if (!b || b.kind !== a.kind) fail(`${rel} is missing`)
+    if (a.kind === 'link') {
+      if ((await fs.readlink(path.join(src, rel))) !== (await fs.readlink(path.join(dst, rel)))) fail(`${rel} points elsewhere`)
+    } else if (a.kind === 'file') {
+      if (a.size !== b!.size) fail(`${rel}: ${a.size} bytes in the source, ${b!.size} in the copy`)
+      if ((await sha256File(path.join(src, rel))) !== (await sha256File(path.join(dst, rel)))) fail(`${rel}: different content`)
+      if (options.sync) await syncFile(path.join(dst, rel))
+    }
+  }
+  if (options.sync) for (const [rel, b] of to) if (b.kind === 'dir') await fsyncDir(path.join(dst, rel))
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Copy a file, keep its times, and make it durable (it is staged to arrive with a moved experiment). */
+export async function copyFileDurable(from: string, to: string): Promise<string> {
+  await fs.mkdir(path.dirname(to), {recursive: true})
+  await fs.copyFile(from, to, constants.COPYFILE_EXCL)
+  const stat = await fs.stat(from)
+  await fs.utimes(to, stat.atime, stat.mtime)
+  await syncFile(to)
+  const [a, b] = await Promise.all([sha256File(from), sha256File(to)])
+  if (a !== b) throw new ExpError(`copying ${from} to ${to} produced different content.`, {code: 'VERIFY_FAILED'})
+  return a
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw error
+  }
+}
