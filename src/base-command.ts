@@ -23,12 +23,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static enableJsonFlag = true
 
   protected args!: CommandArgs<T>
+  /** every positional argument, for commands that take many (`static strict = false`) */
+  protected argvList: string[] = []
   protected flags!: CommandFlags<T>
   protected clock: Clock = systemClock
 
   public async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -37,6 +39,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
+    this.argvList = argv.map(String)
   }
 
   protected async workspace(): Promise<Workspace> {

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {ARCHIVE_CHOICES} from './archive/choices.js'
 import {STATUSES} from './classify/classify.js'
 
 /** Flags that mean the same thing in every command, defined once. */
@@ -21,4 +22,11 @@ export const statusFilter = Flags.string({
   description: 'Only experiments with this status (repeatable).',
   multiple: true,
   options: [...STATUSES],
+})
+
+/** `exp archive --status`: which finished experiments to archive (`all` = success, failed and stale; never active). */
+export const archiveStatus = Flags.string({
+  description: 'Archive the experiments with this status (repeatable); all = success, failed and stale. Default: all.',
+  multiple: true,
+  options: [...ARCHIVE_CHOICES],
 })
