@@ -205,6 +205,8 @@ async function planReportCopies(ws: Workspace, dir: string, files: string[]): Pr
  */
 export async function archiveExperiments(ws: Workspace, options: ArchiveOptions): Promise<ArchiveResult> {
   const started = Date.now()
+  // a mistyped name fails before anything is touched (it is checked again under the lock)
+  if (options.names && options.names.length > 0) await resolveNames(ws, options.names)
   return withWorkspaceLock(
     ws,
     async (recovered) => {
