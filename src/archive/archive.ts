@@ -6,12 +6,11 @@ import {EXIT, ExpError, isExpError, messageOf} from '../errors.js'
 import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import {METADATA_FILE, REPORTS_DIR} from '../experiments/scan.js'
-import {writeJsonAtomic} from '../lib/atomic.js'
 import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {ARCHIVABLE, type ArchiveChoice} from './choices.js'
-import {copyFileDurable, copyPathFor, type MoveEntry, type MoveHooks, moveExperiment, moveId, type StagedFile} from './move.js'
+import {copyFileDurable, type MoveEntry, type MoveHooks, moveExperiment, moveId, siblingsOf, type StagedFile, writeStaged} from './move.js'
 
 
 export interface ArchiveSelection {
@@ -258,7 +257,8 @@ async function archiveOne(ws: Workspace, item: PlannedArchive, options: ArchiveO
   const staged: StagedFile[] = [...item.reports.map((r) => ({from: r.to, to: r.to})), {from: METADATA_FILE, replace: true, to: METADATA_FILE}]
   const now = options.now()
   const entry: MoveEntry = {
-    copy: relativeToRoot(ws, copyPathFor(dst)),
+    copy: relativeToRoot(ws, siblingsOf(dst).copy),
+    staging: relativeToRoot(ws, siblingsOf(dst).staging),
     dst: item.destination,
     id: moveId(item.name),
     name: item.name,
@@ -302,7 +302,7 @@ async function archiveOne(ws: Workspace, item: PlannedArchive, options: ArchiveO
           record.previous = [...(Array.isArray(older) ? older : []), last]
         }
         if (own.text !== undefined && !own.value) record.original_metadata_text = own.text
-        await writeJsonAtomic(path.join(staging, METADATA_FILE), {...own.value, archive: record})
+        await writeStaged(path.join(staging, METADATA_FILE), JSON.stringify({...own.value, archive: record}, null, 2) + '\n')
       },
       options.hooks,
     )

@@ -13,21 +13,21 @@ import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
  *
  * Order of one move (the journal entry is written before anything else and removed after everything):
  * 1. stage: the files that must arrive with the experiment (the archive metadata.json, copies of workspace reports)
- *    are written into a hidden folder INSIDE the source (`.exp-staging/`); the experiment's own files are untouched;
+ *    are written into a hidden sibling of the destination (`.<name>.exp-staging/`, on the destination's
+ *    filesystem). The source is not touched at all: not a file, not its folder's mtime;
  * 2. commit: one rename of the directory (same filesystem: it costs the same for 1 KB or 100 GB). Across
- *    filesystems: copy to a hidden sibling of the destination, verify every file (size and sha256), rename the copy
- *    to the destination (the commit point), then remove the source;
- * 3. finish: the staged files are renamed into place (metadata.json last) and the staging folder goes.
+ *    filesystems: copy to a hidden sibling of the destination, verify every file (size and sha256) and fsync it,
+ *    record the copy's identity in the staging folder, rename the copy to the destination (the commit point), then
+ *    remove the source;
+ * 3. finish: the staged files are renamed into the destination (metadata.json last) and the staging folder goes.
  *
- * Recovery reads the disk, not a phase: destination present → the move was committed → finish it (removing a
- * source left by a cross-filesystem copy only after checking that each of its remaining files is in the destination
- * identically); only the source present → roll back (drop the staging folder and any partial copy). So every
- * experiment ends whole in exactly one place, its config.yaml and notes.md never rewritten.
+ * Recovery reads the disk, not a phase. The destination is this move's when it is the source itself, renamed (the
+ * same device and inode the journal recorded), or the verified copy (the identity recorded in the staging folder):
+ * then the move was committed and is finished (a source left by a cross-filesystem copy is removed only after each of
+ * its remaining files is found in the destination identically). Otherwise the move is rolled back: the staging folder
+ * and any partial copy are removed, and the source is as it was. So every experiment ends whole in exactly one place,
+ * and its config.yaml and notes.md are never rewritten.
  */
-export const STAGING_DIR = '.exp-staging'
-/** inside the staging folder: the journal id of the move, so recovery knows a destination is its own */
-const STAGING_ID = '.entry'
-
 export type MoveOp = 'archive' | 'restore'
 
 export interface StagedFile {
@@ -39,17 +39,29 @@ export interface StagedFile {
   replace?: boolean
 }
 
+/** A directory's identity: device and inode (as strings: inode numbers can exceed 2^53). */
+export interface Identity {
+  dev: string
+  ino: string
+}
+
 export interface MoveEntry extends JournalEntry {
   op: MoveOp
   name: string
   /** workspace-relative when inside the workspace, else absolute */
   src: string
   dst: string
-  /** the hidden sibling of dst a cross-filesystem copy is assembled in */
+  /** the source directory's identity: after a rename the destination has it */
+  src_identity?: Identity
+  /** hidden siblings of dst: where the staged files wait, and where a cross-filesystem copy is assembled */
+  staging: string
   copy: string
   /** renamed into place after the commit, in this order */
   staged: StagedFile[]
 }
+
+/** In the staging folder: the identity of a verified cross-filesystem copy, written just before it is renamed. */
+const COPY_IDENTITY = '.copy-identity.json'
 
 /** Points a test can stop the process at (see test/unit/move.test.ts). */
 export type MovePoint = 'journaled' | 'staging' | 'staged' | 'copied' | 'committed' | 'source-removed' | 'finished'
@@ -63,11 +75,13 @@ export interface MoveHooks {
 export interface MovePaths {
   src: string
   dst: string
+  staging: string
   copy: string
 }
 
 export function movePaths(ws: Workspace, entry: MoveEntry): MovePaths {
-  return {copy: path.resolve(ws.root, entry.copy), dst: path.resolve(ws.root, entry.dst), src: path.resolve(ws.root, entry.src)}
+  const at = (p: string) => path.resolve(ws.root, p)
+  return {copy: at(entry.copy), dst: at(entry.dst), src: at(entry.src), staging: at(entry.staging)}
 }
 
 /** One journal id per experiment: a stuck entry blocks further moves of that experiment only. */
@@ -75,17 +89,30 @@ export function moveId(name: string): string {
   return `move-${name}`
 }
 
-export function copyPathFor(dst: string): string {
-  return path.join(path.dirname(dst), `.${path.basename(dst)}.exp-copy`)
+/** The hidden siblings of a destination a move uses (hidden: the scan never takes them for experiments). */
+export function siblingsOf(dst: string): {staging: string; copy: string} {
+  const base = path.basename(dst)
+  return {copy: path.join(path.dirname(dst), `.${base}.exp-copy`), staging: path.join(path.dirname(dst), `.${base}.exp-staging`)}
 }
 
 export interface MoveOutcome {
   crossDevice: boolean
 }
 
+export async function identityOf(p: string): Promise<Identity | undefined> {
+  try {
+    const stat = await fs.lstat(p, {bigint: true})
+    return {dev: String(stat.dev), ino: String(stat.ino)}
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
 /**
  * Move one experiment, journaled. `stage` writes into the staging folder the files listed in `entry.staged`
- * (durably: fsynced), calling `midway` between two of them (a point tests stop at). An ordinary failure is undone (or, after the commit point, completed) before it is thrown.
+ * (durably: fsynced), calling `midway` between two of them (a point tests stop at). An ordinary failure is undone
+ * (or, after the commit point, completed) before it is thrown.
  */
 export async function moveExperiment(
   ws: Workspace,
@@ -93,28 +120,30 @@ export async function moveExperiment(
   stage: (stagingDir: string, midway: () => void | Promise<void>) => Promise<void>,
   hooks: MoveHooks = {},
 ): Promise<MoveOutcome> {
-  const {copy, dst, src} = movePaths(ws, entry)
+  const {copy, dst, src, staging} = movePaths(ws, entry)
   const at = hooks.at ?? (() => {})
   const rename = hooks.rename ?? fs.rename
   if (await exists(dst)) throw new ExpError(`${entry.dst} already exists; it is never overwritten.`, {code: 'EXISTS'})
-  if (!(await exists(src))) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
+  const identity = await identityOf(src)
+  if (!identity) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
   if (await exists(entryFile(ws.paths.journal, entry.id))) {
     throw new ExpError(`an earlier interrupted move of ${entry.name} could not be completed (${relativeToRoot(ws, entryFile(ws.paths.journal, entry.id))}); it is left alone.`, {
       code: 'JOURNAL_STUCK',
     })
   }
+  entry.src_identity = identity
   await fs.mkdir(path.dirname(dst), {recursive: true})
   await writeEntry(ws.paths.journal, entry)
   await at('journaled')
   let crossDevice = false
   try {
-    const staging = path.join(src, STAGING_DIR)
     await fs.rm(staging, {force: true, recursive: true})
+    await fs.rm(copy, {force: true, recursive: true})
     await fs.mkdir(staging)
-    await fs.writeFile(path.join(staging, STAGING_ID), entry.id + '\n')
     await stage(staging, () => at('staging'))
-    await fsyncDir(staging)
-    await fsyncDir(src)
+    // the staged files were fsynced as written; now their folder entries, then the staging folder's own entry
+    for (const dir of stagingDirs(staging, entry)) await fsyncDir(dir)
+    await fsyncDir(path.dirname(staging))
     await at('staged')
     try {
       await rename(src, dst)
@@ -123,11 +152,12 @@ export async function moveExperiment(
       crossDevice = true
     }
     if (crossDevice) {
-      await fs.rm(copy, {force: true, recursive: true})
       const {copy: copyTree} = await import('fs-extra')
       await copyTree(src, copy, {dereference: false, errorOnExist: true, overwrite: false, preserveTimestamps: true})
       await at('copied')
       await verifyCopy(src, copy, {sync: true})
+      await writeStaged(path.join(staging, COPY_IDENTITY), JSON.stringify(await identityOf(copy)))
+      await fsyncDir(staging)
       await rename(copy, dst)
     }
     await fsyncDir(path.dirname(dst))
@@ -137,7 +167,7 @@ export async function moveExperiment(
       await at('source-removed')
     }
     await fsyncDir(path.dirname(src))
-    await finishMove(dst, entry)
+    await finishMove(staging, dst, entry)
     await at('finished')
   } catch (error) {
     let recovered: RecoveryAction
@@ -157,62 +187,87 @@ export async function moveExperiment(
   return {crossDevice}
 }
 
-/** Rename the staged files into place (idempotent: a file already moved is not in staging any more). */
-async function finishMove(dst: string, entry: MoveEntry): Promise<void> {
-  const staging = path.join(dst, STAGING_DIR)
-  if ((await stagingId(dst)) !== entry.id) return
+/** Rename the staged files into the destination (idempotent: a file already moved is not in staging any more). */
+async function finishMove(staging: string, dst: string, entry: MoveEntry): Promise<void> {
+  if (!(await exists(staging))) return
   const touched = new Set<string>()
   for (const file of entry.staged) {
     const from = path.join(staging, file.from)
     if (!(await exists(from))) continue
     const to = path.join(dst, file.to)
     if (!file.replace && (await exists(to))) {
-      throw new ExpError(`${file.to} appeared in ${entry.dst} while it was being moved; it is not overwritten (the staged copy stays in ${STAGING_DIR}/).`, {code: 'EXISTS'})
+      throw new ExpError(`${file.to} appeared in ${entry.dst} while it was being moved; it is not overwritten (the staged copy stays in ${path.basename(staging)}/).`, {code: 'EXISTS'})
     }
     await fs.mkdir(path.dirname(to), {recursive: true})
     await fs.rename(from, to)
     touched.add(path.dirname(to))
   }
-  for (const dir of touched) await fsyncDir(dir)
   await fs.rm(staging, {force: true, recursive: true})
-  await fsyncDir(dst)
+  touched.add(dst)
+  touched.add(path.dirname(staging))
+  for (const dir of touched) await fsyncDir(dir)
 }
 
 export type RecoveryAction = 'finished' | 'rolled-back' | 'missing'
 
-/** Finish (destination present) or roll back (only the source present) an interrupted move. */
+/** Is the destination this move's: the source renamed, or its verified copy? */
+async function isOurs(dst: string, staging: string, entry: MoveEntry): Promise<boolean> {
+  const id = await identityOf(dst)
+  if (!id) return false
+  const same = (a: Identity | undefined) => a !== undefined && a.dev === id.dev && a.ino === id.ino
+  if (same(entry.src_identity)) return true
+  try {
+    return same(JSON.parse(await fs.readFile(path.join(staging, COPY_IDENTITY), 'utf8')) as Identity)
+  } catch {
+    return false
+  }
+}
+
+/** Finish (the destination is this move's) or roll back (otherwise) an interrupted move. */
 export async function recoverMove(ws: Workspace, entry: MoveEntry): Promise<RecoveryAction> {
-  const {copy, dst, src} = movePaths(ws, entry)
+  const {copy, dst, src, staging} = movePaths(ws, entry)
   const srcThere = await exists(src)
-  // the destination is this move's only when it carries its staging id (until finished) or the source is gone
-  const dstThere = (await exists(dst)) && (!srcThere || (await stagingId(dst)) === entry.id)
-  if (dstThere) {
+  // a finished move has no staging folder left: nothing remains to do
+  const done = !srcThere && !(await exists(staging)) && (await exists(dst))
+  if (done || (await isOurs(dst, staging, entry))) {
     if (srcThere) {
-      // only a cross-filesystem move has both: the destination appeared only after its copy was verified; check the
-      // files still in the source against it once more before removing them
+      // only a cross-filesystem move has both: check the files still in the source against the verified copy
+      // once more before removing them
       await verifyCopy(src, dst, {subset: true})
       await fs.rm(src, {recursive: true})
       await fsyncDir(path.dirname(src))
     }
     await fs.rm(copy, {force: true, recursive: true})
-    await finishMove(dst, entry)
+    await finishMove(staging, dst, entry)
     return 'finished'
   }
-  if (srcThere) {
-    await fs.rm(copy, {force: true, recursive: true})
-    await fs.rm(path.join(src, STAGING_DIR), {force: true, recursive: true})
-    await fsyncDir(src)
-    await fsyncDir(path.dirname(copy))
-    return 'rolled-back'
-  }
-  return 'missing'
+  await fs.rm(copy, {force: true, recursive: true})
+  await fs.rm(staging, {force: true, recursive: true})
+  await fsyncDir(path.dirname(staging))
+  return srcThere ? 'rolled-back' : 'missing'
 }
 
-async function stagingId(dir: string): Promise<string | undefined> {
+/** The folders the staged files are in, deepest first, then the staging folder itself. */
+function stagingDirs(staging: string, entry: MoveEntry): string[] {
+  const dirs = new Set<string>()
+  for (const file of entry.staged) {
+    for (let dir = path.dirname(path.join(staging, file.from)); dir.startsWith(staging + path.sep); dir = path.dirname(dir)) dirs.add(dir)
+  }
+  return [...[...dirs].sort((a, b) => b.length - a.length), staging]
+}
+
+/**
+ * Write a file that is staged to arrive with a moved experiment: written and fsynced in place, no temporary name
+ * (the staging folder is all-or-nothing already: rolled back whole, or committed by the directory rename).
+ */
+export async function writeStaged(file: string, data: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), {recursive: true})
+  const handle = await fs.open(file, 'wx')
   try {
-    return (await fs.readFile(path.join(dir, STAGING_DIR, STAGING_ID), 'utf8')).trim()
-  } catch {
-    return undefined
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
   }
 }
 

@@ -3,11 +3,10 @@ import path from 'node:path'
 import {ExpError, isExpError} from '../errors.js'
 import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import {METADATA_FILE} from '../experiments/scan.js'
-import {writeJsonAtomic} from '../lib/atomic.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {readOwnMetadata} from './archive.js'
-import {copyPathFor, exists, type MoveEntry, type MoveHooks, moveExperiment, moveId} from './move.js'
+import {exists, type MoveEntry, type MoveHooks, moveExperiment, moveId, siblingsOf, writeStaged} from './move.js'
 
 export interface RestoreOptions {
   name: string
@@ -76,7 +75,8 @@ export async function restoreExperiment(ws: Workspace, options: RestoreOptions):
       const record = own.value?.archive
       const rewrite = own.value !== undefined && record !== null && typeof record === 'object' && !Array.isArray(record)
       const entry: MoveEntry = {
-        copy: relativeToRoot(ws, copyPathFor(dst)),
+        copy: relativeToRoot(ws, siblingsOf(dst).copy),
+    staging: relativeToRoot(ws, siblingsOf(dst).staging),
         dst: relativeToRoot(ws, dst),
         id: moveId(name),
         name,
@@ -92,7 +92,7 @@ export async function restoreExperiment(ws: Workspace, options: RestoreOptions):
         ws,
         entry,
         async (staging) => {
-          if (rewrite) await writeJsonAtomic(path.join(staging, METADATA_FILE), {...own.value, archive: {...(record as object), restored_at: restoredAt}})
+          if (rewrite) await writeStaged(path.join(staging, METADATA_FILE), JSON.stringify({...own.value, archive: {...(record as object), restored_at: restoredAt}}, null, 2) + '\n')
         },
         options.hooks,
       )

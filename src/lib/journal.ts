@@ -2,7 +2,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {messageOf} from '../errors.js'
-import {fsyncDir, writeJsonAtomic} from './atomic.js'
+import {writeJsonAtomic} from './atomic.js'
 
 /**
  * A small write-ahead journal: one JSON file per in-flight step, written atomically (and fsynced) BEFORE the step
@@ -37,10 +37,12 @@ export async function writeEntry(dir: string, entry: JournalEntry): Promise<void
   await writeJsonAtomic(entryFile(dir, entry.id), entry)
 }
 
-/** The step is complete: forget it (durably, so a crash right after cannot replay it). */
+/**
+ * The step is complete: forget it. Not fsynced: if a power loss brings the entry back, recovery finds the step
+ * complete and only removes the entry again (every recovery is idempotent); the next entry written syncs the folder.
+ */
 export async function removeEntry(dir: string, id: string): Promise<void> {
   await fs.rm(entryFile(dir, id), {force: true})
-  await fsyncDir(dir)
 }
 
 /**

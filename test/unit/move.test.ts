@@ -4,7 +4,6 @@ import {existsSync, promises as fs, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {archiveExperiments} from '../../src/archive/archive.js'
-import {STAGING_DIR} from '../../src/archive/move.js'
 import {restoreExperiment} from '../../src/archive/restore.js'
 import {recoverInterrupted} from '../../src/workspace/recovery.js'
 import {openWorkspace, type Workspace} from '../../src/workspace/workspace.js'
@@ -83,8 +82,11 @@ describe('journaled moves (archive and restore) killed at every step', () => {
       dir = await tempDir('exp-move-')
       const ws = await makeWorkspace(dir)
       const original = await treeSnapshot(path.join(ws.paths.experiments, NAME))
+      const mtime = (await fs.stat(path.join(ws.paths.experiments, NAME))).mtimeMs
       await crashAt(ws, 'archive', point, mode)
       const lines = await recoverInterrupted(ws)
+      // rolled back: not even the folder's mtime changed (a stale experiment stays stale)
+      if (after === 'experiments') assert.equal((await fs.stat(path.join(ws.paths.experiments, NAME))).mtimeMs, mtime)
       assert.equal(lines.length, 1, lines.join('\n'))
       assert.match(lines[0], after === 'archive' ? /finished the interrupted archiving/ : /rolled back the interrupted archiving/)
       await assertWhole(ws, original, after)
@@ -110,7 +112,7 @@ describe('journaled moves (archive and restore) killed at every step', () => {
       assert.equal(existsSync(path.join(after === 'archive' ? ws.paths.experiments : ws.paths.archive, NAME)), false)
       const tree = await treeSnapshot(here)
       for (const [rel, sha] of Object.entries(archivedTree)) if (rel !== 'metadata.json') assert.equal(tree[rel], sha, rel)
-      assert.ok(!(`${STAGING_DIR}/` in tree))
+      for (const d of [ws.paths.experiments, ws.paths.archive]) assert.deepEqual((await fs.readdir(d)).filter((n) => n.startsWith('.')), [])
       const record = JSON.parse(await fs.readFile(path.join(here, 'metadata.json'), 'utf8'))
       assert.equal(record.archive.status, 'success', 'the archive record stays as history')
       assert.equal(typeof record.archive.restored_at === 'string', after === 'experiments')
