@@ -235,7 +235,6 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
       const count = (o: ArchiveOutcome) => results.filter((r) => r.outcome === o).length
       return {duration_ms: Date.now() - started, recovered, results, summary: {archived: count('archived'), failed: count('failed'), skipped: count('skipped')}}
     },
-    {command: 'archive'},
   )
 }
 

@@ -53,6 +53,11 @@ export function renderArchiveSummary(result: ArchiveResult): string {
   return `Archived ${archived}, skipped ${skipped}, failed ${failed} (${(result.duration_ms / 1000).toFixed(1)}s).`
 }
 
+/** `(Active: 3  Success: 0  Failed: 0  Stale: 0 in experiments/)` after "Nothing to archive." */
+export function renderSummaryLine(summary: Record<Status, number>): string {
+  return `(${renderSummary(summary)} in experiments/)`
+}
+
 const ORDER: Status[] = ['success', 'failed', 'stale', 'active']
 
 /** --list-only: the classification summary, then the experiments grouped by status, as exp list prints them. */

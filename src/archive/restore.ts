@@ -98,6 +98,5 @@ export async function restoreExperiment(ws: Workspace, options: RestoreOptions):
       )
       return {archived, dry_run: false, from: entry.src, name, recovered, restored_at: restoredAt, to: entry.dst}
     },
-    {command: `restore ${options.name}`},
   )
 }

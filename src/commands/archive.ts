@@ -60,6 +60,10 @@ any instant, the next exp command finishes or rolls it back.`
         if (plan.items.some((i) => i.refused)) process.exitCode = EXIT.failure
         return {...plan, dry_run: true}
       }
+      if (plan.items.length === 0) {
+        this.log(`Nothing to archive. ${render.renderSummaryLine(plan.summary)}`)
+        return {duration_ms: 0, recovered: [], results: [], summary: {archived: 0, failed: 0, skipped: 0}}
+      }
       confirmed = await this.confirm(plan, render.renderConfirmList)
     }
     const bar = await this.progress()

@@ -203,9 +203,14 @@ describe('exp archive', () => {
   it('nothing to archive is not an error', async () => {
     await fs.rm(path.join(ws, 'experiments'), {recursive: true})
     await makeExperiment(ws, '2025-02-02-new')
+    const before = await treeSnapshot(ws)
     const r = await exp(['archive', '--status', 'all'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /Nothing to archive\.\nArchived 0, skipped 0, failed 0/)
+    assert.equal(r.stdout.trim(), 'Nothing to archive. (Active: 1  Success: 0  Failed: 0  Stale: 0 in experiments/)')
+    assert.deepEqual(await treeSnapshot(ws), before, 'not even the lock was taken')
+    const yes = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws})
+    assert.equal(yes.code, 0, yes.stderr)
+    assert.match(yes.stdout, /^Nothing to archive\.\nArchived 0, skipped 0, failed 0/)
   })
 
   it('stamps every line with EXP_LOG_TIMESTAMPS=1 (as the cron line runs it)', async () => {
