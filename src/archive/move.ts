@@ -241,10 +241,13 @@ export async function recoverMove(ws: Workspace, entry: MoveEntry): Promise<Reco
     await finishMove(staging, dst, entry)
     return 'finished'
   }
+  // the source vanished (not by exp: it removes a source only once the destination is committed): whatever is
+  // left (a partial copy, the staged record) may be all there is, so it is kept for a person to look at
+  if (!srcThere) return 'missing'
   await fs.rm(copy, {force: true, recursive: true})
   await fs.rm(staging, {force: true, recursive: true})
   await fsyncDir(path.dirname(staging))
-  return srcThere ? 'rolled-back' : 'missing'
+  return 'rolled-back'
 }
 
 /** The folders the staged files are in, deepest first, then the staging folder itself. */

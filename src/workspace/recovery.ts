@@ -1,3 +1,5 @@
+import {existsSync} from 'node:fs'
+
 import {messageOf} from '../errors.js'
 import {hasPendingEntries, pendingEntries, removeEntry} from '../lib/journal.js'
 import {withLock} from '../lib/lock.js'
@@ -16,16 +18,17 @@ export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
   const lines: string[] = unreadable.map((u) => `journal entry ${relativeToRoot(ws, u.file)} is unreadable (${u.error}); left alone.`)
   for (const entry of entries) {
     if (entry.op === 'archive' || entry.op === 'restore') {
-      const {exists, movePaths, recoverMove} = await import('../archive/move.js')
+      const {movePaths, recoverMove} = await import('../archive/move.js')
       const move = entry as import('../archive/move.js').MoveEntry
       const what = entry.op === 'archive' ? 'archiving' : 'restoring'
       try {
         const action = await recoverMove(ws, move)
-        const {copy, src} = movePaths(ws, move)
+        const {copy, src, staging} = movePaths(ws, move)
         if (action === 'finished') lines.push(`finished the interrupted ${what} of ${move.name}: it is in ${move.dst}.`)
         else if (action === 'rolled-back') lines.push(`rolled back the interrupted ${what} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`)
         else {
-          const kept = (await exists(copy)) ? `; a partial copy is kept in ${relativeToRoot(ws, copy)}` : ''
+          const left = [copy, staging].filter((p) => existsSync(p)).map((p) => relativeToRoot(ws, p))
+          const kept = left.length > 0 ? `; kept for you to look at: ${left.join(', ')}` : ''
           lines.push(`the interrupted ${what} of ${move.name} found it in neither ${move.src} nor ${move.dst}${kept}.`)
         }
         await removeEntry(ws.paths.journal, entry.id)

@@ -146,6 +146,16 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     assert.match(String(again.message ?? JSON.stringify(again.results)), /already exists; it is never overwritten|could not be completed/)
   })
 
+  it('keeps a partial copy and the staged record when the source vanished by other means, and says so', async () => {
+    dir = await tempDir('exp-move-')
+    const ws = await makeWorkspace(dir)
+    await crashAt(ws, 'archive', 'copied', 'cross')
+    await fs.rm(path.join(ws.paths.experiments, NAME), {recursive: true}) // not exp's doing
+    const lines = await recoverInterrupted(ws)
+    assert.match(lines.join('\n'), /found it in neither experiments\/2025-01-10-good nor experiments-archive\/2025-01-10-good; kept for you to look at: experiments-archive\/\.2025-01-10-good\.exp-copy, experiments-archive\/\.2025-01-10-good\.exp-staging/)
+    assert.ok(existsSync(path.join(ws.paths.archive, `.${NAME}.exp-copy`, 'checkpoints', 'model.pt')))
+  })
+
   it('a read-only command (the listing) recovers a pending step when the lock is free', async () => {
     dir = await tempDir('exp-move-')
     const ws = await makeWorkspace(dir)
