@@ -1,7 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {EXIT, isExpError, messageOf} from './errors.js'
-import {type Clock, systemClock} from './lib/time.js'
+import {type Clock, logStamp, systemClock} from './lib/time.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -23,12 +23,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static enableJsonFlag = true
 
   protected args!: CommandArgs<T>
+  /** every positional argument, for commands that take many (`static strict = false`) */
+  protected argvList: string[] = []
   protected flags!: CommandFlags<T>
   protected clock: Clock = systemClock
 
   public async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -37,6 +39,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
+    this.argvList = argv.map(String)
+  }
+
+  /**
+   * With EXP_LOG_TIMESTAMPS=1 (set by the line \`exp cron install\` writes) every line exp prints starts with
+   * \`[YYYY-MM-DD HH:MM:SS] \`, so a log that a job appends to week after week says when each line was written.
+   */
+  public log(message = '', ...args: unknown[]): void {
+    super.log(stamped(message), ...args)
+  }
+
+  public logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(stamped(message), ...args)
   }
 
   protected async workspace(): Promise<Workspace> {
@@ -64,4 +79,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) this.logJson({error: {code: 'UNEXPECTED', exit: EXIT.failure, message: messageOf(error)}})
     else this.logToStderr(`Error: ${messageOf(error)} (this is a bug in exp; run again with DEBUG=1 for the stack trace)`)
   }
+}
+
+function stamped(message: string): string {
+  if (process.env.EXP_LOG_TIMESTAMPS !== '1') return message
+  const stamp = `[${logStamp(new Date())}]`
+  return message
+    .split('\n')
+    .map((line) => `${stamp} ${line}`)
+    .join('\n')
 }

@@ -1,5 +1,6 @@
 import {Errors, Flags} from '@oclif/core'
 
+import {ARCHIVE_CHOICES} from './archive/choices.js'
 import {STATUSES} from './classify/classify.js'
 
 /** Flags that mean the same thing in every command, defined once. */
@@ -28,3 +29,10 @@ export const statusFilter = Flags.string({
 
 /** The leaderboard CSV (promote writes it, leaderboard reads it): default `promote.leaderboard` in exp.yaml. */
 export const leaderboardCsv = Flags.string({description: 'Leaderboard CSV file (default: promote.leaderboard in exp.yaml, reports/leaderboard.csv).'})
+
+/** `exp archive --status`: which finished experiments to archive (`all` = success, failed and stale; never active). */
+export const archiveStatus = Flags.string({
+  description: 'Archive the experiments with this status (repeatable); all = success, failed and stale. Default: all.',
+  multiple: true,
+  options: [...ARCHIVE_CHOICES],
+})

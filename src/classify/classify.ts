@@ -9,7 +9,7 @@ import {formatAge} from '../lib/time.js'
 export const STATUSES = ['active', 'success', 'failed', 'stale'] as const
 export type Status = (typeof STATUSES)[number]
 
-export type Rule = 'live-run' | 'metadata' | 'notes' | 'report' | 'run' | 'age'
+export type Rule = 'live-run' | 'metadata' | 'notes' | 'report' | 'run' | 'archive' | 'age'
 
 export interface Classification {
   status: Status
@@ -33,7 +33,9 @@ export interface ClassifyOptions {
  * 2. a person's explicit verdict: metadata.json `status`, then a Status:/Result: line in notes.md with ✓ or ✗;
  * 3. the newest evidence: the newest report with a verdict (gates_passed / errors), unless a run that failed is
  *    newer than it (a stage exited non-zero or could not start);
- * 4. no verdict: stale when nothing under the directory changed for more than stale_days, else active.
+ * 4. no verdict: in the archive, the status recorded when it was archived (its metadata.json `archive` object;
+ *    archiving itself writes files, so its age says nothing); elsewhere stale when nothing under the directory
+ *    changed for more than stale_days, else active.
  * Runs must have been refreshed (dead supervisors → interrupted, SLURM/vast states) before calling this.
  */
 export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Classification {
@@ -75,12 +77,26 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
   }
 
+  const archived = snap.location === 'archive' ? archivedStatus(snap.metadata) : undefined
+  if (archived) {
+    return {field: 'archive.status', reason: `archived as ${archived.status}${archived.reason ? `: ${archived.reason}` : ''}`, rule: 'archive', source: 'metadata.json', status: archived.status}
+  }
+
   const idle = options.now.getTime() - snap.lastModified
   const limit = options.staleDays * 86_400_000
   if (idle > limit) {
     return {reason: `no verdict; nothing changed for ${formatAge(idle)} (stale after ${options.staleDays}d)`, rule: 'age', source: snap.lastModifiedPath, status: 'stale'}
   }
   return {reason: `no verdict yet; last change ${formatAge(idle)} ago`, rule: 'age', source: snap.lastModifiedPath, status: 'active'}
+}
+
+/** The status an archived experiment had when it was archived (metadata.json `archive.status`). */
+function archivedStatus(metadata: Record<string, unknown> | undefined): {status: Status; reason?: string} | undefined {
+  const record = metadata?.archive
+  if (!record || typeof record !== 'object' || Array.isArray(record)) return undefined
+  const {reason, status} = record as {status?: unknown; reason?: unknown}
+  if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status)) return undefined
+  return {reason: typeof reason === 'string' ? reason : undefined, status: status as Status}
 }
 
 function newestVerdictReport(reports: Report[]) {

@@ -2,6 +2,7 @@ import {type Classification, classify, emptySummary, newestReport, type Status} 
 import type {Clock} from '../lib/time.js'
 import {metricValue} from '../reports/report.js'
 import {refreshLiveRuns} from '../runs/refresh.js'
+import {recoverIfPending} from '../workspace/recovery.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
@@ -40,6 +41,8 @@ export interface ListResult {
  * takes (list, show, archive, promote, cron), so they always agree.
  */
 export async function classifyWorkspace(ws: Workspace, options: ScanOptions & {now: Clock; log?: (line: string) => void}): Promise<Classified[]> {
+  // a step a killed exp left half-done is finished or rolled back first, so the scan sees whole experiments
+  for (const line of await recoverIfPending(ws)) options.log?.(line)
   const snapshots = await scanExperiments(ws, options)
   await refreshLiveRuns(snapshots, {log: options.log ?? (() => {}), now: options.now, ws})
   const now = options.now()

@@ -1,9 +1,56 @@
-import type {Workspace} from './workspace.js'
+import {existsSync} from 'node:fs'
+
+import {messageOf} from '../errors.js'
+import {hasPendingEntries, pendingEntries, removeEntry} from '../lib/journal.js'
+import {withLock} from '../lib/lock.js'
+import {relativeToRoot, type Workspace} from './workspace.js'
 
 /**
- * Finish or roll back a step that a killed exp process left half-done (see the journal).
- * Called under the workspace lock before every mutating command, and by read-only commands when a journal exists.
+ * Finish or roll back a step that a killed exp process left half-done (see lib/journal.ts). Called under the
+ * workspace lock before every mutating command (withWorkspaceLock), and by read-only commands when a journal
+ * exists (recoverIfPending). Returns one line per entry handled, for the command to show.
+ *
+ * An entry that cannot be resolved (the disk is not in a state exp produced) is left in place with its files and
+ * reported; it blocks nothing but further moves of that one experiment.
  */
-export async function recoverInterrupted(_ws: Workspace): Promise<string[]> {
-  return []
+export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
+  const {entries, unreadable} = await pendingEntries(ws.paths.journal)
+  const lines: string[] = unreadable.map((u) => `journal entry ${relativeToRoot(ws, u.file)} is unreadable (${u.error}); left alone.`)
+  for (const entry of entries) {
+    if (entry.op === 'archive' || entry.op === 'restore') {
+      const {movePaths, recoverMove} = await import('../archive/move.js')
+      const move = entry as import('../archive/move.js').MoveEntry
+      const what = entry.op === 'archive' ? 'archiving' : 'restoring'
+      try {
+        const action = await recoverMove(ws, move)
+        const {copy, src, staging} = movePaths(ws, move)
+        if (action === 'finished') lines.push(`finished the interrupted ${what} of ${move.name}: it is in ${move.dst}.`)
+        else if (action === 'rolled-back') lines.push(`rolled back the interrupted ${what} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`)
+        else {
+          const left = [copy, staging].filter((p) => existsSync(p)).map((p) => relativeToRoot(ws, p))
+          const kept = left.length > 0 ? `; kept for you to look at: ${left.join(', ')}` : ''
+          lines.push(`the interrupted ${what} of ${move.name} found it in neither ${move.src} nor ${move.dst}${kept}.`)
+        }
+        await removeEntry(ws.paths.journal, entry.id)
+      } catch (error) {
+        lines.push(`could not recover the interrupted ${what} of ${move.name}: ${messageOf(error)} (journal entry kept).`)
+      }
+    } else {
+      lines.push(`journal entry ${entry.id} has an unknown step "${entry.op}" (from a newer exp?); left alone.`)
+    }
+  }
+  return lines
+}
+
+/**
+ * For read-only commands: when an interrupted step is pending, recover it now if the lock is free (no waiting).
+ * When another exp process holds the lock, it is the one that recovers; nothing is done here.
+ */
+export async function recoverIfPending(ws: Workspace): Promise<string[]> {
+  if (!(await hasPendingEntries(ws.paths.journal))) return []
+  try {
+    return await withLock(ws.paths.lock, () => recoverInterrupted(ws), {waitMs: 0})
+  } catch {
+    return []
+  }
 }

@@ -101,15 +101,14 @@ export function relativeToRoot(ws: Workspace, p: string): string {
 
 /**
  * Run a mutating step holding the workspace lock. Every mutating command goes through here, so recovery of an
- * interrupted step (the journal) runs first, under the same lock.
+ * interrupted step (the journal) runs first, under the same lock; `fn` receives one line per step recovered.
  */
-export async function withWorkspaceLock<T>(ws: Workspace, fn: () => Promise<T>, options?: LockOptions): Promise<T> {
+export async function withWorkspaceLock<T>(ws: Workspace, fn: (recovered: string[]) => Promise<T>, options?: LockOptions): Promise<T> {
   return withLock(
     ws.paths.lock,
     async () => {
       const {recoverInterrupted} = await import('./recovery.js')
-      await recoverInterrupted(ws)
-      return fn()
+      return fn(await recoverInterrupted(ws))
     },
     options,
   )

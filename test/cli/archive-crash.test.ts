@@ -1,0 +1,219 @@
+import {execa} from 'execa'
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {age, EXP_BIN, exp, expJson, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+
+type Kind = 'success' | 'failed' | 'stale' | 'active'
+
+interface Made {
+  name: string
+  kind: Kind
+  metadata: Record<string, unknown>
+  /** sha256 of every file, relative to the experiment directory */
+  files: Record<string, string>
+}
+
+const kindOf = (i: number): Kind => (['success', 'success', 'success', 'failed', 'failed', 'failed', 'stale', 'stale', 'stale', 'active'] as const)[i % 10]
+
+/**
+ * A workspace of `count` experiments, each with config, notes, metadata, a report and checkpoints/ with two small
+ * files; most end success/failed through real reports, stale through old mtimes, every tenth is active. Some
+ * successes also have a workspace-level report (copied into the archive).
+ */
+async function crowdedWorkspace(count: number): Promise<{ws: string; made: Made[]}> {
+  const ws = await tempWorkspace()
+  const made: Made[] = []
+  for (let i = 0; i < count; i++) {
+    const kind = kindOf(i)
+    const name = `2025-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}-exp-${String(i).padStart(3, '0')}`
+    const metadata = {hypothesis: `latent ${i} helps`, name, schema: 1, seed: i}
+    const report = kind === 'success' ? {final_nrmse: 0.05, gates_passed: true} : kind === 'failed' ? {final_nrmse: 0.4, gates_passed: false} : {final_nrmse: 0.2}
+    const dir = path.join(ws, 'experiments', name)
+    await writeTree(dir, {
+      'checkpoints/step_1.pt': randomBytes(2048).toString('base64'),
+      'checkpoints/step_2.pt': randomBytes(512).toString('base64'),
+      'config.yaml': `model:\n  latent_dim: ${i}\ntraining:\n  seed: ${i}\n`,
+      'metadata.json': metadata,
+      'notes.md': `# ${name}\n\n## Hypothesis\n\nlatent ${i} helps\n`,
+      'reports/eval.json': report,
+    })
+    if (kind === 'stale') await age(dir, 45)
+    if (kind === 'success' && i % 7 === 0) await writeTree(ws, {[`reports/test_${name}.json`]: {experiment: name, final_nrmse: 0.05, gates_passed: true}})
+    const files = await treeSnapshot(dir)
+    for (const key of Object.keys(files)) if (key.endsWith('/')) delete files[key]
+    made.push({files, kind, metadata, name})
+  }
+  return {made, ws}
+}
+
+/** Every file of every experiment exactly once, whole, in the right place; nothing half-done left anywhere. */
+async function assertEveryFileOnce(ws: string, made: Made[]): Promise<{files: number}> {
+  const active = await expJson(['list'], {cwd: ws})
+  const archived = await expJson(['list', '--archived'], {cwd: ws})
+  assert.equal(active.code, 0, active.stderr)
+  assert.equal(archived.code, 0, archived.stderr)
+  const listedActive = new Set(active.json.experiments.map((e: any) => e.name))
+  const listedArchived = new Map<string, any>(archived.json.experiments.map((e: any) => [e.name, e]))
+  assert.equal(listedActive.size + listedArchived.size, made.length, 'every experiment is listed once')
+  let files = 0
+  for (const m of made) {
+    const inArchive = m.kind !== 'active'
+    assert.equal(listedActive.has(m.name), !inArchive, `${m.name} (${m.kind}) listed in experiments/`)
+    assert.equal(listedArchived.has(m.name), inArchive, `${m.name} (${m.kind}) listed in the archive`)
+    if (inArchive) assert.equal(listedArchived.get(m.name).status, m.kind, `${m.name} keeps its status in the archive`)
+    const here = path.join(ws, inArchive ? 'experiments-archive' : 'experiments', m.name)
+    const other = path.join(ws, inArchive ? 'experiments' : 'experiments-archive', m.name)
+    assert.ok(!existsSync(other), `${m.name} is not also in ${path.basename(path.dirname(other))}/`)
+    const tree = await treeSnapshot(here)
+    for (const key of Object.keys(tree)) if (key.endsWith('/')) delete tree[key]
+    for (const [rel, sha] of Object.entries(m.files)) {
+      files++
+      if (rel === 'metadata.json' && inArchive) continue
+      assert.equal(tree[rel], sha, `${m.name}/${rel} is whole`)
+    }
+    const extra = Object.keys(tree).filter((rel) => !(rel in m.files))
+    if (inArchive) {
+      const record = JSON.parse(await fs.readFile(path.join(here, 'metadata.json'), 'utf8'))
+      for (const [k, v] of Object.entries(m.metadata)) assert.deepEqual(record[k], v, `${m.name}: metadata key ${k} kept`)
+      assert.equal(record.archive.status, m.kind)
+      assert.equal(record.archive.file_count, Object.keys(m.files).length)
+      const copies = record.archive.reports.map((r: any) => r.to)
+      assert.deepEqual(extra.sort(), copies.sort(), `${m.name}: only the report copies were added`)
+      for (const r of record.archive.reports) assert.equal(tree[r.to], r.sha256, `${m.name}/${r.to} copied whole`)
+    } else {
+      assert.deepEqual(extra, [], `${m.name}: nothing added`)
+    }
+  }
+  assert.deepEqual(await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => []), [], 'no journal entry left')
+  for (const dir of ['experiments', 'experiments-archive']) {
+    assert.deepEqual((await fs.readdir(path.join(ws, dir))).filter((n) => n.startsWith('.')), [], `no hidden leftovers in ${dir}/`)
+  }
+  return {files}
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('exp archive, killed at random instants (crash safety)', function () {
+  this.timeout(180_000)
+  let ws: string
+  let twin: string
+  afterEach(async () => {
+    await removeDir(ws)
+    await removeDir(twin)
+  })
+
+  it('SIGKILLed again and again over ~300 experiments, then run to the end: every file exists exactly once, whole', async () => {
+    const {made, ws: root} = await crowdedWorkspace(300)
+    ws = root
+    // the same workspace archived without interruption, for the timing
+    twin = `${ws}-twin`
+    await execa('cp', ['-a', ws, twin])
+    await execa('sync') // the copy's dirty pages would otherwise be flushed by the archive's first fsyncs
+    const timed = Date.now()
+    const clean = await expJson(['archive', '--status', 'all', '--yes'], {cwd: twin})
+    const cleanMs = Date.now() - timed
+    assert.equal(clean.code, 0, clean.stderr)
+    assert.equal(clean.json.summary.archived, 270)
+
+    // startup + scan, and the time per experiment moved, to spread the kills over the work still to do
+    const startupStarted = Date.now()
+    await exp(['list', '--json'], {cwd: ws})
+    let startupMs = Date.now() - startupStarted
+    let perExperimentMs = Math.max(1, (cleanMs - startupMs) / 270)
+
+    const started = Date.now()
+    let kills = 0
+    let midMove = 0
+    let runs = 0
+    for (;;) {
+      runs++
+      assert.ok(runs < 400, 'the archive finishes')
+      const remaining = (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => !n.startsWith('.') && n !== 'README.md').length
+      const toDo = remaining - 30
+      const child = execa(process.execPath, [EXP_BIN, 'archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false})
+      const t0 = Date.now()
+      // a random instant: a fifth of the kills during start-up (lock take-over, recovery, scan), the others within
+      // the next few moves, so the kills land all over the run; after 40 s the run is left to finish
+      const delay =
+        toDo <= 0 || Date.now() - started > 40_000
+          ? Number.POSITIVE_INFINITY
+          : Math.random() < 0.2
+            ? Math.random() * startupMs
+            : startupMs + Math.random() * perExperimentMs * Math.min(toDo, 8)
+      const timer = Number.isFinite(delay) ? setTimeout(() => child.kill('SIGKILL'), delay) : undefined
+      const r = await child
+      clearTimeout(timer)
+      if (r.signal === 'SIGKILL') {
+        kills++
+        const journal = await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [])
+        if (journal.some((n) => n.endsWith('.json'))) midMove++
+        const after = (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => !n.startsWith('.') && n !== 'README.md').length
+        const moved = remaining - after
+        const ran = Date.now() - t0
+        // a busy machine starts slower: a kill after the start-up estimate that found nothing moved raises it
+        if (moved === 0 && journal.length === 0 && delay >= startupMs) startupMs = delay * 1.2
+        // and one that overshot the window lowers it
+        else if (moved > 8) startupMs *= 0.9
+        if (moved > 3 && ran > startupMs) perExperimentMs = (perExperimentMs + (ran - startupMs) / moved) / 2
+        continue
+      }
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`)
+      if (toDo <= 0 || !Number.isFinite(delay)) break
+    }
+    const crashMs = Date.now() - started
+    assert.ok(kills >= 15, `killed ${kills} times`)
+    assert.ok(midMove >= 5, `${midMove} kills interrupted a move`)
+    const {files} = await assertEveryFileOnce(ws, made)
+    assert.equal(files, 300 * 6)
+    console.log(
+      `      crash test: ${kills} SIGKILLs (${midMove} in the middle of a move) over ${runs} runs in ${(crashMs / 1000).toFixed(1)}s; ` +
+        `${files} files of 300 experiments checked; an uninterrupted archive of the same 270 took ${cleanMs} ms (${clean.json.duration_ms} ms after start-up)`,
+    )
+  })
+
+  it('two archives and an exp new at the same time end as one archive would', async () => {
+    const {made, ws: root} = await crowdedWorkspace(60)
+    ws = root
+    twin = `${ws}-twin`
+    await execa('cp', ['-a', ws, twin])
+    const one = await expJson(['archive', '--status', 'all', '--yes'], {cwd: twin})
+    assert.equal(one.code, 0, one.stderr)
+
+    const first = exp(['archive', '--status', 'all', '--yes', '--json'], {cwd: ws})
+    const second = exp(['archive', '--status', 'all', '--yes', '--json'], {cwd: ws})
+    await sleep(50)
+    const created = exp(['new', 'while-archiving', '--date', '2025-06-01'], {cwd: ws})
+    // (exp promote joins this race once it exists)
+    const results = await Promise.all([first, second, created])
+    for (const r of results.slice(0, 2)) {
+      // the second one waits for the lock; on a very slow machine it may give up after 10 s, saying why
+      if (r.code === 3) assert.match(r.stderr + r.stdout, /workspace is locked by PID \d+ since/)
+      else assert.equal(r.code, 0, r.stderr)
+    }
+    assert.equal(results[2].code, 0, results[2].stderr)
+    const summaries = results.slice(0, 2).filter((r) => r.code === 0).map((r) => JSON.parse(r.stdout).summary)
+    assert.equal(summaries.reduce((n, s) => n + s.archived, 0), 54, 'each experiment archived once')
+    assert.equal(summaries.reduce((n, s) => n + s.failed, 0), 0, 'no collisions')
+
+    await assertEveryFileOnce(ws, [...made, ...(await madeByNew(ws))])
+    // the same outcome as one uninterrupted run (metadata.json holds times, so it is compared by its keys)
+    const strip = async (dir: string) => {
+      const tree = await treeSnapshot(dir)
+      for (const key of Object.keys(tree)) if (key.endsWith('metadata.json') || key.startsWith('.exp/') || key.includes('while-archiving')) delete tree[key]
+      return tree
+    }
+    assert.deepEqual(await strip(ws), await strip(twin))
+  })
+})
+
+/** The experiment exp new made during the race, as a Made (it must stay in experiments/, active). */
+async function madeByNew(ws: string): Promise<Made[]> {
+  const name = '2025-06-01-while-archiving'
+  const dir = path.join(ws, 'experiments', name)
+  const files = await treeSnapshot(dir)
+  for (const key of Object.keys(files)) if (key.endsWith('/')) delete files[key]
+  return [{files, kind: 'active', metadata: JSON.parse(await fs.readFile(path.join(dir, 'metadata.json'), 'utf8')), name}]
+}
