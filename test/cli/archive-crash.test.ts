@@ -174,11 +174,14 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     )
   })
 
-  it('two archives and an exp new at the same time end as one archive would', async () => {
+  it('two archives, an exp new and an exp promote at the same time end as one archive and one promotion would', async () => {
     const {made, ws: root} = await crowdedWorkspace(60)
     ws = root
     twin = `${ws}-twin`
     await execa('cp', ['-a', ws, twin])
+    const winner = made.find((m) => m.kind === 'success')!.name
+    const promoteArgs = ['promote', winner, '--nrmse-threshold', '0.1', '--auto-promote']
+    assert.equal((await exp(promoteArgs, {cwd: twin})).code, 0)
     const one = await expJson(['archive', '--status', 'all', '--yes'], {cwd: twin})
     assert.equal(one.code, 0, one.stderr)
 
@@ -186,14 +189,22 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     const second = exp(['archive', '--status', 'all', '--yes', '--json'], {cwd: ws})
     await sleep(50)
     const created = exp(['new', 'while-archiving', '--date', '2025-06-01'], {cwd: ws})
-    // (exp promote joins this race once it exists)
-    const results = await Promise.all([first, second, created])
+    // promotion works on the experiment before or after it moved: either way it is recorded once
+    const promoted = exp(promoteArgs, {cwd: ws})
+    const results = await Promise.all([first, second, created, promoted])
     for (const r of results.slice(0, 2)) {
       // the second one waits for the lock; on a very slow machine it may give up after 10 s, saying why
       if (r.code === 3) assert.match(r.stderr + r.stdout, /workspace is locked by PID \d+ since/)
       else assert.equal(r.code, 0, r.stderr)
     }
     assert.equal(results[2].code, 0, results[2].stderr)
+    assert.equal(results[3].code, 0, results[3].stderr)
+    const slug = winner.replace(/^\d{4}-\d{2}-\d{2}-/, '')
+    assert.ok(existsSync(path.join(ws, 'configs', `train_${slug}.yaml`)), 'the production config was written')
+    const rows = (await fs.readFile(path.join(ws, 'reports', 'leaderboard.csv'), 'utf8')).trim().split('\n')
+    assert.equal(rows.length, 2, 'a header and exactly one row')
+    const record = JSON.parse(await fs.readFile(path.join(ws, 'experiments-archive', winner, 'metadata.json'), 'utf8'))
+    assert.equal(record.promotions.length, 1, 'the promotion is recorded once, in the archived experiment')
     const summaries = results.slice(0, 2).filter((r) => r.code === 0).map((r) => JSON.parse(r.stdout).summary)
     assert.equal(summaries.reduce((n, s) => n + s.archived, 0), 54, 'each experiment archived once')
     assert.equal(summaries.reduce((n, s) => n + s.failed, 0), 0, 'no collisions')
@@ -202,7 +213,9 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     // the same outcome as one uninterrupted run (metadata.json holds times, so it is compared by its keys)
     const strip = async (dir: string) => {
       const tree = await treeSnapshot(dir)
-      for (const key of Object.keys(tree)) if (key.endsWith('metadata.json') || key.startsWith('.exp/') || key.includes('while-archiving')) delete tree[key]
+      // the promoted config and the leaderboard carry the time of promotion: checked above
+      const timed = (key: string) => key.startsWith('configs/train_') || key.startsWith('configs/.history') || key === 'reports/leaderboard.csv'
+      for (const key of Object.keys(tree)) if (key.endsWith('metadata.json') || key.startsWith('.exp/') || key.includes('while-archiving') || timed(key)) delete tree[key]
       return tree
     }
     assert.deepEqual(await strip(ws), await strip(twin))
