@@ -66,8 +66,8 @@ describe('vast scripts', () => {
     assert.equal(remoteWord('plain'), `'plain'`)
     assert.equal(remoteWord(''), `''`)
     const script = renderJobScript(job)
-    assert.match(script, /stage 'train' 'bash' '-c' .* 'train' "\$X"'\/out\/checkpoints' "\$X"'\/work\/experiment\/config\.yaml' \|\| exit \$\?/)
-    assert.deepEqual(remoteArgv(job, 'train').slice(-2), ['/workspace/exp-20250122-101500-3f2a/out/checkpoints', '/workspace/exp-20250122-101500-3f2a/work/experiment/config.yaml'])
+    assert.match(script, /stage 'train' 'bash' '-c' .* 'train' "\$X"'\/out\/checkpoints' "\$X"'\/job\/experiment\/config\.yaml' \|\| exit \$\?/)
+    assert.deepEqual(remoteArgv(job, 'train').slice(-2), ['/workspace/exp-20250122-101500-3f2a/out/checkpoints', '/workspace/exp-20250122-101500-3f2a/job/experiment/config.yaml'])
   })
 
   it('runs the job once the payload is there, writes the exit marker and stops its own instance with the instance key', async () => {
@@ -78,8 +78,8 @@ describe('vast scripts', () => {
     assert.equal(await fs.readFile(path.join(inst.out, 'checkpoints', 'model.txt'), 'utf8'), 'seed: 1\n')
     assert.deepEqual(JSON.parse(await fs.readFile(path.join(inst.out, 'report.json'), 'utf8')), {gates_passed: true})
     assert.equal(await fs.readFile(path.join(inst.out, 'arg.txt'), 'utf8'), `${nasty}\n`, 'values reach the engine unchanged')
-    assert.equal(existsSync(path.join(inst.x, 'work', 'experiment', 'PWNED')), false)
-    assert.equal(existsSync(path.join(inst.x, 'work', 'experiment', 'runs')), false, 'earlier runs stay at home')
+    assert.equal(existsSync(path.join(inst.x, 'job', 'experiment', 'PWNED')), false)
+    assert.equal(existsSync(path.join(inst.x, 'job', 'experiment', 'runs')), false, 'earlier runs stay at home')
     assert.deepEqual((await fs.readFile(path.join(dir, 'vastai.calls'), 'utf8')).trim().split('\n'), ['stop instance 4242 --api-key inst-key-abc'])
 
     // vast re-runs onstart on every start: the job does not run again, the instance stops again
@@ -96,9 +96,9 @@ describe('vast scripts', () => {
     await fs.writeFile(path.join(expDir, 'config.yaml'), 'x: 1\n')
     const script = renderJobScript(failing)
     const x = path.join(dir, 'x')
-    await fs.mkdir(path.join(x, 'work', 'experiment'), {recursive: true})
-    await fs.writeFile(path.join(x, 'work', 'job.sh'), script)
-    const r = await run('bash', [path.join(x, 'work', 'job.sh'), x]).catch((e) => e)
+    await fs.mkdir(path.join(x, 'job', 'experiment'), {recursive: true})
+    await fs.writeFile(path.join(x, 'job', 'job.sh'), script)
+    const r = await run('bash', [path.join(x, 'job', 'job.sh'), x]).catch((e) => e)
     assert.equal(r.code, 3)
     assert.equal(await fs.readFile(path.join(x, 'out', 'status', 'train.exit'), 'utf8'), '3\n')
     assert.equal(existsSync(path.join(x, 'out', 'status', 'evaluate.exit')), false)

@@ -110,7 +110,7 @@ async function prepare(request: LaunchRequest): Promise<PreparedRun> {
     const record: RunRecord = {
       ...base,
       backend: 'vast',
-      stages: base.stages.map((s) => ({...s, command: remoteArgv(jobInput, s.name), cwd: `${remote}/work/experiment`})),
+      stages: base.stages.map((s) => ({...s, command: remoteArgv(jobInput, s.name), cwd: `${remote}/job/experiment`})),
     }
     delete record.supervisor_pid // nothing on this machine supervises it: the instance runs on its own
     const data: VastData = {

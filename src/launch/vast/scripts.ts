@@ -7,7 +7,7 @@ import {shellQuote} from '../shell-quote.js'
  *
  *   $X = ${DATA_DIRECTORY:-/workspace}/exp-<run-id>
  *   $X/payload/payload.tar.gz   uploaded by exp (`vastai copy`) once the instance is running
- *   $X/work/                    the payload unpacked: job.sh, experiment/ (config, code), engine/, checkpoint/
+ *   $X/job/                    the payload unpacked: job.sh, experiment/ (config, code), engine/, checkpoint/
  *   $X/out/                     results: report.json, checkpoints/, <stage>.log, onstart.log
  *   $X/out/status/              exp-exit (the job's exit code, then a reason), <stage>.exit
  *
@@ -53,16 +53,16 @@ export interface JobInput {
 /** The placeholder values on the instance (paths under the run folder `$X`). */
 export function remoteValues(input: Pick<JobInput, 'experiment' | 'runId' | 'shipsCheckpoint'>): Record<string, string> {
   return {
-    checkpoint_dir: input.shipsCheckpoint ? `${X}/work/checkpoint` : `${X}/out/checkpoints`,
-    config: `${X}/work/experiment/config.yaml`,
-    engine_dir: `${X}/work/engine`,
+    checkpoint_dir: input.shipsCheckpoint ? `${X}/job/checkpoint` : `${X}/out/checkpoints`,
+    config: `${X}/job/experiment/config.yaml`,
+    engine_dir: `${X}/job/engine`,
     experiment: input.experiment,
-    experiment_dir: `${X}/work/experiment`,
+    experiment_dir: `${X}/job/experiment`,
     python: 'python3',
     report: `${X}/out/report.json`,
     run_dir: `${X}/out`,
     run_id: input.runId,
-    workspace: `${X}/work`,
+    workspace: `${X}/job`,
   }
 }
 
@@ -82,7 +82,7 @@ export function renderJobScript(input: JobInput): string {
     'O="$X/out"',
     'export PYTHONUNBUFFERED=1',
     'mkdir -p "$O/status" "$O/checkpoints"',
-    `cd "$X/work/experiment" || exit ${SCRIPT_EXIT.noExperiment}`,
+    `cd "$X/job/experiment" || exit ${SCRIPT_EXIT.noExperiment}`,
     'stage() {',
     '  name="$1"',
     '  shift',
@@ -169,12 +169,12 @@ until [ -f "$P" ] && [ "$(sha256sum "$P" | cut -d ' ' -f 1)" = "$SHA" ]; do
   t=$((t + 2))
 done
 say 'payload arrived; unpacking it'
-if ! { rm -rf "$X/work" && mkdir -p "$X/work" && tar -xzf "$P" -C "$X/work"; }; then
+if ! { rm -rf "$X/job" && mkdir -p "$X/job" && tar -xzf "$P" -C "$X/job"; }; then
   mark ${SCRIPT_EXIT.badPayload} 'the payload could not be unpacked'
   stop_self
   exit 1
 fi
-bash "$X/work/job.sh" "$X"
+bash "$X/job/job.sh" "$X"
 code=$?
 mark "$code" ''
 say "job finished (exit $code); stopping this instance"

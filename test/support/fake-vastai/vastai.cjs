@@ -1,6 +1,6 @@
 'use strict'
 // Fake `vastai` (vast-ai/vast-cli v1.x) for exp's test suite. No network, no npm dependencies.
-// It follows /work/shared/docs/vast-cli-contract.md and, where that document is silent, the
+// It follows the shared vast CLI contract (docs/vast-cli-contract.md beside the project) and, where that document is silent, the
 // vast-cli sources it cites (vastai/cli/main.py, commands/{instances,offers,storage,misc}.py,
 // api/{client,instances,query}.py, utils.py). README.md documents the interface and the knobs.
 
