@@ -1,0 +1,391 @@
+#!/usr/bin/env node
+// exp benchmarks against the machine's limit (issue 8). Run through `npm run bench` (builds first).
+//
+//   node bench/run.js [--runs 5] [--sizes 1000,10000] [--only startup,list,archive] [--checkpoint-bytes 10485760]
+//                     [--big-checkpoint-bytes 1073741824] [--timeout 900] [--out bench/results.json] [--keep]
+//                     [--exp path/to/bin/run.js]   # another build of exp (another checkout), default this one
+//   node bench/run.js --smoke      # N = 50, 1 run: seconds, for CI (checks the benchmark works, not the targets)
+//
+// Every figure is the median of --runs runs. Each run measures the subject and its baseline back to back
+// (baseline, subject, baseline, subject, ...) so drift in the machine's load hits both; the ratio reported is the
+// median of the per-run ratios. Generated workspaces live under bench/.work/ and are removed afterwards.
+import {spawn} from 'node:child_process'
+import {existsSync, promises as fs, readFileSync, rmSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {generateWorkspace} from './generate.js'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const ROOT = path.resolve(HERE, '..')
+const HELP_LINES = 11
+const LIMIT = path.join(HERE, 'limit-list.js')
+const CPU_HOOK = path.join(HERE, 'cpu-hook.cjs')
+const MB = 1024 * 1024
+
+const TARGETS = {archive: 3, archiveCheckpoints: 1.25, growth: 1.15, list: 1.5, startup: 2.5}
+
+// ---------------------------------------------------------------------------------------------------------------
+// options
+
+function parseArgs(argv) {
+  const out = {}
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`)
+    if (a.includes('=')) {
+      const [k, v] = a.slice(2).split(/=(.*)/s)
+      out[k] = v
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out[a.slice(2)] = argv[++i]
+    else out[a.slice(2)] = true
+  }
+  return out
+}
+
+const args = parseArgs(process.argv.slice(2))
+if (args.help) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, HELP_LINES).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'))
+  process.exit(0)
+}
+const smoke = Boolean(args.smoke)
+const runs = Number(args.runs ?? (smoke ? 1 : 5))
+const sizes = String(args.sizes ?? (smoke ? '50' : '1000,10000')).split(',').map(Number).sort((a, b) => a - b)
+const only = new Set(String(args.only ?? 'startup,list,archive').split(','))
+const checkpointBytes = Number(args['checkpoint-bytes'] ?? 10 * MB)
+const bigCheckpointBytes = Number(args['big-checkpoint-bytes'] ?? 1024 * MB)
+const timeoutMs = Number(args.timeout ?? 900) * 1000
+const outFile = path.resolve(String(args.out ?? path.join(HERE, smoke ? 'results.smoke.json' : 'results.json')))
+if (!(runs >= 1) || sizes.some((n) => !(n >= 1))) throw new Error('--runs and --sizes must be positive numbers')
+const EXP = path.resolve(String(args.exp ?? path.join(ROOT, 'bin', 'run.js')))
+const EXP_ROOT = path.dirname(path.dirname(EXP))
+if (!existsSync(path.join(EXP_ROOT, 'dist'))) {
+  console.error(`exp is not built in ${EXP_ROOT}: run \`npm run build\` first (or \`npm run bench\`, which builds).`)
+  process.exit(1)
+}
+
+const workRoot = path.join(HERE, '.work', `run-${process.pid}`)
+const cleanup = () => {
+  if (!args.keep) rmSync(workRoot, {force: true, recursive: true})
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    cleanup()
+    process.exit(130)
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// measuring
+
+let cpuFiles = 0
+/**
+ * Run a process to its end, draining its output. Resolves to {ms: wall time from spawn to exit, cpu: the CPU time
+ * (user + system) of a node process, through bench/cpu-hook.cjs; undefined for other programs}.
+ */
+function timeProcess(command, argv, {cwd, check} = {}) {
+  const isNode = command === process.execPath
+  const cpuFile = isNode ? path.join(workRoot, `cpu-${cpuFiles++}.txt`) : undefined
+  const env = isNode ? {...process.env, EXP_BENCH_CPU_FILE: cpuFile} : process.env
+  const fullArgv = isNode ? ['--require', CPU_HOOK, ...argv] : argv
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint()
+    const child = spawn(command, fullArgv, {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const out = []
+    let err = ''
+    child.stdout.on('data', (d) => out.push(d))
+    child.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      clearTimeout(timer)
+      const stdout = Buffer.concat(out).toString('utf8')
+      if (code !== 0) {
+        const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exit ${code ?? signal}`
+        reject(new Error(`${[command, ...argv].map((a) => path.basename(a)).join(' ')}: ${why}\n${err.trim().split('\n').slice(-5).join('\n')}`))
+        return
+      }
+      try {
+        check?.(stdout)
+      } catch (error) {
+        reject(error)
+        return
+      }
+      let cpu
+      if (cpuFile) {
+        try {
+          cpu = Number(readFileSync(cpuFile, 'utf8'))
+          rmSync(cpuFile)
+        } catch {}
+      }
+      resolve({cpu, ms})
+    })
+  })
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+/**
+ * `runs` rounds of baseline then subject. `prepare(round)` (untimed) may set up fresh inputs and return a context
+ * passed to both; `between` (untimed) runs after the baseline, before the subject.
+ */
+async function paired({label, runs: count, baseline, subject, prepare, between, finish}) {
+  const base = []
+  const subj = []
+  const ratios = []
+  for (let round = 0; round < count; round++) {
+    const ctx = prepare ? await prepare(round) : undefined
+    const b = await baseline(ctx)
+    if (between) await between(ctx)
+    const s = await subject(ctx)
+    if (finish) await finish(ctx)
+    base.push(b)
+    subj.push(s)
+    process.stderr.write(`  ${label}: round ${round + 1}/${count}: baseline ${fmtMs(b.ms)}, subject ${fmtMs(s.ms)} (×${(s.ms / b.ms).toFixed(2)})\n`)
+  }
+  return summarise(base, subj)
+}
+
+/** Medians of the wall times, the median of the per-round ratios, and the same for CPU time when both have it. */
+function summarise(base, subj) {
+  const out = {
+    baseline_ms: round1(median(base.map((b) => b.ms))),
+    ratio: round2(median(subj.map((s, i) => s.ms / base[i].ms))),
+    samples: {baseline_ms: base.map((b) => round1(b.ms)), subject_ms: subj.map((s) => round1(s.ms))},
+    subject_ms: round1(median(subj.map((s) => s.ms))),
+  }
+  if (base.every((b) => b.cpu > 0) && subj.every((s) => s.cpu > 0)) {
+    out.baseline_cpu_ms = round1(median(base.map((b) => b.cpu)))
+    out.subject_cpu_ms = round1(median(subj.map((s) => s.cpu)))
+    out.cpu_ratio = round2(median(subj.map((s, i) => s.cpu / base[i].cpu)))
+  }
+  return out
+}
+
+const round1 = (x) => Math.round(x * 10) / 10
+const round2 = (x) => Math.round(x * 100) / 100
+const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`)
+
+// ---------------------------------------------------------------------------------------------------------------
+// workspaces
+
+let generated = 0
+async function workspace(n, bytes) {
+  const dir = path.join(workRoot, `ws-${n}-${generated++}`)
+  await generateWorkspace({checkpointBytes: bytes, dir, expBin: EXP, n, now: Math.floor(Date.now() / 86_400_000) * 86_400_000})
+  return dir
+}
+
+const remove = (dir) => fs.rm(dir, {force: true, recursive: true})
+
+function archiveAvailable() {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(EXP_ROOT, 'oclif.manifest.json'), 'utf8'))
+    return Boolean(manifest.commands?.archive)
+  } catch {
+    return false
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the benchmarks
+
+const results = {
+  date: new Date().toISOString(),
+  machine: {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memory_gb: round1(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  },
+  exp: path.relative(ROOT, EXP) || EXP,
+  load_average: {start: os.loadavg().map(round2)},
+  options: {checkpoint_bytes: checkpointBytes, big_checkpoint_bytes: bigCheckpointBytes, runs, sizes, smoke},
+  targets: TARGETS,
+}
+const rows = []
+const row = (what, n, baselineName, r, target) =>
+  rows.push({
+    baseline: `${baselineName} ${fmtMs(r.baseline_ms)}`,
+    cpu: r.cpu_ratio === undefined ? '' : `×${r.cpu_ratio.toFixed(2)}`,
+    n: n ?? '',
+    ok: target === undefined ? '' : r.ratio <= target ? 'yes' : 'NO',
+    ratio: `×${r.ratio.toFixed(2)}`,
+    subject: `${what} ${fmtMs(r.subject_ms)}`,
+    target: target === undefined ? '' : `≤ ×${target}`,
+  })
+
+async function startup() {
+  console.error('start-up')
+  const tmp = os.tmpdir() // outside any workspace
+  const node = (argv) => () => timeProcess(process.execPath, argv, {cwd: tmp})
+  // one untimed round to warm the file cache, then more rounds than the others: each costs a tenth of a second
+  await node(['-e', '0'])()
+  await node([EXP, '--version'])()
+  await node([EXP, '--help'])()
+  const count = runs * 4
+  results.startup = {
+    help: await paired({baseline: node(['-e', '0']), label: 'exp --help', runs: count, subject: node([EXP, '--help'])}),
+    runs: count,
+    version: await paired({baseline: node(['-e', '0']), label: 'exp --version', runs: count, subject: node([EXP, '--version'])}),
+  }
+  row('exp --version', undefined, 'node -e 0', results.startup.version, TARGETS.startup)
+  row('exp --help', undefined, 'node -e 0', results.startup.help, undefined)
+}
+
+async function list() {
+  results.list = []
+  for (const n of sizes) {
+    console.error(`list: generating ${n} experiments`)
+    const ws = await workspace(n, checkpointBytes)
+    // untimed round: warms the cache and checks both see the same experiments
+    let expCount = -1
+    let limitCount = -2
+    await timeProcess(process.execPath, [LIMIT, ws], {check: (out) => (limitCount = JSON.parse(out).length), cwd: ws})
+    await timeProcess(process.execPath, [EXP, 'list', '--json'], {check: (out) => (expCount = JSON.parse(out).experiments.length), cwd: ws})
+    if (expCount !== n || limitCount !== n) throw new Error(`list at N=${n}: exp saw ${expCount} experiments, the limit script ${limitCount}`)
+    const r = await paired({
+      baseline: () => timeProcess(process.execPath, [LIMIT, ws], {cwd: ws}),
+      label: `list N=${n}`,
+      runs,
+      subject: () => timeProcess(process.execPath, [EXP, 'list', '--json'], {cwd: ws}),
+    })
+    results.list.push({n, ...r})
+    row('exp list --json', n, 'limit script', r, n >= 10_000 ? TARGETS.list : undefined)
+    await remove(ws)
+  }
+}
+
+/**
+ * The experiments `exp archive --status all` moves: all but the active ones (an active experiment is never archived).
+ * Read with `exp list --json`, untimed, so the baseline moves exactly the same directories.
+ */
+async function archivable(ws) {
+  let names
+  await timeProcess(process.execPath, [EXP, 'list', '--json'], {check: (out) => (names = JSON.parse(out).experiments.filter((e) => e.status !== 'active').map((e) => e.name)), cwd: ws})
+  return names
+}
+
+/** The baseline: one plain `mv` of those directories into the archive; then they are put back (untimed). */
+async function mvAll({names, ws}) {
+  const t = await timeProcess('mv', [...names, path.join('..', 'experiments-archive')], {cwd: path.join(ws, 'experiments')})
+  for (const name of names) await fs.rename(path.join(ws, 'experiments-archive', name), path.join(ws, 'experiments', name))
+  return t
+}
+
+async function expArchive({names, ws}) {
+  const t = await timeProcess(process.execPath, [EXP, 'archive', '--status', 'all', '--yes'], {cwd: ws})
+  const moved = (await fs.readdir(path.join(ws, 'experiments-archive'), {withFileTypes: true})).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name)
+  const missing = names.filter((n) => !moved.includes(n))
+  if (missing.length > 0 || moved.length !== names.length) throw new Error(`exp archive moved ${moved.length} experiments, expected ${names.length} (missing: ${missing.slice(0, 3).join(', ')})`)
+  return t
+}
+
+async function archiveWorkspace(n, bytes) {
+  const ws = await workspace(n, bytes)
+  return {names: await archivable(ws), ws}
+}
+
+async function archive() {
+  if (!archiveAvailable()) {
+    console.log('archive: not available in this build')
+    results.archive = {available: false}
+    return
+  }
+  results.archive = {available: true, sizes: []}
+  for (const n of sizes) {
+    console.error(`archive: ${n} experiments, a fresh workspace per round`)
+    // per round: mv (the issue's baseline), the limit script (what any tool must read to know the statuses), exp archive
+    const mv = []
+    const scan = []
+    const subj = []
+    let moved = 0
+    for (let round = 0; round < runs; round++) {
+      const ctx = await archiveWorkspace(n, checkpointBytes)
+      moved = ctx.names.length
+      mv.push(await mvAll(ctx))
+      scan.push(await timeProcess(process.execPath, [LIMIT, ctx.ws], {cwd: ctx.ws}))
+      subj.push(await expArchive(ctx))
+      await remove(ctx.ws)
+      const i = mv.length - 1
+      process.stderr.write(`  archive N=${n}: round ${round + 1}/${runs}: mv ${fmtMs(mv[i].ms)}, limit scan ${fmtMs(scan[i].ms)}, exp archive ${fmtMs(subj[i].ms)} (×${(subj[i].ms / mv[i].ms).toFixed(1)} mv, ×${(subj[i].ms / (mv[i].ms + scan[i].ms)).toFixed(2)} scan + mv)\n`)
+    }
+    const vsMv = summarise(mv, subj)
+    const vsScan = summarise(mv.map((m, i) => ({ms: m.ms + scan[i].ms})), subj)
+    results.archive.sizes.push({moved, n, ...vsMv, scan_and_mv: vsScan, samples: {...vsMv.samples, limit_scan_ms: scan.map((x) => round1(x.ms))}})
+    row(`exp archive (${moved} moved)`, n, 'mv', vsMv, TARGETS.archive)
+    row(`exp archive (${moved} moved)`, n, 'limit scan + mv', vsScan, undefined)
+  }
+  // the same archive with small and with large (sparse) checkpoints: the time must not follow the bytes
+  const n = sizes[0]
+  console.error(`archive: ${n} experiments with ${fmtBytes(checkpointBytes)} versus ${fmtBytes(bigCheckpointBytes)} of checkpoints each`)
+  const r = await paired({
+    baseline: ({small}) => expArchive(small),
+    finish: ({big, small}) => Promise.all([remove(small.ws), remove(big.ws)]),
+    label: `archive checkpoints N=${n}`,
+    prepare: async () => ({big: await archiveWorkspace(n, bigCheckpointBytes), small: await archiveWorkspace(n, checkpointBytes)}),
+    runs,
+    subject: ({big}) => expArchive(big),
+  })
+  results.archive.checkpoints = {big_bytes: bigCheckpointBytes, n, small_bytes: checkpointBytes, ...r}
+  row(`exp archive, ${fmtBytes(bigCheckpointBytes)} ckpt`, n, `${fmtBytes(checkpointBytes)} ckpt`, r, TARGETS.archiveCheckpoints)
+}
+
+const fmtBytes = (b) => (b >= 1024 ** 3 ? `${round1(b / 1024 ** 3)} GB` : `${round1(b / MB)} MB`)
+
+/** How each cost grows from the smallest to the largest N: (time ratio) / (N ratio); ≤ 1 is linear or better. */
+function growth() {
+  if (sizes.length < 2) return
+  const [lo, hi] = [sizes[0], sizes.at(-1)]
+  const scale = hi / lo
+  results.growth = {from: lo, to: hi}
+  const add = (key, label, series, target) => {
+    const a = series?.find((x) => x.n === lo)
+    const b = series?.find((x) => x.n === hi)
+    if (!a || !b) return
+    const sub = round2(b.subject_ms / a.subject_ms / scale)
+    const base = round2(b.baseline_ms / a.baseline_ms / scale)
+    results.growth[key] = {baseline: base, subject: sub}
+    rows.push({baseline: `${label[1]} ×${base.toFixed(2)}`, cpu: '', n: `${lo}→${hi}`, ok: sub <= target ? 'yes' : 'NO', ratio: '', subject: `${label[0]} growth ×${sub.toFixed(2)}`, target: `≤ ×${target}`})
+  }
+  add('list', ['exp list', 'limit'], results.list, TARGETS.growth)
+  add('archive', ['exp archive', 'mv'], results.archive?.sizes, TARGETS.growth)
+}
+
+function printTable() {
+  const headers = ['n', 'subject', 'baseline', 'ratio', 'target', 'ok', 'cpu']
+  const cells = rows.map((r) => headers.map((h) => String(r[h])))
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
+  const line = (cs) => cs.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  const m = results.machine
+  console.log(`\nexp benchmarks, ${results.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, node ${m.node}, ${m.os}`)
+  console.log(`median of ${runs} run(s) (start-up: ${results.startup?.runs ?? runs}); ratio = subject / baseline wall time measured in the same run;`)
+  console.log(`cpu = the same ratio of CPU time (user + system), less sensitive to other load; load average ${results.load_average.start.join(' ')} at the start, ${results.load_average.end?.join(' ')} at the end`)
+  if (sizes.length > 1) console.log(`growth = (time at N=${sizes.at(-1)} / time at N=${sizes[0]}) / ${sizes.at(-1) / sizes[0]}; ≤ 1 is linear or better`)
+  console.log('')
+  console.log(line(headers.map((h) => h.toUpperCase())))
+  for (const c of cells) console.log(line(c))
+}
+
+try {
+  await fs.mkdir(workRoot, {recursive: true})
+  if (only.has('startup')) await startup()
+  if (only.has('list')) await list()
+  if (only.has('archive')) await archive()
+  growth()
+  results.load_average.end = os.loadavg().map(round2)
+  printTable()
+  await fs.writeFile(outFile, JSON.stringify(results, null, 2) + '\n')
+  console.log(`\nwrote ${path.relative(process.cwd(), outFile) || outFile}`)
+} catch (error) {
+  console.error(`bench failed: ${error.message}`)
+  process.exitCode = 1
+} finally {
+  cleanup()
+}
