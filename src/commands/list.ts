@@ -19,6 +19,7 @@ export default class List extends BaseCommand<typeof List> {
   async run(): Promise<ListResult> {
     const ws = await this.workspace()
     const result = await listExperiments(ws, {archived: this.flags.archived, now: this.clock, status: this.flags.status as Status[] | undefined})
+    if (this.jsonEnabled()) return result // the table is text for people: never built for --json
     if (result.experiments.length === 0) this.log(this.flags.archived ? 'The archive is empty.' : 'No experiments match. Create one with: exp new NAME')
     else this.log(renderExperimentTable(result.experiments, ws.settings.promote.metric))
     this.log('')
