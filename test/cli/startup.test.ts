@@ -1,0 +1,46 @@
+import {Config} from '@oclif/core'
+import assert from 'node:assert/strict'
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {exp, ROOT, tempDir, removeDir} from '../support/exp.js'
+
+describe('start-up', () => {
+  let dir: string
+  before(async () => {
+    dir = await tempDir()
+  })
+  after(() => removeDir(dir))
+
+  it('--version (answered before oclif loads) prints exactly oclif\'s version line', async () => {
+    const config = await Config.load(ROOT)
+    for (const flag of ['--version', '-v']) {
+      const r = await exp([flag], {cwd: dir})
+      assert.equal(r.code, 0)
+      assert.equal(r.stdout, config.userAgent)
+    }
+  })
+
+  it('the shipped manifest lists exactly the commands in src/commands', async () => {
+    const manifest = JSON.parse(await fs.readFile(path.join(ROOT, 'oclif.manifest.json'), 'utf8'))
+    const walk = async (d: string, prefix: string[] = []): Promise<string[]> => {
+      const out: string[] = []
+      for (const e of await fs.readdir(d, {withFileTypes: true})) {
+        if (e.isDirectory()) out.push(...(await walk(path.join(d, e.name), [...prefix, e.name])))
+        else if (e.name.endsWith('.ts')) out.push([...prefix, e.name.replace(/\.ts$/, '')].join(':'))
+      }
+      return out
+    }
+    const sources = (await walk(path.join(ROOT, 'src', 'commands'))).sort()
+    assert.deepEqual(Object.keys(manifest.commands).sort(), sources)
+  })
+
+  it('every command has a summary and an example', async () => {
+    const manifest = JSON.parse(await fs.readFile(path.join(ROOT, 'oclif.manifest.json'), 'utf8'))
+    for (const [id, cmd] of Object.entries<any>(manifest.commands)) {
+      if (cmd.hidden) continue
+      assert.ok(cmd.summary || cmd.description, `${id} has a summary`)
+      assert.ok((cmd.examples ?? []).length > 0, `${id} has an example`)
+    }
+  })
+})
