@@ -57,6 +57,7 @@ export class WorkspaceLock {
     const deadline = Date.now() + waitMs
     for (;;) {
       if (await tryCreate(file, owner)) {
+        await removeDeadTemporaries(file)
         const lock = new WorkspaceLock(file, owner)
         lock.startHeartbeat()
         return lock
@@ -107,8 +108,18 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, options?: 
   }
 }
 
+/** `lock.<pid>.<nonce>.tmp` files of processes killed between writing them and linking them into place. */
+async function removeDeadTemporaries(file: string): Promise<void> {
+  const dir = path.dirname(file)
+  const prefix = `${path.basename(file)}.`
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const m = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length)) : null
+    if (m && !isProcessAlive(Number(m[1]))) await fs.rm(path.join(dir, name), {force: true})
+  }
+}
+
 async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
-  const tmp = `${file}.${owner.nonce}.tmp`
+  const tmp = `${file}.${owner.pid}.${owner.nonce}.tmp`
   await fs.writeFile(tmp, JSON.stringify(owner) + '\n')
   try {
     await fs.link(tmp, file)

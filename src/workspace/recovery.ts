@@ -1,4 +1,5 @@
-import {existsSync} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
 
 import {messageOf} from '../errors.js'
 import {hasPendingEntries, pendingEntries, removeEntry} from '../lib/journal.js'
@@ -16,6 +17,7 @@ import {relativeToRoot, type Workspace} from './workspace.js'
 export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
   const {entries, unreadable} = await pendingEntries(ws.paths.journal)
   const lines: string[] = unreadable.map((u) => `journal entry ${relativeToRoot(ws, u.file)} is unreadable (${u.error}); left alone.`)
+  lines.push(...(await removeUnfinishedNew(ws)))
   for (const entry of entries) {
     if (entry.op === 'archive' || entry.op === 'restore') {
       const {movePaths, recoverMove} = await import('../archive/move.js')
@@ -53,4 +55,18 @@ export async function recoverIfPending(ws: Workspace): Promise<string[]> {
   } catch {
     return []
   }
+}
+
+/**
+ * `exp new` builds an experiment in a hidden `.new-<name>-<random>` folder and renames it into place under the lock;
+ * one that is still there when we hold the lock was left by a killed `exp new`, and never became an experiment.
+ */
+async function removeUnfinishedNew(ws: Workspace): Promise<string[]> {
+  const names = await fs.readdir(ws.paths.experiments).catch(() => [] as string[])
+  const lines: string[] = []
+  for (const name of names.filter((n) => n.startsWith('.new-'))) {
+    await fs.rm(path.join(ws.paths.experiments, name), {force: true, recursive: true})
+    lines.push(`removed ${name}, left by an interrupted exp new (it never became an experiment).`)
+  }
+  return lines
 }

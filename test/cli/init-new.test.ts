@@ -108,6 +108,13 @@ describe('exp new', () => {
     assert.equal(await fs.readFile(notes, 'utf8'), 'my notes')
   })
 
+  it('the next mutating command removes the hidden folder a killed exp new left behind', async () => {
+    const leftover = path.join(ws, 'experiments', '.new-2025-01-01-killed-1a2b3c4d')
+    await writeTree(leftover, {'config.yaml': 'a: 1\n'})
+    assert.equal((await exp(['new', 'after', '--date', '2025-01-02'], {cwd: ws})).code, 0)
+    assert.ok(!existsSync(leftover))
+  })
+
   it('without NAME and without a terminal fails and names the missing argument', async () => {
     const r = await exp(['new'], {cwd: ws})
     assert.equal(r.code, 2)

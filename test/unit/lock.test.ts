@@ -38,6 +38,16 @@ describe('the workspace lock', () => {
     assert.deepEqual((await fs.readdir(path.dirname(file))).filter((n) => n.startsWith('lock')), [], 'no temporary files left')
   })
 
+  it('sweeps temporary owner files left by processes killed mid-acquisition, and keeps live ones', async () => {
+    await fs.mkdir(path.dirname(file), {recursive: true})
+    const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim() // a pid that has exited
+    await fs.writeFile(`${file}.${dead}.0123abcd.tmp`, '{}')
+    await fs.writeFile(`${file}.${process.pid}.4567ef01.tmp`, '{}')
+    await (await WorkspaceLock.acquire(file)).release()
+    const left = (await fs.readdir(path.dirname(file))).filter((n) => n.startsWith('lock'))
+    assert.deepEqual(left, [`lock.${process.pid}.4567ef01.tmp`])
+  })
+
   it('makes a second acquirer wait, then fail with "workspace is locked by PID … since …" (exit 3)', async () => {
     const held = await WorkspaceLock.acquire(file, {command: 'archive --status all --yes'})
     const started = Date.now()
