@@ -186,8 +186,6 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
 
 interface WorkspaceReports {
   for(name: string): Report[]
-  /** reports that could not be matched to any experiment because they are not valid JSON */
-  orphans: Report[]
 }
 
 /**
@@ -209,7 +207,6 @@ export async function readWorkspaceReports(ws: Workspace): Promise<WorkspaceRepo
     if (!list.includes(report)) list.push(report)
     byName.set(name, list)
   }
-  const orphans: Report[] = []
   for (const report of reports) {
     const named = report.data?.experiment
     if (typeof named === 'string' && named) {
@@ -219,9 +216,8 @@ export async function readWorkspaceReports(ws: Workspace): Promise<WorkspaceRepo
     const base = path.basename(report.path, '.json')
     add(base, report)
     for (let i = base.indexOf('_'); i !== -1; i = base.indexOf('_', i + 1)) add(base.slice(i + 1), report)
-    if (report.error) orphans.push(report)
   }
-  return {for: (name: string) => byName.get(name) ?? [], orphans}
+  return {for: (name: string) => byName.get(name) ?? []}
 }
 
 /**

@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import {EXIT, ExpError} from '../errors.js'
 import {isProcessAlive} from './process-alive.js'
+import {sleep} from './time.js'
 
 /**
  * The workspace lock: one file whose content names its owner, created atomically with link(2)
@@ -176,8 +177,4 @@ async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   } finally {
     await fs.rm(guard, {force: true})
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
