@@ -12,6 +12,7 @@ import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, run
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
+import {localPlaceholders} from '../workspace/local.js'
 import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
@@ -125,7 +126,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
   const templates = engineTemplates(ws)
-  const values = placeholderValues({checkpointRunId, env: options.env, experimentDir: snapshot.dir, runId, ws})
+  const values = {...placeholderValues({checkpointRunId, env: options.env, experimentDir: snapshot.dir, runId, ws}), ...localPlaceholders(ws, stageNames.flatMap((n) => templates[n]), 'exp.yaml engines')}
   const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], values), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
   const rel = runPaths(runId, checkpointRunId)
   const request: LaunchRequest = {

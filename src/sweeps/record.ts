@@ -1,0 +1,51 @@
+import {parse, stringify} from 'yaml'
+
+/**
+ * `sweep.yaml`: how the variants of an experiment were made (grid axes or a summary table, the naming, the control
+ * rows) and the list of variants. It is the authority on what is a variant: a folder not listed is not one.
+ */
+export const SWEEP_FILE = 'sweep.yaml'
+export const SUMMARY_FILE = 'experiment_summary.md'
+export const SCAFFOLD_LOG = 'scaffold-runs.log'
+
+export type SetupState = 'ok' | 'failed' | 'none'
+
+export interface SweepVariant {
+  name: string
+  /** the values set in this variant's config, by key path */
+  params: Record<string, unknown>
+  /** the summary row this variant came from */
+  run_name?: string
+  setup: SetupState
+  setup_error?: string
+}
+
+export interface SweepRecord {
+  schema: 1
+  source: {kind: 'grid'; axes: Array<{key: string; values: string[]}>} | {kind: 'summary'; file: string; title: string; template: string}
+  /** the varying keys the names are made of, in order, and the abbreviations used */
+  naming: {varying: string[]; abbreviations: Record<string, string>}
+  controls: Array<{run_name: string; cells: Record<string, string>}>
+  variants: SweepVariant[]
+  [key: string]: unknown
+}
+
+export function formatSweep(record: SweepRecord): string {
+  return `# How this experiment's variants were made (exp new); exp reads the variants from here.\n${stringify(record, {lineWidth: 0})}`
+}
+
+/** The variant names of a sweep.yaml text (used by the scan): a list of names, or an error message. */
+export function parseSweep(text: string): {record?: SweepRecord; error?: string} {
+  let value: unknown
+  try {
+    value = parse(text)
+  } catch (error) {
+    return {error: `not valid YAML (${(error as Error).message.split('\n')[0]})`}
+  }
+  const record = value as SweepRecord | null
+  if (!record || typeof record !== 'object' || !Array.isArray(record.variants)) return {error: 'no "variants" list'}
+  const bad = record.variants.find((v) => !v || typeof v.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v.name))
+  if (bad) return {error: `variant ${JSON.stringify(bad?.name ?? bad)} is not a folder name`}
+  for (const v of record.variants) if (!v.params || typeof v.params !== 'object') v.params = {}
+  return {record}
+}
