@@ -9,8 +9,9 @@ import type {Clock} from '../lib/time.js'
 import {numericMetrics} from '../reports/report.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
-import {resolveExperiment} from './resolve.js'
+import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
+import {resolveTarget} from './resolve.js'
+import {listedVariants, type ListedVariant, variantParams} from './variants.js'
 import {CONFIG_FILE} from './scan.js'
 
 export interface ExperimentDetails extends ListedExperiment {
@@ -24,18 +25,27 @@ export interface ExperimentDetails extends ListedExperiment {
   runs_detail: RunRecord[]
   promotions: unknown[]
   metadata: Record<string, unknown> | null
+  /** a sweep: its variants; a variant: its parameter values */
+  variants_detail?: ListedVariant[]
+  params?: Record<string, unknown>
 }
 
 /** Everything exp knows of one experiment. */
 export async function showExperiment(ws: Workspace, query: string, options: {now: Clock}): Promise<ExperimentDetails> {
-  const located = await resolveExperiment(ws, query)
-  const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
+  const located = await resolveTarget(ws, query)
+  const [whole] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
+  const item = located.variant ? variantItem(whole, located.variant) : whole
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
 
   const configPath = path.join(s.dir, CONFIG_FILE)
   const configText = s.hasConfig ? await fs.readFile(configPath, 'utf8') : undefined
-  const baseRel = typeof (s.metadata?.base_config as {path?: unknown} | undefined)?.path === 'string' ? ((s.metadata!.base_config as {path: string}).path) : null
+  // a variant's base is the sweep's shared config.yaml
+  const baseRel = located.variant
+    ? relativeToRoot(ws, path.join(whole.snapshot.dir, CONFIG_FILE))
+    : typeof (s.metadata?.base_config as {path?: unknown} | undefined)?.path === 'string'
+      ? (s.metadata!.base_config as {path: string}).path
+      : null
   const baseSha = (s.metadata?.base_config as {sha256?: unknown} | undefined)?.sha256
   const base: ExperimentDetails['base'] = {changed_since_creation: null, changes: [], path: baseRel}
   if (baseRel && configText !== undefined) {
@@ -72,5 +82,14 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
       time: new Date(r.time).toISOString(),
     })),
     runs_detail: s.runs,
+    ...(located.variant ? {params: variantParams(whole.snapshot, located.variant)} : {}),
+    ...(s.variants ? {variants_detail: listedVariants([item], ws.settings.promote.metric)} : {}),
   }
+}
+
+/** One variant of a classified sweep, named `EXP/VARIANT`, as an item of its own. */
+function variantItem(whole: Classified, variant: string): Classified {
+  const i = whole.snapshot.variants!.findIndex((v) => v.name === variant)
+  const snapshot = {...whole.snapshot.variants![i], name: `${whole.snapshot.name}/${variant}`}
+  return {classification: whole.classification.variants![i].classification, snapshot}
 }

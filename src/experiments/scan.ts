@@ -5,6 +5,7 @@ import {messageOf} from '../errors.js'
 import {parseReport, type Report} from '../reports/report.js'
 import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
+import {parseSweep, SWEEP_FILE, type SweepRecord} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
 import {metadataVerdict, notesVerdict} from './notes.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
@@ -23,6 +24,9 @@ interface Walked {
   /** files that carry meaning, with the mtime the walk saw (no second stat when they are read) */
   toRead: {rel: string; mtimeMs: number}[]
   hasConfig: boolean
+  /** a sweep: its sweep.yaml, and each listed variant folder walked on its own (its counts are in the parent's too) */
+  sweep?: {record?: SweepRecord; error?: string}
+  variants?: Walked[]
 }
 
 /**
@@ -83,7 +87,7 @@ function walk(base: string, only?: string[]): Walked[] {
 }
 
 /** Every entry under `dir`, one lstat each (symbolic links not followed); a folder's files before its subfolders. */
-function walkInto(dir: string, prefix: string, w: Walked): void {
+function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): void {
   let entries: Dirent[]
   try {
     entries = readdirSync(dir, {withFileTypes: true})
@@ -95,6 +99,8 @@ function walkInto(dir: string, prefix: string, w: Walked): void {
   const reportsHere = prefix === `${REPORTS_DIR}/`
   const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
   const subdirs: string[] = []
+  const dirMtimes = new Map<string, number>()
+  let sweepHere = false
   for (const entry of entries) {
     const name = entry.name
     const rel = prefix + name
@@ -110,16 +116,44 @@ function walkInto(dir: string, prefix: string, w: Walked): void {
     }
     if (stats.isDirectory()) {
       subdirs.push(name)
+      dirMtimes.set(name, stats.mtimeMs)
       continue
     }
     w.fileCount++
     w.bytes += stats.size
     if (top && name === CONFIG_FILE) w.hasConfig = true
+    else if (top && name === SWEEP_FILE && !inVariant) sweepHere = true
     else if ((top && (name === METADATA_FILE || name === NOTES_FILE)) || (reportsHere && name.endsWith('.json')) || (runHere && name === RUN_FILE)) {
       w.toRead.push({mtimeMs: stats.mtimeMs, rel})
     }
   }
-  for (const name of subdirs) walkInto(dir + path.sep + name, `${prefix}${name}/`, w)
+  const variants = sweepHere ? readSweepFile(dir, w) : undefined
+  for (const name of subdirs) {
+    if (variants?.has(name)) walkVariant(dir + path.sep + name, name, dirMtimes.get(name)!, w)
+    else walkInto(dir + path.sep + name, `${prefix}${name}/`, w, inVariant)
+  }
+}
+
+function readSweepFile(dir: string, w: Walked): Set<string> | undefined {
+  try {
+    w.sweep = parseSweep(readFileSync(dir + path.sep + SWEEP_FILE, 'utf8'))
+  } catch (error) {
+    w.sweep = {error: `cannot be read (${messageOf(error)})`}
+  }
+  return w.sweep.record ? new Set(w.sweep.record.variants.map((v) => v.name)) : undefined
+}
+
+/** A variant folder: walked like an experiment of its own, its totals added to the experiment's. */
+function walkVariant(dir: string, name: string, mtimeMs: number, parent: Walked): void {
+  const v: Walked = {bytes: 0, fileCount: 0, hasConfig: false, lastModified: mtimeMs, lastModifiedPath: '.', name, toRead: []}
+  walkInto(dir, '', v, true)
+  parent.fileCount += v.fileCount
+  parent.bytes += v.bytes
+  if (v.lastModified > parent.lastModified) {
+    parent.lastModified = v.lastModified
+    parent.lastModifiedPath = v.lastModifiedPath === '.' ? name : `${name}/${v.lastModifiedPath}`
+  }
+  ;(parent.variants ??= []).push(v)
 }
 
 function isRunFile(rel: string): boolean {
@@ -127,7 +161,7 @@ function isRunFile(rel: string): boolean {
   return parts.length === 3 && parts[0] === RUNS_DIR && parts[2] === RUN_FILE
 }
 
-function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports): ExperimentSnapshot {
+function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports, reportKey = w.name): ExperimentSnapshot {
   const dir = path.join(base, w.name)
   const {date, slug} = splitDirName(w.name)
   const snap: ExperimentSnapshot = {
@@ -174,10 +208,20 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       snap.reports.push(parseReport(file, text, mtimeMs, 'experiment'))
     }
   }
-  snap.reports.push(...workspaceReports.for(w.name))
+  snap.reports.push(...workspaceReports.for(reportKey))
   snap.reports.sort((a, b) => b.time - a.time)
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
   snap.runs.sort((a, b) => b.run_id.localeCompare(a.run_id))
+  if (w.sweep?.error) snap.warnings.push(`${SWEEP_FILE}: ${w.sweep.error}; its folders are not read as variants`)
+  if (w.sweep?.record) {
+    snap.sweep = w.sweep.record
+    const walked = new Map((w.variants ?? []).map((v) => [v.name, v]))
+    snap.variants = w.sweep.record.variants.map((v) => {
+      const vw = walked.get(v.name)
+      if (!vw) snap.warnings.push(`${SWEEP_FILE}: variant ${v.name} has no folder`)
+      return readExperiment(dir, location, vw ?? {bytes: 0, fileCount: 0, hasConfig: false, lastModified: 0, lastModifiedPath: '.', name: v.name, toRead: []}, workspaceReports, `${w.name}/${v.name}`)
+    })
+  }
   if (snap.metadata && snap.metadata.status !== undefined && !metadataVerdict(snap.metadata.status) && typeof snap.metadata.status !== 'string') {
     snap.warnings.push(`${METADATA_FILE}: status is not a string`)
   }

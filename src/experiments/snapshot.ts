@@ -1,5 +1,6 @@
 import type {Report} from '../reports/report.js'
 import type {RunRecord} from '../runs/record.js'
+import type {SweepRecord} from '../sweeps/record.js'
 
 /** Where an experiment lives: the active folder or the archive. */
 export type Location = 'experiments' | 'archive'
@@ -34,4 +35,7 @@ export interface ExperimentSnapshot {
   /** runs, newest first */
   runs: RunRecord[]
   warnings: string[]
+  /** a sweep: its sweep.yaml, and one snapshot per variant listed there (name = the variant's folder name) */
+  sweep?: SweepRecord
+  variants?: ExperimentSnapshot[]
 }
