@@ -9,9 +9,9 @@ import type {Clock} from '../lib/time.js'
 import {numericMetrics} from '../reports/report.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
+import {classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
 import {resolveTarget} from './resolve.js'
-import {listedVariants, type ListedVariant, variantParams} from './variants.js'
+import {listedVariants, type ListedVariant, variantItem, variantParams} from './variants.js'
 import {CONFIG_FILE} from './scan.js'
 
 export interface ExperimentDetails extends ListedExperiment {
@@ -87,9 +87,3 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
   }
 }
 
-/** One variant of a classified sweep, named `EXP/VARIANT`, as an item of its own. */
-function variantItem(whole: Classified, variant: string): Classified {
-  const i = whole.snapshot.variants!.findIndex((v) => v.name === variant)
-  const snapshot = {...whole.snapshot.variants![i], name: `${whole.snapshot.name}/${variant}`}
-  return {classification: whole.classification.variants![i].classification, snapshot}
-}

@@ -55,3 +55,10 @@ export function renderVariantTable(variants: ListedVariant[], metric: string): s
     variants.map((v) => [v.name, v.status, ...keys.map((k) => (k in v.params ? formatValue(v.params[k]) : undefined)), v.metric ? formatNumber(v.metric.value) : undefined, v.reason]),
   )
 }
+
+/** One variant of a classified sweep, named `EXP/VARIANT`, as an item of its own (what show, promote and compare use). */
+export function variantItem(whole: Classified, variant: string): Classified {
+  const i = whole.snapshot.variants!.findIndex((v) => v.name === variant)
+  const snapshot = {...whole.snapshot.variants![i], name: `${whole.snapshot.name}/${variant}`}
+  return {classification: whole.classification.variants![i].classification, snapshot}
+}

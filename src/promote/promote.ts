@@ -6,7 +6,7 @@ import {parseConfigText} from '../config/config-file.js'
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import {slugOf} from '../experiments/naming.js'
-import {resolveExperiment} from '../experiments/resolve.js'
+import {resolveTarget} from '../experiments/resolve.js'
 import {CONFIG_FILE, METADATA_FILE} from '../experiments/scan.js'
 import {writeFileAtomic, writeJsonAtomic} from '../lib/atomic.js'
 import {sha256} from '../lib/hash.js'
@@ -55,13 +55,16 @@ export interface PromotionPlan {
   config_sha256: string
   /** what the target looks like now: absent, identical content, or different content */
   target_state: 'absent' | 'identical' | 'different'
+  /** a sweep's variant: its parameter values (leaderboard columns) */
+  params?: Record<string, unknown>
 }
 
 export type Assessment = {ok: true; plan: PromotionPlan} | {ok: false; code: string; reason: string}
 
 /** The production file for an experiment: `train_<name without its date>.yaml`, or the --config-name. */
 export function targetFor(dirName: string, options: TargetOptions): string {
-  const name = options.configName === undefined ? `train_${slugOf(dirName)}.yaml` : checkConfigName(options.configName)
+  // a variant (`EXP/V`) becomes train_<slug>_<variant>.yaml
+  const name = options.configName === undefined ? `train_${slugOf(dirName).replace('/', '_')}.yaml` : checkConfigName(options.configName)
   return path.join(options.productionDir, name)
 }
 
@@ -122,9 +125,13 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
 
 /** Resolve NAME (active or archived experiment), classify it on the same path as `exp list`, and assess it. */
 export async function planPromotion(ws: Workspace, query: string, options: {spec: GateSpec; target: TargetOptions; now: Clock}): Promise<PromotionPlan> {
-  const located = await resolveExperiment(ws, query)
+  const located = await resolveTarget(ws, query)
   const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
   if (!item) throw new ExpError(`no experiment named "${query}".`, {code: 'NOT_FOUND'})
+  if (located.variant || item.snapshot.variants) {
+    const {planSweepPromotion} = await import('./sweep.js')
+    return planSweepPromotion(item, located.variant, options.spec.direction, (v) => assess(ws, v, options.spec, options.target))
+  }
   const result = await assess(ws, item, options.spec, options.target)
   if (!result.ok) throw new ExpError(result.reason, {code: result.code})
   return result.plan
@@ -333,7 +340,7 @@ async function executeOne(ws: Workspace, plan: PromotionPlan, options: ExecuteOp
     if (leaderboardModule && board) {
       const next = leaderboardModule.upsertEntry(
         board,
-        {config: entry.target, experiment: plan.experiment, gates_passed: true, metric: plan.metric, metrics: plan.metrics, promoted_at: entry.promoted_at, value: plan.value},
+        {config: entry.target, experiment: plan.experiment, gates_passed: true, metric: plan.metric, metrics: plan.metrics, params: plan.params, promoted_at: entry.promoted_at, value: plan.value},
         plan.direction,
       )
       await leaderboardModule.writeLeaderboard(next)
