@@ -4,7 +4,8 @@ import path from 'node:path'
 
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
-import {resolveExperiment} from '../experiments/resolve.js'
+import {resolveTarget} from '../experiments/resolve.js'
+import {variantItem} from '../experiments/variants.js'
 import {scanExperiments} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
@@ -92,7 +93,9 @@ export function backendOptions(ws: Workspace, name: BackendName, flags: Record<s
  * The lock is never held while engines run.
  */
 export async function launchExperiment(ws: Workspace, options: LaunchOptions): Promise<LaunchResult> {
-  const located = await resolveExperiment(ws, options.name)
+  const target = await resolveTarget(ws, options.name)
+  // a sweep's variant (EXP/V) is launched like an experiment: its folder is the one the engines run in
+  const located = {...target, name: target.variant ? `${target.name}/${target.variant}` : target.name}
   if (located.location === 'archive') {
     throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
   }
@@ -105,8 +108,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     }
   }
 
-  const [item] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [located.name]})
-  const snapshot = item.snapshot
+  const [whole] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [target.name]})
+  const snapshot = target.variant ? variantItem(whole, target.variant).snapshot : whole.snapshot
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
@@ -152,7 +155,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
       ws,
       async () => {
         // a launch that raced ours between the check above and this lock
-        const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
+        const [scanned] = await scanExperiments(ws, {location: 'experiments', only: [target.name]})
+        const fresh = target.variant ? scanned?.variants?.find((v) => v.name === target.variant) : scanned
         const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
         if (racing && !options.force) throw liveRunError(located.name, racing)
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
