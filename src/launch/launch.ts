@@ -13,7 +13,8 @@ import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, run
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
-import {localPlaceholders} from '../workspace/local.js'
+import {expandLocalSettings, localPlaceholders} from '../workspace/local.js'
+import {shellQuote} from './shell-quote.js'
 import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
@@ -140,7 +141,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     experiment: snapshot,
     log: options.log,
     now: options.now,
-    options: backendOptions(ws, backendName, options.flags?.[backendName]),
+    options: expandLocalSettings(ws, backendName, backendOptions(ws, backendName, options.flags?.[backendName]), shellQuote),
     report: path.join(snapshot.dir, rel.report),
     runDir: rdir,
     runId,

@@ -49,3 +49,21 @@ export function localPlaceholders(ws: Workspace, args: readonly string[], where:
   }
   return Object.fromEntries(Object.entries(local).map(([k, v]) => [`local.${k}`, v]))
 }
+
+/**
+ * A backend's settings with `{local.NAME}` filled in every string (and list of strings). Lines of
+ * `backends.slurm.setup` are shell: a value placed there is shell-quoted by `quote`.
+ */
+export function expandLocalSettings(ws: Workspace, name: string, options: Record<string, unknown>, quote: (s: string) => string): Record<string, unknown> {
+  const fill = (text: string, key: string, quoted: boolean): string => {
+    const values = localPlaceholders(ws, [text], `exp.yaml backends.${name}.${key}`)
+    return text.replace(/\{(local\.[A-Za-z0-9_-]+)\}/g, (_, k: string) => (quoted ? quote(values[k]) : values[k]))
+  }
+  return Object.fromEntries(
+    Object.entries(options).map(([key, value]) => {
+      if (typeof value === 'string') return [key, fill(value, key, false)]
+      if (Array.isArray(value)) return [key, value.map((v) => (typeof v === 'string' ? fill(v, key, key === 'setup') : v))]
+      return [key, value]
+    }),
+  )
+}

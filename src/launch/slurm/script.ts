@@ -17,6 +17,8 @@ export interface SlurmResources {
   account?: string
   /** extra sbatch options, one argument each (`--qos=high`) */
   sbatchArgs: string[]
+  /** exp.yaml backends.slurm.setup: shell lines run before the engine (`module load cuda/12.4`) */
+  setup?: string[]
 }
 
 export interface BatchScriptInput {
@@ -99,6 +101,13 @@ export function sbatchOptions(input: Pick<BatchScriptInput, 'experiment' | 'log'
   return options
 }
 
+/** backends.slurm.setup, as written in exp.yaml (a line break inside a line would smuggle a second command: refused) */
+function setupLines(lines: string[] = []): string {
+  if (lines.length === 0) return ''
+  for (const line of lines) if (/[\n\r\0]/.test(line)) throw new ExpError(`backends.slurm.setup lines cannot contain line breaks: ${JSON.stringify(line)}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+  return `# exp.yaml backends.slurm.setup\n${lines.join('\n')}\n`
+}
+
 export function renderBatchScript(input: BatchScriptInput): string {
   const {stage} = input
   const started = startedFile(stage)
@@ -123,7 +132,7 @@ trap 'exp_signal=TERM' TERM
 export PYTHONUNBUFFERED="\${PYTHONUNBUFFERED:-1}"
 
 exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "host=$(hostname)"
-
+${setupLines(input.resources.setup)}
 cd ${shellQuote(input.cwd)} &&
   ${shellJoin(input.argv)}
 exp_code=$?
