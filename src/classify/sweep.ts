@@ -1,4 +1,5 @@
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import {formatNumber} from '../lib/table.js'
 import {metricValue, type Report} from '../reports/report.js'
 import type {Classification, ClassifyOptions} from './classify.js'
 
@@ -33,7 +34,7 @@ export function aggregateSweep({options, own, variants}: SweepClassifyInput): Cl
   const passed = variants.filter((v) => v.classification.status === 'success')
   if (passed.length > 0) {
     const best = bestVariant(passed, options.direction ?? 'min')
-    const metric = best.metric === undefined ? '' : `, ${options.metric ?? 'metric'} ${best.metric}`
+    const metric = best.metric === undefined ? '' : `, ${options.metric ?? 'metric'} ${formatNumber(best.metric)}`
     return withVariants({reason: `${passed.length}/${n} variants passed; best ${best.name}${metric}`, rule: 'variants', source: `${best.name}/${best.classification.source}`, status: 'success'})
   }
   const failed = variants.filter((v) => v.classification.status === 'failed')
