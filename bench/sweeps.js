@@ -6,7 +6,7 @@
 //   - list: `exp list --json` at 1,000 experiments × 8 variants, against bench/limit-list.js (which reads the
 //     variants' reports and runs too). Target: the list target of bench/run.js, ≤ 1.5×.
 //
-//   npm run build && node bench/sweeps.js [--runs 5] [--experiments 1000] [--variants 8] [--keep]
+//   npm run build && node bench/sweeps.js [--runs 5] [--experiments 1000] [--variants 8] [--only list,scaffold] [--keep]
 import {spawnSync} from 'node:child_process'
 import {promises as fs, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
@@ -115,7 +115,8 @@ function summarise(subject, baseline, samples, target) {
 }
 
 try {
-  const results = {list: await list(), scaffold: await scaffold()}
+  const only = String(arg('only', 'list,scaffold'))
+  const results = {list: only.includes('list') ? await list() : null, scaffold: only.includes('scaffold') ? await scaffold() : null}
   await fs.writeFile(path.join(HERE, 'results.sweeps.json'), JSON.stringify(results, null, 2) + '\n')
 } finally {
   if (!arg('keep', false)) rmSync(work, {force: true, recursive: true})

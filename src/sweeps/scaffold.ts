@@ -1,13 +1,14 @@
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync, promises as fs, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {applyOverrides, parseOverride} from '../config/config-file.js'
+import {applyOverrides} from '../config/config-file.js'
 import {EXIT, ExpError} from '../errors.js'
 import {installExperiment, prepareExperiment} from '../experiments/create.js'
 import {CONFIG_FILE, METADATA_FILE, NOTES_FILE} from '../experiments/scan.js'
 import {writeFileAtomic} from '../lib/atomic.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {variantConfigs} from './configs.js'
 import {expandGrid, parseGridAxis} from './grid.js'
 import {variantNames, varyingAxes} from './naming.js'
 import {formatSweep, SCAFFOLD_LOG, SUMMARY_FILE, SWEEP_FILE, type SweepRecord} from './record.js'
@@ -95,11 +96,7 @@ export async function scaffoldSweep(ws: Workspace, options: SweepOptions): Promi
   const prepared = await prepareExperiment(ws, {date: options.date, from, hypothesis: options.hypothesis, name, now: options.now, sets: options.sets})
   const shared = prepared.doc
   applyOverrides(shared, Object.entries(common).map(([key, value]) => ({key, path: key.split('.'), value})))
-  const configs = rows.map((row) => {
-    const doc = shared.clone()
-    applyOverrides(doc, Object.entries(row.values).map(([key, value]) => ({...parseOverride(`${key}=x`), value})))
-    return doc.toString()
-  })
+  const configs = variantConfigs(shared, rows)
   const record: SweepRecord = {
     controls,
     naming: {abbreviations, varying},
@@ -118,10 +115,12 @@ export async function scaffoldSweep(ws: Workspace, options: SweepOptions): Promi
       await fs.writeFile(path.join(tmp, NOTES_FILE), notes)
       await fs.writeFile(path.join(tmp, METADATA_FILE), JSON.stringify(prepared.metadata, null, 2) + '\n')
       if (summaryText !== undefined) await fs.writeFile(path.join(tmp, SUMMARY_FILE), summaryText)
+      // synchronous on purpose: thousands of small writes into a private folder, each cheaper than a trip through
+      // libuv's thread pool (the same finding as the scan's; bench/sweeps.js)
       for (const [i, variant] of names.entries()) {
-        await fs.mkdir(path.join(tmp, variant))
+        mkdirSync(path.join(tmp, variant))
         log.add({action: 'CREATE_DIRECTORY', description: `${variant}/`, details: rows[i].label, result: 'created'})
-        await fs.writeFile(path.join(tmp, variant, CONFIG_FILE), configs[i])
+        writeFileSync(path.join(tmp, variant, CONFIG_FILE), configs[i])
         log.add({action: 'GENERATE_FILE', description: `${variant}/${CONFIG_FILE}`, details: Object.entries(rows[i].spelling).map(([k, v]) => `${k}=${v}`).join(' '), result: 'written'})
       }
       await fs.writeFile(path.join(tmp, SWEEP_FILE), formatSweep(record))
