@@ -6,7 +6,7 @@
 //   - per experiment: metadata.json, notes.md (its last Status:/Result: line), reports/*.json, runs/*/run.json,
 //     each read and parsed;
 //   - the workspace's reports/**/*.json, each with its mtime, read and parsed, matched to experiments by name;
-//   - a sweep's sweep.yaml (its variant names taken by a regular expression), and in each variant folder the same
+//   - a sweep's sweep.yaml (JSON after its comment line, as exp writes it), and in each variant folder the same
 //     reports/*.json and runs/*/run.json as an experiment's.
 // It prints one JSON object per experiment. No framework, no classification rules, no schema validation.
 //
@@ -57,11 +57,10 @@ for (const top of readdirSync(experimentsDir, {withFileTypes: true})) {
   if (!top.isDirectory() || top.name.startsWith('.')) continue
   const dir = path.join(experimentsDir, top.name)
   const x = {name: top.name, last: lstatSync(dir).mtimeMs, files: 0, bytes: 0, metadata: undefined, notes: undefined, reports: [], runs: 0}
-  let sweep = ''
+  const variants = new Set()
   try {
-    sweep = readFileSync(path.join(dir, 'sweep.yaml'), 'utf8')
+    for (const v of JSON.parse(readFileSync(path.join(dir, 'sweep.yaml'), 'utf8').replace(/^(?:#.*\n)+/, '')).variants) variants.add(v.name)
   } catch {}
-  const variants = new Set([...sweep.matchAll(/^ {2}- name: (.+)$/gm)].map((m) => m[1].trim()))
   const walk = (d, full) => {
     for (const e of readdirSync(d, {withFileTypes: true})) {
       const p = path.join(d, e.name)

@@ -89,8 +89,7 @@ async function list() {
   const root = path.join(ws, 'experiments')
   for (const name of readdirSync(root).filter((n) => !n.startsWith('.') && statSync(path.join(root, n)).isDirectory())) {
     const names = Array.from({length: nVariants}, (_, i) => `rank${2 ** (i + 1)}_lr1e-5`)
-    const variants = names.map((v, i) => `  - name: ${v}\n    params:\n      lora_rank: ${2 ** (i + 1)}\n      learning_rate: 1.0e-5\n    setup: none\n`).join('')
-    await fs.writeFile(path.join(root, name, 'sweep.yaml'), `schema: 1\nsource:\n  kind: grid\nnaming:\n  varying: [lora_rank]\n  abbreviations: {}\ncontrols: []\nvariants:\n${variants}`)
+    await fs.writeFile(path.join(root, name, 'sweep.yaml'), `# written by exp\n${JSON.stringify({controls: [], naming: {abbreviations: {}, varying: ['lora_rank']}, schema: 1, source: {axes: [], kind: 'grid'}, variants: names.map((v, i) => ({name: v, params: {learning_rate: 1e-5, lora_rank: 2 ** (i + 1)}, setup: 'none'}))}, null, 2)}\n`)
     for (const [i, v] of names.entries()) {
       await fs.mkdir(path.join(root, name, v, 'reports'), {recursive: true})
       await fs.writeFile(path.join(root, name, v, 'config.yaml'), `lora_rank: ${2 ** (i + 1)}\nlearning_rate: 1.0e-5\n`)

@@ -2,6 +2,7 @@ import type {Classification, Status} from '../classify/classify.js'
 import {formatValue} from '../config/config-file.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import type {Classified} from './listing.js'
+import type {SweepVariant} from '../sweeps/record.js'
 import type {ExperimentSnapshot} from './snapshot.js'
 
 /** One variant of a sweep as `exp list --variants` prints it (and returns it under --json). */
@@ -22,13 +23,14 @@ export interface ListedVariant {
 export function listedVariants(items: Classified[], metric: string): ListedVariant[] {
   const out: ListedVariant[] = []
   for (const {classification, snapshot: s} of items) {
+    const records = new Map(s.sweep?.variants.map((v) => [v.name, v]))
     for (const [i, v] of (classification.variants ?? []).entries()) {
       const snap = s.variants![i]
       out.push({
         experiment: s.name,
         metric: v.metric === undefined ? null : {name: metric, value: v.metric},
         name: `${s.name}/${v.name}`,
-        params: variantParams(s, v.name),
+        params: variantParams(s, v.name, records),
         reason: v.classification.reason,
         reports: snap.reports.length,
         rule: v.classification.rule,
@@ -42,8 +44,8 @@ export function listedVariants(items: Classified[], metric: string): ListedVaria
 }
 
 /** A variant's values of the sweep's varying parameters (from sweep.yaml). */
-export function variantParams(s: ExperimentSnapshot, variant: string): Record<string, unknown> {
-  const record = s.sweep?.variants.find((v) => v.name === variant)
+export function variantParams(s: ExperimentSnapshot, variant: string, records?: Map<string, SweepVariant>): Record<string, unknown> {
+  const record = records ? records.get(variant) : s.sweep?.variants.find((v) => v.name === variant)
   const keys = s.sweep?.naming?.varying ?? Object.keys(record?.params ?? {})
   return Object.fromEntries(keys.map((k) => [k, record?.params[k]]))
 }
