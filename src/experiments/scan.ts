@@ -98,8 +98,7 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
   const top = prefix === ''
   const reportsHere = prefix === `${REPORTS_DIR}/`
   const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
-  const subdirs: string[] = []
-  const dirMtimes = new Map<string, number>()
+  const subdirs: Array<[name: string, mtimeMs: number]> = []
   let sweepHere = false
   for (const entry of entries) {
     const name = entry.name
@@ -115,8 +114,7 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
       w.lastModifiedPath = rel
     }
     if (stats.isDirectory()) {
-      subdirs.push(name)
-      dirMtimes.set(name, stats.mtimeMs)
+      subdirs.push([name, stats.mtimeMs])
       continue
     }
     w.fileCount++
@@ -128,8 +126,8 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
     }
   }
   const variants = sweepHere ? readSweepFile(dir, w) : undefined
-  for (const name of subdirs) {
-    if (variants?.has(name)) walkVariant(dir + path.sep + name, name, dirMtimes.get(name)!, w)
+  for (const [name, mtimeMs] of subdirs) {
+    if (variants?.has(name)) walkVariant(dir + path.sep + name, name, mtimeMs, w)
     else walkInto(dir + path.sep + name, `${prefix}${name}/`, w, inVariant)
   }
 }

@@ -3,10 +3,9 @@ import path from 'node:path'
 
 import {applyOverrides} from '../config/config-file.js'
 import {EXIT, ExpError} from '../errors.js'
-import {installExperiment, prepareExperiment} from '../experiments/create.js'
+import {installExperiment, type NewExperimentOptions, prepareExperiment} from '../experiments/create.js'
 import {CONFIG_FILE, METADATA_FILE, NOTES_FILE} from '../experiments/scan.js'
 import {writeFileAtomic} from '../lib/atomic.js'
-import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {variantConfigs} from './configs.js'
 import {expandGrid, parseGridAxis} from './grid.js'
@@ -17,16 +16,11 @@ import {parseSummary} from './summary.js'
 
 export const DEFAULT_TEMPLATES: Readonly<Record<string, string>> = {'.json': 'configs/setup_finetune_json.yaml', '.parquet': 'configs/setup_finetune_parquet.yaml'}
 
-export interface SweepOptions {
+/** `exp new`'s options, with the axes or the summary; NAME may come from the summary's title. */
+export interface SweepOptions extends Omit<NewExperimentOptions, 'name'> {
   name?: string
   grid?: string[]
   fromSummary?: string
-  from?: string
-  sets?: string[]
-  hypothesis?: string
-  date?: string
-  now: Clock
-  cwd?: string
   env?: NodeJS.ProcessEnv
 }
 
