@@ -9,5 +9,5 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], {stdio: ['ignore', 'ignore', 'inherit']})
 if (build.status !== 0) process.exit(build.status ?? 1)
 
-const {execute} = await import('../dist/index.js')
+const {execute} = (await import('../dist/oclif.js')).default
 await execute({development: true, dir: import.meta.url})
