@@ -39,6 +39,18 @@ const hash = createHash('sha256')
 for (const file of fg.sync(['src/**/*.ts', 'package-lock.json'], {cwd: ROOT}).sort()) hash.update(file).update(readFileSync(path.join(ROOT, file)))
 const buildId = hash.digest('hex').slice(0, 16)
 
+/**
+ * A package exp loads only when it needs it (`await import('cli-progress')`) is left to Node, not bundled: it costs
+ * nothing at start-up either way, and Node gives a CommonJS package's named exports (`const {SingleBar} = …`) where a
+ * bundled chunk would give only `default`.
+ */
+const packagesImportedLaterStayPackages = {
+  name: 'packages-imported-later-stay-packages',
+  setup(build) {
+    build.onResolve({filter: /^[^./]/}, (args) => (args.kind === 'dynamic-import' ? {external: true, path: args.path} : undefined))
+  },
+}
+
 rmSync(OUT, {force: true, recursive: true})
 const result = await esbuild.build({
   banner: {js: banner},
@@ -56,6 +68,7 @@ const result = await esbuild.build({
   minifyWhitespace: true,
   outdir: OUT,
   platform: 'node',
+  plugins: [packagesImportedLaterStayPackages],
   sourcemap: 'linked',
   splitting: true,
   target: 'node20',
