@@ -1,4 +1,4 @@
-import {parse} from 'yaml'
+import {createRequire} from 'node:module'
 
 /**
  * `sweep.yaml`: how the variants of an experiment were made (grid axes or a summary table, the naming, the control
@@ -62,5 +62,7 @@ function parseFast(text: string): unknown {
       return JSON.parse(body)
     } catch {}
   }
+  // a sweep.yaml a person rewrote as block YAML: only then is the YAML parser loaded (the scan stays synchronous)
+  const {parse} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   return parse(text)
 }

@@ -8,7 +8,8 @@ import {slurmResources} from '../../src/launch/backends/slurm.js'
 import {shellQuote} from '../../src/launch/shell-quote.js'
 import {renderBatchScript} from '../../src/launch/slurm/script.js'
 import {expandLocalSettings, localPlaceholders} from '../../src/workspace/local.js'
-import {parseSettings, workspaceAt} from '../../src/workspace/workspace.js'
+import {parseSettings} from '../../src/workspace/settings.js'
+import {workspaceAt} from '../../src/workspace/workspace.js'
 
 describe('exp.local.yaml and backends.slurm.setup', () => {
   let root: string
