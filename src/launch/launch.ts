@@ -109,6 +109,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
+  const seen = await folderIdentity(snapshot.dir)
 
   const stageChoice = options.stage ?? 'all'
   const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
@@ -154,9 +155,19 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
         const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
         if (racing && !options.force) throw liveRunError(located.name, racing)
+        // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder
+        const current = await folderIdentity(snapshot.dir)
+        if (current === undefined || current !== seen) {
+          throw new ExpError(`${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`, {code: 'MOVED', suggestion: `exp show ${located.name}`})
+        }
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
-        await fs.mkdir(rdir, {recursive: true})
-        await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        await createRunFolder(rdir)
+        try {
+          await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        } catch (error) {
+          await fs.rm(rdir, {force: true, recursive: true}).catch(() => {})
+          throw error
+        }
         await appendLaunchLog(
           launchLogFile(rdir),
           {
@@ -221,6 +232,20 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
   }
   return result
+}
+
+/** The folder's device and inode: a folder moved away and another put in its place is not the same experiment. */
+async function folderIdentity(dir: string): Promise<string | undefined> {
+  const stats = await fs.stat(dir).catch(() => undefined)
+  return stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined
+}
+
+/** runs/<id>/ inside an existing experiment folder; never creates the experiment folder itself. */
+async function createRunFolder(rdir: string): Promise<void> {
+  await fs.mkdir(path.dirname(rdir)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error
+  })
+  await fs.mkdir(rdir)
 }
 
 function liveRunError(name: string, run: RunRecord): ExpError {
