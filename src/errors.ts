@@ -69,12 +69,15 @@ const FILESYSTEM_PROBLEMS: Record<string, string> = {
 /** The ExpError for a filesystem error a person can cause, or undefined for anything else. */
 export function filesystemError(error: unknown): ExpError | undefined {
   const e = error as NodeJS.ErrnoException | undefined
-  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || !(e.code in FILESYSTEM_PROBLEMS)) return undefined
-  if (isExpError(e)) return e
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string') return undefined
+  if (isExpError(e)) return e.code in FILESYSTEM_PROBLEMS ? e : undefined
+  // mkdir where a file already is: a file in the way of a folder exp needs
+  const problem = e.code === 'EEXIST' && e.syscall === 'mkdir' ? 'a file is in the way' : FILESYSTEM_PROBLEMS[e.code]
+  if (!problem) return undefined
   const dest = (e as {dest?: string}).dest
   const where = e.path ? `: ${e.path}${dest ? ` → ${dest}` : ''}` : ''
   const action = e.syscall ? ` (${e.syscall})` : ''
-  return new ExpError(`${FILESYSTEM_PROBLEMS[e.code]}${where}${action}.`, {code: e.code})
+  return new ExpError(`${problem}${where}${action}.`, {code: e.code})
 }
 
 /** True for "the disk (or quota) is full". */

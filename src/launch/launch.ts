@@ -9,6 +9,7 @@ import {scanExperiments} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
+import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
@@ -94,6 +95,10 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const located = await resolveExperiment(ws, options.name)
   if (located.location === 'archive') {
     throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
+  }
+  if (CONTROL_CHARACTERS.test(located.name)) {
+    // a folder made by hand can hold anything: its name goes into scripts, logs and records, so refuse it here
+    throw new ExpError(`the folder name ${JSON.stringify(located.name)} holds a line break or control character; rename it before launching.`, {code: 'BAD_NAME'})
   }
   const backendName = options.backend ?? ws.settings.backends.default
   for (const other of BACKEND_NAMES) {

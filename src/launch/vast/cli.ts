@@ -1,4 +1,4 @@
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -11,7 +11,7 @@ import {EXIT, ExpError} from '../../errors.js'
  *
  * exp never reads the API key and never passes `--api-key`: vastai finds the key itself (VAST_API_KEY or its key
  * file), so the key cannot reach a command line, a run record, a log or an error message. As a last guard, every
- * message built from vastai's output has the VAST_API_KEY value (if any) blanked out.
+ * message built from vastai's output has the key blanked out, from VAST_API_KEY or from vastai's key file.
  */
 export const MIN_VASTAI_VERSION = '1.1.0'
 
@@ -156,12 +156,35 @@ export class VastCli {
     this.command = options.command ?? 'vastai'
   }
 
-  /** Blank out the account key (and anything shaped like a vast key) wherever vastai's output might echo it. */
+  /**
+   * Blank out the account key wherever vastai's output might echo it: the key from VAST_API_KEY or from the file
+   * `vastai set api-key` wrote (read here only to know what to blank out, never passed on), and anything shaped like
+   * a vast key or written as a key (`api_key=…`, `Bearer …`).
+   */
   redact(text: string): string {
-    const key = this.env.VAST_API_KEY?.trim()
-    const out = key && key.length >= 4 ? text.split(key).join('***') : text
+    let out = text
+    for (const key of this.knownKeys()) out = out.split(key).join('***')
     // vast's keys (account and per-instance) are 64 hex digits: never let one through in a message
-    return out.replace(/\b[0-9a-f]{64}\b/gi, '***')
+    return out
+      .replace(/\b[0-9a-f]{64}\b/gi, '***')
+      .replace(/(api[_ -]?key["']?\s*[=:]?\s*["']?|--api-key[= ]|bearer\s+)[^\s"',;]+/gi, '$1***')
+  }
+
+  private keys?: string[]
+
+  private knownKeys(): string[] {
+    if (this.keys) return this.keys
+    const found = [this.env.VAST_API_KEY?.trim()]
+    const source = apiKeySource({...this.env, VAST_API_KEY: undefined})
+    if (source) {
+      try {
+        found.push(readFileSync(source, 'utf8').trim())
+      } catch {
+        // unreadable: vastai cannot use it either
+      }
+    }
+    this.keys = found.filter((k): k is string => k !== undefined && k.length >= 4)
+    return this.keys
   }
 
   /** The argument list exp shows and records for a call (`--raw` placed before any trailing arguments). */
