@@ -166,11 +166,12 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
           throw new ExpError(`${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`, {code: 'MOVED', suggestion: `exp show ${located.name}`})
         }
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
-        await createRunFolder(rdir)
+        const madeRuns = await createRunFolder(rdir)
         try {
           await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
         } catch (error) {
-          await fs.rm(rdir, {force: true, recursive: true}).catch(() => {})
+          // nothing half-written: the run folder goes, and runs/ too when this launch made it
+          await fs.rm(madeRuns ? path.dirname(rdir) : rdir, {force: true, recursive: true}).catch(() => {})
           throw error
         }
         await appendLaunchLog(
@@ -245,12 +246,17 @@ async function folderIdentity(dir: string): Promise<string | undefined> {
   return stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined
 }
 
-/** runs/<id>/ inside an existing experiment folder; never creates the experiment folder itself. */
-async function createRunFolder(rdir: string): Promise<void> {
-  await fs.mkdir(path.dirname(rdir)).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error
-  })
+/** runs/<id>/ inside an existing experiment folder (never creates the experiment folder itself); true when runs/ was new. */
+async function createRunFolder(rdir: string): Promise<boolean> {
+  const made = await fs.mkdir(path.dirname(rdir)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+      return false
+    },
+  )
   await fs.mkdir(rdir)
+  return made
 }
 
 function liveRunError(name: string, run: RunRecord): ExpError {

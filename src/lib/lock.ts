@@ -127,8 +127,8 @@ async function removeDeadTemporaries(file: string): Promise<void> {
 
 async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
   const tmp = `${file}.${owner.pid}.${owner.nonce}.tmp`
-  await fs.writeFile(tmp, JSON.stringify(owner) + '\n')
   try {
+    await fs.writeFile(tmp, JSON.stringify(owner) + '\n') // a full disk fails here: the finally removes the empty file
     await fs.link(tmp, file)
     return true
   } catch (error) {
