@@ -147,8 +147,9 @@ describe('hardening: records, identities, launch races, output, secrets', functi
       const results = await Promise.all(names.map((n) => expJson(['launch', n, '--stage', 'train'], {cwd: ws!})))
       for (const [i, r] of results.entries()) {
         assert.equal(r.code, 0, r.stderr)
-        const log = await fs.readFile(path.join(ws, 'experiments', `2025-01-22-${names[i]}`, 'runs', r.json.run_id, 'train.log'), 'utf8')
-        assert.equal(log, `line-${r.json.run_id}\nx`)
+        const runId: string = r.json.run_id
+        const log: string = await fs.readFile(path.join(ws!, 'experiments', `2025-01-22-${names[i]}`, 'runs', runId, 'train.log'), 'utf8')
+        assert.equal(log, `line-${runId}\nx`)
         found++
       }
     }
