@@ -1,10 +1,8 @@
-import {spawn} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {ExpError, filesystemError, messageOf} from '../../errors.js'
-import {PACKAGE_ROOT} from '../../lib/package.js'
 import {identify, isSameProcess, processStart, signalIfSame} from '../../lib/process-identity.js'
 import {formatDuration, sleep} from '../../lib/time.js'
 import {applyGates, describeCheck} from '../../reports/gates.js'
@@ -14,6 +12,7 @@ import {displayCommand} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
 import {startEngine, tailFile} from './engine-process.js'
+import {SUPERVISOR_LOG, startSupervisor} from './local-supervisor.js'
 
 /**
  * The local backend: the stages run on this machine as child processes of an exp process (the supervisor), from
@@ -21,8 +20,6 @@ import {startEngine, tailFile} from './engine-process.js'
  * started. The supervisor is the `exp launch` in the foreground, or with --detach a background
  * `exp launch-worker` that owns the run.
  */
-export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.js')
-export const SUPERVISOR_LOG = 'supervisor.log'
 
 /** How long an engine gets after SIGINT before SIGTERM, and after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 2000
@@ -210,52 +207,6 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false
   }
-}
-
-/**
- * --detach: start `exp launch-worker` as a background process in its own session, hand it the run (its pid becomes
- * `supervisor_pid`; the worker starts the stages only once the record names it) and return at once. If it dies, the
- * run is seen as interrupted like any run whose supervisor is gone. Its own output, if it ever has any (a bug),
- * goes to runs/<id>/supervisor.log.
- */
-async function startSupervisor(prepared: PreparedRun): Promise<RunRecord> {
-  const {record, request} = prepared
-  const dir = request.experiment.dir
-  await fs.mkdir(request.runDir, {recursive: true})
-  const handle = await fs.open(path.join(request.runDir, SUPERVISOR_LOG), 'a')
-  let child
-  try {
-    child = spawn(process.execPath, [EXP_BIN, 'launch-worker', dir, request.runId, '--root', request.ws.root], {
-      detached: true,
-      env: request.env ?? process.env,
-      stdio: ['ignore', handle.fd, handle.fd],
-    })
-  } finally {
-    await handle.close()
-  }
-  child.on('error', () => {}) // reported below through the missing pid
-  child.unref()
-  if (child.pid === undefined) {
-    const reason = 'the background supervisor could not be started'
-    const now = request.now()
-    await writeRun(dir, {...record, reason, stages: record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: now.toISOString(), reason, state: 'cancelled' as const} : s))}, now)
-    throw new ExpError(`${reason} (${process.execPath} ${EXP_BIN}).`, {code: 'SUPERVISOR_FAILED'})
-  }
-  // logged first: the worker starts writing as soon as the record names it
-  await appendLaunchLog(launchLogFile(request.runDir), {action: 'detach', description: 'handed the run to a background supervisor', details: `supervisor pid ${child.pid}`, result: 'queued'}, request.now())
-  return writeRun(dir, {...record, host: os.hostname(), ...supervisorFields(identify(child.pid))}, request.now())
-}
-
-/** The worker's side of the hand-over: wait until the record names this process as the run's supervisor. */
-export async function awaitHandOver(experimentDir: string, runId: string, timeoutMs = 15_000): Promise<RunRecord | undefined> {
-  const file = runFile(experimentDir, runId)
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const record = await readRun(file).catch(() => undefined)
-    if (record?.supervisor_pid === process.pid) return record
-    await sleep(10)
-  }
-  return undefined
 }
 
 /**

@@ -1,8 +1,9 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {EXIT, ExpError} from '../../errors.js'
+import {knownVastKeys, redactVastSecrets} from './redact.js'
 
 /**
  * The one door to the `vastai` command-line tool. Every call goes through `VastCli.run`: an argument list (never a
@@ -156,36 +157,13 @@ export class VastCli {
     this.command = options.command ?? 'vastai'
   }
 
-  /**
-   * Blank out the account key wherever vastai's output might echo it: the key from VAST_API_KEY or from the file
-   * `vastai set api-key` wrote (read here only to know what to blank out, never passed on), and anything shaped like
-   * a vast key or written as a key (`api_key=…`, `Bearer …`).
-   */
+  /** Blank out the account key (from VAST_API_KEY or vastai's key file) and anything shaped like a key: see redact.ts. */
   redact(text: string): string {
-    let out = text
-    for (const key of this.knownKeys()) out = out.split(key).join('***')
-    // vast's keys (account and per-instance) are 64 hex digits: never let one through in a message
-    return out
-      .replace(/\b[0-9a-f]{64}\b/gi, '***')
-      .replace(/(api[_ -]?key["']?\s*[=:]?\s*["']?|--api-key[= ]|bearer\s+)[^\s"',;]+/gi, '$1***')
+    this.keys ??= knownVastKeys(this.env, apiKeySource({...this.env, VAST_API_KEY: undefined}))
+    return redactVastSecrets(text, this.keys)
   }
 
   private keys?: string[]
-
-  private knownKeys(): string[] {
-    if (this.keys) return this.keys
-    const found = [this.env.VAST_API_KEY?.trim()]
-    const source = apiKeySource({...this.env, VAST_API_KEY: undefined})
-    if (source) {
-      try {
-        found.push(readFileSync(source, 'utf8').trim())
-      } catch {
-        // unreadable: vastai cannot use it either
-      }
-    }
-    this.keys = found.filter((k): k is string => k !== undefined && k.length >= 4)
-    return this.keys
-  }
 
   /** The argument list exp shows and records for a call (`--raw` placed before any trailing arguments). */
   argv(args: string[], json = false): string[] {
