@@ -38,7 +38,8 @@ export function nodeOf(doc: GraphDoc, id: string, label: string): GraphNode {
 export async function addNode(ws: Workspace, store: GraphStore, options: AddNodeOptions): Promise<EditResult> {
   if (!NODE_ID.test(options.id)) throw new ExpError(`invalid node id "${options.id}": letters, digits, ".", "_" and "-", starting with a letter or digit.`, {code: 'INVALID_NAME', exit: EXIT.usage})
   const configKey = CONFIG_KEYS[options.action]
-  const node: GraphNode = {action: options.action, depends_on: [...new Set(options.dependsOn)], id: options.id, spec: {}, status: 'not_started'}
+  // the team's key order: id, action, depends_on, status, spec
+  const node: GraphNode = {id: options.id, action: options.action, depends_on: [...new Set(options.dependsOn)], status: 'not_started', spec: {}}
   if (options.experiment) {
     if (options.sets.length > 0 || options.config) throw new ExpError('--experiment runs an existing experiment as it is: --config and --set do not apply.', {code: 'USAGE', exit: EXIT.usage})
     node.experiment = (await resolveExperiment(ws, options.experiment, 'experiments')).name

@@ -4,6 +4,7 @@ import {nodeOf} from './edit.js'
 import {observeJobs, settle} from './reconcile.js'
 import {actor, type GraphDoc, type GraphNode, type NodeStatus, transition} from './record.js'
 import {type GraphStore, noGraphError} from './store.js'
+import {assertValidGraph} from './validate.js'
 import type {Workspace} from '../workspace/workspace.js'
 
 /**
@@ -48,6 +49,7 @@ async function override(ws: Workspace, store: GraphStore, command: string, optio
   const by = actor(`graph ${command}`)
   const view = await store.read()
   if (!view) throw noGraphError(store.label)
+  assertValidGraph(view, store.label)
   const jobs = await observeJobs(ws, view, {log: () => {}, now: options.now})
   if (options.dryRun) {
     settle(view, {by, jobs, now: options.now()})

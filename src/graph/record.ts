@@ -62,7 +62,8 @@ export interface GraphDoc {
 }
 
 export function emptyGraph(): GraphDoc {
-  return {nodes: {}, updated_utc: 0, version: 0}
+  // the team's key order: version, updated_utc, nodes
+  return {version: 0, updated_utc: 0, nodes: {}}
 }
 
 /** Parse the file's text: only what makes it unusable as JSON is refused here; the rules are in validate.ts. */

@@ -46,7 +46,7 @@ export function graphIssues(doc: GraphDoc, options: ValidateOptions = {}): Graph
     if (node.spec !== undefined && !isObject(node.spec)) add(key, '"spec" must be an object')
     const configKey = CONFIG_KEYS[node.action as keyof typeof CONFIG_KEYS]
     if (configKey && node.experiment === undefined && !isObject((node.spec as Record<string, unknown> | undefined)?.[configKey])) {
-      add(key, `a ${node.action} node needs spec.${configKey} (an object) or an "experiment"`)
+      add(key, `${node.action === 'eval' ? 'an' : 'a'} ${node.action} node needs spec.${configKey} (an object) or an "experiment"`)
     }
     if (node.experiment !== undefined) {
       if (typeof node.experiment !== 'string' || node.experiment === '') add(key, '"experiment" must be an experiment name')
