@@ -102,6 +102,14 @@ export function whyNot(doc: GraphDoc, node: GraphNode): string | undefined {
 export function checkpointSource(doc: GraphDoc, node: GraphNode): {source?: string; problem?: string} {
   if (node.action !== 'finetune' && node.action !== 'eval') return {}
   const named = node.spec?.checkpoint_from
+  const isProducer = (id: unknown) => typeof id === 'string' && (doc.nodes[id]?.action === 'train' || doc.nodes[id]?.action === 'finetune')
+  // the common cases, without walking the ancestors: a named direct dependency; a single producer among the dependencies
+  if (named !== undefined && node.depends_on.includes(named as string) && isProducer(named)) return {source: named as string}
+  if (named === undefined) {
+    const direct = [...new Set(node.depends_on.filter((d) => isProducer(d)))]
+    if (direct.length === 1) return {source: direct[0]}
+    if (direct.length > 1) return {problem: `its input checkpoint is ambiguous (${direct.join(', ')}): name one in spec.checkpoint_from`}
+  }
   const ancestors = new Set<string>()
   let level = [...node.depends_on]
   let nearest: string[] | undefined

@@ -33,7 +33,10 @@ completed complete.`
     this.log(renderTable(['node', 'action', 'status', 'experiment', 'run', 'duration', 'verdict', 'why'], rows))
     const counts = Object.entries(view.counts).map(([s, c]) => `${c} ${s}`).join(', ')
     this.log(`\n${view.file} version ${view.version}: ${view.nodes.length} nodes (${counts})${view.next ? `; next: ${view.next}` : ''}.`)
-    for (const id of view.updated) this.note(`Updated ${id}: ${view.nodes.find((n) => n.id === id)?.status}.`)
+    if (view.updated.length > 0) {
+      const shown = view.updated.slice(0, 5).map((id) => `${id} → ${view.nodes.find((n) => n.id === id)?.status}`)
+      this.note(`Brought up to date: ${shown.join(', ')}${view.updated.length > 5 ? ` and ${view.updated.length - 5} more` : ''}.`)
+    }
     return view
   }
 }
