@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import {promises as fs, readFileSync, readdirSync, readlinkSync} from 'node:fs'
 import path from 'node:path'
 
-import {EXP_BIN, exp, expJson, removeDir, requireTool, tempDir} from '../support/exp.js'
+import {EXP_BIN, exp, expJson} from '../support/exp.js'
 import {enginesYaml, graphOf, node, readGraph, writeGraph} from '../support/graph.js'
-import {clusterUnavailable, type Cluster, jobState, makeShims, type Shims, slurm, startCluster, stopCluster, waitFor} from '../support/slurm.js'
+import {closeClusterSession, type ClusterSession, jobState, openClusterSession, slurm, waitFor} from '../support/slurm.js'
 
 /** exp processes (the built bin/run.js) whose working directory is `dir`. */
 function expProcessesIn(dir: string): number[] {
@@ -22,28 +22,20 @@ function expProcessesIn(dir: string): number[] {
 
 describe('exp graph submit --slurm (a real SLURM cluster)', function () {
   this.timeout(180_000)
-  let cluster: Cluster | undefined
-  let shims: Shims
-  let scratch: string
-  let env: Record<string, string>
+  let session: ClusterSession | undefined
 
   before(async function () {
     this.timeout(120_000)
-    const missing = clusterUnavailable()
-    requireTool(this, missing === undefined, missing ?? '')
-    cluster = await startCluster()
-    scratch = await tempDir('exp-graph-slurm-')
-    shims = await makeShims(scratch)
-    env = {...cluster.env, PATH: `${shims.bin}${path.delimiter}${process.env.PATH}`}
+    session = await openClusterSession(this, 'exp-graph-slurm-')
   })
 
   after(async function () {
     this.timeout(60_000)
-    await stopCluster(cluster)
-    await removeDir(scratch)
+    await closeClusterSession(session)
   })
 
   it('train → 2 finetunes (one failing) → 2 evals → noop: one sbatch per job, no exp left running, outcomes from the jobs', async () => {
+    const {cluster, env, scratch, shims} = session!
     const ws = path.join(scratch, 'ws')
     assert.equal((await exp(['init', ws], {cwd: scratch})).code, 0)
     await fs.appendFile(path.join(ws, 'exp.yaml'), `\n${enginesYaml()}backends:\n  slurm:\n    time: "00:05:00"\n`)
@@ -81,7 +73,7 @@ describe('exp graph submit --slurm (a real SLURM cluster)', function () {
 
     const ids = Object.values(jobOf) as string[]
     await waitFor('every job to end', async () => {
-      const states = await Promise.all(ids.map((id) => jobState(cluster!, id)))
+      const states = await Promise.all(ids.map((id) => jobState(cluster, id)))
       return states.every((s) => s === '' || !/^(PENDING|CONFIGURING|RUNNING|COMPLETING)/.test(s))
     }, 120_000)
     await shims.reset()
@@ -93,7 +85,7 @@ describe('exp graph submit --slurm (a real SLURM cluster)', function () {
     const evBad = (await readGraph(ws)).nodes['ev-bad']
     assert.match(evBad.reason, /^dependency ft-bad failed/)
     assert.equal(show.json.nodes.find((n: any) => n.id === 'done').why, 'blocked: ev-bad interrupted — exp graph reset ev-bad')
-    const pending = await slurm(cluster!, 'squeue', ['-h', '-t', 'pending,running'])
+    const pending = await slurm(cluster, 'squeue', ['-h', '-t', 'pending,running'])
     assert.equal(pending.stdout.trim(), '', 'no job pending')
   })
 })
