@@ -92,3 +92,10 @@ export async function markNode(ws: Workspace, store: GraphStore, options: Overri
     return [{from, id: node.id, to: options.status}]
   })
 }
+
+/** One line per change: `Set a: failed → not_started.` (`Would set` with --dry-run). */
+export function describeChanges(result: OverrideResult): string {
+  if (result.changed.length === 0) return 'Nothing to change.'
+  const verb = result.dry_run ? 'Would set' : 'Set'
+  return result.changed.map((c) => `${verb} ${c.id}: ${c.from} → ${c.to}.`).join('\n')
+}

@@ -2,8 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {dryRun} from '../../flags.js'
-import {MARK_STATUSES, type MarkStatus, type OverrideResult} from '../../graph/overrides.js'
-import {renderChanges} from './reset.js'
+import {describeChanges, MARK_STATUSES, type MarkStatus, type OverrideResult} from '../../graph/overrides.js'
 
 export default class GraphMark extends BaseCommand<typeof GraphMark> {
   static args = {
@@ -26,7 +25,7 @@ export default class GraphMark extends BaseCommand<typeof GraphMark> {
     const {markNode} = await import('../../graph/overrides.js')
     const f = this.flags
     const result = await markNode(ws, localGraphStore(ws, this.clock), {dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason, status: this.args.status as MarkStatus})
-    this.log(renderChanges(result))
+    this.log(describeChanges(result))
     return result
   }
 }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import {dryRun} from '../../flags.js'
-import type {OverrideResult} from '../../graph/overrides.js'
+import {describeChanges, type OverrideResult} from '../../graph/overrides.js'
 
 export default class GraphReset extends BaseCommand<typeof GraphReset> {
   static args = {
@@ -25,13 +25,7 @@ export default class GraphReset extends BaseCommand<typeof GraphReset> {
     const {resetNode} = await import('../../graph/overrides.js')
     const f = this.flags
     const result = await resetNode(ws, localGraphStore(ws, this.clock), {downstream: f.downstream, dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason})
-    this.log(renderChanges(result))
+    this.log(describeChanges(result))
     return result
   }
-}
-
-export function renderChanges(result: OverrideResult): string {
-  if (result.changed.length === 0) return 'Nothing to change.'
-  const verb = result.dry_run ? 'Would set' : 'Set'
-  return result.changed.map((c) => `${verb} ${c.id}: ${c.from} → ${c.to}.`).join('\n')
 }
