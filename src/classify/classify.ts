@@ -125,7 +125,7 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: ExperimentSnapshot): Report | undefined {
+export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'>): Report | undefined {
   return newestVerdictReport(snap.reports)?.report ?? snap.reports.find((r) => !r.error)
 }
 
