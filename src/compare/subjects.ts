@@ -108,7 +108,11 @@ function configFile(ws: Workspace, query: string, cwd: string): string | undefin
   const looksLikeFile = /\.ya?ml$/i.test(query) || query.includes(path.sep)
   if (!looksLikeFile) return undefined
   const candidates = [path.resolve(cwd, query), path.resolve(ws.root, query), path.join(ws.paths.configs, query)]
-  return candidates.find((c) => existsSync(c) && statSync(c).isFile())
+  const found = candidates.find((c) => existsSync(c) && statSync(c).isFile())
+  if (!found && /\.ya?ml$/i.test(query)) {
+    throw new ExpError(`config file "${query}" not found (looked in ${cwd}, the workspace and ${relativeToRoot(ws, ws.paths.configs)}/).`, {code: 'NO_CONFIG', suggestion: 'exp configs'})
+  }
+  return found
 }
 
 async function readConfig(ws: Workspace, file: string, label: string): Promise<Pick<Subject, 'config' | 'config_path'>> {
