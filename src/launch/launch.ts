@@ -5,7 +5,7 @@ import path from 'node:path'
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
-import {scanExperiments} from '../experiments/scan.js'
+import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
@@ -176,6 +176,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
         const madeRuns = await createRunFolder(rdir)
         try {
+          // the config this run ran, kept with it: `exp diff EXP@RUN-ID` compares it after config.yaml moved on
+          await fs.copyFile(path.join(snapshot.dir, CONFIG_FILE), path.join(rdir, CONFIG_FILE))
           await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
         } catch (error) {
           // nothing half-written: the run folder goes, and runs/ too when this launch made it
