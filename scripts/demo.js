@@ -49,6 +49,7 @@ exp('new', '--from-summary', 'experiment_summary.md', '--hypothesis', 'More POD 
 for (const v of ['dim4_epochs100', 'dim4_epochs200', 'dim16_epochs100', 'dim16_epochs200']) exp('launch', `latent-sweep/${v}`)
 exp('list', '--variants')
 exp('show', 'latent-sweep')
+exp('compare', 'latent-sweep')
 
 exp('promote', '--nrmse-threshold', '0.1', '--auto-promote')
 exp('promote', 'latent-sweep', '--nrmse-threshold', '0.1', '--auto-promote')

@@ -213,4 +213,22 @@ describe('exp new --from-summary / --grid (sweeps)', function () {
     assert.equal(refused.code, 1)
     assert.match(refused.stderr, /rank8_lr5e-5 cannot be promoted: .*gates_passed is false/)
   })
+
+  it('exp compare EXP on a sweep: variants × varying parameters × metrics, best first, the gate verdict per row; --csv, --json, --sort', async () => {
+    assert.equal((await run(['new', 'lat', '--grid', 'model.latent_dim=4,8', '--grid', 'training.epochs=20,40', '--date', '2025-10-22'])).code, 0)
+    await writeTree(path.join(sweepDir('lat'), 'latent-dim8_epochs40'), {'reports/r.json': {final_nrmse: 0.03, gates_passed: true, max_nrmse: 0.05}})
+    await writeTree(path.join(sweepDir('lat'), 'latent-dim4_epochs20'), {'reports/r.json': {final_nrmse: 0.2, gates_passed: false, max_nrmse: 0.3}})
+    const csv = await run(['compare', 'lat', '--csv'])
+    assert.equal(csv.code, 0, csv.stderr)
+    assert.deepEqual(csv.stdout.trim().split('\n'), [
+      'rank,subject,status,model.latent_dim,training.epochs,final_nrmse,max_nrmse',
+      '1,2025-10-22-lat/latent-dim8_epochs40,success,8,40,0.03,0.05',
+      '2,2025-10-22-lat/latent-dim4_epochs20,failed,4,20,0.2,0.3',
+      ',2025-10-22-lat/latent-dim4_epochs40,active,4,40,,',
+      ',2025-10-22-lat/latent-dim8_epochs20,active,8,20,,',
+    ])
+    const {json} = await expJson(['compare', 'lat', '--sort', 'max_nrmse', '--direction', 'max'], {cwd: ws})
+    assert.deepEqual(json.params, ['model.latent_dim', 'training.epochs'])
+    assert.deepEqual(json.rows.map((r: {subject: string; status: string}) => [r.subject, r.status]).slice(0, 2), [['2025-10-22-lat/latent-dim4_epochs20', 'failed'], ['2025-10-22-lat/latent-dim8_epochs40', 'success']])
+  })
 })
