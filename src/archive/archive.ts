@@ -6,6 +6,7 @@ import {EXIT, ExpError, isExpError, messageOf} from '../errors.js'
 import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import {METADATA_FILE, REPORTS_DIR} from '../experiments/scan.js'
+import {parseJsonBounded} from '../lib/bounded-json.js'
 import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
@@ -322,7 +323,7 @@ export async function readOwnMetadata(dir: string): Promise<{value?: Record<stri
     throw error
   }
   try {
-    const value = JSON.parse(text)
+    const value = parseJsonBounded(text) as Record<string, unknown>
     if (value && typeof value === 'object' && !Array.isArray(value)) return {text, value}
   } catch {
     // not JSON: kept as text in the archive record

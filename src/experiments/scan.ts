@@ -2,6 +2,7 @@ import {type Dirent, lstatSync, readdirSync, readFileSync, statSync} from 'node:
 import path from 'node:path'
 
 import {messageOf} from '../errors.js'
+import {parseJsonBounded} from '../lib/bounded-json.js'
 import {parseReport, type Report} from '../reports/report.js'
 import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
@@ -156,7 +157,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     }
     if (rel === METADATA_FILE) {
       try {
-        const value = JSON.parse(text)
+        const value = parseJsonBounded(text) as Record<string, unknown>
         if (value && typeof value === 'object' && !Array.isArray(value)) snap.metadata = value
         else snap.warnings.push(`${rel}: not a JSON object`)
       } catch (error) {
@@ -166,7 +167,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       snap.notesVerdict = notesVerdict(text)
     } else if (isRunFile(rel)) {
       try {
-        snap.runs.push(JSON.parse(text) as RunRecord)
+        snap.runs.push(parseJsonBounded(text) as RunRecord)
       } catch (error) {
         snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
       }

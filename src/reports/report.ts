@@ -1,3 +1,4 @@
+import {parseJsonBounded} from '../lib/bounded-json.js'
 import {parseTimestamp} from '../lib/time.js'
 
 /** A report file as read once by the scan: its verdict fields and numeric metrics. */
@@ -17,7 +18,7 @@ export type Verdict = 'success' | 'failed'
 export function parseReport(path: string, text: string, mtimeMs: number, scope: Report['scope']): Report {
   let data: unknown
   try {
-    data = JSON.parse(text)
+    data = parseJsonBounded(text)
   } catch (error) {
     return {error: `not valid JSON (${(error as Error).message.split('\n')[0]})`, path, scope, time: mtimeMs}
   }

@@ -37,11 +37,25 @@ export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
       } catch (error) {
         lines.push(`could not recover the interrupted ${what} of ${move.name}: ${messageOf(error)} (journal entry kept).`)
       }
+    } else if (entry.op === 'promote' || entry.op === 'rollback') {
+      lines.push(await recoverFiles(ws, entry as import('../lib/file-set.js').FileSetEntry))
     } else {
       lines.push(`journal entry ${entry.id} has an unknown step "${entry.op}" (from a newer exp?); left alone.`)
     }
   }
   return lines
+}
+
+/** A promotion or rollback: its files all written (committed) or none (not yet committed). */
+async function recoverFiles(ws: Workspace, entry: import('../lib/file-set.js').FileSetEntry): Promise<string> {
+  const {recoverFileSet} = await import('../lib/file-set.js')
+  try {
+    const action = await recoverFileSet(ws.root, entry)
+    await removeEntry(ws.paths.journal, entry.id)
+    return action === 'finished' ? `finished ${entry.what}, interrupted after its commit point.` : `rolled back ${entry.what}, interrupted before its commit point: nothing of it was written.`
+  } catch (error) {
+    return `could not recover ${entry.what ?? entry.id}: ${messageOf(error)} (journal entry kept).`
+  }
 }
 
 /**
