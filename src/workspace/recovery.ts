@@ -4,6 +4,7 @@ import path from 'node:path'
 import {messageOf} from '../errors.js'
 import {hasPendingEntries, pendingEntries, removeEntry} from '../lib/journal.js'
 import {withLock} from '../lib/lock.js'
+import {newFolders} from './new-marker.js'
 import {relativeToRoot, type Workspace} from './workspace.js'
 
 /**
@@ -76,9 +77,10 @@ export async function recoverIfPending(ws: Workspace): Promise<string[]> {
  * one that is still there when we hold the lock was left by a killed `exp new`, and never became an experiment.
  */
 async function removeUnfinishedNew(ws: Workspace): Promise<string[]> {
-  const names = await fs.readdir(ws.paths.experiments).catch(() => [] as string[])
+  // only folders holding exp's marker: anything else named .new-* is a person's, left alone (exp list reports it)
+  const {ours} = await newFolders(ws.paths.experiments)
   const lines: string[] = []
-  for (const name of names.filter((n) => n.startsWith('.new-'))) {
+  for (const name of ours) {
     await fs.rm(path.join(ws.paths.experiments, name), {force: true, recursive: true})
     lines.push(`removed ${name}, left by an interrupted exp new (it never became an experiment).`)
   }
