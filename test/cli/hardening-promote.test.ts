@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempDir, treeSnapshot, writeTree} from '../support/exp.js'
+import {assertOneLineError, exp, expJson, makeExperiment, removeDir, tempDir, treeSnapshot, writeTree} from '../support/exp.js'
 
 /**
  * Issue 12: promote and rollback keep their records (8), .new-* folders that are not exp's (15), the smaller items
@@ -12,11 +12,6 @@ const readJson = async (ws: string, rel: string) => JSON.parse(await fs.readFile
 const rowsOf = async (ws: string, rel = 'reports/leaderboard.csv') => (await fs.readFile(path.join(ws, rel), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','))
 const passing = (value: number, extra: Record<string, unknown> = {}) => ({'reports/eval.json': {final_loss: value * 10, final_nrmse: value, gates_passed: true}, ...extra})
 
-function oneLineError(r: {code: number; stderr: string}, pattern: RegExp): void {
-  assert.notEqual(r.code, 0)
-  assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`)
-  assert.match(r.stderr, pattern)
-}
 
 describe('hardening: promote records, .new-* folders, the smaller items (issue 12)', () => {
   let ws: string
@@ -58,7 +53,7 @@ describe('hardening: promote records, .new-* folders, the smaller items (issue 1
     assert.ok((await readJson(ws, 'experiments/2025-01-23-y/metadata.json')).promotions[0].rolled_back_at)
     assert.deepEqual((await rowsOf(ws)).map((r) => [r[0], r[1]]), [['1', '2025-01-22-x']], 'y is off the board, x ranked 1')
     assert.match(await fs.readFile(path.join(ws, 'configs/prod.yaml'), 'utf8'), /^# experiment: 2025-01-22-x$/m)
-    oneLineError(await exp(['promote', '--rollback', 'prod.yaml'], {cwd: ws}), /no previous version of configs\/prod\.yaml/)
+    assertOneLineError(await exp(['promote', '--rollback', 'prod.yaml'], {cwd: ws}), /no previous version of configs\/prod\.yaml/)
   })
 
   it('15: a .new-* folder exp did not make is left alone and reported by exp list; exp\'s own leftover is removed', async () => {
@@ -75,7 +70,7 @@ describe('hardening: promote records, .new-* folders, the smaller items (issue 1
   it('17: "promotions" that is not a list is refused, naming it; nothing is written', async () => {
     await makeExperiment(ws, '2025-01-22-x', passing(0.05, {'metadata.json': {promotions: 'x'}}))
     const before = await treeSnapshot(ws)
-    oneLineError(await exp(['promote', 'x', '--auto-promote'], {cwd: ws}), /metadata\.json: "promotions" is not a list/)
+    assertOneLineError(await exp(['promote', 'x', '--auto-promote'], {cwd: ws}), /metadata\.json: "promotions" is not a list/)
     assert.deepEqual(await treeSnapshot(ws), before)
   })
 
@@ -90,7 +85,7 @@ describe('hardening: promote records, .new-* folders, the smaller items (issue 1
     assert.equal(await fs.readFile(path.join(ws, 'reports/leaderboard.csv'), 'utf8'), shared, 'the shared board is not re-ranked')
     assert.equal((await rowsOf(ws, 'reports/leaderboard-final_loss-max.csv'))[0][3], '0.4')
     await makeExperiment(ws, '2025-01-24-z', passing(0.03))
-    oneLineError(
+    assertOneLineError(
       await exp(['promote', 'z', '--metric', 'final_loss', '--leaderboard-csv', 'reports/leaderboard.csv', '--auto-promote'], {cwd: ws}),
       /reports\/leaderboard\.csv ranks by final_nrmse; a promotion by final_loss would re-rank it\. Try: --leaderboard-csv FILE/,
     )
@@ -106,6 +101,6 @@ describe('hardening: promote records, .new-* folders, the smaller items (issue 1
     assert.ok(!existsSync(path.join(ws, '.exp')), 'no .exp/')
     assert.deepEqual(await treeSnapshot(ws), before)
     await fs.writeFile(path.join(ws, 'exp.yaml'), 'version: 1\npaths:\n  archive: experiments/archive\n')
-    oneLineError(await exp(['list'], {cwd: ws}), /"paths\.archive" \(experiments\/archive\) and "paths\.experiments" \(experiments\) overlap/)
+    assertOneLineError(await exp(['list'], {cwd: ws}), /"paths\.archive" \(experiments\/archive\) and "paths\.experiments" \(experiments\) overlap/)
   })
 })

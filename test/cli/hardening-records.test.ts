@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {assertOneLineError, exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 /**
  * Issue 12, records and reports as untrusted input: output files that are not exp's (7), bounded parsing (9),
@@ -11,12 +11,6 @@ import {exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSna
 const read = (ws: string, rel: string) => fs.readFile(path.join(ws, rel), 'utf8')
 const passing = (value = 0.05, extra: Record<string, unknown> = {}) => ({final_nrmse: value, gates_passed: true, ...extra})
 
-function oneLineError(r: {code: number; stderr: string}, pattern: RegExp): void {
-  assert.notEqual(r.code, 0)
-  assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`)
-  assert.doesNotMatch(r.stderr, /this is a bug/)
-  assert.match(r.stderr, pattern)
-}
 
 describe('hardening: records are input (issue 12)', () => {
   let ws: string
@@ -38,14 +32,14 @@ describe('hardening: records are input (issue 12)', () => {
 
     it('--html refuses the leaderboard, exp.yaml, a folder and a missing folder; it replaces only its own page', async () => {
       const before = await treeSnapshot(ws)
-      oneLineError(await exp(['leaderboard', '--html', 'reports/leaderboard.csv'], {cwd: ws}), /--html reports\/leaderboard\.csv: exists and is not an HTML page written by exp/)
-      oneLineError(await exp(['leaderboard', '--html', 'exp.yaml'], {cwd: ws}), /--html exp\.yaml: that is the workspace's own settings file/)
-      oneLineError(await exp(['leaderboard', '--html', 'reports'], {cwd: ws}), /--html reports: is a folder/)
-      oneLineError(await exp(['leaderboard', '--html', path.join(outside, 'no', 'dir', 'x.html')], {cwd: ws}), /does not exist \(exp does not create folders for it\)/)
+      assertOneLineError(await exp(['leaderboard', '--html', 'reports/leaderboard.csv'], {cwd: ws}), /--html reports\/leaderboard\.csv: exists and is not an HTML page written by exp/)
+      assertOneLineError(await exp(['leaderboard', '--html', 'exp.yaml'], {cwd: ws}), /--html exp\.yaml: that is the workspace's own settings file/)
+      assertOneLineError(await exp(['leaderboard', '--html', 'reports'], {cwd: ws}), /--html reports: is a folder/)
+      assertOneLineError(await exp(['leaderboard', '--html', path.join(outside, 'no', 'dir', 'x.html')], {cwd: ws}), /does not exist \(exp does not create folders for it\)/)
       assert.deepEqual(await treeSnapshot(ws), before, 'nothing written in the workspace')
       assert.deepEqual(await fs.readdir(outside), [], 'no folder created, no temporary file left')
       await writeTree(outside, {'notes.html': '<html>my own page</html>'})
-      oneLineError(await exp(['leaderboard', '--html', path.join(outside, 'notes.html')], {cwd: ws}), /exists and is not an HTML page written by exp/)
+      assertOneLineError(await exp(['leaderboard', '--html', path.join(outside, 'notes.html')], {cwd: ws}), /exists and is not an HTML page written by exp/)
       assert.equal(await fs.readFile(path.join(outside, 'notes.html'), 'utf8'), '<html>my own page</html>')
       const page = path.join(outside, 'board.html')
       assert.equal((await exp(['leaderboard', '--html', page], {cwd: ws})).code, 0)
@@ -54,14 +48,14 @@ describe('hardening: records are input (issue 12)', () => {
     })
 
     it('--leaderboard-csv refuses a folder, a file that is not a leaderboard and a missing folder, in one line', async () => {
-      oneLineError(await exp(['leaderboard', '--leaderboard-csv', outside], {cwd: ws}), /is a folder, not a leaderboard CSV/)
+      assertOneLineError(await exp(['leaderboard', '--leaderboard-csv', outside], {cwd: ws}), /is a folder, not a leaderboard CSV/)
       await makeExperiment(ws, '2025-01-23-y', {'reports/eval.json': passing(0.04)})
       const before = await treeSnapshot(ws)
       const promote = (file: string) => exp(['promote', 'y', '--auto-promote', '--leaderboard-csv', file], {cwd: ws})
-      oneLineError(await promote(outside), /--leaderboard-csv .*: is a folder/)
-      oneLineError(await promote('exp.yaml'), /--leaderboard-csv exp\.yaml: that is the workspace's own settings file/)
-      oneLineError(await promote('configs/train_x.yaml'), /exists and is not an exp leaderboard/)
-      oneLineError(await promote(path.join(outside, 'missing', 'board.csv')), /does not exist/)
+      assertOneLineError(await promote(outside), /--leaderboard-csv .*: is a folder/)
+      assertOneLineError(await promote('exp.yaml'), /--leaderboard-csv exp\.yaml: that is the workspace's own settings file/)
+      assertOneLineError(await promote('configs/train_x.yaml'), /exists and is not an exp leaderboard/)
+      assertOneLineError(await promote(path.join(outside, 'missing', 'board.csv')), /does not exist/)
       assert.deepEqual(await treeSnapshot(ws), before, 'nothing written')
       assert.deepEqual(await fs.readdir(outside), [])
     })
@@ -76,7 +70,7 @@ describe('hardening: records are input (issue 12)', () => {
       const list = await expJson(['list'], {cwd: ws})
       assert.equal(list.code, 0, list.stderr)
       assert.ok(list.json.warnings.some((w: string) => /reports\/eval\.json: not valid JSON \(nested more than 100 levels deep\); not used as a verdict/.test(w)), list.json.warnings.join('\n'))
-      oneLineError(await exp(['promote', 'deep', '--auto-promote'], {cwd: ws}), /cannot be promoted/)
+      assertOneLineError(await exp(['promote', 'deep', '--auto-promote'], {cwd: ws}), /cannot be promoted/)
       assert.equal((await exp(['promote', 'fine', '--auto-promote'], {cwd: ws})).code, 0)
       const archive = await expJson(['archive', '--status', 'all', '--yes'], {cwd: ws})
       assert.equal(archive.code, 0, archive.stderr)
@@ -89,9 +83,9 @@ describe('hardening: records are input (issue 12)', () => {
       assert.ok(list.json.warnings.some((w: string) => /metadata\.json: not valid JSON \(nested more than 100 levels deep\)/.test(w)))
       const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', ...'bcdefghij'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghij'[i]}`).join(',')}]`)].join('\n')
       await fs.writeFile(path.join(ws, 'exp.yaml'), `${bomb}\n`)
-      oneLineError(await exp(['list'], {cwd: ws}), /invalid YAML in .*exp\.yaml: .*alias/i)
+      assertOneLineError(await exp(['list'], {cwd: ws}), /invalid YAML in .*exp\.yaml: .*alias/i)
       await fs.writeFile(path.join(ws, 'exp.yaml'), `version: 1\ngates: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`)
-      oneLineError(await exp(['list'], {cwd: ws, timeout: 20_000}), /invalid YAML in .*exp\.yaml: nested more than 100 levels deep/)
+      assertOneLineError(await exp(['list'], {cwd: ws, timeout: 20_000}), /invalid YAML in .*exp\.yaml: nested more than 100 levels deep/)
     })
   })
 
