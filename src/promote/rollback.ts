@@ -90,14 +90,15 @@ async function markRolledBack(ws: Workspace, experiment: string, target: string,
     const writes = [metadataWrite(record, promotions)]
     const entry = record.promotions[index]
     const stillPromoted = promotions.some((p) => p && typeof p === 'object' && typeof p.target === 'string' && !p.rolled_back_at)
-    const board = stillPromoted ? undefined : await rowRemoval(ws, experiment, entry.leaderboard, entry.direction === 'max' ? 'max' : 'min')
+    // a promotion made with --no-update-leaderboard (leaderboard: null) put no row anywhere
+    const board = stillPromoted || entry.leaderboard === null ? undefined : await rowRemoval(ws, experiment, entry.leaderboard, entry.direction === 'max' ? 'max' : 'min')
     if (board) writes.push(board)
     return {leaderboard: board ? relativeToRoot(ws, board.file) : null, writes}
   }
   return undefined
 }
 
-/** The leaderboard the promotion went to (recorded in its entry, if inside the workspace; else the shared one) without the experiment's row. */
+/** The leaderboard the promotion went to (as its entry records it, when inside the workspace; else the shared one), without the experiment's row. */
 async function rowRemoval(ws: Workspace, experiment: string, recorded: unknown, direction: Direction): Promise<Write | undefined> {
   const lb = await import('../leaderboard/leaderboard.js')
   const inside = typeof recorded === 'string' && recorded.endsWith('.csv') && !relativeToRoot(ws, path.resolve(ws.root, recorded)).startsWith('/')
