@@ -209,7 +209,7 @@ async function killLane(ws: string, quota: number, started: number): Promise<Lan
     result.kills++
     const journal = (await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [] as string[])).filter((n) => n.endsWith('.json'))
     if (journal.length > 0) result.midStep++
-    for (const line of await recover(ws)) result.outcomes.push(line.split(' ').slice(0, 2).join(' '))
+    for (const line of await recover(ws)) result.outcomes.push(line.startsWith('finished') ? 'finished' : line.startsWith('rolled back') ? 'rolled back' : line)
   }
   await assertAgree(ws)
   result.outcomes = [...new Set(result.outcomes)]
