@@ -7,29 +7,16 @@ import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport, type Report}
 import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
 import {runRecordProblem} from '../runs/validate.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {parseSweep, SWEEP_FILE, type SweepRecord} from '../sweeps/record.js'
+import {readSweepFile, SWEEP_FILE} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
 import {metadataVerdict, notesVerdict} from './notes.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
+import {addVariant, type Walked} from './walked.js'
 
 export const CONFIG_FILE = 'config.yaml'
 export const NOTES_FILE = 'notes.md'
 export const METADATA_FILE = 'metadata.json'
 export const REPORTS_DIR = 'reports'
-
-interface Walked {
-  name: string
-  fileCount: number
-  bytes: number
-  lastModified: number
-  lastModifiedPath: string
-  /** files that carry meaning, with the mtime the walk saw (no second stat when they are read) */
-  toRead: {rel: string; mtimeMs: number}[]
-  hasConfig: boolean
-  /** a sweep: its sweep.yaml, and each listed variant folder walked on its own (its counts are in the parent's too) */
-  sweep?: {record?: SweepRecord; error?: string}
-  variants?: Walked[]
-}
 
 /**
  * Scan experiment folders in one pass: one directory walk with one lstat per entry, then one read of each file
@@ -129,33 +116,19 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
       w.toRead.push({mtimeMs: stats.mtimeMs, rel})
     }
   }
-  const variants = sweepHere ? readSweepFile(dir, w) : undefined
+  if (sweepHere) w.sweep = readSweepFile(dir + path.sep + SWEEP_FILE)
+  const variants = w.sweep?.record && sweepHere ? new Set(w.sweep.record.variants.map((v) => v.name)) : undefined
   for (const [name, mtimeMs] of subdirs) {
     if (variants?.has(name)) walkVariant(dir + path.sep + name, name, mtimeMs, w)
     else walkInto(dir + path.sep + name, `${prefix}${name}/`, w, inVariant)
   }
 }
 
-function readSweepFile(dir: string, w: Walked): Set<string> | undefined {
-  try {
-    w.sweep = parseSweep(readFileSync(dir + path.sep + SWEEP_FILE, 'utf8'))
-  } catch (error) {
-    w.sweep = {error: `cannot be read (${messageOf(error)})`}
-  }
-  return w.sweep.record ? new Set(w.sweep.record.variants.map((v) => v.name)) : undefined
-}
-
 /** A variant folder: walked like an experiment of its own, its totals added to the experiment's. */
 function walkVariant(dir: string, name: string, mtimeMs: number, parent: Walked): void {
   const v: Walked = {bytes: 0, fileCount: 0, hasConfig: false, lastModified: mtimeMs, lastModifiedPath: '.', name, toRead: []}
   walkInto(dir, '', v, true)
-  parent.fileCount += v.fileCount
-  parent.bytes += v.bytes
-  if (v.lastModified > parent.lastModified) {
-    parent.lastModified = v.lastModified
-    parent.lastModifiedPath = v.lastModifiedPath === '.' ? name : `${name}/${v.lastModifiedPath}`
-  }
-  ;(parent.variants ??= []).push(v)
+  addVariant(parent, v)
 }
 
 function isRunFile(rel: string): boolean {

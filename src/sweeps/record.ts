@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 
 /**
@@ -65,4 +66,13 @@ function parseFast(text: string): unknown {
   // a sweep.yaml a person rewrote as block YAML: only then is the YAML parser loaded (the scan stays synchronous)
   const {parse} = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   return parse(text)
+}
+
+/** sweep.yaml read synchronously (the scan's walk): the record, or why it cannot be used. */
+export function readSweepFile(file: string): {record?: SweepRecord; error?: string} {
+  try {
+    return parseSweep(readFileSync(file, 'utf8'))
+  } catch (error) {
+    return {error: `cannot be read (${(error as Error).message.split('\n')[0]})`}
+  }
 }
