@@ -1,0 +1,49 @@
+import path from 'node:path'
+
+import {checkCheckpoint} from '../checkpoints/check.js'
+import {type CheckpointCommit, commitCheckpoint} from '../checkpoints/commit.js'
+import {MANIFEST_FILE, problemLine} from '../checkpoints/manifest.js'
+import {messageOf} from '../errors.js'
+import type {Clock} from '../lib/time.js'
+import type {LaunchLogEntry} from './launch-log.js'
+import type {RunRecord, StageRecord} from '../runs/record.js'
+
+/** The checkpoint folder a run's stages write (train) or read (evaluate), relative to the experiment directory. */
+export function runCheckpoint(record: RunRecord): string {
+  return record.checkpoint ?? `checkpoints/${record.run_id}`
+}
+
+/**
+ * Before a stage that reads a checkpoint (evaluate) starts: the quick check (manifest present, every file there
+ * with its size, nothing extra). Returns the reason the stage must not start, naming the file, or undefined.
+ */
+export async function checkpointBlocker(experimentDir: string, record: RunRecord, stage: StageRecord): Promise<string | undefined> {
+  if (stage.name !== 'evaluate') return undefined
+  const rel = runCheckpoint(record)
+  const check = await checkCheckpoint(path.join(experimentDir, rel), experimentDir, {quick: true})
+  if (check.problems.length === 0) return undefined
+  const more = check.problems.length > 1 ? ` (and ${check.problems.length - 1} more problem${check.problems.length > 2 ? 's' : ''}: exp verify)` : ''
+  return `checkpoint ${rel} failed its check: ${problemLine(rel, check.problems[0])}${more}`
+}
+
+/**
+ * After a train stage completed: hash the checkpoint and commit its manifest. Returns the stage's patch (its
+ * `checkpoint` record, or `failed` when a file could not be read), lines for the person and the launch.log entry.
+ */
+export async function commitAfterStage(experimentDir: string, record: RunRecord, stage: StageRecord, now: Clock): Promise<{patch: Partial<StageRecord>; lines: string[]; entry: LaunchLogEntry} | undefined> {
+  if (stage.name !== 'train') return undefined
+  let checkpoint: CheckpointCommit
+  try {
+    checkpoint = await commitCheckpoint({argv: stage.command, experimentDir, now, runId: path.basename(runCheckpoint(record)), stage: stage.name})
+  } catch (error) {
+    const reason = `exited 0 but its checkpoint could not be committed: ${messageOf(error)}`
+    return {entry: {action: 'checkpoint', description: 'not committed', details: reason, result: `${stage.name} failed`}, lines: [`${stage.name}: failed: ${reason}`], patch: {reason, state: 'failed'}}
+  }
+  const {warnings} = checkpoint
+  const details = [`${checkpoint.files} files, ${checkpoint.bytes} bytes hashed in ${(checkpoint.hash_ms / 1000).toFixed(1)}s; manifest sha256 ${checkpoint.manifest_sha256}`, ...warnings.map((w) => `warning: ${w}`)]
+  return {
+    entry: {action: 'checkpoint', description: `committed ${checkpoint.path}/${MANIFEST_FILE}`, details, result: warnings.length > 0 ? 'committed with warnings' : 'committed'},
+    lines: warnings.map((w) => `${stage.name}: warning: ${checkpoint.path}: ${w}`),
+    patch: {checkpoint},
+  }
+}
