@@ -124,16 +124,16 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
 
 /**
  * An engine's own checksum sidecars: `<file>.sha256` in the `sha256sum` format (`<hex>  <name>`, names relative
- * to the sidecar's folder), or a JSON `<file>.json` with a `sha256` field. Returns the files they vouch for.
+ * to the sidecar's folder), or a JSON `<file>.sha256.json` object with a `sha256` field (and whatever else the
+ * engine keeps there: its RNG seed, a tokenizer's hash). Returns the files they vouch for.
  */
 export function readSidecars(dir: string, entries: CheckpointEntry[]): Array<{sidecar: string; target: string; sha256: string}> {
-  const names = new Set(entries.map((e) => e.path))
   const out: Array<{sidecar: string; target: string; sha256: string}> = []
   for (const e of entries) {
     if (e.kind !== 'file' || e.size > 1024 * 1024) continue
     const isSum = e.path.endsWith('.sha256')
-    const jsonTarget = e.path.endsWith('.json') ? e.path.slice(0, -'.json'.length) : undefined
-    if (!isSum && !(jsonTarget && names.has(jsonTarget))) continue
+    const jsonTarget = e.path.endsWith('.sha256.json') ? e.path.slice(0, -'.sha256.json'.length) : undefined
+    if (!isSum && !jsonTarget) continue
     let text: string
     try {
       text = readFileSync(path.join(dir, e.path), 'utf8')
