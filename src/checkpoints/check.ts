@@ -1,7 +1,8 @@
+import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {hashFiles} from '../lib/hash-pool.js'
-import {type CheckpointEntry, listCheckpoint, type Manifest, NO_MANIFEST, readManifest, readSidecars, resolveLink} from './manifest.js'
+import {CHECKPOINTS_DIR, type CheckpointEntry, listCheckpoint, type Manifest, NO_MANIFEST, problemLine, readManifest, readSidecars, resolveLink} from './manifest.js'
 
 /**
  * committed: a manifest, and the folder agrees with it; uncommitted: no manifest (the train did not finish, or
@@ -92,4 +93,26 @@ export function quickState(dir: string, experimentDir: string, entries: Checkpoi
   if (read.manifest === undefined) return read.error === 'absent' ? {problems: [NO_MANIFEST], state: 'uncommitted'} : {problems: [read.error], state: 'corrupt'}
   const problems = quickProblems(dir, experimentDir, read.manifest, entries)
   return {problems, state: problems.length > 0 ? 'corrupt' : 'committed'}
+}
+
+/**
+ * The full check of every committed checkpoint (one with a manifest) under an experiment folder, as problem lines
+ * (`checkpoints/<id>/model.bin: sha256 differs`). Checkpoints without a manifest have nothing to be checked against.
+ */
+export async function committedCheckpointProblems(experimentDir: string): Promise<string[]> {
+  const root = path.join(experimentDir, CHECKPOINTS_DIR)
+  let names: string[]
+  try {
+    names = readdirSync(root, {withFileTypes: true}).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+  } catch {
+    return []
+  }
+  const out: string[] = []
+  for (const name of names) {
+    const dir = path.join(root, name)
+    if (readManifest(dir).error === 'absent') continue
+    const check = await checkCheckpoint(dir, experimentDir)
+    for (const p of check.problems) out.push(problemLine(`${CHECKPOINTS_DIR}/${name}`, p))
+  }
+  return out
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync, promises as fs, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempWorkspace, treeSnapshot} from '../support/exp.js'
+import {exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot} from '../support/exp.js'
 
 const MiB = 1024 * 1024
 const NO_MANIFEST = 'no manifest: the train stage did not finish or predates manifests'
@@ -157,5 +157,49 @@ describe('exp launch: the manifest is the commit, and evaluate refuses a broken 
     assert.match(evaluate.reason, new RegExp(`checkpoints/${first.run_id}/model\\.json: size 100 ≠ \\d+`))
     assert.equal(existsSync(path.join(ws, 'experiments', first.experiment, json.record.report)), false, 'no report written')
     assert.equal(existsSync(path.join(ws, 'experiments', first.experiment, evaluate.log)), false, 'no engine output')
+  })
+})
+
+describe('exp archive / exp restore across filesystems check checkpoints against their manifests', function () {
+  this.timeout(120_000)
+  let ws: string
+  let archive: string
+  before(async function () {
+    ws = await tempWorkspace()
+    const other = existsSync('/dev/shm') ? statSync('/dev/shm').dev : undefined
+    requireTool(this, other !== undefined && other !== statSync(ws).dev, 'a tmpfs at /dev/shm on another filesystem than the temporary folder')
+    archive = await fs.mkdtemp(path.join('/dev/shm', 'exp-verify-archive-'))
+    await fs.writeFile(path.join(ws, 'exp.yaml'), `paths:\n  archive: ${archive}\n`)
+    for (const name of ['2025-01-01-fine', '2025-01-01-rotten']) {
+      const dir = await makeExperiment(ws, name, {'checkpoints/r1/model.bin': randomBytes(64 * 1024).toString('base64'), 'notes.md': 'Status: ✓\n'})
+      assert.ok(existsSync(dir))
+    }
+    assert.equal((await exp(['verify', '--adopt', 'fine', 'rotten'], {cwd: ws})).code, 0)
+  })
+  after(async () => {
+    await removeDir(ws)
+    await removeDir(archive)
+  })
+
+  it('a checkpoint that no longer matches its manifest is not moved: exit 1, the source stays whole', async () => {
+    const model = path.join(ws, 'experiments', '2025-01-01-rotten', 'checkpoints', 'r1', 'model.bin')
+    const text = await fs.readFile(model, 'utf8')
+    await fs.writeFile(model, (text[0] === 'A' ? 'B' : 'A') + text.slice(1)) // one byte changed, same size
+    const before = await treeSnapshot(path.join(ws, 'experiments', '2025-01-01-rotten'))
+    const r = await exp(['archive', 'rotten', '--yes'], {cwd: ws})
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stdout + r.stderr, /does not match its checkpoint manifest \(checkpoints\/r1\/model\.bin: sha256 differs/)
+    assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments', '2025-01-01-rotten')), before)
+    assert.equal(existsSync(path.join(archive, '2025-01-01-rotten')), false)
+  })
+
+  it('a good one is archived and restored across filesystems, its manifest still checking out', async () => {
+    assert.equal((await exp(['archive', 'fine', '--yes'], {cwd: ws})).code, 0)
+    assert.ok(existsSync(path.join(archive, '2025-01-01-fine', 'checkpoints', 'r1', 'MANIFEST.json')))
+    const archived = await expJson(['verify', '--all', '--archived'], {cwd: ws})
+    assert.deepEqual(archived.json.checkpoints.filter((c: any) => c.location === 'archive').map((c: any) => c.state), ['committed'])
+    const r = await exp(['restore', 'fine', '--yes'], {cwd: ws})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal((await exp(['verify', 'fine'], {cwd: ws})).code, 0)
   })
 })
