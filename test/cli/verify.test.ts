@@ -145,6 +145,18 @@ describe('exp launch: the manifest is the commit, and evaluate refuses a broken 
     assert.equal((await exp(['verify', 'burgers'], {cwd: ws})).code, 0)
   })
 
+  it('exp promote names the run\'s checkpoint and its manifest sha256 in metadata.json and the production header', async () => {
+    const [run] = (await expJson(['runs', 'burgers'], {cwd: ws})).json.runs
+    const r = await exp(['promote', 'burgers', '--auto-promote'], {cwd: ws})
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    const manifest = await fs.readFile(path.join(ws, 'experiments', run.experiment, 'checkpoints', run.run_id, 'MANIFEST.json'))
+    const sha = createHash('sha256').update(manifest).digest('hex')
+    const metadata = JSON.parse(await fs.readFile(path.join(ws, 'experiments', run.experiment, 'metadata.json'), 'utf8'))
+    assert.deepEqual(metadata.promotions[0].checkpoint, {manifest_sha256: sha, path: `checkpoints/${run.run_id}`, state: 'committed'})
+    const production = await fs.readFile(path.join(ws, 'configs', 'train_burgers.yaml'), 'utf8')
+    assert.ok(production.includes(`# checkpoint: experiments/${run.experiment}/checkpoints/${run.run_id} (manifest sha256 ${sha})\n`), production.slice(0, 800))
+  })
+
   it('an evaluate on a corrupted checkpoint does not start the engine; the reason names the file', async () => {
     const [first] = (await expJson(['runs', 'burgers'], {cwd: ws})).json.runs
     const model = path.join(ws, 'experiments', first.experiment, 'checkpoints', first.run_id, 'model.json')
