@@ -6,7 +6,7 @@ import {MANIFEST_FILE, problemLine} from '../checkpoints/manifest.js'
 import {messageOf} from '../errors.js'
 import type {Clock} from '../lib/time.js'
 import type {LaunchLogEntry} from './launch-log.js'
-import type {RunRecord, StageRecord} from '../runs/record.js'
+import {readRun, runFile, type RunRecord, type StageRecord} from '../runs/record.js'
 
 /** The checkpoint folder a run's stages write (train) or read (evaluate), relative to the experiment directory. */
 export function runCheckpoint(record: RunRecord): string {
@@ -46,4 +46,17 @@ export async function commitAfterStage(experimentDir: string, record: RunRecord,
     lines: warnings.map((w) => `${stage.name}: warning: ${checkpoint.path}: ${w}`),
     patch: {checkpoint},
   }
+}
+
+/**
+ * exp's checkpoint step inside a batch job (SLURM), where no exp process supervises the stages: `check` before
+ * evaluate (the quick check of the run's checkpoint), `commit` after a train that exited 0. Returns the one-line
+ * reason the job must fail, or undefined.
+ */
+export async function checkpointStep(action: 'check' | 'commit', experimentDir: string, runId: string, now: Clock): Promise<string | undefined> {
+  const record = await readRun(runFile(experimentDir, runId))
+  const name = action === 'check' ? 'evaluate' : 'train'
+  const stage = record.stages.find((s) => s.name === name) ?? {command: [], cwd: experimentDir, log: '', name, state: 'running' as const}
+  if (action === 'check') return checkpointBlocker(experimentDir, record, stage)
+  return (await commitAfterStage(experimentDir, record, stage, now))?.patch.reason
 }
