@@ -131,7 +131,7 @@ exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${SLU
 
 ${engineLines(input)}
 
-exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal" "reason=\${exp_reason%%$'\\n'*}"
+exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal"${input.exp ? ` "reason=\${exp_reason%%$'\\n'*}"` : ''}
 exit "$exp_code"
 `
 }
@@ -143,7 +143,7 @@ exit "$exp_code"
  */
 function engineLines(input: BatchScriptInput): string {
   const engine = `cd ${shellQuote(input.cwd)} &&\n  ${shellJoin(input.argv)}\nexp_code=$?`
-  if (!input.exp) return `exp_reason=\n${engine}`
+  if (!input.exp) return engine
   const step = (action: string) => `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
   if (input.stage === 'evaluate') {
     return `# the checkpoint this evaluates must pass exp's quick check (its manifest, every file with its size) first
