@@ -1,9 +1,11 @@
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {checkCheckpoint} from '../checkpoints/check.js'
 import {type CheckpointCommit, commitCheckpoint} from '../checkpoints/commit.js'
-import {MANIFEST_FILE, problemLine} from '../checkpoints/manifest.js'
+import {MANIFEST_FILE, parseManifest, problemLine} from '../checkpoints/manifest.js'
 import {messageOf} from '../errors.js'
+import {sha256} from '../lib/hash.js'
 import type {Clock} from '../lib/time.js'
 import type {LaunchLogEntry} from './launch-log.js'
 import {readRun, runFile, type RunRecord, type StageRecord} from '../runs/record.js'
@@ -59,4 +61,23 @@ export async function checkpointStep(action: 'check' | 'commit', experimentDir: 
   const stage = record.stages.find((s) => s.name === name) ?? {command: [], cwd: experimentDir, log: '', name, state: 'running' as const}
   if (action === 'check') return checkpointBlocker(experimentDir, record, stage)
   return (await commitAfterStage(experimentDir, record, stage, now))?.patch.reason
+}
+
+/**
+ * A train stage a batch job completed (SLURM: the job committed the manifest itself): the stage record gets its
+ * `checkpoint` from MANIFEST.json, as a local run's does. Any other stage, or no manifest: unchanged.
+ */
+export function withCommittedCheckpoint(experimentDir: string, record: RunRecord, stage: StageRecord): StageRecord {
+  if (stage.name !== 'train' || stage.state !== 'completed' || stage.checkpoint) return stage
+  const rel = runCheckpoint(record)
+  let text: string
+  try {
+    text = readFileSync(path.join(experimentDir, rel, MANIFEST_FILE), 'utf8')
+  } catch {
+    return stage
+  }
+  const read = parseManifest(text)
+  if (!read.manifest) return stage
+  const m = read.manifest
+  return {...stage, checkpoint: {bytes: m.bytes, files: m.files.length, hash_ms: m.hashing?.duration_ms ?? 0, manifest_sha256: sha256(text), path: rel, warnings: m.warnings ?? []}}
 }
