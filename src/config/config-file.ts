@@ -24,6 +24,11 @@ export function parseYamlDocument(text: string, file: string, code = 'INVALID_CO
     const line = lineCounter.linePos(e.pos[0]).line
     throw new ExpError(`invalid YAML in ${file} (line ${line}): ${e.message.split('\n')[0]}`, {code})
   }
+  try {
+    doc.toJS() // resolves aliases once: an alias bomb (billions of laughs) stops here, at the yaml library's limit
+  } catch (error) {
+    throw new ExpError(`invalid YAML in ${file}: ${(error as Error).message.split('\n')[0]}`, {code})
+  }
   return doc
 }
 

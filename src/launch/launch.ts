@@ -9,6 +9,7 @@ import {scanExperiments} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
+import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
@@ -95,6 +96,10 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   if (located.location === 'archive') {
     throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
   }
+  if (CONTROL_CHARACTERS.test(located.name)) {
+    // a folder made by hand can hold anything: its name goes into scripts, logs and records, so refuse it here
+    throw new ExpError(`the folder name ${JSON.stringify(located.name)} holds a line break or control character; rename it before launching.`, {code: 'BAD_NAME'})
+  }
   const backendName = options.backend ?? ws.settings.backends.default
   for (const other of BACKEND_NAMES) {
     const set = Object.entries(options.flags?.[other] ?? {}).filter(([, v]) => v !== undefined)
@@ -109,6 +114,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
+  const seen = await folderIdentity(snapshot.dir)
 
   const stageChoice = options.stage ?? 'all'
   const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
@@ -154,9 +160,20 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
         const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
         if (racing && !options.force) throw liveRunError(located.name, racing)
+        // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder
+        const current = await folderIdentity(snapshot.dir)
+        if (current === undefined || current !== seen) {
+          throw new ExpError(`${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`, {code: 'MOVED', suggestion: `exp show ${located.name}`})
+        }
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
-        await fs.mkdir(rdir, {recursive: true})
-        await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        const madeRuns = await createRunFolder(rdir)
+        try {
+          await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        } catch (error) {
+          // nothing half-written: the run folder goes, and runs/ too when this launch made it
+          await fs.rm(madeRuns ? path.dirname(rdir) : rdir, {force: true, recursive: true}).catch(() => {})
+          throw error
+        }
         await appendLaunchLog(
           launchLogFile(rdir),
           {
@@ -221,6 +238,25 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
   }
   return result
+}
+
+/** The folder's device and inode: a folder moved away and another put in its place is not the same experiment. */
+async function folderIdentity(dir: string): Promise<string | undefined> {
+  const stats = await fs.stat(dir).catch(() => undefined)
+  return stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined
+}
+
+/** runs/<id>/ inside an existing experiment folder (never creates the experiment folder itself); true when runs/ was new. */
+async function createRunFolder(rdir: string): Promise<boolean> {
+  const made = await fs.mkdir(path.dirname(rdir)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+      return false
+    },
+  )
+  await fs.mkdir(rdir)
+  return made
 }
 
 function liveRunError(name: string, run: RunRecord): ExpError {
