@@ -52,7 +52,8 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
 
   const fromMetadata = metadataVerdict(snap.metadata?.status)
   if (fromMetadata) {
-    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
+    const why = (snap.metadata!.verdict as {reason?: unknown} | undefined)?.reason // exp mark --reason
+    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"${typeof why === 'string' && why ? `: ${why}` : ''}`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
   }
   if (snap.notesVerdict) {
     return {
@@ -125,7 +126,7 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: ExperimentSnapshot): Report | undefined {
+export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'>): Report | undefined {
   return newestVerdictReport(snap.reports)?.report ?? snap.reports.find((r) => !r.error)
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
-import {scanExperiments} from '../experiments/scan.js'
+import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
@@ -13,7 +13,7 @@ import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
-import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES} from './engines.js'
+import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES, type TrainEngine} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
 
@@ -39,6 +39,12 @@ export interface LaunchOptions {
   io?: LaunchIO
   env?: NodeJS.ProcessEnv
   random?: () => string
+  /** work-graph nodes: the engine the train stage runs (finetune: exp.yaml engines.finetune, else train's) */
+  engine?: TrainEngine
+  /** work-graph nodes: the input checkpoint (absolute): `{input_checkpoint}`, and what an evaluate-only run reads */
+  inputCheckpoint?: string
+  /** work-graph nodes on SLURM: jobs the first stage waits for (afterok) */
+  afterJobs?: string[]
 }
 
 export interface LaunchResult {
@@ -119,7 +125,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const stageChoice = options.stage ?? 'all'
   const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
   let checkpointRunId: string | undefined
-  if (stageChoice === 'evaluate') {
+  if (stageChoice === 'evaluate' && !options.inputCheckpoint) {
     const trained = snapshot.runs.find((r) => r.stages.some((s) => s.name === 'train' && s.state === 'completed'))
     if (!trained) {
       throw new ExpError(`${located.name} has no run with a completed train, so there is no checkpoint to evaluate.`, {code: 'NO_CHECKPOINT', suggestion: `exp launch ${located.name}`})
@@ -130,12 +136,14 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const now = options.now()
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
-  const templates = engineTemplates(ws)
-  const values = placeholderValues({checkpointRunId, env: options.env, experimentDir: snapshot.dir, runId, ws})
+  const templates = engineTemplates(ws, options.engine)
+  const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
+  const values = placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws})
   const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], values), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
   const rel = runPaths(runId, checkpointRunId)
   const request: LaunchRequest = {
-    checkpointDir: path.join(snapshot.dir, rel.checkpointDir),
+    afterJobs: options.afterJobs,
+    checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),
     dryRun: Boolean(options.dryRun),
     env: options.env,
@@ -168,6 +176,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
         const madeRuns = await createRunFolder(rdir)
         try {
+          // the config this run ran, kept with it: `exp diff EXP@RUN-ID` compares it after config.yaml moved on
+          await fs.copyFile(path.join(snapshot.dir, CONFIG_FILE), path.join(rdir, CONFIG_FILE))
           await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
         } catch (error) {
           // nothing half-written: the run folder goes, and runs/ too when this launch made it

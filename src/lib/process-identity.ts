@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
+import os from 'node:os'
 
 import {isProcessAlive} from './process-alive.js'
 
@@ -82,4 +83,18 @@ export function signalIfSame(identity: Partial<ProcessIdentity> | undefined, sig
   } catch {
     return false
   }
+}
+
+/** A process named with its host: who holds something that outlives one exp call (a claimed work-graph node). */
+export interface HostProcess extends ProcessIdentity {
+  host: string
+}
+
+export function currentProcess(): HostProcess {
+  return {host: os.hostname(), ...identify()}
+}
+
+/** Whether the process a record names is gone: decidable only on its own host (undefined elsewhere). */
+export function processGone(who: HostProcess): boolean | undefined {
+  return who.host === os.hostname() ? !isSameProcess(who) : undefined
 }

@@ -127,7 +127,7 @@ async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunRecord> 
   let previous: {name: StageName; id: string} | undefined
   for (const [i, stage] of record.stages.entries()) {
     const script = scriptFile(request.runDir, stage.name)
-    const argv = sbatchArgv(script, previous?.id)
+    const argv = sbatchArgv(script, previous?.id ?? (request.afterJobs?.length ? request.afterJobs.join(':') : undefined))
     let result: SlurmResult | undefined
     let failure: string | undefined
     try {
