@@ -22,7 +22,10 @@ export function runCheckpoint(record: RunRecord): string {
 export async function checkpointBlocker(experimentDir: string, record: RunRecord, stage: StageRecord): Promise<string | undefined> {
   if (stage.name !== 'evaluate') return undefined
   const rel = runCheckpoint(record)
-  const check = await checkCheckpoint(path.join(experimentDir, rel), experimentDir, {quick: true})
+  const dir = path.resolve(experimentDir, rel)
+  // a work-graph eval reads a sibling experiment's checkpoint: links must stay inside that experiment
+  const owner = rel.startsWith('..') ? path.dirname(path.dirname(dir)) : experimentDir
+  const check = await checkCheckpoint(dir, owner, {quick: true})
   if (check.problems.length === 0) return undefined
   const more = check.problems.length > 1 ? ` (and ${check.problems.length - 1} more problem${check.problems.length > 2 ? 's' : ''}: exp verify)` : ''
   return `checkpoint ${rel} failed its check: ${problemLine(rel, check.problems[0])}${more}`

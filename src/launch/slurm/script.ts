@@ -146,9 +146,10 @@ function engineLines(input: BatchScriptInput): string {
   if (!input.exp) return engine
   const step = (action: string) => `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
   if (input.stage === 'evaluate') {
+    // the engine's lines are not indented inside the if: a quoted argument may hold line breaks (python3 -c …)
     return `# the checkpoint this evaluates must pass exp's quick check (its manifest, every file with its size) first
 if exp_reason=$(${step('check')}); then
-  ${engine.replaceAll('\n', '\n  ')}
+${engine}
 else
   exp_code=1
 fi`
