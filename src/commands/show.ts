@@ -41,6 +41,8 @@ export default class Show extends BaseCommand<typeof Show> {
     if (d.params) this.log(`  parameters:    ${Object.entries(d.params).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ')}`)
     if (d.variants_detail) this.log(`  variants:      ${d.variants_detail.length}`)
     for (const v of d.variants_detail ?? []) this.log(`    ${v.variant}  ${v.status}${v.metric ? `  ${v.metric.name}=${formatNumber(v.metric.value)}` : ''}  ${v.reason}`)
+    if (d.checkpoints.length > 0) this.log(`  checkpoints:   ${d.checkpoints.length}`)
+    for (const c of d.checkpoints) this.log(`    ${c.path}  ${c.state}${c.problems.length > 0 ? ` (${c.problems[0]}${c.problems.length > 1 ? `, +${c.problems.length - 1}` : ''})` : ''}`)
     if (d.promotions.length > 0) this.log(`  promotions:    ${d.promotions.length}`)
     for (const w of d.warnings) this.note(`Warning: ${w}`)
     return d

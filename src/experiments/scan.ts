@@ -1,6 +1,7 @@
 import {type Dirent, lstatSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {checkpointSummaries, walkedCheckpointEntry} from '../checkpoints/summary.js'
 import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport, type Report} from '../reports/report.js'
@@ -70,7 +71,7 @@ function walk(base: string, only?: string[]): Walked[] {
     } catch {
       continue // removed while we looked
     }
-    const w: Walked = {bytes: 0, fileCount: 0, hasConfig: false, lastModified: stats.mtimeMs, lastModifiedPath: '.', name: top.name, toRead: []}
+    const w: Walked = {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: stats.mtimeMs, lastModifiedPath: '.', name: top.name, toRead: []}
     walkInto(dir, '', w)
     out.push(w)
   }
@@ -89,6 +90,7 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
   const top = prefix === ''
   const reportsHere = prefix === `${REPORTS_DIR}/`
   const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
+  const checkpointHere = prefix.startsWith('checkpoints/')
   const subdirs: Array<[name: string, mtimeMs: number]> = []
   let sweepHere = false
   for (const entry of entries) {
@@ -104,6 +106,7 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
       w.lastModified = stats.mtimeMs
       w.lastModifiedPath = rel
     }
+    if (checkpointHere) walkedCheckpointEntry(w.checkpoints, rel, stats)
     if (stats.isDirectory()) {
       subdirs.push([name, stats.mtimeMs])
       continue
@@ -126,7 +129,7 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
 
 /** A variant folder: walked like an experiment of its own, its totals added to the experiment's. */
 function walkVariant(dir: string, name: string, mtimeMs: number, parent: Walked): void {
-  const v: Walked = {bytes: 0, fileCount: 0, hasConfig: false, lastModified: mtimeMs, lastModifiedPath: '.', name, toRead: []}
+  const v: Walked = {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: mtimeMs, lastModifiedPath: '.', name, toRead: []}
   walkInto(dir, '', v, true)
   addVariant(parent, v)
 }
@@ -200,6 +203,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
   }
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
   snap.runs.sort((a, b) => b.run_id.localeCompare(a.run_id))
+  snap.checkpoints = checkpointSummaries(dir, w.checkpoints)
   if (w.sweep?.error) snap.warnings.push(`${SWEEP_FILE}: ${w.sweep.error}; its folders are not read as variants`)
   if (w.sweep?.record) {
     snap.sweep = w.sweep.record
@@ -207,7 +211,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     snap.variants = w.sweep.record.variants.map((v) => {
       const vw = walked.get(v.name)
       if (!vw) snap.warnings.push(`${SWEEP_FILE}: variant ${v.name} has no folder`)
-      return readExperiment(dir, location, vw ?? {bytes: 0, fileCount: 0, hasConfig: false, lastModified: 0, lastModifiedPath: '.', name: v.name, toRead: []}, workspaceReports, nowMs, `${w.name}/${v.name}`)
+      return readExperiment(dir, location, vw ?? {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: 0, lastModifiedPath: '.', name: v.name, toRead: []}, workspaceReports, nowMs, `${w.name}/${v.name}`)
     })
   }
   if (snap.metadata && snap.metadata.status !== undefined && !metadataVerdict(snap.metadata.status) && typeof snap.metadata.status !== 'string') {

@@ -1,3 +1,4 @@
+import type {CheckpointSummary} from '../checkpoints/summary.js'
 import type {Report} from '../reports/report.js'
 import type {RunRecord} from '../runs/record.js'
 import type {SweepRecord} from '../sweeps/record.js'
@@ -34,6 +35,8 @@ export interface ExperimentSnapshot {
   reports: Report[]
   /** runs, newest first */
   runs: RunRecord[]
+  /** checkpoints/<run-id>/ folders with their quick state (committed / uncommitted / corrupt), by run id */
+  checkpoints?: CheckpointSummary[]
   warnings: string[]
   /** a sweep: its sweep.yaml, and one snapshot per variant listed there (name = the variant's folder name) */
   sweep?: SweepRecord

@@ -1,3 +1,4 @@
+import type {CheckpointWalk} from '../checkpoints/summary.js'
 import type {SweepRecord} from '../sweeps/record.js'
 
 /** What the scan's walk gathers of one experiment (or one variant folder of a sweep) before reading its files. */
@@ -10,6 +11,8 @@ export interface Walked {
   /** files that carry meaning, with the mtime the walk saw (no second stat when they are read) */
   toRead: {rel: string; mtimeMs: number}[]
   hasConfig: boolean
+  /** checkpoints/<run-id>/ folders and their files, for their quick state (no file is read but the manifest) */
+  checkpoints: CheckpointWalk
   /** a sweep: its sweep.yaml, and each listed variant folder walked on its own (its counts are in the parent's too) */
   sweep?: {record?: SweepRecord; error?: string}
   variants?: Walked[]
