@@ -38,6 +38,10 @@ export default class Show extends BaseCommand<typeof Show> {
     }
     this.log(`  runs:          ${d.runs_detail.length}`)
     for (const run of d.runs_detail) this.log(`    ${run.run_id}  ${run.backend}  ${run.state}${run.reason ? ` (${run.reason})` : ''}`)
+    if (d.metrics) {
+      const values = Object.entries(d.metrics.values).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ')
+      this.log(`  metrics:       ${d.metrics.file} (${d.metrics.lines} lines${d.metrics.step === null ? '' : `, step ${d.metrics.step}`}): ${values}`)
+    }
     if (d.promotions.length > 0) this.log(`  promotions:    ${d.promotions.length}`)
     for (const w of d.warnings) this.note(`Warning: ${w}`)
     return d

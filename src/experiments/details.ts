@@ -7,6 +7,7 @@ import {messageOf} from '../errors.js'
 import {sha256} from '../lib/hash.js'
 import type {Clock} from '../lib/time.js'
 import {numericMetrics} from '../reports/report.js'
+import {latestMetrics, type LatestMetrics} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
@@ -22,6 +23,8 @@ export interface ExperimentDetails extends ListedExperiment {
   hypothesis: string | null
   reports_detail: Array<{path: string; scope: string; time: string; metrics: Record<string, number>; gates_passed?: unknown; error?: string}>
   runs_detail: RunRecord[]
+  /** the last values the newest run with a metrics.jsonl logged (training curves) */
+  metrics: LatestMetrics | null
   promotions: unknown[]
   metadata: Record<string, unknown> | null
 }
@@ -62,6 +65,7 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
     files: {bytes: s.bytes, count: s.fileCount},
     hypothesis: typeof s.metadata?.hypothesis === 'string' ? s.metadata.hypothesis : null,
     metadata: s.metadata ?? null,
+    metrics: latestMetrics(s.dir, s.runs),
     promotions: Array.isArray(s.metadata?.promotions) ? (s.metadata!.promotions as unknown[]) : [],
     reports_detail: s.reports.map((r) => ({
       error: r.error,

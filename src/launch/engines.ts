@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import {ExpError} from '../errors.js'
 import {EMBEDDED_ENGINE_DIR} from '../lib/package.js'
+import {METRICS_FILE} from '../runs/metrics.js'
 import type {StageName} from '../runs/record.js'
 import {PLACEHOLDER_PATTERN, PLACEHOLDERS} from '../workspace/settings.js'
 import type {Workspace} from '../workspace/workspace.js'
@@ -16,8 +17,8 @@ export type PlaceholderValues = Record<Placeholder, string>
 export const STAGE_NAMES: readonly StageName[] = ['train', 'evaluate']
 
 export const EMBEDDED_TEMPLATES: Readonly<Record<StageName, readonly string[]>> = {
-  evaluate: ['{python}', '{engine_dir}/evaluate.py', '--config', '{config}', '--checkpoint', '{checkpoint_dir}', '--report', '{report}'],
-  train: ['{python}', '{engine_dir}/train.py', '--config', '{config}', '--out', '{checkpoint_dir}'],
+  evaluate: ['{python}', '{engine_dir}/evaluate.py', '--config', '{config}', '--checkpoint', '{checkpoint_dir}', '--report', '{report}', '--metrics', '{metrics}'],
+  train: ['{python}', '{engine_dir}/train.py', '--config', '{config}', '--out', '{checkpoint_dir}', '--metrics', '{metrics}'],
 }
 
 /** The engines' argument templates, placeholders unexpanded. */
@@ -61,8 +62,8 @@ export function placeholdersIn(template: readonly string[]): Set<string> {
 }
 
 /** Run-relative locations inside an experiment directory (what `{run_dir}`, `{checkpoint_dir}`, `{report}` name). */
-export function runPaths(runId: string, checkpointRunId = runId): {runDir: string; checkpointDir: string; report: string} {
-  return {checkpointDir: `checkpoints/${checkpointRunId}`, report: `reports/${runId}.json`, runDir: `runs/${runId}`}
+export function runPaths(runId: string, checkpointRunId = runId): {runDir: string; checkpointDir: string; report: string; metrics: string} {
+  return {checkpointDir: `checkpoints/${checkpointRunId}`, metrics: `runs/${runId}/${METRICS_FILE}`, report: `reports/${runId}.json`, runDir: `runs/${runId}`}
 }
 
 export interface ValuesInput {
@@ -80,13 +81,14 @@ export interface ValuesInput {
  * `{engine_dir}` are absolute.
  */
 export function placeholderValues(input: ValuesInput): PlaceholderValues {
-  const {checkpointDir, report, runDir} = runPaths(input.runId, input.checkpointRunId)
+  const {checkpointDir, metrics, report, runDir} = runPaths(input.runId, input.checkpointRunId)
   return {
     checkpoint_dir: checkpointDir,
     config: 'config.yaml',
     engine_dir: EMBEDDED_ENGINE_DIR,
     experiment: path.basename(input.experimentDir),
     experiment_dir: input.experimentDir,
+    metrics,
     python: pythonCommand(input.env),
     report,
     run_dir: runDir,

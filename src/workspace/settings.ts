@@ -4,7 +4,7 @@ import {z} from 'zod'
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
  */
-export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace'] as const
+export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'metrics'] as const
 
 /** `{name}` placeholders, and `{{`/`}}` for literal braces (as in Python's str.format). */
 export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g

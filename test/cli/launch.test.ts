@@ -133,7 +133,7 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
       assert.equal(s.cwd, golden)
       assert.equal(s.command[0], 'python3')
     }
-    assert.deepEqual(run.stages[0].command.slice(1), [path.join(ROOT, 'engines', 'burgers', 'train.py'), '--config', 'config.yaml', '--out', `checkpoints/${run.run_id}`])
+    assert.deepEqual(run.stages[0].command.slice(1), [path.join(ROOT, 'engines', 'burgers', 'train.py'), '--config', 'config.yaml', '--out', `checkpoints/${run.run_id}`, '--metrics', `runs/${run.run_id}/metrics.jsonl`])
     assert.ok(existsSync(path.join(golden, 'checkpoints', run.run_id)))
     const rdir = path.join(golden, 'runs', run.run_id)
     assert.match(await fs.readFile(path.join(rdir, 'train.log'), 'utf8'), /epoch 200\/200 loss/)

@@ -8,6 +8,7 @@ import {WorkspaceLock} from '../../lib/lock.js'
 import {EMBEDDED_ENGINE_DIR} from '../../lib/package.js'
 import {sleep} from '../../lib/time.js'
 import {isLive, readRun, type RunRecord, runDir, runFile, writeRun} from '../../runs/record.js'
+import {METRICS_FILE} from '../../runs/metrics.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
 import {displayCommand, placeholdersIn, usesEmbeddedEngine} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
@@ -731,6 +732,12 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     if (!existsSync(src)) continue
     const dst = path.join(run.experimentDir, s.log)
     await writeFileAtomic(dst, await fs.readFile(src))
+    files.push(dst)
+  }
+  const metricsText = await fs.readFile(path.join(home, METRICS_FILE), 'utf8').catch(() => undefined)
+  if (metricsText !== undefined) {
+    const dst = path.join(rdir, METRICS_FILE)
+    await writeFileAtomic(dst, metricsText)
     files.push(dst)
   }
   if (reportText !== undefined && record.report) {

@@ -58,6 +58,7 @@ export function remoteValues(input: Pick<JobInput, 'experiment' | 'runId' | 'shi
     engine_dir: `${X}/job/engine`,
     experiment: input.experiment,
     experiment_dir: `${X}/job/experiment`,
+    metrics: `${X}/out/metrics.jsonl`,
     python: 'python3',
     report: `${X}/out/report.json`,
     run_dir: `${X}/out`,
