@@ -206,7 +206,7 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
   const started = Date.now()
   // a mistyped name fails before anything is touched (it is checked again under the lock)
   if (options.names && options.names.length > 0) await resolveNames(ws, options.names)
-  return withWorkspaceLock(
+  const done = await withWorkspaceLock(
     ws,
     async (recovered) => {
       for (const line of recovered) options.log?.(line)
@@ -236,6 +236,9 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
       return {duration_ms: Date.now() - started, recovered, results, summary: {archived: count('archived'), failed: count('failed'), skipped: count('skipped')}}
     },
   )
+  // reports/index.html, when there is one, shows the experiments where they now are
+  if (done.summary.archived > 0) await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now, options.log)
+  return done
 }
 
 function unselected(ws: Workspace, name: string): Omit<ArchiveItemResult, 'reason' | 'rule' | 'status'> {

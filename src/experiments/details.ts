@@ -10,7 +10,7 @@ import {numericMetrics} from '../reports/report.js'
 import {latestMetrics, type LatestMetrics} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
+import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
 import {resolveExperiment} from './resolve.js'
 import {CONFIG_FILE} from './scan.js'
 
@@ -33,6 +33,11 @@ export interface ExperimentDetails extends ListedExperiment {
 export async function showExperiment(ws: Workspace, query: string, options: {now: Clock}): Promise<ExperimentDetails> {
   const located = await resolveExperiment(ws, query)
   const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
+  return detailsOf(ws, item, options)
+}
+
+/** The details of an experiment already scanned and classified (exp report --all builds many from one scan). */
+export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => Promise<string>}): Promise<ExperimentDetails> {
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
 
@@ -45,7 +50,7 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
     const baseFile = path.resolve(ws.root, baseRel)
     if (existsSync(baseFile)) {
       try {
-        const baseText = await fs.readFile(baseFile, 'utf8')
+        const baseText = await (options.readBase ?? ((f) => fs.readFile(f, 'utf8')))(baseFile)
         base.changed_since_creation = typeof baseSha === 'string' ? sha256(baseText) !== baseSha : null
         base.changes = diffConfigs(parseConfigText(baseText, baseFile).toJS(), parseConfigText(configText, configPath).toJS())
       } catch (error) {

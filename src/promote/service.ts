@@ -44,7 +44,10 @@ export interface PromoteResult {
 export async function promote(ws: Workspace, options: PromoteOptions): Promise<PromoteResult> {
   // a broken leaderboard is refused before anything else (it is read again under the lock before writing)
   if (options.leaderboard !== null) await (await import('../leaderboard/leaderboard.js')).readLeaderboard(options.leaderboard)
-  return options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options)
+  const result = await (options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options))
+  // reports/index.html, when there is one, shows the promoted experiments' metrics as they now stand
+  if (result.promotions.some((p) => p.written)) await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now)
+  return result
 }
 
 async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions): Promise<PromoteResult> {
