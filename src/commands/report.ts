@@ -27,7 +27,7 @@ export default class Report extends BaseCommand<typeof Report> {
     const service = await import('../report/service.js')
     if (this.flags.all) {
       const r = await service.reportAll(ws, {log: (l) => this.note(l), now: this.clock})
-      this.log(`Wrote ${r.index} and ${r.pages} page(s): ${r.experiments} experiment(s), ${r.archived} archived.`)
+      this.log(`Wrote ${r.index}; ${r.pages} page(s), ${r.pages_changed} changed: ${r.experiments} experiment(s), ${r.archived} archived.`)
       for (const w of r.warnings) this.note(`Warning: ${w}`)
       return r
     }

@@ -1,4 +1,4 @@
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {type Classification, displayPath} from '../classify/classify.js'
@@ -37,12 +37,23 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
 }
 
 /** The details of an experiment already scanned and classified (exp report --all builds many from one scan). */
-export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => Promise<string>}): Promise<ExperimentDetails> {
+export interface BaseConfig {
+  text: string
+  value: unknown
+}
+
+/** Read and parse a base config (exp report --all passes a cached one: most experiments share a base). */
+export function readBaseConfig(file: string): BaseConfig {
+  const text = readFileSync(file, 'utf8')
+  return {text, value: parseConfigText(text, file).toJS()}
+}
+
+export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig}): Promise<ExperimentDetails> {
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
 
   const configPath = path.join(s.dir, CONFIG_FILE)
-  const configText = s.hasConfig ? await fs.readFile(configPath, 'utf8') : undefined
+  const configText = s.hasConfig ? readFileSync(configPath, 'utf8') : undefined
   const baseRel = typeof (s.metadata?.base_config as {path?: unknown} | undefined)?.path === 'string' ? ((s.metadata!.base_config as {path: string}).path) : null
   const baseSha = (s.metadata?.base_config as {sha256?: unknown} | undefined)?.sha256
   const base: ExperimentDetails['base'] = {changed_since_creation: null, changes: [], path: baseRel}
@@ -50,9 +61,9 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
     const baseFile = path.resolve(ws.root, baseRel)
     if (existsSync(baseFile)) {
       try {
-        const baseText = await (options.readBase ?? ((f) => fs.readFile(f, 'utf8')))(baseFile)
-        base.changed_since_creation = typeof baseSha === 'string' ? sha256(baseText) !== baseSha : null
-        base.changes = diffConfigs(parseConfigText(baseText, baseFile).toJS(), parseConfigText(configText, configPath).toJS())
+        const baseConfig = (options.readBase ?? readBaseConfig)(baseFile)
+        base.changed_since_creation = typeof baseSha === 'string' ? sha256(baseConfig.text) !== baseSha : null
+        base.changes = diffConfigs(baseConfig.value, parseConfigText(configText, configPath).toJS())
       } catch (error) {
         base.error = messageOf(error)
       }

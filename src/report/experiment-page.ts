@@ -17,6 +17,7 @@ export interface ExperimentPageOptions {
   experimentDir: string
   /** link back to the workspace index, when there is one */
   indexHref?: string
+  key?: string
 }
 
 /** One experiment as a self-contained page. */
@@ -50,7 +51,7 @@ ${
 }
 ${data.otherReports.length === 0 ? '' : html`<h2>Other reports</h2>${table(['report', 'gates_passed', 'metrics'], data.otherReports.map((r) => [r.path, r.error ? `invalid: ${r.error}` : formatValue(r.gates_passed), metricsText(r.metrics)]))}`}
 `
-  return page({body, generatedAt: options.generatedAt, title: `${d.name} — exp report`})
+  return page({body, generatedAt: options.generatedAt, key: options.key, title: `${d.name} — exp report`})
 }
 
 function configSection(data: PageData): SafeHtml {

@@ -42,6 +42,9 @@ export function href(relativePath: string): string {
   return relativePath.split('/').map((s) => (s === '..' || s === '.' ? s : encodeURIComponent(s))).join('/')
 }
 
+/** The meta tag naming what a page was built from (a hash), so `exp report --all` rebuilds only changed pages. */
+export const KEY_META = 'exp-page-key'
+
 /** The marker `--out` looks for before it replaces a file: only pages exp wrote are overwritten. */
 export const GENERATOR = 'exp report'
 
@@ -49,6 +52,8 @@ export interface PageOptions {
   title: string
   generatedAt: Date
   body: SafeHtml
+  /** a hash of everything the page shows, for `--all` to skip pages whose inputs did not change */
+  key?: string
 }
 
 /**
@@ -64,7 +69,8 @@ export function page(options: PageOptions): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="${GENERATOR}">
-<title>${options.title}</title>
+${options.key ? html`<meta name="${KEY_META}" content="${options.key}">
+` : ''}<title>${options.title}</title>
 <style>${raw(STYLE)}</style>
 </head>
 <body>

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {ExpError} from '../errors.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {GENERATOR} from './html.js'
+import {GENERATOR, KEY_META} from './html.js'
 
 /**
  * Where `exp report --out` may write. A page replaces only a page exp wrote (its generator meta tag is in the
@@ -24,16 +24,20 @@ export function checkPageTarget(ws: Workspace, file: string): void {
   if (!isExpPage(target)) throw new ExpError(`refusing to overwrite ${file}: it is not a page exp wrote.`, {code: 'OUT_REFUSED', suggestion: 'choose another --out, or remove the file first.'})
 }
 
-/** A file exp wrote with `exp report`: its head carries the generator meta tag. */
-export function isExpPage(file: string): boolean {
+/** What an existing file's head says: whether exp wrote it, and the key of what it shows (see `page`). */
+export function readPageHead(file: string): {expPage: boolean; key?: string} {
   const fd = openSync(file, 'r')
   try {
-    const head = Buffer.alloc(2048)
-    const n = readSync(fd, head, 0, head.length, 0)
-    return head.subarray(0, n).toString('utf8').includes(`<meta name="generator" content="${GENERATOR}">`)
+    const buffer = Buffer.alloc(2048)
+    const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8')
+    return {expPage: head.includes(`<meta name="generator" content="${GENERATOR}">`), key: new RegExp(`<meta name="${KEY_META}" content="([0-9a-f]+)">`).exec(head)?.[1]}
   } finally {
     closeSync(fd)
   }
+}
+
+export function isExpPage(file: string): boolean {
+  return readPageHead(file).expPage
 }
 
 /**
@@ -51,3 +55,4 @@ export function writePage(file: string, text: string): void {
     throw error
   }
 }
+

@@ -1,17 +1,19 @@
 import {spawn} from 'node:child_process'
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {detailsOf} from '../experiments/details.js'
+import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
 import {type Classified, classifyWorkspace, toListed} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
+import {sha256} from '../lib/hash.js'
+import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {curve, readMetrics} from '../runs/metrics.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {renderExperimentPage} from './experiment-page.js'
 import {gatherPage} from './gather.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
-import {checkPageTarget, isExpPage, writePage} from './out.js'
+import {checkPageTarget, isExpPage, readPageHead, writePage} from './out.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -31,6 +33,8 @@ export interface ReportResult {
 export interface ReportAllResult {
   index: string
   pages: number
+  /** pages whose content changed (the others were left as they were) */
+  pages_changed: number
   experiments: number
   archived: number
   warnings: string[]
@@ -45,16 +49,40 @@ function indexFile(ws: Workspace): string {
   return path.join(ws.paths.reports, INDEX_FILE)
 }
 
-async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => Promise<string>}): Promise<string> {
+function indexHref(ws: Workspace, pageDir: string): string | undefined {
+  const index = indexFile(ws)
+  return existsSync(index) ? path.relative(pageDir, index).split(path.sep).join('/') : undefined
+}
+
+async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string}): Promise<string> {
   const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase})
   const pageDir = path.dirname(file)
-  const index = indexFile(ws)
-  return renderExperimentPage(gatherPage(details, item.snapshot), {
-    experimentDir: item.snapshot.dir,
-    generatedAt: options.now(),
-    indexHref: existsSync(index) ? path.relative(pageDir, index).split(path.sep).join('/') : undefined,
-    pageDir,
-  })
+  return renderExperimentPage(gatherPage(details, item.snapshot), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir})
+}
+
+/**
+ * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
+ * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
+ */
+function pageKey(ws: Workspace, item: Classified, file: string, baseStat: (f: string) => string): string {
+  const {classification: c, snapshot: s} = item
+  const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
+  return sha256(
+    JSON.stringify([
+      packageVersion(),
+      file,
+      indexHref(ws, path.dirname(file)) ?? null,
+      c.status,
+      c.reason,
+      s.location,
+      s.lastModified,
+      s.fileCount,
+      s.bytes,
+      s.reports.map((r) => [r.path, r.time]),
+      s.runs.map((r) => [r.run_id, r.state, r.updated_at]),
+      typeof baseRel === 'string' ? baseStat(path.resolve(ws.root, baseRel)) : null,
+    ]),
+  )
 }
 
 /** `exp report NAME [--out FILE] [--open]`: one experiment's page. */
@@ -96,22 +124,29 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const index = indexFile(ws)
   checkPageTarget(ws, index)
   const items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
-  const bases = new Map<string, Promise<string>>()
-  const readBase = (f: string) => bases.get(f) ?? (bases.set(f, fs.readFile(f, 'utf8')), bases.get(f)!)
+  const bases = new Map<string, BaseConfig>()
+  const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
+  const stats = new Map<string, string>()
+  const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
   const warnings: string[] = []
   const written = new Set<string>()
+  let changed = 0
   // an index that exists before the pages lets each page link back to it
   if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
   for (const item of items) {
     const file = pageFile(ws, item.snapshot.name)
     // one name active and archived: the active one has the page
     if (written.has(file)) continue
-    if (existsSync(file) && !isExpPage(file)) {
+    const head = existsSync(file) ? readPageHead(file) : undefined
+    if (head && !head.expPage) {
       warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
       continue
     }
-    writePage(file, await buildPage(ws, item, file, {...options, readBase}))
+    const key = pageKey(ws, item, file, baseStat)
     written.add(file)
+    if (head?.key === key) continue
+    writePage(file, await buildPage(ws, item, file, {...options, key, readBase}))
+    changed++
   }
   writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name))))
   return {
@@ -119,6 +154,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
     index: relativeToRoot(ws, index),
     pages: written.size,
+    pages_changed: changed,
     warnings,
   }
 }

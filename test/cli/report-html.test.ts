@@ -52,7 +52,8 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     return {dialogs, page, requests}
   }
 
-  const notWiderThanViewport = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+  const notWiderThanViewport = (page: Page) => page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')
+  const hrefsOf = async (page: Page, selector: string) => (await page.locator(selector).evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))).map((h) => new URL(h, page.url()).href)
 
   it('draws one training curve per run, a point per metrics.jsonl line, first and last values as logged', async () => {
     const r = await expJson(['report', 'curve'], {cwd: ws})
@@ -67,7 +68,7 @@ describe('exp report: experiment pages and the index in a headless browser', fun
         const t = map.yMin + ((map.bottom - y) / (map.bottom - map.top)) * (map.yMax - map.yMin)
         return map.log ? 10 ** t : t
       }
-      const lines = await page.locator('polyline.curve').evaluateAll((ps) => ps.map((p) => ({points: (p.getAttribute('points') ?? '').trim().split(/\s+/).map((xy) => xy.split(',').map(Number)), series: p.getAttribute('data-series')})))
+      const lines = await page.locator('polyline.curve').evaluateAll((ps) => ps.map((p) => ({points: (p.getAttribute('points') ?? '').trim().split(/\s+/).map((xy: string) => xy.split(',').map(Number)), series: p.getAttribute('data-series')})))
       assert.deepEqual(lines.map((l) => l.series), runIds)
       for (const line of lines) {
         const rows = (await fs.readFile(path.join(curveDir, 'runs', line.series!, 'metrics.jsonl'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
@@ -86,7 +87,7 @@ describe('exp report: experiment pages and the index in a headless browser', fun
       assert.deepEqual(await page.locator('table.evaluations tbody tr td:first-child').allTextContents(), ['evaluate'])
       assert.equal(await page.locator('h3').first().textContent(), `checkpoints/${runIds[0]}`)
       // every link to a log resolves to a file
-      const hrefs = await page.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href).filter((h) => h.endsWith('.log')))
+      const hrefs = (await hrefsOf(page, 'a')).filter((h) => h.endsWith('.log'))
       assert.ok(hrefs.length >= 4)
       for (const h of hrefs) assert.ok(existsSync(fileURLToPath(h)), h)
       assert.ok(requests.length > 0 && requests.every((u) => u.startsWith('file:')), `no network: ${requests.join(' ')}`)
@@ -123,10 +124,10 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     const index = path.join(ws, 'reports', 'index.html')
     let view = await open(index)
     try {
-      const links = await view.page.locator('a.experiment').evaluateAll((as) => as.map((a) => [a.textContent, (a as HTMLAnchorElement).href]))
+      const links = await hrefsOf(view.page, 'a.experiment')
       assert.equal(links.length, 3)
-      for (const [, h] of links) assert.ok(existsSync(fileURLToPath(h!)), `${h} exists`)
-      assert.ok(links.some(([name]) => name === HOSTILE))
+      for (const h of links) assert.ok(existsSync(fileURLToPath(h)), `${h} exists`)
+      assert.ok((await view.page.locator('a.experiment').allTextContents()).includes(HOSTILE))
       assert.equal(await view.page.locator('#active svg.spark polyline').count(), 1, 'the experiment with a curve has a sparkline')
       assert.equal(await view.page.locator('script, img').count(), 0)
       assert.ok(view.requests.every((u) => u.startsWith('file:')))
@@ -152,9 +153,11 @@ describe('exp report: experiment pages and the index in a headless browser', fun
       const {page} = await open(path.join(ws, 'reports', file), 390)
       try {
         assert.ok(await notWiderThanViewport(page), `${file} fits 390 px`)
-        const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+        const background = 'getComputedStyle(document.body).backgroundColor'
+        await page.emulateMedia({colorScheme: 'light'})
+        const light = await page.evaluate<string>(background)
         await page.emulateMedia({colorScheme: 'dark'})
-        assert.notEqual(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), light)
+        assert.notEqual(await page.evaluate<string>(background), light)
       } finally {
         await page.close()
       }
