@@ -57,9 +57,11 @@ export interface LaunchRequest extends BackendContext {
    * the engines' argument templates, placeholders unexpanded, for backends whose paths differ from this
    * machine's (vast: the instance's folders); expand them with `expandArgv` from launch/engines
    */
-  templates: Record<StageName, string[]>
+  templates: Record<string, string[]>
   /** the report path the evaluate stage writes (absolute) */
   report: string
+  /** an evaluation suite: each evaluation's report (absolute), by evaluation name */
+  reports?: Record<string, string>
   checkpointDir: string
   /** backend-specific options from flags merged over exp.yaml `backends.<name>` */
   options: Record<string, unknown>

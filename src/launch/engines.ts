@@ -14,17 +14,49 @@ import type {Workspace} from '../workspace/workspace.js'
 export type Placeholder = (typeof PLACEHOLDERS)[number]
 export type PlaceholderValues = Record<Placeholder, string>
 
-export const STAGE_NAMES: readonly StageName[] = ['train', 'evaluate']
-
-export const EMBEDDED_TEMPLATES: Readonly<Record<StageName, readonly string[]>> = {
+export const EMBEDDED_TEMPLATES: Readonly<Record<'train' | 'evaluate', readonly string[]>> = {
   evaluate: ['{python}', '{engine_dir}/evaluate.py', '--config', '{config}', '--checkpoint', '{checkpoint_dir}', '--report', '{report}', '--metrics', '{metrics}'],
   train: ['{python}', '{engine_dir}/train.py', '--config', '{config}', '--out', '{checkpoint_dir}', '--metrics', '{metrics}'],
 }
 
-/** The engines' argument templates, placeholders unexpanded. */
-export function engineTemplates(ws: Workspace): Record<StageName, string[]> {
+/** The argument templates of a run's stages, by stage name (train, evaluate or evaluate:<name>), placeholders unexpanded. */
+export type StageTemplates = Record<string, string[]>
+
+/**
+ * The engines' argument templates, placeholders unexpanded: train, then evaluate, or for an evaluation suite
+ * (`engines.evaluate` as a map) one stage `evaluate:<name>` per evaluation, in the order exp.yaml lists them.
+ */
+export function engineTemplates(ws: Workspace): StageTemplates {
   const engines = ws.settings.engines ?? EMBEDDED_TEMPLATES
-  return {evaluate: [...engines.evaluate], train: [...engines.train]}
+  const out: StageTemplates = {train: [...engines.train]}
+  if (Array.isArray(engines.evaluate)) out.evaluate = [...engines.evaluate]
+  else for (const [name, argv] of Object.entries(engines.evaluate)) out[evaluationStage(name)] = [...argv]
+  return out
+}
+
+export function evaluationStage(name: string): StageName {
+  return `evaluate:${name}`
+}
+
+/** An evaluation stage: `evaluate` (the single form) or `evaluate:<name>` (a suite). */
+export function isEvaluateStage(stage: string): boolean {
+  return stage === 'evaluate' || stage.startsWith('evaluate:')
+}
+
+/** The evaluation a stage runs: its name in a suite; undefined for train and the single-form evaluate. */
+export function evaluationOf(stage: string): string | undefined {
+  return stage.startsWith('evaluate:') ? stage.slice('evaluate:'.length) : undefined
+}
+
+/** The report a run's evaluation stage writes (relative to the experiment directory), if any. */
+export function stageReport(record: {report?: string; reports?: Record<string, string>}, stage: string): string | undefined {
+  const evaluation = evaluationOf(stage)
+  return evaluation === undefined ? (stage === 'evaluate' ? record.report : undefined) : record.reports?.[evaluation]
+}
+
+/** Whether `stage` may run after `earlier` ended other than completed: evaluations wait for train only, not each other. */
+export function blockedBy(stage: string, earlier: string): boolean {
+  return !(isEvaluateStage(stage) && isEvaluateStage(earlier))
 }
 
 export function usesEmbeddedEngine(ws: Workspace): boolean {
@@ -62,8 +94,9 @@ export function placeholdersIn(template: readonly string[]): Set<string> {
 }
 
 /** Run-relative locations inside an experiment directory (what `{run_dir}`, `{checkpoint_dir}`, `{report}` name). */
-export function runPaths(runId: string, checkpointRunId = runId): {runDir: string; checkpointDir: string; report: string; metrics: string} {
-  return {checkpointDir: `checkpoints/${checkpointRunId}`, metrics: `runs/${runId}/${METRICS_FILE}`, report: `reports/${runId}.json`, runDir: `runs/${runId}`}
+export function runPaths(runId: string, checkpointRunId = runId, evaluation?: string): {runDir: string; checkpointDir: string; report: string; metrics: string} {
+  const report = evaluation === undefined ? `reports/${runId}.json` : `reports/${runId}/${evaluation}.json`
+  return {checkpointDir: `checkpoints/${checkpointRunId}`, metrics: `runs/${runId}/${METRICS_FILE}`, report, runDir: `runs/${runId}`}
 }
 
 export interface ValuesInput {
@@ -72,6 +105,8 @@ export interface ValuesInput {
   runId: string
   /** the run whose checkpoint evaluate reads (an evaluate-only launch: the last run with a completed train) */
   checkpointRunId?: string
+  /** an evaluation of a suite: `{report}` is then reports/<run-id>/<name>.json */
+  evaluation?: string
   env?: NodeJS.ProcessEnv
 }
 
@@ -81,7 +116,7 @@ export interface ValuesInput {
  * `{engine_dir}` are absolute.
  */
 export function placeholderValues(input: ValuesInput): PlaceholderValues {
-  const {checkpointDir, metrics, report, runDir} = runPaths(input.runId, input.checkpointRunId)
+  const {checkpointDir, metrics, report, runDir} = runPaths(input.runId, input.checkpointRunId, input.evaluation)
   return {
     checkpoint_dir: checkpointDir,
     config: 'config.yaml',

@@ -12,18 +12,20 @@ import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, run
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
-import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES} from './engines.js'
+import {engineTemplates, evaluationOf, expandArgv, isEvaluateStage, placeholderValues, runPaths} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
 
 export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'vast']
-export type StageChoice = 'all' | StageName
+export type StageChoice = 'all' | 'train' | 'evaluate'
 
 export interface LaunchOptions {
   name: string
   /** default: exp.yaml backends.default */
   backend?: BackendName
   stage?: StageChoice
+  /** one evaluation of the suite (with stage evaluate): re-run it on the last completed train's checkpoint */
+  evaluation?: string
   detach?: boolean
   dryRun?: boolean
   force?: boolean
@@ -110,8 +112,10 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
 
-  const stageChoice = options.stage ?? 'all'
-  const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
+  if (options.evaluation !== undefined && options.stage === 'train') throw new ExpError('--eval re-runs one evaluation on the last completed checkpoint: use it with --stage evaluate.', {code: 'BAD_STAGE', exit: EXIT.usage})
+  const stageChoice = options.evaluation === undefined ? (options.stage ?? 'all') : 'evaluate'
+  const templates = engineTemplates(ws)
+  const stageNames = selectStages(Object.keys(templates) as StageName[], stageChoice, options.evaluation)
   let checkpointRunId: string | undefined
   if (stageChoice === 'evaluate') {
     const trained = snapshot.runs.find((r) => r.stages.some((s) => s.name === 'train' && s.state === 'completed'))
@@ -124,10 +128,13 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const now = options.now()
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
-  const templates = engineTemplates(ws)
-  const values = placeholderValues({checkpointRunId, env: options.env, experimentDir: snapshot.dir, runId, ws})
-  const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], values), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
+  const valuesOf = (stage: StageName) => placeholderValues({checkpointRunId, env: options.env, evaluation: evaluationOf(stage), experimentDir: snapshot.dir, runId, ws})
+  const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], valuesOf(name)), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
   const rel = runPaths(runId, checkpointRunId)
+  const suite = stageNames.flatMap((name) => {
+    const evaluation = evaluationOf(name)
+    return evaluation === undefined ? [] : [[evaluation, path.join(snapshot.dir, runPaths(runId, checkpointRunId, evaluation).report)] as const]
+  })
   const request: LaunchRequest = {
     checkpointDir: path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),
@@ -138,6 +145,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     now: options.now,
     options: backendOptions(ws, backendName, options.flags?.[backendName]),
     report: path.join(snapshot.dir, rel.report),
+    reports: suite.length > 0 ? Object.fromEntries(suite) : undefined,
     runDir: rdir,
     runId,
     stages,
@@ -221,6 +229,18 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
   }
   return result
+}
+
+/** The stages a launch runs: all, train, every evaluation, or one named evaluation of the suite (--eval). */
+function selectStages(all: StageName[], choice: StageChoice, evaluation: string | undefined): StageName[] {
+  if (evaluation !== undefined) {
+    const names = all.flatMap((s) => evaluationOf(s) ?? [])
+    if (names.length === 0) throw new ExpError('--eval needs an evaluation suite: exp.yaml engines.evaluate is a single argument list.', {code: 'NO_SUITE', exit: EXIT.usage})
+    if (!names.includes(evaluation)) throw new ExpError(`no evaluation "${evaluation}" in exp.yaml engines.evaluate (known: ${names.join(', ')}).`, {code: 'UNKNOWN_EVALUATION', exit: EXIT.usage})
+    return [`evaluate:${evaluation}`]
+  }
+  if (choice === 'all') return all
+  return all.filter((s) => (choice === 'evaluate' ? isEvaluateStage(s) : s === choice))
 }
 
 function liveRunError(name: string, run: RunRecord): ExpError {

@@ -25,6 +25,9 @@ export function queuedRecord(request: LaunchRequest, backend: BackendName): RunR
     supervisor_pid: process.pid,
     updated_at: now,
   }
-  if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
+  if (request.reports) {
+    record.reports = Object.fromEntries(Object.entries(request.reports).map(([name, file]) => [name, rel(file)]))
+    record.checkpoint = rel(request.checkpointDir)
+  } else if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
   return record
 }

@@ -67,7 +67,13 @@ export const settingsSchema = z.strictObject({
   cron: z
     .strictObject({command: z.string().default('archive --status all --yes'), schedule: z.string().default('0 0 * * 0')})
     .default({command: 'archive --status all --yes', schedule: '0 0 * * 0'}),
-  engines: z.strictObject({evaluate: argv, train: argv}).optional(),
+  engines: z
+    .strictObject({
+      // one argument list, or an evaluation suite: named evaluations, each its own stage evaluate:<name>
+      evaluate: z.union([argv, z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an evaluation name is letters, digits, - and _'), argv).refine((m) => Object.keys(m).length > 0, 'name at least one evaluation')]),
+      train: argv,
+    })
+    .optional(),
   gates: z.record(z.string(), gate).optional(),
   paths: z
     .strictObject({
