@@ -362,9 +362,9 @@ async function report() {
     // nothing changed since the last report: every page is checked and kept, the index rewritten
     const r = await paired({baseline: list, label: `report N=${n}`, runs, subject: all})
     // every page built afresh (the pages removed before each round, untimed)
-    const pages = path.join(ws, 'reports')
+    const reportsDir = path.join(ws, 'reports')
     const dropPages = async () => {
-      for (const f of await fs.readdir(pages)) if (f.endsWith('.html')) await fs.rm(path.join(pages, f))
+      for (const f of await fs.readdir(reportsDir)) if (f.endsWith('.html')) await fs.rm(path.join(reportsDir, f))
     }
     const fresh = await paired({baseline: list, label: `report fresh N=${n}`, prepare: dropPages, runs, subject: all})
     results.report.push({n, ...r, fresh})
