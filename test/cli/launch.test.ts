@@ -141,7 +141,7 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     const log = await fs.readFile(path.join(rdir, 'launch.log'), 'utf8')
     for (const line of log.split('\n')) assert.match(line, LOG_LINE)
     assert.match(log, /\] LAUNCH: run \S+ of \S+-golden on local\n/)
-    assert.match(log, /\] TRAIN: started python3 .*train\.py --config config\.yaml --out checkpoints\/\S+\nDetails: pid \d+/)
+    assert.match(log, /\] TRAIN: started python3 .*train\.py --config config\.yaml --out checkpoints\/\S+ --metrics runs\/\S+\/metrics\.jsonl\nDetails: pid \d+/)
     assert.match(log, /\] EVALUATE: finished\nDetails: exit code 0 after [\d.]+s\nResult: completed/)
     assert.match(log, /\] RUN: run \S+ finished\n.*\nResult: completed/)
   })
