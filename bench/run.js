@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // exp benchmarks against the machine's limit (issue 8). Run through `npm run bench` (builds first).
 //
-//   node bench/run.js [--runs 5] [--sizes 1000,10000] [--only startup,list,archive] [--checkpoint-bytes 10485760]
+//   node bench/run.js [--runs 5] [--sizes 100,300,1000,3000,10000] [--only startup,list,archive] [--checkpoint-bytes 10485760]
 //                     [--big-checkpoint-bytes 1073741824] [--timeout 900] [--out bench/results.json] [--keep]
 //                     [--exp path/to/bin/run.js]   # another build of exp (another checkout), default this one
 //   node bench/run.js --only report --sizes 1000,4000   # exp report --all against exp list --json (npm run bench:report)
@@ -25,7 +25,7 @@ const LIMIT = path.join(HERE, 'limit-list.js')
 const CPU_HOOK = path.join(HERE, 'cpu-hook.cjs')
 const MB = 1024 * 1024
 
-const TARGETS = {archive: 3, archiveCheckpoints: 1.25, growth: 1.15, list: 1.5, report: 2, startup: 2.5}
+const TARGETS = {archive: 5, archiveCheckpoints: 1.25, growth: 1.15, help: 2.5, list: 1.5, report: 2, startup: 2, version: 2.5}
 
 // ---------------------------------------------------------------------------------------------------------------
 // options
@@ -51,7 +51,7 @@ if (args.help) {
 }
 const smoke = Boolean(args.smoke)
 const runs = Number(args.runs ?? (smoke ? 1 : 5))
-const sizes = String(args.sizes ?? (smoke ? '50' : '1000,10000')).split(',').map(Number).sort((a, b) => a - b)
+const sizes = String(args.sizes ?? (smoke ? '50' : '100,300,1000,3000,10000')).split(',').map(Number).sort((a, b) => a - b)
 const only = new Set(String(args.only ?? 'startup,list,archive').split(','))
 const checkpointBytes = Number(args['checkpoint-bytes'] ?? 10 * MB)
 const bigCheckpointBytes = Number(args['big-checkpoint-bytes'] ?? 1024 * MB)
@@ -216,7 +216,7 @@ const row = (what, n, baselineName, r, target) =>
     baseline: `${baselineName} ${fmtMs(r.baseline_ms)}`,
     cpu: r.cpu_ratio === undefined ? '' : `×${r.cpu_ratio.toFixed(2)}`,
     n: n ?? '',
-    ok: target === undefined ? '' : r.ratio <= target ? 'yes' : 'NO',
+    ok: target === undefined ? '' : r.ratio <= target && (r.cpu_ratio === undefined || r.cpu_ratio <= target) ? 'yes' : 'NO',
     ratio: `×${r.ratio.toFixed(2)}`,
     subject: `${what} ${fmtMs(r.subject_ms)}`,
     target: target === undefined ? '' : `≤ ×${target}`,
@@ -225,19 +225,30 @@ const row = (what, n, baselineName, r, target) =>
 async function startup() {
   console.error('start-up')
   const tmp = os.tmpdir() // outside any workspace
-  const node = (argv) => () => timeProcess(process.execPath, argv, {cwd: tmp})
-  // one untimed round to warm the file cache, then more rounds than the others: each costs a tenth of a second
-  await node(['-e', '0'])()
-  await node([EXP, '--version'])()
-  await node([EXP, '--help'])()
-  const count = runs * 4
-  results.startup = {
-    help: await paired({baseline: node(['-e', '0']), label: 'exp --help', runs: count, subject: node([EXP, '--help'])}),
-    runs: count,
-    version: await paired({baseline: node(['-e', '0']), label: 'exp --version', runs: count, subject: node([EXP, '--version'])}),
+  const node = (argv, cwd = tmp) => () => timeProcess(process.execPath, argv, {cwd})
+  // A workspace with one experiment and nothing else: what a workspace command costs before it has work to do.
+  const ws = path.join(workRoot, 'startup')
+  await timeProcess(process.execPath, [EXP, 'init', ws], {cwd: tmp})
+  await timeProcess(process.execPath, [EXP, 'new', 'one', '--hypothesis', 'start-up'], {cwd: ws})
+  const commands = {
+    help: [EXP, '--help'],
+    list: [EXP, 'list', '--json'],
+    runs: [EXP, 'runs', '--json'],
+    show: [EXP, 'show', 'one', '--json'],
+    version: [EXP, '--version'],
   }
-  row('exp --version', undefined, 'node -e 0', results.startup.version, TARGETS.startup)
-  row('exp --help', undefined, 'node -e 0', results.startup.help, undefined)
+  // one untimed round to warm the file cache (and exp's settings cache), then more rounds than the others: each
+  // costs a tenth of a second
+  await node(['-e', '0'])()
+  for (const argv of Object.values(commands)) await node(argv, ws)()
+  const count = runs * 4
+  results.startup = {rounds: count}
+  for (const [name, argv] of Object.entries(commands)) {
+    const label = `exp ${argv.slice(1).join(' ')}`
+    results.startup[name] = await paired({baseline: node(['-e', '0'], ws), label, runs: count, subject: node(argv, ws)})
+    // the issue's targets: a workspace command (list) within 2x, --help 2.5x; show and runs are measured for the record
+    row(label, undefined, 'node -e 0', results.startup[name], name === 'list' ? TARGETS.startup : TARGETS[name])
+  }
 }
 
 async function list() {
@@ -258,7 +269,7 @@ async function list() {
       subject: () => timeProcess(process.execPath, [EXP, 'list', '--json'], {cwd: ws}),
     })
     results.list.push({n, ...r})
-    row('exp list --json', n, 'limit script', r, n >= 10_000 ? TARGETS.list : undefined)
+    row('exp list --json', n, 'limit script', r, TARGETS.list)
     await remove(ws)
   }
 }
@@ -320,8 +331,8 @@ async function archive() {
     const vsMv = summarise(mv, subj)
     const vsScan = summarise(mv.map((m, i) => ({ms: m.ms + scan[i].ms})), subj)
     results.archive.sizes.push({moved, n, ...vsMv, scan_and_mv: vsScan, samples: {...vsMv.samples, limit_scan_ms: scan.map((x) => round1(x.ms))}})
-    row(`exp archive (${moved} moved)`, n, 'mv', vsMv, TARGETS.archive)
-    row(`exp archive (${moved} moved)`, n, 'limit scan + mv', vsScan, undefined)
+    row(`exp archive (${moved} moved)`, n, 'mv', vsMv, undefined)
+    row(`exp archive (${moved} moved)`, n, 'limit scan + mv', vsScan, TARGETS.archive)
   }
   // the same archive with small and with large (sparse) checkpoints: the time must not follow the bytes
   const n = sizes[0]
@@ -403,7 +414,7 @@ function printTable() {
   const line = (cs) => cs.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
   const m = results.machine
   console.log(`\nexp benchmarks, ${results.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, node ${m.node}, ${m.os}`)
-  console.log(`median of ${runs} run(s) (start-up: ${results.startup?.runs ?? runs}); ratio = subject / baseline wall time measured in the same run;`)
+  console.log(`median of ${runs} run(s) (start-up: ${results.startup?.rounds ?? runs}); ratio = subject / baseline wall time measured in the same run;`)
   console.log(`cpu = the same ratio of CPU time (user + system), less sensitive to other load; load average ${results.load_average.start.join(' ')} at the start, ${results.load_average.end?.join(' ')} at the end`)
   if (sizes.length > 1) console.log(`growth = (time at N=${sizes.at(-1)} / time at N=${sizes[0]}) / ${sizes.at(-1) / sizes[0]}; ≤ 1 is linear or better`)
   console.log('')

@@ -1,9 +1,19 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-/** The installed package's root (holds engines/ and the golden config), from src/lib or dist/lib alike. */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+/**
+ * The installed package's root (holds engines/ and the golden config): the nearest folder above this module with
+ * a package.json, so it holds for src/lib (tests), the bundle's entry (dist/) and its chunks (dist/chunks/) alike.
+ */
+export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)))
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir
+    if (path.dirname(dir) === dir) throw new Error(`exp: no package.json above ${from}`)
+  }
+}
 
 let version: string | undefined
 export function packageVersion(): string {

@@ -1,5 +1,8 @@
 import {z} from 'zod'
 
+import {parseYamlDocument} from '../config/config-file.js'
+import {ExpError} from '../errors.js'
+
 /**
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
@@ -108,4 +111,15 @@ export function describeIssues(error: z.ZodError): string {
     return `unknown key ${keys.map((k) => `"${k}"`).join(', ')}`
   }
   return `${where ? `"${where}"` : 'the file'}: ${issue.message}`
+}
+
+/** exp.yaml's text, parsed and validated: one line naming the file and the key for anything wrong. */
+export function parseSettings(text: string, file: string): Settings {
+  const raw = parseYamlDocument(text, file, 'INVALID_SETTINGS').toJS() ?? {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ExpError(`invalid ${file}: expected a mapping of settings.`, {code: 'INVALID_SETTINGS'})
+  }
+  const result = settingsSchema.safeParse(raw)
+  if (!result.success) throw new ExpError(`invalid ${file}: ${describeIssues(result.error)}`, {code: 'INVALID_SETTINGS'})
+  return result.data
 }

@@ -1,10 +1,10 @@
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 
-import {parseYamlDocument} from '../config/config-file.js'
 import {ExpError} from '../errors.js'
 import {type LockOptions, withLock} from '../lib/lock.js'
-import {describeIssues, type Settings, settingsSchema} from './settings.js'
+import type {Settings} from './settings.js'
+import {loadSettings} from './settings-cache.js'
 
 export const WORKSPACE_FILE = 'exp.yaml'
 export const STATE_DIR = '.exp'
@@ -59,19 +59,7 @@ export async function openWorkspace(options: OpenOptions = {}): Promise<Workspac
       })
     }
   }
-  const file = path.join(root, WORKSPACE_FILE)
-  const settings = parseSettings(await fs.readFile(file, 'utf8'), file)
-  return workspaceAt(root, settings)
-}
-
-export function parseSettings(text: string, file: string): Settings {
-  const raw = parseYamlDocument(text, file, 'INVALID_SETTINGS').toJS() ?? {}
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ExpError(`invalid ${file}: expected a mapping of settings.`, {code: 'INVALID_SETTINGS'})
-  }
-  const result = settingsSchema.safeParse(raw)
-  if (!result.success) throw new ExpError(`invalid ${file}: ${describeIssues(result.error)}`, {code: 'INVALID_SETTINGS'})
-  return result.data
+  return workspaceAt(root, await loadSettings(path.join(root, WORKSPACE_FILE)))
 }
 
 export function workspaceAt(root: string, settings: Settings): Workspace {

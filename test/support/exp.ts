@@ -1,6 +1,6 @@
 import {execa, type Options} from 'execa'
 import {createHash} from 'node:crypto'
-import {promises as fs} from 'node:fs'
+import {promises as fs, mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -8,6 +8,10 @@ import {fileURLToPath} from 'node:url'
 /** The repository root and the built binary the tests run, as a user would. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const EXP_BIN = path.join(ROOT, 'bin', 'run.js')
+
+/** exp's settings cache for this test process (never the runner's own ~/.cache/exp), removed at exit. */
+const CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'exp-test-cache-'))
+process.on('exit', () => rmSync(CACHE_DIR, {force: true, recursive: true}))
 
 export interface ExpResult {
   code: number
@@ -26,7 +30,7 @@ export interface RunOptions {
 export async function exp(args: string[], options: RunOptions): Promise<ExpResult> {
   const result = await execa(process.execPath, [EXP_BIN, ...args], {
     cwd: options.cwd,
-    env: {EXP_ROOT: undefined, DEBUG: undefined, ...options.env},
+    env: {EXP_ROOT: undefined, DEBUG: undefined, EXP_CACHE_DIR: CACHE_DIR, ...options.env},
     input: options.input ?? '',
     reject: false,
     timeout: options.timeout ?? 60_000,

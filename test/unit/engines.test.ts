@@ -5,8 +5,8 @@ import {displayCommand, EMBEDDED_TEMPLATES, engineTemplates, expandArgv, placeho
 import {formatLaunchLogEntry} from '../../src/launch/launch-log.js'
 import {backendOptions} from '../../src/launch/launch.js'
 import {EMBEDDED_ENGINE_DIR} from '../../src/lib/package.js'
-import {PLACEHOLDERS, settingsSchema, unknownPlaceholders} from '../../src/workspace/settings.js'
-import {parseSettings, workspaceAt} from '../../src/workspace/workspace.js'
+import {parseSettings, PLACEHOLDERS, settingsSchema, unknownPlaceholders} from '../../src/workspace/settings.js'
+import {workspaceAt} from '../../src/workspace/workspace.js'
 
 const ws = (yaml = '') => workspaceAt('/ws', parseSettings(yaml, '/ws/exp.yaml'))
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// The one build step (`npm run build` runs this, then `oclif manifest`): bundles src/ with esbuild into dist/.
+//
+// Why a bundle: every exp call pays Node's module loader, and unbundled that is ~700 files of @oclif/core and its
+// dependencies resolved and read one by one. Bundled, a call reads its command's file and the few chunks it shares
+// with others; what a command `await import()`s when it needs it (prompts, CSV, HTML, backends, ...) stays in chunks
+// of its own, loaded only then. Adding a command is adding its file under src/commands, as before.
+import * as esbuild from 'esbuild'
+import fg from 'fast-glob'
+import {createHash} from 'node:crypto'
+import {readFileSync, rmSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const OUT = path.join(ROOT, 'dist')
+
+const commands = fg.sync('src/commands/**/*.ts', {cwd: ROOT}).sort()
+// Each command is an entry of its own (dist/commands/<id>.js, as oclif's manifest expects), so a call loads only its
+// command's code; @oclif/core is an entry too (dist/oclif.js), shared with the commands, for bin/run.js.
+const entryPoints = [
+  ...commands.map((file) => ({in: path.join(ROOT, file), out: file.replace(/^src\//, '').replace(/\.ts$/, '')})),
+  {in: createRequire(import.meta.url).resolve('@oclif/core'), out: 'oclif'},
+]
+
+// Code written for CommonJS (most of @oclif/core) expects require, __filename and __dirname.
+const banner = [
+  `import {createRequire as __expCreateRequire} from 'node:module';`,
+  `import {fileURLToPath as __expFileURLToPath} from 'node:url';`,
+  `import {dirname as __expDirname} from 'node:path';`,
+  `const require = __expCreateRequire(import.meta.url);`,
+  `const __filename = __expFileURLToPath(import.meta.url);`,
+  `const __dirname = __expDirname(__filename);`,
+].join(' ')
+
+// The build's identity: what exp caches (validated settings) is valid for this build only.
+const hash = createHash('sha256')
+for (const file of fg.sync(['src/**/*.ts', 'package-lock.json'], {cwd: ROOT}).sort()) hash.update(file).update(readFileSync(path.join(ROOT, file)))
+const buildId = hash.digest('hex').slice(0, 16)
+
+/**
+ * A package exp loads only when it needs it (`await import('cli-progress')`) is left to Node, not bundled: it costs
+ * nothing at start-up either way, and Node gives a CommonJS package's named exports (`const {SingleBar} = …`) where a
+ * bundled chunk would give only `default`.
+ */
+const packagesImportedLaterStayPackages = {
+  name: 'packages-imported-later-stay-packages',
+  setup(build) {
+    build.onResolve({filter: /^[^./]/}, (args) => (args.kind === 'dynamic-import' ? {external: true, path: args.path} : undefined))
+  },
+}
+
+rmSync(OUT, {force: true, recursive: true})
+const result = await esbuild.build({
+  banner: {js: banner},
+  bundle: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  define: {'process.env.EXP_BUILD_ID': JSON.stringify(buildId)},
+  entryPoints,
+  // loaded by @oclif/core only to run TypeScript sources in development, never from the bundle
+  external: ['typescript', 'ts-node', 'tsx', 'tsx/*'],
+  format: 'esm',
+  keepNames: true,
+  logLevel: 'warning',
+  metafile: true,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  outdir: OUT,
+  platform: 'node',
+  plugins: [packagesImportedLaterStayPackages],
+  sourcemap: 'linked',
+  splitting: true,
+  target: 'node20',
+})
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'))
+if (process.env.EXP_BUILD_VERBOSE) {
+  for (const [f, o] of outputs.sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${path.relative(ROOT, f)}`)
+}
+console.log(`build: ${commands.length} commands, ${outputs.length} files in dist/`)
