@@ -5,9 +5,9 @@ import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Browser, Page} from 'playwright-core'
 
+import {CHROMIUM, launchChromium} from '../support/browser.js'
 import {exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const HOSTILE = '2025-01-05-<script>"><img src=x onerror=alert(1)>'
 const NOTES = '# Notes\n\n<script>alert(2)</script>\n\n"><img src=x onerror=alert(3)>\n\n[click](javascript:alert(4)) and **bold**\n'
 
@@ -28,11 +28,7 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     assert.equal((await exp(['launch', 'curve', '--stage', 'train'], {cwd: ws})).code, 0)
     await makeExperiment(ws, HOSTILE, {'metadata.json': {hypothesis: '</p><script>alert(5)</script>'}, 'notes.md': NOTES, 'reports/eval.json': {final_nrmse: 0.3, gates_passed: false}})
     await makeExperiment(ws, '2025-01-06-done', {'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}})
-    const {chromium} = await import('playwright-core')
-    browser = await chromium.launch({
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      executablePath: CHROMIUM,
-    })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()
