@@ -164,6 +164,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         if (racing && !options.force) throw liveRunError(located.name, racing)
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
         await fs.mkdir(rdir, {recursive: true})
+        // an evaluation suite's engines write into reports/<run-id>/: there before they start
+        if (request.reports) await fs.mkdir(path.dirname(Object.values(request.reports)[0]), {recursive: true})
         await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
         await appendLaunchLog(
           launchLogFile(rdir),

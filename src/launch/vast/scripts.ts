@@ -101,6 +101,7 @@ export function renderJobScript(input: JobInput): string {
     '  return "$code"',
     '}',
   ]
+  if (input.stages.some((name) => evaluationOf(name) !== undefined)) lines.push('mkdir -p "$O/reports"')
   for (const name of input.stages) {
     const argv = expandArgv(input.templates[name], stageValues(values, name))
     lines.push(`stage ${shellQuote(name)} ${argv.map((a) => remoteWord(a)).join(' ')} || exit $?`)
