@@ -53,7 +53,8 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
 
   const fromMetadata = metadataVerdict(snap.metadata?.status)
   if (fromMetadata) {
-    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
+    const why = (snap.metadata!.verdict as {reason?: unknown} | undefined)?.reason // exp mark --reason
+    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"${typeof why === 'string' && why ? `: ${why}` : ''}`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
   }
   if (snap.notesVerdict) {
     return {
@@ -128,8 +129,8 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: ExperimentSnapshot): Report | undefined {
+export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'> & Partial<ExperimentSnapshot>): Report | undefined {
   const newest = newestVerdictReport(snap.reports)?.report
-  return suiteView(snap, newest)?.merged ?? newest ?? snap.reports.find((r) => !r.error)
+  return (snap.runs && snap.dir ? suiteView(snap as ExperimentSnapshot, newest)?.merged : undefined) ?? newest ?? snap.reports.find((r) => !r.error)
 }
 

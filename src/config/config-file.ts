@@ -24,6 +24,11 @@ export function parseYamlDocument(text: string, file: string, code = 'INVALID_CO
     const line = lineCounter.linePos(e.pos[0]).line
     throw new ExpError(`invalid YAML in ${file} (line ${line}): ${e.message.split('\n')[0]}`, {code})
   }
+  try {
+    doc.toJS() // resolves aliases once: an alias bomb (billions of laughs) stops here, at the yaml library's limit
+  } catch (error) {
+    throw new ExpError(`invalid YAML in ${file}: ${(error as Error).message.split('\n')[0]}`, {code})
+  }
   return doc
 }
 
@@ -91,8 +96,8 @@ export interface ConfigChange {
 
 /** The real difference between two configs, as dotted keys (lists compared whole). */
 export function diffConfigs(base: unknown, next: unknown): ConfigChange[] {
-  const a = flatten(base)
-  const b = flatten(next)
+  const a = flattenConfig(base)
+  const b = flattenConfig(next)
   const keys = [...new Set([...a.keys(), ...b.keys()])].sort()
   const changes: ConfigChange[] = []
   for (const key of keys) {
@@ -103,11 +108,12 @@ export function diffConfigs(base: unknown, next: unknown): ConfigChange[] {
   return changes
 }
 
-function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+/** A config as dotted key paths (`model.latent_dim`) to typed values; lists are values, compared whole. */
+export function flattenConfig(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const entries = Object.entries(value as Record<string, unknown>)
     if (entries.length === 0 && prefix) out.set(prefix, {})
-    for (const [k, v] of entries) flatten(v, prefix ? `${prefix}.${k}` : k, out)
+    for (const [k, v] of entries) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out)
   } else if (prefix) {
     out.set(prefix, value)
   }

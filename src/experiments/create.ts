@@ -115,6 +115,10 @@ function notesTemplate(name: string, base: string, hypothesis: string | undefine
     '',
     'Status: pending',
     '',
+    '<!-- The verdict: `exp mark NAME --success --reason "why"` (or --failed) appends a line such as',
+    '     "Status: ✓ NRMSE 0.05, beats the golden config" (✗ for a failure), or write one yourself: the last',
+    '     line starting with Status: that holds ✓ or ✗ is the verdict, and it ranks above every report. -->',
+    '',
   ].join('\n')
 }
 

@@ -3,7 +3,8 @@ import path from 'node:path'
 
 import {messageOf} from '../errors.js'
 import {parseReport, type Report} from '../reports/report.js'
-import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
+import {RUN_FILE, RUNS_DIR} from '../runs/record.js'
+import {runRecordProblem} from '../runs/validate.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {splitDirName} from './naming.js'
 import {metadataVerdict, notesVerdict} from './notes.js'
@@ -167,7 +168,11 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       snap.notesVerdict = notesVerdict(text)
     } else if (isRunFile(rel)) {
       try {
-        snap.runs.push(JSON.parse(text) as RunRecord)
+        const value = JSON.parse(text)
+        // records are input: a run id or path that leaves the experiment makes the record invalid, never used
+        const problem = runRecordProblem(value, rel.split('/')[1])
+        if (problem) snap.warnings.push(`${rel}: ${problem}; record not used`)
+        else snap.runs.push(value)
       } catch (error) {
         snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
       }

@@ -63,6 +63,8 @@ export interface LaunchRequest extends BackendContext {
   /** an evaluation suite: each evaluation's report (absolute), by evaluation name */
   reports?: Record<string, string>
   checkpointDir: string
+  /** jobs the first stage waits for (SLURM afterok), for work-graph nodes submitted before their dependencies end */
+  afterJobs?: string[]
   /** backend-specific options from flags merged over exp.yaml `backends.<name>` */
   options: Record<string, unknown>
   dryRun: boolean

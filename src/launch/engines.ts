@@ -12,7 +12,11 @@ import type {Workspace} from '../workspace/workspace.js'
  * `engines`, or exp's embedded Burgers engine when that section is absent.
  */
 export type Placeholder = (typeof PLACEHOLDERS)[number]
-export type PlaceholderValues = Record<Placeholder, string>
+/** `{input_checkpoint}` has a value only for a work-graph node with an input checkpoint */
+export type PlaceholderValues = Record<Exclude<Placeholder, 'input_checkpoint'>, string> & {input_checkpoint?: string}
+
+/** Which engine a train stage runs: `finetune` (work-graph finetune nodes) is exp.yaml engines.finetune, else train's. */
+export type TrainEngine = 'finetune' | 'train'
 
 export const EMBEDDED_TEMPLATES: Readonly<Record<'train' | 'evaluate', readonly string[]>> = {
   evaluate: ['{python}', '{engine_dir}/evaluate.py', '--config', '{config}', '--checkpoint', '{checkpoint_dir}', '--report', '{report}', '--metrics', '{metrics}'],
@@ -26,9 +30,10 @@ export type StageTemplates = Record<string, string[]>
  * The engines' argument templates, placeholders unexpanded: train, then evaluate, or for an evaluation suite
  * (`engines.evaluate` as a map) one stage `evaluate:<name>` per evaluation, in the order exp.yaml lists them.
  */
-export function engineTemplates(ws: Workspace): StageTemplates {
+export function engineTemplates(ws: Workspace, engine: TrainEngine = 'train'): StageTemplates {
   const engines = ws.settings.engines ?? EMBEDDED_TEMPLATES
-  const out: StageTemplates = {train: [...engines.train]}
+  const train = (engine === 'finetune' && ws.settings.engines?.finetune) || engines.train
+  const out: StageTemplates = {train: [...train]}
   if (Array.isArray(engines.evaluate)) out.evaluate = [...engines.evaluate]
   else for (const [name, argv] of Object.entries(engines.evaluate)) out[evaluationStage(name)] = [...argv]
   return out
@@ -107,6 +112,10 @@ export interface ValuesInput {
   checkpointRunId?: string
   /** an evaluation of a suite: `{report}` is then reports/<run-id>/<name>.json */
   evaluation?: string
+  /** a work-graph node's input checkpoint (absolute): `{input_checkpoint}` */
+  inputCheckpoint?: string
+  /** the checkpoint an evaluate-only run reads when it is not one of this experiment's runs (absolute) */
+  evaluateCheckpoint?: string
   env?: NodeJS.ProcessEnv
 }
 
@@ -118,12 +127,13 @@ export interface ValuesInput {
 export function placeholderValues(input: ValuesInput): PlaceholderValues {
   const {checkpointDir, metrics, report, runDir} = runPaths(input.runId, input.checkpointRunId, input.evaluation)
   return {
-    checkpoint_dir: checkpointDir,
+    checkpoint_dir: input.evaluateCheckpoint ? path.relative(input.experimentDir, input.evaluateCheckpoint) : checkpointDir,
     config: 'config.yaml',
     engine_dir: EMBEDDED_ENGINE_DIR,
     experiment: path.basename(input.experimentDir),
     experiment_dir: input.experimentDir,
     metrics,
+    input_checkpoint: input.inputCheckpoint,
     python: pythonCommand(input.env),
     report,
     run_dir: runDir,

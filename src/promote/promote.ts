@@ -136,6 +136,11 @@ export async function planPromotion(ws: Workspace, query: string, options: {spec
 export interface Provenance {
   experiment?: string
   config_sha256?: string
+  source?: string
+  promoted_at?: string
+  report?: string
+  /** the metric line as written: `final_nrmse: 0.05 (threshold <= 0.1; lower is better)` */
+  metric?: string
 }
 
 export function provenanceHeader(ws: Workspace, plan: PromotionPlan, promotedAt: Date): string {
@@ -159,9 +164,11 @@ export function splitProvenance(text: string): {provenance?: Provenance; body: s
   const end = text.indexOf(`\n${HEADER_LAST}\n`)
   if (end === -1) return {body: text}
   const provenance: Provenance = {}
-  for (const line of text.slice(0, end).split('\n')) {
-    const m = /^# (experiment|config_sha256): (.*)$/.exec(line)
-    if (m) provenance[m[1] as keyof Provenance] = m[2]
+  for (const line of text.slice(HEADER_FIRST.length + 1, end).split('\n')) {
+    const m = /^# ([^:]+): (.*)$/.exec(line)
+    if (!m) continue
+    if (['experiment', 'config_sha256', 'source', 'promoted_at', 'report'].includes(m[1])) provenance[m[1] as keyof Provenance] = m[2]
+    else provenance.metric ??= `${m[1]}: ${m[2]}`
   }
   return {body: text.slice(end + HEADER_LAST.length + 2), provenance}
 }

@@ -37,6 +37,18 @@ export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
       } catch (error) {
         lines.push(`could not recover the interrupted ${what} of ${move.name}: ${messageOf(error)} (journal entry kept).`)
       }
+    } else if (entry.op === 'adopt') {
+      const {recoverAdopt} = await import('../curate/adopt-step.js')
+      const adopt = entry as import('../curate/adopt-step.js').AdoptEntry
+      try {
+        const action = await recoverAdopt(ws, adopt)
+        if (action === 'finished') lines.push(`finished the interrupted adopt of ${adopt.src}: it is ${adopt.dst}/config.yaml.`)
+        else if (action === 'rolled-back') lines.push(`rolled back the interrupted adopt of ${adopt.src}: it is still there.`)
+        else lines.push(`the interrupted adopt of ${adopt.src} found it in neither ${adopt.src} nor ${adopt.dst}.`)
+        await removeEntry(ws.paths.journal, entry.id)
+      } catch (error) {
+        lines.push(`could not recover the interrupted adopt of ${adopt.src}: ${messageOf(error)} (journal entry kept).`)
+      }
     } else {
       lines.push(`journal entry ${entry.id} has an unknown step "${entry.op}" (from a newer exp?); left alone.`)
     }
