@@ -78,7 +78,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     const {field, verdict} = report.verdict
     const data = report.report.data!
     const detail = field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
-    return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
+    const tie = snap.reports.find((r) => r !== report.report && r.time === report.report.time && reportVerdict(r))
+    const tied = tie ? ` (same time as ${displayPath(snap, tie.path)}: the later file name wins)` : ''
+    return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
   }
 
   const archived = snap.location === 'archive' ? archivedStatus(snap.metadata) : undefined

@@ -4,7 +4,8 @@ import path from 'node:path'
 import {listExperimentNames} from '../experiments/resolve.js'
 import {METADATA_FILE} from '../experiments/scan.js'
 import {sha256} from '../lib/hash.js'
-import {keptVersions, type Provenance, splitProvenance} from '../promote/promote.js'
+import {keptVersions} from '../promote/history.js'
+import {type Provenance, splitProvenance} from '../promote/promote.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 
 /**
