@@ -214,7 +214,7 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
     const refused = await refusedWithoutLock(ws, options)
     if (refused) return {duration_ms: Date.now() - started, recovered: [], results: refused, summary: {archived: 0, failed: refused.length, skipped: 0}}
   }
-  return withWorkspaceLock(
+  const done = await withWorkspaceLock(
     ws,
     async (recovered) => {
       for (const line of recovered) options.log?.(line)
@@ -244,6 +244,9 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
       return {duration_ms: Date.now() - started, recovered, results, summary: {archived: count('archived'), failed: count('failed'), skipped: count('skipped')}}
     },
   )
+  // reports/index.html, when there is one, shows the experiments where they now are
+  if (done.summary.archived > 0) await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now, options.log)
+  return done
 }
 
 async function refusedWithoutLock(ws: Workspace, options: ArchiveOptions): Promise<ArchiveItemResult[] | undefined> {

@@ -5,6 +5,7 @@ import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {type Report, reportVerdict} from '../reports/report.js'
 import {failedStage, isLive, type RunRecord, runTime} from '../runs/record.js'
 import {formatAge} from '../lib/time.js'
+import {suiteView} from './suite.js'
 import {aggregateSweep, variantMetric, type VariantClassification} from './sweep.js'
 
 export const STATUSES = ['active', 'success', 'failed', 'stale'] as const
@@ -74,7 +75,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     }
   }
 
-  const report = newestVerdictReport(snap.reports)
+  const newest = newestVerdictReport(snap.reports)
+  // an evaluation suite: every evaluation of the checkpoint with a verdict must pass; a failing one decides
+  const report = suiteView(snap, newest?.report)?.deciding ?? newest
   const failedRun = snap.runs.find((r) => r.state === 'failed')
   if (failedRun && (!report || runTime(failedRun) > report.report.time)) {
     const stage = failedStage(failedRun)
@@ -140,7 +143,8 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'>): Report | undefined {
-  return newestVerdictReport(snap.reports)?.report ?? snap.reports.find((r) => !r.error)
+export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'> & Partial<ExperimentSnapshot>): Report | undefined {
+  const newest = newestVerdictReport(snap.reports)?.report
+  return (snap.runs && snap.dir ? suiteView(snap as ExperimentSnapshot, newest)?.merged : undefined) ?? newest ?? snap.reports.find((r) => !r.error)
 }
 

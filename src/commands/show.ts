@@ -43,6 +43,10 @@ export default class Show extends BaseCommand<typeof Show> {
     for (const v of d.variants_detail ?? []) this.log(`    ${v.variant}  ${v.status}${v.metric ? `  ${v.metric.name}=${formatNumber(v.metric.value)}` : ''}  ${v.reason}`)
     if (d.checkpoints.length > 0) this.log(`  checkpoints:   ${d.checkpoints.length}`)
     for (const c of d.checkpoints) this.log(`    ${c.path}  ${c.state}${c.problems.length > 0 ? ` (${c.problems[0]}${c.problems.length > 1 ? `, +${c.problems.length - 1}` : ''})` : ''}`)
+    if (d.metrics) {
+      const values = Object.entries(d.metrics.values).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ')
+      this.log(`  metrics:       ${d.metrics.file} (${d.metrics.lines} lines${d.metrics.step === null ? '' : `, step ${d.metrics.step}`}): ${values}`)
+    }
     if (d.promotions.length > 0) this.log(`  promotions:    ${d.promotions.length}`)
     for (const w of d.warnings) this.note(`Warning: ${w}`)
     return d

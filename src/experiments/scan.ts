@@ -88,7 +88,8 @@ function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): vo
   }
   // which files here carry meaning, decided once per folder rather than per file (this runs for every file)
   const top = prefix === ''
-  const reportsHere = prefix === `${REPORTS_DIR}/`
+  // reports/*.json, and an evaluation suite's reports/<run-id>/<evaluation>.json
+  const reportsHere = prefix === `${REPORTS_DIR}/` || (prefix.startsWith(`${REPORTS_DIR}/`) && prefix.indexOf('/', REPORTS_DIR.length + 1) === prefix.length - 1)
   const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
   const checkpointHere = prefix.startsWith('checkpoints/')
   const subdirs: Array<[name: string, mtimeMs: number]> = []

@@ -7,7 +7,7 @@ import {ExpError} from '../errors.js'
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
  */
-export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'input_checkpoint'] as const
+export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'input_checkpoint', 'metrics'] as const
 
 /** `{name}` placeholders, and `{{`/`}}` for literal braces (as in Python's str.format). */
 export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g
@@ -77,8 +77,16 @@ export const settingsSchema = z.strictObject({
   cron: z
     .strictObject({command: z.string().default('archive --status all --yes'), schedule: z.string().default('0 0 * * 0')})
     .default({command: 'archive --status all --yes', schedule: '0 0 * * 0'}),
-  // finetune: the engine of work-graph finetune nodes (optional: train's otherwise); setup: a sweep's setup hook
-  engines: z.strictObject({evaluate: argv, finetune: argv.optional(), setup: argvOf(SETUP_PLACEHOLDERS).optional(), train: argv}).optional(),
+  // evaluate: one argument list, or an evaluation suite (named evaluations, each its own stage evaluate:<name>);
+  // finetune: the engine of work-graph finetune nodes (optional: train's otherwise)
+  engines: z
+    .strictObject({
+      evaluate: z.union([argv, z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an evaluation name is letters, digits, - and _'), argv).refine((m) => Object.keys(m).length > 0, 'name at least one evaluation')]),
+      finetune: argv.optional(),
+      setup: argvOf(SETUP_PLACEHOLDERS).optional(), // a sweep's setup hook, run in each variant folder
+      train: argv,
+    })
+    .optional(),
   gates: z.record(z.string(), gate).optional(),
   graph: z.strictObject({path: z.string().default('work_graph.json')}).default({path: 'work_graph.json'}),
   paths: z

@@ -1,6 +1,6 @@
 import {ExpError, EXIT} from '../../errors.js'
 import type {StageName} from '../../runs/record.js'
-import {displayCommand} from '../engines.js'
+import {displayCommand, isEvaluateStage} from '../engines.js'
 import {shellComment, shellJoin, shellQuote} from '../shell-quote.js'
 
 /**
@@ -154,7 +154,7 @@ function engineLines(input: BatchScriptInput): string {
   const engine = `cd ${shellQuote(input.cwd)} &&\n  ${shellJoin(input.argv)}\nexp_code=$?`
   if (!input.exp) return engine
   const step = (action: string) => `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
-  if (input.stage === 'evaluate') {
+  if (isEvaluateStage(input.stage)) {
     // the engine's lines are not indented inside the if: a quoted argument may hold line breaks (python3 -c …)
     return `# the checkpoint this evaluates must pass exp's quick check (its manifest, every file with its size) first
 if exp_reason=$(${step('check')}); then
