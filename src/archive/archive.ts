@@ -177,6 +177,7 @@ async function selectForArchive(ws: Workspace, options: PlanOptions): Promise<{p
     }
     if (options.contents) item.contents = await describeContents(s.dir)
     if (c.status === 'active') item.refused = `it is active (${c.reason}); an active experiment is never archived.`
+    else if (c.variants?.some((v) => v.classification.rule === 'live-run')) item.refused = `a variant is running (${c.variants.filter((v) => v.classification.rule === 'live-run').map((v) => v.name).join(', ')}); a sweep is archived only when no variant is active.`
     else if (await pathExists(dst)) item.refused = `${item.destination} already exists; it is never overwritten.`
     items.push(item)
   }

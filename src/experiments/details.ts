@@ -11,7 +11,8 @@ import {latestMetrics, type LatestMetrics} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
-import {resolveExperiment} from './resolve.js'
+import {resolveTarget} from './resolve.js'
+import {listedVariants, type ListedVariant, variantItem, variantParams} from './variants.js'
 import {CONFIG_FILE} from './scan.js'
 
 export interface ExperimentDetails extends ListedExperiment {
@@ -27,13 +28,17 @@ export interface ExperimentDetails extends ListedExperiment {
   metrics: LatestMetrics | null
   promotions: unknown[]
   metadata: Record<string, unknown> | null
+  /** a sweep: its variants; a variant: its parameter values */
+  variants_detail?: ListedVariant[]
+  params?: Record<string, unknown>
 }
 
 /** Everything exp knows of one experiment. */
 export async function showExperiment(ws: Workspace, query: string, options: {now: Clock}): Promise<ExperimentDetails> {
-  const located = await resolveExperiment(ws, query)
-  const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
-  return detailsOf(ws, item, options)
+  const located = await resolveTarget(ws, query)
+  const [whole] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
+  const item = located.variant ? variantItem(whole, located.variant) : whole
+  return detailsOf(ws, item, {...options, sweep: located.variant ? {variant: located.variant, whole} : undefined})
 }
 
 /** The details of an experiment already scanned and classified (exp report --all builds many from one scan). */
@@ -48,13 +53,20 @@ export function readBaseConfig(file: string): BaseConfig {
   return {text, value: parseConfigText(text, file).toJS()}
 }
 
-export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig}): Promise<ExperimentDetails> {
+/** `sweep`: the item is that variant of the whole sweep (its base is the sweep's shared config.yaml). */
+export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
+  const sweep = options.sweep
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
 
   const configPath = path.join(s.dir, CONFIG_FILE)
   const configText = s.hasConfig ? readFileSync(configPath, 'utf8') : undefined
-  const baseRel = typeof (s.metadata?.base_config as {path?: unknown} | undefined)?.path === 'string' ? ((s.metadata!.base_config as {path: string}).path) : null
+  // a variant's base is the sweep's shared config.yaml
+  const baseRel = sweep
+    ? relativeToRoot(ws, path.join(sweep.whole.snapshot.dir, CONFIG_FILE))
+    : typeof (s.metadata?.base_config as {path?: unknown} | undefined)?.path === 'string'
+      ? (s.metadata!.base_config as {path: string}).path
+      : null
   const baseSha = (s.metadata?.base_config as {sha256?: unknown} | undefined)?.sha256
   const base: ExperimentDetails['base'] = {changed_since_creation: null, changes: [], path: baseRel}
   if (baseRel && configText !== undefined) {
@@ -92,5 +104,8 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
       time: new Date(r.time).toISOString(),
     })),
     runs_detail: s.runs,
+    ...(sweep ? {params: variantParams(sweep.whole.snapshot, sweep.variant)} : {}),
+    ...(s.variants ? {variants_detail: listedVariants([item], ws.settings.promote.metric)} : {}),
   }
 }
+

@@ -4,8 +4,9 @@ import path from 'node:path'
 
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
-import {resolveExperiment} from '../experiments/resolve.js'
+import {resolveTarget} from '../experiments/resolve.js'
 import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
+import {variantItem} from '../experiments/variants.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
@@ -13,6 +14,8 @@ import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
+import {expandLocalSettings, localPlaceholders} from '../workspace/local.js'
+import {shellQuote} from './shell-quote.js'
 import {engineTemplates, evaluationOf, expandArgv, isEvaluateStage, placeholderValues, runPaths, type TrainEngine} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
@@ -100,7 +103,9 @@ export function backendOptions(ws: Workspace, name: BackendName, flags: Record<s
  * The lock is never held while engines run.
  */
 export async function launchExperiment(ws: Workspace, options: LaunchOptions): Promise<LaunchResult> {
-  const located = await resolveExperiment(ws, options.name)
+  const target = await resolveTarget(ws, options.name)
+  // a sweep's variant (EXP/V) is launched like an experiment: its folder is the one the engines run in
+  const located = {...target, name: target.variant ? `${target.name}/${target.variant}` : target.name}
   if (located.location === 'archive') {
     throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
   }
@@ -117,8 +122,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     }
   }
 
-  const [item] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [located.name]})
-  const snapshot = item.snapshot
+  const [whole] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [target.name]})
+  const snapshot = target.variant ? variantItem(whole, target.variant).snapshot : whole.snapshot
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
@@ -141,8 +146,11 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
   const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
-  const valuesOf = (stage: StageName) =>
-    placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, evaluation: evaluationOf(stage), experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws})
+  const local = localPlaceholders(ws, stageNames.flatMap((n) => templates[n]), 'exp.yaml engines')
+  const valuesOf = (stage: StageName) => ({
+    ...placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, evaluation: evaluationOf(stage), experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws}),
+    ...local,
+  })
   const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], valuesOf(name)), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
   const rel = runPaths(runId, checkpointRunId)
   const suite = stageNames.flatMap((name) => {
@@ -158,7 +166,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     experiment: snapshot,
     log: options.log,
     now: options.now,
-    options: backendOptions(ws, backendName, options.flags?.[backendName]),
+    options: expandLocalSettings(ws, backendName, backendOptions(ws, backendName, options.flags?.[backendName]), shellQuote),
     report: path.join(snapshot.dir, rel.report),
     reports: suite.length > 0 ? Object.fromEntries(suite) : undefined,
     runDir: rdir,
@@ -174,7 +182,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
       ws,
       async () => {
         // a launch that raced ours between the check above and this lock
-        const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
+        const [scanned] = await scanExperiments(ws, {location: 'experiments', only: [target.name]})
+        const fresh = target.variant ? scanned?.variants?.find((v) => v.name === target.variant) : scanned
         const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
         if (racing && !options.force) throw liveRunError(located.name, racing)
         // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder

@@ -13,22 +13,27 @@ export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir'
 export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g
 
 /** `{name}` placeholders in an engine argument: each must be one exp knows how to fill. */
-export function unknownPlaceholders(arg: string): string[] {
+export function unknownPlaceholders(arg: string, known: readonly string[] = PLACEHOLDERS): string[] {
   return [...arg.matchAll(PLACEHOLDER_PATTERN)]
     .map((m) => m[1])
-    .filter((name): name is string => name !== undefined && !(PLACEHOLDERS as readonly string[]).includes(name))
+    .filter((name): name is string => name !== undefined && !known.includes(name) && !/^local\.[A-Za-z0-9_-]+$/.test(name))
 }
 
-const argv = z
-  .array(z.string().min(1))
-  .min(1)
-  .superRefine((args, ctx) => {
-    for (const [i, arg] of args.entries()) {
-      for (const name of unknownPlaceholders(arg)) {
-        ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; write {{ and }} for literal braces)`, path: [i]})
+/** The setup hook (`engines.setup`) runs in a variant folder before any run: it knows these placeholders. */
+export const SETUP_PLACEHOLDERS = ['config', 'variant_dir', 'variant', 'experiment_dir', 'experiment', 'engine_dir', 'python', 'workspace'] as const
+
+const argvOf = (known: readonly string[]) =>
+  z
+    .array(z.string().min(1))
+    .min(1)
+    .superRefine((args, ctx) => {
+      for (const [i, arg] of args.entries()) {
+        for (const name of unknownPlaceholders(arg, known)) {
+          ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${known.map((p) => `{${p}}`).join(' ')} {local.NAME}; write {{ and }} for literal braces)`, path: [i]})
+        }
       }
-    }
-  })
+    })
+const argv = argvOf(PLACEHOLDERS)
 
 const gate = z.strictObject({max: z.number().optional(), min: z.number().optional()})
 
@@ -40,6 +45,8 @@ const slurm = z.strictObject({
   partition: z.string().optional(),
   poll_interval: z.number().positive().default(60),
   sbatch_args: z.array(z.string()).default([]),
+  /** lines placed before the engine command in every batch script (`module load …`, `conda activate {local.env}`) */
+  setup: z.array(z.string()).default([]),
   time: z.string().optional(),
 })
 
@@ -76,6 +83,7 @@ export const settingsSchema = z.strictObject({
     .strictObject({
       evaluate: z.union([argv, z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an evaluation name is letters, digits, - and _'), argv).refine((m) => Object.keys(m).length > 0, 'name at least one evaluation')]),
       finetune: argv.optional(),
+      setup: argvOf(SETUP_PLACEHOLDERS).optional(), // a sweep's setup hook, run in each variant folder
       train: argv,
     })
     .optional(),
@@ -98,6 +106,13 @@ export const settingsSchema = z.strictObject({
       threshold: z.number().optional(),
     })
     .default({direction: 'min', leaderboard: 'reports/leaderboard.csv', metric: 'final_nrmse'}),
+  sweep: z
+    .strictObject({
+      abbreviations: z.record(z.string(), z.string()).default({}),
+      columns: z.record(z.string(), z.string().regex(/^[^.]+(\.[^.]+)*$/, 'expected a key path such as training.learning_rate')).default({}),
+      templates: z.record(z.string().regex(/^\./, 'expected an extension such as .json'), z.string()).default({}),
+    })
+    .default({abbreviations: {}, columns: {}, templates: {}}),
   version: z.literal(1).default(1),
 })
 

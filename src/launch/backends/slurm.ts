@@ -53,6 +53,7 @@ const optionsSchema = z.object({
   mem: z.string().min(1).optional(),
   partition: z.string().min(1).optional(),
   sbatch_args: z.array(z.string().min(1)).default([]),
+  setup: z.array(z.string()).default([]),
   time: z.string().min(1).optional(),
 })
 
@@ -64,7 +65,7 @@ export function slurmResources(options: Record<string, unknown>): SlurmResources
     throw new ExpError(`invalid SLURM option ${issue.path.join('.')}: ${issue.message}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
   }
   const o = parsed.data
-  return {account: o.account, cpus: o.cpus, gpus: o.gpus, mem: o.mem, partition: o.partition, sbatchArgs: o.sbatch_args, time: o.time}
+  return {account: o.account, cpus: o.cpus, gpus: o.gpus, mem: o.mem, partition: o.partition, sbatchArgs: o.sbatch_args, time: o.time, ...(o.setup.length > 0 ? {setup: o.setup} : {})}
 }
 
 export function scriptFile(runDirectory: string, stage: StageName): string {

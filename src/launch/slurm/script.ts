@@ -17,6 +17,8 @@ export interface SlurmResources {
   account?: string
   /** extra sbatch options, one argument each (`--qos=high`) */
   sbatchArgs: string[]
+  /** exp.yaml backends.slurm.setup: shell lines run before the engine (`module load cuda/12.4`) */
+  setup?: string[]
 }
 
 export interface BatchScriptInput {
@@ -104,6 +106,13 @@ export function sbatchOptions(input: Pick<BatchScriptInput, 'experiment' | 'log'
   return options
 }
 
+/** backends.slurm.setup, as written in exp.yaml (a line break inside a line would smuggle a second command: refused) */
+function setupLines(lines: string[] = []): string {
+  if (lines.length === 0) return ''
+  for (const line of lines) if (/[\n\r\0]/.test(line)) throw new ExpError(`backends.slurm.setup lines cannot contain line breaks: ${JSON.stringify(line)}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+  return `# exp.yaml backends.slurm.setup\n${lines.join('\n')}\n`
+}
+
 export function renderBatchScript(input: BatchScriptInput): string {
   const {stage} = input
   const started = startedFile(stage)
@@ -128,7 +137,7 @@ trap 'exp_signal=TERM' TERM
 export PYTHONUNBUFFERED="\${PYTHONUNBUFFERED:-1}"
 
 exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "host=$(hostname)"
-
+${setupLines(input.resources.setup)}
 ${engineLines(input)}
 
 exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal"${input.exp ? ` "reason=\${exp_reason%%$'\\n'*}"` : ''}
