@@ -89,12 +89,21 @@ export const settingsSchema = z.strictObject({
       threshold: z.number().optional(),
     })
     .default({direction: 'min', leaderboard: 'reports/leaderboard.csv', metric: 'final_nrmse'}),
+  remote: z
+    .strictObject({
+      lease_seconds: z.number().positive().default(60),
+      rclone_remote: z.string().optional(),
+      rclone_root: z.string().default(''),
+      settle_seconds: z.number().nonnegative().default(2),
+    })
+    .optional(),
   version: z.literal(1).default(1),
 })
 
 export type Settings = z.infer<typeof settingsSchema>
 export type SlurmSettings = Settings['backends']['slurm']
 export type VastSettings = Settings['backends']['vast']
+export type RemoteSettings = NonNullable<Settings['remote']>
 
 /** One line per problem, naming the key: `classification.stale_days: expected number, received string`. */
 export function describeIssues(error: z.ZodError): string {
