@@ -74,8 +74,7 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
     const tmp = `tmp/${name}-${randomBytes(4).toString('hex')}`
     options.log?.(`${name}: ${files.length} file(s) → ${rclone.path(`${EXPERIMENTS_DIR}/${name}`)}`)
     await rclone.run(['copy', dir, rclone.path(tmp), '-I', ...NOT_CHECKPOINTS], rcloneOptions(options))
-    await rclone.run(['move', rclone.path(tmp), rclone.path(`${EXPERIMENTS_DIR}/${name}`), '-I', '--delete-empty-src-dirs'])
-    await rclone.purge(tmp)
+    await rclone.run(['move', rclone.path(tmp), rclone.path(`${EXPERIMENTS_DIR}/${name}`), '-I', '--delete-empty-src-dirs']) // removes tmp too
     const checkpoints: PushedExperiment['checkpoints'] = []
     for (const runId of await localCheckpoints(dir)) {
       const outcome = await uploadCheckpoint(rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options))
