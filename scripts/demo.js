@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The main job, end to end on the embedded Burgers engine, in a scratch workspace: experiments with different
 // configs are created, launched (one in the foreground, two in the background), listed, the passing ones promoted
-// under an NRMSE gate, the leaderboard shown, the rest archived. Runs the built exp exactly as a user would.
+// under an NRMSE gate, the leaderboard shown, the rest archived; then a small work graph is run by two workers.
+// Runs the built exp exactly as a user would.
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync} from 'node:fs'
 import os from 'node:os'
@@ -38,4 +39,17 @@ exp('leaderboard')
 exp('archive', '--status', 'failed', '--yes')
 exp('list')
 exp('list', '--archived')
+
+// the work graph: train → two finetunes → two evals → noop → paper, run by two workers on the embedded engine
+const quick = ['--set', 'training.epochs=40', '--set', 'data.n_train=48']
+exp('graph', 'add', 'base', '--action', 'train', ...quick)
+exp('graph', 'add', 'ft-small', '--action', 'finetune', '--depends-on', 'base', ...quick, '--set', 'model.latent_dim=6')
+exp('graph', 'add', 'ft-wide', '--action', 'finetune', '--depends-on', 'base', ...quick, '--set', 'model.latent_dim=12')
+exp('graph', 'add', 'eval-small', '--action', 'eval', '--depends-on', 'ft-small', ...quick, '--set', 'model.latent_dim=6')
+exp('graph', 'add', 'eval-wide', '--action', 'eval', '--depends-on', 'ft-wide', ...quick, '--set', 'model.latent_dim=12')
+exp('graph', 'add', 'evals-done', '--action', 'noop', '--depends-on', 'eval-small', '--depends-on', 'eval-wide')
+exp('graph', 'add', 'paper', '--action', 'paper', '--depends-on', 'evals-done')
+exp('graph', 'show')
+exp('graph', 'run', '--workers', '2')
+exp('graph', 'show')
 console.log(`\nDemo workspace: ${ws}`)

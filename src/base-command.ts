@@ -1,6 +1,6 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {EXIT, isExpError, messageOf} from './errors.js'
+import {EXIT, filesystemError, isExpError, messageOf} from './errors.js'
 import {type Clock, logStamp, systemClock} from './lib/time.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
 
@@ -71,7 +71,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.logToStderr(line)
   }
 
-  protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // a full disk, a read-only mount, a folder where a file belongs: the person's to fix, so one line, not a bug
+    const error = filesystemError(thrown) ?? thrown
     if (isExpError(error)) {
       process.exitCode = error.exit
       if (this.jsonEnabled()) {

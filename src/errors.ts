@@ -47,3 +47,41 @@ export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0]
   return String(error)
 }
+
+/**
+ * Filesystem errors a person can cause (a full disk, a read-only mount, a file where a folder belongs, missing
+ * permissions) are expected failures, not bugs: one line naming the path. Used by the base command for anything
+ * that reaches it, and by services that must say more (a launch that stopped its engines).
+ */
+const FILESYSTEM_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'I/O error',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  ENOSPC: 'disk full',
+  ENOTDIR: 'not a directory',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+}
+
+/** The ExpError for a filesystem error a person can cause, or undefined for anything else. */
+export function filesystemError(error: unknown): ExpError | undefined {
+  const e = error as NodeJS.ErrnoException | undefined
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string') return undefined
+  if (isExpError(e)) return e.code in FILESYSTEM_PROBLEMS ? e : undefined
+  // mkdir where a file already is: a file in the way of a folder exp needs
+  const problem = e.code === 'EEXIST' && e.syscall === 'mkdir' ? 'a file is in the way' : FILESYSTEM_PROBLEMS[e.code]
+  if (!problem) return undefined
+  const dest = (e as {dest?: string}).dest
+  const where = e.path ? `: ${e.path}${dest ? ` → ${dest}` : ''}` : ''
+  const action = e.syscall ? ` (${e.syscall})` : ''
+  return new ExpError(`${problem}${where}${action}.`, {code: e.code})
+}
+
+/** True for "the disk (or quota) is full". */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
+}

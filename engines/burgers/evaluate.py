@@ -99,6 +99,7 @@ def main(argv=None):
         "seed": seed,
         "diverged": diverged,
         "nrmse_per_case": per_case,
+        "checkpoint": args.checkpoint,
     }
     try:
         burgers.write_json_atomic(args.report, report)

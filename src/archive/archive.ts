@@ -6,6 +6,7 @@ import {EXIT, ExpError, isExpError, messageOf} from '../errors.js'
 import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import {METADATA_FILE, REPORTS_DIR} from '../experiments/scan.js'
+import {parseJsonBounded} from '../lib/bounded-json.js'
 import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
@@ -205,7 +206,13 @@ async function planReportCopies(ws: Workspace, dir: string, files: string[]): Pr
 export async function archiveExperiments(ws: Workspace, options: ArchiveOptions): Promise<ArchiveResult> {
   const started = Date.now()
   // a mistyped name fails before anything is touched (it is checked again under the lock)
-  if (options.names && options.names.length > 0) await resolveNames(ws, options.names)
+  if (options.names && options.names.length > 0) {
+    await resolveNames(ws, options.names)
+    // every named experiment refused (active, or its place in the archive taken): say so and touch nothing, not even
+    // the lock's folder (a refused command leaves no trace)
+    const refused = await refusedWithoutLock(ws, options)
+    if (refused) return {duration_ms: Date.now() - started, recovered: [], results: refused, summary: {archived: 0, failed: refused.length, skipped: 0}}
+  }
   return withWorkspaceLock(
     ws,
     async (recovered) => {
@@ -236,6 +243,16 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
       return {duration_ms: Date.now() - started, recovered, results, summary: {archived: count('archived'), failed: count('failed'), skipped: count('skipped')}}
     },
   )
+}
+
+async function refusedWithoutLock(ws: Workspace, options: ArchiveOptions): Promise<ArchiveItemResult[] | undefined> {
+  if (options.confirmed) return undefined
+  const {items} = (await selectForArchive(ws, options)).plan
+  if (items.length === 0 || !items.every((i) => i.refused)) return undefined
+  const results = items.map((item) => ({...item, error: item.refused, outcome: 'failed' as const}))
+  options.onStart?.(results.length)
+  for (const [i, r] of results.entries()) options.onItem?.(r, i + 1, results.length)
+  return results
 }
 
 function unselected(ws: Workspace, name: string): Omit<ArchiveItemResult, 'reason' | 'rule' | 'status'> {
@@ -322,7 +339,7 @@ export async function readOwnMetadata(dir: string): Promise<{value?: Record<stri
     throw error
   }
   try {
-    const value = JSON.parse(text)
+    const value = parseJsonBounded(text) as Record<string, unknown>
     if (value && typeof value === 'object' && !Array.isArray(value)) return {text, value}
   } catch {
     // not JSON: kept as text in the archive record

@@ -52,7 +52,8 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
 
   const fromMetadata = metadataVerdict(snap.metadata?.status)
   if (fromMetadata) {
-    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
+    const why = (snap.metadata!.verdict as {reason?: unknown} | undefined)?.reason // exp mark --reason
+    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"${typeof why === 'string' && why ? `: ${why}` : ''}`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
   }
   if (snap.notesVerdict) {
     return {
@@ -74,7 +75,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     const {field, verdict} = report.verdict
     const data = report.report.data!
     const detail = field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
-    return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
+    const tie = snap.reports.find((r) => r !== report.report && r.time === report.report.time && reportVerdict(r))
+    const tied = tie ? ` (same time as ${displayPath(snap, tie.path)}: the later file name wins)` : ''
+    return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
   }
 
   const archived = snap.location === 'archive' ? archivedStatus(snap.metadata) : undefined
@@ -125,7 +128,7 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: ExperimentSnapshot): Report | undefined {
+export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'>): Report | undefined {
   return newestVerdictReport(snap.reports)?.report ?? snap.reports.find((r) => !r.error)
 }
 

@@ -32,8 +32,13 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     const view = await showLeaderboard(leaderboardPath(ws, this.flags['leaderboard-csv'], process.cwd()), {top: this.flags.top})
     let html: string | null = null
     if (this.flags.html) {
-      const [{renderLeaderboardHtml}, {writeFileAtomic}] = await Promise.all([import('../leaderboard/html.js'), import('../lib/atomic.js')])
+      const [{isLeaderboardHtml, renderLeaderboardHtml}, {writeFileAtomic}, {checkOutputFile}] = await Promise.all([
+        import('../leaderboard/html.js'),
+        import('../lib/atomic.js'),
+        import('../workspace/output-file.js'),
+      ])
       html = path.resolve(this.flags.html)
+      await checkOutputFile(ws, html, {flag: '--html', isOurs: isLeaderboardHtml, what: 'an HTML page written by exp leaderboard'})
       await writeFileAtomic(html, renderLeaderboardHtml(view, {generatedAt: this.clock()}))
     }
     const file = relativeToRoot(ws, view.file)

@@ -7,7 +7,8 @@ import {dryRun, leaderboardCsv, numberFlag} from '../flags.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import {isInteractive} from '../lib/terminal.js'
 import type {Direction} from '../promote/gate.js'
-import type {PromotionOutcome, RollbackResult} from '../promote/promote.js'
+import type {PromotionOutcome} from '../promote/promote.js'
+import type {RollbackResult} from '../promote/rollback.js'
 import type {PromoteResult} from '../promote/service.js'
 
 const NOT_WITH_ROLLBACK = ['threshold', 'nrmse-threshold', 'metric', 'direction', 'config-name', 'update-leaderboard', 'leaderboard-csv', 'auto-promote', 'force']
@@ -55,28 +56,30 @@ export default class Promote extends BaseCommand<typeof Promote> {
     const productionDir = flags['production-dir'] ? path.resolve(cwd, flags['production-dir']) : path.resolve(ws.root, ws.settings.promote.production_dir ?? ws.paths.configs)
     if (flags.rollback !== undefined) {
       if (args.name) throw new ExpError('--rollback takes a production file, not an experiment NAME.', {code: 'USAGE', exit: EXIT.usage, suggestion: `exp promote --rollback ${flags.rollback}`})
-      const {rollbackProduction} = await import('../promote/promote.js')
+      const {rollbackProduction} = await import('../promote/rollback.js')
       const result = await rollbackProduction(ws, {cwd, dryRun: flags['dry-run'], file: flags.rollback, now: this.clock, productionDir})
       this.log(`${result.written ? 'Restored' : 'Would restore'} ${result.target} from ${result.restored}${result.kept_current_as ? `; the replaced version is kept as ${result.kept_current_as}` : ''}.`)
-      if (result.experiment) this.log(`  undoes the promotion of ${result.experiment}${result.written && !result.metadata_marked ? ' (its metadata.json has no matching entry)' : ''}`)
+      if (result.experiment) this.log(`  undoes the promotion of ${result.experiment}${result.written && !result.metadata_marked ? ' (its metadata.json has no matching entry)' : ''}${result.leaderboard ? `; its row is removed from ${result.leaderboard}` : ''}`)
       return result
     }
     if (flags['config-name'] !== undefined && !args.name) throw new ExpError('--config-name needs an experiment NAME.', {code: 'USAGE', exit: EXIT.usage})
     const [{leaderboardPath}, {promote}] = await Promise.all([import('../leaderboard/leaderboard.js'), import('../promote/service.js')])
     const ask = isInteractive() && !this.jsonEnabled() ? (await import('../promote/prompts.js')).terminalAsk : undefined
+    const spec = {
+      direction: (flags.direction as Direction | undefined) ?? ws.settings.promote.direction,
+      metric: flags.metric ?? ws.settings.promote.metric,
+      threshold: flags.threshold ?? flags['nrmse-threshold'] ?? ws.settings.promote.threshold,
+    }
     const result = await promote(ws, {
       ask,
       autoPromote: flags['auto-promote'],
       dryRun: flags['dry-run'],
       force: flags.force,
-      leaderboard: flags['update-leaderboard'] ? leaderboardPath(ws, flags['leaderboard-csv'], cwd) : null,
+      leaderboard: flags['update-leaderboard'] ? leaderboardPath(ws, flags['leaderboard-csv'], cwd, spec) : null,
+      leaderboardSource: flags['leaderboard-csv'] === undefined ? 'promote.leaderboard' : '--leaderboard-csv',
       name: args.name,
       now: this.clock,
-      spec: {
-        direction: (flags.direction as Direction | undefined) ?? ws.settings.promote.direction,
-        metric: flags.metric ?? ws.settings.promote.metric,
-        threshold: flags.threshold ?? flags['nrmse-threshold'] ?? ws.settings.promote.threshold,
-      },
+      spec,
       target: {configName: flags['config-name'], productionDir},
     })
     this.render(result)
@@ -105,7 +108,7 @@ export default class Promote extends BaseCommand<typeof Promote> {
 
 function candidateTable(candidates: PromotionOutcome[]): string {
   const metric = candidates[0].metric
-  const state = (p: PromotionOutcome) => ({create: 'new file', refused: 'exists, different: needs --force', replace: 'replace (--force)', skipped: 'skipped', unchanged: 'identical: no-op'})[p.action]
+  const state = (p: PromotionOutcome) => ({create: 'new file', refused: 'exists, different: needs --force', repaired: 'identical: record repaired', replace: 'replace (--force)', skipped: 'skipped', unchanged: 'identical: no-op'})[p.action]
   return renderTable(
     ['#', 'experiment', metric, 'target', 'target state'],
     candidates.map((p, i) => [String(i + 1), p.experiment, formatNumber(p.value), p.target, state(p)]),

@@ -6,6 +6,7 @@ import {PACKAGE_ROOT} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {buildCronLine, type Crontab, findLines, splitCronLine, systemCrontab, withLine, withoutLine} from './crontab.js'
+import {withCrontabLock} from './crontab-lock.js'
 import {formatLocal, nextRuns, validateSchedule} from './schedule.js'
 
 export const CRON_LOG = 'cron.log'
@@ -83,8 +84,12 @@ export async function installCron(ws: Workspace, options: CronInstallOptions): P
   // the log's folder must exist when cron opens it (.exp/ is otherwise made by the first command that locks)
   await fs.mkdir(ws.paths.state, {recursive: true})
   const crontab = options.crontab ?? systemCrontab()
-  const {replaced, table} = withLine(await crontab.read(), ws.root, line)
-  await crontab.write(table)
+  // read-modify-write of the whole table: under the per-user lock, so parallel installs never drop each other's line
+  const {replaced} = await withCrontabLock('exp cron install', async () => {
+    const next = withLine(await crontab.read(), ws.root, line)
+    await crontab.write(next.table)
+    return next
+  })
   return {...job(ws, line, options.now()), replaced}
 }
 
@@ -97,9 +102,11 @@ export async function showCron(ws: Workspace, options: CronOptions): Promise<Cro
 /** Take the workspace's line out of the user's crontab (idempotent); other lines stay untouched. */
 export async function removeCron(ws: Workspace, options: CronOptions): Promise<CronRemoveResult> {
   const crontab = options.crontab ?? systemCrontab()
-  const {removed, table} = withoutLine(await crontab.read(), ws.root)
-  if (removed > 0) await crontab.write(table)
-  return {removed}
+  return withCrontabLock('exp cron remove', async () => {
+    const {removed, table} = withoutLine(await crontab.read(), ws.root)
+    if (removed > 0) await crontab.write(table)
+    return {removed}
+  })
 }
 
 export function describeRuns(job: CronJob): string[] {

@@ -9,6 +9,7 @@ import {fsyncDir} from '../lib/atomic.js'
 import {sha256} from '../lib/hash.js'
 import {packageVersion} from '../lib/package.js'
 import {type Clock, localDate} from '../lib/time.js'
+import {NEW_MARKER, writeNewMarker} from '../workspace/new-marker.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {validateDate, validateName} from './naming.js'
 import {CONFIG_FILE, METADATA_FILE, NOTES_FILE} from './scan.js'
@@ -83,11 +84,13 @@ export async function createExperiment(ws: Workspace, options: NewExperimentOpti
     const tmp = path.join(ws.paths.experiments, `.new-${dirName}-${randomBytes(4).toString('hex')}`)
     await fs.mkdir(tmp)
     try {
+      await writeNewMarker(tmp)
       await fs.writeFile(path.join(tmp, CONFIG_FILE), configText)
       await fs.writeFile(path.join(tmp, NOTES_FILE), notes)
       await fs.writeFile(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n')
       await fs.rename(tmp, dir)
       await fsyncDir(ws.paths.experiments)
+      await fs.rm(path.join(dir, NEW_MARKER), {force: true})
     } catch (error) {
       await fs.rm(tmp, {force: true, recursive: true})
       throw error
@@ -114,6 +117,10 @@ function notesTemplate(name: string, base: string, hypothesis: string | undefine
     '## Results',
     '',
     'Status: pending',
+    '',
+    '<!-- The verdict: `exp mark NAME --success --reason "why"` (or --failed) appends a line such as',
+    '     "Status: ✓ NRMSE 0.05, beats the golden config" (✗ for a failure), or write one yourself: the last',
+    '     line starting with Status: that holds ✓ or ✗ is the verdict, and it ranks above every report. -->',
     '',
   ].join('\n')
 }

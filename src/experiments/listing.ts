@@ -1,9 +1,11 @@
+import path from 'node:path'
+
 import {type Classification, classify, emptySummary, newestReport, type Status} from '../classify/classify.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue} from '../reports/report.js'
 import {refreshLiveRuns} from '../runs/refresh.js'
 import {recoverIfPending} from '../workspace/recovery.js'
-import type {Workspace} from '../workspace/workspace.js'
+import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
 
@@ -89,6 +91,12 @@ export async function listExperiments(ws: Workspace, options: ListOptions): Prom
     const listed = toListed(item, now, ws.settings.promote.metric)
     experiments.push(listed)
     for (const w of listed.warnings) warnings.push(`${listed.name}: ${w}`)
+  }
+  if (!options.archived) {
+    const {newFolders} = await import('../workspace/new-marker.js')
+    for (const name of (await newFolders(ws.paths.experiments)).others) {
+      warnings.push(`${relativeToRoot(ws, path.join(ws.paths.experiments, name))}: not an experiment (a hidden .new-* folder exp did not make); left alone`)
+    }
   }
   return {experiments, summary, warnings}
 }

@@ -6,12 +6,21 @@ const FAILED = /[✗✘❌✕]/u
 
 /**
  * The verdict a person wrote in notes.md: the last `Status:`/`Result:` line that holds ✓ or ✗ (not both).
- * Researchers already keep this convention; exp reads it rather than asking them to change.
+ * Researchers already keep this convention; exp reads it rather than asking them to change. Lines inside fenced code
+ * blocks (``` or ~~~) and HTML comments are examples or drafts, never a verdict.
  */
 export function notesVerdict(text: string): NotesVerdict | undefined {
   let found: NotesVerdict | undefined
-  const lines = text.split(/\r?\n/)
+  // HTML comments are blanked (their line breaks kept, so line numbers stay right); fenced code blocks are skipped
+  const lines = text.replace(/<!--[\s\S]*?(?:-->|$)/g, (c) => c.replace(/[^\n]/g, ' ')).split(/\r?\n/)
+  let fence: string | undefined
   for (const [i, line] of lines.entries()) {
+    const f = /^\s{0,3}(`{3,}|~{3,})/.exec(line)
+    if (f && (fence === undefined || (f[1][0] === fence[0] && f[1].length >= fence.length))) {
+      fence = fence === undefined ? f[1] : undefined
+      continue
+    }
+    if (fence !== undefined) continue
     const m = STATUS_LINE.exec(line)
     if (!m) continue
     const ok = SUCCESS.test(m[2])

@@ -2,8 +2,10 @@ import {type Dirent, lstatSync, readdirSync, readFileSync, statSync} from 'node:
 import path from 'node:path'
 
 import {messageOf} from '../errors.js'
-import {parseReport, type Report} from '../reports/report.js'
+import {parseJsonBounded} from '../lib/bounded-json.js'
+import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport, type Report} from '../reports/report.js'
 import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
+import {runRecordProblem} from '../runs/validate.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {splitDirName} from './naming.js'
 import {metadataVerdict, notesVerdict} from './notes.js'
@@ -39,6 +41,8 @@ export interface ScanOptions {
   location?: Location | 'all'
   /** only these directory names (exact), e.g. one resolved experiment */
   only?: string[]
+  /** what "now" is for times found in the future (default: the system clock) */
+  now?: () => Date
 }
 
 export async function scanExperiments(ws: Workspace, options: ScanOptions = {}): Promise<ExperimentSnapshot[]> {
@@ -48,7 +52,7 @@ export async function scanExperiments(ws: Workspace, options: ScanOptions = {}):
   const out: ExperimentSnapshot[] = []
   for (const location of locations) {
     const base = location === 'experiments' ? ws.paths.experiments : ws.paths.archive
-    for (const w of walk(base, options.only)) out.push(readExperiment(base, location, w, workspaceReports))
+    for (const w of walk(base, options.only)) out.push(readExperiment(base, location, w, workspaceReports, (options.now ?? (() => new Date()))().getTime()))
   }
   return out.sort((a, b) => a.name.localeCompare(b.name) || a.location.localeCompare(b.location))
 }
@@ -127,7 +131,7 @@ function isRunFile(rel: string): boolean {
   return parts.length === 3 && parts[0] === RUNS_DIR && parts[2] === RUN_FILE
 }
 
-function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports): ExperimentSnapshot {
+function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports, nowMs: number): ExperimentSnapshot {
   const dir = path.join(base, w.name)
   const {date, slug} = splitDirName(w.name)
   const snap: ExperimentSnapshot = {
@@ -156,7 +160,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     }
     if (rel === METADATA_FILE) {
       try {
-        const value = JSON.parse(text)
+        const value = parseJsonBounded(text) as Record<string, unknown>
         if (value && typeof value === 'object' && !Array.isArray(value)) snap.metadata = value
         else snap.warnings.push(`${rel}: not a JSON object`)
       } catch (error) {
@@ -166,7 +170,11 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       snap.notesVerdict = notesVerdict(text)
     } else if (isRunFile(rel)) {
       try {
-        snap.runs.push(JSON.parse(text) as RunRecord)
+        const value = parseJsonBounded(text)
+        // records are input: a run id or path that leaves the experiment makes the record invalid, never used
+        const problem = runRecordProblem(value, rel.split('/')[1])
+        if (problem) snap.warnings.push(`${rel}: ${problem}; record not used`)
+        else snap.runs.push(value as RunRecord)
       } catch (error) {
         snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
       }
@@ -175,7 +183,16 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     }
   }
   snap.reports.push(...workspaceReports.for(w.name))
-  snap.reports.sort((a, b) => b.time - a.time)
+  for (const r of snap.reports) {
+    const future = clampFutureTime(r, nowMs)
+    if (future) snap.warnings.push(future)
+  }
+  snap.reports.sort(newestFirst)
+  if (snap.lastModified > nowMs) {
+    // a file from a wrong clock would keep the experiment "active, 0s ago" for ever: it counts as changed now
+    if (snap.lastModified > nowMs + FUTURE_SLACK_MS) snap.warnings.push(`${snap.lastModifiedPath}: modified in the future (${new Date(snap.lastModified).toISOString()}); taken as now`)
+    snap.lastModified = nowMs
+  }
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
   snap.runs.sort((a, b) => b.run_id.localeCompare(a.run_id))
   if (snap.metadata && snap.metadata.status !== undefined && !metadataVerdict(snap.metadata.status) && typeof snap.metadata.status !== 'string') {

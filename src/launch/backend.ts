@@ -61,6 +61,8 @@ export interface LaunchRequest extends BackendContext {
   /** the report path the evaluate stage writes (absolute) */
   report: string
   checkpointDir: string
+  /** jobs the first stage waits for (SLURM afterok), for work-graph nodes submitted before their dependencies end */
+  afterJobs?: string[]
   /** backend-specific options from flags merged over exp.yaml `backends.<name>` */
   options: Record<string, unknown>
   dryRun: boolean

@@ -11,7 +11,11 @@ import type {Workspace} from '../workspace/workspace.js'
  * `engines`, or exp's embedded Burgers engine when that section is absent.
  */
 export type Placeholder = (typeof PLACEHOLDERS)[number]
-export type PlaceholderValues = Record<Placeholder, string>
+/** `{input_checkpoint}` has a value only for a work-graph node with an input checkpoint */
+export type PlaceholderValues = Record<Exclude<Placeholder, 'input_checkpoint'>, string> & {input_checkpoint?: string}
+
+/** Which engine a train stage runs: `finetune` (work-graph finetune nodes) is exp.yaml engines.finetune, else train's. */
+export type TrainEngine = 'finetune' | 'train'
 
 export const STAGE_NAMES: readonly StageName[] = ['train', 'evaluate']
 
@@ -21,9 +25,10 @@ export const EMBEDDED_TEMPLATES: Readonly<Record<StageName, readonly string[]>> 
 }
 
 /** The engines' argument templates, placeholders unexpanded. */
-export function engineTemplates(ws: Workspace): Record<StageName, string[]> {
+export function engineTemplates(ws: Workspace, engine: TrainEngine = 'train'): Record<StageName, string[]> {
   const engines = ws.settings.engines ?? EMBEDDED_TEMPLATES
-  return {evaluate: [...engines.evaluate], train: [...engines.train]}
+  const train = (engine === 'finetune' && ws.settings.engines?.finetune) || engines.train
+  return {evaluate: [...engines.evaluate], train: [...train]}
 }
 
 export function usesEmbeddedEngine(ws: Workspace): boolean {
@@ -71,6 +76,10 @@ export interface ValuesInput {
   runId: string
   /** the run whose checkpoint evaluate reads (an evaluate-only launch: the last run with a completed train) */
   checkpointRunId?: string
+  /** a work-graph node's input checkpoint (absolute): `{input_checkpoint}` */
+  inputCheckpoint?: string
+  /** the checkpoint an evaluate-only run reads when it is not one of this experiment's runs (absolute) */
+  evaluateCheckpoint?: string
   env?: NodeJS.ProcessEnv
 }
 
@@ -82,11 +91,12 @@ export interface ValuesInput {
 export function placeholderValues(input: ValuesInput): PlaceholderValues {
   const {checkpointDir, report, runDir} = runPaths(input.runId, input.checkpointRunId)
   return {
-    checkpoint_dir: checkpointDir,
+    checkpoint_dir: input.evaluateCheckpoint ? path.relative(input.experimentDir, input.evaluateCheckpoint) : checkpointDir,
     config: 'config.yaml',
     engine_dir: EMBEDDED_ENGINE_DIR,
     experiment: path.basename(input.experimentDir),
     experiment_dir: input.experimentDir,
+    input_checkpoint: input.inputCheckpoint,
     python: pythonCommand(input.env),
     report,
     run_dir: runDir,

@@ -30,8 +30,8 @@ export function formatLaunchLogEntry(entry: LaunchLogEntry, now: Date): string {
   return lines.join('\n') + '\n\n'
 }
 
+/** Append to the launch.log of an existing run folder (never creates the folder: launch does, under the lock). */
 export async function appendLaunchLog(file: string, entry: LaunchLogEntry, now: Date): Promise<void> {
-  await fs.mkdir(path.dirname(file), {recursive: true})
   await fs.appendFile(file, formatLaunchLogEntry(entry, now))
 }
 

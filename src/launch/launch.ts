@@ -5,14 +5,15 @@ import path from 'node:path'
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
-import {scanExperiments} from '../experiments/scan.js'
+import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
+import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
-import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES} from './engines.js'
+import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES, type TrainEngine} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
 
@@ -38,6 +39,12 @@ export interface LaunchOptions {
   io?: LaunchIO
   env?: NodeJS.ProcessEnv
   random?: () => string
+  /** work-graph nodes: the engine the train stage runs (finetune: exp.yaml engines.finetune, else train's) */
+  engine?: TrainEngine
+  /** work-graph nodes: the input checkpoint (absolute): `{input_checkpoint}`, and what an evaluate-only run reads */
+  inputCheckpoint?: string
+  /** work-graph nodes on SLURM: jobs the first stage waits for (afterok) */
+  afterJobs?: string[]
 }
 
 export interface LaunchResult {
@@ -95,6 +102,10 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   if (located.location === 'archive') {
     throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
   }
+  if (CONTROL_CHARACTERS.test(located.name)) {
+    // a folder made by hand can hold anything: its name goes into scripts, logs and records, so refuse it here
+    throw new ExpError(`the folder name ${JSON.stringify(located.name)} holds a line break or control character; rename it before launching.`, {code: 'BAD_NAME'})
+  }
   const backendName = options.backend ?? ws.settings.backends.default
   for (const other of BACKEND_NAMES) {
     const set = Object.entries(options.flags?.[other] ?? {}).filter(([, v]) => v !== undefined)
@@ -109,11 +120,12 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
+  const seen = await folderIdentity(snapshot.dir)
 
   const stageChoice = options.stage ?? 'all'
   const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
   let checkpointRunId: string | undefined
-  if (stageChoice === 'evaluate') {
+  if (stageChoice === 'evaluate' && !options.inputCheckpoint) {
     const trained = snapshot.runs.find((r) => r.stages.some((s) => s.name === 'train' && s.state === 'completed'))
     if (!trained) {
       throw new ExpError(`${located.name} has no run with a completed train, so there is no checkpoint to evaluate.`, {code: 'NO_CHECKPOINT', suggestion: `exp launch ${located.name}`})
@@ -124,12 +136,14 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const now = options.now()
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
-  const templates = engineTemplates(ws)
-  const values = placeholderValues({checkpointRunId, env: options.env, experimentDir: snapshot.dir, runId, ws})
+  const templates = engineTemplates(ws, options.engine)
+  const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
+  const values = placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws})
   const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], values), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
   const rel = runPaths(runId, checkpointRunId)
   const request: LaunchRequest = {
-    checkpointDir: path.join(snapshot.dir, rel.checkpointDir),
+    afterJobs: options.afterJobs,
+    checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),
     dryRun: Boolean(options.dryRun),
     env: options.env,
@@ -154,9 +168,22 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
         const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
         if (racing && !options.force) throw liveRunError(located.name, racing)
+        // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder
+        const current = await folderIdentity(snapshot.dir)
+        if (current === undefined || current !== seen) {
+          throw new ExpError(`${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`, {code: 'MOVED', suggestion: `exp show ${located.name}`})
+        }
         if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
-        await fs.mkdir(rdir, {recursive: true})
-        await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        const madeRuns = await createRunFolder(rdir)
+        try {
+          // the config this run ran, kept with it: `exp diff EXP@RUN-ID` compares it after config.yaml moved on
+          await fs.copyFile(path.join(snapshot.dir, CONFIG_FILE), path.join(rdir, CONFIG_FILE))
+          await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
+        } catch (error) {
+          // nothing half-written: the run folder goes, and runs/ too when this launch made it
+          await fs.rm(madeRuns ? path.dirname(rdir) : rdir, {force: true, recursive: true}).catch(() => {})
+          throw error
+        }
         await appendLaunchLog(
           launchLogFile(rdir),
           {
@@ -221,6 +248,25 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
   }
   return result
+}
+
+/** The folder's device and inode: a folder moved away and another put in its place is not the same experiment. */
+async function folderIdentity(dir: string): Promise<string | undefined> {
+  const stats = await fs.stat(dir).catch(() => undefined)
+  return stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined
+}
+
+/** runs/<id>/ inside an existing experiment folder (never creates the experiment folder itself); true when runs/ was new. */
+async function createRunFolder(rdir: string): Promise<boolean> {
+  const made = await fs.mkdir(path.dirname(rdir)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+      return false
+    },
+  )
+  await fs.mkdir(rdir)
+  return made
 }
 
 function liveRunError(name: string, run: RunRecord): ExpError {

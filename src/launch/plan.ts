@@ -1,7 +1,8 @@
 import os from 'node:os'
 import path from 'node:path'
 
-import type {BackendName, RunRecord} from '../runs/record.js'
+import {identify} from '../lib/process-identity.js'
+import {type BackendName, type RunRecord, supervisorFields} from '../runs/record.js'
 import type {LaunchRequest} from './backend.js'
 
 /**
@@ -22,7 +23,7 @@ export function queuedRecord(request: LaunchRequest, backend: BackendName): RunR
     stages: request.stages.map((s) => ({command: [...s.argv], cwd: s.cwd, log: rel(s.log), name: s.name, state: 'queued' as const})),
     state: 'queued',
     // the exp process that launched it supervises it until a backend hands it on (local --detach, a SLURM job id)
-    supervisor_pid: process.pid,
+    ...supervisorFields(identify()),
     updated_at: now,
   }
   if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)

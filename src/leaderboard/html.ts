@@ -11,6 +11,13 @@ export interface HtmlOptions {
   title?: string
 }
 
+/** Written into every page, so `exp leaderboard --html` recognises a page it may replace. */
+const GENERATOR = '<meta name="generator" content="exp leaderboard">'
+
+export function isLeaderboardHtml(head: string): boolean {
+  return head.includes(GENERATOR)
+}
+
 const CHART = {barHeight: 22, gap: 8, labelWidth: 260, barWidth: 420, valueWidth: 110, top: 10}
 
 export function renderLeaderboardHtml(view: LeaderboardView, options: HtmlOptions): string {
@@ -24,6 +31,7 @@ export function renderLeaderboardHtml(view: LeaderboardView, options: HtmlOption
 <html lang="en">
 <head>
 <meta charset="utf-8">
+${GENERATOR}
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>

@@ -45,7 +45,9 @@ export async function readLeaderboard(file: string): Promise<Leaderboard> {
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {columns: [], exists: false, file, metric: null, rows: []}
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return {columns: [], exists: false, file, metric: null, rows: []}
+    if (code === 'EISDIR') throw new ExpError(`${file} is a folder, not a leaderboard CSV.`, {code: 'INVALID_LEADERBOARD'})
     throw error
   }
   const {parse} = await import('csv-parse/sync')
@@ -56,7 +58,7 @@ export async function readLeaderboard(file: string): Promise<Leaderboard> {
     throw new ExpError(`${file} is not valid CSV (${messageOf(error)}); fix or remove it.`, {code: 'INVALID_LEADERBOARD'})
   }
   if (records.length === 0) return {columns: [], exists: true, file, metric: null, rows: []}
-  const [columns, ...body] = records
+  const [columns, ...body] = records.map((cells) => cells.map(unescapeFormula))
   if (columns[1] !== 'experiment') {
     throw new ExpError(`${file} is not an exp leaderboard (its second column is "${columns[1] ?? ''}", expected "experiment"); fix or remove it.`, {
       code: 'INVALID_LEADERBOARD',
@@ -97,14 +99,33 @@ function rank(rows: LeaderboardRow[], metric: string, direction: Direction): Lea
     .map((r, i) => ({...r, rank: String(i + 1)}))
 }
 
+/** The board without `experiment`'s row (a rolled-back promotion), ranked again. Pure. */
+export function withoutExperiment(board: Leaderboard, experiment: string, direction: Direction): Leaderboard {
+  const rows = board.rows.filter((r) => r.experiment !== experiment)
+  return {...board, rows: board.metric ? rank(rows, board.metric, direction) : rows}
+}
+
+/**
+ * The file's text. A cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is written with a
+ * leading ' (csv-stringify's escape_formulas); numbers are written as numbers, so -0.5 stays a number. Reading
+ * takes the ' off again.
+ */
+export async function leaderboardText(board: Leaderboard): Promise<string> {
+  const {stringify} = await import('csv-stringify/sync')
+  const typed = (cell: string): string | number => (cell.trim() !== '' && String(Number(cell)) === cell ? Number(cell) : cell)
+  return stringify(
+    board.rows.map((r) => board.columns.map((c) => typed(r[c] ?? ''))),
+    {columns: board.columns, escape_formulas: true, header: true},
+  )
+}
+
+function unescapeFormula(cell: string): string {
+  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell
+}
+
 /** Write the whole file atomically (temp file + rename): readers see the old board or the new one. */
 export async function writeLeaderboard(board: Leaderboard): Promise<void> {
-  const {stringify} = await import('csv-stringify/sync')
-  const text = stringify(
-    board.rows.map((r) => board.columns.map((c) => r[c] ?? '')),
-    {columns: board.columns, header: true},
-  )
-  await writeFileAtomic(board.file, text)
+  await writeFileAtomic(board.file, await leaderboardText(board))
 }
 
 /** A stored cell as a value: numbers as numbers, true/false as booleans, empty as null. */
@@ -140,7 +161,34 @@ export async function showLeaderboard(file: string, options: {top?: number} = {}
   }
 }
 
-/** The leaderboard file: the flag's path (relative to cwd) or `promote.leaderboard` (relative to the workspace). */
-export function leaderboardPath(ws: {root: string; settings: {promote: {leaderboard: string}}}, flag: string | undefined, cwd: string): string {
-  return flag === undefined ? path.resolve(ws.root, ws.settings.promote.leaderboard) : path.resolve(cwd, flag)
+type PromoteSettings = {root: string; settings: {promote: {leaderboard: string; metric: string; direction: Direction}}}
+
+/**
+ * The leaderboard file: the flag's path (relative to cwd) or `promote.leaderboard` (relative to the workspace).
+ * One board ranks by one metric and direction, those of exp.yaml's promote settings: a promotion by another
+ * (`--metric acc --direction max`) goes, without the flag, to a board named by them (`leaderboard-acc-max.csv`
+ * beside the shared one), never re-ranking the shared board.
+ */
+export function leaderboardPath(ws: PromoteSettings, flag: string | undefined, cwd: string, spec?: {metric: string; direction: Direction}): string {
+  if (flag !== undefined) return path.resolve(cwd, flag)
+  const shared = path.resolve(ws.root, ws.settings.promote.leaderboard)
+  const {direction, metric} = ws.settings.promote
+  if (!spec || (spec.metric === metric && spec.direction === direction)) return shared
+  const ext = path.extname(shared)
+  const safe = `${spec.metric}-${spec.direction}`.replace(/[^\w.-]/g, '_')
+  return path.join(path.dirname(shared), `${path.basename(shared, ext)}-${safe}${ext}`)
+}
+
+/** Refuse to rank an existing board by another metric than its own (its fourth column). */
+export function checkBoardMetric(board: Leaderboard, metric: string): void {
+  if (board.rows.length === 0 || board.metric === null || board.metric === metric) return
+  throw new ExpError(`${board.file} ranks by ${board.metric}; a promotion by ${metric} would re-rank it.`, {
+    code: 'LEADERBOARD_METRIC',
+    suggestion: `--leaderboard-csv FILE (a board of its own for ${metric}), or --no-update-leaderboard`,
+  })
+}
+
+/** The first line of an exp leaderboard: rank,experiment,… (what --leaderboard-csv may overwrite). */
+export function isLeaderboardCsv(head: string): boolean {
+  return /^\uFEFF?rank,experiment(,|\r?\n|$)/.test(head)
 }

@@ -5,29 +5,36 @@ import path from 'node:path'
 /**
  * Write a file so that readers see either the old or the new content, never a part:
  * write a temporary file in the same directory, fsync it, rename it over the target, fsync the directory.
+ * A write that fails at any step (a full disk, an I/O error) removes its temporary file before it throws.
+ * `createDir: false` refuses to create the folder (a run record must never bring back a folder that was moved away).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number, options: {createDir?: boolean} = {}): Promise<void> {
   const dir = path.dirname(file)
-  await fs.mkdir(dir, {recursive: true})
+  if (options.createDir !== false) await fs.mkdir(dir, {recursive: true})
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const handle = await fs.open(tmp, 'wx', mode ?? 0o644)
+  const handle = await fs.open(tmp, 'wx', mode ?? 0o644).catch((error: NodeJS.ErrnoException) => {
+    if (error.path === tmp) error.path = file
+    throw error
+  })
   try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
     await fs.rename(tmp, file)
   } catch (error) {
-    await fs.rm(tmp, {force: true})
+    await fs.rm(tmp, {force: true}).catch(() => {})
+    // name the file being written, not its temporary twin
+    if ((error as NodeJS.ErrnoException).path === tmp) (error as NodeJS.ErrnoException).path = file
     throw error
   }
   await fsyncDir(dir)
 }
 
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n')
+export async function writeJsonAtomic(file: string, value: unknown, options: {createDir?: boolean} = {}): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', undefined, options)
 }
 
 /** Make a rename or a new entry in `dir` durable. Best effort: some filesystems refuse fsync on directories. */

@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import {EXIT, ExpError} from '../errors.js'
 import {isProcessAlive} from './process-alive.js'
+import {bootId, isSameProcess, processStart} from './process-identity.js'
 import {sleep} from './time.js'
 
 /**
@@ -23,6 +24,9 @@ export interface LockOwner {
   since: string
   command: string
   nonce: string
+  /** the owner's start time and boot (lib/process-identity): a lock held by a reused pid is stale */
+  start?: string
+  boot_id?: string
 }
 
 export interface LockOptions {
@@ -53,6 +57,8 @@ export class WorkspaceLock {
       nonce: randomBytes(8).toString('hex'),
       pid: process.pid,
       since: new Date().toISOString(),
+      start: processStart(process.pid),
+      boot_id: bootId(),
     }
     await fs.mkdir(path.dirname(file), {recursive: true})
     const deadline = Date.now() + waitMs
@@ -121,8 +127,8 @@ async function removeDeadTemporaries(file: string): Promise<void> {
 
 async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
   const tmp = `${file}.${owner.pid}.${owner.nonce}.tmp`
-  await fs.writeFile(tmp, JSON.stringify(owner) + '\n')
   try {
+    await fs.writeFile(tmp, JSON.stringify(owner) + '\n') // a full disk fails here: the finally removes the empty file
     await fs.link(tmp, file)
     return true
   } catch (error) {
@@ -151,7 +157,7 @@ async function readOwner(file: string): Promise<LockOwner | null | undefined> {
 }
 
 async function isStale(file: string, owner: LockOwner | null): Promise<boolean> {
-  if (owner && owner.host === os.hostname()) return !isProcessAlive(owner.pid)
+  if (owner && owner.host === os.hostname()) return !isSameProcess(owner)
   try {
     const stat = await fs.stat(file)
     return Date.now() - stat.mtimeMs > STALE_MS

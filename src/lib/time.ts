@@ -47,9 +47,20 @@ export function fileStamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
 }
 
-/** Parse a report's own time field: ISO string or epoch seconds/milliseconds. */
+/** Epoch times accepted from a file's own numbers: 2000-01-01 to 2100-01-01, in seconds or milliseconds. */
+const PLAUSIBLE_S = [946_684_800, 4_102_444_800] as const
+
+/**
+ * Parse a report's own time field: an ISO string, or epoch seconds/milliseconds in a plausible range (2000-2100);
+ * any other number (20250102, a step count) is not a time.
+ */
 export function parseTimestamp(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e12 ? value * 1000 : value
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    const [from, to] = PLAUSIBLE_S
+    if (value >= from && value < to) return value * 1000
+    if (value >= from * 1000 && value < to * 1000) return value
+    return undefined
+  }
   if (typeof value === 'string' && value.trim()) {
     const t = Date.parse(value)
     return Number.isNaN(t) ? undefined : t

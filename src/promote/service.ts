@@ -1,9 +1,11 @@
 import {EXIT, ExpError} from '../errors.js'
 import type {Clock} from '../lib/time.js'
+import {checkOutputFile} from '../workspace/output-file.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {findCandidates, type NotCandidate, onePerTarget} from './candidates.js'
 import type {GateSpec} from './gate.js'
-import {describePlan, executePromotions, planPromotion, type PromotionOutcome, type PromotionPlan, type TargetOptions} from './promote.js'
+import {executePromotions} from './execute.js'
+import {describePlan, planPromotion, type PromotionOutcome, type PromotionPlan, type TargetOptions} from './promote.js'
 
 /** The questions `exp promote` asks a person at a terminal (absent without one: then nothing is ever asked). */
 export interface PromoteAsk {
@@ -20,6 +22,8 @@ export interface PromoteOptions {
   target: TargetOptions
   /** absolute leaderboard file, or null (--no-update-leaderboard) */
   leaderboard: string | null
+  /** where the leaderboard path came from, for messages: --leaderboard-csv or promote.leaderboard */
+  leaderboardSource?: string
   force: boolean
   dryRun: boolean
   /** promote without asking (NAME), or every candidate (no NAME) */
@@ -42,8 +46,12 @@ export interface PromoteResult {
 
 /** `exp promote`: one experiment (NAME) or the candidates; dry run, prompts and --auto-promote decided here. */
 export async function promote(ws: Workspace, options: PromoteOptions): Promise<PromoteResult> {
-  // a broken leaderboard is refused before anything else (it is read again under the lock before writing)
-  if (options.leaderboard !== null) await (await import('../leaderboard/leaderboard.js')).readLeaderboard(options.leaderboard)
+  // a broken, foreign or differently ranked leaderboard is refused before anything else (read again under the lock)
+  if (options.leaderboard !== null) {
+    const lb = await import('../leaderboard/leaderboard.js')
+    await checkOutputFile(ws, options.leaderboard, {flag: options.leaderboardSource ?? '--leaderboard-csv', isOurs: lb.isLeaderboardCsv, what: 'an exp leaderboard'})
+    lb.checkBoardMetric(await lb.readLeaderboard(options.leaderboard), options.spec.metric)
+  }
   return options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options)
 }
 
@@ -52,8 +60,9 @@ async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions
   const preview = describePlan(ws, plan, options, options.dryRun)
   const result = (promotions: PromotionOutcome[]): PromoteResult => ({candidates: null, dry_run: options.dryRun, excluded: null, needs_choice: false, promotions})
   if (preview.action === 'refused') throw new ExpError(preview.message, {code: 'TARGET_EXISTS'})
-  if (options.dryRun || preview.action === 'unchanged') return result([preview])
-  if (!options.autoPromote) {
+  if (options.dryRun) return result([preview])
+  // identical content: nothing to ask; executing only records what a killed promotion may have left unrecorded
+  if (preview.action !== 'unchanged' && !options.autoPromote) {
     if (!options.ask) {
       throw new ExpError(`promoting ${plan.experiment} needs a confirmation and there is no terminal to ask on.`, {
         code: 'NEEDS_CONFIRMATION',

@@ -1,6 +1,7 @@
 import {promises as fs} from 'node:fs'
 
 import {messageOf} from '../errors.js'
+import {parseJsonBounded} from '../lib/bounded-json.js'
 import {writeJsonAtomic} from '../lib/atomic.js'
 import {formatNumber} from '../lib/table.js'
 import type {Settings} from '../workspace/settings.js'
@@ -57,7 +58,7 @@ export function describeCheck(check: GateCheck): string {
 export async function applyGates(reportFile: string, gates: Settings['gates'], now = new Date()): Promise<GateOutcome> {
   let data: Record<string, unknown>
   try {
-    const value = JSON.parse(await fs.readFile(reportFile, 'utf8')) as unknown
+    const value = parseJsonBounded(await fs.readFile(reportFile, 'utf8'))
     if (!value || typeof value !== 'object' || Array.isArray(value)) return {decided_by: 'none', reason: 'the report is not a JSON object', report: 'invalid'}
     data = value as Record<string, unknown>
   } catch (error) {

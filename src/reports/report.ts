@@ -1,3 +1,4 @@
+import {parseJsonBounded} from '../lib/bounded-json.js'
 import {parseTimestamp} from '../lib/time.js'
 
 /** A report file as read once by the scan: its verdict fields and numeric metrics. */
@@ -5,8 +6,10 @@ export interface Report {
   path: string
   /** where it was found: the experiment's own reports/ (or a run's report), or the workspace's reports/ */
   scope: 'experiment' | 'workspace'
-  /** the report's own created_at/timestamp if it has one, else the file's mtime (ms) */
+  /** the report's own created_at/timestamp if it has one, else the file's mtime (ms); never far in the future */
   time: number
+  /** the file's mtime (ms) */
+  mtime?: number
   data?: Record<string, unknown>
   /** set when the file is not valid JSON (or not an object): never a verdict, shown as a warning */
   error?: string
@@ -17,7 +20,7 @@ export type Verdict = 'success' | 'failed'
 export function parseReport(path: string, text: string, mtimeMs: number, scope: Report['scope']): Report {
   let data: unknown
   try {
-    data = JSON.parse(text)
+    data = parseJsonBounded(text)
   } catch (error) {
     return {error: `not valid JSON (${(error as Error).message.split('\n')[0]})`, path, scope, time: mtimeMs}
   }
@@ -26,7 +29,34 @@ export function parseReport(path: string, text: string, mtimeMs: number, scope: 
   }
   const record = data as Record<string, unknown>
   const time = parseTimestamp(record.created_at) ?? parseTimestamp(record.timestamp) ?? mtimeMs
-  return {data: record, path, scope, time}
+  return {data: record, mtime: mtimeMs, path, scope, time}
+}
+
+/** How far ahead of now a time may be before it is taken for a wrong clock. */
+export const FUTURE_SLACK_MS = 5 * 60_000
+
+/**
+ * A report dated later than now + 5 minutes would win over every new run for ever: its time becomes its file's
+ * mtime (itself at most now), with a warning.
+ */
+export function clampFutureTime(report: Report, nowMs: number): string | undefined {
+  if (report.time <= nowMs + FUTURE_SLACK_MS) return undefined
+  const claimed = new Date(report.time).toISOString()
+  report.time = Math.min(report.mtime ?? nowMs, nowMs)
+  return `${report.path}: its time ${claimed} is in the future; the file's time is used instead`
+}
+
+/** Newest first; equal times by file name, the later name first (stable and documented: run ids sort by time). */
+export function newestFirst(a: Report, b: Report): number {
+  return b.time - a.time || compareText(baseName(b.path), baseName(a.path)) || compareText(b.path, a.path)
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1)
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** What a report says: success, failed, or nothing (no gates_passed and no errors). */

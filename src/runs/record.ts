@@ -1,7 +1,10 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
+import {ExpError} from '../errors.js'
 import {writeJsonAtomic} from '../lib/atomic.js'
+import type {ProcessIdentity} from '../lib/process-identity.js'
+import {isPlainName, runRecordProblem} from './validate.js'
 
 /**
  * A run: one launch of an experiment's train → evaluate pipeline on one backend, recorded in
@@ -39,6 +42,8 @@ export interface StageRecord {
   exit_code?: number | null
   signal?: string | null
   pid?: number
+  /** when `pid` started (lib/process-identity): a reused pid is never taken for the engine */
+  pid_start?: string
   job_id?: string
   /** why the stage ended as it did, when that is not just its exit code */
   reason?: string
@@ -56,6 +61,9 @@ export interface RunRecord {
   stages: StageRecord[]
   /** the exp process supervising a local run; when it is gone and the run still says running, the run was interrupted */
   supervisor_pid?: number
+  /** when the supervisor started, and the boot it started in (lib/process-identity) */
+  supervisor_start?: string
+  boot_id?: string
   host?: string
   /** the report the evaluate stage writes, relative to the experiment directory */
   report?: string
@@ -73,6 +81,21 @@ export function runDir(experimentDir: string, runId: string): string {
 
 export function runFile(experimentDir: string, runId: string): string {
   return path.join(runDir(experimentDir, runId), RUN_FILE)
+}
+
+/** The supervisor's recorded identity (undefined when none is recorded). */
+export function supervisorIdentity(record: RunRecord): ProcessIdentity | undefined {
+  return record.supervisor_pid === undefined ? undefined : {boot_id: record.boot_id, pid: record.supervisor_pid, start: record.supervisor_start}
+}
+
+/** A local stage's engine (the leader of its process group), as recorded. */
+export function stageIdentity(record: RunRecord, stage: StageRecord): ProcessIdentity | undefined {
+  return stage.pid === undefined ? undefined : {boot_id: record.boot_id, pid: stage.pid, start: stage.pid_start}
+}
+
+/** The fields that record `identity` as a run's supervisor. */
+export function supervisorFields(identity: ProcessIdentity): Pick<RunRecord, 'boot_id' | 'supervisor_pid' | 'supervisor_start'> {
+  return {boot_id: identity.boot_id, supervisor_pid: identity.pid, supervisor_start: identity.start}
 }
 
 /** Run ids sort by time: 20250122-101500-3f2a. */
@@ -94,14 +117,30 @@ export function overallState(stages: StageRecord[]): RunState {
   return 'queued'
 }
 
+/** Rewrite a run's record in its existing folder (never creates the folder: launch makes it under the lock). */
 export async function writeRun(experimentDir: string, record: RunRecord, now = new Date()): Promise<RunRecord> {
+  if (!isPlainName(record.run_id)) throw new ExpError(`refusing to write a run record with run_id ${JSON.stringify(record.run_id)} (not a plain name).`, {code: 'INVALID_RECORD'})
   const next = {...record, state: overallState(record.stages), updated_at: now.toISOString()}
-  await writeJsonAtomic(runFile(experimentDir, record.run_id), next)
+  await writeJsonAtomic(runFile(experimentDir, record.run_id), next, {createDir: false})
   return next
 }
 
+/** Read and check a run.json (see runs/validate): an invalid record is one line naming the file and field. */
 export async function readRun(file: string): Promise<RunRecord> {
-  return JSON.parse(await fs.readFile(file, 'utf8')) as RunRecord
+  return parseRun(await fs.readFile(file, 'utf8'), file)
+}
+
+/** Parse run.json text found at `file` (…/runs/<folder>/run.json); throws an ExpError naming file and field. */
+export function parseRun(text: string, file: string): RunRecord {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new ExpError(`${file}: not valid JSON (${(error as Error).message.split('\n')[0]}); record not used.`, {code: 'INVALID_RECORD'})
+  }
+  const problem = runRecordProblem(value, path.basename(path.dirname(file)))
+  if (problem) throw new ExpError(`${file}: ${problem}; record not used.`, {code: 'INVALID_RECORD'})
+  return value as RunRecord
 }
 
 /** The time a run last changed state, for "newest evidence" comparisons. */

@@ -1,3 +1,4 @@
+import {filesystemError} from '../errors.js'
 import type {BackendContext, RunRef} from '../launch/backend.js'
 import {loadBackend} from '../launch/backends/registry.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
@@ -19,7 +20,16 @@ export async function refreshLiveRuns(snapshots: ExperimentSnapshot[], context: 
   }
   for (const [name, refs] of byBackend) {
     const backend = await loadBackend(name)
-    const updated = await backend.refresh(refs, context)
+    let updated: RunRecord[]
+    try {
+      updated = await backend.refresh(refs, context)
+    } catch (error) {
+      // a read-only command still lists when the disk is full (or read-only): the records as they were read
+      const problem = filesystemError(error)
+      if (!problem) throw error
+      context.log(`Warning: the state of ${refs.length} ${name} run(s) could not be brought up to date: ${problem.message}`)
+      continue
+    }
     const byId = new Map<string, RunRecord>(updated.map((r) => [`${r.experiment}/${r.run_id}`, r]))
     for (const snap of snapshots) {
       snap.runs = snap.runs.map((r) => byId.get(`${r.experiment}/${r.run_id}`) ?? r)

@@ -34,6 +34,8 @@ export async function experimentWithRuns(ws: Workspace, name: string, context: B
 /** The run a person means: `id` (a full run id or a unique prefix), else the newest. */
 export function pickRun(snapshot: ExperimentSnapshot, id?: string): RunRecord {
   if (snapshot.runs.length === 0) {
+    const invalid = snapshot.warnings.find((w) => w.startsWith('runs/'))
+    if (invalid) throw new ExpError(`${snapshot.name} has no usable run: ${invalid}.`, {code: 'INVALID_RECORD'})
     throw new ExpError(`${snapshot.name} has no runs yet.`, {code: 'NO_RUNS', suggestion: `exp launch ${snapshot.name}`})
   }
   if (id === undefined) return snapshot.runs[0]

@@ -4,6 +4,7 @@ import path from 'node:path'
 import {messageOf} from '../errors.js'
 import {hasPendingEntries, pendingEntries, removeEntry} from '../lib/journal.js'
 import {withLock} from '../lib/lock.js'
+import {newFolders} from './new-marker.js'
 import {relativeToRoot, type Workspace} from './workspace.js'
 
 /**
@@ -37,11 +38,37 @@ export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
       } catch (error) {
         lines.push(`could not recover the interrupted ${what} of ${move.name}: ${messageOf(error)} (journal entry kept).`)
       }
+    } else if (entry.op === 'adopt') {
+      const {recoverAdopt} = await import('../curate/adopt-step.js')
+      const adopt = entry as import('../curate/adopt-step.js').AdoptEntry
+      try {
+        const action = await recoverAdopt(ws, adopt)
+        if (action === 'finished') lines.push(`finished the interrupted adopt of ${adopt.src}: it is ${adopt.dst}/config.yaml.`)
+        else if (action === 'rolled-back') lines.push(`rolled back the interrupted adopt of ${adopt.src}: it is still there.`)
+        else lines.push(`the interrupted adopt of ${adopt.src} found it in neither ${adopt.src} nor ${adopt.dst}.`)
+        await removeEntry(ws.paths.journal, entry.id)
+      } catch (error) {
+        lines.push(`could not recover the interrupted adopt of ${adopt.src}: ${messageOf(error)} (journal entry kept).`)
+      }
+    } else if (entry.op === 'promote' || entry.op === 'rollback') {
+      lines.push(await recoverFiles(ws, entry as import('../lib/file-set.js').FileSetEntry))
     } else {
       lines.push(`journal entry ${entry.id} has an unknown step "${entry.op}" (from a newer exp?); left alone.`)
     }
   }
   return lines
+}
+
+/** A promotion or rollback: its files all written (committed) or none (not yet committed). */
+async function recoverFiles(ws: Workspace, entry: import('../lib/file-set.js').FileSetEntry): Promise<string> {
+  const {recoverFileSet} = await import('../lib/file-set.js')
+  try {
+    const action = await recoverFileSet(ws.root, entry)
+    await removeEntry(ws.paths.journal, entry.id)
+    return action === 'finished' ? `finished ${entry.what}, interrupted after its commit point.` : `rolled back ${entry.what}, interrupted before its commit point: nothing of it was written.`
+  } catch (error) {
+    return `could not recover ${entry.what ?? entry.id}: ${messageOf(error)} (journal entry kept).`
+  }
 }
 
 /**
@@ -62,9 +89,10 @@ export async function recoverIfPending(ws: Workspace): Promise<string[]> {
  * one that is still there when we hold the lock was left by a killed `exp new`, and never became an experiment.
  */
 async function removeUnfinishedNew(ws: Workspace): Promise<string[]> {
-  const names = await fs.readdir(ws.paths.experiments).catch(() => [] as string[])
+  // only folders holding exp's marker: anything else named .new-* is a person's, left alone (exp list reports it)
+  const {ours} = await newFolders(ws.paths.experiments)
   const lines: string[] = []
-  for (const name of names.filter((n) => n.startsWith('.new-'))) {
+  for (const name of ours) {
     await fs.rm(path.join(ws.paths.experiments, name), {force: true, recursive: true})
     lines.push(`removed ${name}, left by an interrupted exp new (it never became an experiment).`)
   }

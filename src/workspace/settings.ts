@@ -7,7 +7,7 @@ import {ExpError} from '../errors.js'
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
  */
-export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace'] as const
+export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'input_checkpoint'] as const
 
 /** `{name}` placeholders, and `{{`/`}}` for literal braces (as in Python's str.format). */
 export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g
@@ -70,8 +70,10 @@ export const settingsSchema = z.strictObject({
   cron: z
     .strictObject({command: z.string().default('archive --status all --yes'), schedule: z.string().default('0 0 * * 0')})
     .default({command: 'archive --status all --yes', schedule: '0 0 * * 0'}),
-  engines: z.strictObject({evaluate: argv, train: argv}).optional(),
+  // finetune: the engine of work-graph finetune nodes (optional: train's otherwise)
+  engines: z.strictObject({evaluate: argv, finetune: argv.optional(), train: argv}).optional(),
   gates: z.record(z.string(), gate).optional(),
+  graph: z.strictObject({path: z.string().default('work_graph.json')}).default({path: 'work_graph.json'}),
   paths: z
     .strictObject({
       archive: z.string().default('experiments-archive'),

@@ -59,7 +59,23 @@ export async function openWorkspace(options: OpenOptions = {}): Promise<Workspac
       })
     }
   }
-  return workspaceAt(root, await loadSettings(path.join(root, WORKSPACE_FILE)))
+  const ws = workspaceAt(root, await loadSettings(path.join(root, WORKSPACE_FILE)))
+  checkPathsApart(ws)
+  return ws
+}
+
+/** paths.* must not be one another or inside one another (the archive inside experiments/ would move into itself). */
+function checkPathsApart(ws: Workspace): void {
+  const entries = (['experiments', 'archive', 'configs', 'reports'] as const).map((key) => ({key, p: ws.paths[key]}))
+  for (const a of entries) {
+    for (const b of entries) {
+      if (a.key < b.key && (a.p === b.p || a.p.startsWith(b.p + path.sep) || b.p.startsWith(a.p + path.sep))) {
+        throw new ExpError(`invalid ${ws.file}: "paths.${a.key}" (${ws.settings.paths[a.key]}) and "paths.${b.key}" (${ws.settings.paths[b.key]}) overlap; each must be a folder of its own.`, {
+          code: 'INVALID_SETTINGS',
+        })
+      }
+    }
+  }
 }
 
 export function workspaceAt(root: string, settings: Settings): Workspace {

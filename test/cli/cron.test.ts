@@ -150,4 +150,21 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     await execa('runuser', ['-u', user, '--', 'env', '-i', 'sh', '-c', command], {cwd: '/'})
     assert.match(await fs.readFile(path.join(ws, '.exp', 'cron.log'), 'utf8'), /Archived 2, skipped 0, failed 0.*\n.*Nothing to archive\.\n.*Archived 0, skipped 0, failed 0/s)
   })
+
+  it('six installs at once in six workspaces keep all six lines (and the others); six removes at once leave the others', async () => {
+    await crontab(['-'], OTHERS)
+    const six = [ws, other, ...(await Promise.all([0, 1, 2, 3].map(() => workspaceFor())))]
+    try {
+      const installs = await Promise.all(six.map((dir) => asUser(['cron', 'install'], dir)))
+      for (const r of installs) assert.equal(r.code, 0, r.stderr)
+      const after = await table()
+      assert.ok(after.startsWith(OTHERS), 'the other lines are kept')
+      for (const dir of six) assert.equal(after.split('\n').filter((l) => l.endsWith(` # exp:${dir}`)).length, 1, `one line for ${dir}`)
+      const removes = await Promise.all(six.map((dir) => asUser(['cron', 'remove'], dir)))
+      for (const r of removes) assert.equal(r.code, 0, r.stderr)
+      assert.equal(await table(), OTHERS)
+    } finally {
+      for (const dir of six.slice(2)) await removeDir(dir)
+    }
+  })
 })

@@ -109,8 +109,9 @@ describe('exp new', () => {
   })
 
   it('the next mutating command removes the hidden folder a killed exp new left behind', async () => {
+    // exp's own: it holds the marker exp writes first (a .new-* folder without it is a person's, left alone)
     const leftover = path.join(ws, 'experiments', '.new-2025-01-01-killed-1a2b3c4d')
-    await writeTree(leftover, {'config.yaml': 'a: 1\n'})
+    await writeTree(leftover, {'.exp-new-in-progress': '.new-2025-01-01-killed-1a2b3c4d\n', 'config.yaml': 'a: 1\n'})
     assert.equal((await exp(['new', 'after', '--date', '2025-01-02'], {cwd: ws})).code, 0)
     assert.ok(!existsSync(leftover))
   })

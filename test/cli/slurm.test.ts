@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, removeDir, requireTool, tempDir} from '../support/exp.js'
-import {clusterUnavailable, type Cluster, jobState, makeShims, type Shims, slurm, startCluster, stopCluster, waitFor} from '../support/slurm.js'
+import {exp, expJson} from '../support/exp.js'
+import {closeClusterSession, type Cluster, jobState, openClusterSession, type Shims, slurm, waitFor} from '../support/slurm.js'
 
 /**
  * `exp launch --slurm` on a REAL single-node SLURM cluster (munged + slurmctld + slurmd), started once for the file.
@@ -22,12 +22,7 @@ describe('exp launch --slurm (a real SLURM cluster)', function () {
 
   before(async function () {
     this.timeout(120_000)
-    const missing = clusterUnavailable()
-    requireTool(this, missing === undefined, missing ?? '')
-    cluster = await startCluster()
-    scratch = await tempDir('exp-slurm-')
-    shims = await makeShims(scratch)
-    env = {...cluster.env, PATH: `${shims.bin}${path.delimiter}${process.env.PATH}`}
+    ;({cluster, env, scratch, shims} = await openClusterSession(this, 'exp-slurm-'))
 
     ws = path.join(scratch, "ws it's #1 100%")
     const init = await exp(['init', ws], {cwd: scratch})
@@ -42,8 +37,7 @@ describe('exp launch --slurm (a real SLURM cluster)', function () {
 
   after(async function () {
     this.timeout(60_000)
-    await stopCluster(cluster)
-    await removeDir(scratch)
+    await closeClusterSession(cluster && {cluster, env, scratch, shims})
   })
 
   const run = (args: string[], cwd: string, timeout?: number) => exp(args, {cwd, env, timeout})

@@ -118,3 +118,12 @@ export function requireTool(ctx: Mocha.Context, available: boolean, reason: stri
   if (process.env.EXP_TEST_REQUIRE_ALL === '1') throw new Error(`required in CI but missing: ${reason}`)
   ctx.skip()
 }
+
+/** A refusal: non-zero exit, one line on stderr matching `pattern`, never reported as a bug. */
+export function assertOneLineError(r: ExpResult, pattern: RegExp): void {
+  if (r.code === 0) throw new Error(`expected a failure, got exit 0:\n${r.stdout}`)
+  const lines = r.stderr.trim().split('\n')
+  if (lines.length !== 1) throw new Error(`expected one line on stderr, got:\n${r.stderr}`)
+  if (/this is a bug/.test(r.stderr)) throw new Error(`reported as a bug: ${r.stderr}`)
+  if (!pattern.test(r.stderr)) throw new Error(`stderr does not match ${pattern}: ${r.stderr}`)
+}

@@ -120,3 +120,29 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
+
+/** What a test file on the cluster holds: the cluster, a scratch folder, the counting shims and exp's environment. */
+export interface ClusterSession {
+  cluster: Cluster
+  scratch: string
+  shims: Shims
+  /** SLURM_CONF, and the shims first on PATH */
+  env: Record<string, string>
+}
+
+/** Start the cluster for a test file (from its `before`), or skip the file with the reason when it cannot run here. */
+export async function openClusterSession(ctx: Mocha.Context, prefix: string): Promise<ClusterSession> {
+  const {requireTool, tempDir} = await import('./exp.js')
+  const missing = clusterUnavailable()
+  requireTool(ctx, missing === undefined, missing ?? '')
+  const cluster = await startCluster()
+  const scratch = await tempDir(prefix)
+  const shims = await makeShims(scratch)
+  return {cluster, env: {...cluster.env, PATH: `${shims.bin}${path.delimiter}${process.env.PATH}`}, scratch, shims}
+}
+
+export async function closeClusterSession(session: ClusterSession | undefined): Promise<void> {
+  if (!session) return
+  await stopCluster(session.cluster)
+  await removeDir(session.scratch)
+}

@@ -1,19 +1,18 @@
-import {spawn} from 'node:child_process'
-import {once} from 'node:events'
-import {createWriteStream, promises as fs} from 'node:fs'
+import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {ExpError, messageOf} from '../../errors.js'
-import {PACKAGE_ROOT} from '../../lib/package.js'
-import {isProcessAlive} from '../../lib/process-alive.js'
+import {ExpError, filesystemError, messageOf} from '../../errors.js'
+import {identify, isSameProcess, processStart, signalIfSame} from '../../lib/process-identity.js'
 import {formatDuration, sleep} from '../../lib/time.js'
 import {applyGates, describeCheck} from '../../reports/gates.js'
-import {isLive, readRun, runDir, runFile, type RunRecord, type RunState, type StageRecord, writeRun} from '../../runs/record.js'
+import {isLive, readRun, runDir, runFile, type RunRecord, type RunState, stageIdentity, type StageRecord, supervisorFields, supervisorIdentity, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
 import {displayCommand} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
+import {startEngine, tailFile} from './engine-process.js'
+import {SUPERVISOR_LOG, startSupervisor} from './local-supervisor.js'
 
 /**
  * The local backend: the stages run on this machine as child processes of an exp process (the supervisor), from
@@ -21,8 +20,6 @@ import {queuedRecord} from '../plan.js'
  * started. The supervisor is the `exp launch` in the foreground, or with --detach a background
  * `exp launch-worker` that owns the run.
  */
-export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.js')
-export const SUPERVISOR_LOG = 'supervisor.log'
 
 /** How long an engine gets after SIGINT before SIGTERM, and after SIGTERM before SIGKILL. */
 const KILL_GRACE_MS = 2000
@@ -51,72 +48,92 @@ async function submit(prepared: PreparedRun, io: LaunchIO): Promise<RunRecord> {
 export async function runStages(experimentDir: string, initial: RunRecord, context: BackendContext, io: LaunchIO = {}): Promise<RunRecord> {
   const logFile = launchLogFile(runDir(experimentDir, initial.run_id))
   const note = (entry: LaunchLogEntry) => appendLaunchLog(logFile, entry, context.now())
-  let record = await writeRun(experimentDir, {...initial, host: os.hostname(), supervisor_pid: process.pid}, context.now())
+  let record = await writeRun(experimentDir, {...initial, host: os.hostname(), ...supervisorFields(identify())}, context.now())
   const patchStage = async (i: number, patch: Partial<StageRecord>) => {
     record = await writeRun(experimentDir, {...record, stages: record.stages.map((s, j) => (j === i ? {...s, ...patch} : s))}, context.now())
   }
 
-  for (let i = 0; i < record.stages.length; i++) {
-    const stage = record.stages[i]
-    if (stage.state !== 'queued') continue
-    const blocker = record.stages.slice(0, i).find((s) => s.state !== 'completed')
-    if (blocker || io.signal?.aborted) {
-      const interrupted = io.signal?.aborted || blocker?.state === 'interrupted'
-      const state: RunState = interrupted ? 'interrupted' : 'cancelled'
-      const reason = blocker ? `${blocker.name} ${blocker.state === 'failed' ? 'failed' : blocker.state}` : 'run interrupted before it started'
-      await patchStage(i, {ended_at: context.now().toISOString(), reason, state})
-      await note({action: stage.name, description: 'not started', details: reason, result: state})
-      continue
+  try {
+    await runQueued()
+  } catch (error) {
+    throw await recordBreakdown(error)
+  }
+  return record
+
+  async function runQueued(): Promise<void> {
+    for (let i = 0; i < record.stages.length; i++) {
+      const stage = record.stages[i]
+      if (stage.state !== 'queued') continue
+      const blocker = record.stages.slice(0, i).find((s) => s.state !== 'completed')
+      if (blocker || io.signal?.aborted) {
+        const interrupted = io.signal?.aborted || blocker?.state === 'interrupted'
+        const state: RunState = interrupted ? 'interrupted' : 'cancelled'
+        const reason = blocker ? `${blocker.name} ${blocker.state === 'failed' ? 'failed' : blocker.state}` : 'run interrupted before it started'
+        await patchStage(i, {ended_at: context.now().toISOString(), reason, state})
+        await note({action: stage.name, description: 'not started', details: reason, result: state})
+        continue
+      }
+      await runOneStage(i)
     }
-    await runOneStage(i)
+
+    const elapsed = Date.parse(record.updated_at) - Date.parse(record.created_at)
+    await note({action: 'run', description: `run ${record.run_id} finished`, details: record.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '), result: `${record.state} after ${shortDuration(elapsed)}`})
   }
 
-  const elapsed = Date.parse(record.updated_at) - Date.parse(record.created_at)
-  await note({action: 'run', description: `run ${record.run_id} finished`, details: record.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '), result: `${record.state} after ${shortDuration(elapsed)}`})
-  return record
+  /**
+   * exp could not write what happened (a full disk, an I/O error) and has stopped the engine it ran: record the
+   * run `failed` with the reason when the record can still be written, and fail in one line.
+   */
+  async function recordBreakdown(error: unknown): Promise<unknown> {
+    const problem = filesystemError(error)
+    if (!problem) return error
+    const at = context.now().toISOString()
+    const reason = problem.message.replace(/\.$/, '')
+    const stages = record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: s.ended_at ?? at, reason, state: 'failed' as const} : s))
+    const recorded = await writeRun(experimentDir, {...record, reason, stages}, context.now()).then(
+      () => true,
+      () => false,
+    )
+    return new ExpError(`run ${record.run_id} stopped: ${reason}${recorded ? '' : ' (the run record could not be updated either)'}.`, {code: problem.code})
+  }
 
   async function runOneStage(i: number): Promise<void> {
     const stage = record.stages[i]
     const [file, ...args] = stage.command
     const logPath = path.join(experimentDir, stage.log)
-    await fs.mkdir(path.dirname(logPath), {recursive: true})
-    const out = createWriteStream(logPath, {flags: 'a'})
-    await once(out, 'open')
-    const {execa} = await import('execa')
     const env = context.env ?? process.env
     const startedAt = context.now()
-    const child = execa(file, args, {
-      all: true,
-      buffer: false,
-      cwd: stage.cwd,
-      detached: true, // its own process group: a stop reaches everything the engine started
-      env: {...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1'},
-      extendEnv: false,
-      reject: false,
-      stdin: 'ignore',
-    })
+    const offset = (await fs.stat(logPath).catch(() => undefined))?.size ?? 0
+    const child = await startEngine(file, args, {cwd: stage.cwd, env: {...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1'}, log: logPath})
+    const tail = io.output ? tailFile(logPath, offset, io.output) : undefined
     let stoppedBy: string | undefined
     let killTimers: NodeJS.Timeout[] = []
-    const stop = () => {
+    const stop = (why?: string) => {
       if (child.pid === undefined || stoppedBy) return
-      stoppedBy = typeof io.signal?.reason === 'string' ? io.signal.reason : 'interrupt'
+      stoppedBy = why ?? (typeof io.signal?.reason === 'string' ? io.signal.reason : 'interrupt')
       killTimers = signalGroupEscalating(child.pid)
     }
-    if (child.pid !== undefined) {
-      await patchStage(i, {pid: child.pid, started_at: startedAt.toISOString(), state: 'running'})
-      context.log(`${stage.name}: started (pid ${child.pid}), log ${stage.log}`)
-      await note({action: stage.name, description: `started ${displayCommand(stage.command)}`, details: [`pid ${child.pid}; cwd ${stage.cwd}`, `log ${stage.log}`], result: 'running'})
-    }
-    child.all?.setEncoding('utf8')
-    child.all?.on('data', (chunk: string) => {
-      out.write(chunk)
-      io.output?.(chunk)
-    })
-    io.signal?.addEventListener('abort', stop, {once: true})
+    const onAbort = () => stop()
+    io.signal?.addEventListener('abort', onAbort, {once: true})
     if (io.signal?.aborted) stop()
-    const result = await child
-    io.signal?.removeEventListener('abort', stop)
+    try {
+      if (child.pid !== undefined) {
+        await patchStage(i, {pid: child.pid, pid_start: processStart(child.pid), started_at: startedAt.toISOString(), state: 'running'})
+        context.log(`${stage.name}: started (pid ${child.pid}), log ${stage.log}`)
+        await note({action: stage.name, description: `started ${displayCommand(stage.command)}`, details: [`pid ${child.pid}; cwd ${stage.cwd}`, `log ${stage.log}`], result: 'running'})
+      }
+    } catch (error) {
+      // exp cannot record the engine it started (a full disk, an I/O error): stop it rather than orphan it
+      stop(`exp: ${messageOf(error)}`)
+      await child.exited
+      for (const t of killTimers) clearTimeout(t)
+      await tail?.stop()
+      throw error
+    }
+    const result = await child.exited
+    io.signal?.removeEventListener('abort', onAbort)
     for (const t of killTimers) clearTimeout(t)
+    await tail?.stop()
 
     const endedAt = context.now()
     const took = shortDuration(endedAt.getTime() - startedAt.getTime())
@@ -124,7 +141,8 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     if (result.exitCode === undefined && result.signal === undefined) {
       // it never ran: the executable is missing or not executable
       const reason = cannotStart(file, result.code, result.cause)
-      out.write(`exp: ${reason}\n`)
+      await fs.appendFile(logPath, `exp: ${reason}\n`)
+      io.output?.(`exp: ${reason}\n`)
       patch = {exit_code: null, reason, started_at: startedAt.toISOString(), state: 'failed'}
     } else if (stoppedBy) {
       patch = {exit_code: result.exitCode ?? null, reason: `stopped by ${stoppedBy}`, signal: result.signal ?? null, state: 'interrupted'}
@@ -134,9 +152,6 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       patch = {exit_code: result.exitCode ?? null, signal: result.signal ?? null, state: 'failed'}
       if (result.signal) patch.reason = `was killed by ${result.signal}`
     }
-    await new Promise<void>((resolve) => {
-      out.end(resolve)
-    })
     await patchStage(i, {...patch, ended_at: endedAt.toISOString()})
     const how = patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
     context.log(`${stage.name}: ${patch.state}${how ? ` (${how})` : ''} after ${took}`)
@@ -195,72 +210,26 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 /**
- * --detach: start `exp launch-worker` as a background process in its own session, hand it the run (its pid becomes
- * `supervisor_pid`; the worker starts the stages only once the record names it) and return at once. If it dies, the
- * run is seen as interrupted like any run whose supervisor is gone. Its own output, if it ever has any (a bug),
- * goes to runs/<id>/supervisor.log.
- */
-async function startSupervisor(prepared: PreparedRun): Promise<RunRecord> {
-  const {record, request} = prepared
-  const dir = request.experiment.dir
-  await fs.mkdir(request.runDir, {recursive: true})
-  const handle = await fs.open(path.join(request.runDir, SUPERVISOR_LOG), 'a')
-  let child
-  try {
-    child = spawn(process.execPath, [EXP_BIN, 'launch-worker', dir, request.runId, '--root', request.ws.root], {
-      detached: true,
-      env: request.env ?? process.env,
-      stdio: ['ignore', handle.fd, handle.fd],
-    })
-  } finally {
-    await handle.close()
-  }
-  child.on('error', () => {}) // reported below through the missing pid
-  child.unref()
-  if (child.pid === undefined) {
-    const reason = 'the background supervisor could not be started'
-    const now = request.now()
-    await writeRun(dir, {...record, reason, stages: record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: now.toISOString(), reason, state: 'cancelled' as const} : s))}, now)
-    throw new ExpError(`${reason} (${process.execPath} ${EXP_BIN}).`, {code: 'SUPERVISOR_FAILED'})
-  }
-  // logged first: the worker starts writing as soon as the record names it
-  await appendLaunchLog(launchLogFile(request.runDir), {action: 'detach', description: 'handed the run to a background supervisor', details: `supervisor pid ${child.pid}`, result: 'queued'}, request.now())
-  return writeRun(dir, {...record, host: os.hostname(), supervisor_pid: child.pid}, request.now())
-}
-
-/** The worker's side of the hand-over: wait until the record names this process as the run's supervisor. */
-export async function awaitHandOver(experimentDir: string, runId: string, timeoutMs = 15_000): Promise<RunRecord | undefined> {
-  const file = runFile(experimentDir, runId)
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const record = await readRun(file).catch(() => undefined)
-    if (record?.supervisor_pid === process.pid) return record
-    await sleep(10)
-  }
-  return undefined
-}
-
-/**
  * A local run is alive while the exp process supervising it is. When that process is gone (SIGKILL, a reboot)
  * but the record still says queued/running, the run was interrupted: say so, never "running forever".
  */
 async function refresh(runs: RunRef[], context: BackendContext): Promise<RunRecord[]> {
   const out: RunRecord[] = []
   for (const {experimentDir, record: seen} of runs) {
-    if (!isLive(seen.state) || (seen.host && seen.host !== os.hostname()) || isProcessAlive(seen.supervisor_pid)) {
+    if (!isLive(seen.state) || (seen.host && seen.host !== os.hostname()) || isSameProcess(supervisorIdentity(seen))) {
       out.push(seen)
       continue
     }
     // the supervisor may have finished the run and exited since the record was read: decide on the file as it is now
     const record = await readRun(runFile(experimentDir, seen.run_id)).catch(() => seen)
-    if (!isLive(record.state) || isProcessAlive(record.supervisor_pid)) {
+    if (!isLive(record.state) || isSameProcess(supervisorIdentity(record))) {
       out.push(record)
       continue
     }
     const now = context.now()
     const reason = `exp process (PID ${record.supervisor_pid ?? '?'}) is gone`
     // its engine lives in its own process group and may outlive it (until it next writes to the closed pipe); say so
-    const orphan = (s: StageRecord) => (s.state === 'running' && isProcessAlive(s.pid) ? `; its engine (process group ${s.pid}) may still be running` : '')
+    const orphan = (s: StageRecord) => (s.state === 'running' && isSameProcess(stageIdentity(record, s)) ? `; its engine (process group ${s.pid}) may still be running` : '')
     const stages = record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: s.ended_at ?? now.toISOString(), reason: reason + orphan(s), state: 'interrupted' as const} : s))
     out.push(await writeRun(experimentDir, {...record, reason, stages}, now))
   }
@@ -279,19 +248,20 @@ async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> 
   }
   const live = new Set(record.stages.filter((s) => isLive(s.state)).map((s) => s.name))
   const supervisor = record.supervisor_pid
-  const owned = supervisor !== undefined && supervisor !== process.pid && isProcessAlive(supervisor)
+  const identity = supervisorIdentity(record)
+  // a pid that now belongs to another process (reused after a reboot, or by chance) is never signalled
+  const owned = supervisor !== undefined && supervisor !== process.pid && signalIfSame(identity, 'SIGTERM')
   if (owned) {
-    process.kill(supervisor, 'SIGTERM')
     // done when it is gone, or has recorded every stage as ended (its last write to run.json; a process that
     // exited may stay visible until its new parent reaps it, so waiting for the pid alone can take long)
     const file = runFile(experimentDir, record.run_id)
     const ended = async () => (await readRun(file).catch(() => record)).stages.every((s) => !isLive(s.state))
-    await waitUntil(async () => !isProcessAlive(supervisor) || (await ended()), 4 * KILL_GRACE_MS + 2000)
+    await waitUntil(async () => !isSameProcess(identity) || (await ended()), 4 * KILL_GRACE_MS + 2000)
   }
   const current = await readRun(runFile(experimentDir, record.run_id)).catch(() => record)
-  for (const s of current.stages) if (s.pid && live.has(s.name) && isProcessAlive(s.pid)) signalGroup(s.pid, 'SIGKILL')
+  for (const s of current.stages) if (live.has(s.name)) signalIfSame(stageIdentity(current, s), 'SIGKILL', true)
   // a supervisor that did not record the end of the run in time is stuck: kill it (one that did is just exiting)
-  if (owned && current.stages.some((s) => isLive(s.state)) && isProcessAlive(supervisor)) process.kill(supervisor, 'SIGKILL')
+  if (owned && current.stages.some((s) => isLive(s.state))) signalIfSame(identity, 'SIGKILL')
   const now = context.now()
   const reason = 'cancelled by exp cancel'
   const stages = current.stages.map((s) =>

@@ -6,9 +6,9 @@ import {z} from 'zod'
 import {EXIT, ExpError, messageOf} from '../../errors.js'
 import {writeFileAtomic} from '../../lib/atomic.js'
 import {packageVersion} from '../../lib/package.js'
-import {isProcessAlive} from '../../lib/process-alive.js'
+import {isSameProcess} from '../../lib/process-identity.js'
 import {applyGates, describeCheck} from '../../reports/gates.js'
-import {isLive, type RunRecord, type RunState, runDir, type StageName, type StageRecord, writeRun} from '../../runs/record.js'
+import {isLive, type RunRecord, type RunState, runDir, type StageName, type StageRecord, supervisorIdentity, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
@@ -124,7 +124,7 @@ async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunRecord> 
   let previous: {name: StageName; id: string} | undefined
   for (const [i, stage] of record.stages.entries()) {
     const script = scriptFile(request.runDir, stage.name)
-    const argv = sbatchArgv(script, previous?.id)
+    const argv = sbatchArgv(script, previous?.id ?? (request.afterJobs?.length ? request.afterJobs.join(':') : undefined))
     let result: SlurmResult | undefined
     let failure: string | undefined
     try {
@@ -150,7 +150,7 @@ async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunRecord> 
     previous = {id, name: stage.name}
   }
   // from here SLURM holds the run: the job ids, not this process, say whether it lives
-  const {supervisor_pid: _handedOver, ...rest} = record
+  const {supervisor_pid: _handedOver, supervisor_start: _start, ...rest} = record
   return writeRun(expDir, rest, request.now())
 }
 
@@ -374,7 +374,7 @@ async function refreshRun(ref: RunRef, observations: Map<string, Observation>, c
   const now = context.now()
   const dir = runDir(experimentDir, record.run_id)
   const entries: LaunchLogEntry[] = []
-  const supervised = record.supervisor_pid !== undefined && (!record.host || record.host === os.hostname()) && isProcessAlive(record.supervisor_pid)
+  const supervised = record.supervisor_pid !== undefined && (!record.host || record.host === os.hostname()) && isSameProcess(supervisorIdentity(record))
   let stopper: StageRecord | undefined
   const stages = record.stages.map((stage): StageRecord => {
     if (!isLive(stage.state)) {

@@ -112,6 +112,7 @@ async function prepare(request: LaunchRequest): Promise<PreparedRun> {
       backend: 'vast',
       stages: base.stages.map((s) => ({...s, command: remoteArgv(jobInput, s.name), cwd: `${remote}/job/experiment`})),
     }
+    delete record.supervisor_start
     delete record.supervisor_pid // nothing on this machine supervises it: the instance runs on its own
     const data: VastData = {
       attempts: [],

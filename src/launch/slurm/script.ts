@@ -1,7 +1,7 @@
 import {ExpError, EXIT} from '../../errors.js'
 import type {StageName} from '../../runs/record.js'
 import {displayCommand} from '../engines.js'
-import {shellJoin, shellQuote} from '../shell-quote.js'
+import {shellComment, shellJoin, shellQuote} from '../shell-quote.js'
 
 /**
  * The batch scripts exp writes into the run folder (`runs/<run-id>/train.slurm`, `evaluate.slurm`): readable,
@@ -104,8 +104,8 @@ export function renderBatchScript(input: BatchScriptInput): string {
   const started = startedFile(stage)
   const ended = exitFile(stage)
   return `#!/bin/bash
-# exp run ${input.runId} of ${input.experiment}: the ${stage} stage, written by exp ${input.version}.
-# To run it again by hand, from the experiment directory: sbatch ${displayCommand([input.scriptRel])}
+# exp run ${shellComment(input.runId)} of ${shellComment(input.experiment)}: the ${stage} stage, written by exp ${input.version}.
+# To run it again by hand, from the experiment directory: sbatch ${shellComment(displayCommand([input.scriptRel]))}
 ${sbatchOptions(input).map((o) => directive(o)).join('\n')}
 
 # The job records its own start, end and exit code in the run folder (exp reads these files: they are right even

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {EXIT, ExpError} from '../../errors.js'
+import {knownVastKeys, redactVastSecrets} from './redact.js'
 
 /**
  * The one door to the `vastai` command-line tool. Every call goes through `VastCli.run`: an argument list (never a
@@ -11,7 +12,7 @@ import {EXIT, ExpError} from '../../errors.js'
  *
  * exp never reads the API key and never passes `--api-key`: vastai finds the key itself (VAST_API_KEY or its key
  * file), so the key cannot reach a command line, a run record, a log or an error message. As a last guard, every
- * message built from vastai's output has the VAST_API_KEY value (if any) blanked out.
+ * message built from vastai's output has the key blanked out, from VAST_API_KEY or from vastai's key file.
  */
 export const MIN_VASTAI_VERSION = '1.1.0'
 
@@ -156,13 +157,13 @@ export class VastCli {
     this.command = options.command ?? 'vastai'
   }
 
-  /** Blank out the account key (and anything shaped like a vast key) wherever vastai's output might echo it. */
+  /** Blank out the account key (from VAST_API_KEY or vastai's key file) and anything shaped like a key: see redact.ts. */
   redact(text: string): string {
-    const key = this.env.VAST_API_KEY?.trim()
-    const out = key && key.length >= 4 ? text.split(key).join('***') : text
-    // vast's keys (account and per-instance) are 64 hex digits: never let one through in a message
-    return out.replace(/\b[0-9a-f]{64}\b/gi, '***')
+    this.keys ??= knownVastKeys(this.env, apiKeySource({...this.env, VAST_API_KEY: undefined}))
+    return redactVastSecrets(text, this.keys)
   }
+
+  private keys?: string[]
 
   /** The argument list exp shows and records for a call (`--raw` placed before any trailing arguments). */
   argv(args: string[], json = false): string[] {

@@ -1,0 +1,68 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import type {AdoptItem, AdoptResult} from '../curate/adopt.js'
+import {EXIT, ExpError} from '../errors.js'
+import {dryRun, yes} from '../flags.js'
+import {isInteractive} from '../lib/terminal.js'
+
+const VERB: Record<AdoptItem['outcome'], string> = {adopted: 'adopted', failed: 'FAILED', refused: 'refused', skipped: 'skipped', 'would-adopt': 'would adopt'}
+
+export default class Adopt extends BaseCommand<typeof Adopt> {
+  static description = `The migration path for configs that piled up in configs/: each file becomes
+experiments/<date>-migration-<name>/config.yaml (moved, byte-identical) with a notes.md and a metadata.json that record
+where it came from; its experiment is active, or stale when the file had not changed for classification.stale_days.
+Refused: the base config, and configs with exp's provenance header unless --force. Every file is one journaled step:
+killed at any instant, the next exp command finishes or rolls it back.`
+
+  static examples = [
+    "<%= config.bin %> adopt --pattern '*_experimental*' --dry-run",
+    "<%= config.bin %> adopt --pattern '*_experimental*' --yes",
+    '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --date 2025-01-20',
+  ]
+
+  static flags = {
+    date: Flags.string({description: 'The date of the new experiments, YYYY-MM-DD (default: today).'}),
+    'dry-run': dryRun,
+    force: Flags.boolean({description: "Adopt configs with exp's provenance header (promoted production configs) too."}),
+    pattern: Flags.string({description: 'A glob over the file names in the production folder, e.g. "*_experimental*".'}),
+    yes,
+  }
+
+  static strict = false
+
+  static summary = 'Move leftover configs into dated migration experiments, with notes and provenance.'
+
+  async run(): Promise<AdoptResult> {
+    const ws = await this.workspace()
+    const {adoptConfigs} = await import('../curate/adopt.js')
+    const options = {cwd: process.cwd(), date: this.flags.date, files: this.argvList, force: this.flags.force, now: this.clock, pattern: this.flags.pattern}
+    const line = (i: AdoptItem) => `${VERB[i.outcome]} ${i.file}${i.outcome === 'adopted' || i.outcome === 'would-adopt' ? ` → ${i.experiment}/config.yaml` : `: ${i.reason}`}`
+    const plan = await adoptConfigs(ws, {...options, dryRun: true})
+    const todo = plan.summary['would-adopt']
+    if (this.flags['dry-run'] || todo === 0) {
+      for (const i of plan.items) this.log(line(i))
+      this.log(todo === 0 ? 'Nothing to adopt.' : `Dry run: ${todo} file${todo === 1 ? '' : 's'} would be adopted; nothing changed.`)
+      if (plan.summary.refused > 0) process.exitCode = EXIT.failure
+      return plan
+    }
+    if (!this.flags.yes) await this.confirm(plan, line)
+    const result = await adoptConfigs(ws, {...options, onItem: (i) => this.log(line(i))})
+    for (const r of result.recovered) this.note(r)
+    const s = result.summary
+    this.log(`Adopted ${s.adopted}, refused ${s.refused}, skipped ${s.skipped}, failed ${s.failed}.`)
+    if (s.failed + s.refused > 0) process.exitCode = EXIT.failure
+    return result
+  }
+
+  private async confirm(plan: AdoptResult, line: (i: AdoptItem) => string): Promise<void> {
+    const n = plan.summary['would-adopt']
+    if (!isInteractive()) {
+      throw new ExpError(`adopting ${n} file${n === 1 ? '' : 's'} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes, or --dry-run to see what would happen.'})
+    }
+    for (const i of plan.items) this.log(line(i))
+    const {confirm} = await import('@inquirer/prompts')
+    const answer = await confirm({default: false, message: `Move ${n} file${n === 1 ? '' : 's'} into new experiments?`}).catch(() => false)
+    if (!answer) throw new ExpError('cancelled; nothing was adopted.', {code: 'CANCELLED', exit: EXIT.usage})
+  }
+}

@@ -1,0 +1,52 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import type {EditResult} from '../../graph/edit.js'
+import {ACTIONS, type Action} from '../../graph/record.js'
+
+export default class GraphAdd extends BaseCommand<typeof GraphAdd> {
+  static args = {
+    id: Args.string({description: 'Node id (letters, digits, ".", "_", "-").', required: true}),
+  }
+
+  static description = `A train, finetune or eval node acts on an experiment: --experiment names an existing one; otherwise the node's
+spec holds a config (--config FILE, default exp.yaml base_config, with --set overrides) and exp creates
+experiments/<date>-<id>/ from it when the node is first claimed. The graph file is created when absent.`
+
+  static examples = [
+    '<%= config.bin %> graph add base --action train --set model.latent_dim=16',
+    '<%= config.bin %> graph add ft-lr3 --action finetune --depends-on base --set training.lr=0.001',
+    '<%= config.bin %> graph add eval-lr3 --action eval --depends-on ft-lr3',
+    '<%= config.bin %> graph add paper --action paper --depends-on eval-lr3',
+  ]
+
+  static flags = {
+    action: Flags.string({description: 'What the node does.', options: [...ACTIONS], required: true}),
+    config: Flags.string({description: 'Config file for the node\'s spec (a path or a name in configs/).', exclusive: ['experiment']}),
+    'depends-on': Flags.string({description: 'A node it depends on (repeatable).', multiple: true}),
+    experiment: Flags.string({description: 'Run this existing experiment instead of creating one.', exclusive: ['config', 'set']}),
+    set: Flags.string({description: 'Override a config key: key.path=value (repeatable).', multiple: true}),
+  }
+
+  static summary = 'Add a node to the work graph.'
+
+  async run(): Promise<EditResult> {
+    const ws = await this.workspace()
+    const {localGraphStore} = await import('../../graph/store.js')
+    const {addNode} = await import('../../graph/edit.js')
+    const f = this.flags
+    const result = await addNode(ws, localGraphStore(ws, this.clock), {
+      action: f.action as Action,
+      config: f.config,
+      cwd: process.cwd(),
+      dependsOn: f['depends-on'] ?? [],
+      experiment: f.experiment,
+      id: this.args.id,
+      now: this.clock,
+      sets: f.set ?? [],
+    })
+    const deps = result.node.depends_on.length > 0 ? ` after ${result.node.depends_on.join(', ')}` : ''
+    this.log(`Added ${result.node.action} node ${result.node.id}${deps} (graph version ${result.version}).`)
+    return result
+  }
+}

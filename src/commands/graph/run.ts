@@ -1,0 +1,56 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {EXIT} from '../../errors.js'
+import {dryRun} from '../../flags.js'
+import type {RunGraphResult} from '../../graph/runner.js'
+import {BACKEND_NAMES} from '../../launch/launch.js'
+import type {BackendName} from '../../runs/record.js'
+
+export default class GraphRun extends BaseCommand<typeof GraphRun> {
+  static description = `Claims runnable nodes (every dependency completed) one at a time, each claim one atomic read-check-write of the
+graph under the workspace lock, and runs them, up to --workers at once, until nothing is runnable and nothing is in
+progress. Any number of runners may work on one graph: they never claim the same node. Ctrl-C stops the engines,
+marks this runner's nodes interrupted and exits 130.`
+
+  static examples = ['<%= config.bin %> graph run', '<%= config.bin %> graph run --workers 4', '<%= config.bin %> graph run --dry-run', '<%= config.bin %> graph run --backend slurm --detach']
+
+  static flags = {
+    backend: Flags.string({description: 'Where nodes run (default: backends.default in exp.yaml).', options: [...BACKEND_NAMES]}),
+    detach: Flags.boolean({description: 'Run in a background process and return at once.'}),
+    'dry-run': dryRun,
+    'max-nodes': Flags.integer({description: 'Claim at most this many nodes, then stop.', min: 1}),
+    workers: Flags.integer({default: 1, description: 'Nodes run at once.', min: 1}),
+  }
+
+  static summary = 'Run the work graph: claim runnable nodes and run them.'
+
+  async run(): Promise<RunGraphResult | {detached: true; pid: number; log: string}> {
+    const ws = await this.workspace()
+    const f = this.flags
+    const {localGraphStore} = await import('../../graph/store.js')
+    const {checkGraph} = await import('../../graph/check.js')
+    const store = localGraphStore(ws, this.clock)
+    await checkGraph(ws, store)
+    if (f.detach && !f['dry-run']) {
+      const {detachGraphRun} = await import('../../graph/detach.js')
+      const args = ['--workers', String(f.workers), ...(f.backend ? ['--backend', f.backend] : []), ...(f['max-nodes'] ? ['--max-nodes', String(f['max-nodes'])] : [])]
+      const started = await detachGraphRun(ws, args, this.clock)
+      this.log(`Started the graph runner in the background (pid ${started.pid}); its output: ${started.log}. Follow it: exp graph show`)
+      return {detached: true, ...started}
+    }
+    const {runGraph} = await import('../../graph/runner.js')
+    const {withStopSignals} = await import('../../launch/signals.js')
+    const chatty = !this.jsonEnabled()
+    const options = {backend: (f.backend ?? ws.settings.backends.default) as BackendName, dryRun: f['dry-run'], log: (line: string) => chatty && this.log(line), maxNodes: f['max-nodes'], now: this.clock, store, workers: f.workers}
+    const {result} = await withStopSignals((signal) => runGraph(ws, {...options, signal}))
+    if (result.dry_run) this.log(result.would_claim.length > 0 ? `Would claim, in order: ${result.would_claim.join(', ')}.` : 'Nothing is runnable now.')
+    else {
+      const done = result.ran.filter((r) => r.status === 'completed').length
+      this.log(`Ran ${result.ran.length} node(s): ${done} completed; graph version ${result.version}.`)
+      if (result.interrupted) process.exitCode = EXIT.interrupted
+      else if (result.ran.some((r) => r.status === 'failed' || r.status === 'interrupted')) process.exitCode = EXIT.failure
+    }
+    return result
+  }
+}

@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import type {GraphView} from '../../graph/show.js'
+import {formatDuration} from '../../lib/time.js'
+
+export default class GraphShow extends BaseCommand<typeof GraphShow> {
+  static description = `Each node in dependency order with its status, experiment, latest run, duration, the experiment's verdict,
+and for every node that cannot run now the reason. Statuses are brought up to date first: a runner that is gone
+makes its node interrupted; ended SLURM jobs (one squeue call) set their nodes' outcome; noops whose dependencies
+completed complete.`
+
+  static examples = ['<%= config.bin %> graph show', '<%= config.bin %> graph show --json', '<%= config.bin %> graph show --dot | dot -Tsvg > graph.svg']
+
+  static flags = {
+    dot: Flags.boolean({description: 'Print the graph in Graphviz dot format.'}),
+  }
+
+  static summary = 'Show the work graph: every node, its status, and why it waits.'
+
+  async run(): Promise<GraphView> {
+    const ws = await this.workspace()
+    const {localGraphStore} = await import('../../graph/store.js')
+    const {showGraph, toDot} = await import('../../graph/show.js')
+    const view = await showGraph(ws, localGraphStore(ws, this.clock), {now: this.clock})
+    if (this.flags.dot) {
+      this.log(toDot(view))
+      return view
+    }
+    if (this.jsonEnabled()) return view
+    const {renderTable} = await import('../../lib/table.js')
+    const rows = view.nodes.map((n) => [n.id, n.action, n.runnable ? 'runnable' : n.status, n.experiment, n.run, n.duration_s === null ? null : formatDuration(n.duration_s * 1000), n.verdict, n.why])
+    this.log(renderTable(['node', 'action', 'status', 'experiment', 'run', 'duration', 'verdict', 'why'], rows))
+    const counts = Object.entries(view.counts).map(([s, c]) => `${c} ${s}`).join(', ')
+    this.log(`\n${view.file} version ${view.version}: ${view.nodes.length} nodes (${counts})${view.next ? `; next: ${view.next}` : ''}.`)
+    if (view.updated.length > 0) {
+      const shown = view.updated.slice(0, 5).map((id) => `${id} → ${view.nodes.find((n) => n.id === id)?.status}`)
+      this.note(`Brought up to date: ${shown.join(', ')}${view.updated.length > 5 ? ` and ${view.updated.length - 5} more` : ''}.`)
+    }
+    return view
+  }
+}

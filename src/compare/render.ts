@@ -1,0 +1,40 @@
+import {formatValue} from '../config/config-file.js'
+import {formatNumber, renderTable} from '../lib/table.js'
+import type {CompareResult} from './compare.js'
+
+/** `exp compare` as text: a table, CSV (csv-stringify, formulas escaped) or a Markdown table. */
+
+function headers(result: CompareResult): string[] {
+  return ['rank', 'subject', 'status', ...result.params, ...result.metrics]
+}
+
+function cells(result: CompareResult, raw: boolean): Array<Array<string | number | null>> {
+  return result.rows.map((row) => [
+    row.rank,
+    row.subject,
+    row.status,
+    ...result.params.map((k) => (row.params[k] === null ? null : formatValue(row.params[k]))),
+    ...result.metrics.map((m) => (row.metrics[m] === null ? null : raw ? row.metrics[m] : formatNumber(row.metrics[m]!))),
+  ])
+}
+
+export function renderCompareTable(result: CompareResult): string {
+  const table = renderTable(headers(result), cells(result, false))
+  const by = `Best first by ${result.sort.metric} (${result.sort.direction === 'min' ? 'lower' : 'higher'} is better).`
+  const note = result.params.length === 0 ? ' The configs do not differ.' : ''
+  return `${table}\n\n${by}${note}`
+}
+
+export async function renderCompareCsv(result: CompareResult): Promise<string> {
+  const {stringify} = await import('csv-stringify/sync')
+  // a config value starting with = + - @ would run as a formula in a spreadsheet: csv-stringify quotes it away
+  return stringify([headers(result), ...cells(result, true).map((row) => row.map((c) => (c === null ? '' : c)))], {escape_formulas: true})
+}
+
+export function renderCompareMarkdown(result: CompareResult): string {
+  const esc = (c: string | number | null) => (c === null ? '' : String(c).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' '))
+  const head = headers(result)
+  const lines = [`| ${head.map(esc).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`]
+  for (const row of cells(result, false)) lines.push(`| ${row.map(esc).join(' | ')} |`)
+  return lines.join('\n')
+}

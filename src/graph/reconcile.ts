@@ -1,0 +1,114 @@
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+
+import {messageOf} from '../errors.js'
+import {processGone} from '../lib/process-identity.js'
+import type {Clock} from '../lib/time.js'
+import {refreshLiveRuns} from '../runs/refresh.js'
+import {isLive, readRun, type RunRecord, runFile} from '../runs/record.js'
+import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {type GraphDoc, type GraphNode, type NodeStatus, transition} from './record.js'
+import {depsCompleted, topoOrder} from './schedule.js'
+
+/**
+ * Bringing node statuses up to date with the world: a runner that is gone, jobs that ended, noops whose
+ * dependencies completed. What needs I/O (run records, one backend query per backend) is observed before the lock;
+ * `settle` applies it under the lock to the graph as it is then, so nothing a concurrent writer did is lost.
+ */
+export interface RunObservation {
+  run: string
+  record: RunRecord
+  reportExists: boolean
+}
+
+export function experimentDir(ws: Workspace, node: GraphNode): string {
+  return path.join(ws.paths.experiments, String(node.experiment).split('/')[0])
+}
+
+/** A node's status from its run's end: an eval also needs its report. undefined while the run is live. */
+export function outcomeOf(node: GraphNode, record: RunRecord, reportExists: boolean): {status: NodeStatus; why: string} | undefined {
+  if (isLive(record.state)) return undefined
+  if (record.state === 'completed') {
+    if (node.action === 'eval' && !reportExists) return {status: 'failed', why: `run ${record.run_id} completed without its report`}
+    return {status: 'completed', why: `run ${record.run_id} completed`}
+  }
+  const stage = record.stages.find((s) => s.state === record.state)
+  const detail = record.reason ?? stage?.reason ?? (stage?.exit_code === undefined ? undefined : `${stage.name} exited with code ${stage.exit_code}`)
+  const why = `run ${record.run_id} ${record.state}${detail ? `: ${detail}` : ''}`
+  return {status: record.state === 'failed' ? 'failed' : 'interrupted', why}
+}
+
+async function observe(ws: Workspace, node: GraphNode, run: string): Promise<RunObservation | undefined> {
+  try {
+    const dir = experimentDir(ws, node)
+    const record = await readRun(runFile(dir, run))
+    return {record, reportExists: Boolean(record.report && existsSync(path.join(dir, record.report))), run}
+  } catch {
+    return undefined
+  }
+}
+
+/** Nodes a backend holds (job ids, no live claimer to report back): their runs, refreshed with one query per backend. */
+export async function observeJobs(ws: Workspace, doc: GraphDoc | undefined, context: {now: Clock; log: (line: string) => void}): Promise<Map<string, RunObservation>> {
+  const out = new Map<string, RunObservation>()
+  if (!doc) return out
+  const held = Object.values(doc.nodes).filter((n) => n.status === 'in_progress' && n.claimed_by?.job_ids?.length && n.experiment && n.runs?.length)
+  const snapshots: ExperimentSnapshot[] = []
+  for (const node of held) {
+    const seen = await observe(ws, node, node.runs!.at(-1)!)
+    if (!seen) continue
+    out.set(node.id, seen)
+    if (isLive(seen.record.state)) snapshots.push({dir: experimentDir(ws, node), name: node.id, runs: [seen.record]} as unknown as ExperimentSnapshot)
+  }
+  if (snapshots.length === 0) return out
+  try {
+    await refreshLiveRuns(snapshots, {log: context.log, now: context.now, ws})
+  } catch (error) {
+    context.log(`cannot refresh the graph's jobs: ${messageOf(error)}`)
+    return out
+  }
+  for (const snap of snapshots) {
+    const node = doc.nodes[snap.name]
+    const seen = await observe(ws, node, snap.runs[0].run_id)
+    if (seen) out.set(node.id, {...seen, record: snap.runs[0]})
+  }
+  return out
+}
+
+export interface SettleContext {
+  now: Date
+  by: string
+  jobs?: Map<string, RunObservation>
+}
+
+/**
+ * Under the lock: claimers gone (same host, dead pid) → interrupted; backend-held nodes whose run ended → their
+ * outcome (a node SLURM cancelled because a dependency failed says so); noops whose dependencies all completed →
+ * completed. Returns the ids changed.
+ */
+export function settle(doc: GraphDoc, context: SettleContext): string[] {
+  const changed: string[] = []
+  for (const node of topoOrder(doc)) {
+    const claimer = node.claimed_by
+    if (node.status === 'in_progress' && claimer) {
+      const seen = context.jobs?.get(node.id)
+      if (claimer.job_ids?.length) {
+        if (!seen || seen.run !== node.runs?.at(-1)) continue
+        const outcome = outcomeOf(node, seen.record, seen.reportExists)
+        if (!outcome) continue
+        const upstream = node.depends_on.map((d) => doc.nodes[d]).find((d) => d.status === 'failed' || d.status === 'interrupted')
+        const why = outcome.status === 'interrupted' && upstream ? `dependency ${upstream.id} ${upstream.status} (${outcome.why})` : outcome.why
+        transition(node, {by: context.by, now: context.now, run: seen.run, to: outcome.status, why})
+        changed.push(node.id)
+      } else if (processGone(claimer)) {
+        transition(node, {by: context.by, now: context.now, to: 'interrupted', why: `claimer gone: pid ${claimer.pid} on ${claimer.host} is no longer running`})
+        changed.push(node.id)
+      }
+    } else if (node.status === 'not_started' && node.action === 'noop' && depsCompleted(doc, node)) {
+      transition(node, {by: context.by, now: context.now, to: 'completed', why: 'noop: its dependencies completed'})
+      changed.push(node.id)
+    }
+  }
+  return changed
+}

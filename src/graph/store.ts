@@ -1,0 +1,82 @@
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {ExpError} from '../errors.js'
+import {writeFileAtomic} from '../lib/atomic.js'
+import type {Clock} from '../lib/time.js'
+import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
+import {emptyGraph, type GraphDoc, parseGraph, serializeGraph, stamp} from './record.js'
+import {assertValidGraph} from './validate.js'
+
+/**
+ * Where the graph lives, behind one small interface: read it, or change it with load → mutate → commit under a
+ * lock. This store is the workspace's file under the workspace lock; a remote store (rclone, with leases) can take
+ * its place without the services noticing.
+ */
+export interface GraphStore {
+  /** how messages name the graph (`work_graph.json`) */
+  readonly label: string
+  /** the graph as it is now, without a lock; undefined when there is none yet */
+  read(): Promise<GraphDoc | undefined>
+  /**
+   * Take the lock, read the graph again, check it, let `mutate` change it in place, and when anything changed write
+   * it atomically with `version` + 1 and `updated_utc` now. A graph broken by someone's edit stops here (exit 2)
+   * before `mutate` sees it. `create`: a missing graph starts empty instead of being an error.
+   */
+  update<T>(command: string, mutate: (doc: GraphDoc) => Promise<T> | T, options?: {create?: boolean}): Promise<UpdateResult<T>>
+}
+
+export interface UpdateResult<T> {
+  result: T
+  doc: GraphDoc
+  written: boolean
+}
+
+export function graphFile(ws: Workspace): string {
+  return path.resolve(ws.root, ws.settings.graph.path)
+}
+
+export function noGraphError(label: string): ExpError {
+  return new ExpError(`there is no work graph (${label}).`, {code: 'NO_GRAPH', suggestion: 'exp graph add ID --action train'})
+}
+
+/** The local store: the file at exp.yaml `graph.path`, changed only under the workspace lock. */
+export function localGraphStore(ws: Workspace, now: Clock): GraphStore {
+  const file = graphFile(ws)
+  const label = relativeToRoot(ws, file)
+  const readText = async (): Promise<string | undefined> => {
+    try {
+      return await fs.readFile(file, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
+    }
+  }
+  return {
+    label,
+    async read() {
+      const text = await readText()
+      return text === undefined ? undefined : parseGraph(text, label)
+    },
+    async update(command, mutate, options = {}) {
+      return withWorkspaceLock(
+        ws,
+        async () => {
+          const text = await readText()
+          if (text === undefined && !options.create) throw noGraphError(label)
+          const doc = text === undefined ? emptyGraph() : parseGraph(text, label)
+          if (text !== undefined) assertValidGraph(doc, label)
+          const before = serializeGraph(doc)
+          const result = await mutate(doc)
+          const written = serializeGraph(doc) !== before
+          if (written) {
+            stamp(doc, now())
+            await writeFileAtomic(file, serializeGraph(doc))
+          }
+          return {doc, result, written}
+        },
+        {command: `graph ${command}`, waitMs: 120_000},
+      )
+    },
+  }
+}
