@@ -1,0 +1,61 @@
+import {randomBytes} from 'node:crypto'
+
+import {localGraphStore, noGraphError, type GraphStore} from '../graph/store.js'
+import {emptyGraph, parseGraph, serializeGraph, stamp} from '../graph/record.js'
+import {assertValidGraph} from '../graph/validate.js'
+import type {Clock} from '../lib/time.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {openRemote, type Remote, withRemoteLease} from './remote.js'
+
+/**
+ * The work graph on the remote (`<root>/work_graph.json`): every read-modify-write takes the remote lease, downloads
+ * the graph, checks it, changes it, uploads it under a temporary name and moves it over the original (a reader never
+ * sees half a file), then releases the lease. Before writing, the lease must still be ours: if it vanished (taken
+ * over, deleted), nothing is written.
+ */
+export const REMOTE_GRAPH = 'work_graph.json'
+
+export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: string) => void): GraphStore {
+  const {rclone} = remote
+  const label = rclone.path(REMOTE_GRAPH)
+  return {
+    label,
+    async read() {
+      const text = await rclone.read(REMOTE_GRAPH)
+      return text === undefined ? undefined : parseGraph(text, label)
+    },
+    async update(command, mutate, options = {}) {
+      return withRemoteLease(
+        remote,
+        `graph ${command}`,
+        async (lease) => {
+          const text = await rclone.read(REMOTE_GRAPH)
+          if (text === undefined && !options.create) throw noGraphError(label)
+          const doc = text === undefined ? emptyGraph() : parseGraph(text, label)
+          if (text !== undefined) assertValidGraph(doc, label)
+          const before = serializeGraph(doc)
+          const result = await mutate(doc)
+          const written = serializeGraph(doc) !== before
+          if (written) {
+            stamp(doc, now())
+            const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
+            await lease.assertHeld()
+            await rclone.writeText(tmp, serializeGraph(doc))
+            await lease.assertHeld().catch(async (error) => {
+              await rclone.remove(tmp)
+              throw error
+            })
+            await rclone.move(tmp, REMOTE_GRAPH)
+          }
+          return {doc, result, written}
+        },
+        warn,
+      )
+    },
+  }
+}
+
+/** The graph store of a workspace: the remote one when exp.yaml configures a remote, else the local file. */
+export function graphStore(ws: Workspace, now: Clock, warn?: (line: string) => void): GraphStore {
+  return ws.settings.remote?.rclone_remote ? remoteGraphStore(openRemote(ws), now, warn ?? ((l) => process.stderr.write(`${l}\n`))) : localGraphStore(ws, now)
+}
