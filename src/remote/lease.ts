@@ -44,7 +44,7 @@ export interface LeaseOptions {
   settleSeconds: number
   /** how long past `expires` a lease is still respected (default: lease_seconds) */
   graceSeconds?: number
-  /** give up waiting for another holder after this long (default: 10 × lease_seconds) */
+  /** give up waiting for another holder after this long (default: 10 × lease_seconds, at least 5 minutes) */
   waitSeconds?: number
   host: string
   pid: number
@@ -145,8 +145,8 @@ export async function acquireLease(input: LeaseOptions): Promise<Lease> {
   const {clock, store} = options
   const random = options.random ?? Math.random
   const graceMs = (options.graceSeconds ?? options.leaseSeconds) * 1000
-  const deadline = clock.now() + (options.waitSeconds ?? options.leaseSeconds * 10) * 1000
-  const backOff = async (attempt: number) => clock.sleep(Math.min(options.leaseSeconds * 1000, 250 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
+  const deadline = clock.now() + (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
+  const backOff = async (attempt: number) => clock.sleep(Math.min(options.leaseSeconds * 1000, 2000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
   for (let attempt = 0; ; attempt++) {
     const others = await liveOthers(options, graceMs, undefined)
     if (others.length === 0) {
@@ -161,15 +161,27 @@ export async function acquireLease(input: LeaseOptions): Promise<Lease> {
         pid: options.pid,
       }
       await store.write(name, body)
-      await clock.sleep(options.settleSeconds * 1000)
-      const names = await store.list()
-      const rivals = await liveOthers(options, graceMs, name)
-      if (names.includes(name) && rivals.length === 0) {
-        const lease = new Lease(name, body, options)
-        if (options.autoRenew !== false) lease.startRenewing()
-        return lease
+      // Rivals that wrote at the same time: the oldest name keeps its lease and waits for the others to go (it never
+      // proceeds while it sees one); the others delete theirs and back off. So the oldest waiter gets it: no livelock.
+      for (let round = 0; ; round++) {
+        await clock.sleep(options.settleSeconds * 1000 * (round === 0 ? 1 : 1 + random()))
+        const names = await store.list()
+        if (!names.includes(name)) break
+        const rivals = await liveOthers(options, graceMs, name)
+        if (rivals.length === 0) {
+          const lease = new Lease(name, body, options)
+          if (options.autoRenew !== false) lease.startRenewing()
+          return lease
+        }
+        if (rivals.some((r) => r.name < name) || clock.now() >= deadline) {
+          await store.remove(name).catch(() => false)
+          break
+        }
+        if (Date.parse(body.expires) - clock.now() < (options.leaseSeconds * 1000 * 2) / 3) {
+          body.expires = new Date(clock.now() + options.leaseSeconds * 1000).toISOString()
+          await store.write(name, body)
+        }
       }
-      await store.remove(name).catch(() => false)
     }
     if (clock.now() >= deadline) {
       const holder = others[0] ? describeHolder(others[0].body, others[0].name) : 'another exp'

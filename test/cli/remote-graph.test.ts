@@ -1,0 +1,70 @@
+import {execa} from 'execa'
+import assert from 'node:assert/strict'
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {EXP_BIN, removeDir} from '../support/exp.js'
+import {engineTimes, graphOf, graphWorkspace, node} from '../support/graph.js'
+import {type RcloneFixture, rcloneFixture} from '../support/rclone.js'
+
+/** A random DAG of train nodes: each depends on up to two earlier ones (seeded, so a failure can be replayed). */
+function randomDag(n: number, seed: number): Array<Record<string, unknown>> {
+  let s = seed
+  const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  return Array.from({length: n}, (_, i) => {
+    const deps = new Set<string>()
+    for (let k = 0; k < (i === 0 ? 0 : Math.floor(rand() * 3)); k++) deps.add(`n${Math.floor(rand() * i)}`)
+    return node(`n${i}`, 'train', [...deps])
+  })
+}
+
+const REPETITIONS = Number(process.env.EXP_REMOTE_RACE_REPETITIONS ?? 3)
+
+describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on one graph', function () {
+  this.timeout(300_000)
+  let rc: RcloneFixture
+  const dirs: string[] = []
+  before(async () => {
+    rc = await rcloneFixture()
+  })
+  after(async () => {
+    await rc.cleanup()
+    for (const d of dirs) await removeDir(d)
+  })
+
+  for (let repetition = 1; repetition <= REPETITIONS; repetition++) {
+    it(`30-node DAG: each node ran exactly once, after its dependencies, every history complete (repetition ${repetition})`, async () => {
+      const root = `race-${repetition}`
+      const nodes = randomDag(30, repetition * 7919)
+      await fs.mkdir(path.join(rc.served, root), {recursive: true})
+      await fs.writeFile(path.join(rc.served, root, 'work_graph.json'), JSON.stringify(graphOf(nodes), null, 2))
+      const workspaces = await Promise.all(
+        Array.from({length: 4}, async () => {
+          const ws = await graphWorkspace()
+          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 5\n  settle_seconds: 0.1\n`)
+          dirs.push(ws)
+          return ws
+        }),
+      )
+      const env = {...rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
+      const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 280_000})))
+      for (const r of runners) assert.equal(r.exitCode, 0, r.stderr)
+      const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
+      assert.equal(ranBy.flat().length, 30, 'the runners together ran 30 nodes')
+      assert.equal(new Set(ranBy.flat()).size, 30, 'no node was run by two machines')
+      assert.ok(ranBy.filter((ids) => ids.length > 0).length >= 2, 'more than one machine ran nodes')
+      const times: Record<string, Array<{start: number; end?: number}>> = {}
+      for (const ws of workspaces) for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
+      const g = JSON.parse(await fs.readFile(path.join(rc.served, root, 'work_graph.json'), 'utf8'))
+      for (const n of nodes) {
+        const id = n.id as string
+        assert.equal(times[id]?.length, 1, `${id} ran ${times[id]?.length ?? 0} times`)
+        for (const dep of n.depends_on as string[]) assert.ok(times[id][0].start >= times[dep][0].end!, `${id} started before ${dep} ended`)
+        assert.equal(g.nodes[id].status, 'completed', id)
+        assert.deepEqual(g.nodes[id].history.map((h: any) => h.to), ['in_progress', 'completed'], `${id} history`)
+      }
+      assert.equal(g.version, 1 + 3 * 30, 'every write is one version: none lost')
+      assert.deepEqual(await fs.readdir(path.join(rc.served, root, 'locks')), [], 'every lease released')
+    })
+  }
+})
