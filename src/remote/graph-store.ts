@@ -1,8 +1,7 @@
 import {randomBytes} from 'node:crypto'
 
-import {localGraphStore, noGraphError, type GraphStore} from '../graph/store.js'
-import {emptyGraph, parseGraph, serializeGraph, stamp} from '../graph/record.js'
-import {assertValidGraph} from '../graph/validate.js'
+import {parseGraph, serializeGraph} from '../graph/record.js'
+import {changeGraph, type GraphStore, localGraphStore} from '../graph/store.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {openRemote, type Remote, withRemoteLease} from './remote.js'
@@ -29,25 +28,18 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
         remote,
         `graph ${command}`,
         async (lease) => {
-          const text = await rclone.read(REMOTE_GRAPH)
-          if (text === undefined && !options.create) throw noGraphError(label)
-          const doc = text === undefined ? emptyGraph() : parseGraph(text, label)
-          if (text !== undefined) assertValidGraph(doc, label)
-          const before = serializeGraph(doc)
-          const result = await mutate(doc)
-          const written = serializeGraph(doc) !== before
-          if (written) {
-            stamp(doc, now())
+          const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
+          if (change.written) {
             const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
             await lease.assertHeld()
-            await rclone.writeText(tmp, serializeGraph(doc))
+            await rclone.writeText(tmp, serializeGraph(change.doc))
             await lease.assertHeld().catch(async (error) => {
               await rclone.remove(tmp)
               throw error
             })
             await rclone.move(tmp, REMOTE_GRAPH)
           }
-          return {doc, result, written}
+          return change
         },
         warn,
       )
