@@ -716,6 +716,18 @@ CHECKPOINT_FORMAT = "exp-burgers-checkpoint"
 CHECKPOINT_VERSION = 1
 MODEL_FILE = "model.json"
 SUMMARY_FILE = "train_summary.json"
+# a JSON sidecar beside a checkpoint file: {"file", "sha256", "seed", ...}; exp verify checks it
+SIDECAR_SUFFIX = ".sha256.json"
+
+
+def sha256_file(path):
+    """The sha256 of a file, read in 1 MiB chunks (constant memory)."""
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 PROBLEM_KEYS = ("nx", "viscosity", "t_final", "ic_amplitude", "ic_modes")
 
 

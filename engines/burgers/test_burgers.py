@@ -325,7 +325,11 @@ class CliTest(unittest.TestCase):
         self.assertEqual(len(ev.stdout.splitlines()), 1)
         # exactly the expected files, no temp files left behind
         self.assertEqual(sorted(os.listdir(os.path.join(d, "ck"))),
-                         ["model.json", "train_summary.json"])
+                         ["model.json", "model.json.sha256.json", "train_summary.json"])
+        with open(os.path.join(d, "ck", "model.json.sha256.json"), encoding="utf-8") as f:
+            sidecar = json.load(f)
+        self.assertEqual(sidecar["sha256"], burgers.sha256_file(os.path.join(d, "ck", "model.json")))
+        self.assertIsInstance(sidecar["seed"], int)
         self.assertEqual(os.listdir(os.path.join(d, "reports")), ["report.json"])
         with open(os.path.join(d, "ck", "train_summary.json"), "r", encoding="utf-8") as f:
             summary = json.load(f)

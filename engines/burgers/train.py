@@ -7,7 +7,8 @@ Generates data.n_train solver trajectories from the seeded 'train' stream,
 fits the POD + quadratic-latent-map surrogate, prints progress lines
 (``epoch E/N loss L``, flushed, at most ~26 lines in all) and writes
 CHECKPOINT_DIR/model.json and CHECKPOINT_DIR/train_summary.json (each
-atomically). Exit codes: 0 success; 2 bad arguments, config or --out path
+atomically), then the sidecar CHECKPOINT_DIR/model.json.sha256.json (the
+sha256 of model.json and the RNG seed). Exit codes: 0 success; 2 bad arguments, config or --out path
 (one ``error: ...`` line on stderr, nothing written); 1 unexpected failure
 (e.g. the disk is full); 130 interrupted.
 """
@@ -127,6 +128,14 @@ def main(argv=None):
         os.makedirs(args.out, exist_ok=True)
         burgers.write_json_atomic(os.path.join(args.out, burgers.MODEL_FILE), checkpoint)
         burgers.write_json_atomic(os.path.join(args.out, burgers.SUMMARY_FILE), summary)
+        # the checksum sidecar, last: exp (and anyone) can check model.json against it; it keeps the RNG seed
+        burgers.write_json_atomic(os.path.join(args.out, burgers.MODEL_FILE + burgers.SIDECAR_SUFFIX), {
+            "file": burgers.MODEL_FILE,
+            "sha256": burgers.sha256_file(os.path.join(args.out, burgers.MODEL_FILE)),
+            "seed": seed,
+            "engine": burgers.ENGINE,
+            "created_at": created,
+        })
     except OSError as e:
         return fail("cannot write checkpoint to %s: %s" % (args.out, e.strerror or e), 1)
     say("burgers: train_loss %.3e, train_nrmse %.4f, POD keeps %.4f%% / %.4f%% of the input / "

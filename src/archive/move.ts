@@ -156,6 +156,7 @@ export async function moveExperiment(
       await copyTree(src, copy, {dereference: false, errorOnExist: true, overwrite: false, preserveTimestamps: true})
       await at('copied')
       await verifyCopy(src, copy, {sync: true})
+      await verifyCheckpointManifests(src, copy)
       await writeStaged(path.join(staging, COPY_IDENTITY), JSON.stringify(await identityOf(copy)))
       await fsyncDir(staging)
       await rename(copy, dst)
@@ -311,6 +312,15 @@ export async function verifyCopy(src: string, dst: string, options: {subset?: bo
     }
   }
   if (options.sync) for (const [rel, b] of to) if (b.kind === 'dir') await fsyncDir(path.join(dst, rel))
+}
+
+/** The copy's committed checkpoints match their manifests (every sha256) before the source may go. */
+async function verifyCheckpointManifests(src: string, copy: string): Promise<void> {
+  const {committedCheckpointProblems} = await import('../checkpoints/check.js')
+  const problems = await committedCheckpointProblems(copy)
+  if (problems.length === 0) return
+  const more = problems.length > 1 ? ` and ${problems.length - 1} more` : ''
+  throw new ExpError(`the copy of ${src} does not match its checkpoint manifest (${problems[0]}${more}; exp verify); nothing was removed.`, {code: 'VERIFY_FAILED'})
 }
 
 async function syncFile(file: string): Promise<void> {

@@ -38,6 +38,8 @@ export default class Show extends BaseCommand<typeof Show> {
     }
     this.log(`  runs:          ${d.runs_detail.length}`)
     for (const run of d.runs_detail) this.log(`    ${run.run_id}  ${run.backend}  ${run.state}${run.reason ? ` (${run.reason})` : ''}`)
+    if (d.checkpoints.length > 0) this.log(`  checkpoints:   ${d.checkpoints.length}`)
+    for (const c of d.checkpoints) this.log(`    ${c.path}  ${c.state}${c.problems.length > 0 ? ` (${c.problems[0]}${c.problems.length > 1 ? `, +${c.problems.length - 1}` : ''})` : ''}`)
     if (d.promotions.length > 0) this.log(`  promotions:    ${d.promotions.length}`)
     for (const w of d.warnings) this.note(`Warning: ${w}`)
     return d

@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import type {CheckpointSummary} from '../checkpoints/summary.js'
 import {type Classification, classify, emptySummary, newestReport, type Status} from '../classify/classify.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue} from '../reports/report.js'
@@ -24,6 +25,8 @@ export interface ListedExperiment {
   metric: {name: string; value: unknown} | null
   reports: number
   runs: number
+  /** each checkpoints/<run-id>/ folder's quick state: committed, uncommitted or corrupt (with the problems) */
+  checkpoints: CheckpointSummary[]
   warnings: string[]
 }
 
@@ -66,6 +69,7 @@ export function toListed(item: Classified, now: Date, metric: string): ListedExp
     reports: s.reports.length,
     rule: c.rule,
     runs: s.runs.length,
+    checkpoints: s.checkpoints ?? [],
     slug: s.slug,
     source: c.source,
     status: c.status,

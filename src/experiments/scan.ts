@@ -1,6 +1,7 @@
 import {type Dirent, lstatSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {checkpointSummaries, type CheckpointWalk, walkedCheckpointEntry} from '../checkpoints/summary.js'
 import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport, type Report} from '../reports/report.js'
@@ -25,6 +26,8 @@ interface Walked {
   /** files that carry meaning, with the mtime the walk saw (no second stat when they are read) */
   toRead: {rel: string; mtimeMs: number}[]
   hasConfig: boolean
+  /** checkpoints/<run-id>/ folders and their files, for their quick state (no file is read but the manifest) */
+  checkpoints: CheckpointWalk
 }
 
 /**
@@ -79,7 +82,7 @@ function walk(base: string, only?: string[]): Walked[] {
     } catch {
       continue // removed while we looked
     }
-    const w: Walked = {bytes: 0, fileCount: 0, hasConfig: false, lastModified: stats.mtimeMs, lastModifiedPath: '.', name: top.name, toRead: []}
+    const w: Walked = {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: stats.mtimeMs, lastModifiedPath: '.', name: top.name, toRead: []}
     walkInto(dir, '', w)
     out.push(w)
   }
@@ -98,6 +101,7 @@ function walkInto(dir: string, prefix: string, w: Walked): void {
   const top = prefix === ''
   const reportsHere = prefix === `${REPORTS_DIR}/`
   const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
+  const checkpointHere = prefix.startsWith('checkpoints/')
   const subdirs: string[] = []
   for (const entry of entries) {
     const name = entry.name
@@ -112,6 +116,7 @@ function walkInto(dir: string, prefix: string, w: Walked): void {
       w.lastModified = stats.mtimeMs
       w.lastModifiedPath = rel
     }
+    if (checkpointHere) walkedCheckpointEntry(w.checkpoints, rel, stats)
     if (stats.isDirectory()) {
       subdirs.push(name)
       continue
@@ -195,6 +200,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
   }
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
   snap.runs.sort((a, b) => b.run_id.localeCompare(a.run_id))
+  snap.checkpoints = checkpointSummaries(dir, w.checkpoints)
   if (snap.metadata && snap.metadata.status !== undefined && !metadataVerdict(snap.metadata.status) && typeof snap.metadata.status !== 'string') {
     snap.warnings.push(`${METADATA_FILE}: status is not a string`)
   }

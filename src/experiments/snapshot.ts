@@ -1,3 +1,4 @@
+import type {CheckpointSummary} from '../checkpoints/summary.js'
 import type {Report} from '../reports/report.js'
 import type {RunRecord} from '../runs/record.js'
 
@@ -33,5 +34,7 @@ export interface ExperimentSnapshot {
   reports: Report[]
   /** runs, newest first */
   runs: RunRecord[]
+  /** checkpoints/<run-id>/ folders with their quick state (committed / uncommitted / corrupt), by run id */
+  checkpoints?: CheckpointSummary[]
   warnings: string[]
 }

@@ -27,5 +27,6 @@ export function queuedRecord(request: LaunchRequest, backend: BackendName): RunR
     updated_at: now,
   }
   if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
+  record.checkpoint = rel(request.checkpointDir)
   return record
 }

@@ -97,6 +97,7 @@ async function repair(ws: Workspace, plan: PromotionPlan, c: RepairContext): Pro
 /** The metadata.json `promotions` entry of a promotion done now. */
 function newEntry(ws: Workspace, plan: PromotionPlan, options: ExecuteOptions, now: Date, replaced: string | null): PromotionEntry {
   return {
+    checkpoint: plan.checkpoint,
     config_sha256: plan.config_sha256,
     direction: plan.direction,
     leaderboard: options.leaderboard === null ? null : relativeToRoot(ws, options.leaderboard),

@@ -13,6 +13,7 @@ import type {Clock} from '../lib/time.js'
 import {numericMetrics} from '../reports/report.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {checkGate, type Direction, type GateSpec} from './gate.js'
+import {checkpointHeaderLine, type PromotedCheckpoint, promotedCheckpoint} from './checkpoint.js'
 
 /**
  * Promotion of an experiment's config to production, in three steps:
@@ -53,6 +54,8 @@ export interface PromotionPlan {
   metrics: Record<string, number>
   configText: string
   config_sha256: string
+  /** the checkpoint the deciding report's run evaluated (null: no run wrote the report) */
+  checkpoint: PromotedCheckpoint | null
   /** what the target looks like now: absent, identical content, or different content */
   target_state: 'absent' | 'identical' | 'different'
 }
@@ -104,6 +107,7 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
   return {
     ok: true,
     plan: {
+      checkpoint: promotedCheckpoint(s, report),
       config_sha256: sha256(configText),
       configText,
       dir: s.dir,
@@ -155,6 +159,7 @@ export function provenanceHeader(ws: Workspace, plan: PromotionPlan, promotedAt:
     `# ${oneLine(plan.metric)}: ${plan.value} (${bound}; ${plan.direction === 'min' ? 'lower' : 'higher'} is better)`,
     `# report: ${oneLine(plan.report)}`,
     `# config_sha256: ${plan.config_sha256}`,
+    ...checkpointHeaderLine(relativeToRoot(ws, plan.dir), plan.checkpoint),
     HEADER_LAST,
     '',
   ].join('\n')

@@ -1,6 +1,7 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
+import type {CheckpointCommit} from '../checkpoints/commit.js'
 import {ExpError} from '../errors.js'
 import {writeJsonAtomic} from '../lib/atomic.js'
 import type {ProcessIdentity} from '../lib/process-identity.js'
@@ -47,6 +48,8 @@ export interface StageRecord {
   job_id?: string
   /** why the stage ended as it did, when that is not just its exit code */
   reason?: string
+  /** a train stage's committed checkpoint: its manifest's sha256, files, bytes, hashing time, warnings */
+  checkpoint?: CheckpointCommit
 }
 
 export interface RunRecord {
@@ -67,6 +70,8 @@ export interface RunRecord {
   host?: string
   /** the report the evaluate stage writes, relative to the experiment directory */
   report?: string
+  /** the checkpoint folder train writes and evaluate reads, relative to the experiment directory */
+  checkpoint?: string
   reason?: string
   /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */
   backend_data?: Record<string, unknown>

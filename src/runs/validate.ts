@@ -23,6 +23,16 @@ export function isInsidePath(value: unknown): value is string {
   return !value.split(/[\\/]+/).includes('..')
 }
 
+/**
+ * The checkpoint a run reads or writes: inside the experiment, or a sibling experiment's `../<name>/checkpoints/<id>`
+ * (a work-graph eval reads the checkpoint of the node it depends on). Only ever read there; exp writes only its own.
+ */
+function isCheckpointPath(value: unknown): boolean {
+  if (isInsidePath(value)) return true
+  const parts = typeof value === 'string' ? value.split(/[\\/]+/) : []
+  return parts.length === 4 && parts[0] === '..' && isPlainName(parts[1]) && parts[2] === 'checkpoints' && isPlainName(parts[3])
+}
+
 /** The paths a backend keeps in `backend_data`, relative to the experiment directory. */
 const BACKEND_PATHS = ['onstart', 'job', 'checkpoint_dir', 'payload.file'] as const
 
@@ -42,6 +52,7 @@ export function runRecordProblem(value: unknown, folder: string): string | undef
     if (!isInsidePath(log)) return `stages[${i}].log ${JSON.stringify(log)} is not a path inside the experiment`
   }
   if (record.report !== undefined && !isInsidePath(record.report)) return `report ${JSON.stringify(record.report)} is not a path inside the experiment`
+  if (record.checkpoint !== undefined && !isCheckpointPath(record.checkpoint)) return `checkpoint ${JSON.stringify(record.checkpoint)} is not a checkpoint folder of this experiment or a sibling`
   const data = record.backend_data
   if (data !== undefined && (data === null || typeof data !== 'object')) return 'backend_data is not an object'
   for (const key of BACKEND_PATHS) {

@@ -8,6 +8,7 @@ import {formatDuration, sleep} from '../../lib/time.js'
 import {applyGates, describeCheck} from '../../reports/gates.js'
 import {isLive, readRun, runDir, runFile, type RunRecord, type RunState, stageIdentity, type StageRecord, supervisorFields, supervisorIdentity, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
+import {checkpointBlocker, commitAfterStage} from '../checkpoint-gate.js'
 import {displayCommand} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
@@ -99,6 +100,15 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
 
   async function runOneStage(i: number): Promise<void> {
     const stage = record.stages[i]
+    const blocked = await checkpointBlocker(experimentDir, record, stage)
+    if (blocked) {
+      // the engine is never started on a checkpoint that fails the quick check
+      const at = context.now().toISOString()
+      await patchStage(i, {ended_at: at, exit_code: null, reason: blocked, started_at: at, state: 'failed'})
+      context.log(`${stage.name}: failed: ${blocked}`)
+      await note({action: stage.name, description: 'not started', details: blocked, result: 'failed'})
+      return
+    }
     const [file, ...args] = stage.command
     const logPath = path.join(experimentDir, stage.log)
     const env = context.env ?? process.env
@@ -156,6 +166,12 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     const how = patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
     context.log(`${stage.name}: ${patch.state}${how ? ` (${how})` : ''} after ${took}`)
     await note({action: stage.name, description: 'finished', details: `${how || 'no exit code'} after ${took}`, result: patch.state!})
+    const committed = patch.state === 'completed' ? await commitAfterStage(experimentDir, record, record.stages[i], context.now) : undefined
+    if (committed) {
+      await patchStage(i, committed.patch)
+      for (const line of committed.lines) context.log(line)
+      await note(committed.entry)
+    }
     if (stage.name === 'evaluate' && patch.state === 'completed') await judgeReport(i)
   }
 

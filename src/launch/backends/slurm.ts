@@ -12,6 +12,8 @@ import {isLive, type RunRecord, type RunState, runDir, type StageName, type Stag
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
+import {withCommittedCheckpoint} from '../checkpoint-gate.js'
+import {EXP_BIN} from './local-supervisor.js'
 import {runSlurm, type SlurmResult, slurmMessage} from '../slurm/runner.js'
 import {exitFile, renderBatchScript, type SlurmResources, startedFile} from '../slurm/script.js'
 import {
@@ -93,6 +95,7 @@ async function prepare(request: LaunchRequest): Promise<PreparedRun> {
       runDir: request.runDir,
       runId: request.runId,
       scriptRel: path.relative(expDir, file),
+      exp: [process.execPath, EXP_BIN],
       stage: stage.name,
       version: packageVersion(),
     })
@@ -288,7 +291,7 @@ export function decideStage(stage: StageRecord, obs: Observation, now: Date): St
   if (end && !end.signal) {
     return end.exitCode === 0
       ? {...base, exit_code: 0, signal: null, state: 'completed'}
-      : {...base, exit_code: end.exitCode, signal: null, state: 'failed'}
+      : {...base, exit_code: end.exitCode, signal: null, state: 'failed', ...(end.reason ? {reason: end.reason} : {})}
   }
   if (slurm) {
     const state = mapSlurmState(slurm.state)
@@ -398,7 +401,7 @@ async function refreshRun(ref: RunRef, observations: Map<string, Observation>, c
       return next
     }
     if (!obs) return stage
-    const next = decideStage(stage, obs, now)
+    const next = withCommittedCheckpoint(experimentDir, record, decideStage(stage, obs, now))
     if (!isLive(next.state)) {
       const how = next.reason ?? (next.exit_code === null || next.exit_code === undefined ? '' : `exit code ${next.exit_code}`)
       entries.push({action: stage.name, description: `SLURM job ${stage.job_id} ended`, details: how || undefined, result: next.state})

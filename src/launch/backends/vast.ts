@@ -15,7 +15,7 @@ import {queuedRecord} from '../plan.js'
 import {VastCli, VastError} from '../vast/cli.js'
 import {buildQuery, formatPrice, type OfferChoice, pickOffers, resolveOptions, type VastOptions} from '../vast/offers.js'
 import {buildPayload, PAYLOAD_DIR, PAYLOAD_FILE, writeScript} from '../vast/payload.js'
-import {ONSTART_LIMIT, remoteArgv, remoteRunDir, renderJobScript, renderOnstart} from '../vast/scripts.js'
+import {CHECKPOINT_SUMS, ONSTART_LIMIT, remoteArgv, remoteRunDir, renderJobScript, renderOnstart} from '../vast/scripts.js'
 import {
   currentAttempt,
   endLiveStages,
@@ -752,6 +752,13 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     await fs.rm(dst, {force: true, recursive: true})
     await fs.rename(checkpoints, dst).catch(async () => fs.cp(checkpoints, dst, {recursive: true}))
     files.push(dst)
+    if (trained) {
+      const {commitCollected} = await import('../vast/checkpoint.js')
+      const sums = await fs.readFile(path.join(home, 'status', CHECKPOINT_SUMS), 'utf8').catch(() => undefined)
+      const argv = record.stages.find((s) => s.name === 'train')?.command ?? null
+      const committed = await commitCollected({argv, checkpoint: data.checkpoint_dir, experimentDir: run.experimentDir, now: context.now, sums})
+      record.stages = record.stages.map((s) => (s.name === 'train' ? {...s, checkpoint: committed} : s))
+    }
   }
   const now = context.now()
   data.collected_at = now.toISOString()

@@ -35,6 +35,11 @@ export interface BatchScriptInput {
   /** shown in the header comment */
   scriptRel: string
   version: string
+  /**
+   * how the compute node runs exp (node and exp's bin/run.js, on the shared filesystem): the train job commits its
+   * checkpoint's manifest after the engine, the evaluate job checks it (quick) before; absent: neither
+   */
+  exp?: readonly string[]
 }
 
 /** The files a job writes about itself, in its run folder. */
@@ -124,11 +129,35 @@ export PYTHONUNBUFFERED="\${PYTHONUNBUFFERED:-1}"
 
 exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "host=$(hostname)"
 
-cd ${shellQuote(input.cwd)} &&
-  ${shellJoin(input.argv)}
-exp_code=$?
+${engineLines(input)}
 
-exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal"
+exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal"${input.exp ? ` "reason=\${exp_reason%%$'\\n'*}"` : ''}
 exit "$exp_code"
 `
+}
+
+/**
+ * The engine, and around it exp's checkpoint step: before evaluate, the quick check of the checkpoint it reads (a
+ * failure is the job's exit code 1 and its one-line reason, and the engine never starts); after a train that exited
+ * 0, the manifest's commit.
+ */
+function engineLines(input: BatchScriptInput): string {
+  const engine = `cd ${shellQuote(input.cwd)} &&\n  ${shellJoin(input.argv)}\nexp_code=$?`
+  if (!input.exp) return engine
+  const step = (action: string) => `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
+  if (input.stage === 'evaluate') {
+    // the engine's lines are not indented inside the if: a quoted argument may hold line breaks (python3 -c …)
+    return `# the checkpoint this evaluates must pass exp's quick check (its manifest, every file with its size) first
+if exp_reason=$(${step('check')}); then
+${engine}
+else
+  exp_code=1
+fi`
+  }
+  return `exp_reason=
+${engine}
+# the train exited 0: exp hashes its checkpoint and commits MANIFEST.json (the evaluate job checks it)
+if [ "$exp_code" -eq 0 ] && ! exp_reason=$(${step('commit')}); then
+  exp_code=1
+fi`
 }

@@ -105,12 +105,14 @@ export interface EndRecord {
   jobId: string
   /** the script caught SIGTERM (scancel, time limit, preemption): the engine did not end on its own */
   signal?: string
+  /** why the job failed before or after its engine (exp's checkpoint step), one line */
+  reason?: string
 }
 
 export function parseEndRecord(text: string): EndRecord | undefined {
   const fields = parseRecordFile(text)
   if (!/^\d+$/.test(fields.exit_code ?? '')) return undefined
-  return {endedAt: fields.ended_at || undefined, exitCode: Number(fields.exit_code), jobId: fields.job_id ?? '', signal: fields.signal || undefined}
+  return {endedAt: fields.ended_at || undefined, exitCode: Number(fields.exit_code), jobId: fields.job_id ?? '', signal: fields.signal || undefined, ...(fields.reason ? {reason: fields.reason} : {})}
 }
 
 /** Words for a job state and its reason: `TIMEOUT (TimeLimit)`. */

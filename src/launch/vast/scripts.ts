@@ -28,6 +28,9 @@ export function remoteRunDir(runId: string): string {
 }
 
 /** Exit codes the scripts use for failures of their own (the engines' codes pass through unchanged). */
+/** The sha256sum of every checkpoint file, written on the instance after train (out/status/). */
+export const CHECKPOINT_SUMS = 'checkpoints.sha256'
+
 export const SCRIPT_EXIT = {noExperiment: 96, noPayload: 97, badPayload: 98} as const
 
 const X = '\u0000X\u0000'
@@ -97,6 +100,8 @@ export function renderJobScript(input: JobInput): string {
   for (const name of input.stages) {
     const argv = expandArgv(input.templates[name], values)
     lines.push(`stage ${shellQuote(name)} ${argv.map((a) => remoteWord(a)).join(' ')} || exit $?`)
+    // the checkpoint's sha256 on the instance, before it travels: exp collect checks what arrives against it
+    if (name === 'train' && !input.shipsCheckpoint) lines.push(`(cd "$O/checkpoints" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$O/status/${CHECKPOINT_SUMS}"`)
   }
   lines.push('exit 0', '')
   return lines.join('\n')
