@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
+import {listCheckpoint, MANIFEST_FILE, type ManifestFile, parseManifest} from '../checkpoints/manifest.js'
 import {ExpError} from '../errors.js'
 import {sha256File} from '../lib/hash.js'
 import type {Rclone, RcloneRunOptions} from './rclone.js'
@@ -12,16 +13,8 @@ import type {Rclone, RcloneRunOptions} from './rclone.js'
  * no half checkpoint is ever under its final name. Checkpoints are immutable: one already there with another manifest
  * is refused, never overwritten. A download is verified (sizes, then sha256 — WebDAV has no sha256 of its own) in a
  * temporary folder before it is renamed into place.
- * The manifest read here is the minimal one this needs (format of the checkpoint-integrity work, MANIFEST.json).
  */
-export const MANIFEST_FILE = 'MANIFEST.json'
 const PARTIAL = '.partial-'
-
-export interface ManifestFile {
-  path: string
-  size: number
-  sha256: string
-}
 
 export interface CheckpointRef {
   experiment: string
@@ -34,34 +27,18 @@ export function remoteCheckpointDir(ref: Pick<CheckpointRef, 'experiment' | 'run
   return `experiments/${ref.experiment}/checkpoints/${ref.runId}`
 }
 
+/** The files a manifest lists, through the checkpoint manifest module; a manifest that does not parse is one line. */
 function manifestFiles(text: string, where: string): ManifestFile[] {
-  let value: {files?: unknown}
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw new ExpError(`${where}/${MANIFEST_FILE} does not parse; the checkpoint cannot be verified.`, {code: 'BAD_MANIFEST'})
-  }
-  const files = value?.files
-  const valid = (f: any) => typeof f?.path === 'string' && typeof f.size === 'number' && /^[\da-f]{64}$/.test(String(f.sha256)) && !f.path.split('/').includes('..') && !path.isAbsolute(f.path)
-  if (!Array.isArray(files) || !files.every(valid)) throw new ExpError(`${where}/${MANIFEST_FILE} is not a checkpoint manifest.`, {code: 'BAD_MANIFEST'})
-  return files as ManifestFile[]
-}
-
-async function walk(dir: string, prefix = ''): Promise<{path: string; size: number}[]> {
-  const out: {path: string; size: number}[] = []
-  for (const entry of await fs.readdir(dir, {withFileTypes: true})) {
-    const rel = prefix + entry.name
-    if (entry.isDirectory()) out.push(...(await walk(path.join(dir, entry.name), `${rel}/`)))
-    else if (rel !== MANIFEST_FILE) out.push({path: rel, size: (await fs.stat(path.join(dir, entry.name))).size})
-  }
-  return out.sort((a, b) => a.path.localeCompare(b.path))
+  const read = parseManifest(text)
+  if (!read.manifest) throw new ExpError(`${where}/${read.error}; the checkpoint cannot be verified.`, {code: 'BAD_MANIFEST'})
+  return read.manifest.files
 }
 
 /** The local checkpoint's manifest text: its own MANIFEST.json, or one made now (sizes and sha256) when it has none. */
 async function localManifest(ref: CheckpointRef, dir: string): Promise<{text: string; own: boolean}> {
   const file = path.join(dir, MANIFEST_FILE)
   if (existsSync(file)) return {own: true, text: await fs.readFile(file, 'utf8')}
-  const files = await Promise.all((await walk(dir)).map(async (f) => ({...f, sha256: await sha256File(path.join(dir, f.path))})))
+  const files = await Promise.all(listCheckpoint(dir).map(async (f) => ({...f, sha256: await sha256File(path.join(dir, f.path))})))
   const bytes = files.reduce((n, f) => n + f.size, 0)
   const manifest = {adopted: true, bytes, experiment: ref.experiment, files, format: 'exp-checkpoint-manifest', run_id: ref.runId, version: 1}
   return {own: false, text: JSON.stringify(manifest, null, 2) + '\n'}
