@@ -20,6 +20,7 @@ function randomDag(n: number, seed: number): Array<Record<string, unknown>> {
 
 // Each graph change costs about ten rclone calls (lease, settle, re-list, download, upload, move, release); on 2 shared
 // cores the 90 changes of one repetition take minutes, so the race runs when asked: EXP_TEST_REMOTE_RACE=1 (3 repetitions).
+const NODES = Number(process.env.EXP_REMOTE_RACE_NODES ?? 30)
 const REPETITIONS = process.env.EXP_TEST_REMOTE_RACE ? Number(process.env.EXP_REMOTE_RACE_REPETITIONS ?? 3) : 0
 
 describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on one graph', function () {
@@ -35,9 +36,9 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
   })
 
   for (let repetition = 1; repetition <= REPETITIONS; repetition++) {
-    it(`30-node DAG: each node ran exactly once, after its dependencies, every history complete (repetition ${repetition})`, async () => {
+    it(`${NODES}-node DAG: each node ran exactly once, after its dependencies, every history complete (repetition ${repetition})`, async () => {
       const root = `race-${repetition}`
-      const nodes = randomDag(30, repetition * 7919)
+      const nodes = randomDag(NODES, repetition * 7919)
       await fs.mkdir(path.join(rc.served, root), {recursive: true})
       await fs.writeFile(path.join(rc.served, root, 'work_graph.json'), JSON.stringify(graphOf(nodes), null, 2))
       const workspaces = await Promise.all(
@@ -52,14 +53,14 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
       const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 950_000})))
       for (const r of runners) assert.equal(r.exitCode, 0, r.stderr)
       const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
-      assert.equal(ranBy.flat().length, 30, 'the runners together ran 30 nodes')
-      assert.equal(new Set(ranBy.flat()).size, 30, 'no node was run by two machines')
+      assert.equal(ranBy.flat().length, NODES, `the runners together ran ${NODES} nodes`)
+      assert.equal(new Set(ranBy.flat()).size, NODES, 'no node was run by two machines')
       assert.ok(ranBy.filter((ids) => ids.length > 0).length >= 2, 'more than one machine ran nodes')
       const times: Record<string, Array<{start: number; end?: number}>> = {}
       for (const ws of workspaces) for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
       const g = JSON.parse(await fs.readFile(path.join(rc.served, root, 'work_graph.json'), 'utf8'))
       assertRanOnceInOrder(nodes, times, g)
-      assert.equal(g.version, 1 + 3 * 30, 'every write is one version: none lost')
+      assert.equal(g.version, 1 + 3 * NODES, 'every write is one version: none lost')
       assert.deepEqual(await fs.readdir(path.join(rc.served, root, 'locks')), [], 'every lease released')
     })
   }
