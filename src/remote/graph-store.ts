@@ -20,8 +20,17 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
   return {
     label,
     async read() {
-      const text = await rclone.read(REMOTE_GRAPH)
-      return text === undefined ? undefined : parseGraph(text, label)
+      // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
+      // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
+      for (let attempt = 0; ; attempt++) {
+        const text = await rclone.read(REMOTE_GRAPH)
+        try {
+          return text === undefined ? undefined : parseGraph(text, label)
+        } catch (error) {
+          if (attempt >= 4) throw error
+          await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)))
+        }
+      }
     },
     async update(command, mutate, options = {}) {
       return withRemoteLease(

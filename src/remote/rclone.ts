@@ -95,8 +95,11 @@ export class Rclone {
 
   /** A small remote file's text, or undefined when it does not exist. */
   async read(rel: string): Promise<string | undefined> {
-    const r = await this.run(['cat', this.path(rel)], {allow: [3]})
-    return r.code === 3 ? undefined : r.stdout
+    const r = await this.run(['cat', this.path(rel)], {allow: [1, 3]})
+    if (r.code === 0) return r.stdout
+    // listed a moment ago, gone now (a lease released between list and read): WebDAV answers 404 with exit 1
+    if (r.code === 3 || /\b404\b|not found/i.test(r.stderr)) return undefined
+    throw await this.classify(r, 'cat')
   }
 
   /** Upload a small text as `rel` (`rcat` always transfers: no same-size skip). */

@@ -51,7 +51,7 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
       )
       const env = {...rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
       const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 950_000})))
-      for (const r of runners) assert.equal(r.exitCode, 0, r.stderr)
+      for (const r of runners) assert.equal(r.exitCode, 0, `${r.stderr}\n${String(r.stdout).slice(0, 2000)}`)
       const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
       assert.equal(ranBy.flat().length, NODES, `the runners together ran ${NODES} nodes`)
       assert.equal(new Set(ranBy.flat()).size, NODES, 'no node was run by two machines')
