@@ -5,7 +5,9 @@
 //   - experiments/: every directory and file, each with one lstat (last activity = newest mtime, file count, bytes);
 //   - per experiment: metadata.json, notes.md (its last Status:/Result: line), reports/*.json, runs/*/run.json,
 //     each read and parsed;
-//   - the workspace's reports/**/*.json, each with its mtime, read and parsed, matched to experiments by name.
+//   - the workspace's reports/**/*.json, each with its mtime, read and parsed, matched to experiments by name;
+//   - a sweep's sweep.yaml (JSON after its comment line, as exp writes it), and in each variant folder the same
+//     reports/*.json and runs/*/run.json as an experiment's.
 // It prints one JSON object per experiment. No framework, no classification rules, no schema validation.
 //
 //   node bench/limit-list.js [WORKSPACE]
@@ -55,14 +57,21 @@ for (const top of readdirSync(experimentsDir, {withFileTypes: true})) {
   if (!top.isDirectory() || top.name.startsWith('.')) continue
   const dir = path.join(experimentsDir, top.name)
   const x = {name: top.name, last: lstatSync(dir).mtimeMs, files: 0, bytes: 0, metadata: undefined, notes: undefined, reports: [], runs: 0}
-  const walk = (d, rel) => {
+  const variants = new Set()
+  try {
+    for (const v of JSON.parse(readFileSync(path.join(dir, 'sweep.yaml'), 'utf8').replace(/^(?:#.*\n)+/, '')).variants) variants.add(v.name)
+  } catch {}
+  const walk = (d, full) => {
     for (const e of readdirSync(d, {withFileTypes: true})) {
       const p = path.join(d, e.name)
+      const top = full.split('/')[0]
+      const rel = variants.has(top) ? full.slice(top.length + 1) : full // inside a variant: paths from the variant
       const r = rel ? `${rel}/${e.name}` : e.name
+      const nextFull = full ? `${full}/${e.name}` : e.name
       const st = lstatSync(p)
       if (st.mtimeMs > x.last) x.last = st.mtimeMs
       if (e.isDirectory()) {
-        walk(p, r)
+        walk(p, nextFull)
         continue
       }
       x.files++

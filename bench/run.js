@@ -4,6 +4,7 @@
 //   node bench/run.js [--runs 5] [--sizes 100,300,1000,3000,10000] [--only startup,list,archive] [--checkpoint-bytes 10485760]
 //                     [--big-checkpoint-bytes 1073741824] [--timeout 900] [--out bench/results.json] [--keep]
 //                     [--exp path/to/bin/run.js]   # another build of exp (another checkout), default this one
+//   node bench/run.js --only report --sizes 1000,4000   # exp report --all against exp list --json (npm run bench:report)
 //   node bench/run.js --smoke      # N = 50, 1 run: seconds, for CI (checks the benchmark works, not the targets)
 //
 // Every figure is the median of --runs runs. Each run measures the subject and its baseline back to back
@@ -24,7 +25,7 @@ const LIMIT = path.join(HERE, 'limit-list.js')
 const CPU_HOOK = path.join(HERE, 'cpu-hook.cjs')
 const MB = 1024 * 1024
 
-const TARGETS = {archive: 5, archiveCheckpoints: 1.25, growth: 1.15, help: 2.5, list: 1.5, startup: 2, version: 2.5}
+const TARGETS = {archive: 5, archiveCheckpoints: 1.25, growth: 1.15, help: 2.5, list: 1.5, report: 2, startup: 2, version: 2.5}
 
 // ---------------------------------------------------------------------------------------------------------------
 // options
@@ -348,6 +349,42 @@ async function archive() {
   row(`exp archive, ${fmtBytes(bigCheckpointBytes)} ckpt`, n, `${fmtBytes(checkpointBytes)} ckpt`, r, TARGETS.archiveCheckpoints)
 }
 
+/**
+ * `exp report --all` (every experiment's page and the index) against `exp list --json` on the same workspace, which
+ * reads and classifies the same experiments. Every run folder gets a 200-line metrics.jsonl, so pages and the
+ * index draw curves. Measured twice: after an untimed first round (pages up to date: each is checked by its key
+ * and kept, the index rewritten), and fresh (the pages removed before each round, so every one is built).
+ */
+async function report() {
+  results.report = []
+  for (const n of sizes) {
+    console.error(`report: generating ${n} experiments`)
+    const ws = await workspace(n, checkpointBytes)
+    const lines = Array.from({length: 200}, (_, i) => JSON.stringify({loss: 1 / (i + 1), stage: 'train', step: i + 1})).join('\n') + '\n'
+    for (const name of await fs.readdir(path.join(ws, 'experiments'))) {
+      const runsDir = path.join(ws, 'experiments', name, 'runs')
+      for (const id of existsSync(runsDir) ? await fs.readdir(runsDir) : []) await fs.writeFile(path.join(runsDir, id, 'metrics.jsonl'), lines)
+    }
+    let pages = -1
+    await timeProcess(process.execPath, [EXP, 'report', '--all', '--json'], {check: (out) => (pages = JSON.parse(out).pages), cwd: ws})
+    if (pages !== n) throw new Error(`report at N=${n}: exp wrote ${pages} pages`)
+    const list = () => timeProcess(process.execPath, [EXP, 'list', '--json'], {cwd: ws})
+    const all = () => timeProcess(process.execPath, [EXP, 'report', '--all'], {cwd: ws})
+    // nothing changed since the last report: every page is checked and kept, the index rewritten
+    const r = await paired({baseline: list, label: `report N=${n}`, runs, subject: all})
+    // every page built afresh (the pages removed before each round, untimed)
+    const reportsDir = path.join(ws, 'reports')
+    const dropPages = async () => {
+      for (const f of await fs.readdir(reportsDir)) if (f.endsWith('.html')) await fs.rm(path.join(reportsDir, f))
+    }
+    const fresh = await paired({baseline: list, label: `report fresh N=${n}`, prepare: dropPages, runs, subject: all})
+    results.report.push({n, ...r, fresh})
+    row('exp report --all', n, 'exp list --json', r, TARGETS.report)
+    row('exp report --all, fresh', n, 'exp list --json', fresh, TARGETS.report)
+    await remove(ws)
+  }
+}
+
 const fmtBytes = (b) => (b >= 1024 ** 3 ? `${round1(b / 1024 ** 3)} GB` : `${round1(b / MB)} MB`)
 
 /** How each cost grows from the smallest to the largest N: (time ratio) / (N ratio); ≤ 1 is linear or better. */
@@ -367,6 +404,7 @@ function growth() {
   }
   add('list', ['exp list', 'limit'], results.list, TARGETS.growth)
   add('archive', ['exp archive', 'mv'], results.archive?.sizes, TARGETS.growth)
+  add('report', ['exp report --all', 'exp list'], results.report, TARGETS.growth)
 }
 
 function printTable() {
@@ -389,6 +427,7 @@ try {
   if (only.has('startup')) await startup()
   if (only.has('list')) await list()
   if (only.has('archive')) await archive()
+  if (only.has('report')) await report()
   growth()
   results.load_average.end = os.loadavg().map(round2)
   printTable()

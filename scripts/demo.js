@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The main job, end to end on the embedded Burgers engine, in a scratch workspace: experiments with different
-// configs are created, launched (one in the foreground, two in the background), listed, the passing ones promoted
-// under an NRMSE gate, the leaderboard shown, the rest archived; then a small work graph is run by two workers.
-// Runs the built exp exactly as a user would.
+// configs are created, launched (one in the foreground, two in the background), listed; a 2×2 sweep is scaffolded from
+// an experiment_summary.md and its variants launched and compared; the passing ones (and the sweep's best variant)
+// promoted under an NRMSE gate, the leaderboard shown, the rest archived; then a small work graph is run by two
+// workers. Runs the built exp exactly as a user would.
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {appendFileSync, mkdtempSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -34,7 +35,24 @@ exp('watch', 'wide-latent', '--interval', '0.5')
 exp('list')
 exp('logs', 'tiny-latent', '--stage', 'evaluate')
 
+// A sweep: one experiment with a variant per run of the "All Runs" table of an experiment_summary.md
+appendFileSync(path.join(ws, 'exp.yaml'), 'sweep:\n  columns: {"Latent Dim": model.latent_dim, "Epochs": training.epochs}\n  abbreviations: {model.latent_dim: dim}\n  templates: {".json": configs/train_burgers_golden.yaml}\n')
+writeFileSync(path.join(ws, 'experiment_summary.md'), [
+  '# Experiment: latent-sweep', '', '## Resources', '### Models', '- Burgers POD: engines/burgers', '### Dataset', '- Path: data/burgers.json', '',
+  '## Configuration', '- **GPUs**: 0', '', '## All Runs',
+  '| Run Name | Latent Dim | Epochs | Type | Est. Time |', '|---|---|---|---|---|',
+  '| pod_dim4_e100 | 4 | 100 | Fine-tuned | ~3s |', '| pod_dim4_e200 | 4 | 200 | Fine-tuned | ~3s |',
+  '| pod_dim16_e100 | 16 | 100 | Fine-tuned | ~3s |', '| pod_dim16_e200 | 16 | 200 | Fine-tuned | ~3s |',
+  '| pod_baseline | - | - | Control | N/A |', '',
+].join('\n'))
+exp('new', '--from-summary', 'experiment_summary.md', '--hypothesis', 'More POD modes matter more than more epochs')
+for (const v of ['dim4_epochs100', 'dim4_epochs200', 'dim16_epochs100', 'dim16_epochs200']) exp('launch', `latent-sweep/${v}`)
+exp('list', '--variants')
+exp('show', 'latent-sweep')
+exp('compare', 'latent-sweep')
+
 exp('promote', '--nrmse-threshold', '0.1', '--auto-promote')
+exp('promote', 'latent-sweep', '--nrmse-threshold', '0.1', '--auto-promote')
 exp('leaderboard')
 exp('archive', '--status', 'failed', '--yes')
 exp('list')

@@ -684,6 +684,29 @@ def utc_now_iso():
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)
 
 
+def append_metrics(path, row):
+    """Append one JSON object as a line to ``path`` (exp's {metrics} file), flushed.
+
+    Does nothing when ``path`` is None. Creates the parent folder. Values that
+    are not finite are written as 1e9 (clamp_metric) so every line is strict
+    JSON. A curve is for looking at: a write that fails warns on stderr and
+    never stops the run.
+    """
+    if path is None:
+        return
+    import json
+    import os
+    import sys
+    clean = dict((k, clamp_metric(v) if isinstance(v, float) else v) for k, v in row.items())
+    try:
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(clean, allow_nan=False) + "\n")
+    except OSError as e:
+        sys.stderr.write("warning: cannot append to %s: %s\n" % (path, e.strerror or e))
+
+
 def write_json_atomic(path, obj):
     """Write JSON to ``path`` via a temp file in the same folder + os.replace.
 

@@ -2,11 +2,14 @@
 """Evaluate a trained Burgers surrogate on held-out initial conditions.
 
     python3 evaluate.py --config CONFIG.yaml --checkpoint CHECKPOINT_DIR --report REPORT.json
+        [--metrics METRICS.jsonl]
 
 Draws data.n_test initial conditions from the seeded 'test' stream (never
 used by training), solves them with the solver for ground truth, predicts
 them with the surrogate and writes REPORT.json atomically (temp file in the
 same folder + os.replace; the folder is created). Prints one summary line.
+With --metrics, appends one JSON line ({"stage": "evaluate", "step": the
+checkpoint's last epoch, "final_nrmse": ..., "max_nrmse": ...}).
 
 NRMSE = RMSE / RMS(ground truth): final_nrmse pools every grid point of
 every test case; max_nrmse is the worst single case (its own RMSE over its
@@ -47,6 +50,7 @@ def main(argv=None):
     parser.add_argument("--config", required=True, help="YAML config file")
     parser.add_argument("--checkpoint", required=True, help="checkpoint directory from train.py")
     parser.add_argument("--report", required=True, help="report JSON file to write")
+    parser.add_argument("--metrics", help="JSON-lines file to append the evaluation's line to")
     args = parser.parse_args(argv)
 
     try:
@@ -105,6 +109,8 @@ def main(argv=None):
         burgers.write_json_atomic(args.report, report)
     except OSError as e:
         return fail("cannot write report %s: %s" % (args.report, e.strerror or e), 1)
+    burgers.append_metrics(args.metrics, {"stage": "evaluate", "step": ckpt["training"]["epochs_run"],
+                                          "final_nrmse": final_nrmse, "max_nrmse": max_nrmse})
     sys.stdout.write("burgers: final_nrmse %.4f (max %.4f over %d held-out cases), threshold %g: "
                      "%s; report %s\n" % (final_nrmse, max_nrmse, d["n_test"], threshold,
                                           "PASS" if gates_passed else "FAIL", args.report))

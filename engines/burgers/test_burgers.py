@@ -354,6 +354,29 @@ class CliTest(unittest.TestCase):
             self.assertGreater(report["final_nrmse"], 0.15, name)
             self.assertGreater(report["final_nrmse"], 2 * golden, name)
 
+    def test_metrics_lines_for_train_and_evaluate(self):
+        d = os.path.join(self.tmp, "metrics")
+        os.makedirs(d)
+        with open(os.path.join(d, "config.yaml"), "w", encoding="utf-8") as f:
+            f.write(with_values(golden_text(), epochs=7))
+        metrics = os.path.join("runs", "r1", "metrics.jsonl")  # the folder is created
+        for argv in ([TRAIN, "--config", "config.yaml", "--out", "ck", "--metrics", metrics],
+                     [EVALUATE, "--config", "config.yaml", "--checkpoint", "ck", "--report",
+                      "report.json", "--metrics", metrics]):
+            done = subprocess.run([sys.executable] + argv, cwd=d, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+            self.assertEqual(done.returncode, 0, done.stderr)
+        with open(os.path.join(d, metrics), "r", encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f]
+        with open(os.path.join(d, "report.json"), "r", encoding="utf-8") as f:
+            report = json.load(f)
+        train = [r for r in rows if r["stage"] == "train"]
+        self.assertEqual([r["step"] for r in train], list(range(1, 8)))
+        self.assertTrue(all(isinstance(r["loss"], float) and r["loss"] > 0 for r in train))
+        self.assertEqual(rows[-1], {"stage": "evaluate", "step": 7, "final_nrmse": report["final_nrmse"],
+                                    "max_nrmse": report["max_nrmse"]})
+        self.assertEqual(len(rows), 8)
+
     def test_one_epoch_prints_one_epoch_line(self):
         train = self.pipeline("epochs1", epochs=1)[1]
         self.assertEqual([ln for ln in train.stdout.splitlines() if ln.startswith("epoch")],

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Train the Burgers surrogate.
 
-    python3 train.py --config CONFIG.yaml --out CHECKPOINT_DIR
+    python3 train.py --config CONFIG.yaml --out CHECKPOINT_DIR [--metrics METRICS.jsonl]
 
 Generates data.n_train solver trajectories from the seeded 'train' stream,
 fits the POD + quadratic-latent-map surrogate, prints progress lines
 (``epoch E/N loss L``, flushed, at most ~26 lines in all) and writes
 CHECKPOINT_DIR/model.json and CHECKPOINT_DIR/train_summary.json (each
 atomically), then the sidecar CHECKPOINT_DIR/model.json.sha256.json (the
-sha256 of model.json and the RNG seed). Exit codes: 0 success; 2 bad arguments, config or --out path
+sha256 of model.json and the RNG seed). With --metrics, appends one JSON line per epoch
+({"stage": "train", "step": E, "loss": L}) to METRICS.jsonl. Exit codes: 0 success; 2 bad arguments, config or --out path
 (one ``error: ...`` line on stderr, nothing written); 1 unexpected failure
 (e.g. the disk is full); 130 interrupted.
 """
@@ -47,6 +48,7 @@ def main(argv=None):
     parser = _Parser(description="Train the Burgers surrogate (exp's embedded engine).")
     parser.add_argument("--config", required=True, help="YAML config file")
     parser.add_argument("--out", required=True, help="checkpoint directory (created)")
+    parser.add_argument("--metrics", help="JSON-lines file to append one line per epoch to")
     args = parser.parse_args(argv)
 
     try:
@@ -77,6 +79,7 @@ def main(argv=None):
     every = max(1, -(-epochs // 20))
 
     def progress(epoch, loss):
+        burgers.append_metrics(args.metrics, {"stage": "train", "step": epoch, "loss": loss})
         if epoch == 1 or epoch % every == 0 or epoch == epochs or loss >= burgers.BIG:
             say("epoch %d/%d loss %.3e" % (epoch, epochs, loss))
 

@@ -177,6 +177,7 @@ async function selectForArchive(ws: Workspace, options: PlanOptions): Promise<{p
     }
     if (options.contents) item.contents = await describeContents(s.dir)
     if (c.status === 'active') item.refused = `it is active (${c.reason}); an active experiment is never archived.`
+    else if (c.variants?.some((v) => v.classification.rule === 'live-run')) item.refused = `a variant is running (${c.variants.filter((v) => v.classification.rule === 'live-run').map((v) => v.name).join(', ')}); a sweep is archived only when no variant is active.`
     else if (await pathExists(dst)) item.refused = `${item.destination} already exists; it is never overwritten.`
     items.push(item)
   }
@@ -213,7 +214,7 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
     const refused = await refusedWithoutLock(ws, options)
     if (refused) return {duration_ms: Date.now() - started, recovered: [], results: refused, summary: {archived: 0, failed: refused.length, skipped: 0}}
   }
-  return withWorkspaceLock(
+  const done = await withWorkspaceLock(
     ws,
     async (recovered) => {
       for (const line of recovered) options.log?.(line)
@@ -243,6 +244,9 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
       return {duration_ms: Date.now() - started, recovered, results, summary: {archived: count('archived'), failed: count('failed'), skipped: count('skipped')}}
     },
   )
+  // reports/index.html, when there is one, shows the experiments where they now are
+  if (done.summary.archived > 0) await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now, options.log)
+  return done
 }
 
 async function refusedWithoutLock(ws: Workspace, options: ArchiveOptions): Promise<ArchiveItemResult[] | undefined> {

@@ -5,11 +5,13 @@ import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {type Report, reportVerdict} from '../reports/report.js'
 import {failedStage, isLive, type RunRecord, runTime} from '../runs/record.js'
 import {formatAge} from '../lib/time.js'
+import {suiteView} from './suite.js'
+import {aggregateSweep, variantMetric, type VariantClassification} from './sweep.js'
 
 export const STATUSES = ['active', 'success', 'failed', 'stale'] as const
 export type Status = (typeof STATUSES)[number]
 
-export type Rule = 'live-run' | 'metadata' | 'notes' | 'report' | 'run' | 'archive' | 'age'
+export type Rule = 'live-run' | 'metadata' | 'notes' | 'report' | 'run' | 'archive' | 'age' | 'variants'
 
 export interface Classification {
   status: Status
@@ -20,11 +22,16 @@ export interface Classification {
   /** the file that decided it, relative to the experiment directory when inside it */
   source?: string
   field?: string
+  /** a sweep: each variant's own classification (see classify/sweep.ts) */
+  variants?: VariantClassification[]
 }
 
 export interface ClassifyOptions {
   now: Date
   staleDays: number
+  /** promote.metric and direction: which passing variant of a sweep is best */
+  metric?: string
+  direction?: 'min' | 'max'
 }
 
 /**
@@ -39,6 +46,10 @@ export interface ClassifyOptions {
  * Runs must have been refreshed (dead supervisors → interrupted, SLURM/vast states) before calling this.
  */
 export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Classification {
+  if (snap.variants) {
+    const variants = snap.variants.map((v) => ({classification: classify(v, options), metric: variantMetric(v, options.metric, newestReport), name: v.name}))
+    return aggregateSweep({options, own: classify({...snap, variants: undefined}, options), variants})
+  }
   const live = snap.runs.find((r) => isLive(r.state))
   if (live) {
     return {
@@ -64,7 +75,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     }
   }
 
-  const report = newestVerdictReport(snap.reports)
+  const newest = newestVerdictReport(snap.reports)
+  // an evaluation suite: every evaluation of the checkpoint with a verdict must pass; a failing one decides
+  const report = suiteView(snap, newest?.report)?.deciding ?? newest
   const failedRun = snap.runs.find((r) => r.state === 'failed')
   if (failedRun && (!report || runTime(failedRun) > report.report.time)) {
     const stage = failedStage(failedRun)
@@ -117,6 +130,8 @@ function summarise(value: unknown): string {
 }
 
 export function displayPath(snap: ExperimentSnapshot, file: string): string {
+  // most files are inside the experiment (or variant) folder: a prefix, not a path.relative (measurable at 10,000)
+  if (file.startsWith(snap.dir + path.sep)) return file.slice(snap.dir.length + 1)
   const rel = path.relative(snap.dir, file)
   if (!rel.startsWith('..')) return rel
   // a workspace report: show it from the workspace root (two levels up from the experiment)
@@ -128,7 +143,8 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'>): Report | undefined {
-  return newestVerdictReport(snap.reports)?.report ?? snap.reports.find((r) => !r.error)
+export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'> & Partial<ExperimentSnapshot>): Report | undefined {
+  const newest = newestVerdictReport(snap.reports)?.report
+  return (snap.runs && snap.dir ? suiteView(snap as ExperimentSnapshot, newest)?.merged : undefined) ?? newest ?? snap.reports.find((r) => !r.error)
 }
 

@@ -24,6 +24,7 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
     '<%= config.bin %> launch test-64dim',
     '<%= config.bin %> launch test-64dim --detach',
     '<%= config.bin %> launch test-64dim --stage evaluate',
+    '<%= config.bin %> launch test-64dim --stage evaluate --eval rollout',
     '<%= config.bin %> launch test-64dim --dry-run',
     '<%= config.bin %> launch test-64dim --slurm --partition gpu --time 02:00:00 --gpus 1',
     '<%= config.bin %> launch test-64dim --vast --gpu RTX_4090 --max-price 0.6',
@@ -35,6 +36,7 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
     'dry-run': dryRun,
     force: Flags.boolean({description: 'Launch even though the experiment has a live run.'}),
     slurm: Flags.boolean({description: 'Shortcut for --backend slurm.', exclusive: ['backend', 'vast']}),
+    eval: Flags.string({description: 'With --stage evaluate: re-run only this evaluation of the suite (exp.yaml engines.evaluate as a map) on the last completed train\'s checkpoint.'}),
     stage: Flags.string({default: 'all', description: 'Which stages: all (train, then evaluate), train, or evaluate (the last completed train\'s checkpoint).', options: ['all', 'train', 'evaluate']}),
     vast: Flags.boolean({description: 'Shortcut for --backend vast.', exclusive: ['backend', 'slurm']}),
     // slurm
@@ -77,6 +79,7 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
         log: (line) => chatty && this.log(line),
         name: this.args.name,
         now: this.clock,
+        evaluation: f.eval,
         stage: f.stage as StageChoice,
       })
     const foreground = !f.detach && !f['dry-run']

@@ -8,10 +8,10 @@ import {formatAge} from '../lib/time.js'
 
 export default class Show extends BaseCommand<typeof Show> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique; EXPERIMENT/VARIANT for one variant.', required: true}),
   }
 
-  static examples = ['<%= config.bin %> show test-64dim', '<%= config.bin %> show 2025-01-22-test-64dim --json']
+  static examples = ['<%= config.bin %> show test-64dim', '<%= config.bin %> show 2025-01-22-test-64dim --json', '<%= config.bin %> show cap-lora-sweep/rank8_lr1e-5']
 
   static summary = 'Everything known of one experiment: status and reason, config changes, reports, runs, promotions.'
 
@@ -38,8 +38,15 @@ export default class Show extends BaseCommand<typeof Show> {
     }
     this.log(`  runs:          ${d.runs_detail.length}`)
     for (const run of d.runs_detail) this.log(`    ${run.run_id}  ${run.backend}  ${run.state}${run.reason ? ` (${run.reason})` : ''}`)
+    if (d.params) this.log(`  parameters:    ${Object.entries(d.params).map(([k, v]) => `${k}=${formatValue(v)}`).join(' ')}`)
+    if (d.variants_detail) this.log(`  variants:      ${d.variants_detail.length}`)
+    for (const v of d.variants_detail ?? []) this.log(`    ${v.variant}  ${v.status}${v.metric ? `  ${v.metric.name}=${formatNumber(v.metric.value)}` : ''}  ${v.reason}`)
     if (d.checkpoints.length > 0) this.log(`  checkpoints:   ${d.checkpoints.length}`)
     for (const c of d.checkpoints) this.log(`    ${c.path}  ${c.state}${c.problems.length > 0 ? ` (${c.problems[0]}${c.problems.length > 1 ? `, +${c.problems.length - 1}` : ''})` : ''}`)
+    if (d.metrics) {
+      const values = Object.entries(d.metrics.values).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ')
+      this.log(`  metrics:       ${d.metrics.file} (${d.metrics.lines} lines${d.metrics.step === null ? '' : `, step ${d.metrics.step}`}): ${values}`)
+    }
     if (d.promotions.length > 0) this.log(`  promotions:    ${d.promotions.length}`)
     for (const w of d.warnings) this.note(`Warning: ${w}`)
     return d

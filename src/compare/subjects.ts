@@ -4,7 +4,7 @@ import path from 'node:path'
 import {newestReport} from '../classify/classify.js'
 import {parseConfigText} from '../config/config-file.js'
 import {ExpError, messageOf} from '../errors.js'
-import {classifyWorkspace} from '../experiments/listing.js'
+import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import {type Located, resolveExperiment} from '../experiments/resolve.js'
 import {CONFIG_FILE, REPORTS_DIR} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
@@ -65,18 +65,29 @@ export async function resolveSubjects(ws: Workspace, queries: string[], options:
     const item = byName.get(`${ref.located.location}/${ref.located.name}`)
     if (!item) throw new ExpError(`${ref.located.name} disappeared while it was read.`, {code: 'NOT_FOUND'})
     const dir = item.snapshot.dir
-    if (ref.kind === 'experiment') {
+    if (ref.kind === 'experiment' && item.snapshot.variants) {
+      // a sweep: its variants are the subjects (variants × varying parameters × metrics)
+      for (const v of item.snapshot.variants) out.push(await variantSubject(ws, item, ref.located.name, v.name))
+    } else if (ref.kind === 'experiment') {
       const report = newestReport(item.snapshot)
       out.push({...(await readConfig(ws, path.join(dir, CONFIG_FILE), ref.located.name)), ...reportPart(ws, report), kind: 'experiment', label: ref.located.name, status: item.classification.status})
     } else if (ref.kind === 'variant') {
-      const vdir = path.join(dir, ref.variant)
-      const label = `${ref.located.name}/${ref.variant}`
-      out.push({...(await readConfig(ws, path.join(vdir, CONFIG_FILE), label)), ...reportPart(ws, newestReport({reports: readReports(path.join(vdir, REPORTS_DIR))})), kind: 'variant', label, status: null})
+      out.push(await variantSubject(ws, item, ref.located.name, ref.variant))
     } else {
       out.push(await runSubject(ws, dir, ref.located.name, ref.runId))
     }
   }
   return out
+}
+
+/** A variant: its config.yaml and newest report; its status (the gate's verdict) when sweep.yaml lists it. */
+async function variantSubject(ws: Workspace, item: Classified, name: string, variant: string): Promise<Subject> {
+  const vdir = path.join(item.snapshot.dir, variant)
+  const label = `${name}/${variant}`
+  const i = item.snapshot.variants?.findIndex((v) => v.name === variant) ?? -1
+  const report = i === -1 ? newestReport({reports: readReports(path.join(vdir, REPORTS_DIR))}) : newestReport(item.snapshot.variants![i])
+  const status = i === -1 ? null : item.classification.variants![i].classification.status
+  return {...(await readConfig(ws, path.join(vdir, CONFIG_FILE), label)), ...reportPart(ws, report), kind: 'variant', label, status}
 }
 
 async function parseRef(ws: Workspace, query: string, cwd: string): Promise<Ref> {

@@ -44,7 +44,16 @@ export function resolveBaseConfig(ws: Workspace, from: string | undefined, cwd: 
   return found
 }
 
-export async function createExperiment(ws: Workspace, options: NewExperimentOptions): Promise<NewExperimentResult> {
+export interface PreparedExperiment extends NewExperimentResult {
+  configText: string
+  /** the config as a YAML document (with the --set overrides), for a sweep to derive its variants from */
+  doc: import('yaml').Document
+  notes: string
+  dirName: string
+}
+
+/** Everything `exp new` will write, decided and validated before the disk is touched. */
+export async function prepareExperiment(ws: Workspace, options: NewExperimentOptions): Promise<PreparedExperiment> {
   validateName(options.name)
   const now = options.now()
   const date = options.date ?? localDate(now)
@@ -73,21 +82,37 @@ export async function createExperiment(ws: Workspace, options: NewExperimentOpti
     exp_version: packageVersion(),
   }
   const notes = notesTemplate(dirName, relativeToRoot(ws, base), options.hypothesis, changes, date)
-
   const dir = path.join(ws.paths.experiments, dirName)
-  await withWorkspaceLock(ws, async () => {
+  return {base, changes, configText, dir, dirName, doc, metadata, name: dirName, newKeys, notes}
+}
+
+export async function createExperiment(ws: Workspace, options: NewExperimentOptions): Promise<NewExperimentResult> {
+  const p = await prepareExperiment(ws, options)
+  await installExperiment(ws, p.dirName, async (tmp) => {
+    await fs.writeFile(path.join(tmp, CONFIG_FILE), p.configText)
+    await fs.writeFile(path.join(tmp, NOTES_FILE), p.notes)
+    await fs.writeFile(path.join(tmp, METADATA_FILE), JSON.stringify(p.metadata, null, 2) + '\n')
+  })
+  return {base: p.base, changes: p.changes, dir: p.dir, metadata: p.metadata, name: p.name, newKeys: p.newKeys}
+}
+
+/**
+ * Under the workspace lock: refuse a name in use, build the experiment whole in a hidden `.new-<name>-<random>`
+ * folder with `write`, then one rename: a crash leaves either nothing or the whole experiment (a hidden folder left
+ * by a killed process is removed by recovery). `after` runs under the same lock once it is in place.
+ */
+export async function installExperiment<T = void>(ws: Workspace, dirName: string, write: (tmp: string) => Promise<void>, after?: (dir: string) => Promise<T>): Promise<T | undefined> {
+  const dir = path.join(ws.paths.experiments, dirName)
+  return withWorkspaceLock(ws, async () => {
     const archived = path.join(ws.paths.archive, dirName)
     if (existsSync(dir)) throw new ExpError(`${relativeToRoot(ws, dir)} already exists; it is never overwritten.`, {code: 'EXISTS', exit: EXIT.failure, suggestion: 'choose another name.'})
     if (existsSync(archived)) throw new ExpError(`${relativeToRoot(ws, archived)} already exists in the archive; choose another name.`, {code: 'EXISTS'})
-    // build it whole in a hidden folder, then one rename: a crash leaves either nothing or the whole experiment
     await fs.mkdir(ws.paths.experiments, {recursive: true})
     const tmp = path.join(ws.paths.experiments, `.new-${dirName}-${randomBytes(4).toString('hex')}`)
     await fs.mkdir(tmp)
     try {
       await writeNewMarker(tmp)
-      await fs.writeFile(path.join(tmp, CONFIG_FILE), configText)
-      await fs.writeFile(path.join(tmp, NOTES_FILE), notes)
-      await fs.writeFile(path.join(tmp, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n')
+      await write(tmp)
       await fs.rename(tmp, dir)
       await fsyncDir(ws.paths.experiments)
       await fs.rm(path.join(dir, NEW_MARKER), {force: true})
@@ -95,11 +120,11 @@ export async function createExperiment(ws: Workspace, options: NewExperimentOpti
       await fs.rm(tmp, {force: true, recursive: true})
       throw error
     }
+    return after ? after(dir) : undefined
   })
-  return {base, changes, dir, metadata, name: dirName, newKeys}
 }
 
-function notesTemplate(name: string, base: string, hypothesis: string | undefined, changes: ConfigChange[], date: string): string {
+export function notesTemplate(name: string, base: string, hypothesis: string | undefined, changes: ConfigChange[], date: string): string {
   const changeLines = changes.length === 0 ? ['None: identical to the base config.'] : changes.map((c) => `- \`${c.key}\`: ${formatValue(c.from)} → ${formatValue(c.to)}`)
   return [
     `# ${name}`,

@@ -9,6 +9,7 @@ import {recoverIfPending} from '../workspace/recovery.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
+import {listedVariants, type ListedVariant} from './variants.js'
 
 /** One experiment as list, archive --list-only and cron print it (and as `exp list --json` returns it). */
 export interface ListedExperiment {
@@ -25,6 +26,8 @@ export interface ListedExperiment {
   metric: {name: string; value: unknown} | null
   reports: number
   runs: number
+  /** a sweep: how many variants it has (null for a plain experiment) */
+  variants: number | null
   /** each checkpoints/<run-id>/ folder's quick state: committed, uncommitted or corrupt (with the problems) */
   checkpoints: CheckpointSummary[]
   warnings: string[]
@@ -37,6 +40,8 @@ export interface Classified {
 
 export interface ListResult {
   experiments: ListedExperiment[]
+  /** with --variants: one row per variant of the listed sweeps */
+  variants?: ListedVariant[]
   summary: Record<Status, number>
   warnings: string[]
 }
@@ -49,9 +54,9 @@ export async function classifyWorkspace(ws: Workspace, options: ScanOptions & {n
   // a step a killed exp left half-done is finished or rolled back first, so the scan sees whole experiments
   for (const line of await recoverIfPending(ws)) options.log?.(line)
   const snapshots = await scanExperiments(ws, options)
-  await refreshLiveRuns(snapshots, {log: options.log ?? (() => {}), now: options.now, ws})
+  await refreshLiveRuns([...snapshots, ...snapshots.flatMap((s) => s.variants ?? [])], {log: options.log ?? (() => {}), now: options.now, ws})
   const now = options.now()
-  return snapshots.map((snapshot) => ({classification: classify(snapshot, {now, staleDays: ws.settings.classification.stale_days}), snapshot}))
+  return snapshots.map((snapshot) => ({classification: classify(snapshot, {direction: ws.settings.promote.direction, metric: ws.settings.promote.metric, now, staleDays: ws.settings.classification.stale_days}), snapshot}))
 }
 
 export function toListed(item: Classified, now: Date, metric: string): ListedExperiment {
@@ -73,6 +78,7 @@ export function toListed(item: Classified, now: Date, metric: string): ListedExp
     slug: s.slug,
     source: c.source,
     status: c.status,
+    variants: s.variants ? s.variants.length : null,
     warnings: s.warnings,
   }
 }
@@ -81,6 +87,7 @@ export interface ListOptions {
   now: Clock
   status?: Status[]
   archived?: boolean
+  variants?: boolean
 }
 
 export async function listExperiments(ws: Workspace, options: ListOptions): Promise<ListResult> {
@@ -89,9 +96,11 @@ export async function listExperiments(ws: Workspace, options: ListOptions): Prom
   const summary = emptySummary()
   const experiments: ListedExperiment[] = []
   const warnings: string[] = []
+  const kept: Classified[] = []
   for (const item of items) {
     summary[item.classification.status]++
     if (options.status && !options.status.includes(item.classification.status)) continue
+    kept.push(item)
     const listed = toListed(item, now, ws.settings.promote.metric)
     experiments.push(listed)
     for (const w of listed.warnings) warnings.push(`${listed.name}: ${w}`)
@@ -102,5 +111,5 @@ export async function listExperiments(ws: Workspace, options: ListOptions): Prom
       warnings.push(`${relativeToRoot(ws, path.join(ws.paths.experiments, name))}: not an experiment (a hidden .new-* folder exp did not make); left alone`)
     }
   }
-  return {experiments, summary, warnings}
+  return {experiments, summary, warnings, ...(options.variants ? {variants: listedVariants(kept, ws.settings.promote.metric)} : {})}
 }

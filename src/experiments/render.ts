@@ -3,13 +3,16 @@ import {formatNumber, renderTable} from '../lib/table.js'
 import {formatAge} from '../lib/time.js'
 import type {ListedExperiment} from './listing.js'
 
-/** The experiments table list and archive --list-only print. */
+/** The experiments table list and archive --list-only print (a variants column when there is a sweep to count). */
 export function renderExperimentTable(experiments: ListedExperiment[], metric: string): string {
+  const sweeps = experiments.some((e) => e.variants !== null)
+  const variants = (e: ListedExperiment) => (sweeps ? [e.variants ?? ''] : [])
   return renderTable(
-    ['name', 'status', 'last activity', metric, 'reason'],
+    ['name', 'status', ...(sweeps ? ['variants'] : []), 'last activity', metric, 'reason'],
     experiments.map((e) => [
       e.location === 'archive' ? `${e.name} (archived)` : e.name,
       e.status,
+      ...variants(e),
       `${formatAge(e.idle_ms)} ago`,
       e.metric === null ? undefined : typeof e.metric.value === 'number' ? formatNumber(e.metric.value) : String(e.metric.value),
       e.reason,

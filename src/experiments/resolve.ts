@@ -1,6 +1,8 @@
 import {promises as fs} from 'node:fs'
+import path from 'node:path'
 
 import {ExpError} from '../errors.js'
+import {parseSweep, SWEEP_FILE} from '../sweeps/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {splitDirName} from './naming.js'
 import type {Location} from './snapshot.js'
@@ -45,4 +47,22 @@ export function resolveName(candidates: Located[], query: string, what = 'experi
 
 export async function resolveExperiment(ws: Workspace, query: string, where: Location | 'all' = 'all'): Promise<Located> {
   return resolveName(await listExperimentNames(ws, where), query)
+}
+
+/** What a person typed → an experiment, or one variant of a sweep when it reads `EXPERIMENT/VARIANT`. */
+export interface Target extends Located {
+  variant?: string
+}
+
+export async function resolveTarget(ws: Workspace, query: string, where: Location | 'all' = 'all'): Promise<Target> {
+  const slash = query.indexOf('/')
+  if (slash === -1) return resolveExperiment(ws, query, where)
+  const located = await resolveExperiment(ws, query.slice(0, slash), where)
+  const variant = query.slice(slash + 1)
+  const base = located.location === 'experiments' ? ws.paths.experiments : ws.paths.archive
+  const text = await fs.readFile(path.join(base, located.name, SWEEP_FILE), 'utf8').catch(() => undefined)
+  const names = text === undefined ? undefined : parseSweep(text).record?.variants.map((v) => v.name)
+  if (!names) throw new ExpError(`${located.name} is not a sweep (no readable ${SWEEP_FILE}), so "${query}" names nothing.`, {code: 'NOT_FOUND', suggestion: `exp show ${located.name}`})
+  if (!names.includes(variant)) throw new ExpError(`${located.name} has no variant "${variant}" (variants: ${names.join(', ')}).`, {code: 'NOT_FOUND'})
+  return {...located, variant}
 }

@@ -1,34 +1,23 @@
 import {type Dirent, lstatSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {checkpointSummaries, type CheckpointWalk, walkedCheckpointEntry} from '../checkpoints/summary.js'
+import {checkpointSummaries, walkedCheckpointEntry} from '../checkpoints/summary.js'
 import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport, type Report} from '../reports/report.js'
 import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
 import {runRecordProblem} from '../runs/validate.js'
 import type {Workspace} from '../workspace/workspace.js'
+import {readSweepFile, SWEEP_FILE} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
 import {metadataVerdict, notesVerdict} from './notes.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
+import {addVariant, type Walked} from './walked.js'
 
 export const CONFIG_FILE = 'config.yaml'
 export const NOTES_FILE = 'notes.md'
 export const METADATA_FILE = 'metadata.json'
 export const REPORTS_DIR = 'reports'
-
-interface Walked {
-  name: string
-  fileCount: number
-  bytes: number
-  lastModified: number
-  lastModifiedPath: string
-  /** files that carry meaning, with the mtime the walk saw (no second stat when they are read) */
-  toRead: {rel: string; mtimeMs: number}[]
-  hasConfig: boolean
-  /** checkpoints/<run-id>/ folders and their files, for their quick state (no file is read but the manifest) */
-  checkpoints: CheckpointWalk
-}
 
 /**
  * Scan experiment folders in one pass: one directory walk with one lstat per entry, then one read of each file
@@ -90,7 +79,7 @@ function walk(base: string, only?: string[]): Walked[] {
 }
 
 /** Every entry under `dir`, one lstat each (symbolic links not followed); a folder's files before its subfolders. */
-function walkInto(dir: string, prefix: string, w: Walked): void {
+function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): void {
   let entries: Dirent[]
   try {
     entries = readdirSync(dir, {withFileTypes: true})
@@ -99,10 +88,12 @@ function walkInto(dir: string, prefix: string, w: Walked): void {
   }
   // which files here carry meaning, decided once per folder rather than per file (this runs for every file)
   const top = prefix === ''
-  const reportsHere = prefix === `${REPORTS_DIR}/`
+  // reports/*.json, and an evaluation suite's reports/<run-id>/<evaluation>.json
+  const reportsHere = prefix === `${REPORTS_DIR}/` || (prefix.startsWith(`${REPORTS_DIR}/`) && prefix.indexOf('/', REPORTS_DIR.length + 1) === prefix.length - 1)
   const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
   const checkpointHere = prefix.startsWith('checkpoints/')
-  const subdirs: string[] = []
+  const subdirs: Array<[name: string, mtimeMs: number]> = []
+  let sweepHere = false
   for (const entry of entries) {
     const name = entry.name
     const rel = prefix + name
@@ -118,17 +109,30 @@ function walkInto(dir: string, prefix: string, w: Walked): void {
     }
     if (checkpointHere) walkedCheckpointEntry(w.checkpoints, rel, stats)
     if (stats.isDirectory()) {
-      subdirs.push(name)
+      subdirs.push([name, stats.mtimeMs])
       continue
     }
     w.fileCount++
     w.bytes += stats.size
     if (top && name === CONFIG_FILE) w.hasConfig = true
+    else if (top && name === SWEEP_FILE && !inVariant) sweepHere = true
     else if ((top && (name === METADATA_FILE || name === NOTES_FILE)) || (reportsHere && name.endsWith('.json')) || (runHere && name === RUN_FILE)) {
       w.toRead.push({mtimeMs: stats.mtimeMs, rel})
     }
   }
-  for (const name of subdirs) walkInto(dir + path.sep + name, `${prefix}${name}/`, w)
+  if (sweepHere) w.sweep = readSweepFile(dir + path.sep + SWEEP_FILE)
+  const variants = w.sweep?.record && sweepHere ? new Set(w.sweep.record.variants.map((v) => v.name)) : undefined
+  for (const [name, mtimeMs] of subdirs) {
+    if (variants?.has(name)) walkVariant(dir + path.sep + name, name, mtimeMs, w)
+    else walkInto(dir + path.sep + name, `${prefix}${name}/`, w, inVariant)
+  }
+}
+
+/** A variant folder: walked like an experiment of its own, its totals added to the experiment's. */
+function walkVariant(dir: string, name: string, mtimeMs: number, parent: Walked): void {
+  const v: Walked = {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: mtimeMs, lastModifiedPath: '.', name, toRead: []}
+  walkInto(dir, '', v, true)
+  addVariant(parent, v)
 }
 
 function isRunFile(rel: string): boolean {
@@ -136,7 +140,7 @@ function isRunFile(rel: string): boolean {
   return parts.length === 3 && parts[0] === RUNS_DIR && parts[2] === RUN_FILE
 }
 
-function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports, nowMs: number): ExperimentSnapshot {
+function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports, nowMs: number, reportKey = w.name): ExperimentSnapshot {
   const dir = path.join(base, w.name)
   const {date, slug} = splitDirName(w.name)
   const snap: ExperimentSnapshot = {
@@ -187,7 +191,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       snap.reports.push(parseReport(file, text, mtimeMs, 'experiment'))
     }
   }
-  snap.reports.push(...workspaceReports.for(w.name))
+  snap.reports.push(...workspaceReports.for(reportKey))
   for (const r of snap.reports) {
     const future = clampFutureTime(r, nowMs)
     if (future) snap.warnings.push(future)
@@ -201,6 +205,16 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
   snap.runs.sort((a, b) => b.run_id.localeCompare(a.run_id))
   snap.checkpoints = checkpointSummaries(dir, w.checkpoints)
+  if (w.sweep?.error) snap.warnings.push(`${SWEEP_FILE}: ${w.sweep.error}; its folders are not read as variants`)
+  if (w.sweep?.record) {
+    snap.sweep = w.sweep.record
+    const walked = new Map((w.variants ?? []).map((v) => [v.name, v]))
+    snap.variants = w.sweep.record.variants.map((v) => {
+      const vw = walked.get(v.name)
+      if (!vw) snap.warnings.push(`${SWEEP_FILE}: variant ${v.name} has no folder`)
+      return readExperiment(dir, location, vw ?? {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: 0, lastModifiedPath: '.', name: v.name, toRead: []}, workspaceReports, nowMs, `${w.name}/${v.name}`)
+    })
+  }
   if (snap.metadata && snap.metadata.status !== undefined && !metadataVerdict(snap.metadata.status) && typeof snap.metadata.status !== 'string') {
     snap.warnings.push(`${METADATA_FILE}: status is not a string`)
   }

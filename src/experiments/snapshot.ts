@@ -1,6 +1,7 @@
 import type {CheckpointSummary} from '../checkpoints/summary.js'
 import type {Report} from '../reports/report.js'
 import type {RunRecord} from '../runs/record.js'
+import type {SweepRecord} from '../sweeps/record.js'
 
 /** Where an experiment lives: the active folder or the archive. */
 export type Location = 'experiments' | 'archive'
@@ -37,4 +38,7 @@ export interface ExperimentSnapshot {
   /** checkpoints/<run-id>/ folders with their quick state (committed / uncommitted / corrupt), by run id */
   checkpoints?: CheckpointSummary[]
   warnings: string[]
+  /** a sweep: its sweep.yaml, and one snapshot per variant listed there (name = the variant's folder name) */
+  sweep?: SweepRecord
+  variants?: ExperimentSnapshot[]
 }

@@ -57,9 +57,11 @@ export interface LaunchRequest extends BackendContext {
    * the engines' argument templates, placeholders unexpanded, for backends whose paths differ from this
    * machine's (vast: the instance's folders); expand them with `expandArgv` from launch/engines
    */
-  templates: Record<StageName, string[]>
+  templates: Record<string, string[]>
   /** the report path the evaluate stage writes (absolute) */
   report: string
+  /** an evaluation suite: each evaluation's report (absolute), by evaluation name */
+  reports?: Record<string, string>
   checkpointDir: string
   /** jobs the first stage waits for (SLURM afterok), for work-graph nodes submitted before their dependencies end */
   afterJobs?: string[]

@@ -7,6 +7,7 @@ import {MANIFEST_FILE, parseManifest, problemLine} from '../checkpoints/manifest
 import {messageOf} from '../errors.js'
 import {sha256} from '../lib/hash.js'
 import type {Clock} from '../lib/time.js'
+import {isEvaluateStage} from './engines.js'
 import type {LaunchLogEntry} from './launch-log.js'
 import {readRun, runFile, type RunRecord, type StageRecord} from '../runs/record.js'
 
@@ -16,11 +17,11 @@ export function runCheckpoint(record: RunRecord): string {
 }
 
 /**
- * Before a stage that reads a checkpoint (evaluate) starts: the quick check (manifest present, every file there
+ * Before a stage that reads a checkpoint (evaluate, or one evaluation of a suite) starts: the quick check (manifest present, every file there
  * with its size, nothing extra). Returns the reason the stage must not start, naming the file, or undefined.
  */
 export async function checkpointBlocker(experimentDir: string, record: RunRecord, stage: StageRecord): Promise<string | undefined> {
-  if (stage.name !== 'evaluate') return undefined
+  if (!isEvaluateStage(stage.name)) return undefined
   const rel = runCheckpoint(record)
   const dir = path.resolve(experimentDir, rel)
   // a work-graph eval reads a sibling experiment's checkpoint: links must stay inside that experiment

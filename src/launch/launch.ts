@@ -4,8 +4,9 @@ import path from 'node:path'
 
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
-import {resolveExperiment} from '../experiments/resolve.js'
+import {resolveTarget} from '../experiments/resolve.js'
 import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
+import {variantItem} from '../experiments/variants.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue, parseReport} from '../reports/report.js'
 import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
@@ -13,18 +14,22 @@ import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Backend, LaunchIO, LaunchRequest, StagePlan} from './backend.js'
 import {loadBackend} from './backends/registry.js'
-import {engineTemplates, expandArgv, placeholderValues, runPaths, STAGE_NAMES, type TrainEngine} from './engines.js'
+import {expandLocalSettings, localPlaceholders} from '../workspace/local.js'
+import {shellQuote} from './shell-quote.js'
+import {engineTemplates, evaluationOf, expandArgv, isEvaluateStage, placeholderValues, runPaths, type TrainEngine} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
 
 export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'vast']
-export type StageChoice = 'all' | StageName
+export type StageChoice = 'all' | 'train' | 'evaluate'
 
 export interface LaunchOptions {
   name: string
   /** default: exp.yaml backends.default */
   backend?: BackendName
   stage?: StageChoice
+  /** one evaluation of the suite (with stage evaluate): re-run it on the last completed train's checkpoint */
+  evaluation?: string
   detach?: boolean
   dryRun?: boolean
   force?: boolean
@@ -98,7 +103,9 @@ export function backendOptions(ws: Workspace, name: BackendName, flags: Record<s
  * The lock is never held while engines run.
  */
 export async function launchExperiment(ws: Workspace, options: LaunchOptions): Promise<LaunchResult> {
-  const located = await resolveExperiment(ws, options.name)
+  const target = await resolveTarget(ws, options.name)
+  // a sweep's variant (EXP/V) is launched like an experiment: its folder is the one the engines run in
+  const located = {...target, name: target.variant ? `${target.name}/${target.variant}` : target.name}
   if (located.location === 'archive') {
     throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
   }
@@ -115,15 +122,17 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     }
   }
 
-  const [item] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [located.name]})
-  const snapshot = item.snapshot
+  const [whole] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [target.name]})
+  const snapshot = target.variant ? variantItem(whole, target.variant).snapshot : whole.snapshot
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
   const seen = await folderIdentity(snapshot.dir)
 
-  const stageChoice = options.stage ?? 'all'
-  const stageNames = stageChoice === 'all' ? [...STAGE_NAMES] : [stageChoice]
+  if (options.evaluation !== undefined && options.stage === 'train') throw new ExpError('--eval re-runs one evaluation on the last completed checkpoint: use it with --stage evaluate.', {code: 'BAD_STAGE', exit: EXIT.usage})
+  const stageChoice = options.evaluation === undefined ? (options.stage ?? 'all') : 'evaluate'
+  const templates = engineTemplates(ws)
+  const stageNames = selectStages(Object.keys(templates) as StageName[], stageChoice, options.evaluation)
   let checkpointRunId: string | undefined
   if (stageChoice === 'evaluate' && !options.inputCheckpoint) {
     const trained = snapshot.runs.find((r) => r.stages.some((s) => s.name === 'train' && s.state === 'completed'))
@@ -136,11 +145,18 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const now = options.now()
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
-  const templates = engineTemplates(ws, options.engine)
   const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
-  const values = placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws})
-  const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], values), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
+  const local = localPlaceholders(ws, stageNames.flatMap((n) => templates[n]), 'exp.yaml engines')
+  const valuesOf = (stage: StageName) => ({
+    ...placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, evaluation: evaluationOf(stage), experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws}),
+    ...local,
+  })
+  const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], valuesOf(name)), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
   const rel = runPaths(runId, checkpointRunId)
+  const suite = stageNames.flatMap((name) => {
+    const evaluation = evaluationOf(name)
+    return evaluation === undefined ? [] : [[evaluation, path.join(snapshot.dir, runPaths(runId, checkpointRunId, evaluation).report)] as const]
+  })
   const request: LaunchRequest = {
     afterJobs: options.afterJobs,
     checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
@@ -150,8 +166,9 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     experiment: snapshot,
     log: options.log,
     now: options.now,
-    options: backendOptions(ws, backendName, options.flags?.[backendName]),
+    options: expandLocalSettings(ws, backendName, backendOptions(ws, backendName, options.flags?.[backendName]), shellQuote),
     report: path.join(snapshot.dir, rel.report),
+    reports: suite.length > 0 ? Object.fromEntries(suite) : undefined,
     runDir: rdir,
     runId,
     stages,
@@ -165,7 +182,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
       ws,
       async () => {
         // a launch that raced ours between the check above and this lock
-        const [fresh] = await scanExperiments(ws, {location: 'experiments', only: [located.name]})
+        const [scanned] = await scanExperiments(ws, {location: 'experiments', only: [target.name]})
+        const fresh = target.variant ? scanned?.variants?.find((v) => v.name === target.variant) : scanned
         const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
         if (racing && !options.force) throw liveRunError(located.name, racing)
         // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder
@@ -178,6 +196,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         try {
           // the config this run ran, kept with it: `exp diff EXP@RUN-ID` compares it after config.yaml moved on
           await fs.copyFile(path.join(snapshot.dir, CONFIG_FILE), path.join(rdir, CONFIG_FILE))
+          // an evaluation suite's engines write into reports/<run-id>/: there before they start
+          if (request.reports) await fs.mkdir(path.dirname(Object.values(request.reports)[0]), {recursive: true})
           await writeRun(snapshot.dir, queuedRecord(request, backendName), options.now())
         } catch (error) {
           // nothing half-written: the run folder goes, and runs/ too when this launch made it
@@ -248,6 +268,18 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
   }
   return result
+}
+
+/** The stages a launch runs: all, train, every evaluation, or one named evaluation of the suite (--eval). */
+function selectStages(all: StageName[], choice: StageChoice, evaluation: string | undefined): StageName[] {
+  if (evaluation !== undefined) {
+    const names = all.flatMap((s) => evaluationOf(s) ?? [])
+    if (names.length === 0) throw new ExpError('--eval needs an evaluation suite: exp.yaml engines.evaluate is a single argument list.', {code: 'NO_SUITE', exit: EXIT.usage})
+    if (!names.includes(evaluation)) throw new ExpError(`no evaluation "${evaluation}" in exp.yaml engines.evaluate (known: ${names.join(', ')}).`, {code: 'UNKNOWN_EVALUATION', exit: EXIT.usage})
+    return [`evaluate:${evaluation}`]
+  }
+  if (choice === 'all') return all
+  return all.filter((s) => (choice === 'evaluate' ? isEvaluateStage(s) : s === choice))
 }
 
 /** The folder's device and inode: a folder moved away and another put in its place is not the same experiment. */

@@ -26,7 +26,8 @@ export function queuedRecord(request: LaunchRequest, backend: BackendName): RunR
     ...supervisorFields(identify()),
     updated_at: now,
   }
-  if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
+  if (request.reports) record.reports = Object.fromEntries(Object.entries(request.reports).map(([name, file]) => [name, rel(file)]))
+  else if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
   record.checkpoint = rel(request.checkpointDir)
   return record
 }

@@ -38,6 +38,8 @@ export interface LeaderboardEntry {
   promoted_at: string
   /** the report's other numeric metrics */
   metrics: Record<string, number>
+  /** a sweep's variant: its parameter values, one column each */
+  params?: Record<string, unknown>
 }
 
 export async function readLeaderboard(file: string): Promise<Leaderboard> {
@@ -82,6 +84,7 @@ export function upsertEntry(board: Leaderboard, entry: LeaderboardEntry, directi
   }
   const reserved = new Set<string>([...FIXED_COLUMNS, ...AFTER_METRIC, entry.metric])
   for (const [k, v] of Object.entries(entry.metrics)) if (!reserved.has(k) && !NOT_METRICS.has(k)) row[k] = String(v)
+  for (const [k, v] of Object.entries(entry.params ?? {})) if (!reserved.has(k)) row[k] = typeof v === 'string' ? v : JSON.stringify(v)
 
   const rows = board.rows.filter((r) => r.experiment !== entry.experiment)
   rows.push(row)

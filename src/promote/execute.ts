@@ -112,6 +112,6 @@ function newEntry(ws: Workspace, plan: PromotionPlan, options: ExecuteOptions, n
 }
 
 async function rowWrite(lb: LeaderboardModule, board: Board, plan: PromotionPlan, entry: PromotionEntry): Promise<{file: string; data: string}> {
-  const row = {config: entry.target as string, experiment: plan.experiment, gates_passed: true, metric: plan.metric, metrics: plan.metrics, promoted_at: entry.promoted_at as string, value: plan.value}
+  const row = {config: entry.target as string, experiment: plan.experiment, gates_passed: true, metric: plan.metric, metrics: plan.metrics, params: plan.params, promoted_at: entry.promoted_at as string, value: plan.value}
   return {data: await lb.leaderboardText(lb.upsertEntry(board, row, plan.direction)), file: board.file}
 }

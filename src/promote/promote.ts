@@ -6,7 +6,7 @@ import {parseConfigText} from '../config/config-file.js'
 import {EXIT, ExpError, messageOf} from '../errors.js'
 import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import {slugOf} from '../experiments/naming.js'
-import {resolveExperiment} from '../experiments/resolve.js'
+import {resolveTarget} from '../experiments/resolve.js'
 import {CONFIG_FILE, METADATA_FILE} from '../experiments/scan.js'
 import {sha256} from '../lib/hash.js'
 import type {Clock} from '../lib/time.js'
@@ -58,13 +58,16 @@ export interface PromotionPlan {
   checkpoint: PromotedCheckpoint | null
   /** what the target looks like now: absent, identical content, or different content */
   target_state: 'absent' | 'identical' | 'different'
+  /** a sweep's variant: its parameter values (leaderboard columns) */
+  params?: Record<string, unknown>
 }
 
 export type Assessment = {ok: true; plan: PromotionPlan} | {ok: false; code: string; reason: string}
 
 /** The production file for an experiment: `train_<name without its date>.yaml`, or the --config-name. */
 export function targetFor(dirName: string, options: TargetOptions): string {
-  const name = options.configName === undefined ? `train_${slugOf(dirName)}.yaml` : checkConfigName(options.configName)
+  // a variant (`EXP/V`) becomes train_<slug>_<variant>.yaml
+  const name = options.configName === undefined ? `train_${slugOf(dirName).replace('/', '_')}.yaml` : checkConfigName(options.configName)
   return path.join(options.productionDir, name)
 }
 
@@ -128,9 +131,13 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
 
 /** Resolve NAME (active or archived experiment), classify it on the same path as `exp list`, and assess it. */
 export async function planPromotion(ws: Workspace, query: string, options: {spec: GateSpec; target: TargetOptions; now: Clock}): Promise<PromotionPlan> {
-  const located = await resolveExperiment(ws, query)
+  const located = await resolveTarget(ws, query)
   const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
   if (!item) throw new ExpError(`no experiment named "${query}".`, {code: 'NOT_FOUND'})
+  if (located.variant || item.snapshot.variants) {
+    const {planSweepPromotion} = await import('./sweep.js')
+    return planSweepPromotion(item, located.variant, options.spec.direction, (v) => assess(ws, v, options.spec, options.target))
+  }
   const result = await assess(ws, item, options.spec, options.target)
   if (!result.ok) throw new ExpError(result.reason, {code: result.code})
   return result.plan

@@ -52,7 +52,10 @@ export async function promote(ws: Workspace, options: PromoteOptions): Promise<P
     await checkOutputFile(ws, options.leaderboard, {flag: options.leaderboardSource ?? '--leaderboard-csv', isOurs: lb.isLeaderboardCsv, what: 'an exp leaderboard'})
     lb.checkBoardMetric(await lb.readLeaderboard(options.leaderboard), options.spec.metric)
   }
-  return options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options)
+  const result = await (options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options))
+  // reports/index.html, when there is one, shows the promoted experiments' metrics as they now stand
+  if (result.promotions.some((p) => p.written)) await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now)
+  return result
 }
 
 async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions): Promise<PromoteResult> {

@@ -14,7 +14,8 @@ import {isPlainName, runRecordProblem} from './validate.js'
  */
 export const RUN_STATES = ['queued', 'running', 'completed', 'failed', 'interrupted', 'cancelled'] as const
 export type RunState = (typeof RUN_STATES)[number]
-export type StageName = 'train' | 'evaluate'
+/** `evaluate:<name>`: one evaluation of an evaluation suite (exp.yaml `engines.evaluate` as a map) */
+export type StageName = 'train' | 'evaluate' | `evaluate:${string}`
 export type BackendName = 'local' | 'slurm' | 'vast'
 
 /**
@@ -70,7 +71,9 @@ export interface RunRecord {
   host?: string
   /** the report the evaluate stage writes, relative to the experiment directory */
   report?: string
-  /** the checkpoint folder train writes and evaluate reads, relative to the experiment directory */
+  /** an evaluation suite's reports, by evaluation name (reports/<run-id>/<name>.json) */
+  reports?: Record<string, string>
+  /** the checkpoint folder train writes and evaluations read, relative to the experiment directory */
   checkpoint?: string
   reason?: string
   /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */

@@ -52,6 +52,11 @@ export function runRecordProblem(value: unknown, folder: string): string | undef
     if (!isInsidePath(log)) return `stages[${i}].log ${JSON.stringify(log)} is not a path inside the experiment`
   }
   if (record.report !== undefined && !isInsidePath(record.report)) return `report ${JSON.stringify(record.report)} is not a path inside the experiment`
+  // an evaluation suite's reports and the checkpoint they read
+  if (record.reports !== undefined && (record.reports === null || typeof record.reports !== 'object' || Array.isArray(record.reports))) return 'reports is not an object'
+  for (const [name, rel] of Object.entries((record.reports ?? {}) as Record<string, unknown>)) {
+    if (!isPlainName(name) || !isInsidePath(rel)) return `reports.${name} ${JSON.stringify(rel)} is not a path inside the experiment`
+  }
   if (record.checkpoint !== undefined && !isCheckpointPath(record.checkpoint)) return `checkpoint ${JSON.stringify(record.checkpoint)} is not a checkpoint folder of this experiment or a sibling`
   const data = record.backend_data
   if (data !== undefined && (data === null || typeof data !== 'object')) return 'backend_data is not an object'

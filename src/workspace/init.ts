@@ -43,7 +43,7 @@ const FOLDER_READMES: Record<'experiments' | 'archive' | 'configs' | 'reports', 
 }
 
 export function gitignoreLines(paths: {experiments: string; archive: string}): string[] {
-  const lines = ['# exp: keep each experiment\'s record (config.yaml, notes.md, metadata.json, reports) in git, not its artifacts', '.exp/']
+  const lines = ['# exp: keep each experiment\'s record (config.yaml, notes.md, metadata.json, reports) in git, not its artifacts', '.exp/', 'exp.local.yaml']
   for (const base of [paths.experiments, paths.archive]) {
     lines.push(`${base}/*/checkpoints/`, `${base}/*/artifacts/`, `${base}/*/runs/*/*.log`)
   }

@@ -7,28 +7,33 @@ import {ExpError} from '../errors.js'
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
  */
-export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'input_checkpoint'] as const
+export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'input_checkpoint', 'metrics'] as const
 
 /** `{name}` placeholders, and `{{`/`}}` for literal braces (as in Python's str.format). */
 export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g
 
 /** `{name}` placeholders in an engine argument: each must be one exp knows how to fill. */
-export function unknownPlaceholders(arg: string): string[] {
+export function unknownPlaceholders(arg: string, known: readonly string[] = PLACEHOLDERS): string[] {
   return [...arg.matchAll(PLACEHOLDER_PATTERN)]
     .map((m) => m[1])
-    .filter((name): name is string => name !== undefined && !(PLACEHOLDERS as readonly string[]).includes(name))
+    .filter((name): name is string => name !== undefined && !known.includes(name) && !/^local\.[A-Za-z0-9_-]+$/.test(name))
 }
 
-const argv = z
-  .array(z.string().min(1))
-  .min(1)
-  .superRefine((args, ctx) => {
-    for (const [i, arg] of args.entries()) {
-      for (const name of unknownPlaceholders(arg)) {
-        ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}; write {{ and }} for literal braces)`, path: [i]})
+/** The setup hook (`engines.setup`) runs in a variant folder before any run: it knows these placeholders. */
+export const SETUP_PLACEHOLDERS = ['config', 'variant_dir', 'variant', 'experiment_dir', 'experiment', 'engine_dir', 'python', 'workspace'] as const
+
+const argvOf = (known: readonly string[]) =>
+  z
+    .array(z.string().min(1))
+    .min(1)
+    .superRefine((args, ctx) => {
+      for (const [i, arg] of args.entries()) {
+        for (const name of unknownPlaceholders(arg, known)) {
+          ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${known.map((p) => `{${p}}`).join(' ')} {local.NAME}; write {{ and }} for literal braces)`, path: [i]})
+        }
       }
-    }
-  })
+    })
+const argv = argvOf(PLACEHOLDERS)
 
 const gate = z.strictObject({max: z.number().optional(), min: z.number().optional()})
 
@@ -40,6 +45,8 @@ const slurm = z.strictObject({
   partition: z.string().optional(),
   poll_interval: z.number().positive().default(60),
   sbatch_args: z.array(z.string()).default([]),
+  /** lines placed before the engine command in every batch script (`module load …`, `conda activate {local.env}`) */
+  setup: z.array(z.string()).default([]),
   time: z.string().optional(),
 })
 
@@ -70,8 +77,16 @@ export const settingsSchema = z.strictObject({
   cron: z
     .strictObject({command: z.string().default('archive --status all --yes'), schedule: z.string().default('0 0 * * 0')})
     .default({command: 'archive --status all --yes', schedule: '0 0 * * 0'}),
+  // evaluate: one argument list, or an evaluation suite (named evaluations, each its own stage evaluate:<name>);
   // finetune: the engine of work-graph finetune nodes (optional: train's otherwise)
-  engines: z.strictObject({evaluate: argv, finetune: argv.optional(), train: argv}).optional(),
+  engines: z
+    .strictObject({
+      evaluate: z.union([argv, z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an evaluation name is letters, digits, - and _'), argv).refine((m) => Object.keys(m).length > 0, 'name at least one evaluation')]),
+      finetune: argv.optional(),
+      setup: argvOf(SETUP_PLACEHOLDERS).optional(), // a sweep's setup hook, run in each variant folder
+      train: argv,
+    })
+    .optional(),
   gates: z.record(z.string(), gate).optional(),
   graph: z.strictObject({path: z.string().default('work_graph.json')}).default({path: 'work_graph.json'}),
   paths: z
@@ -99,6 +114,13 @@ export const settingsSchema = z.strictObject({
       settle_seconds: z.number().nonnegative().default(2),
     })
     .optional(),
+  sweep: z
+    .strictObject({
+      abbreviations: z.record(z.string(), z.string()).default({}),
+      columns: z.record(z.string(), z.string().regex(/^[^.]+(\.[^.]+)*$/, 'expected a key path such as training.learning_rate')).default({}),
+      templates: z.record(z.string().regex(/^\./, 'expected an extension such as .json'), z.string()).default({}),
+    })
+    .default({abbreviations: {}, columns: {}, templates: {}}),
   version: z.literal(1).default(1),
 })
 

@@ -133,7 +133,7 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
       assert.equal(s.cwd, golden)
       assert.equal(s.command[0], 'python3')
     }
-    assert.deepEqual(run.stages[0].command.slice(1), [path.join(ROOT, 'engines', 'burgers', 'train.py'), '--config', 'config.yaml', '--out', `checkpoints/${run.run_id}`])
+    assert.deepEqual(run.stages[0].command.slice(1), [path.join(ROOT, 'engines', 'burgers', 'train.py'), '--config', 'config.yaml', '--out', `checkpoints/${run.run_id}`, '--metrics', `runs/${run.run_id}/metrics.jsonl`])
     assert.ok(existsSync(path.join(golden, 'checkpoints', run.run_id)))
     const rdir = path.join(golden, 'runs', run.run_id)
     assert.match(await fs.readFile(path.join(rdir, 'train.log'), 'utf8'), /epoch 200\/200 loss/)
@@ -141,7 +141,7 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     const log = await fs.readFile(path.join(rdir, 'launch.log'), 'utf8')
     for (const line of log.split('\n')) assert.match(line, LOG_LINE)
     assert.match(log, /\] LAUNCH: run \S+ of \S+-golden on local\n/)
-    assert.match(log, /\] TRAIN: started python3 .*train\.py --config config\.yaml --out checkpoints\/\S+\nDetails: pid \d+/)
+    assert.match(log, /\] TRAIN: started python3 .*train\.py --config config\.yaml --out checkpoints\/\S+ --metrics runs\/\S+\/metrics\.jsonl\nDetails: pid \d+/)
     assert.match(log, /\] EVALUATE: finished\nDetails: exit code 0 after [\d.]+s\nResult: completed/)
     assert.match(log, /\] RUN: run \S+ finished\n.*\nResult: completed/)
   })

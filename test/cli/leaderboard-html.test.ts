@@ -4,9 +4,9 @@ import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 import type {Browser} from 'playwright-core'
 
+import {CHROMIUM, launchChromium} from '../support/browser.js'
 import {exp, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 
 /** The HTML leaderboard opened in a real headless Chromium (Debian's package): the rows and the SVG bars render. */
 describe('exp leaderboard --html in a headless browser', () => {
@@ -29,11 +29,7 @@ describe('exp leaderboard --html in a headless browser', () => {
       const r = await exp(['promote', name, '--auto-promote'], {cwd: ws})
       assert.equal(r.code, 0, r.stderr)
     }
-    const {chromium} = await import('playwright-core')
-    browser = await chromium.launch({
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      executablePath: CHROMIUM,
-    })
+    browser = await launchChromium()
   })
   after(async () => {
     await browser?.close()

@@ -6,6 +6,7 @@ import path from 'node:path'
 import {promisify} from 'node:util'
 
 import {buildPayload} from '../../src/launch/vast/payload.js'
+import type {StageName} from '../../src/runs/record.js'
 import {ONSTART_LIMIT, remoteArgv, remoteWord, renderJobScript, renderOnstart} from '../../src/launch/vast/scripts.js'
 
 const run = promisify(execFile)
@@ -54,6 +55,15 @@ describe('vast scripts', () => {
       })
     return {onstart, out: path.join(x, 'out'), start, x}
   }
+
+  it('an evaluation suite: each evaluation writes its own report under out/reports/, created first', () => {
+    const suite = {...job, stages: ['train', 'evaluate:nrmse', 'evaluate:rollout'] as StageName[], templates: {'evaluate:nrmse': ['ev', '{report}'], 'evaluate:rollout': ['ev', '{report}'], train: templates.train}}
+    const script = renderJobScript(suite)
+    assert.match(script, /mkdir -p "\$O\/reports"\nstage 'train' /)
+    assert.match(script, /stage 'evaluate:nrmse' 'ev' "\$X"'\/out\/reports\/nrmse\.json' \|\| exit \$\?/)
+    assert.deepEqual(remoteArgv(suite, 'evaluate:rollout'), ['ev', `/workspace/exp-${job.runId}/out/reports/rollout.json`])
+    assert.doesNotMatch(renderJobScript(job), /reports/)
+  })
 
   it('the onstart script stays under 4,000 characters even for long names, and holds no key', () => {
     const text = renderOnstart({experiment: `2025-01-22-${'x'.repeat(120)}`, runId: '20250122-101500-3f2a', sha256: 'f'.repeat(64)})

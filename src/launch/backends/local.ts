@@ -9,7 +9,7 @@ import {applyGates, describeCheck} from '../../reports/gates.js'
 import {isLive, readRun, runDir, runFile, type RunRecord, type RunState, stageIdentity, type StageRecord, supervisorFields, supervisorIdentity, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
 import {checkpointBlocker, commitAfterStage} from '../checkpoint-gate.js'
-import {displayCommand} from '../engines.js'
+import {blockedBy, displayCommand, isEvaluateStage, stageReport} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
 import {startEngine, tailFile} from './engine-process.js'
@@ -30,7 +30,8 @@ async function prepare(request: LaunchRequest): Promise<PreparedRun> {
   const files = [runFile(request.experiment.dir, request.runId), launchLogFile(request.runDir), ...request.stages.map((s) => s.log)]
   if (request.detach) files.push(path.join(request.runDir, SUPERVISOR_LOG))
   if (request.stages.some((s) => s.name === 'train')) files.push(request.checkpointDir + path.sep)
-  if (request.stages.some((s) => s.name === 'evaluate')) files.push(request.report)
+  if (request.reports) files.push(...Object.values(request.reports))
+  else if (request.stages.some((s) => s.name === 'evaluate')) files.push(request.report)
   return {commands: request.stages.map((s) => [...s.argv]), files, record, request}
 }
 
@@ -65,7 +66,7 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     for (let i = 0; i < record.stages.length; i++) {
       const stage = record.stages[i]
       if (stage.state !== 'queued') continue
-      const blocker = record.stages.slice(0, i).find((s) => s.state !== 'completed')
+      const blocker = record.stages.slice(0, i).find((s) => s.state !== 'completed' && blockedBy(stage.name, s.name))
       if (blocker || io.signal?.aborted) {
         const interrupted = io.signal?.aborted || blocker?.state === 'interrupted'
         const state: RunState = interrupted ? 'interrupted' : 'cancelled'
@@ -172,34 +173,35 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       for (const line of committed.lines) context.log(line)
       await note(committed.entry)
     }
-    if (stage.name === 'evaluate' && patch.state === 'completed') await judgeReport(i)
+    if (isEvaluateStage(stage.name) && patch.state === 'completed') await judgeReport(i)
   }
 
   /** After a completed evaluate: the report must exist if the command named it; exp's gates when it has none. */
   async function judgeReport(i: number): Promise<void> {
-    if (!record.report) return
-    const reportFile = path.join(experimentDir, record.report)
+    const report = stageReport(record, record.stages[i].name)
+    if (!report) return
+    const reportFile = path.join(experimentDir, report)
     const outcome = await applyGates(reportFile, context.ws.settings.gates, context.now())
     if (outcome.decided_by === 'none') {
       // a missing or unreadable report fails the stage only when the command was given the report path to write
-      const named = record.stages[i].command.some((a) => a.includes(record.report!))
+      const named = record.stages[i].command.some((a) => a.includes(report))
       if (outcome.report !== 'ok' && named) {
-        const reason = `exited 0 but ${outcome.reason} (${record.report})`
+        const reason = `exited 0 but ${outcome.reason} (${report})`
         await patchStage(i, {reason, state: 'failed'})
-        context.log(`evaluate: failed: ${reason}`)
-        await note({action: 'report', description: `no usable report at ${record.report}`, details: outcome.reason, result: 'evaluate failed'})
+        context.log(`${record.stages[i].name}: failed: ${reason}`)
+        await note({action: 'report', description: `no usable report at ${report}`, details: outcome.reason, result: `${record.stages[i].name} failed`})
       } else {
-        await note({action: 'report', description: `${record.report}: no verdict`, details: outcome.reason, result: 'no gates_passed'})
+        await note({action: 'report', description: `${report}: no verdict`, details: outcome.reason, result: 'no gates_passed'})
       }
       return
     }
     if (outcome.decided_by === 'engine') {
-      await note({action: 'report', description: `${record.report} written by the engine`, result: `gates_passed: ${String(outcome.passed)}`})
+      await note({action: 'report', description: `${report} written by the engine`, result: `gates_passed: ${String(outcome.passed)}`})
       return
     }
     const details = outcome.checks.map((c) => describeCheck(c))
-    context.log(`gates: ${record.report} had no gates_passed; exp decided it from exp.yaml gates: ${details.join('; ')} → gates_passed ${outcome.passed}`)
-    await note({action: 'gates', description: `exp decided the gates of ${record.report} (the report had no gates_passed)`, details, result: `gates_passed: ${outcome.passed} (recorded in the report under "${outcome.field}")`})
+    context.log(`gates: ${report} had no gates_passed; exp decided it from exp.yaml gates: ${details.join('; ')} → gates_passed ${outcome.passed}`)
+    await note({action: 'gates', description: `exp decided the gates of ${report} (the report had no gates_passed)`, details, result: `gates_passed: ${outcome.passed} (recorded in the report under "${outcome.field}")`})
   }
 }
 

@@ -10,6 +10,7 @@ import {isSameProcess} from '../../lib/process-identity.js'
 import {applyGates, describeCheck} from '../../reports/gates.js'
 import {isLive, type RunRecord, type RunState, runDir, type StageName, type StageRecord, supervisorIdentity, writeRun} from '../../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
+import {isEvaluateStage, stageReport} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
 import {withCommittedCheckpoint} from '../checkpoint-gate.js'
@@ -52,6 +53,7 @@ const optionsSchema = z.object({
   mem: z.string().min(1).optional(),
   partition: z.string().min(1).optional(),
   sbatch_args: z.array(z.string().min(1)).default([]),
+  setup: z.array(z.string()).default([]),
   time: z.string().min(1).optional(),
 })
 
@@ -63,7 +65,7 @@ export function slurmResources(options: Record<string, unknown>): SlurmResources
     throw new ExpError(`invalid SLURM option ${issue.path.join('.')}: ${issue.message}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
   }
   const o = parsed.data
-  return {account: o.account, cpus: o.cpus, gpus: o.gpus, mem: o.mem, partition: o.partition, sbatchArgs: o.sbatch_args, time: o.time}
+  return {account: o.account, cpus: o.cpus, gpus: o.gpus, mem: o.mem, partition: o.partition, sbatchArgs: o.sbatch_args, time: o.time, ...(o.setup.length > 0 ? {setup: o.setup} : {})}
 }
 
 export function scriptFile(runDirectory: string, stage: StageName): string {
@@ -106,7 +108,7 @@ async function prepare(request: LaunchRequest): Promise<PreparedRun> {
     files.push(file)
     commands.push(sbatchArgv(file, previous ? `<${previous} job id>` : undefined))
     jobs[stage] = {script: path.relative(expDir, file)}
-    previous = stage
+    if (!isEvaluateStage(stage)) previous = stage
   }
   record.backend_data = {...record.backend_data, jobs}
   return {commands, files, record, request}
@@ -150,7 +152,8 @@ async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunRecord> 
     )
     request.log(`${stage.name}: submitted SLURM job ${id}${previous ? ` (runs after job ${previous.id} completes)` : ''}`)
     await note({action: stage.name, description: `submitted ${argv.join(' ')}`, details: [`SLURM job ${id}`, `log ${stage.log}`], result: 'queued'})
-    previous = {id, name: stage.name}
+    // evaluations wait for train (afterok), not for each other: a suite's jobs run side by side
+    if (!isEvaluateStage(stage.name)) previous = {id, name: stage.name}
   }
   // from here SLURM holds the run: the job ids, not this process, say whether it lives
   const {supervisor_pid: _handedOver, supervisor_start: _start, ...rest} = record
@@ -381,7 +384,7 @@ async function refreshRun(ref: RunRef, observations: Map<string, Observation>, c
   let stopper: StageRecord | undefined
   const stages = record.stages.map((stage): StageRecord => {
     if (!isLive(stage.state)) {
-      if (stage.state !== 'completed') stopper ??= stage
+      if (stage.state !== 'completed' && !isEvaluateStage(stage.name)) stopper ??= stage
       return stage
     }
     const obs = stage.job_id ? observations.get(observationKey(experimentDir, record.run_id, stage.job_id)) : undefined
@@ -405,7 +408,7 @@ async function refreshRun(ref: RunRef, observations: Map<string, Observation>, c
     if (!isLive(next.state)) {
       const how = next.reason ?? (next.exit_code === null || next.exit_code === undefined ? '' : `exit code ${next.exit_code}`)
       entries.push({action: stage.name, description: `SLURM job ${stage.job_id} ended`, details: how || undefined, result: next.state})
-      if (next.state !== 'completed') stopper = next
+      if (next.state !== 'completed' && !isEvaluateStage(next.name)) stopper = next
     } else if (next.state !== stage.state) {
       entries.push({action: stage.name, description: `SLURM job ${stage.job_id} ${next.state}`, result: next.state})
     }
@@ -418,9 +421,10 @@ async function refreshRun(ref: RunRef, observations: Map<string, Observation>, c
   const note = (entry: LaunchLogEntry) => appendLaunchLog(launchLogFile(dir), entry, context.now())
   for (const entry of entries) await note(entry)
 
-  const evaluate = next.stages.findIndex((s) => s.name === 'evaluate')
-  const justCompleted = evaluate >= 0 && next.stages[evaluate].state === 'completed' && record.stages[evaluate].state !== 'completed'
-  if (justCompleted && next.report) next = await judgeReport(experimentDir, next, evaluate, context, note)
+  for (const [i, stage] of next.stages.entries()) {
+    const justCompleted = isEvaluateStage(stage.name) && stage.state === 'completed' && record.stages[i].state !== 'completed'
+    if (justCompleted && stageReport(next, stage.name)) next = await judgeReport(experimentDir, next, i, context, note)
+  }
   if (!isLive(next.state)) {
     await note({action: 'run', description: `run ${next.run_id} finished`, details: next.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '), result: next.state})
   }
@@ -432,7 +436,7 @@ async function refreshRun(ref: RunRef, observations: Map<string, Observation>, c
  * a missing or unreadable report fails the stage when the command was given the report path to write.
  */
 async function judgeReport(experimentDir: string, record: RunRecord, i: number, context: BackendContext, note: (e: LaunchLogEntry) => Promise<void>): Promise<RunRecord> {
-  const reportRel = record.report!
+  const reportRel = stageReport(record, record.stages[i].name)!
   const outcome = await applyGates(path.join(experimentDir, reportRel), context.ws.settings.gates, context.now())
   if (outcome.decided_by === 'engine') {
     await note({action: 'report', description: `${reportRel} written by the engine`, result: `gates_passed: ${String(outcome.passed)}`})
@@ -446,7 +450,7 @@ async function judgeReport(experimentDir: string, record: RunRecord, i: number, 
   const named = record.stages[i].command.some((a) => a.includes(reportRel))
   if (outcome.report !== 'ok' && named) {
     const reason = `exited 0 but ${outcome.reason} (${reportRel})`
-    await note({action: 'report', description: `no usable report at ${reportRel}`, details: outcome.reason, result: 'evaluate failed'})
+    await note({action: 'report', description: `no usable report at ${reportRel}`, details: outcome.reason, result: `${record.stages[i].name} failed`})
     return writeRun(experimentDir, {...record, stages: record.stages.map((s, j) => (j === i ? {...s, reason, state: 'failed' as RunState} : s))}, context.now())
   }
   await note({action: 'report', description: `${reportRel}: no verdict`, details: outcome.reason, result: 'no gates_passed'})

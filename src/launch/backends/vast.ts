@@ -8,8 +8,9 @@ import {WorkspaceLock} from '../../lib/lock.js'
 import {EMBEDDED_ENGINE_DIR} from '../../lib/package.js'
 import {sleep} from '../../lib/time.js'
 import {isLive, readRun, type RunRecord, runDir, runFile, writeRun} from '../../runs/record.js'
+import {METRICS_FILE} from '../../runs/metrics.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
-import {displayCommand, placeholdersIn, usesEmbeddedEngine} from '../engines.js'
+import {displayCommand, isEvaluateStage, placeholdersIn, usesEmbeddedEngine} from '../engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
 import {queuedRecord} from '../plan.js'
 import {VastCli, VastError} from '../vast/cli.js'
@@ -82,7 +83,7 @@ async function prepare(request: LaunchRequest): Promise<PreparedRun> {
     throw new ExpError(`vast.ai: ${why} the query "${query}".`, {code: 'NO_OFFER', suggestion: 'raise --max-price, or change --gpu / --num-gpus / --query.'})
   }
 
-  const shipsCheckpoint = !stageNames.includes('train') && stageNames.includes('evaluate')
+  const shipsCheckpoint = !stageNames.includes('train') && stageNames.some((n) => isEvaluateStage(n))
   const jobInput = {experiment: request.experiment.name, runId: request.runId, shipsCheckpoint, stages: stageNames, templates: request.templates}
   const jobScript = renderJobScript(jobInput)
   const needsEngine = stageNames.some((n) => placeholdersIn(request.templates[n]).has('engine_dir'))
@@ -734,6 +735,12 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     await writeFileAtomic(dst, await fs.readFile(src))
     files.push(dst)
   }
+  const metricsText = await fs.readFile(path.join(home, METRICS_FILE), 'utf8').catch(() => undefined)
+  if (metricsText !== undefined) {
+    const dst = path.join(rdir, METRICS_FILE)
+    await writeFileAtomic(dst, metricsText)
+    files.push(dst)
+  }
   if (reportText !== undefined && record.report) {
     const dst = path.join(run.experimentDir, record.report)
     await writeFileAtomic(dst, reportText)
@@ -744,6 +751,15 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     } catch (error) {
       context.log(`vast.ai: could not apply exp.yaml gates to ${record.report}: ${messageOf(error)}`)
     }
+  }
+  // an evaluation suite: each evaluation's report, from out/reports/<name>.json
+  for (const [evaluation, rel] of Object.entries(record.reports ?? {})) {
+    const text = await fs.readFile(path.join(home, 'reports', `${evaluation}.json`), 'utf8').catch(() => undefined)
+    if (text === undefined) continue
+    await writeFileAtomic(path.join(run.experimentDir, rel), text)
+    files.push(path.join(run.experimentDir, rel))
+    const {applyGates} = await import('../../reports/gates.js')
+    await applyGates(path.join(run.experimentDir, rel), context.ws.settings.gates, context.now())
   }
   if (checkpointFiles.length > 0) {
     const dst = path.join(run.experimentDir, data.checkpoint_dir)

@@ -1,6 +1,6 @@
 import {ExpError, EXIT} from '../../errors.js'
 import type {StageName} from '../../runs/record.js'
-import {displayCommand} from '../engines.js'
+import {displayCommand, isEvaluateStage} from '../engines.js'
 import {shellComment, shellJoin, shellQuote} from '../shell-quote.js'
 
 /**
@@ -17,6 +17,8 @@ export interface SlurmResources {
   account?: string
   /** extra sbatch options, one argument each (`--qos=high`) */
   sbatchArgs: string[]
+  /** exp.yaml backends.slurm.setup: shell lines run before the engine (`module load cuda/12.4`) */
+  setup?: string[]
 }
 
 export interface BatchScriptInput {
@@ -104,6 +106,13 @@ export function sbatchOptions(input: Pick<BatchScriptInput, 'experiment' | 'log'
   return options
 }
 
+/** backends.slurm.setup, as written in exp.yaml (a line break inside a line would smuggle a second command: refused) */
+function setupLines(lines: string[] = []): string {
+  if (lines.length === 0) return ''
+  for (const line of lines) if (/[\n\r\0]/.test(line)) throw new ExpError(`backends.slurm.setup lines cannot contain line breaks: ${JSON.stringify(line)}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+  return `# exp.yaml backends.slurm.setup\n${lines.join('\n')}\n`
+}
+
 export function renderBatchScript(input: BatchScriptInput): string {
   const {stage} = input
   const started = startedFile(stage)
@@ -128,7 +137,7 @@ trap 'exp_signal=TERM' TERM
 export PYTHONUNBUFFERED="\${PYTHONUNBUFFERED:-1}"
 
 exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "host=$(hostname)"
-
+${setupLines(input.resources.setup)}
 ${engineLines(input)}
 
 exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal"${input.exp ? ` "reason=\${exp_reason%%$'\\n'*}"` : ''}
@@ -145,7 +154,7 @@ function engineLines(input: BatchScriptInput): string {
   const engine = `cd ${shellQuote(input.cwd)} &&\n  ${shellJoin(input.argv)}\nexp_code=$?`
   if (!input.exp) return engine
   const step = (action: string) => `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
-  if (input.stage === 'evaluate') {
+  if (isEvaluateStage(input.stage)) {
     // the engine's lines are not indented inside the if: a quoted argument may hold line breaks (python3 -c …)
     return `# the checkpoint this evaluates must pass exp's quick check (its manifest, every file with its size) first
 if exp_reason=$(${step('check')}); then

@@ -1,5 +1,5 @@
 import type {StageName} from '../../runs/record.js'
-import {expandArgv} from '../engines.js'
+import {evaluationOf, expandArgv} from '../engines.js'
 import {shellComment, shellQuote} from '../shell-quote.js'
 
 /**
@@ -48,7 +48,7 @@ export interface JobInput {
   runId: string
   experiment: string
   stages: StageName[]
-  templates: Record<StageName, string[]>
+  templates: Record<string, string[]>
   /** the payload carries a checkpoint from an earlier run (evaluate without train) */
   shipsCheckpoint: boolean
 }
@@ -61,6 +61,7 @@ export function remoteValues(input: Pick<JobInput, 'experiment' | 'runId' | 'shi
     engine_dir: `${X}/job/engine`,
     experiment: input.experiment,
     experiment_dir: `${X}/job/experiment`,
+    metrics: `${X}/out/metrics.jsonl`,
     python: 'python3',
     report: `${X}/out/report.json`,
     run_dir: `${X}/out`,
@@ -71,7 +72,13 @@ export function remoteValues(input: Pick<JobInput, 'experiment' | 'runId' | 'shi
 
 /** The stage argument lists as they run on the instance, for the run record (with $X shown as the default folder). */
 export function remoteArgv(input: JobInput, stage: StageName): string[] {
-  return expandArgv(input.templates[stage], remoteValues(input)).map((a) => a.split(X).join(remoteRunDir(input.runId)))
+  return expandArgv(input.templates[stage], stageValues(remoteValues(input), stage)).map((a) => a.split(X).join(remoteRunDir(input.runId)))
+}
+
+/** An evaluation of a suite writes its own report on the instance: out/reports/<name>.json. */
+export function stageValues(values: Record<string, string>, stage: StageName): Record<string, string> {
+  const evaluation = evaluationOf(stage)
+  return evaluation === undefined ? values : {...values, report: `${X}/out/reports/${evaluation}.json`}
 }
 
 export function renderJobScript(input: JobInput): string {
@@ -97,8 +104,9 @@ export function renderJobScript(input: JobInput): string {
     '  return "$code"',
     '}',
   ]
+  if (input.stages.some((name) => evaluationOf(name) !== undefined)) lines.push('mkdir -p "$O/reports"')
   for (const name of input.stages) {
-    const argv = expandArgv(input.templates[name], values)
+    const argv = expandArgv(input.templates[name], stageValues(values, name))
     lines.push(`stage ${shellQuote(name)} ${argv.map((a) => remoteWord(a)).join(' ')} || exit $?`)
     // the checkpoint's sha256 on the instance, before it travels: exp collect checks what arrives against it
     if (name === 'train' && !input.shipsCheckpoint) lines.push(`(cd "$O/checkpoints" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$O/status/${CHECKPOINT_SUMS}"`)

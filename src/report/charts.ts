@@ -1,0 +1,85 @@
+import {formatNumber} from '../lib/table.js'
+import {html, PALETTE, type SafeHtml} from './html.js'
+
+/**
+ * Hand-drawn inline SVG: a line chart (training curves, one polyline per run) and a sparkline. A few dozen lines
+ * do what exp needs, with no dependency, no script and no layout engine; charting libraries either draw with
+ * JavaScript in the browser (which a page that runs no scripts cannot do) or bring far more than two plots need.
+ */
+export interface Series {
+  label: string
+  points: ReadonlyArray<readonly [number, number]>
+}
+
+const W = 640
+const H = 260
+const PAD = {bottom: 28, left: 56, right: 12, top: 10}
+/** more points than this are thinned (first and last always kept), so a page stays small */
+export const MAX_POINTS = 2000
+
+/** Log scale when every value is positive and they span more than two decades. */
+export function wantsLog(values: readonly number[]): boolean {
+  if (values.length === 0 || values.some((v) => v <= 0)) return false
+  return Math.max(...values) / Math.min(...values) > 100
+}
+
+export function thin<T>(points: readonly T[], max = MAX_POINTS): T[] {
+  if (points.length <= max) return [...points]
+  const step = (points.length - 1) / (max - 1)
+  return Array.from({length: max}, (_, i) => points[Math.round(i * step)])
+}
+
+function extent(values: readonly number[]): [number, number] {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  return lo === hi ? [lo - 1, hi + 1] : [lo, hi]
+}
+
+const r2 = (n: number) => Math.round(n * 100) / 100
+
+/**
+ * Lines of y against x. The <svg> carries its mapping (data-scale, data-y-min/max, data-top/bottom) so a reader
+ * (a test) can turn a point's coordinates back into the value it plots.
+ */
+export function lineChart(series: readonly Series[], options: {xLabel: string; yLabel: string}): SafeHtml {
+  const all = series.flatMap((s) => s.points)
+  const log = wantsLog(all.map((p) => p[1]))
+  const ty = (v: number) => (log ? Math.log10(v) : v)
+  const [x0, x1] = extent(all.map((p) => p[0]))
+  const [y0, y1] = extent(all.map((p) => ty(p[1])))
+  const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right)
+  const sy = (y: number) => H - PAD.bottom - ((ty(y) - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom)
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const t = y0 + f * (y1 - y0)
+    const y = r2(H - PAD.bottom - f * (H - PAD.top - PAD.bottom))
+    return html`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text x="${PAD.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatNumber(log ? 10 ** t : t)}</text>`
+  })
+  const lines = series.map((s, i) => {
+    const pts = thin(s.points).map(([x, y]) => `${r2(sx(x))},${r2(sy(y))}`).join(' ')
+    return html`<polyline class="curve" data-series="${s.label}" data-count="${s.points.length}" stroke="${PALETTE[i % PALETTE.length]}" points="${pts}"><title>${s.label}</title></polyline>`
+  })
+  const legend = series.map((s, i) => html`<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${s.label}</span>`)
+  return html`<figure class="chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${options.yLabel} against ${options.xLabel}" data-scale="${log ? 'log' : 'linear'}" data-y-min="${y0}" data-y-max="${y1}" data-top="${PAD.top}" data-bottom="${H - PAD.bottom}">
+${ticks}
+<line class="axis" x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}"/>
+<text x="${PAD.left}" y="${H - 8}">${formatNumber(x0)}</text><text x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${formatNumber(x1)}</text>
+<text x="${(W + PAD.left) / 2}" y="${H - 8}" text-anchor="middle">${options.xLabel}${log ? ` · ${options.yLabel} on a log scale` : ''}</text>
+${lines}
+</svg><figcaption class="legend">${legend}</figcaption></figure>`
+}
+
+/** A small curve for a table cell: the shape only, no axes. */
+export function sparkline(values: readonly number[]): SafeHtml {
+  if (values.length === 0) return html`<span class="muted">—</span>`
+  const w = 100
+  const h = 24
+  const log = wantsLog(values)
+  const ys = thin(values, 200).map((v) => (log ? Math.log10(v) : v))
+  const [lo, hi] = extent(ys)
+  const pts = ys.map((y, i) => `${r2(ys.length === 1 ? w / 2 : (i / (ys.length - 1)) * w)},${r2(h - 2 - ((y - lo) / (hi - lo)) * (h - 4))}`).join(' ')
+  return html`<svg class="spark" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="last training curve"><polyline stroke="${PALETTE[0]}" points="${pts}"/></svg>`
+}

@@ -1,0 +1,137 @@
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import type {ExperimentDetails} from '../experiments/details.js'
+import {NOTES_FILE} from '../experiments/scan.js'
+import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import {numericMetrics, type Report} from '../reports/report.js'
+import {curve, readMetrics} from '../runs/metrics.js'
+import type {RunRecord} from '../runs/record.js'
+
+/** What an experiment page shows, read from the snapshot and a few files the scan does not keep (notes, curves). */
+export interface EvaluationRow {
+  evaluation: string
+  run_id: string
+  report: string
+  gates_passed: unknown
+  metrics: Record<string, number>
+  missing: boolean
+}
+
+export interface CheckpointView {
+  /** relative to the experiment directory */
+  path: string
+  run_id: string
+  files: number
+  bytes: number
+  integrity: 'verified' | 'damaged' | 'no manifest' | 'unreadable manifest'
+  problems: string[]
+}
+
+export interface PageData {
+  details: ExperimentDetails
+  notes: string
+  /** one training curve (loss against step) per run that logged one, oldest run first */
+  curves: Array<{run_id: string; points: Array<[number, number]>}>
+  /** evaluation reports grouped by the checkpoint they evaluated */
+  evaluations: Array<{checkpoint: string; rows: EvaluationRow[]}>
+  /** reports that no run record names (written by hand or by other tools) */
+  otherReports: ExperimentDetails['reports_detail']
+  checkpoints: CheckpointView[]
+}
+
+/** The reports a run's evaluate stage(s) wrote: a suite's named reports, or the one report of the single form. */
+export function runReports(run: RunRecord): Array<[string, string]> {
+  const suite = (run as RunRecord & {reports?: Record<string, string>}).reports
+  if (suite && typeof suite === 'object') return Object.entries(suite)
+  return run.report ? [['evaluate', run.report]] : []
+}
+
+/** The checkpoint a run evaluated: recorded since suites, else its own train's (or the evaluate argv's). */
+export function runCheckpoint(run: RunRecord): string {
+  const recorded = (run as RunRecord & {checkpoint?: unknown}).checkpoint
+  if (typeof recorded === 'string') return recorded
+  for (const stage of run.stages) {
+    const argv = stage.command
+    const i = argv.indexOf('--checkpoint')
+    if (stage.name !== 'train' && i >= 0 && argv[i + 1]) return argv[i + 1]
+  }
+  return `checkpoints/${run.run_id}`
+}
+
+export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot): PageData {
+  const dir = snapshot.dir
+  const byPath = new Map<string, Report>(snapshot.reports.map((r) => [path.resolve(r.path), r]))
+  const named = new Set<string>()
+  const groups = new Map<string, EvaluationRow[]>()
+  for (const run of [...snapshot.runs].reverse()) {
+    for (const [evaluation, rel] of runReports(run)) {
+      const file = path.resolve(dir, rel)
+      named.add(file)
+      const report = byPath.get(file)
+      const checkpoint = runCheckpoint(run)
+      const rows = groups.get(checkpoint) ?? []
+      rows.push({evaluation, gates_passed: report?.data?.gates_passed, metrics: numericMetrics(report), missing: !report, report: rel, run_id: run.run_id})
+      groups.set(checkpoint, rows)
+    }
+  }
+  const curves = [...snapshot.runs]
+    .reverse()
+    .map((run) => ({points: curve(readMetrics(path.join(dir, 'runs', run.run_id)), 'loss'), run_id: run.run_id}))
+    .filter((c) => c.points.length > 0)
+  let notes = ''
+  try {
+    notes = readFileSync(path.join(dir, NOTES_FILE), 'utf8')
+  } catch {
+    // no notes.md
+  }
+  return {
+    checkpoints: checkpointsOf(dir),
+    curves,
+    details,
+    evaluations: [...groups.entries()].map(([checkpoint, rows]) => ({checkpoint, rows})),
+    notes,
+    otherReports: details.reports_detail.filter((r) => !named.has(path.resolve(dir, r.path))),
+  }
+}
+
+/**
+ * Every checkpoint folder with its integrity as far as names and sizes tell (nothing is hashed: a page must be
+ * quick): its MANIFEST.json lists each file with its size; a missing file or another size is damage.
+ */
+function checkpointsOf(dir: string): CheckpointView[] {
+  const base = path.join(dir, 'checkpoints')
+  if (!existsSync(base)) return []
+  const out: CheckpointView[] = []
+  for (const entry of readdirSync(base, {withFileTypes: true})) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue
+    const folder = path.join(base, entry.name)
+    const sizes = new Map<string, number>()
+    const walk = (d: string, prefix: string) => {
+      for (const e of readdirSync(d, {withFileTypes: true})) {
+        const rel = prefix ? `${prefix}/${e.name}` : e.name
+        if (e.isDirectory()) walk(path.join(d, e.name), rel)
+        else if (rel !== 'MANIFEST.json') sizes.set(rel, statSync(path.join(d, e.name), {throwIfNoEntry: false})?.size ?? 0)
+      }
+    }
+    walk(folder, '')
+    const view: CheckpointView = {bytes: [...sizes.values()].reduce((a, b) => a + b, 0), files: sizes.size, integrity: 'no manifest', path: `checkpoints/${entry.name}`, problems: [], run_id: entry.name}
+    const manifestFile = path.join(folder, 'MANIFEST.json')
+    if (existsSync(manifestFile)) {
+      try {
+        const files = (JSON.parse(readFileSync(manifestFile, 'utf8')) as {files?: Array<{path: string; size: number}>}).files
+        if (!Array.isArray(files)) throw new Error('no files list')
+        for (const f of files) {
+          const size = sizes.get(f.path)
+          if (size === undefined) view.problems.push(`${f.path} is missing`)
+          else if (size !== f.size) view.problems.push(`${f.path} is ${size} bytes, the manifest says ${f.size}`)
+        }
+        view.integrity = view.problems.length > 0 ? 'damaged' : 'verified'
+      } catch {
+        view.integrity = 'unreadable manifest'
+      }
+    }
+    out.push(view)
+  }
+  return out.sort((a, b) => a.run_id.localeCompare(b.run_id))
+}

@@ -1,0 +1,195 @@
+import {spawn} from 'node:child_process'
+import {existsSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
+import {type Classified, classifyWorkspace, toListed} from '../experiments/listing.js'
+import {resolveExperiment} from '../experiments/resolve.js'
+import {sha256} from '../lib/hash.js'
+import {packageVersion} from '../lib/package.js'
+import type {Clock} from '../lib/time.js'
+import {curve, readMetrics} from '../runs/metrics.js'
+import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {renderExperimentPage} from './experiment-page.js'
+import {gatherPage} from './gather.js'
+import {type IndexEntry, renderIndexPage} from './index-page.js'
+import {checkPageTarget, isExpPage, readPageHead, writePage} from './out.js'
+
+export const INDEX_FILE = 'index.html'
+
+export interface ReportOptions {
+  now: Clock
+  log?: (line: string) => void
+}
+
+export interface ReportResult {
+  experiment: string
+  /** workspace-relative when inside it */
+  file: string
+  opened?: boolean
+  warnings: string[]
+}
+
+export interface ReportAllResult {
+  index: string
+  pages: number
+  /** pages whose content changed (the others were left as they were) */
+  pages_changed: number
+  experiments: number
+  archived: number
+  warnings: string[]
+}
+
+/** The default page of an experiment: reports/<name>.html. */
+export function pageFile(ws: Workspace, name: string): string {
+  return path.join(ws.paths.reports, `${name}.html`)
+}
+
+function indexFile(ws: Workspace): string {
+  return path.join(ws.paths.reports, INDEX_FILE)
+}
+
+function indexHref(ws: Workspace, pageDir: string): string | undefined {
+  const index = indexFile(ws)
+  return existsSync(index) ? path.relative(pageDir, index).split(path.sep).join('/') : undefined
+}
+
+async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string}): Promise<string> {
+  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase})
+  const pageDir = path.dirname(file)
+  return renderExperimentPage(gatherPage(details, item.snapshot), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir})
+}
+
+/**
+ * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
+ * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
+ */
+function pageKey(ws: Workspace, item: Classified, file: string, baseStat: (f: string) => string): string {
+  const {classification: c, snapshot: s} = item
+  const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
+  return sha256(
+    JSON.stringify([
+      packageVersion(),
+      file,
+      indexHref(ws, path.dirname(file)) ?? null,
+      c.status,
+      c.reason,
+      s.location,
+      s.lastModified,
+      s.fileCount,
+      s.bytes,
+      s.reports.map((r) => [r.path, r.time]),
+      s.runs.map((r) => [r.run_id, r.state, r.updated_at]),
+      typeof baseRel === 'string' ? baseStat(path.resolve(ws.root, baseRel)) : null,
+    ]),
+  )
+}
+
+/** `exp report NAME [--out FILE] [--open]`: one experiment's page. */
+export async function reportExperiment(ws: Workspace, options: ReportOptions & {name: string; out?: string; open?: boolean; env?: NodeJS.ProcessEnv}): Promise<ReportResult> {
+  const located = await resolveExperiment(ws, options.name)
+  const file = path.resolve(options.out ?? pageFile(ws, located.name))
+  checkPageTarget(ws, file)
+  const [item] = await classifyWorkspace(ws, {location: located.location, log: options.log, now: options.now, only: [located.name]})
+  writePage(file, await buildPage(ws, item, file, options))
+  const result: ReportResult = {experiment: located.name, file: relativeToRoot(ws, file), warnings: []}
+  if (options.open) {
+    result.opened = await openInBrowser(file, options.env ?? process.env)
+    if (!result.opened) result.warnings.push(`could not open ${result.file}: no xdg-open (or open) on PATH; open it in a browser yourself.`)
+  }
+  return result
+}
+
+/** The newest run's loss curve (the index's sparkline). */
+function lastCurve(item: Classified): number[] {
+  for (const run of item.snapshot.runs) {
+    const points = curve(readMetrics(path.join(item.snapshot.dir, 'runs', run.run_id)), 'loss')
+    if (points.length > 0) return points.map((p) => p[1])
+  }
+  return []
+}
+
+function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean): string {
+  const metric = ws.settings.promote.metric
+  const entries: IndexEntry[] = items.map((item) => ({
+    curve: lastCurve(item),
+    listed: toListed(item, now, metric),
+    page: hasPage(item.snapshot.name) ? `${item.snapshot.name}.html` : undefined,
+  }))
+  return renderIndexPage(entries, {generatedAt: now, metric})
+}
+
+/** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
+export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
+  const index = indexFile(ws)
+  checkPageTarget(ws, index)
+  const items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+  const bases = new Map<string, BaseConfig>()
+  const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
+  const stats = new Map<string, string>()
+  const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
+  const warnings: string[] = []
+  const written = new Set<string>()
+  let changed = 0
+  // an index that exists before the pages lets each page link back to it
+  if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
+  for (const item of items) {
+    const file = pageFile(ws, item.snapshot.name)
+    // one name active and archived: the active one has the page
+    if (written.has(file)) continue
+    const head = existsSync(file) ? readPageHead(file) : undefined
+    if (head && !head.expPage) {
+      warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
+      continue
+    }
+    const key = pageKey(ws, item, file, baseStat)
+    written.add(file)
+    if (head?.key === key) continue
+    writePage(file, await buildPage(ws, item, file, {...options, key, readBase}))
+    changed++
+  }
+  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name))))
+  return {
+    archived: items.filter((i) => i.snapshot.location === 'archive').length,
+    experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
+    index: relativeToRoot(ws, index),
+    pages: written.size,
+    pages_changed: changed,
+    warnings,
+  }
+}
+
+/**
+ * After exp archive and exp promote: rewrite reports/index.html when it exists (it is a page exp wrote), so the
+ * workspace's front page never shows an experiment where it no longer is. Links only to pages that exist.
+ */
+export async function refreshIndex(ws: Workspace, now: Clock): Promise<string | undefined> {
+  const index = indexFile(ws)
+  if (!existsSync(index) || !isExpPage(index)) return undefined
+  const items = await classifyWorkspace(ws, {location: 'all', now})
+  writePage(index, renderIndex(ws, items, now(), (name) => existsSync(pageFile(ws, name))))
+  return relativeToRoot(ws, index)
+}
+
+/** Hand the page to the desktop's browser (argument list, detached); false when there is no opener. */
+async function openInBrowser(file: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const opener = process.platform === 'darwin' ? 'open' : 'xdg-open'
+  return new Promise((resolve) => {
+    const child = spawn(opener, [file], {detached: true, env, stdio: 'ignore'})
+    child.once('error', () => resolve(false))
+    child.once('spawn', () => {
+      child.unref()
+      resolve(true)
+    })
+  })
+}
+
+/** The hook exp archive and exp promote call: never fails them, only warns (a page is not worth a failed archive). */
+export async function refreshIndexAfterChange(ws: Workspace, now: Clock, log?: (line: string) => void): Promise<void> {
+  try {
+    const file = await refreshIndex(ws, now)
+    if (file) log?.(`Updated ${file}`)
+  } catch (error) {
+    log?.(`Warning: could not update ${relativeToRoot(ws, indexFile(ws))}: ${(error as Error).message}`)
+  }
+}
