@@ -36,3 +36,7 @@ export const archiveStatus = Flags.string({
   multiple: true,
   options: [...ARCHIVE_CHOICES],
 })
+
+/** The rclone remote and the folder under it (win over exp.yaml's remote.rclone_remote / remote.rclone_root). */
+export const rcloneRemote = Flags.string({description: 'rclone remote holding the shared state, e.g. gdrive: (default: remote.rclone_remote in exp.yaml).'})
+export const rcloneRoot = Flags.string({description: 'Folder under the remote (default: remote.rclone_root in exp.yaml).'})

@@ -62,21 +62,27 @@ export function localGraphStore(ws: Workspace, now: Clock): GraphStore {
       return withWorkspaceLock(
         ws,
         async () => {
-          const text = await readText()
-          if (text === undefined && !options.create) throw noGraphError(label)
-          const doc = text === undefined ? emptyGraph() : parseGraph(text, label)
-          if (text !== undefined) assertValidGraph(doc, label)
-          const before = serializeGraph(doc)
-          const result = await mutate(doc)
-          const written = serializeGraph(doc) !== before
-          if (written) {
-            stamp(doc, now())
-            await writeFileAtomic(file, serializeGraph(doc))
-          }
-          return {doc, result, written}
+          const change = await changeGraph(await readText(), label, mutate, options, now)
+          if (change.written) await writeFileAtomic(file, serializeGraph(change.doc))
+          return change
         },
         {command: `graph ${command}`, waitMs: 120_000},
       )
     },
   }
+}
+
+/**
+ * One read-modify-write on a graph's text, for every store: a missing graph is an error unless `create`, a broken one
+ * stops before `mutate` sees it, and a changed one is stamped (`version` + 1, `updated_utc`); the store writes it.
+ */
+export async function changeGraph<T>(text: string | undefined, label: string, mutate: (doc: GraphDoc) => Promise<T> | T, options: {create?: boolean}, now: Clock): Promise<UpdateResult<T>> {
+  if (text === undefined && !options.create) throw noGraphError(label)
+  const doc = text === undefined ? emptyGraph() : parseGraph(text, label)
+  if (text !== undefined) assertValidGraph(doc, label)
+  const before = serializeGraph(doc)
+  const result = await mutate(doc)
+  const written = serializeGraph(doc) !== before
+  if (written) stamp(doc, now())
+  return {doc, result, written}
 }

@@ -106,6 +106,14 @@ export const settingsSchema = z.strictObject({
       threshold: z.number().optional(),
     })
     .default({direction: 'min', leaderboard: 'reports/leaderboard.csv', metric: 'final_nrmse'}),
+  remote: z
+    .strictObject({
+      lease_seconds: z.number().positive().default(60),
+      rclone_remote: z.string().optional(),
+      rclone_root: z.string().default(''),
+      settle_seconds: z.number().nonnegative().default(2),
+    })
+    .optional(),
   sweep: z
     .strictObject({
       abbreviations: z.record(z.string(), z.string()).default({}),
@@ -119,6 +127,7 @@ export const settingsSchema = z.strictObject({
 export type Settings = z.infer<typeof settingsSchema>
 export type SlurmSettings = Settings['backends']['slurm']
 export type VastSettings = Settings['backends']['vast']
+export type RemoteSettings = NonNullable<Settings['remote']>
 
 /** One line per problem, naming the key: `classification.stale_days: expected number, received string`. */
 export function describeIssues(error: z.ZodError): string {

@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import {isProcessAlive} from '../../src/lib/process-alive.js'
 import {EXP_BIN, expJson, removeDir} from '../support/exp.js'
-import {engineTimes, graphCmd, graphOf, graphPath, graphWorkspace, node, readGraph, writeGraph} from '../support/graph.js'
+import {assertRanOnceInOrder, engineTimes, graphCmd, graphOf, graphPath, graphWorkspace, node, readGraph, writeGraph} from '../support/graph.js'
 import {waitFor} from '../support/slurm.js'
 
 /** A random DAG of train nodes: each depends on up to three earlier ones (seeded, so a failure can be replayed). */
@@ -54,14 +54,8 @@ describe('exp graph run: concurrent runners and crashes', function () {
 
       const times = await engineTimes(ws)
       const g = await readGraph(ws)
-      for (const n of nodes) {
-        const id = n.id as string
-        assert.equal(times[id]?.length, 1, `${id} ran ${times[id]?.length ?? 0} times`)
-        for (const dep of n.depends_on as string[]) assert.ok(times[id][0].start >= times[dep][0].end!, `${id} started before ${dep} ended`)
-        assert.equal(g.nodes[id].status, 'completed', id)
-        assert.deepEqual(g.nodes[id].history.map((h: any) => h.to), ['in_progress', 'completed'], `${id} history`)
-        assert.ok(g.nodes[id].history[0].at_utc <= g.nodes[id].history[1].at_utc)
-      }
+      assertRanOnceInOrder(nodes, times, g)
+      for (const n of nodes) assert.ok(g.nodes[n.id as string].history[0].at_utc <= g.nodes[n.id as string].history[1].at_utc)
       // each node is written three times (claim, its new experiment, its end), each write one version: none lost
       assert.equal(g.version, 1 + 3 * 40)
       for (let i = 1; i < seen.length; i++) {

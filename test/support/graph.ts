@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
@@ -83,3 +84,14 @@ export async function engineTimes(ws: string): Promise<Record<string, Array<{sta
 }
 
 export const graphCmd = (ws: string, args: string[], timeout = 120_000) => exp(['graph', ...args], {cwd: ws, timeout})
+
+/** Every node ran once, after its dependencies ended, and ends completed with a complete history. */
+export function assertRanOnceInOrder(nodes: Array<Record<string, unknown>>, times: Record<string, Array<{start: number; end?: number}>>, g: any): void {
+  for (const n of nodes) {
+    const id = n.id as string
+    assert.equal(times[id]?.length, 1, `${id} ran ${times[id]?.length ?? 0} times`)
+    for (const dep of n.depends_on as string[]) assert.ok(times[id][0].start >= times[dep][0].end!, `${id} started before ${dep} ended`)
+    assert.equal(g.nodes[id].status, 'completed', id)
+    assert.deepEqual(g.nodes[id].history.map((h: any) => h.to), ['in_progress', 'completed'], `${id} history`)
+  }
+}

@@ -32,10 +32,10 @@ experiments/<date>-<id>/ from it when the node is first claimed. The graph file 
 
   async run(): Promise<EditResult> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {addNode} = await import('../../graph/edit.js')
     const f = this.flags
-    const result = await addNode(ws, localGraphStore(ws, this.clock), {
+    const result = await addNode(ws, graphStore(ws, this.clock), {
       action: f.action as Action,
       config: f.config,
       cwd: process.cwd(),

@@ -21,10 +21,10 @@ export default class GraphMark extends BaseCommand<typeof GraphMark> {
 
   async run(): Promise<OverrideResult> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {markNode} = await import('../../graph/overrides.js')
     const f = this.flags
-    const result = await markNode(ws, localGraphStore(ws, this.clock), {dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason, status: this.args.status as MarkStatus})
+    const result = await markNode(ws, graphStore(ws, this.clock), {dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason, status: this.args.status as MarkStatus})
     this.log(describeChanges(result))
     return result
   }

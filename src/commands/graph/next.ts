@@ -8,9 +8,9 @@ export default class GraphNext extends BaseCommand<typeof GraphNext> {
 
   async run(): Promise<{next: NodeRow | null; version: GraphView['version']}> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {showGraph} = await import('../../graph/show.js')
-    const view = await showGraph(ws, localGraphStore(ws, this.clock), {now: this.clock})
+    const view = await showGraph(ws, graphStore(ws, this.clock), {now: this.clock})
     const next = view.nodes.find((n) => n.id === view.next) ?? null
     if (next) this.log(`${next.id} (${next.action}${next.experiment ? ` on ${next.experiment}` : ''})`)
     else {

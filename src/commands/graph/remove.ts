@@ -19,10 +19,10 @@ export default class GraphRemove extends BaseCommand<typeof GraphRemove> {
 
   async run(): Promise<EditResult & {confirmed: boolean}> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {removeNode} = await import('../../graph/edit.js')
     const sure = this.flags.yes
-    const result = await removeNode(localGraphStore(ws, this.clock), {
+    const result = await removeNode(graphStore(ws, this.clock), {
       async confirm(node) {
         if (sure) return true
         if (!isInteractive()) throw new ExpError('remove changes the plan and needs confirmation, but there is no terminal to ask on.', {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes'})

@@ -21,10 +21,10 @@ export default class GraphReset extends BaseCommand<typeof GraphReset> {
 
   async run(): Promise<OverrideResult> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {resetNode} = await import('../../graph/overrides.js')
     const f = this.flags
-    const result = await resetNode(ws, localGraphStore(ws, this.clock), {downstream: f.downstream, dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason})
+    const result = await resetNode(ws, graphStore(ws, this.clock), {downstream: f.downstream, dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason})
     this.log(describeChanges(result))
     return result
   }

@@ -28,9 +28,9 @@ marks this runner's nodes interrupted and exits 130.`
   async run(): Promise<RunGraphResult | {detached: true; pid: number; log: string}> {
     const ws = await this.workspace()
     const f = this.flags
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {checkGraph} = await import('../../graph/check.js')
-    const store = localGraphStore(ws, this.clock)
+    const store = graphStore(ws, this.clock)
     await checkGraph(ws, store)
     if (f.detach && !f['dry-run']) {
       const {detachGraphRun} = await import('../../graph/detach.js')

@@ -20,9 +20,9 @@ completed complete.`
 
   async run(): Promise<GraphView> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {showGraph, toDot} = await import('../../graph/show.js')
-    const view = await showGraph(ws, localGraphStore(ws, this.clock), {now: this.clock})
+    const view = await showGraph(ws, graphStore(ws, this.clock), {now: this.clock})
     if (this.flags.dot) {
       this.log(toDot(view))
       return view

@@ -23,10 +23,10 @@ date from the jobs' end records. noop nodes need no job; paper nodes wait for a 
   async run(): Promise<SubmitGraphResult> {
     const ws = await this.workspace()
     if (!this.flags.slurm) throw new ExpError('graph submit needs --slurm.', {code: 'USAGE', exit: EXIT.usage})
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {checkGraph} = await import('../../graph/check.js')
     const {submitGraph} = await import('../../graph/submit.js')
-    const store = localGraphStore(ws, this.clock)
+    const store = graphStore(ws, this.clock)
     await checkGraph(ws, store)
     const chatty = !this.jsonEnabled()
     const result = await submitGraph(ws, {dryRun: this.flags['dry-run'], log: (line) => chatty && this.log(line), now: this.clock, store})

@@ -13,9 +13,9 @@ is one line naming the node, exit 2; --json lists them all.`
 
   async run(): Promise<CheckResult> {
     const ws = await this.workspace()
-    const {localGraphStore} = await import('../../graph/store.js')
+    const {graphStore} = await import('../../remote/graph-store.js')
     const {checkGraph} = await import('../../graph/check.js')
-    const {doc: _doc, ...result} = await checkGraph(ws, localGraphStore(ws, this.clock), {assert: !this.jsonEnabled()})
+    const {doc: _doc, ...result} = await checkGraph(ws, graphStore(ws, this.clock), {assert: !this.jsonEnabled()})
     if (!result.valid) process.exitCode = 2
     this.log(`${result.file}: valid (${result.nodes} nodes, version ${result.version}).`)
     return result

@@ -1,0 +1,39 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {rcloneRemote, rcloneRoot} from '../../flags.js'
+import {isInteractive} from '../../lib/terminal.js'
+import type {PulledExperiment} from '../../remote/sync.js'
+
+export default class RemotePull extends BaseCommand<typeof RemotePull> {
+  static args = {names: Args.string({description: 'Experiments to pull (default: every one on the remote).'})}
+  static description = `Downloads each experiment's small files into experiments/<name>/: new files are added, a file that
+differs is replaced only when the remote copy is newer (the local one is kept, and listed, otherwise). With
+--checkpoints, every checkpoint missing here is downloaded and verified against its manifest (sizes and sha256)
+before it takes its final name.`
+
+  static examples = ['<%= config.bin %> remote pull', '<%= config.bin %> remote pull test-64dim --checkpoints']
+  static flags = {
+    checkpoints: Flags.boolean({description: 'Also download (and verify) the checkpoints missing here.'}),
+    'rclone-remote': rcloneRemote,
+    'rclone-root': rcloneRoot,
+  }
+
+  static strict = false
+  static summary = 'Download experiments (and, with --checkpoints, their checkpoints) from the rclone remote.'
+
+  async run(): Promise<{experiments: PulledExperiment[]}> {
+    const ws = await this.workspace()
+    const {openRemote} = await import('../../remote/remote.js')
+    const {pullExperiments} = await import('../../remote/sync.js')
+    const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
+    const quiet = this.jsonEnabled()
+    const experiments = await pullExperiments(ws, remote, {
+      checkpoints: this.flags.checkpoints,
+      log: (l) => !quiet && this.log(l),
+      names: this.argvList,
+      progress: !quiet && isInteractive(),
+    })
+    return {experiments}
+  }
+}

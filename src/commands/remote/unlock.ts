@@ -1,0 +1,45 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+import {EXIT, ExpError} from '../../errors.js'
+import {dryRun, rcloneRemote, rcloneRoot, yes} from '../../flags.js'
+import {isInteractive} from '../../lib/terminal.js'
+import type {UnlockResult} from '../../remote/unlock.js'
+
+export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
+  static description = `Lists every lease in <root>/locks/ with its holder. Expired leases are removed; a live one only with
+--force (for a holder you know is gone: a killed process, a lost machine), after confirmation.`
+
+  static examples = ['<%= config.bin %> remote unlock', '<%= config.bin %> remote unlock --force --yes']
+  static flags = {
+    'dry-run': dryRun,
+    force: Flags.boolean({description: 'Also remove a live lease (its holder must be gone).'}),
+    'rclone-remote': rcloneRemote,
+    'rclone-root': rcloneRoot,
+    yes,
+  }
+
+  static summary = 'Show the remote lease\'s holder and remove the lease.'
+
+  async run(): Promise<UnlockResult> {
+    const ws = await this.workspace()
+    const {openRemote} = await import('../../remote/remote.js')
+    const {unlockRemote} = await import('../../remote/unlock.js')
+    const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
+    const sure = this.flags.yes
+    const result = await unlockRemote(remote, {
+      async confirm(live) {
+        if (sure) return true
+        if (!isInteractive()) throw new ExpError('removing a live lease needs confirmation, but there is no terminal to ask on.', {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes'})
+        const {confirm} = await import('@inquirer/prompts')
+        return confirm({default: false, message: `Remove the live lease of ${live.map((l) => l.body?.holder ?? l.name).join(', ')}?`})
+      },
+      dryRun: this.flags['dry-run'],
+      force: this.flags.force,
+      now: this.clock(),
+    })
+    if (result.leases.length === 0) this.log('No lease on the remote.')
+    for (const l of result.leases) this.log(`${l.removed ? 'Removed' : result.dry_run ? 'Would remove' : 'Kept'} the ${l.state} lease of ${l.holder}.`)
+    return result
+  }
+}

@@ -1,0 +1,121 @@
+import {randomBytes} from 'node:crypto'
+import {existsSync, promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {listCheckpoint, MANIFEST_FILE, type ManifestFile, parseManifest} from '../checkpoints/manifest.js'
+import {ExpError} from '../errors.js'
+import {sha256File} from '../lib/hash.js'
+import type {Rclone, RcloneRunOptions} from './rclone.js'
+
+/**
+ * Checkpoints on the remote: `<root>/experiments/<name>/checkpoints/<run-id>/…` with its MANIFEST.json (every file's
+ * path, size and sha256). An upload goes to a temporary folder beside it and is renamed (`moveto`) only when whole, so
+ * no half checkpoint is ever under its final name. Checkpoints are immutable: one already there with another manifest
+ * is refused, never overwritten. A download is verified (sizes, then sha256 — WebDAV has no sha256 of its own) in a
+ * temporary folder before it is renamed into place.
+ */
+const PARTIAL = '.partial-'
+
+export interface CheckpointRef {
+  experiment: string
+  runId: string
+  /** local experiment folder */
+  experimentDir: string
+}
+
+export function remoteCheckpointDir(ref: Pick<CheckpointRef, 'experiment' | 'runId'>): string {
+  return `experiments/${ref.experiment}/checkpoints/${ref.runId}`
+}
+
+/** The files a manifest lists, through the checkpoint manifest module; a manifest that does not parse is one line. */
+function manifestFiles(text: string, where: string): ManifestFile[] {
+  const read = parseManifest(text)
+  if (!read.manifest) throw new ExpError(`${where}/${read.error}; the checkpoint cannot be verified.`, {code: 'BAD_MANIFEST'})
+  return read.manifest.files
+}
+
+/** The local checkpoint's manifest text: its own MANIFEST.json, or one made now (sizes and sha256) when it has none. */
+async function localManifest(ref: CheckpointRef, dir: string): Promise<{text: string; own: boolean}> {
+  const file = path.join(dir, MANIFEST_FILE)
+  if (existsSync(file)) return {own: true, text: await fs.readFile(file, 'utf8')}
+  const files = await Promise.all(listCheckpoint(dir).map(async (f) => ({...f, sha256: await sha256File(path.join(dir, f.path))})))
+  const bytes = files.reduce((n, f) => n + f.size, 0)
+  const manifest = {adopted: true, bytes, experiment: ref.experiment, files, format: 'exp-checkpoint-manifest', run_id: ref.runId, version: 1}
+  return {own: false, text: JSON.stringify(manifest, null, 2) + '\n'}
+}
+
+const sameFiles = (a: ManifestFile[], b: ManifestFile[]) =>
+  a.length === b.length && a.every((f, i) => f.path === b[i].path && f.size === b[i].size && f.sha256 === b[i].sha256)
+const sorted = (files: ManifestFile[]) => [...files].sort((a, b) => a.path.localeCompare(b.path))
+
+export type UploadOutcome = 'uploaded' | 'already-there'
+
+/** Upload one run's checkpoint folder unless the same one (by manifest sha256) is already there. */
+export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}): Promise<UploadOutcome> {
+  const local = path.join(ref.experimentDir, 'checkpoints', ref.runId)
+  const remoteDir = remoteCheckpointDir(ref)
+  const mine = await localManifest(ref, local)
+  const theirs = await rclone.read(`${remoteDir}/${MANIFEST_FILE}`)
+  if (theirs !== undefined) {
+    if (sameFiles(sorted(manifestFiles(theirs, remoteDir)), sorted(manifestFiles(mine.text, local)))) return 'already-there'
+    throw new ExpError(`${rclone.path(remoteDir)} already holds a different checkpoint (its manifest differs); it was not overwritten.`, {
+      code: 'CHECKPOINT_CONFLICT',
+      suggestion: 'compare the two manifests; remove the remote copy with rclone purge if it is the wrong one',
+    })
+  }
+  const parent = path.posix.dirname(remoteDir)
+  await removePartials(rclone, parent, ref.runId)
+  const tmp = `${parent}/${PARTIAL}${ref.runId}-${randomBytes(4).toString('hex')}`
+  await rclone.run(['copy', local, rclone.path(tmp), '-I', '--exclude', `/${MANIFEST_FILE}`, '--transfers', '4'], options)
+  await rclone.writeText(`${tmp}/${MANIFEST_FILE}`, mine.text) // the manifest last: a whole folder has one
+  await rclone.move(tmp, remoteDir)
+  return 'uploaded'
+}
+
+/** Leftovers of an interrupted upload of this run (never under a final name; removed before the next one). */
+async function removePartials(rclone: Rclone, parent: string, runId: string): Promise<void> {
+  for (const entry of await rclone.list(parent)) {
+    if (entry.IsDir && entry.Name.startsWith(`${PARTIAL}${runId}-`)) await rclone.purge(`${parent}/${entry.Name}`)
+  }
+}
+
+/** The run ids of the checkpoints an experiment has on the remote (whole ones: a manifest and a final name). */
+export async function remoteCheckpoints(rclone: Rclone, experiment: string): Promise<string[]> {
+  const entries = await rclone.list(`experiments/${experiment}/checkpoints`)
+  return entries.filter((e) => e.IsDir && !e.Name.startsWith('.')).map((e) => e.Name)
+}
+
+/**
+ * Download a checkpoint missing locally and verify it against its remote manifest (every size and sha256) before it
+ * takes its final local name; a file that does not match is named and nothing is left behind.
+ */
+export async function fetchCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}): Promise<{files: number; bytes: number}> {
+  const remoteDir = remoteCheckpointDir(ref)
+  const text = await rclone.read(`${remoteDir}/${MANIFEST_FILE}`)
+  if (text === undefined) {
+    throw new ExpError(`checkpoint ${ref.runId} of ${ref.experiment} is neither here nor on ${rclone.path(remoteDir)}.`, {code: 'CHECKPOINT_MISSING'})
+  }
+  const files = manifestFiles(text, rclone.path(remoteDir))
+  const parent = path.join(ref.experimentDir, 'checkpoints')
+  const final = path.join(parent, ref.runId)
+  const tmp = path.join(parent, `${PARTIAL}${ref.runId}-${randomBytes(4).toString('hex')}`)
+  await fs.mkdir(parent, {recursive: true})
+  try {
+    await rclone.run(['copy', rclone.path(remoteDir), tmp, '--transfers', '4'], options)
+    for (const f of files) {
+      const file = path.join(tmp, f.path)
+      const size = existsSync(file) ? (await fs.stat(file)).size : -1
+      const bad = size < 0 ? 'missing' : size === f.size ? ((await sha256File(file)) === f.sha256 ? undefined : 'sha256 differs') : `size ${size}, manifest says ${f.size}`
+      if (bad) {
+        throw new ExpError(`the remote copy of checkpoint ${ref.runId} is corrupt: ${f.path} (${bad}); refused, nothing kept.`, {
+          code: 'CHECKPOINT_CORRUPT',
+          suggestion: 'push the checkpoint again from a machine that has it whole',
+        })
+      }
+    }
+    await fs.rename(tmp, final)
+  } finally {
+    await fs.rm(tmp, {force: true, recursive: true})
+  }
+  return {bytes: files.reduce((n, f) => n + f.size, 0), files: files.length}
+}

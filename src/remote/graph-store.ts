@@ -1,0 +1,62 @@
+import {randomBytes} from 'node:crypto'
+
+import {parseGraph, serializeGraph} from '../graph/record.js'
+import {changeGraph, type GraphStore, localGraphStore} from '../graph/store.js'
+import type {Clock} from '../lib/time.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {openRemote, type Remote, withRemoteLease} from './remote.js'
+
+/**
+ * The work graph on the remote (`<root>/work_graph.json`): every read-modify-write takes the remote lease, downloads
+ * the graph, checks it, changes it, uploads it under a temporary name and moves it over the original (a reader never
+ * sees half a file), then releases the lease. Before writing, the lease must still be ours: if it vanished (taken
+ * over, deleted), nothing is written.
+ */
+export const REMOTE_GRAPH = 'work_graph.json'
+
+export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: string) => void): GraphStore {
+  const {rclone} = remote
+  const label = rclone.path(REMOTE_GRAPH)
+  return {
+    label,
+    async read() {
+      // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
+      // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
+      for (let attempt = 0; ; attempt++) {
+        const text = await rclone.read(REMOTE_GRAPH)
+        try {
+          return text === undefined ? undefined : parseGraph(text, label)
+        } catch (error) {
+          if (attempt >= 4) throw error
+          await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)))
+        }
+      }
+    },
+    async update(command, mutate, options = {}) {
+      return withRemoteLease(
+        remote,
+        `graph ${command}`,
+        async (lease) => {
+          const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
+          if (change.written) {
+            const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
+            await lease.assertHeld()
+            await rclone.writeText(tmp, serializeGraph(change.doc))
+            await lease.assertHeld().catch(async (error) => {
+              await rclone.remove(tmp)
+              throw error
+            })
+            await rclone.move(tmp, REMOTE_GRAPH)
+          }
+          return change
+        },
+        warn,
+      )
+    },
+  }
+}
+
+/** The graph store of a workspace: the remote one when exp.yaml configures a remote, else the local file. */
+export function graphStore(ws: Workspace, now: Clock, warn?: (line: string) => void): GraphStore {
+  return ws.settings.remote?.rclone_remote ? remoteGraphStore(openRemote(ws), now, warn ?? ((l) => process.stderr.write(`${l}\n`))) : localGraphStore(ws, now)
+}

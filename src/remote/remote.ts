@@ -1,0 +1,79 @@
+import os from 'node:os'
+
+import {ExpError} from '../errors.js'
+import type {Workspace} from '../workspace/workspace.js'
+import {acquireLease, type Lease, type LeaseBody, type LeaseStore} from './lease.js'
+import {normaliseTarget, Rclone} from './rclone.js'
+
+/**
+ * The configured remote of a workspace: exp.yaml's `remote:` section, with `--rclone-remote` / `--rclone-root`
+ * winning. Layout on the remote: `<root>/work_graph.json`, `<root>/locks/`, `<root>/experiments/<name>/…`,
+ * `<root>/experiments/<name>/checkpoints/<run-id>/…`.
+ */
+export const LOCKS_DIR = 'locks'
+export const EXPERIMENTS_DIR = 'experiments'
+
+export interface RemoteFlags {
+  rcloneRemote?: string
+  rcloneRoot?: string
+}
+
+export interface Remote {
+  rclone: Rclone
+  leaseSeconds: number
+  settleSeconds: number
+}
+
+export function openRemote(ws: Workspace, flags: RemoteFlags = {}, env: NodeJS.ProcessEnv = process.env): Remote {
+  const settings = ws.settings.remote
+  const name = flags.rcloneRemote ?? settings?.rclone_remote
+  if (!name) {
+    throw new ExpError('no remote is configured for this workspace.', {
+      code: 'REMOTE_NOT_CONFIGURED',
+      exit: 2,
+      suggestion: 'set remote.rclone_remote (and rclone_root) in exp.yaml, or pass --rclone-remote',
+    })
+  }
+  const root = flags.rcloneRoot ?? settings?.rclone_root ?? ''
+  return {
+    leaseSeconds: settings?.lease_seconds ?? 60,
+    rclone: new Rclone(normaliseTarget(name, root), env),
+    settleSeconds: settings?.settle_seconds ?? 2,
+  }
+}
+
+/** The lease folder on the remote, through rclone. */
+export function rcloneLeaseStore(rclone: Rclone): LeaseStore {
+  const rel = (name: string) => `${LOCKS_DIR}/${name}`
+  return {
+    list: async () => (await rclone.list(LOCKS_DIR, {filesOnly: true})).map((e) => e.Name),
+    read: async (name) => {
+      const text = await rclone.read(rel(name))
+      try {
+        return text ? (JSON.parse(text) as LeaseBody) : undefined
+      } catch {
+        return undefined
+      }
+    },
+    remove: (name) => rclone.remove(rel(name)),
+    write: (name, body) => rclone.writeText(rel(name), JSON.stringify(body, null, 2) + '\n'),
+  }
+}
+
+/** Take the remote lease for `command`, run `fn` (which calls lease.assertHeld() before writing), release. */
+export async function withRemoteLease<T>(remote: Remote, command: string, fn: (lease: Lease) => Promise<T>, warn?: (line: string) => void): Promise<T> {
+  const lease = await acquireLease({
+    command,
+    host: os.hostname(),
+    leaseSeconds: remote.leaseSeconds,
+    pid: process.pid,
+    settleSeconds: remote.settleSeconds,
+    store: rcloneLeaseStore(remote.rclone),
+    warn,
+  })
+  try {
+    return await fn(lease)
+  } finally {
+    await lease.release()
+  }
+}

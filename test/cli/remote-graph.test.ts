@@ -1,0 +1,67 @@
+import {execa} from 'execa'
+import assert from 'node:assert/strict'
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {EXP_BIN, removeDir} from '../support/exp.js'
+import {assertRanOnceInOrder, engineTimes, graphOf, graphWorkspace, node} from '../support/graph.js'
+import {type RcloneFixture, rcloneFixture} from '../support/rclone.js'
+
+/** A random DAG of train nodes: each depends on up to two earlier ones (seeded, so a failure can be replayed). */
+function randomDag(n: number, seed: number): Array<Record<string, unknown>> {
+  let s = seed
+  const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  return Array.from({length: n}, (_, i) => {
+    const deps = new Set<string>()
+    for (let k = 0; k < (i === 0 ? 0 : Math.floor(rand() * 3)); k++) deps.add(`n${Math.floor(rand() * i)}`)
+    return node(`n${i}`, 'train', [...deps])
+  })
+}
+
+// Each graph change costs about ten rclone calls (lease, settle, re-list, download, upload, move, release); on 2 shared
+// cores the 90 changes of one repetition take minutes, so the race runs when asked: EXP_TEST_REMOTE_RACE=1 (3 repetitions).
+const NODES = Number(process.env.EXP_REMOTE_RACE_NODES ?? 30)
+const REPETITIONS = process.env.EXP_TEST_REMOTE_RACE ? Number(process.env.EXP_REMOTE_RACE_REPETITIONS ?? 3) : 0
+
+describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on one graph', function () {
+  this.timeout(1_000_000)
+  let rc: RcloneFixture
+  const dirs: string[] = []
+  before(async () => {
+    rc = await rcloneFixture()
+  })
+  after(async () => {
+    await rc.cleanup()
+    for (const d of dirs) await removeDir(d)
+  })
+
+  for (let repetition = 1; repetition <= REPETITIONS; repetition++) {
+    it(`${NODES}-node DAG: each node ran exactly once, after its dependencies, every history complete (repetition ${repetition})`, async () => {
+      const root = `race-${repetition}`
+      const nodes = randomDag(NODES, repetition * 7919)
+      await fs.mkdir(path.join(rc.served, root), {recursive: true})
+      await fs.writeFile(path.join(rc.served, root, 'work_graph.json'), JSON.stringify(graphOf(nodes), null, 2))
+      const workspaces = await Promise.all(
+        Array.from({length: 4}, async () => {
+          const ws = await graphWorkspace()
+          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 5\n  settle_seconds: 0.1\n`)
+          dirs.push(ws)
+          return ws
+        }),
+      )
+      const env = {...rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
+      const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 950_000})))
+      for (const r of runners) assert.equal(r.exitCode, 0, `${r.stderr}\n${String(r.stdout).slice(0, 2000)}`)
+      const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
+      assert.equal(ranBy.flat().length, NODES, `the runners together ran ${NODES} nodes`)
+      assert.equal(new Set(ranBy.flat()).size, NODES, 'no node was run by two machines')
+      assert.ok(ranBy.filter((ids) => ids.length > 0).length >= 2, 'more than one machine ran nodes')
+      const times: Record<string, Array<{start: number; end?: number}>> = {}
+      for (const ws of workspaces) for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
+      const g = JSON.parse(await fs.readFile(path.join(rc.served, root, 'work_graph.json'), 'utf8'))
+      assertRanOnceInOrder(nodes, times, g)
+      assert.equal(g.version, 1 + 3 * NODES, 'every write is one version: none lost')
+      assert.deepEqual(await fs.readdir(path.join(rc.served, root, 'locks')), [], 'every lease released')
+    })
+  }
+})

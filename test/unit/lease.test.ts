@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+
+import {acquireLease, type LeaseBody, type LeaseClock, leaseName, type LeaseStore} from '../../src/remote/lease.js'
+
+/** Virtual time: sleep() wakes in time order, once every other pending promise has run. */
+function fakeClock(start = Date.parse('2026-11-30T05:00:00Z')): LeaseClock & {advance(ms: number): void} {
+  let now = start
+  const pending: {at: number; resolve: () => void}[] = []
+  let scheduled = false
+  const wake = () => {
+    scheduled = false
+    pending.sort((a, b) => a.at - b.at)
+    const next = pending.shift()
+    if (!next) return
+    now = Math.max(now, next.at)
+    next.resolve()
+    if (pending.length > 0) schedule()
+  }
+  const schedule = () => {
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(wake)
+    }
+  }
+  return {
+    advance: (ms) => {
+      now += ms
+    },
+    now: () => now,
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        pending.push({at: now + ms, resolve})
+        schedule()
+      }),
+  }
+}
+
+/** Storage in memory; `hidden` names are left out of listings (a lagging listing). */
+function fakeStore(): LeaseStore & {files: Map<string, LeaseBody>; writes: number} {
+  const files = new Map<string, LeaseBody>()
+  const store = {
+    files,
+    list: async () => [...files.keys()],
+    read: async (name: string) => files.get(name),
+    remove: async (name: string) => files.delete(name),
+    write: async (name: string, body: LeaseBody) => {
+      store.writes++
+      files.set(name, {...body})
+    },
+    writes: 0,
+  }
+  return store
+}
+
+const base = {command: 'exp graph run', host: 'laptop', leaseSeconds: 30, pid: 42, settleSeconds: 2, autoRenew: false}
+
+describe('remote lease protocol (fake clock, fake storage)', () => {
+  it('names a lease <utc>-<host>-<pid>-<random>.json', () => {
+    assert.equal(leaseName(Date.parse('2026-11-30T05:01:02.345Z'), 'gpu-1.lab', 7, 'abcd'), '20261130T050102Z-gpu-1.lab-7-abcd.json')
+  })
+
+  it('takes a free lease after the settle delay, renews it and releases it', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const t0 = clock.now()
+    const lease = await acquireLease({...base, clock, store})
+    assert.equal(clock.now() - t0, 2000)
+    assert.deepEqual([...store.files.keys()], [lease.name])
+    clock.advance(10_000)
+    await lease.renew()
+    assert.equal(Date.parse(store.files.get(lease.name)!.expires), clock.now() + 30_000)
+    await lease.assertHeld()
+    await lease.release()
+    assert.equal(store.files.size, 0)
+  })
+
+  it('waits for a live holder and gives up naming it', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const other = await acquireLease({...base, clock, host: 'node-7', pid: 9, store})
+    const error = await acquireLease({...base, clock, store, waitSeconds: 20}).catch((e) => e)
+    assert.equal(error.code, 'LEASE_BUSY')
+    assert.ok(error.message.includes('node-7:9'))
+    assert.deepEqual([...store.files.keys()], [other.name])
+  })
+
+  it('gets the lease once the holder releases it', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const other = await acquireLease({...base, clock, host: 'node-7', store})
+    const waiting = acquireLease({...base, clock, store})
+    await clock.sleep(5000)
+    await other.release()
+    const mine = await waiting
+    assert.deepEqual([...store.files.keys()], [mine.name])
+  })
+
+  it('takes over a lease past expires + grace with a warning naming its holder, and not before', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    await acquireLease({...base, clock, host: 'dead-node', pid: 13, store}) // never renewed: its holder was killed
+    const warnings: string[] = []
+    const t0 = clock.now()
+    const mine = await acquireLease({...base, clock, store, warn: (l) => warnings.push(l)})
+    assert.ok(clock.now() - t0 > 30_000 + 30_000 - 2000) // expires (30 s) + grace (30 s), after its settle
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0], /taking over the expired remote lease of dead-node:13 \(exp graph run/)
+    assert.deepEqual([...store.files.keys()], [mine.name])
+  })
+
+  it('two takers at once: exactly one holds the lease at any time, both get it in turn', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    let holders = 0
+    let maxHolders = 0
+    const worker = async (pid: number) => {
+      for (let i = 0; i < 5; i++) {
+        const lease = await acquireLease({...base, clock, pid, random: Math.random, store})
+        holders++
+        maxHolders = Math.max(maxHolders, holders)
+        await lease.assertHeld()
+        await clock.sleep(500)
+        holders--
+        await lease.release()
+      }
+    }
+    await Promise.all([worker(1), worker(2), worker(3)])
+    assert.equal(maxHolders, 1)
+    assert.equal(store.files.size, 0)
+  })
+
+  it('a holder whose lease was deleted under it aborts before writing', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const lease = await acquireLease({...base, clock, store})
+    store.files.delete(lease.name)
+    let wrote = false
+    const error = await lease
+      .assertHeld()
+      .then(() => {
+        wrote = true
+      })
+      .catch((e) => e)
+    assert.equal(error.code, 'LEASE_LOST')
+    assert.equal(wrote, false)
+    await lease.renew() // renewing does not bring it back
+    assert.equal(store.files.size, 0)
+  })
+})
