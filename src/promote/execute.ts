@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import {ExpError} from '../errors.js'
 import {commitFileSet} from '../lib/file-set.js'
 import {sha256} from '../lib/hash.js'
@@ -35,8 +37,15 @@ export async function executePromotions(ws: Workspace, plans: PromotionPlan[], o
  * since planning), then the kept version, the production file, metadata.json and the leaderboard are written as
  * one journaled step (lib/file-set.ts): after a crash, recovery finishes all of them or none.
  */
-async function executeOne(ws: Workspace, plan: PromotionPlan, options: ExecuteOptions): Promise<PromotionOutcome> {
-  const source = await readIfExists(plan.source)
+async function executeOne(ws: Workspace, planned: PromotionPlan, options: ExecuteOptions): Promise<PromotionOutcome> {
+  let plan = planned
+  let source = await readIfExists(plan.source)
+  if (source === undefined) {
+    // archived (or restored) while this promotion waited for the lock: it is promoted where it now is
+    const moved = relocated(ws, plan)
+    const there = moved === undefined ? undefined : await readIfExists(moved.source)
+    if (there !== undefined) [plan, source] = [moved!, there]
+  }
   if (source === undefined) throw new ExpError(`${relativeToRoot(ws, plan.source)} is gone (moved or archived since it was checked); run exp promote again.`, {code: 'CHANGED'})
   if (sha256(source) !== plan.config_sha256) throw new ExpError(`${relativeToRoot(ws, plan.source)} changed while it was being promoted; run exp promote again.`, {code: 'CHANGED'})
   const current = await readIfExists(plan.target)
@@ -66,6 +75,17 @@ async function executeOne(ws: Workspace, plan: PromotionPlan, options: ExecuteOp
   const action = current === undefined ? 'create' : 'replace'
   const kept = historyFile === undefined ? '' : `; the previous version is kept as ${relativeToRoot(ws, historyFile)}`
   return outcome(ws, plan, action, true, `Promoted ${summary(ws, plan)}${kept}`, entry.replaced as string | null, options.leaderboard)
+}
+
+/** The plan of an experiment that moved between experiments/ and the archive since it was planned. */
+function relocated(ws: Workspace, plan: PromotionPlan): PromotionPlan | undefined {
+  for (const [from, to] of [[ws.paths.experiments, ws.paths.archive], [ws.paths.archive, ws.paths.experiments]]) {
+    const rel = path.relative(from, plan.dir)
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue
+    const dir = path.join(to, rel)
+    return {...plan, dir, source: path.join(dir, path.relative(plan.dir, plan.source))}
+  }
+  return undefined
 }
 
 interface RepairContext {
