@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync, watch, promises as fs, readFileSync} from 'node:fs'
+import {existsSync, promises as fs, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import {exp, expJson, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
+import {holdWorkspaceLock} from '../support/held-lock.js'
 
 /**
  * Issue 12, the run/launch half: records are input (paths from run.json stay inside the experiment), names with
@@ -33,14 +34,6 @@ function runRecord(runId: string, patch: Record<string, unknown> = {}, stage: Re
     state: 'completed',
     updated_at: '2025-01-22T10:16:00.000Z',
     ...patch,
-  }
-}
-
-async function until(done: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 10))
   }
 }
 
@@ -112,25 +105,13 @@ describe('hardening: records, identities, launch races, output, secrets', functi
   it('4: a launch that waited for the lock while its experiment was moved away refuses and recreates nothing', async () => {
     ws = await tempWorkspace()
     const dir = await makeExperiment(ws, '2025-01-22-x')
-    const lock = path.join(ws, '.exp', 'lock')
-    await fs.mkdir(path.dirname(lock), {recursive: true})
     // the lock held by a live process (this test), as by an archive in progress
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    const owner = {boot_id: bootId(), command: 'archive', host: os.hostname(), nonce: 'feedfacefeedface', pid: process.pid, since: new Date().toISOString(), start: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}
-    await fs.writeFile(lock, JSON.stringify(owner))
-    let trying = false
-    const watcher = watch(path.dirname(lock), (_event, file) => {
-      if (file && /^lock\.\d+\.[0-9a-f]+\.tmp$/.test(String(file))) trying = true
-    })
+    const lock = await holdWorkspaceLock(ws)
     const launch = exp(['launch', 'x', '--detach'], {cwd: ws})
-    try {
-      await until(() => trying) // the launch has checked the experiment and is waiting for the lock
-    } finally {
-      watcher.close()
-    }
+    await lock.someoneWaits() // the launch has checked the experiment and is waiting for the lock
     await fs.mkdir(path.join(ws, 'experiments-archive'), {recursive: true})
     await fs.rename(dir, path.join(ws, 'experiments-archive', '2025-01-22-x'))
-    await fs.rm(lock)
+    await lock.release()
     const r = await launch
     assert.ok(!existsSync(dir), 'launch recreated the experiment folder it had lost')
     assert.equal(r.code, 1)
