@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {identify} from '../lib/process-identity.js'
 import {type BackendName, type RunRecord, supervisorFields} from '../runs/record.js'
-import type {LaunchRequest} from './backend.js'
+import type {LaunchRequest} from '../backends/backend.js'
 
 /**
  * The run record as it stands before anything started: every stage `queued`, with the exact argument list, its

@@ -1,4 +1,4 @@
-import type {CollectResult} from '../launch/backend.js'
+import type {CollectResult} from '../backends/backend.js'
 import {backendFor} from '../launch/launch.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'

@@ -1,6 +1,6 @@
 import {filesystemError} from '../errors.js'
-import type {BackendContext, RunRef} from '../launch/backend.js'
-import {loadBackend} from '../launch/backends/registry.js'
+import type {BackendContext, RunRef} from '../backends/backend.js'
+import {loadBackend} from '../backends/registry.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {type BackendName, isLive, type RunRecord} from './record.js'
 

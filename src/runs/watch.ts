@@ -1,5 +1,5 @@
 import {ExpError} from '../errors.js'
-import type {CollectResult} from '../launch/backend.js'
+import type {CollectResult} from '../backends/backend.js'
 import {backendFor} from '../launch/launch.js'
 import {type Clock, logStamp, sleep} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'

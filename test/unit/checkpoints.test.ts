@@ -7,7 +7,7 @@ import {commitCheckpoint} from '../../src/checkpoints/commit.js'
 import {isKnownTemporary} from '../../src/checkpoints/manifest.js'
 import {sha256File} from '../../src/lib/hash.js'
 import {hashFiles} from '../../src/lib/hash-pool.js'
-import {commitCollected} from '../../src/launch/vast/checkpoint.js'
+import {commitCollected} from '../../src/backends/vast/checkpoint.js'
 import {removeDir, tempDir} from '../support/exp.js'
 
 const now = () => new Date('2025-01-22T10:00:00Z')

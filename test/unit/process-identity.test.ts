@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 
-import {shellComment} from '../../src/launch/shell-quote.js'
+import {shellComment} from '../../src/lib/shell-quote.js'
 import {identify, isSameProcess, signalIfSame} from '../../src/lib/process-identity.js'
 
 describe('process identity (pid + start time + boot id)', () => {

@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert'
 import {execFileSync} from 'node:child_process'
 
-import {shellJoin, shellQuote} from '../../src/launch/shell-quote.js'
+import {shellJoin, shellQuote} from '../../src/lib/shell-quote.js'
 
 /** What bash makes of a quoted word: printf each argument on its own line. */
 function roundTrip(values: string[]): string[] {

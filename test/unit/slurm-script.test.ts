@@ -4,8 +4,8 @@ import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {sbatchArgv, slurmResources} from '../../src/launch/backends/slurm.js'
-import {renderBatchScript, sbatchOptions, sbatchQuote, slurmOutputPath} from '../../src/launch/slurm/script.js'
+import {sbatchArgv, slurmResources} from '../../src/backends/slurm.js'
+import {renderBatchScript, sbatchOptions, sbatchQuote, slurmOutputPath} from '../../src/backends/slurm/script.js'
 
 /** What sbatch's #SBATCH parser (slurm 22.05 `_get_argument`) makes of a line's arguments, reimplemented to test against. */
 function sbatchParse(line: string): string[] {

@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert'
 
-import {decideStage} from '../../src/launch/backends/slurm.js'
-import {mapSlurmState, parseEndRecord, parseExitCode, parseSacct, parseScontrolJob, parseSqueue} from '../../src/launch/slurm/states.js'
+import {decideStage} from '../../src/backends/slurm.js'
+import {mapSlurmState, parseEndRecord, parseExitCode, parseSacct, parseScontrolJob, parseSqueue} from '../../src/backends/slurm/states.js'
 import type {StageRecord} from '../../src/runs/record.js'
 
 const NOW = new Date('2025-03-01T12:00:00Z')

@@ -3,7 +3,7 @@ import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {apiKeySource, classifyFailure, findFailure, VastCli, versionAtLeast} from '../../src/launch/vast/cli.js'
+import {apiKeySource, classifyFailure, findFailure, VastCli, versionAtLeast} from '../../src/backends/vast/cli.js'
 
 describe('vast cli: reading vastai\'s answers', () => {
   it('finds the --raw error line on stderr, whatever stdout holds', () => {

@@ -5,9 +5,9 @@ import os from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
-import {buildPayload} from '../../src/launch/vast/payload.js'
+import {buildPayload} from '../../src/backends/vast/payload.js'
 import type {StageName} from '../../src/runs/record.js'
-import {ONSTART_LIMIT, remoteArgv, remoteWord, renderJobScript, renderOnstart} from '../../src/launch/vast/scripts.js'
+import {ONSTART_LIMIT, remoteArgv, remoteWord, renderJobScript, renderOnstart} from '../../src/backends/vast/scripts.js'
 
 const run = promisify(execFile)
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
-import {buildQuery, pickOffers, resolveOptions} from '../../src/launch/vast/offers.js'
-import {attemptCost, endLiveStages, finishStages, parseMarker, phaseOf, type VastAttempt} from '../../src/launch/vast/state.js'
+import {buildQuery, pickOffers, resolveOptions} from '../../src/backends/vast/offers.js'
+import {attemptCost, endLiveStages, finishStages, parseMarker, phaseOf, type VastAttempt} from '../../src/backends/vast/state.js'
 import type {StageRecord} from '../../src/runs/record.js'
 import {settingsSchema} from '../../src/workspace/settings.js'
 

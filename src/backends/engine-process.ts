@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import {StringDecoder} from 'node:string_decoder'
 
-import {sleep} from '../../lib/time.js'
+import {sleep} from '../lib/time.js'
 
 /**
  * An engine started with its stdout and stderr going straight into its log file: the child gets the file's

@@ -1,7 +1,7 @@
 import {ExpError, EXIT} from '../../errors.js'
 import type {StageName} from '../../runs/record.js'
-import {displayCommand, isEvaluateStage} from '../engines.js'
-import {shellComment, shellJoin, shellQuote} from '../shell-quote.js'
+import {displayCommand, isEvaluateStage} from '../../launch/engines.js'
+import {shellComment, shellJoin, shellQuote} from '../../lib/shell-quote.js'
 
 /**
  * The batch scripts exp writes into the run folder (`runs/<run-id>/train.slurm`, `evaluate.slurm`): readable,

@@ -2,21 +2,21 @@ import {existsSync, promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {ExpError, messageOf} from '../../errors.js'
-import {writeFileAtomic} from '../../lib/atomic.js'
-import {WorkspaceLock} from '../../lib/lock.js'
-import {EMBEDDED_ENGINE_DIR} from '../../lib/package.js'
-import {sleep} from '../../lib/time.js'
-import {isLive, readRun, type RunRecord, runDir, runFile, writeRun} from '../../runs/record.js'
-import {METRICS_FILE} from '../../runs/metrics.js'
-import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
-import {displayCommand, isEvaluateStage, placeholdersIn, usesEmbeddedEngine} from '../engines.js'
-import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
-import {queuedRecord} from '../plan.js'
-import {VastCli, VastError} from '../vast/cli.js'
-import {buildQuery, formatPrice, type OfferChoice, pickOffers, resolveOptions, type VastOptions} from '../vast/offers.js'
-import {buildPayload, PAYLOAD_DIR, PAYLOAD_FILE, writeScript} from '../vast/payload.js'
-import {CHECKPOINT_SUMS, ONSTART_LIMIT, remoteArgv, remoteRunDir, renderJobScript, renderOnstart} from '../vast/scripts.js'
+import {ExpError, messageOf} from '../errors.js'
+import {writeFileAtomic} from '../lib/atomic.js'
+import {WorkspaceLock} from '../lib/lock.js'
+import {EMBEDDED_ENGINE_DIR} from '../lib/package.js'
+import {sleep} from '../lib/time.js'
+import {isLive, readRun, type RunRecord, runDir, runFile, writeRun} from '../runs/record.js'
+import {METRICS_FILE} from '../runs/metrics.js'
+import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from './backend.js'
+import {displayCommand, isEvaluateStage, placeholdersIn, usesEmbeddedEngine} from '../launch/engines.js'
+import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch/launch-log.js'
+import {queuedRecord} from '../launch/plan.js'
+import {VastCli, VastError} from './vast/cli.js'
+import {buildQuery, formatPrice, type OfferChoice, pickOffers, resolveOptions, type VastOptions} from './vast/offers.js'
+import {buildPayload, PAYLOAD_DIR, PAYLOAD_FILE, writeScript} from './vast/payload.js'
+import {CHECKPOINT_SUMS, ONSTART_LIMIT, remoteArgv, remoteRunDir, renderJobScript, renderOnstart} from './vast/scripts.js'
 import {
   currentAttempt,
   endLiveStages,
@@ -29,7 +29,7 @@ import {
   type VastAttempt,
   type VastData,
   vastData,
-} from '../vast/state.js'
+} from './vast/state.js'
 
 /**
  * The vast.ai backend: rents the cheapest matching GPU offer, ships the experiment there as a payload, lets the
@@ -746,7 +746,7 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     await writeFileAtomic(dst, reportText)
     files.push(dst)
     try {
-      const {applyGates} = await import('../../reports/gates.js')
+      const {applyGates} = await import('../reports/gates.js')
       await applyGates(dst, context.ws.settings.gates, context.now())
     } catch (error) {
       context.log(`vast.ai: could not apply exp.yaml gates to ${record.report}: ${messageOf(error)}`)
@@ -758,7 +758,7 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     if (text === undefined) continue
     await writeFileAtomic(path.join(run.experimentDir, rel), text)
     files.push(path.join(run.experimentDir, rel))
-    const {applyGates} = await import('../../reports/gates.js')
+    const {applyGates} = await import('../reports/gates.js')
     await applyGates(path.join(run.experimentDir, rel), context.ws.settings.gates, context.now())
   }
   if (checkpointFiles.length > 0) {
@@ -769,7 +769,7 @@ async function collectLocked(run: RunRef, context: BackendContext, cli: VastCli)
     await fs.rename(checkpoints, dst).catch(async () => fs.cp(checkpoints, dst, {recursive: true}))
     files.push(dst)
     if (trained) {
-      const {commitCollected} = await import('../vast/checkpoint.js')
+      const {commitCollected} = await import('./vast/checkpoint.js')
       const sums = await fs.readFile(path.join(home, 'status', CHECKPOINT_SUMS), 'utf8').catch(() => undefined)
       const argv = record.stages.find((s) => s.name === 'train')?.command ?? null
       const committed = await commitCollected({argv, checkpoint: data.checkpoint_dir, experimentDir: run.experimentDir, now: context.now, sums})

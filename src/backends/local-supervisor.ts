@@ -3,13 +3,13 @@ import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {ExpError} from '../../errors.js'
-import {PACKAGE_ROOT} from '../../lib/package.js'
-import {identify} from '../../lib/process-identity.js'
-import {sleep} from '../../lib/time.js'
-import {isLive, readRun, runFile, type RunRecord, supervisorFields, writeRun} from '../../runs/record.js'
-import type {PreparedRun} from '../backend.js'
-import {appendLaunchLog, launchLogFile} from '../launch-log.js'
+import {ExpError} from '../errors.js'
+import {PACKAGE_ROOT} from '../lib/package.js'
+import {identify} from '../lib/process-identity.js'
+import {sleep} from '../lib/time.js'
+import {isLive, readRun, runFile, type RunRecord, supervisorFields, writeRun} from '../runs/record.js'
+import type {PreparedRun} from './backend.js'
+import {appendLaunchLog, launchLogFile} from '../launch/launch-log.js'
 
 /** The background supervisor of a detached local run (`exp launch --detach`), and its hand-over. */
 export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.js')

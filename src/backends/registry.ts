@@ -1,5 +1,5 @@
-import type {BackendName} from '../../runs/record.js'
-import type {Backend} from '../backend.js'
+import type {BackendName} from '../runs/record.js'
+import type {Backend} from './backend.js'
 
 /** Backends are imported only when a command needs one, so start-up never pays for them. */
 export async function loadBackend(name: BackendName): Promise<Backend> {

@@ -1,6 +1,6 @@
 import type {StageName} from '../../runs/record.js'
-import {evaluationOf, expandArgv} from '../engines.js'
-import {shellComment, shellQuote} from '../shell-quote.js'
+import {evaluationOf, expandArgv} from '../../launch/engines.js'
+import {shellComment, shellQuote} from '../../lib/shell-quote.js'
 
 /**
  * The two scripts a vast run needs, and the folders they use on the instance:

@@ -3,20 +3,20 @@ import os from 'node:os'
 import path from 'node:path'
 import {z} from 'zod'
 
-import {EXIT, ExpError, messageOf} from '../../errors.js'
-import {writeFileAtomic} from '../../lib/atomic.js'
-import {packageVersion} from '../../lib/package.js'
-import {isSameProcess} from '../../lib/process-identity.js'
-import {applyGates, describeCheck} from '../../reports/gates.js'
-import {isLive, type RunRecord, type RunState, runDir, type StageName, type StageRecord, supervisorIdentity, writeRun} from '../../runs/record.js'
-import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from '../backend.js'
-import {isEvaluateStage, stageReport} from '../engines.js'
-import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch-log.js'
-import {queuedRecord} from '../plan.js'
-import {withCommittedCheckpoint} from '../checkpoint-gate.js'
+import {EXIT, ExpError, messageOf} from '../errors.js'
+import {writeFileAtomic} from '../lib/atomic.js'
+import {packageVersion} from '../lib/package.js'
+import {isSameProcess} from '../lib/process-identity.js'
+import {applyGates, describeCheck} from '../reports/gates.js'
+import {isLive, type RunRecord, type RunState, runDir, type StageName, type StageRecord, supervisorIdentity, writeRun} from '../runs/record.js'
+import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from './backend.js'
+import {isEvaluateStage, stageReport} from '../launch/engines.js'
+import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch/launch-log.js'
+import {queuedRecord} from '../launch/plan.js'
+import {withCommittedCheckpoint} from '../launch/checkpoint-gate.js'
 import {EXP_BIN} from './local-supervisor.js'
-import {runSlurm, type SlurmResult, slurmMessage} from '../slurm/runner.js'
-import {exitFile, renderBatchScript, type SlurmResources, startedFile} from '../slurm/script.js'
+import {runSlurm, type SlurmResult, slurmMessage} from './slurm/runner.js'
+import {exitFile, renderBatchScript, type SlurmResources, startedFile} from './slurm/script.js'
 import {
   describeSlurm,
   type EndRecord,
@@ -29,7 +29,7 @@ import {
   parseScontrolJob,
   parseSqueue,
   type SlurmJobState,
-} from '../slurm/states.js'
+} from './slurm/states.js'
 
 /**
  * The SLURM backend. prepare writes one readable batch script per stage into the run folder; submit sbatches train,
