@@ -8,7 +8,9 @@ import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {Direction} from './gate.js'
 import {historyPath, keptVersions, resolveProductionFile, ROLLED_BACK} from './history.js'
-import {HISTORY_DIR, readIfExists, splitProvenance} from './promote.js'
+import {readIfExists} from '../lib/read-if-exists.js'
+import {HISTORY_DIR} from './plan.js'
+import {splitProvenance} from './provenance.js'
 import {isInForce, metadataWrite, readMetadataRecord} from './records.js'
 
 export interface RollbackOptions {
