@@ -38,15 +38,10 @@ const LAYERS = [
 const KNOWN = [
   {from: '^src/workspace/recovery\\.ts$', to: '^src/archive/move\\.ts$', item: 'journaled move in lib/, recovery registry'},
   {from: '^src/workspace/recovery\\.ts$', to: '^src/curate/adopt-step\\.ts$', item: 'recovery registry'},
-  {from: '^src/experiments/scan\\.ts$', to: '^src/experiments/notes\\.ts$', item: 'verdict reading in classify/'},
-  {from: '^src/classify/classify\\.ts$', to: '^src/experiments/notes\\.ts$', item: 'verdict reading in classify/'},
 ]
 /** Today's import circles, named by a module they pass through (the same list must end empty). */
 const KNOWN_CIRCLES = [
   {via: '^src/workspace/recovery\\.ts$', item: 'recovery registry (the bottom layer stops naming archive/adopt)'},
-  {via: '^src/promote/sweep\\.ts$', item: 'split promote.ts along its seams'},
-  {via: '^src/experiments/variants\\.ts$', item: 'arrows: listing service above variants'},
-  {via: '^src/classify/sweep\\.ts$', item: 'arrows: classification has one entry'},
 ]
 
 const isFile = (p) => p.endsWith('$')
