@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import type {Direction} from './gate.js'
+import type {Direction} from '../reports/metric.js'
 import {HISTORY_DIR, type PromotionPlan} from './plan.js'
 
 export type PromotionAction = 'create' | 'replace' | 'unchanged' | 'repaired' | 'refused' | 'skipped'

@@ -1,4 +1,4 @@
-import type {Direction} from './gate.js'
+import type {Direction} from '../reports/metric.js'
 import type {PromotedCheckpoint} from './checkpoint.js'
 
 /** Where replaced production files are kept, inside the production folder. */

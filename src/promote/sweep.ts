@@ -1,7 +1,7 @@
 import {ExpError} from '../errors.js'
 import type {Classified} from '../experiments/listing.js'
 import {variantItem, variantParams} from '../experiments/variants.js'
-import {compareMetric, type Direction} from './gate.js'
+import {compareMetric, type Direction} from '../reports/metric.js'
 import type {Assessment, PromotionPlan} from './plan.js'
 
 /**
