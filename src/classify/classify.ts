@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {type Report, reportVerdict} from '../reports/report.js'
-import {failedStage, isLive, type RunRecord, runTime} from '../runs/record.js'
+import {failedStage, isLive, runTime} from '../runs/record.js'
 import {formatAge} from '../lib/time.js'
 import {suiteView} from './suite.js'
 import {aggregateSweep, variantMetric} from './sweep.js'
