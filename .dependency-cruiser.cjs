@@ -20,7 +20,7 @@ const LAYERS = [
     ],
   },
   {name: 'workspace', paths: ['^src/workspace/']},
-  {name: 'experiments', paths: ['^src/experiments/(scan|snapshot|walked|resolve|naming|files)\\.ts$']},
+  {name: 'experiments', paths: ['^src/experiments/(scan|walk|walked|workspace-reports|snapshot|resolve|naming)\\.ts$']},
   {name: 'classification', paths: ['^src/classify/', '^src/reports/']},
   {name: 'backends', paths: ['^src/backends/', '^src/launch/(engines|launch-log|plan|checkpoint-gate)\\.ts$']},
   {

@@ -49,8 +49,7 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
     return fail('NOT_SUCCESS', `it is classified ${classification.status} (${classification.reason}); only experiments classified success are promoted.`)
   }
   // a metadata.json that cannot be read as an object would be lost by recording the promotion in it
-  const metadataProblem = s.warnings.find((w) => w.startsWith(`${METADATA_FILE}: `) && /: (not valid JSON|not a JSON object|cannot be read)/.test(w))
-  if (metadataProblem) return fail('INVALID_METADATA', `${metadataProblem}; fix it first (promotions are recorded there).`)
+  if (s.metadataProblem) return fail('INVALID_METADATA', `${s.metadataProblem}; fix it first (promotions are recorded there).`)
   const promotions = s.metadata?.promotions
   if (promotions !== undefined && !Array.isArray(promotions)) return fail('INVALID_METADATA', `${METADATA_FILE}: "promotions" is not a list; fix it first (promotions are recorded there).`)
   let configText: string
