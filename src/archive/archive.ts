@@ -11,7 +11,7 @@ import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {ARCHIVABLE, type ArchiveChoice} from './choices.js'
-import {copyFileDurable, type MoveEntry, type MoveHooks, moveExperiment, moveId, siblingsOf, type StagedFile, writeStaged} from './move.js'
+import {copyFileDurable, type ExperimentMove, type MoveHooks, moveExperiment, moveId, siblingsOf, type StagedFile, writeStaged} from './move.js'
 
 
 export interface ArchiveSelection {
@@ -276,7 +276,7 @@ async function archiveOne(ws: Workspace, item: PlannedArchive, options: ArchiveO
   const dst = path.join(ws.paths.archive, item.name)
   const staged: StagedFile[] = [...item.reports.map((r) => ({from: r.to, to: r.to})), {from: METADATA_FILE, replace: true, to: METADATA_FILE}]
   const now = options.now()
-  const entry: MoveEntry = {
+  const entry: ExperimentMove = {
     copy: relativeToRoot(ws, siblingsOf(dst).copy),
     staging: relativeToRoot(ws, siblingsOf(dst).staging),
     dst: item.destination,
