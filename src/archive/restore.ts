@@ -5,7 +5,7 @@ import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import {METADATA_FILE} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
-import {readOwnMetadata} from './archive.js'
+import {readOwnMetadata} from './record.js'
 import {exists, type ExperimentMove, type MoveHooks, moveExperiment, moveId, siblingsOf, writeStaged} from './move.js'
 
 export interface RestoreOptions {
