@@ -6,8 +6,7 @@ import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {METADATA_FILE, NOTES_FILE} from '../records/files.js'
 import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport} from '../reports/report.js'
-import type {RunRecord} from '../runs/record.js'
-import {runRecordProblem} from '../runs/validate.js'
+import {checkRunRecord} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {SWEEP_FILE} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
@@ -91,9 +90,9 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       try {
         const value = parseJsonBounded(text)
         // records are input: a run id or path that leaves the experiment makes the record invalid, never used
-        const problem = runRecordProblem(value, rel.split('/')[1])
-        if (problem) snap.warnings.push(`${rel}: ${problem}; record not used`)
-        else snap.runs.push(value as RunRecord)
+        const checked = checkRunRecord(value, rel.split('/')[1])
+        if (checked.ok) snap.runs.push(checked.record)
+        else snap.warnings.push(`${rel}: ${checked.problem}; record not used`)
       } catch (error) {
         snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
       }
