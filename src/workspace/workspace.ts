@@ -7,10 +7,10 @@ import type {Settings} from './settings.js'
 import type {Workspace} from './types.js'
 import {loadSettings} from './settings-cache.js'
 
-export type {Workspace} from './types.js'
-
 export const WORKSPACE_FILE = 'exp.yaml'
 export const STATE_DIR = '.exp'
+
+export type {Workspace} from './types.js'
 
 /** The nearest ancestor of `start` holding exp.yaml. */
 export function findWorkspaceRoot(start: string): string | undefined {
