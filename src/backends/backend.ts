@@ -75,6 +75,8 @@ export interface LaunchRequest extends BackendContext {
   options: Record<string, unknown>
   dryRun: boolean
   detach: boolean
+  /** sha256 of the experiment's config.yaml as launched (recorded in run.json) */
+  configSha256?: string
 }
 
 export interface PreparedRun {

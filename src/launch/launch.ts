@@ -14,6 +14,7 @@ import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/wo
 import type {LaunchIO, LaunchRequest, StagePlan} from '../backends/backend.js'
 import {backendFor} from '../backends/registry.js'
 import {expandLocalSettings, localPlaceholders} from '../workspace/local.js'
+import {sha256File} from '../lib/hash.js'
 import {shellQuote} from '../lib/shell-quote.js'
 import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths, type TrainEngine} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
@@ -51,6 +52,8 @@ export interface LaunchOptions {
   inputCheckpoint?: string
   /** work-graph nodes on SLURM: jobs the first stage waits for (afterok) */
   afterJobs?: string[]
+  /** record and prepare the run, but let the caller submit it (a sweep's SLURM job arrays) */
+  prepareOnly?: boolean
 }
 
 export interface LaunchResult {
@@ -139,6 +142,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   })
   const request: LaunchRequest = {
     afterJobs: options.afterJobs,
+    configSha256: await sha256File(path.join(snapshot.dir, CONFIG_FILE)).catch(() => undefined),
     checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),
     dryRun: Boolean(options.dryRun),
@@ -208,7 +212,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     files = prepared.files
     commands = prepared.commands
     submitting = !request.dryRun
-    record = request.dryRun ? prepared.record : await backend.submit(prepared, options.io ?? {})
+    record = request.dryRun || options.prepareOnly ? prepared.record : await backend.submit(prepared, options.io ?? {})
   } catch (error) {
     if (request.dryRun) throw error
     // failed while preparing (a missing key, no offer, an unwritable folder): nothing was started, so the run

@@ -60,7 +60,9 @@ async function queueStates(ids: string[], context: BackendContext): Promise<Map<
   if (ids.length === 0) return new Map()
   let result: SlurmResult
   try {
-    result = await runSlurm('squeue', ['-h', '-t', 'all', '-j', ids.join(','), '-o', SQUEUE_FORMAT], {env: context.env})
+    // array tasks (`<array job>_<task>`, a sweep's variants): -r lists each task on its own line, pending ones too
+    const array = ids.some((id) => id.includes('_')) ? ['-r'] : []
+    result = await runSlurm('squeue', ['-h', '-t', 'all', ...array, '-j', ids.join(','), '-o', SQUEUE_FORMAT], {env: context.env})
   } catch (error) {
     context.log(`cannot refresh SLURM runs: ${messageOf(error)}`)
     return undefined
