@@ -9,9 +9,16 @@ import type {Workspace} from '../workspace/workspace.js'
 import {endStages} from '../backends/stages.js'
 import {evaluationOf, isEvaluateStage} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
-import type {LaunchResult, StageChoice} from './launch.js'
 
 /** The launch service's steps that need nothing of its flow: options, stages, the run folder, failure, verdict. */
+export type StageChoice = 'all' | 'train' | 'evaluate'
+
+/** What the report says, when the run wrote one. */
+export interface Verdict {
+  gates_passed: unknown
+  metric: {name: string; value: unknown} | null
+  decided_by: string
+}
 /** exp.yaml `backends.<name>` with the flags a person set on top (flags win; sbatch_args accumulate). */
 export function backendOptions(ws: Workspace, name: BackendName, flags: Record<string, unknown> = {}): Record<string, unknown> {
   const base: Record<string, unknown> = name === 'local' ? {} : {...ws.settings.backends[name]}
@@ -76,7 +83,7 @@ export async function abandon(experimentDir: string, runId: string, rdir: string
   }
 }
 
-export async function readVerdict(file: string, metric: string): Promise<LaunchResult['verdict']> {
+export async function readVerdict(file: string, metric: string): Promise<Verdict | undefined> {
   const text = await fs.readFile(file, 'utf8').catch(() => undefined)
   if (text === undefined) return undefined
   const report = parseReport(file, text, 0, 'experiment')

@@ -20,10 +20,10 @@ import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths, 
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
 export {backendOptions} from './launch-steps.js'
-import {abandon, backendOptions, createRunFolder, folderIdentity, liveRunError, readVerdict, selectStages} from './launch-steps.js'
+import {type StageChoice, type Verdict, abandon, backendOptions, createRunFolder, folderIdentity, liveRunError, readVerdict, selectStages} from './launch-steps.js'
 
 export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'vast']
-export type StageChoice = 'all' | 'train' | 'evaluate'
+export type {StageChoice} from './launch-steps.js'
 
 export interface LaunchOptions {
   name: string
@@ -77,7 +77,7 @@ export interface LaunchResult {
   /** when a stage failed: which, why, its log (workspace-relative) and the last line it printed */
   failure?: {stage: StageName; reason: string; log: string; last_output?: string}
   /** what the report says, when the run wrote one */
-  verdict?: {gates_passed: unknown; metric: {name: string; value: unknown} | null; decided_by: string}
+  verdict?: Verdict
 }
 
 /**

@@ -7,7 +7,7 @@ import {EXP_BIN} from '../backends/local-supervisor.js'
 import {launchExperiment} from '../launch/launch.js'
 import type {Workspace} from '../workspace/workspace.js'
 import type {VariantChoice} from './launch-select.js'
-import type {SweepLaunchOptions, SweepLaunchResult, SweepVariantResult} from './launch.js'
+import type {SweepLaunchOptions, SweepLaunchResult, SweepVariantResult} from './launch-types.js'
 
 /** The background worker's output, in the sweep's folder. */
 export const SWEEP_WORKER_LOG = 'sweep-launch.log'

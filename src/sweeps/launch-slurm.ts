@@ -15,7 +15,7 @@ import {launchExperiment, type LaunchResult} from '../launch/launch.js'
 import {appendLaunchLog, launchLogFile} from '../launch/launch-log.js'
 import {backendOptions} from '../launch/launch-steps.js'
 import type {VariantChoice} from './launch-select.js'
-import type {SweepLaunchOptions, SweepLaunchResult} from './launch.js'
+import type {SweepLaunchOptions, SweepLaunchResult} from './launch-types.js'
 
 /** The folder of a sweep launch's array scripts and list files, inside the sweep's folder. */
 export const LAUNCHES_DIR = 'launches'

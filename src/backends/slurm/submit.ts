@@ -117,7 +117,7 @@ export async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunR
     const [id, cluster] = (result?.stdout ?? '').trim().split(';')
     if (!failure && !/^\d+$/.test(id ?? '')) failure = `unexpected answer from sbatch --parsable: ${JSON.stringify(result?.stdout.trim())}`
     if (failure) {
-      record = await failSubmission(record, i, failure, request)
+      await failSubmission(record, i, failure, request)
       throw new ExpError(`sbatch could not submit the ${stage.name} job: ${failure}`, {code: 'SBATCH_FAILED'})
     }
     data.jobs[stage.name] = {...data.jobs[stage.name], cluster: cluster || undefined, id, script: path.relative(expDir, script)}
