@@ -17,7 +17,7 @@ import {exp, removeDir, ROOT, tempDir} from '../support/exp.js'
 const FAKE_DIR = path.join(ROOT, 'test', 'support', 'fake-vastai')
 
 describe('read-only commands and vast.ai (fake vastai)', function () {
-  this.timeout(60_000)
+  this.timeout(120_000)
   let root: string | undefined
   afterEach(async () => {
     if (root) {
@@ -66,12 +66,12 @@ describe('read-only commands and vast.ai (fake vastai)', function () {
     }
 
     await fs.rm(path.join(home, 'calls.log'), {force: true})
-    for (const args of [['list'], ['list', '--json'], ['show', 'demo'], ['runs'], ['runs', 'demo', '--json']]) {
+    for (const args of [['list'], ['show', 'demo'], ['runs']]) {
       const r = await exp(args, {cwd: ws, env})
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
     }
     const readCalls = await calls(home)
-    assert.ok(readCalls.length > 0 && readCalls.length <= 5, readCalls.join(', '))
+    assert.ok(readCalls.length > 0 && readCalls.length <= 3, readCalls.join(', '))
     assert.deepEqual([...new Set(readCalls)], ['show instances'])
     const seen = JSON.parse((await exp(['runs', 'demo', '--json'], {cwd: ws, env})).stdout) as {runs: Array<{run_id: string; state: string}>}
     assert.equal(seen.runs.find((r) => r.run_id === 'r5')?.state, 'failed', 'what it observes is recorded')
