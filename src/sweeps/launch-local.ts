@@ -25,14 +25,16 @@ export async function launchInPool(ws: Workspace, todo: VariantChoice[], options
   let next = 0
   let running = 0
   let done = 0
-  const counts = () => options.log(`${running} running, ${done} done, ${todo.length - next} queued`)
+  // a dry run starts nothing: no transitions to report
+  const say = (line: string) => !options.dryRun && options.log(line)
+  const counts = () => say(`${running} running, ${done} done, ${todo.length - next} queued`)
   const one = async (c: VariantChoice) => {
     const entry = results.get(c.variant)!
     try {
       const r = await launchExperiment(ws, {...options, io: {signal}, log: (line) => options.log(`${c.variant}: ${line}`), name: c.name})
       Object.assign(entry, {run_id: r.run_id, state: r.record.state})
       base.commands.push(...r.commands)
-      options.log(`${c.variant}: ${r.record.state}${r.failure ? ` (${r.failure.stage} ${r.failure.reason})` : ''}`)
+      say(`${c.variant}: ${r.record.state}${r.failure ? ` (${r.failure.stage} ${r.failure.reason})` : ''}`)
     } catch (error) {
       entry.error = messageOf(error)
       options.log(`${c.variant}: not launched: ${entry.error}`)
@@ -42,7 +44,7 @@ export async function launchInPool(ws: Workspace, todo: VariantChoice[], options
     while (next < todo.length && !signal?.aborted) {
       const c = todo[next++]
       running++
-      options.log(`${c.variant}: started`)
+      say(`${c.variant}: started`)
       counts()
       await one(c)
       running--
