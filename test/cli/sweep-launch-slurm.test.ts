@@ -97,12 +97,12 @@ describe('exp launch on a sweep (a real SLURM cluster, MaxArraySize=4)', functio
     assert.equal(r.code, 0, r.stderr)
     assert.equal((await sbatches()).length, 4, 'two chunks of train + evaluate')
     assert.equal((await s!.shims.calls()).filter((c) => c.startsWith('scontrol show config')).length, 1)
-    // refreshing the whole sweep (12 live array tasks) costs one squeue call
+    // refreshing the whole sweep (up to 12 live array tasks) costs one squeue call
     await s!.shims.reset()
     assert.equal((await run(['list'])).code, 0)
     const squeues = (await s!.shims.calls()).filter((c) => c.startsWith('squeue'))
     assert.equal(squeues.length, 1, squeues.join('\n'))
-    assert.match(squeues[0], /^squeue -h -t all -r -j (\d+_\d,){11}\d+_\d -o /)
+    assert.match(squeues[0], /^squeue -h -t all -r -j (\d+_\d,)*\d+_\d -o /)
     const rows = await settled('six')
     assert.deepEqual(rows.map((v: any) => v.status), Array.from({length: 6}, () => 'success'))
   })
