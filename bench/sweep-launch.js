@@ -30,7 +30,9 @@ const exp = (...args) => {
 }
 const run = (argv, cwd) =>
   new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {cwd, stdio: 'ignore'})
+    // in its own session, as exp starts engines (Linux schedules each session's autogroup fairly: without this the
+    // baseline competes with the whole machine while exp's engines do not)
+    const child = spawn(argv[0], argv.slice(1), {cwd, detached: true, stdio: 'ignore'})
     child.on('error', reject)
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited ${code}`))))
   })
@@ -56,15 +58,20 @@ try {
   exp('new', 'sw', '--grid', `bench.a=${a}`, '--grid', `bench.b=${b}`, '--date', '2025-01-01')
   const sweep = path.join(ws, 'experiments', '2025-01-01-sw')
   const dirs = readdirSync(sweep, {withFileTypes: true}).filter((d) => d.isDirectory() && /^a/.test(d.name)).map((d) => path.join(sweep, d.name))
+  // the baseline before and after exp (a loaded machine drifts): their mean is what exp is compared with
   let t0 = process.hrtime.bigint()
   await minimal(dirs)
-  const base = ms(t0)
+  const before = ms(t0)
   t0 = process.hrtime.bigint()
   exp('launch', 'sw', '--jobs', String(jobs))
   const launched = ms(t0)
+  t0 = process.hrtime.bigint()
+  await minimal(dirs)
+  const after = ms(t0)
+  const base = (before + after) / 2
   const n = dirs.length
   console.log(`sweep launch, ${n} variants, --jobs ${jobs}, engines: ${engine.join(' ')} (train and evaluate)`)
-  console.log(`  minimal script (same commands, same concurrency): ${base.toFixed(0)} ms`)
+  console.log(`  minimal script (same commands, same concurrency): ${before.toFixed(0)} ms before, ${after.toFixed(0)} ms after`)
   console.log(`  exp launch:                                       ${launched.toFixed(0)} ms`)
   console.log(`  overhead per variant: ${((launched - base) / n).toFixed(1)} ms; ratio exp / minimal: ${(launched / base).toFixed(2)}`)
 } finally {
