@@ -24,7 +24,8 @@ describe('exp launch on a sweep (local)', function () {
     return path.join(ws, 'experiments', `2025-03-01-${name}`)
   }
   /** the engines of this workspace alive now, from the process table */
-  const engines = async () => (await execa('ps', ['-eo', 'args'])).stdout.split('\n').filter((l) => l.includes(path.join(ws, 'sweep_engine.py'))).length
+  const engineLines = async () => (await execa('ps', ['-eo', 'pid,ppid,stat,args'])).stdout.split('\n').filter((l) => l.includes(path.join(ws, 'sweep_engine.py')))
+  const engines = async () => (await engineLines()).length
   const reports = async (dir: string) => {
     let n = 0
     for (const v of await fs.readdir(dir)) if (existsSync(path.join(dir, v, 'reports'))) n += (await fs.readdir(path.join(dir, v, 'reports'))).length
@@ -36,15 +37,18 @@ describe('exp launch on a sweep (local)', function () {
     const launch = execa(process.execPath, [EXP_BIN, 'launch', 'pool', '--jobs', '2'], {cwd: ws, env: {ENGINE_SLEEP: '0.6'}, reject: false})
     let most = 0
     let samples = 0
+    let seen: string[] = []
     while (launch.exitCode === null) {
-      most = Math.max(most, await engines())
+      const lines = await engineLines()
+      if (lines.length > most) seen = lines
+      most = Math.max(most, lines.length)
       samples++
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
     const r = await launch
     assert.equal(r.exitCode, 0, String(r.stderr))
     assert.ok(samples >= 10, `sampled the process table ${samples} times`)
-    assert.equal(most, 2, `at most 2 engines alive at once (saw ${most})`)
+    assert.equal(most, 2, `at most 2 engines alive at once (saw ${most}):\n${seen.join('\n')}`)
     assert.match(String(r.stdout), /\d running, \d done, \d queued/)
     assert.match(String(r.stdout), /4 variant\(s\) launched on local \(0 skipped\): 4 completed/)
     assert.equal(await reports(dir), 4)
