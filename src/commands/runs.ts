@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {formatNumber, renderTable} from '../lib/table.js'
@@ -10,13 +10,17 @@ export default class Runs extends BaseCommand<typeof Runs> {
     name: Args.string({description: 'Only this experiment\'s runs (default: every experiment in experiments/).'}),
   }
 
+  static flags = {
+    advance: Flags.boolean({description: 'Let the backends act on what they see (vast.ai: upload, fetch results, destroy, rent again): may spend money.'}),
+  }
+
   static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs test-64dim', '<%= config.bin %> runs test-64dim --json']
 
   static summary = 'Runs with their backend, state, stages, duration and why they ended as they did.'
 
   async run(): Promise<RunsResult> {
     const ws = await this.workspace()
-    const result = await listRuns(ws, {name: this.args.name, now: this.clock})
+    const result = await listRuns(ws, {advance: this.flags.advance, name: this.args.name, now: this.clock})
     if (result.runs.length === 0) {
       this.log(this.args.name ? `No runs yet. Start one with: exp launch ${this.args.name}` : 'No runs yet. Start one with: exp launch NAME')
       return result

@@ -1,5 +1,5 @@
 import type {CollectResult} from '../backends/backend.js'
-import {backendFor} from '../launch/launch.js'
+import {backendFor} from '../backends/registry.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {holdsResources, type RunRecord} from './record.js'
@@ -54,7 +54,8 @@ export interface CollectRunResult extends CollectResult {
 
 /** Bring a run's results home through its backend (the newest run unless `run` names one). */
 export async function collectRun(ws: Workspace, options: CollectOptions): Promise<CollectRunResult> {
-  const context = {log: options.log ?? (() => {}), now: options.now, ws}
+  // collect may spend: it brings a finished run up to date (vast: its exit marker) before it copies the results
+  const context = {advance: true, log: options.log ?? (() => {}), now: options.now, ws}
   const snapshot = await experimentWithRuns(ws, options.name, context)
   const record = pickRun(snapshot, options.run)
   const backend = await backendFor(record.backend)

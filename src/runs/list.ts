@@ -27,8 +27,9 @@ export interface RunsResult {
 }
 
 /** Every run (of one experiment, or of all in experiments/), newest first, live ones refreshed through their backends. */
-export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void}): Promise<RunsResult> {
-  const snapshots = await runsOf(ws, options.name, {log: options.log ?? (() => {}), now: options.now, ws})
+export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void; advance?: boolean}): Promise<RunsResult> {
+  // --advance: the backends may act on what they see (vast: upload, fetch results' marker, destroy, rent again)
+  const snapshots = await runsOf(ws, options.name, {advance: options.advance, log: options.log ?? (() => {}), now: options.now, ws})
   const now = options.now().getTime()
   const rows: RunRow[] = []
   for (const snap of snapshots) {

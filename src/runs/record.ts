@@ -76,6 +76,8 @@ export interface RunRecord {
   /** the checkpoint folder train writes and evaluations read, relative to the experiment directory */
   checkpoint?: string
   reason?: string
+  /** sha256 of the config.yaml this run ran: a sweep relaunch skips variants with a completed run of their current config */
+  config_sha256?: string
   /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */
   backend_data?: Record<string, unknown>
 }

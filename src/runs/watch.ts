@@ -1,6 +1,6 @@
 import {ExpError} from '../errors.js'
 import type {CollectResult} from '../backends/backend.js'
-import {backendFor} from '../launch/launch.js'
+import {backendFor} from '../backends/registry.js'
 import {type Clock, logStamp, sleep} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {isLive, type RunRecord, type StageRecord} from './record.js'
@@ -33,7 +33,8 @@ export interface WatchResult {
  * every interval, print each stage's state change, and when it completes while watched, collect its results.
  */
 export async function watchRun(ws: Workspace, options: WatchOptions): Promise<WatchResult> {
-  const context = {log: options.log, now: options.now, ws}
+  // watching acts on what it sees (vast: upload, fetch the exit marker, destroy, rent again): it may spend
+  const context = {advance: true, log: options.log, now: options.now, ws}
   let snapshot = await experimentWithRuns(ws, options.name, context)
   let record = pickRun(snapshot, options.run)
   const changes: string[] = []
