@@ -68,7 +68,7 @@ export function summariseSweep(ws: Workspace, snap: ExperimentSnapshot, now: Dat
       logs: v.run ? relativeToRoot(ws, runDir(dirOf.get(v.variant)!, v.run.run_id)) : null,
       metric: verdict?.metric ?? null,
       reason: verdict?.classification.reason ?? '',
-      report: v.run?.report ? relativeToRoot(ws, path.join(dirOf.get(v.variant)!, v.run.report)) : null,
+      report: v.run?.report && existsSync(path.join(dirOf.get(v.variant)!, v.run.report)) ? relativeToRoot(ws, path.join(dirOf.get(v.variant)!, v.run.report)) : null,
       run_id: v.run?.run_id ?? null,
       state: v.run?.state ?? 'not launched',
       train_ms: stageDuration(v.train) ?? null,
