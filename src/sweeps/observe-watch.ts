@@ -72,7 +72,8 @@ export async function watchSweep(ws: Workspace, options: SweepWatchOptions): Pro
   const collected: SweepWatchResult['collected'] = []
   if (!stopped) {
     for (const v of runs()) {
-      if (!v.run || !watched.has(v.run.run_id) || (v.run.state !== 'completed' && v.run.state !== 'failed')) continue
+      // local runs wrote into their folders already: collect is a no-op for them
+      if (!v.run || v.run.backend === 'local' || !watched.has(v.run.run_id) || (v.run.state !== 'completed' && v.run.state !== 'failed')) continue
       const backend = await backendFor(v.run.backend)
       const variantDir = snap.variants!.find((s) => s.name === v.variant)!.dir
       const result = await backend.collect({experimentDir: variantDir, record: v.run}, context)
