@@ -39,7 +39,9 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
   const snapshots = await runsOf(ws, name, {log: options.log ?? (() => {}), now: options.now, ws})
   // the refresh may have seen transitions of a named sweep: its orchestration log and status table follow
   const {observeSweep} = await import('../sweeps/observe.js')
-  for (const s of snapshots) if (name !== undefined && s.variants && s.location === 'experiments') await observeSweep({experiment: s.name, now: options.now(), workspace: ws})
+  for (const s of snapshots) {
+    if (name !== undefined && s.location === 'experiments' && s.variants?.some((v) => v.runs.length > 0)) await observeSweep({experiment: s.name, now: options.now(), workspace: ws})
+  }
   const now = options.now().getTime()
   const rows: RunRow[] = []
   const sources = snapshots.flatMap((snap) => [{dir: snap.dir, name: snap.name, runs: snap.runs, variant: null as string | null}, ...(snap.variants ?? []).map((v) => ({dir: v.dir, name: snap.name, runs: v.runs, variant: v.name}))])
