@@ -207,7 +207,7 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
       assert.deepEqual(normalised(entries(await log())), reference, `after kill ${i}`)
     }
     // the kills aimed at the append must land there on most machines (timing decides: a few may miss)
-    assert.ok(pending >= 2, `only ${pending} of 6 aimed kills landed mid-append`)
+    assert.ok(pending >= 2, `only ${pending} of 6 aimed kills landed mid-append (${holding} of 12 left the lock to a dead holder)`)
   })
 
   it('watch --json returns the summary; runs lists every variant; logs reads one variant', async () => {
