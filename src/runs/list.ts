@@ -38,9 +38,10 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
   const [name, variant] = options.name?.includes('/') ? [options.name.slice(0, options.name.indexOf('/')), (await resolveTarget(ws, options.name)).variant] : [options.name]
   const snapshots = await runsOf(ws, name, {log: options.log ?? (() => {}), now: options.now, ws})
   // the refresh may have seen transitions of a named sweep: its orchestration log and status table follow
-  const {observeSweep} = await import('../sweeps/observe.js')
   for (const s of snapshots) {
-    if (name !== undefined && s.location === 'experiments' && s.variants?.some((v) => v.runs.length > 0)) await observeSweep({experiment: s.name, now: options.now(), workspace: ws})
+    if (name === undefined || s.location !== 'experiments' || !s.variants?.some((v) => v.runs.length > 0)) continue
+    const {observeSweep} = await import('../sweeps/observe.js')
+    await observeSweep({experiment: s.name, now: options.now(), workspace: ws})
   }
   const now = options.now().getTime()
   const rows: RunRow[] = []
