@@ -8,7 +8,7 @@ import {cancelRuns, type CancelResult} from '../runs/control.js'
 
 export default class Cancel extends BaseCommand<typeof Cancel> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: Args.string({description: 'Experiment (full directory name, or the name without its date when unique), a sweep (all its variants\' live runs) or one variant: EXP/VARIANT.', required: true}),
   }
 
   static examples = ['<%= config.bin %> cancel test-64dim', '<%= config.bin %> cancel test-64dim --yes', '<%= config.bin %> cancel test-64dim --run 20250122-101500-3f2a --dry-run']
@@ -24,6 +24,8 @@ export default class Cancel extends BaseCommand<typeof Cancel> {
   async run(): Promise<CancelResult> {
     const ws = await this.workspace()
     const {'dry-run': dry, run, yes: sure} = this.flags
+    // a sweep's variant runs name their variant
+    const of = (r: {experiment: string}) => (r.experiment.includes('/') && !this.args.name.includes('/') ? ` of ${r.experiment}` : '')
     const result = await cancelRuns(ws, {
       async confirm(runs) {
         if (sure) return true
@@ -31,7 +33,7 @@ export default class Cancel extends BaseCommand<typeof Cancel> {
           throw new ExpError(`cancel stops ${runs.length} live run(s) and needs confirmation, but there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes'})
         }
         const {confirm} = await import('@inquirer/prompts')
-        return confirm({default: false, message: `Stop ${runs.map((r) => `${r.run_id} (${r.backend}, ${r.state})`).join(', ')}?`})
+        return confirm({default: false, message: `Stop ${runs.map((r) => `${r.run_id}${of(r)} (${r.backend}, ${r.state})`).join(', ')}?`})
       },
       dryRun: dry,
       log: (line) => !this.jsonEnabled() && this.log(line),
@@ -40,11 +42,11 @@ export default class Cancel extends BaseCommand<typeof Cancel> {
       run,
     })
     if (result.runs.length === 0) this.log(`${result.experiment} has no live run to cancel.`)
-    else if (dry) for (const r of result.runs) this.log(`Would cancel run ${r.run_id} (${r.backend}, ${r.state}).`)
+    else if (dry) for (const r of result.runs) this.log(`Would cancel run ${r.run_id}${of(r)} (${r.backend}, ${r.state}).`)
     else if (!result.confirmed) {
       process.exitCode = EXIT.usage
       this.log('Nothing cancelled.')
-    } else for (const r of result.runs) this.log(`Run ${r.run_id} (${r.backend}): ${r.state}.`)
+    } else for (const r of result.runs) this.log(`Run ${r.run_id}${of(r)} (${r.backend}): ${r.state}.`)
     return result
   }
 }

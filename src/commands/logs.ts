@@ -6,7 +6,7 @@ import {followLogs, LOG_STAGES, type LogStage, type LogsResult, readLogs} from '
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: Args.string({description: 'Experiment (full directory name, or the name without its date when unique), or a sweep\'s variant: EXP/VARIANT.', required: true}),
   }
 
   static examples = [

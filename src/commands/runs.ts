@@ -7,7 +7,7 @@ import {listRuns, type RunsResult} from '../runs/list.js'
 
 export default class Runs extends BaseCommand<typeof Runs> {
   static args = {
-    name: Args.string({description: 'Only this experiment\'s runs (default: every experiment in experiments/).'}),
+    name: Args.string({description: 'Only this experiment\'s runs (a sweep: all its variants\', or EXP/VARIANT: one variant\'s; default: every experiment in experiments/).'}),
   }
 
   static flags = {
@@ -26,10 +26,12 @@ export default class Runs extends BaseCommand<typeof Runs> {
       return result
     }
     const withCost = result.runs.some((r) => r.cost !== null)
-    const headers = ['run', 'experiment', 'backend', 'state', 'stages', 'duration', ...(withCost ? ['cost'] : []), 'reason']
+    const withVariant = result.runs.some((r) => r.variant !== null)
+    const headers = ['run', 'experiment', ...(withVariant ? ['variant'] : []), 'backend', 'state', 'stages', 'duration', ...(withCost ? ['cost'] : []), 'reason']
     const rows = result.runs.map((r) => [
       r.run_id,
       r.experiment,
+      ...(withVariant ? [r.variant ?? undefined] : []),
       r.backend,
       r.state,
       r.stages.map((s) => `${s.name}:${s.state}${s.exit_code === undefined || s.exit_code === null || s.exit_code === 0 ? '' : `(${s.exit_code})`}`).join(' '),
@@ -39,6 +41,8 @@ export default class Runs extends BaseCommand<typeof Runs> {
     ])
     this.log(renderTable(headers, rows))
     for (const r of result.runs) if (r.notice && r.notice !== r.reason) this.note(`Note: ${r.run_id}: ${r.notice}`)
+    const costs = result.runs.filter((r) => r.variant !== null && r.cost !== null)
+    if (costs.length > 0) this.log(`Cost of the variants' runs: $${formatNumber(costs.reduce((sum, r) => sum + r.cost!, 0))}`)
     return result
   }
 }

@@ -1,3 +1,4 @@
+import {resolveTarget} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {type BackendName, runDir, type RunState, type StageName} from './record.js'
@@ -6,6 +7,8 @@ import {runCost, runReason, runsOf, runSpan} from './select.js'
 /** One run as `exp runs` prints it (and as `exp runs --json` returns it). */
 export interface RunRow {
   experiment: string
+  /** a sweep's variant whose run this is (null: the experiment's own run) */
+  variant: string | null
   run_id: string
   backend: BackendName
   state: RunState
@@ -26,13 +29,25 @@ export interface RunsResult {
   runs: RunRow[]
 }
 
-/** Every run (of one experiment, or of all in experiments/), newest first, live ones refreshed through their backends. */
+/**
+ * Every run (of one experiment, or of all in experiments/; a sweep's with its variants'), newest first, live ones
+ * refreshed through their backends.
+ */
 export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void; advance?: boolean}): Promise<RunsResult> {
+  // EXP/VARIANT: the sweep's rows of that variant
+  const [name, variant] = options.name?.includes('/') ? [options.name.slice(0, options.name.indexOf('/')), (await resolveTarget(ws, options.name)).variant] : [options.name]
   // --advance: the backends may act on what they see (vast: upload, fetch results' marker, destroy, rent again)
-  const snapshots = await runsOf(ws, options.name, {advance: options.advance, log: options.log ?? (() => {}), now: options.now, ws})
+  const snapshots = await runsOf(ws, name, {advance: options.advance, log: options.log ?? (() => {}), now: options.now, ws})
+  // the refresh may have seen transitions of a named sweep: its orchestration log and status table follow
+  for (const s of snapshots) {
+    if (name === undefined || s.location !== 'experiments' || !s.variants?.some((v) => v.runs.length > 0)) continue
+    const {observeSweep} = await import('../sweeps/observe.js')
+    await observeSweep({experiment: s.name, now: options.now(), workspace: ws})
+  }
   const now = options.now().getTime()
   const rows: RunRow[] = []
-  for (const snap of snapshots) {
+  const sources = snapshots.flatMap((snap) => [{dir: snap.dir, name: snap.name, runs: snap.runs, variant: null as string | null}, ...(snap.variants ?? []).map((v) => ({dir: v.dir, name: snap.name, runs: v.runs, variant: v.name}))])
+  for (const snap of sources.filter((s) => variant === undefined || s.variant === variant)) {
     for (const run of snap.runs) {
       const span = runSpan(run, now)
       rows.push({
@@ -53,9 +68,10 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
         }),
         started_at: span.start === undefined ? null : new Date(span.start).toISOString(),
         state: run.state,
+        variant: snap.variant,
       })
     }
   }
-  rows.sort((a, b) => b.run_id.localeCompare(a.run_id) || a.experiment.localeCompare(b.experiment))
+  rows.sort((a, b) => b.run_id.localeCompare(a.run_id) || a.experiment.localeCompare(b.experiment) || (a.variant ?? '').localeCompare(b.variant ?? ''))
   return {runs: rows}
 }

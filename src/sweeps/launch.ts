@@ -48,7 +48,8 @@ export async function launchSweep(ws: Workspace, options: SweepLaunchOptions): P
   for (const c of choices) options.log(`${c.variant}: ${c.action === 'launch' ? 'to launch' : 'skipped'} (${c.why})`)
   if (todo.length === 0) return base
   const result = await launchOn(ws, backend, todo, {...options, jobs}, base)
-  // TODO(lead): call observeSweep({workspace: ws, experiment: result.experiment, now: options.now()}) from src/sweeps/observe.ts once it lands
+  // what this launch submitted, started or ended goes into the orchestration log and the status table
+  if (!result.dry_run) await (await import('./observe.js')).observeSweep({experiment: result.experiment, now: options.now(), workspace: ws})
   return result
 }
 
