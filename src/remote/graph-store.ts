@@ -19,6 +19,7 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
   const label = rclone.path(REMOTE_GRAPH)
   return {
     label,
+    shared: true,
     async read() {
       // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
       // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
