@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, promises as fs, readdirSync} from 'node:fs'
 import path from 'node:path'
 
+import {normaliseTarget, Rclone} from '../../src/remote/rclone.js'
 import {expJson, removeDir} from '../support/exp.js'
 import {graphOf, graphWorkspace, node} from '../support/graph.js'
 import {type RcloneFixture, rcloneFixture} from '../support/rclone.js'
@@ -26,8 +27,8 @@ describe('exp graph run with a remote: a checkpoint made on one machine is fetch
 
   /** Workspaces A and B sharing the graph train t → eval e under `root`; A runs t. */
   async function trainOnA(root: string): Promise<{a: string; b: string; experiment: string; run: string}> {
-    await fs.mkdir(path.join(rc.served, root), {recursive: true})
-    await fs.writeFile(path.join(rc.served, root, 'work_graph.json'), JSON.stringify(graphOf([node('t', 'train'), node('e', 'eval', ['t'])]), null, 2))
+    // through the server (a folder made behind its back stays unseen while it caches the listing)
+    await new Rclone(normaliseTarget('dav:', root), {...process.env, ...rc.env}).writeText('work_graph.json', JSON.stringify(graphOf([node('t', 'train'), node('e', 'eval', ['t'])]), null, 2))
     const [a, b] = await Promise.all([graphWorkspace(), graphWorkspace()])
     dirs.push(a, b)
     for (const ws of [a, b]) await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 5\n  settle_seconds: 0.1\n`)

@@ -1,7 +1,7 @@
 import {execa} from 'execa'
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
-import {existsSync, promises as fs, readdirSync, rmSync} from 'node:fs'
+import {existsSync, promises as fs, readdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -130,14 +130,14 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
   })
 
   it('a graph update whose lease is deleted while it works writes nothing to the remote graph', async () => {
+    const remote = rclone('graph-lease')
     const root = path.join(rc.served, 'graph-lease')
-    await fs.mkdir(root, {recursive: true})
-    await fs.writeFile(path.join(root, 'work_graph.json'), JSON.stringify(graphOf([node('a', 'train')]), null, 2))
+    await remote.writeText('work_graph.json', JSON.stringify(graphOf([node('a', 'train')]), null, 2))
     const before = await fs.readFile(path.join(root, 'work_graph.json'), 'utf8')
-    const store = remoteGraphStore({leaseSeconds: 5, rclone: rclone('graph-lease'), settleSeconds: 0.2}, () => new Date())
-    const change = store.update('test', (doc) => {
+    const store = remoteGraphStore({leaseSeconds: 5, rclone: remote, settleSeconds: 0.2}, () => new Date())
+    const change = store.update('test', async (doc) => {
       // someone removes the lease (exp remote unlock --force elsewhere) while this update holds it
-      for (const lease of readdirSync(path.join(root, 'locks'))) rmSync(path.join(root, 'locks', lease))
+      for (const lease of await remote.list('locks', {filesOnly: true})) await remote.remove(`locks/${lease.Name}`)
       doc.nodes.a.status = 'completed'
     })
     await assert.rejects(change, /the remote lease .* vanished .*aborted before writing anything/)

@@ -7,8 +7,7 @@ import {tempDir} from './exp.js'
 
 /**
  * Real rclone for tests, never the runner's own config: an empty RCLONE_CONFIG file in the test folder, a local-directory
- * remote `loc:` and a WebDAV remote `dav:` served on loopback by `rclone serve webdav` (started once per test file), with
- * no directory cache, so files a test writes straight into the served folder are seen at once.
+ * remote `loc:` and a WebDAV remote `dav:` served on loopback by `rclone serve webdav` (started once per test file).
  */
 export interface RcloneFixture {
   dir: string
@@ -69,7 +68,7 @@ export async function rcloneFixture(): Promise<RcloneFixture> {
     port,
     served,
     async start() {
-      server = execa('rclone', ['serve', 'webdav', served, '--addr', `127.0.0.1:${port}`, '--dir-cache-time', '0s', '-q'], {env: {...process.env, ...env}, reject: false})
+      server = execa('rclone', ['serve', 'webdav', served, '--addr', `127.0.0.1:${port}`, '-q'], {env: {...process.env, ...env}, reject: false})
       await waitForPort(port)
     },
     async stop() {
