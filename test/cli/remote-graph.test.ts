@@ -39,7 +39,7 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
       const workspaces = await Promise.all(
         Array.from({length: 4}, async () => {
           const ws = await graphWorkspace()
-          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 5\n  settle_seconds: 0.1\n`)
+          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 20\n  settle_seconds: 0.1\n`)
           dirs.push(ws)
           return ws
         }),

@@ -23,7 +23,7 @@ describe('exp graph run with a remote: a checkpoint made on one machine is fetch
     await new Rclone(normaliseTarget('dav:', root), {...process.env, ...suite.rc.env}).writeText('work_graph.json', JSON.stringify(graphOf([node('t', 'train'), node('e', 'eval', ['t'])]), null, 2))
     const [a, b] = await Promise.all([graphWorkspace(), graphWorkspace()])
     dirs.push(a, b)
-    for (const ws of [a, b]) await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 5\n  settle_seconds: 0.1\n`)
+    for (const ws of [a, b]) await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 20\n  settle_seconds: 0.1\n`)
     const r = await expJson(['graph', 'run', '--max-nodes', '1', '--json'], {cwd: a, env: {...suite.rc.env, ENGINE_SLEEP: '0.01'}})
     assert.equal(r.code, 0, r.stderr || JSON.stringify(r.json))
     assert.deepEqual(r.json.ran.map((x: any) => [x.id, x.status]), [['t', 'completed']])
