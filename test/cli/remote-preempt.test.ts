@@ -12,8 +12,11 @@ import {rcloneSuite} from '../support/rclone.js'
  * pushed when it ends); workspace B, which never had them, runs the eval node: the checkpoint is downloaded and
  * verified against its MANIFEST.json before the engine starts. A remote copy with one byte changed is refused.
  */
+/** each graph change is ten or so rclone processes: on a loaded machine one graph run can take minutes */
+const RUN_TIMEOUT = 240_000
+
 describe('exp graph run with a remote: a checkpoint made on one machine is fetched and verified on another', function () {
-  this.timeout(120_000)
+  this.timeout(600_000)
   const suite = rcloneSuite()
   const {dirs} = suite
 
@@ -24,7 +27,7 @@ describe('exp graph run with a remote: a checkpoint made on one machine is fetch
     const [a, b] = await Promise.all([graphWorkspace(), graphWorkspace()])
     dirs.push(a, b)
     for (const ws of [a, b]) await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 20\n  settle_seconds: 0.1\n`)
-    const r = await expJson(['graph', 'run', '--max-nodes', '1', '--json'], {cwd: a, env: {...suite.rc.env, ENGINE_SLEEP: '0.01'}})
+    const r = await expJson(['graph', 'run', '--max-nodes', '1'], {cwd: a, env: {...suite.rc.env, ENGINE_SLEEP: '0.01'}, timeout: RUN_TIMEOUT})
     assert.equal(r.code, 0, r.stderr || JSON.stringify(r.json))
     assert.deepEqual(r.json.ran.map((x: any) => [x.id, x.status]), [['t', 'completed']])
     const graph = JSON.parse(await fs.readFile(path.join(suite.rc.served, root, 'work_graph.json'), 'utf8'))
@@ -38,7 +41,7 @@ describe('exp graph run with a remote: a checkpoint made on one machine is fetch
 
   it('B runs the eval: the checkpoint is downloaded, verified, and the eval completes on it', async () => {
     const {b, experiment, run} = await trainOnA('preempt')
-    const r = await expJson(['graph', 'run', '--json'], {cwd: b, env: suite.rc.env})
+    const r = await expJson(['graph', 'run'], {cwd: b, env: suite.rc.env, timeout: RUN_TIMEOUT})
     assert.equal(r.code, 0, r.stderr || JSON.stringify(r.json))
     assert.deepEqual(r.json.ran.map((x: any) => [x.id, x.status]), [['e', 'completed']])
     const local = path.join(b, 'experiments', experiment, 'checkpoints', run)
@@ -60,7 +63,7 @@ describe('exp graph run with a remote: a checkpoint made on one machine is fetch
     const bytes = await fs.readFile(served)
     bytes[0] ^= 1
     await fs.writeFile(served, bytes)
-    const r = await expJson(['graph', 'run', '--json'], {cwd: b, env: suite.rc.env})
+    const r = await expJson(['graph', 'run'], {cwd: b, env: suite.rc.env, timeout: RUN_TIMEOUT})
     assert.equal(r.code, 1, r.stderr || JSON.stringify(r.json))
     assert.deepEqual(r.json.ran.map((x: any) => [x.id, x.status]), [['e', 'failed']])
     assert.match(r.json.ran[0].reason, new RegExp(`the remote copy of checkpoint ${run} is corrupt: weights \\(sha256 differs\\); refused`))
