@@ -13,6 +13,12 @@ export const EXP_BIN = path.join(ROOT, 'bin', 'run.js')
 const CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'exp-test-cache-'))
 process.on('exit', () => rmSync(CACHE_DIR, {force: true, recursive: true}))
 
+/** how many exp calls this process made, by kind (test/support/timing-reporter.cjs prints them per file) */
+function callCounts(): {child: number; inProcess: number} {
+  const g = globalThis as {__expCallCounts?: {child: number; inProcess: number}}
+  return (g.__expCallCounts ??= {child: 0, inProcess: 0})
+}
+
 export interface ExpResult {
   code: number
   stdout: string
@@ -28,6 +34,7 @@ export interface RunOptions {
 
 /** Run the built `exp` in a child process (no terminal: stdin is a pipe, as in CI and cron). */
 export async function exp(args: string[], options: RunOptions): Promise<ExpResult> {
+  callCounts().child++
   const result = await execa(process.execPath, [EXP_BIN, ...args], {
     cwd: options.cwd,
     env: {EXP_ROOT: undefined, DEBUG: undefined, EXP_CACHE_DIR: CACHE_DIR, ...options.env},
