@@ -227,7 +227,7 @@ describe('exp archive', () => {
       const since = new Date().toISOString()
       await writeTree(ws, {'.exp/lock': {command: 'archive --status all --yes', host: os.hostname(), nonce: 'abc', pid: holder.pid, since}})
       const before = await treeSnapshot(path.join(ws, 'experiments'))
-      const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws})
+      const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_LOCK_TIMEOUT_MS: '1000'}})
       assert.equal(r.code, 3)
       assert.equal(r.stderr.trim(), `Error: workspace is locked by PID ${holder.pid} since ${since} (exp archive --status all --yes). Try: wait for it to finish, then run the command again.`)
       assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments')), before)
