@@ -3,6 +3,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {exp, expJson, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {terminalScreen} from '../support/terminal.js'
 
 describe('exp init', () => {
   let dir: string
@@ -128,13 +129,14 @@ describe('exp new', () => {
     const {EXP_BIN} = await import('../support/exp.js')
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(EXP_BIN)} new`
     const child = execa('script', ['-qfec', cmd, '/dev/null'], {cwd: ws, env: {TERM: 'xterm'}, reject: false})
-    const send = async (text: string, wait = 700) => {
-      await new Promise((r) => setTimeout(r, wait))
+    const screen = terminalScreen(child)
+    const send = async (prompt: string, text: string) => {
+      await screen.shows(prompt)
       child.stdin!.write(text)
     }
-    await send('prompted-one\r', 1500)
-    await send('\r') // default base config
-    await send('terminals are fine\r')
+    await send('Experiment name', 'prompted-one\r')
+    await send('Base config', '\r') // default base config
+    await send('Hypothesis', 'terminals are fine\r')
     const result = await child
     assert.equal(result.exitCode, 0, String(result.stdout))
     const meta = JSON.parse(await fs.readFile(path.join(ws, 'experiments', (await fs.readdir(path.join(ws, 'experiments'))).find((n) => n.endsWith('prompted-one'))!, 'metadata.json'), 'utf8'))
