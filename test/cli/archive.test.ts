@@ -4,7 +4,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {age, exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {age, exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 /** One experiment of every kind; the expected status of each. */
 const KINDS: Record<string, 'success' | 'failed' | 'stale' | 'active'> = {
@@ -45,6 +45,7 @@ async function ownFiles(dir: string): Promise<Record<string, string>> {
 }
 
 describe('exp archive', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await mixedWorkspace()
@@ -242,6 +243,7 @@ describe('exp archive', () => {
 })
 
 describe('exp restore', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await mixedWorkspace()
@@ -297,6 +299,7 @@ describe('exp restore', () => {
 })
 
 describe('exp archive on a terminal', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   let hasScript = false
   before(async () => {

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 import {terminalScreen} from '../support/terminal.js'
 
 describe('exp init', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let dir: string
   afterEach(() => removeDir(dir))
 
@@ -39,6 +40,7 @@ describe('exp init', () => {
 })
 
 describe('exp new', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempWorkspace()
@@ -166,6 +168,7 @@ describe('exp new', () => {
 })
 
 describe('workspace discovery and exp.yaml validation', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let dir: string
   afterEach(() => removeDir(dir))
 
