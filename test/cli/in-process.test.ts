@@ -45,6 +45,8 @@ describe('exp in-process gives what the binary gives', () => {
     const calls: {args: string[]; env?: Record<string, string>}[] = [
       {args: ['list']},
       {args: ['list', '--json']},
+      {args: ['list'], env: {EXP_NO_FAST_PATH: '1'}}, // oclif's path, not bin/run.js's start-up fast path
+      {args: ['show', 'done', '--json'], env: {EXP_NO_FAST_PATH: '1'}},
       {args: ['list', '--status', 'failed']},
       {args: ['show', 'done']},
       {args: ['show', 'done', '--json']},

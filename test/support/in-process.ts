@@ -4,8 +4,8 @@ import {pathToFileURL} from 'node:url'
 
 /**
  * `exp` run inside the mocha process: the same built bundle bin/run.js runs (dist/, oclif's manifest, the
- * configuration without plugins that bin/run.js uses for exp's own commands), with the test's argv, cwd and env
- * applied for the call and restored after it, stdout/stderr captured, stdin/stdout/stderr seen as no terminal
+ * configuration without plugins that bin/run.js uses for exp's own commands, and its start-up fast path), with the
+ * test's argv, cwd and env applied for the call and restored after it, stdout/stderr captured, stdin/stdout/stderr seen as no terminal
  * (as in CI and cron), and the exit code taken from process.exitCode or oclif's error handling, as the process would
  * exit. It saves the binary's start-up (≈ 0.2–0.3 s a call) where a real process adds nothing to what a test checks.
  *
@@ -28,7 +28,8 @@ export interface InProcessResult {
 }
 
 let busy = false
-let manifestCommands: Record<string, {pluginType?: string}> | undefined
+type Manifest = Record<string, {pluginType?: string}>
+let manifestCommands: Manifest | undefined
 
 /** Why this call must run as a child process, or undefined when it can run in-process. */
 export function inProcessRefusal(call: InProcessCall & {input?: string}): string | undefined {
@@ -37,11 +38,29 @@ export function inProcessRefusal(call: InProcessCall & {input?: string}): string
   if (!existsSync(call.cwd)) return 'no such working directory'
   if (call.env.EXP_TEST_KILL_AT) return 'EXP_TEST_KILL_AT kills its process'
   if (call.args.some((a) => a === '--help' || a === '-h' || a === '--' || a === '--version' || a === '-v')) return 'help or version'
-  manifestCommands ??= (JSON.parse(readFileSync(path.join(call.root, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {pluginType?: string}>}).commands
-  const commands = manifestCommands
-  const [a, b] = call.args
-  const id = [`${a}:${b}`, a].find((c) => Object.hasOwn(commands, c) && commands[c].pluginType === 'core')
-  return id ? undefined : 'not one of exp’s own commands'
+  manifestCommands ??= (JSON.parse(readFileSync(path.join(call.root, 'oclif.manifest.json'), 'utf8')) as {commands: Manifest}).commands
+  return commandId(call.args) ? undefined : 'not one of exp’s own commands'
+}
+
+/** the command's id in the manifest, as bin/run.js finds it (`graph show` → graph:show) */
+function commandId(args: string[]): string | undefined {
+  const commands = manifestCommands ?? {}
+  const [a, b] = args
+  return [`${a}:${b}`, a].find((c) => Object.hasOwn(commands, c) && commands[c].pluginType === 'core')
+}
+
+/**
+ * bin/run.js's start-up fast path (dist/fast/): a hot command with plain arguments runs without oclif; false when
+ * the path declines (having done nothing) or is off (EXP_NO_FAST_PATH, DEBUG), as in the binary.
+ */
+async function runFastPath(root: string, args: string[]): Promise<boolean> {
+  const id = commandId(args)
+  if (!id || process.env.EXP_NO_FAST_PATH || process.env.DEBUG) return false
+  const file = path.join(root, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.js`)
+  if (!existsSync(file)) return false
+  const load = async (f: string) => import(pathToFileURL(f).href)
+  const [{default: command}, {runFast}] = await Promise.all([load(file), load(path.join(root, 'dist', 'fast', 'run.js'))])
+  return runFast(command, manifestCommands![id], args.slice(id.split(':').length))
 }
 
 type Oclif = {
@@ -94,12 +113,14 @@ export async function runInProcess(call: InProcessCall): Promise<InProcessResult
     process.exit = ((code?: number) => {
       exitCalled ??= code ?? 0
     }) as typeof process.exit
-    loaded ??= load(call.root)
-    const {config, oclif} = await loaded
-    try {
-      await oclif.run(call.args, config) // no flush(): the capture writes synchronously, and flush leaves a listener
-    } catch (error) {
-      await oclif.handle(error as Error)
+    if (!(await runFastPath(call.root, call.args))) {
+      loaded ??= load(call.root)
+      const {config, oclif} = await loaded
+      try {
+        await oclif.run(call.args, config) // no flush(): the capture writes synchronously, and flush leaves a listener
+      } catch (error) {
+        await oclif.handle(error as Error)
+      }
     }
     const code = exitCalled ?? Number(process.exitCode ?? 0)
     // as execa gives a child's output: without its final newline
