@@ -4,7 +4,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {age, exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {age, exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 /** One experiment of every kind; the expected status of each. */
 const KINDS: Record<string, 'success' | 'failed' | 'stale' | 'active'> = {
@@ -45,6 +45,7 @@ async function ownFiles(dir: string): Promise<Record<string, string>> {
 }
 
 describe('exp archive', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await mixedWorkspace()
@@ -227,7 +228,7 @@ describe('exp archive', () => {
       const since = new Date().toISOString()
       await writeTree(ws, {'.exp/lock': {command: 'archive --status all --yes', host: os.hostname(), nonce: 'abc', pid: holder.pid, since}})
       const before = await treeSnapshot(path.join(ws, 'experiments'))
-      const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws})
+      const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_LOCK_TIMEOUT_MS: '1000'}})
       assert.equal(r.code, 3)
       assert.equal(r.stderr.trim(), `Error: workspace is locked by PID ${holder.pid} since ${since} (exp archive --status all --yes). Try: wait for it to finish, then run the command again.`)
       assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments')), before)
@@ -242,6 +243,7 @@ describe('exp archive', () => {
 })
 
 describe('exp restore', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await mixedWorkspace()
@@ -297,6 +299,7 @@ describe('exp restore', () => {
 })
 
 describe('exp archive on a terminal', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   let hasScript = false
   before(async () => {

@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {age, EXP_BIN, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {age, EXP_BIN, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 /**
  * exp cron against the real crontab program, never the crontab of the person running the tests: a throwaway user
@@ -12,6 +12,7 @@ import {age, EXP_BIN, makeExperiment, removeDir, requireTool, tempWorkspace} fro
  * act on the throwaway user's table. The user is removed afterwards, with its crontab.
  */
 describe('exp cron (the real crontab, a throwaway user)', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   const user = `exptest${randomBytes(3).toString('hex')}`
   let created = false

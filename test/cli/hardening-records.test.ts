@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {assertOneLineError, exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {assertOneLineError, exp, expJson, inProcess, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 /**
  * Issue 12, records and reports as untrusted input: output files that are not exp's (7), bounded parsing (9),
@@ -13,6 +13,7 @@ const passing = (value = 0.05, extra: Record<string, unknown> = {}) => ({final_n
 
 
 describe('hardening: records are input (issue 12)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   let outside: string
   beforeEach(async () => {

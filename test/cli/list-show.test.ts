@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {age, exp, expJson, makeExperiment, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {age, exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 describe('exp list and exp show', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   before(async () => {
     ws = await tempWorkspace()

@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex')
 const read = (ws: string, rel: string) => fs.readFile(path.join(ws, rel), 'utf8')
@@ -22,6 +22,7 @@ function oneLineError(r: {stderr: string}, pattern: RegExp): void {
 }
 
 describe('exp promote NAME', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempWorkspace()
@@ -421,6 +422,7 @@ describe('exp promote NAME', () => {
 })
 
 describe('exp promote without NAME (candidates)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempWorkspace()
@@ -483,6 +485,7 @@ describe('exp promote without NAME (candidates)', () => {
 })
 
 describe('exp promote on a terminal (pseudo-terminal)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   before(async function () {
     const {execa} = await import('execa')
@@ -553,6 +556,7 @@ describe('exp promote on a terminal (pseudo-terminal)', () => {
 })
 
 describe('concurrent promotions', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   afterEach(() => removeDir(ws))
 
@@ -579,6 +583,7 @@ describe('concurrent promotions', () => {
 })
 
 describe('exp leaderboard', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   afterEach(() => removeDir(ws))
 
@@ -602,6 +607,7 @@ describe('exp leaderboard', () => {
 })
 
 describe('exp promote outside a workspace', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let dir: string
   afterEach(() => removeDir(dir))
   it('says so and suggests exp init', async () => {

@@ -6,7 +6,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Browser, Page} from 'playwright-core'
 
 import {CHROMIUM, launchChromium} from '../support/browser.js'
-import {exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 const HOSTILE = '2025-01-05-<script>"><img src=x onerror=alert(1)>'
 const SWEEP = '2025-02-01-sweep'
@@ -21,6 +21,7 @@ const NOTES = '# Notes\n\n<script>alert(2)</script>\n\n"><img src=x onerror=aler
 
 /** exp report pages opened in the real headless Chromium: content, curves, escaping, links, narrow screens. */
 describe('exp report: experiment pages and the index in a headless browser', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let browser: Browser | undefined
   let ws: string
