@@ -1,5 +1,5 @@
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
-import {backendFor} from '../launch/launch.js'
+import {backendFor} from '../backends/registry.js'
 import {type Clock, logStamp, sleep} from '../lib/time.js'
 import {isLive} from '../runs/record.js'
 import {runsOf} from '../runs/select.js'
