@@ -3,6 +3,8 @@ import path from 'node:path'
 
 import {BaseCommand} from '../base-command.js'
 import {leaderboardCsv} from '../flags.js'
+import {wide} from '../flags-output.js'
+import {outputStyle} from '../lib/format.js'
 import type {LeaderboardView} from '../leaderboard/leaderboard.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import {relativeToRoot} from '../workspace/workspace.js'
@@ -22,6 +24,7 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     html: Flags.string({description: 'Also write the leaderboard as a self-contained HTML page to this file.'}),
     'leaderboard-csv': leaderboardCsv,
     top: Flags.integer({description: 'Only the best N rows.', min: 1}),
+    wide,
   }
 
   static summary = 'The leaderboard of promoted experiments, best first (table, JSON or an HTML page).'
@@ -43,7 +46,7 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     }
     const file = relativeToRoot(ws, view.file)
     if (view.rows.length === 0) this.log(view.exists ? `${file} has no rows yet.` : `No leaderboard yet (${file}): exp promote NAME adds the first row.`)
-    else this.log(renderTable(view.columns, view.rows.map((r) => view.columns.map((c) => cell(r[c])))))
+    else this.log(renderTable(view.columns, view.rows.map((r) => view.columns.map((c) => cell(r[c]))), {...outputStyle({wide: this.flags.wide}), shrink: view.columns.filter((c) => /config|path|experiment|reason|note/.test(c))}))
     if (view.rows.length < view.total) this.log(`(top ${view.rows.length} of ${view.total})`)
     if (html) this.log(`Wrote ${relativeToRoot(ws, html)}`)
     return {...view, file, html: html === null ? null : relativeToRoot(ws, html)}

@@ -6,6 +6,8 @@ import {listExperiments, type ListResult} from '../experiments/listing.js'
 import {renderExperimentTable, renderSummary} from '../experiments/render.js'
 import {renderVariantTable} from '../experiments/variants.js'
 import {statusFilter} from '../flags.js'
+import {wide} from '../flags-output.js'
+import {outputStyle} from '../lib/format.js'
 
 export default class List extends BaseCommand<typeof List> {
   static examples = ['<%= config.bin %> list', '<%= config.bin %> list --status failed --status stale', '<%= config.bin %> list --archived --json', '<%= config.bin %> list --variants']
@@ -14,6 +16,7 @@ export default class List extends BaseCommand<typeof List> {
     archived: Flags.boolean({description: 'List the archive instead of experiments/.'}),
     status: statusFilter,
     variants: Flags.boolean({description: 'One row per variant of each sweep, with its parameter values.'}),
+    wide,
   }
 
   static summary = 'Every experiment with its status (active, success, failed, stale) and the reason.'
@@ -24,7 +27,7 @@ export default class List extends BaseCommand<typeof List> {
     if (this.jsonEnabled()) return result // the table is text for people: never built for --json
     if (result.experiments.length === 0) this.log(this.flags.archived ? 'The archive is empty.' : 'No experiments match. Create one with: exp new NAME')
     else if (result.variants) this.log(result.variants.length > 0 ? renderVariantTable(result.variants, ws.settings.promote.metric) : 'No sweeps match: no variants to list.')
-    else this.log(renderExperimentTable(result.experiments, ws.settings.promote.metric))
+    else this.log(renderExperimentTable(result.experiments, ws.settings.promote.metric, outputStyle({wide: this.flags.wide})))
     this.log('')
     this.log(renderSummary(result.summary))
     for (const w of result.warnings) this.note(`Warning: ${w}`)

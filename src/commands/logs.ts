@@ -35,7 +35,9 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const result = await readLogs(ws, options)
     for (const log of result.logs) {
       if (result.logs.length > 1) this.log(`==> ${log.path} <==`)
-      if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
+      if (!log.exists && log.skipped) this.log(`(skipped: ${log.skipped}; ${log.stage} never ran)`)
+      else if (!log.exists && log.not_started) this.log(`(not started: ${log.not_started})`)
+      else if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
       else process.stdout.write(log.content!.endsWith('\n') || log.content === '' ? log.content! : `${log.content}\n`)
     }
     return result

@@ -1,6 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {wide} from '../flags-output.js'
+import {outputStyle} from '../lib/format.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import {formatDuration} from '../lib/time.js'
 import {listRuns, type RunsResult} from '../runs/list.js'
@@ -11,6 +13,8 @@ export default class Runs extends BaseCommand<typeof Runs> {
   }
 
   static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs test-64dim', '<%= config.bin %> runs test-64dim --json']
+
+  static flags = {wide}
 
   static summary = 'Runs with their backend, state, stages, duration and why they ended as they did.'
 
@@ -33,7 +37,7 @@ export default class Runs extends BaseCommand<typeof Runs> {
       ...(withCost ? [r.cost === null ? undefined : `$${formatNumber(r.cost)}`] : []),
       r.reason ?? undefined,
     ])
-    this.log(renderTable(headers, rows))
+    this.log(renderTable(headers, rows, {...outputStyle({wide: this.flags.wide}), shrink: ['experiment', 'stages', 'reason']}))
     for (const r of result.runs) if (r.notice && r.notice !== r.reason) this.note(`Note: ${r.run_id}: ${r.notice}`)
     return result
   }

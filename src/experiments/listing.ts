@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import type {CheckpointSummary} from '../checkpoints/summary.js'
 import {type Classification, classify, emptySummary, newestReport, type Status} from '../classify/classify.js'
+import {type Activity, activityOf} from '../classify/state.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue} from '../reports/report.js'
 import {refreshLiveRuns} from '../runs/refresh.js'
@@ -18,6 +19,10 @@ export interface ListedExperiment {
   date: string | null
   location: Location
   status: Status
+  /** beside the status: running/queued (a live run), idle (no verdict, nothing running), null (a verdict decided) */
+  state: Activity['state']
+  /** why: the live run, or never launched / how the last run ended */
+  state_detail: string | null
   reason: string
   rule: Classification['rule']
   source?: string
@@ -56,7 +61,7 @@ export async function classifyWorkspace(ws: Workspace, options: ScanOptions & {n
   const snapshots = await scanExperiments(ws, options)
   await refreshLiveRuns([...snapshots, ...snapshots.flatMap((s) => s.variants ?? [])], {log: options.log ?? (() => {}), now: options.now, ws})
   const now = options.now()
-  return snapshots.map((snapshot) => ({classification: classify(snapshot, {direction: ws.settings.promote.direction, metric: ws.settings.promote.metric, now, staleDays: ws.settings.classification.stale_days}), snapshot}))
+  return snapshots.map((snapshot) => ({classification: classify(snapshot, {direction: ws.settings.promote.direction, metric: ws.settings.promote.metric, now, root: ws.root, staleDays: ws.settings.classification.stale_days}), snapshot}))
 }
 
 export function toListed(item: Classified, now: Date, metric: string): ListedExperiment {
@@ -77,6 +82,7 @@ export function toListed(item: Classified, now: Date, metric: string): ListedExp
     checkpoints: s.checkpoints ?? [],
     slug: s.slug,
     source: c.source,
+    ...activityOf(s, c),
     status: c.status,
     variants: s.variants ? s.variants.length : null,
     warnings: s.warnings,

@@ -76,6 +76,8 @@ export interface RunRecord {
   /** the checkpoint folder train writes and evaluations read, relative to the experiment directory */
   checkpoint?: string
   reason?: string
+  /** the launch failed before any engine ran (submission refused, backend unreachable): no evidence about the experiment */
+  not_started?: boolean
   /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */
   backend_data?: Record<string, unknown>
 }
