@@ -6,7 +6,6 @@ import {leaderboardCsv} from '../flags.js'
 import {wide} from '../flags-output.js'
 import {outputStyle} from '../lib/format.js'
 import type {LeaderboardView} from '../leaderboard/leaderboard.js'
-import {formatNumber, renderTable} from '../lib/table.js'
 import {relativeToRoot} from '../workspace/workspace.js'
 
 export interface LeaderboardResult extends LeaderboardView {
@@ -46,14 +45,14 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     }
     const file = relativeToRoot(ws, view.file)
     if (view.rows.length === 0) this.log(view.exists ? `${file} has no rows yet.` : `No leaderboard yet (${file}): exp promote NAME adds the first row.`)
-    else this.log(renderTable(view.columns, view.rows.map((r) => view.columns.map((c) => cell(r[c]))), {...outputStyle({wide: this.flags.wide}), shrink: view.columns.filter((c) => /config|path|experiment|reason|note/.test(c))}))
+    else {
+      const {renderLeaderboardTable} = await import('../leaderboard/render.js')
+      const table = renderLeaderboardTable(view, outputStyle({wide: this.flags.wide}))
+      this.log(table.text)
+      if (table.hidden.length > 0) this.log(`(+${table.hidden.length} columns; --wide shows them)`)
+    }
     if (view.rows.length < view.total) this.log(`(top ${view.rows.length} of ${view.total})`)
     if (html) this.log(`Wrote ${relativeToRoot(ws, html)}`)
     return {...view, file, html: html === null ? null : relativeToRoot(ws, html)}
   }
-}
-
-function cell(value: string | number | boolean | null): string | undefined {
-  if (value === null) return undefined
-  return typeof value === 'number' ? formatNumber(value) : String(value)
 }

@@ -32,13 +32,19 @@ export default class Runs extends BaseCommand<typeof Runs> {
       r.experiment,
       r.backend,
       r.state,
-      r.stages.map((s) => `${s.name}:${s.state}${s.exit_code === undefined || s.exit_code === null || s.exit_code === 0 ? '' : `(${s.exit_code})`}`).join(' '),
+      stagesCell(r),
       r.duration_ms === null ? undefined : formatDuration(r.duration_ms),
       ...(withCost ? [r.cost === null ? undefined : `$${formatNumber(r.cost)}`] : []),
       r.reason ?? undefined,
     ])
-    this.log(renderTable(headers, rows, {...outputStyle({wide: this.flags.wide}), shrink: ['experiment', 'stages', 'reason']}))
+    this.log(renderTable(headers, rows, {...outputStyle({wide: this.flags.wide}), shrink: ['reason', 'stages'], shrinkStart: ['experiment']}))
     for (const r of result.runs) if (r.notice && r.notice !== r.reason) this.note(`Note: ${r.run_id}: ${r.notice}`)
     return result
   }
+}
+
+/** Each stage with its state where it differs from the run's (a completed run: `train evaluate`), exit codes that are not 0. */
+function stagesCell(r: RunsResult['runs'][number]): string {
+  const code = (c: number | null | undefined) => (c === undefined || c === null || c === 0 ? '' : `(${c})`)
+  return r.stages.map((s) => `${s.name}${s.state === r.state ? '' : `:${s.state.replace(' ', '-')}`}${code(s.exit_code)}`).join(' ')
 }

@@ -46,9 +46,9 @@ export function renderExperimentTable(experiments: ListedExperiment[], metric: s
       `${formatAge(e.idle_ms)} ago`,
       metricCell(e.metric),
       ...extra.cells(e),
-      truncate(e.reason.replace(/\s+/g, ' '), TABLE_REASON_MAX),
+      style.wide ? e.reason : truncate(e.reason.replace(/\s+/g, ' '), TABLE_REASON_MAX),
     ]),
-    {...style, paint: paintStatus, shrink: ['name', 'reason']},
+    {...style, optional: ['variants', 'last activity'], paint: paintStatus, shrink: ['reason'], shrinkStart: ['name']},
   )
 }
 

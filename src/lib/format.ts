@@ -6,10 +6,12 @@ export interface OutputStyle {
   /** the widest a line may be; undefined: unlimited */
   width?: number
   colour: boolean
+  /** --wide: nothing is cut, not even a long reason */
+  wide?: boolean
 }
 
 export function outputStyle(options: {wide?: boolean} = {}): OutputStyle {
-  return {colour: colourEnabled(), width: options.wide ? undefined : terminalWidth()}
+  return {colour: colourEnabled(), wide: options.wide === true, width: options.wide ? undefined : terminalWidth()}
 }
 
 export function terminalWidth(): number | undefined {

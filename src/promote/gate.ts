@@ -1,3 +1,4 @@
+import {formatMeasured} from '../lib/format.js'
 import {metricValue, type Report} from '../reports/report.js'
 
 /** Which way a metric is better: `min` (an error such as NRMSE) or `max` (an accuracy). */
@@ -38,10 +39,10 @@ export function checkGate(report: Report | undefined, spec: GateSpec, label = re
   if (typeof raw !== 'number' || !Number.isFinite(raw)) {
     return {pass: false, reason: `${label}: ${spec.metric} is ${describe(raw)}, not a finite number${bound}`}
   }
-  if (spec.threshold === undefined) return {pass: true, reason: `${spec.metric} ${raw} (no threshold)`, value: raw}
+  if (spec.threshold === undefined) return {pass: true, reason: `${spec.metric} ${formatMeasured(raw)} (no threshold)`, value: raw}
   const meets = spec.direction === 'min' ? raw <= spec.threshold : raw >= spec.threshold
   const op = meets ? symbol(spec.direction) : spec.direction === 'min' ? '>' : '<'
-  return {pass: meets, reason: `${spec.metric} ${raw} ${op} threshold ${spec.threshold}`, value: raw}
+  return {pass: meets, reason: `${spec.metric} ${formatMeasured(raw)} ${op} threshold ${spec.threshold}`, value: raw}
 }
 
 /** Best first: ascending for min, descending for max; values that are not finite go last. */
