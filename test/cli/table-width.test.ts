@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+
 import {exp, makeExperiment, removeDir, requireTool, tempWorkspace, writeTree} from '../support/exp.js'
 import {expOnTerminal, ptyAvailable} from '../support/pty.js'
 
