@@ -4,6 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {EXIT} from '../errors.js'
 import {numberFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
+import type {Outcome} from '../experiments/outcome.js'
 import {watchRun, type WatchResult} from '../runs/watch.js'
 
 export default class Watch extends BaseCommand<typeof Watch> {
@@ -24,7 +25,7 @@ completed, 1 when it failed, was cancelled or interrupted. Ctrl-C stops watching
 
   static summary = 'Follow a run until it ends, printing its state changes.'
 
-  async run(): Promise<WatchResult> {
+  async run(): Promise<WatchResult & {outcome?: Outcome}> {
     const ws = await this.workspace()
     const intervalMs = this.flags.interval === undefined ? undefined : Math.max(50, Math.round(this.flags.interval * 1000))
     const {result, stoppedBy} = await withStopSignals((signal) =>
@@ -33,9 +34,13 @@ completed, 1 when it failed, was cancelled or interrupted. Ctrl-C stops watching
     if (stoppedBy) {
       process.exitCode = EXIT.interrupted
       this.note(`Stopped watching; run ${result.run_id} is still ${result.record.state}.`)
-    } else if (result.record.state !== 'completed') {
-      process.exitCode = EXIT.failure
+      return result
     }
-    return result
+    if (result.record.state !== 'completed') process.exitCode = EXIT.failure
+    // the run has ended: what it means for the experiment (the report's metric and verdict)
+    const {experimentOutcome, outcomeLine} = await import('../experiments/outcome.js')
+    const outcome = await experimentOutcome(ws, this.args.name, {now: this.clock})
+    this.log(`Result: ${outcomeLine(outcome)}`)
+    return {...result, outcome}
   }
 }
