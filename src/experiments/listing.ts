@@ -9,6 +9,7 @@ import {refreshLiveRuns} from '../runs/refresh.js'
 import {recoverIfPending} from '../workspace/recovery.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
+import type {ListQuery} from './list-query.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
 import {listedVariants, type ListedVariant} from './variants.js'
 
@@ -36,6 +37,8 @@ export interface ListedExperiment {
   /** each checkpoints/<run-id>/ folder's quick state: committed, uncommitted or corrupt (with the problems) */
   checkpoints: CheckpointSummary[]
   warnings: string[]
+  /** with `exp list --params KEY…`: those config values (null when absent) */
+  params?: Record<string, unknown>
 }
 
 export interface Classified {
@@ -94,13 +97,15 @@ export interface ListOptions {
   status?: Status[]
   archived?: boolean
   variants?: boolean
+  /** --params, --sort, --limit, --where (experiments/list-query) */
+  query?: ListQuery
 }
 
 export async function listExperiments(ws: Workspace, options: ListOptions): Promise<ListResult> {
   const items = await classifyWorkspace(ws, {location: options.archived ? 'archive' : 'experiments', now: options.now})
   const now = options.now()
   const summary = emptySummary()
-  const experiments: ListedExperiment[] = []
+  let experiments: ListedExperiment[] = []
   const warnings: string[] = []
   const kept: Classified[] = []
   for (const item of items) {
@@ -111,6 +116,7 @@ export async function listExperiments(ws: Workspace, options: ListOptions): Prom
     experiments.push(listed)
     for (const w of listed.warnings) warnings.push(`${listed.name}: ${w}`)
   }
+  if (options.query) experiments = (await import('./list-query.js')).applyQuery(kept, experiments, options.query)
   if (!options.archived) {
     const {newFolders} = await import('../workspace/new-marker.js')
     for (const name of (await newFolders(ws.paths.experiments)).others) {

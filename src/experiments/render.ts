@@ -28,6 +28,15 @@ export function statusCell(e: Pick<ListedExperiment, 'state' | 'status'>): strin
   return e.state ? `${e.status} (${e.state})` : e.status
 }
 
+export const LIST_FORMATS = ['table', 'csv', 'md'] as const
+export type ListFormat = (typeof LIST_FORMATS)[number]
+
+/** A config value in a column: text as is, anything else as JSON; absent is null. */
+export function paramCell(value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
 export function metricCell(metric: ListedExperiment['metric']): string | undefined {
   if (metric === null) return undefined
   return typeof metric.value === 'number' ? formatNumber(metric.value) : String(metric.value)
