@@ -1,7 +1,6 @@
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
-import {isLive, type RunRecord} from '../runs/record.js'
-import {notStarted} from '../runs/stage-view.js'
-import type {Classification} from './classify.js'
+import {isLive, notStarted, type RunRecord} from '../runs/record.js'
+import type {Classification} from './types.js'
 
 /**
  * What an experiment is doing, beside its status: `running`/`queued` (a live run), `idle` (no verdict and nothing
@@ -32,9 +31,11 @@ function newestRun(runs: RunRecord[]): RunRecord | undefined {
 /** The activity of a classified experiment (pure: the snapshot and its classification). */
 export function activityOf(snap: ExperimentSnapshot, c: Classification): Activity {
   const live = [snap, ...(snap.variants ?? [])].flatMap((s) => s.runs).find((r) => isLive(r.state))
-  if (live) return {state: live.state as ActivityState, state_detail: `run ${live.run_id} is ${live.state} on ${live.backend}`}
+  if (live)
+    return {state: live.state as ActivityState, state_detail: `run ${live.run_id} is ${live.state} on ${live.backend}`}
   if (c.status === 'active' || c.status === 'stale') {
-    if (c.rule !== 'age' && c.rule !== 'variants' && c.rule !== 'metadata' && c.rule !== 'notes') return {state: null, state_detail: null}
+    if (c.rule !== 'age' && c.rule !== 'variants' && c.rule !== 'metadata' && c.rule !== 'notes')
+      return {state: null, state_detail: null}
     return {state: 'idle', state_detail: idleDetail(snap.runs)}
   }
   return {state: null, state_detail: null}

@@ -5,8 +5,7 @@ import type {Status} from '../classify/classify.js'
 import {listExperiments, type ListResult} from '../experiments/listing.js'
 import {LIST_FORMATS, type ListFormat, paramCell, renderExperimentTable, renderSummary} from '../experiments/render.js'
 import {renderVariantTable} from '../experiments/variants.js'
-import {statusFilter} from '../flags.js'
-import {wide} from '../flags-output.js'
+import {statusFilter, wide} from '../flags.js'
 import {outputStyle} from '../lib/format.js'
 
 export default class List extends BaseCommand<typeof List> {

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {wide} from '../flags-output.js'
+import {wide} from '../flags.js'
 import {outputStyle} from '../lib/format.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import {formatDuration} from '../lib/time.js'

@@ -5,7 +5,7 @@ import {newestReport} from '../classify/classify.js'
 import {parseConfigText} from '../config/config-file.js'
 import {EXIT, ExpError} from '../errors.js'
 import {numericMetrics} from '../reports/report.js'
-import type {Classified, ListedExperiment} from './listing.js'
+import type {Classified} from './classified.js'
 import {CONFIG_FILE} from './scan.js'
 
 /** `exp list` for daily use: config columns, a sort, a limit and simple conditions. */
@@ -36,16 +36,22 @@ export function parseCondition(text: string): Condition {
   return {field: match[1], op: (match[2] === '==' ? '=' : match[2]) as Condition['op'], value: match[3].replace(/^(['"])(.*)\1$/, '$2')}
 }
 
+/** What the query reads of a listed experiment (listing.ts ListedExperiment) */
+interface Listed {
+  metric: {name: string; value: unknown} | null
+  params?: Record<string, unknown>
+}
+
 interface Row {
   item: Classified
-  listed: ListedExperiment
+  listed: Listed
   config?: Record<string, unknown> | null
 }
 
 /** Apply a query to listed experiments (in the scan's order, as `items`): filter, sort, limit, and add `params`. */
-export function applyQuery(items: Classified[], listed: ListedExperiment[], query: ListQuery): ListedExperiment[] {
+export function applyQuery<T extends Listed>(items: Classified[], listed: T[], query: ListQuery): T[] {
   const conditions = (query.where ?? []).map((w) => parseCondition(w))
-  let rows: Row[] = items.map((item, i) => ({item, listed: listed[i]}))
+  let rows: Array<Row & {listed: T}> = items.map((item, i) => ({item, listed: listed[i]}))
   const sortField = query.sort?.replace(/^-/, '')
   for (const field of [...conditions.map((c) => c.field), ...(sortField ? [sortField] : [])]) checkKnown(rows, field)
   rows = rows.filter((row) => conditions.every((c) => holds(fieldValue(row, c.field), c)))

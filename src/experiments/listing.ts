@@ -9,8 +9,9 @@ import {refreshLiveRuns} from '../runs/refresh.js'
 import {recoverIfPending} from '../workspace/recovery.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
+import type {Classified} from './classified.js'
 import type {ListQuery} from './list-query.js'
-import type {ExperimentSnapshot, Location} from './snapshot.js'
+import type {Location} from './snapshot.js'
 import {listedVariants, type ListedVariant} from './variants.js'
 
 /** One experiment as list, archive --list-only and cron print it (and as `exp list --json` returns it). */
@@ -41,10 +42,7 @@ export interface ListedExperiment {
   params?: Record<string, unknown>
 }
 
-export interface Classified {
-  snapshot: ExperimentSnapshot
-  classification: Classification
-}
+export type {Classified} from './classified.js'
 
 export interface ListResult {
   experiments: ListedExperiment[]

@@ -12,10 +12,17 @@ export function readableTime(value: string): string {
  * The leaderboard table for a terminal: rank, experiment, config, the metric and when it was promoted always;
  * the other columns (gates, parameters, other metrics) left out from the right when they do not fit.
  */
-export function renderLeaderboardTable(view: LeaderboardView, style: Partial<OutputStyle>): {text: string; hidden: string[]} {
+export function renderLeaderboardTable(
+  view: LeaderboardView,
+  style: Partial<OutputStyle>,
+): {text: string; hidden: string[]} {
   const kept = new Set<string>([...FIXED_COLUMNS, view.metric ?? '', 'promoted_at'])
   const rows = view.rows.map((r) => view.columns.map((c) => cell(c, r[c])))
-  return renderFittedTable(view.columns, rows, {...style, optional: view.columns.filter((c) => !kept.has(c)), shrinkStart: ['experiment', 'config']})
+  return renderFittedTable(view.columns, rows, {
+    ...style,
+    optional: view.columns.filter((c) => !kept.has(c)),
+    shrinkStart: ['experiment', 'config'],
+  })
 }
 
 function cell(column: string, value: string | number | boolean | null): string | undefined {

@@ -8,7 +8,8 @@ export async function renderCsv(headers: string[], rows: Cell[][]): Promise<stri
 }
 
 export function renderMarkdownTable(headers: string[], rows: Cell[][]): string {
-  const esc = (c: Cell) => (c === null ? '' : String(c).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' '))
+  const esc = (c: Cell) =>
+    c === null ? '' : String(c).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
   const lines = [`| ${headers.map(esc).join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`]
   for (const row of rows) lines.push(`| ${row.map(esc).join(' | ')} |`)
   return lines.join('\n')

@@ -20,7 +20,11 @@ export interface FittedTable {
 }
 
 /** A plain text table: no box drawing, safe to pipe (see renderFittedTable for the width rules). */
-export function renderTable(headers: string[], rows: Array<Array<string | number | undefined | null>>, options: TableOptions = {}): string {
+export function renderTable(
+  headers: string[],
+  rows: Array<Array<string | number | undefined | null>>,
+  options: TableOptions = {},
+): string {
   return renderFittedTable(headers, rows, options).text
 }
 
@@ -29,7 +33,11 @@ export function renderTable(headers: string[], rows: Array<Array<string | number
  * are cut with `…` (down to 20 characters), then `optional` columns left out, then the cut ones cut further (down to 8),
  * then the widest, until every line fits.
  */
-export function renderFittedTable(headers: string[], rows: Array<Array<string | number | undefined | null>>, options: TableOptions = {}): FittedTable {
+export function renderFittedTable(
+  headers: string[],
+  rows: Array<Array<string | number | undefined | null>>,
+  options: TableOptions = {},
+): FittedTable {
   let cells = rows.map((row) => headers.map((_, i) => cellText(row[i])))
   let names = headers
   let widths = names.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)))
@@ -70,7 +78,16 @@ export function renderFittedTable(headers: string[], rows: Array<Array<string | 
       })
       .join('  ')
       .trimEnd()
-  return {hidden, text: [line(names.map((h) => h.toUpperCase()), true), ...cells.map((row) => line(row, false))].join('\n')}
+  return {
+    hidden,
+    text: [
+      line(
+        names.map((h) => h.toUpperCase()),
+        true,
+      ),
+      ...cells.map((row) => line(row, false)),
+    ].join('\n'),
+  }
 }
 
 function truncateStart(text: string, max: number): string {

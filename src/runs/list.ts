@@ -1,8 +1,8 @@
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {type BackendName, runDir, type StageName} from './record.js'
+import {type BackendName, notStarted, runDir, type StageName} from './record.js'
 import {runCost, runReason, runsOf, runSpan} from './select.js'
-import {notStarted, type ShownState, shownRunState, shownStage} from './stage-view.js'
+import {type ShownState, shownRunState, shownStage} from './stage-view.js'
 
 /** One run as `exp runs` prints it (and as `exp runs --json` returns it). */
 export interface RunRow {

@@ -159,6 +159,11 @@ export function runTime(run: RunRecord): number {
   return ends.length ? Math.max(...ends) : Date.parse(run.updated_at) || Date.parse(run.created_at) || 0
 }
 
+/** A run whose launch failed before any engine ran (launch marks it `not_started`): no evidence about the experiment. */
+export function notStarted(run: RunRecord): boolean {
+  return run.not_started === true
+}
+
 /** The stage that decided a failed run, for the reason text. */
 export function failedStage(run: RunRecord): StageRecord | undefined {
   return run.stages.find((s) => s.state === 'failed')

@@ -1,4 +1,4 @@
-import type {RunRecord, RunState, StageRecord} from './record.js'
+import {notStarted, type RunRecord, type RunState, type StageRecord} from './record.js'
 
 /**
  * How a run and its stages read to a person (exp runs, exp logs, exp list), derived from the record alone.
@@ -7,11 +7,6 @@ import type {RunRecord, RunState, StageRecord} from './record.js'
  * (a stage that never started because an earlier one failed or could not be submitted).
  */
 export type ShownState = RunState | 'not started' | 'skipped'
-
-/** A run whose launch failed before any engine ran: it says nothing about the experiment. */
-export function notStarted(run: RunRecord): boolean {
-  return run.not_started === true
-}
 
 export function shownRunState(run: RunRecord): ShownState {
   return notStarted(run) ? 'not started' : run.state
@@ -22,7 +17,9 @@ export function shownStage(run: RunRecord, stage: StageRecord): {state: ShownSta
   if (notStarted(run) && stage.state === 'failed') return {state: 'not started', why: stage.reason}
   if (stage.state !== 'cancelled' || stage.started_at) return {state: stage.state, why: stage.reason}
   const index = run.stages.indexOf(stage)
-  const earlier = run.stages.slice(0, Math.max(0, index)).find((s) => s.state === 'failed' || (notStarted(run) && s.state === 'cancelled'))
+  const earlier = run.stages
+    .slice(0, Math.max(0, index))
+    .find((s) => s.state === 'failed' || (notStarted(run) && s.state === 'cancelled'))
   if (!earlier) return {state: stage.state, why: stage.reason}
   return {state: 'skipped', why: `${earlier.name} ${notStarted(run) ? 'was not started' : 'failed'}`}
 }

@@ -6,13 +6,24 @@ import {exp, expJson, makeExperiment, removeDir, tempWorkspace} from '../support
 describe('exp list queries', function () {
   this.timeout(60_000)
   let ws: string
-  const report = (nrmse: number) => ({'reports/eval.json': {final_nrmse: nrmse, gates_passed: nrmse < 0.1, train_loss: nrmse / 100}})
+  const report = (nrmse: number) => ({
+    'reports/eval.json': {final_nrmse: nrmse, gates_passed: nrmse < 0.1, train_loss: nrmse / 100},
+  })
 
   before(async () => {
     ws = await tempWorkspace()
-    await makeExperiment(ws, '2026-03-01-dim4', {'config.yaml': 'model:\n  latent_dim: 4\ntraining:\n  lr: 0.001\n', ...report(0.12)})
-    await makeExperiment(ws, '2026-03-02-dim8', {'config.yaml': 'model:\n  latent_dim: 8\ntraining:\n  lr: 0.001\n', ...report(0.04)})
-    await makeExperiment(ws, '2026-03-03-dim16', {'config.yaml': 'model:\n  latent_dim: 16\ntraining:\n  lr: 0.01\n', ...report(0.027003880441965354)})
+    await makeExperiment(ws, '2026-03-01-dim4', {
+      'config.yaml': 'model:\n  latent_dim: 4\ntraining:\n  lr: 0.001\n',
+      ...report(0.12),
+    })
+    await makeExperiment(ws, '2026-03-02-dim8', {
+      'config.yaml': 'model:\n  latent_dim: 8\ntraining:\n  lr: 0.001\n',
+      ...report(0.04),
+    })
+    await makeExperiment(ws, '2026-03-03-dim16', {
+      'config.yaml': 'model:\n  latent_dim: 16\ntraining:\n  lr: 0.01\n',
+      ...report(0.027003880441965354),
+    })
     await makeExperiment(ws, '2026-03-04-idea', {'config.yaml': 'model:\n  latent_dim: 32\n'})
   })
   after(() => removeDir(ws))
@@ -36,17 +47,35 @@ describe('exp list queries', function () {
   })
 
   it('--params adds config columns (and params in --json); --format csv and md', async () => {
-    const json = await expJson(['list', '--params', 'model.latent_dim', '--params', 'training.lr', '--sort', 'name'], {cwd: ws})
-    assert.deepEqual(json.json.experiments.map((e: any) => e.params), [
-      {'model.latent_dim': 4, 'training.lr': 0.001},
-      {'model.latent_dim': 8, 'training.lr': 0.001},
-      {'model.latent_dim': 16, 'training.lr': 0.01},
-      {'model.latent_dim': 32, 'training.lr': null},
-    ])
+    const json = await expJson(['list', '--params', 'model.latent_dim', '--params', 'training.lr', '--sort', 'name'], {
+      cwd: ws,
+    })
+    assert.deepEqual(
+      json.json.experiments.map((e: any) => e.params),
+      [
+        {'model.latent_dim': 4, 'training.lr': 0.001},
+        {'model.latent_dim': 8, 'training.lr': 0.001},
+        {'model.latent_dim': 16, 'training.lr': 0.01},
+        {'model.latent_dim': 32, 'training.lr': null},
+      ],
+    )
     const table = await exp(['list', '--params', 'model.latent_dim', '--sort', 'name'], {cwd: ws})
     assert.match(table.stdout, /^NAME\s+STATUS\s+LAST ACTIVITY\s+FINAL_NRMSE\s+MODEL\.LATENT_DIM\s+REASON$/m)
     assert.match(table.stdout, /^2026-03-03-dim16\s+success\s+.*\s0\.027\s+16\s+experiments\//m)
-    const csv = await exp(['list', '--format', 'csv', '--params', 'model.latent_dim', '--where', 'final_nrmse<0.05', '--sort', 'final_nrmse'], {cwd: ws})
+    const csv = await exp(
+      [
+        'list',
+        '--format',
+        'csv',
+        '--params',
+        'model.latent_dim',
+        '--where',
+        'final_nrmse<0.05',
+        '--sort',
+        'final_nrmse',
+      ],
+      {cwd: ws},
+    )
     assert.equal(csv.code, 0, csv.stderr)
     assert.deepEqual(csv.stdout.split('\n'), [
       'name,status,state,final_nrmse,model.latent_dim,reason',
@@ -55,12 +84,22 @@ describe('exp list queries', function () {
     ])
     const md = await exp(['list', '--format', 'md', '--where', 'slug=idea'], {cwd: ws})
     const lines = md.stdout.split('\n')
-    assert.deepEqual(lines.slice(0, 2), ['| name | status | state | final_nrmse | reason |', '| --- | --- | --- | --- | --- |'])
-    assert.match(lines[2], /^\| 2026-03-04-idea \| active \| idle \| {2}\| no verdict yet; never launched; last change \d+s ago \|$/)
+    assert.deepEqual(lines.slice(0, 2), [
+      '| name | status | state | final_nrmse | reason |',
+      '| --- | --- | --- | --- | --- |',
+    ])
+    assert.match(
+      lines[2],
+      /^\| 2026-03-04-idea \| active \| idle \| {2}\| no verdict yet; never launched; last change \d+s ago \|$/,
+    )
   })
 
   it('a malformed --where or an unknown field is a usage error (exit 2), one line', async () => {
-    for (const args of [['--where', 'final_nrmse~1'], ['--where', 'nothing_like_this<1'], ['--sort', 'nothing_like_this']]) {
+    for (const args of [
+      ['--where', 'final_nrmse~1'],
+      ['--where', 'nothing_like_this<1'],
+      ['--sort', 'nothing_like_this'],
+    ]) {
       const r = await exp(['list', ...args], {cwd: ws})
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)

@@ -31,7 +31,8 @@ describe('small lies', function () {
       path.join(ws, 'exp.yaml'),
       'engines:\n  train: ["{python}", "{workspace}/engine.py", train, "{config}", "{checkpoint_dir}"]\n  evaluate: ["{python}", "{workspace}/engine.py", evaluate, "{config}", "{checkpoint_dir}", "{report}"]\n',
     )
-    for (const mode of ['ok', 'ok2', 'fail']) await makeExperiment(ws, `2026-02-01-${mode}`, {'config.yaml': `mode: ${mode}\n`})
+    for (const mode of ['ok', 'ok2', 'fail'])
+      await makeExperiment(ws, `2026-02-01-${mode}`, {'config.yaml': `mode: ${mode}\n`})
   })
   after(() => removeDir(ws))
 
@@ -39,7 +40,13 @@ describe('small lies', function () {
     const r = await exp(['launch', 'fail'], {cwd: ws})
     assert.equal(r.code, 1, r.stderr)
     const runs = await expJson(['runs', 'fail'], {cwd: ws})
-    assert.deepEqual(runs.json.runs[0].stages.map((s: any) => [s.name, s.state, s.why ?? null]), [['train', 'failed', null], ['evaluate', 'skipped', 'train failed']])
+    assert.deepEqual(
+      runs.json.runs[0].stages.map((s: any) => [s.name, s.state, s.why ?? null]),
+      [
+        ['train', 'failed', null],
+        ['evaluate', 'skipped', 'train failed'],
+      ],
+    )
     const text = await exp(['runs', 'fail'], {cwd: ws})
     assert.match(text.stdout, / train\(3\) evaluate:skipped /)
     assert.doesNotMatch(text.stdout, /cancelled/)
@@ -49,13 +56,16 @@ describe('small lies', function () {
     assert.doesNotMatch(logs.stdout, /does not exist/)
   })
 
-  it('exp watch of one experiment ends with the report\'s metric and the verdict', async () => {
+  it("exp watch of one experiment ends with the report's metric and the verdict", async () => {
     const launched = await expJson(['launch', 'ok', '--detach'], {cwd: ws})
     assert.equal(launched.code, 0, launched.stderr)
     const r = await exp(['watch', 'ok', '--interval', '0.2'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     const last = r.stdout.trim().split('\n').pop()!
-    assert.match(last, /^Result: 2026-02-01-ok: success — final_nrmse 0\.027 \(0\.027003880441965354\); experiments\/2026-02-01-ok\/reports\/\S+\.json: gates_passed is true$/)
+    assert.match(
+      last,
+      /^Result: 2026-02-01-ok: success — final_nrmse 0\.027 \(0\.027003880441965354\); experiments\/2026-02-01-ok\/reports\/\S+\.json: gates_passed is true$/,
+    )
     const json = await expJson(['watch', 'ok'], {cwd: ws})
     assert.equal(json.json.outcome.status, 'success')
     assert.equal(json.json.outcome.metric.value, 0.027003880441965354)
@@ -63,12 +73,21 @@ describe('small lies', function () {
 
   it('exp show lists each promotion (target, when, metric, in force or rolled back); rollback takes the row off the leaderboard', async () => {
     assert.equal((await exp(['launch', 'ok2'], {cwd: ws})).code, 0)
-    const first = await exp(['promote', 'ok', '--config-name', 'prod.yaml', '--nrmse-threshold', '0.1', '--auto-promote'], {cwd: ws})
+    const first = await exp(
+      ['promote', 'ok', '--config-name', 'prod.yaml', '--nrmse-threshold', '0.1', '--auto-promote'],
+      {cwd: ws},
+    )
     assert.equal(first.code, 0, first.stderr)
-    const second = await exp(['promote', 'ok2', '--config-name', 'prod.yaml', '--nrmse-threshold', '0.1', '--auto-promote', '--force'], {cwd: ws})
+    const second = await exp(
+      ['promote', 'ok2', '--config-name', 'prod.yaml', '--nrmse-threshold', '0.1', '--auto-promote', '--force'],
+      {cwd: ws},
+    )
     assert.equal(second.code, 0, second.stderr)
     let shown = await exp(['show', 'ok2'], {cwd: ws})
-    assert.match(shown.stdout, /promotions: +1\n +configs\/prod\.yaml {2}promoted \d{4}-\d\d-\d\dT\S+ final_nrmse 0\.0312; in force/)
+    assert.match(
+      shown.stdout,
+      /promotions: +1\n +configs\/prod\.yaml {2}promoted \d{4}-\d\d-\d\dT\S+ final_nrmse 0\.0312; in force/,
+    )
     const board = await expJson(['leaderboard'], {cwd: ws})
     assert.deepEqual(board.json.rows.map((r: any) => r.experiment).sort(), ['2026-02-01-ok', '2026-02-01-ok2'])
 
@@ -77,7 +96,10 @@ describe('small lies', function () {
     shown = await exp(['show', 'ok2'], {cwd: ws})
     assert.match(shown.stdout, /configs\/prod\.yaml {2}promoted \S+ final_nrmse 0\.0312; rolled back \d{4}-\d\d-\d\dT/)
     const after = await expJson(['leaderboard'], {cwd: ws})
-    assert.deepEqual(after.json.rows.map((r: any) => r.experiment), ['2026-02-01-ok'])
+    assert.deepEqual(
+      after.json.rows.map((r: any) => r.experiment),
+      ['2026-02-01-ok'],
+    )
     const table = await exp(['leaderboard'], {cwd: ws})
     assert.doesNotMatch(table.stdout, /2026-02-01-ok2/)
   })

@@ -18,17 +18,26 @@ describe('statuses that tell the truth', function () {
     ws = await tempWorkspace()
     // a machine without a cluster: sbatch exists but cannot reach the controller
     fakeBin = path.join(ws, 'fake-bin')
-    await writeTree(fakeBin, {sbatch: '#!/bin/sh\necho "sbatch: error: resolve_ctls_from_dns_srv: res_nsearch error: Unknown host" >&2\nexit 1\n'})
+    await writeTree(fakeBin, {
+      sbatch:
+        '#!/bin/sh\necho "sbatch: error: resolve_ctls_from_dns_srv: res_nsearch error: Unknown host" >&2\nexit 1\n',
+    })
     await fs.chmod(path.join(fakeBin, 'sbatch'), 0o755)
-    await fs.appendFile(path.join(ws, 'exp.yaml'), 'engines:\n  train: ["{python}", "-c", "import time; time.sleep(60)"]\n  evaluate: ["{python}", "-c", "pass"]\n')
+    await fs.appendFile(
+      path.join(ws, 'exp.yaml'),
+      'engines:\n  train: ["{python}", "-c", "import time; time.sleep(60)"]\n  evaluate: ["{python}", "-c", "pass"]\n',
+    )
     await makeExperiment(ws, '2026-01-01-lat2', passing)
     await makeExperiment(ws, '2026-01-02-fresh')
     await makeExperiment(ws, '2026-01-03-slow')
-    await makeExperiment(ws, '2026-01-04-wordy', {'notes.md': `# wordy\n\nStatus: ✗ ${'the loss diverged after the learning-rate warm-up because '.repeat(4)}end\n`})
+    await makeExperiment(ws, '2026-01-04-wordy', {
+      'notes.md': `# wordy\n\nStatus: ✗ ${'the loss diverged after the learning-rate warm-up because '.repeat(4)}end\n`,
+    })
   })
   after(() => removeDir(ws))
 
-  const listed = async (name: string) => (await expJson(['list'], {cwd: ws})).json.experiments.find((e: any) => e.slug === name)
+  const listed = async (name: string) =>
+    (await expJson(['list'], {cwd: ws})).json.experiments.find((e: any) => e.slug === name)
 
   it('a submission that failed before any engine ran is recorded "not started" and never overrides a passing report', async () => {
     const env = {PATH: `${fakeBin}:${process.env.PATH}`}
@@ -37,11 +46,21 @@ describe('statuses that tell the truth', function () {
     assert.match(r.stderr, /sbatch could not submit/)
     const item = await listed('lat2')
     assert.equal(item.status, 'success', item.reason)
-    assert.match(item.reason, /^experiments\/2026-01-01-lat2\/reports\/eval\.json: gates_passed is true$/, 'the path is given from the workspace root')
+    assert.match(
+      item.reason,
+      /^experiments\/2026-01-01-lat2\/reports\/eval\.json: gates_passed is true$/,
+      'the path is given from the workspace root',
+    )
     const runs = await expJson(['runs', 'lat2'], {cwd: ws})
     const [run] = runs.json.runs
     assert.equal(run.state, 'not started')
-    assert.deepEqual(run.stages.map((s: any) => [s.name, s.state]), [['train', 'not started'], ['evaluate', 'skipped']])
+    assert.deepEqual(
+      run.stages.map((s: any) => [s.name, s.state]),
+      [
+        ['train', 'not started'],
+        ['evaluate', 'skipped'],
+      ],
+    )
     const record = JSON.parse(await fs.readFile(path.join(ws, run.dir, 'run.json'), 'utf8'))
     assert.equal(record.not_started, true)
     // promotion is not blocked and archive --status failed does not take it
@@ -70,7 +89,10 @@ describe('statuses that tell the truth', function () {
       assert.equal(cancel.code, 0, cancel.stderr)
     }
     const idle = await listed('slow')
-    assert.deepEqual([idle.status, idle.state, idle.state_detail], ['active', 'idle', `last run ${launched.json.run_id} was cancelled`])
+    assert.deepEqual(
+      [idle.status, idle.state, idle.state_detail],
+      ['active', 'idle', `last run ${launched.json.run_id} was cancelled`],
+    )
     assert.match(idle.reason, /was cancelled/)
   })
 
