@@ -33,14 +33,9 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     const view = await showLeaderboard(leaderboardPath(ws, this.flags['leaderboard-csv'], process.cwd()), {top: this.flags.top})
     let html: string | null = null
     if (this.flags.html) {
-      const [{isLeaderboardHtml, renderLeaderboardHtml}, {writeFileAtomic}, {checkOutputFile}] = await Promise.all([
-        import('../leaderboard/html.js'),
-        import('../lib/atomic.js'),
-        import('../workspace/output-file.js'),
-      ])
+      const {writeLeaderboardPage} = await import('../leaderboard/page.js')
       html = path.resolve(this.flags.html)
-      await checkOutputFile(ws, html, {flag: '--html', isOurs: isLeaderboardHtml, what: 'an HTML page written by exp leaderboard'})
-      await writeFileAtomic(html, renderLeaderboardHtml(view, {generatedAt: this.clock()}))
+      await writeLeaderboardPage(ws, view, html, this.clock())
     }
     const file = relativeToRoot(ws, view.file)
     if (view.rows.length === 0) this.log(view.exists ? `${file} has no rows yet.` : `No leaderboard yet (${file}): exp promote NAME adds the first row.`)
