@@ -8,7 +8,9 @@ import {LAUNCH_LOG} from '../launch/launch-log.js'
 import {type Clock, sleep} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {isLive, readRun, runDir, runFile, type RunRecord} from './record.js'
+import type {InstanceOutput} from '../backends/vast/logs.js'
 import {refreshLiveRuns} from './refresh.js'
+import {liveRemoteOutput} from './remote-logs.js'
 import {experimentWithRuns, pickRun} from './select.js'
 import {shownStage} from './stage-view.js'
 
@@ -32,6 +34,8 @@ export interface LogsResult {
   run_id: string
   state: RunRecord['state']
   logs: LogFile[]
+  /** a live vast run: its instance's output so far (runs/remote-logs) */
+  remote?: InstanceOutput
 }
 
 export interface LogsOptions {
@@ -75,7 +79,8 @@ export async function readLogs(ws: Workspace, options: LogsOptions): Promise<Log
     const shown = stage ? shownStage(record, stage) : undefined
     logs.push({content, exists: content !== undefined, path: f.rel, stage: f.stage, ...(shown?.state === 'skipped' ? {skipped: shown.why} : {}), ...(shown?.state === 'not started' ? {not_started: shown.why ?? 'the launch failed'} : {})})
   }
-  return {experiment: snapshot.name, logs, run_id: record.run_id, state: record.state}
+  const remote = options.stage === 'launch' ? undefined : await liveRemoteOutput(record)
+  return {experiment: snapshot.name, logs, run_id: record.run_id, state: record.state, ...(remote ? {remote} : {})}
 }
 
 export interface FollowOptions extends LogsOptions {

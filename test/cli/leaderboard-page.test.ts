@@ -61,11 +61,14 @@ describe('leaderboard page', function () {
   it('at 390 px the page is no wider than the viewport: the table scrolls in its own container', async () => {
     const page = await open(390)
     try {
-      const {doc, table, scroller} = await page.evaluate(() => ({
-        doc: document.documentElement.scrollWidth,
-        scroller: document.querySelector('table')!.parentElement!.clientWidth,
-        table: document.querySelector('table')!.scrollWidth,
-      }))
+      const {doc, table, scroller} = await page.evaluate(() => {
+        const d = (globalThis as any).document
+        return {
+          doc: d.documentElement.scrollWidth,
+          scroller: d.querySelector('table').parentElement.clientWidth,
+          table: d.querySelector('table').scrollWidth,
+        }
+      })
       assert.ok(doc <= 390, `document is ${doc}px wide in a 390px viewport`)
       assert.ok(table > scroller, `the table (${table}px) is wider than its container (${scroller}px), which scrolls`)
       const chart = await page.locator('svg.chart').evaluate((svg) => svg.getBoundingClientRect().width)
@@ -92,7 +95,7 @@ describe('leaderboard page', function () {
       for (const right of bars) assert.ok(right < line.x, 'every bar (below the threshold) ends before the line')
       const links = await page
         .locator('tbody td a')
-        .evaluateAll((as) => as.map((a) => [a.textContent, (a as HTMLAnchorElement).href]))
+        .evaluateAll((as) => as.map((a) => [a.textContent, (a as any).href]))
       assert.equal(links.length, experiments.length)
       for (const [text, href] of links) {
         assert.match(text!, /^configs\/train_\S+\.yaml$/)
