@@ -3,6 +3,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {EXIT, filesystemError, isExpError, messageOf} from './errors.js'
 import {type Clock, logStamp, systemClock} from './lib/time.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
+import './recovery-handlers.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
