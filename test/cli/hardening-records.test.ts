@@ -165,7 +165,7 @@ describe('hardening: records are input (issue 12)', () => {
       })
       const [y] = (await expJson(['list'], {cwd: ws})).json.experiments.filter((x: any) => x.name === '2025-01-23-y')
       assert.equal(y.status, 'success')
-      assert.match(y.reason, /^reports\/b\.json/)
+      assert.match(y.reason, /^experiments\/2025-01-23-y\/reports\/b\.json/)
     })
   })
 })
