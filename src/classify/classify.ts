@@ -69,9 +69,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     const data = report.report.data!
     const detail = field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
     const tie = snap.reports.find((r) => r !== report.report && r.time === report.report.time && reportVerdict(r))
-    const tied = tie ? ` (same time as ${displayPath(snap, tie.path)}: the later file name wins)` : ''
-    const shown = options.root ? path.relative(options.root, report.report.path) : displayPath(snap, report.report.path)
-    return {field, reason: `${shown}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
+    const shown = (file: string) => (options.root ? path.relative(options.root, file) : displayPath(snap, file)) // reasons: from the workspace root
+    const tied = tie ? ` (same time as ${shown(tie.path)}: the later file name wins)` : ''
+    return {field, reason: `${shown(report.report.path)}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
   }
 
   const archived = snap.location === 'archive' ? archivedStatus(snap.metadata) : undefined

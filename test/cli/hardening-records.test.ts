@@ -147,7 +147,7 @@ describe('hardening: records are input (issue 12)', () => {
         })
         const [e] = (await expJson(['list'], {cwd: ws})).json.experiments.filter((x: any) => x.name === name)
         assert.equal(e.status, status)
-        assert.match(e.reason, new RegExp(`^reports/${second}\\.json: gates_passed is (true|false) \\(same time as reports/${first}\\.json: the later file name wins\\)$`))
+        assert.match(e.reason, new RegExp(`^experiments/[^/]+/reports/${second}\\.json: gates_passed is (true|false) \\(same time as experiments/[^/]+/reports/${first}\\.json: the later file name wins\\)$`))
       }
     })
 
