@@ -21,6 +21,9 @@ export const yes = Flags.boolean({char: 'y', description: 'Do not ask for confir
 
 export const dryRun = Flags.boolean({description: 'Show what would happen and change nothing.'})
 
+/** `--wide`: tables keep every character of reasons and paths instead of fitting the terminal. */
+export const wide = Flags.boolean({description: 'Show reasons and paths whole instead of fitting the table to the terminal.'})
+
 export const statusFilter = Flags.string({
   description: 'Only experiments with this status (repeatable).',
   multiple: true,

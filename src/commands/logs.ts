@@ -27,15 +27,26 @@ export default class Logs extends BaseCommand<typeof Logs> {
   async run(): Promise<LogsResult> {
     const ws = await this.workspace()
     const options = {name: this.args.name, now: this.clock, run: this.flags.run, stage: this.flags.stage as LogStage | undefined}
+    if (this.flags.follow && !this.jsonEnabled() && (await readLogs(ws, options)).remote) {
+      // a live vast run: its instance's output, polled at the backend's interval (the stage logs come home at collection)
+      const {followRemote} = await import('../runs/remote-logs.js')
+      await withStopSignals((signal) => followRemote(ws, {...options, signal}, (text) => process.stdout.write(text)))
+    }
     if (this.flags.follow && !this.jsonEnabled()) {
       const {result} = await withStopSignals((signal) => followLogs(ws, {...options, signal}, (text) => process.stdout.write(text)))
       this.note(`run ${result.run_id}: ${result.state}`)
       return result
     }
     const result = await readLogs(ws, options)
+    if (result.remote) {
+      this.log(`==> vast instance ${result.remote.instance_id} (live; vastai logs --tail) <==`)
+      this.log(result.remote.text ?? `(no output yet: ${result.remote.error})`)
+    }
     for (const log of result.logs) {
       if (result.logs.length > 1) this.log(`==> ${log.path} <==`)
-      if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
+      if (!log.exists && log.skipped) this.log(`(skipped: ${log.skipped}; ${log.stage} never ran)`)
+      else if (!log.exists && log.not_started) this.log(`(not started: ${log.not_started})`)
+      else if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
       else process.stdout.write(log.content!.endsWith('\n') || log.content === '' ? log.content! : `${log.content}\n`)
     }
     return result

@@ -4,6 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {EXIT} from '../errors.js'
 import {numberFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
+import type {Outcome} from '../experiments/outcome.js'
 import type {SweepWatchResult} from '../sweeps/observe-watch.js'
 import {watchTarget, type WatchResult} from '../runs/watch.js'
 
@@ -28,7 +29,7 @@ variant, counts per phase, the best variant and the next commands.`
 
   static summary = 'Follow a run, or every variant of a sweep, until it ends, printing the state changes.'
 
-  async run(): Promise<WatchResult | SweepWatchResult> {
+  async run(): Promise<(WatchResult & {outcome?: Outcome}) | SweepWatchResult> {
     const ws = await this.workspace()
     const intervalMs = this.flags.interval === undefined ? undefined : Math.max(50, Math.round(this.flags.interval * 1000))
     const {result, stoppedBy} = await withStopSignals((signal) =>
@@ -44,12 +45,18 @@ variant, counts per phase, the best variant and the next commands.`
       for (const c of result.collected) this.log(`${c.variant}: ${c.message}`)
       if (!this.jsonEnabled()) for (const line of (await import('../sweeps/observe-render.js')).renderSweepSummary(result)) this.log(line)
       if (result.variants.some((v) => v.state !== 'completed')) process.exitCode = EXIT.failure
-    } else if (stoppedBy) {
+      return result
+    }
+    if (stoppedBy) {
       process.exitCode = EXIT.interrupted
       this.note(`Stopped watching; run ${result.run_id} is still ${result.record.state}.`)
-    } else if (result.record.state !== 'completed') {
-      process.exitCode = EXIT.failure
+      return result
     }
-    return result
+    if (result.record.state !== 'completed') process.exitCode = EXIT.failure
+    // the run has ended: what it means for the experiment (the report's metric and verdict)
+    const {experimentOutcome, outcomeLine} = await import('../experiments/outcome.js')
+    const outcome = await experimentOutcome(ws, this.args.name, {now: this.clock})
+    this.log(`Result: ${outcomeLine(outcome)}`)
+    return {...result, outcome}
   }
 }

@@ -73,11 +73,14 @@ export function liveRunError(name: string, run: RunRecord): ExpError {
 export async function abandon(experimentDir: string, runId: string, rdir: string, error: unknown, now: Clock): Promise<void> {
   try {
     const record = await readRun(runFile(experimentDir, runId))
-    if (!isLive(record.state)) return
-    const reason = `launch failed: ${messageOf(error)}`
+    const live = isLive(record.state)
+    const reason = live || !record.reason ? `launch failed: ${messageOf(error)}` : record.reason
     const at = now().toISOString()
-    await writeRun(experimentDir, {...record, reason, stages: endStages(record.stages, 'cancelled', reason, at)}, now())
-    await appendLaunchLog(launchLogFile(rdir), {action: 'launch', description: 'failed before the engines started', details: messageOf(error), result: 'cancelled'}, now())
+    // the submission failed before any engine ran: the run is `not started`, never evidence about the experiment
+    const notStarted = record.stages.every((s) => !s.started_at && (s.exit_code ?? null) === null)
+    if (!notStarted && !live) return
+    await writeRun(experimentDir, {...record, ...(notStarted ? {not_started: true} : {}), reason, stages: endStages(record.stages, 'cancelled', reason, at)}, now())
+    await appendLaunchLog(launchLogFile(rdir), {action: 'launch', description: 'failed before the engines started', details: messageOf(error), result: notStarted ? 'not started' : 'cancelled'}, now())
   } catch {
     // the record was never written (the failure came first): nothing to mark
   }

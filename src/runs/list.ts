@@ -1,8 +1,9 @@
 import {resolveTarget} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {type BackendName, runDir, type RunState, type StageName} from './record.js'
+import {type BackendName, notStarted, runDir, type StageName} from './record.js'
 import {runCost, runReason, runsOf, runSpan} from './select.js'
+import {type ShownState, shownRunState, shownStage} from './stage-view.js'
 
 /** One run as `exp runs` prints it (and as `exp runs --json` returns it). */
 export interface RunRow {
@@ -11,8 +12,10 @@ export interface RunRow {
   variant: string | null
   run_id: string
   backend: BackendName
-  state: RunState
-  stages: Array<{name: StageName; state: RunState; exit_code?: number | null; job_id?: string}>
+  /** the record's state, or `not started` when the launch failed before any engine ran */
+  state: ShownState
+  /** a stage that never ran because an earlier one failed is `skipped`, with `why` */
+  stages: Array<{name: StageName; state: ShownState; why?: string; exit_code?: number | null; job_id?: string}>
   started_at: string | null
   ended_at: string | null
   duration_ms: number | null
@@ -58,16 +61,17 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
         ended_at: run.state === 'queued' || run.state === 'running' || span.end === undefined ? null : new Date(span.end).toISOString(),
         experiment: snap.name,
         notice: typeof run.backend_data?.notice === 'string' ? run.backend_data.notice : null,
-        reason: runReason(run) ?? null,
+        reason: (notStarted(run) ? run.reason : undefined) ?? runReason(run) ?? null,
         run_id: run.run_id,
         stages: run.stages.map((s) => {
-          const out: RunRow['stages'][number] = {name: s.name, state: s.state}
+          const shown = shownStage(run, s)
+          const out: RunRow['stages'][number] = {name: s.name, state: shown.state, ...(shown.state === 'skipped' ? {why: shown.why} : {})}
           if (s.exit_code !== undefined) out.exit_code = s.exit_code
           if (s.job_id !== undefined) out.job_id = s.job_id
           return out
         }),
         started_at: span.start === undefined ? null : new Date(span.start).toISOString(),
-        state: run.state,
+        state: shownRunState(run),
         variant: snap.variant,
       })
     }

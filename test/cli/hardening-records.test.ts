@@ -148,7 +148,7 @@ describe('hardening: records are input (issue 12)', () => {
         })
         const [e] = (await expJson(['list'], {cwd: ws})).json.experiments.filter((x: any) => x.name === name)
         assert.equal(e.status, status)
-        assert.match(e.reason, new RegExp(`^reports/${second}\\.json: gates_passed is (true|false) \\(same time as reports/${first}\\.json: the later file name wins\\)$`))
+        assert.match(e.reason, new RegExp(`^experiments/[^/]+/reports/${second}\\.json: gates_passed is (true|false) \\(same time as experiments/[^/]+/reports/${first}\\.json: the later file name wins\\)$`))
       }
     })
 
@@ -166,7 +166,7 @@ describe('hardening: records are input (issue 12)', () => {
       })
       const [y] = (await expJson(['list'], {cwd: ws})).json.experiments.filter((x: any) => x.name === '2025-01-23-y')
       assert.equal(y.status, 'success')
-      assert.match(y.reason, /^reports\/b\.json/)
+      assert.match(y.reason, /^experiments\/2025-01-23-y\/reports\/b\.json/)
     })
   })
 })
