@@ -1,6 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {EXIT, filesystemError, isExpError, messageOf} from './errors.js'
+import {EXIT, ExpError, filesystemError, isExpError, messageOf} from './errors.js'
+import {isInteractive} from './lib/terminal.js'
 import {type Clock, logStamp, systemClock} from './lib/time.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
 
@@ -66,6 +67,26 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return openWorkspace({root: this.flags.root})
   }
 
+  /**
+   * The one confirm policy of every command that asks: `--yes` answers yes; on a terminal (and not under --json) the
+   * question is asked, after `list` is shown; without one the command refuses (exit 2) and says to add --yes.
+   * Returns the answer (false: the person said no, or pressed Ctrl-C / Esc).
+   */
+  protected async ask(question: {default?: boolean; list?: string; message: string; needs: string; yes: boolean | undefined}): Promise<boolean> {
+    if (question.yes) return true
+    if (!isInteractive() || this.jsonEnabled()) {
+      throw new ExpError(`${question.needs} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes, or --dry-run to see what would happen.'})
+    }
+    if (question.list) this.log(question.list)
+    const {confirm} = await import('@inquirer/prompts')
+    return confirm({default: question.default ?? false, message: question.message}).catch(() => false)
+  }
+
+  /** ask(), and a "cancelled" refusal (exit 2) when the answer is no. */
+  protected async confirmOrCancel(question: Parameters<BaseCommand<T>['ask']>[0] & {cancelled: string}): Promise<void> {
+    if (!(await this.ask(question))) throw new ExpError(question.cancelled, {code: 'CANCELLED', exit: EXIT.usage})
+  }
+
   /** A warning for a person: stderr, silent under --json (where it is part of the result instead). */
   protected note(line: string): void {
     this.logToStderr(line)
@@ -83,7 +104,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       }
       return
     }
-    // oclif's own usage errors (unknown flag, missing argument) keep their formatting and exit code 2
+    // oclif's own usage errors (unknown flag, missing argument): under --json exp's error shape (one document, exit
+    // 2); otherwise oclif's formatting and exit code 2
+    if (error.oclif && this.jsonEnabled()) {
+      const exit = error.oclif.exit === undefined || error.oclif.exit === 1 ? EXIT.usage : error.oclif.exit
+      process.exitCode = exit
+      this.logJson({error: {code: 'USAGE', exit, message: messageOf(error), suggestion: `exp ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace('  ', ' ')}})
+      return
+    }
     if (error.oclif || process.env.DEBUG) return super.catch(error)
     process.exitCode = EXIT.failure
     if (this.jsonEnabled()) this.logJson({error: {code: 'UNEXPECTED', exit: EXIT.failure, message: messageOf(error)}})

@@ -1,12 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {experimentArg, runFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
 import {followLogs, LOG_STAGES, type LogStage, type LogsResult, readLogs} from '../runs/logs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({required: true}),
   }
 
   static examples = [
@@ -18,7 +19,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'Keep printing new output until the run ends.'}),
-    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    run: runFlag(),
     stage: Flags.string({description: 'One log: a stage\'s output, or launch (exp\'s own record of the run). Default: every stage\'s output.', options: [...LOG_STAGES]}),
   }
 

@@ -1,14 +1,13 @@
-import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {EXIT} from '../errors.js'
-import {numberFlag} from '../flags.js'
+import {experimentArg, numberFlag, runFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
 import {watchRun, type WatchResult} from '../runs/watch.js'
 
 export default class Watch extends BaseCommand<typeof Watch> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({required: true}),
   }
 
   static description = `Refreshes the run through its backend every interval and prints each stage's state change until every stage has
@@ -19,7 +18,7 @@ completed, 1 when it failed, was cancelled or interrupted. Ctrl-C stops watching
 
   static flags = {
     interval: numberFlag({description: 'Seconds between two refreshes (default: poll_interval of the backend in exp.yaml; local runs 2).'}),
-    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    run: runFlag(),
   }
 
   static summary = 'Follow a run until it ends, printing its state changes.'
