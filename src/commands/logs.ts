@@ -34,7 +34,8 @@ export default class Logs extends BaseCommand<typeof Logs> {
       return result
     }
     const result = await readLogs(ws, options)
-    for (const log of result.logs) {
+    // under --json the logs' text is in the document (logs[].content), never printed beside it
+    for (const log of this.jsonEnabled() ? [] : result.logs) {
       if (result.logs.length > 1) this.log(`==> ${log.path} <==`)
       if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
       else process.stdout.write(log.content!.endsWith('\n') || log.content === '' ? log.content! : `${log.content}\n`)
