@@ -72,10 +72,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * question is asked, after `list` is shown; without one the command refuses (exit 2) and says to add --yes.
    * Returns the answer (false: the person said no, or pressed Ctrl-C / Esc).
    */
-  protected async ask(question: {default?: boolean; list?: string; message: string; needs: string; yes: boolean | undefined}): Promise<boolean> {
+  protected async ask(question: {default?: boolean; list?: string; message: string; needs: string; suggestion?: string; yes: boolean | undefined}): Promise<boolean> {
     if (question.yes) return true
     if (!isInteractive() || this.jsonEnabled()) {
-      throw new ExpError(`${question.needs} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes, or --dry-run to see what would happen.'})
+      throw new ExpError(`${question.needs} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: question.suggestion ?? 'add --yes, or --dry-run to see what would happen.'})
     }
     if (question.list) this.log(question.list)
     const {confirm} = await import('@inquirer/prompts')

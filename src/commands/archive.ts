@@ -67,7 +67,7 @@ any instant, the next exp command finishes or rolls it back.`
       }
       const n = plan.items.filter((i) => !i.refused).length
       const what = `${n} experiment${n === 1 ? '' : 's'}`
-      if (n > 0) await this.confirmOrCancel({cancelled: 'cancelled; nothing was archived.', list: render.renderConfirmList(plan.items), message: `Move ${what} to the archive?`, needs: `archiving ${what}`, yes: false})
+      if (n > 0) await this.confirmOrCancel({cancelled: 'cancelled; nothing was archived.', list: render.renderConfirmList(plan.items), message: `Move ${what} to the archive?`, needs: `archiving ${what}`, suggestion: 'add --yes to archive them, or --dry-run to see what would happen.', yes: false})
       confirmed = plan.items.map((i) => i.name)
     }
     const bar = await render.archiveProgress((line) => this.log(line), Boolean(process.stderr.isTTY) && !this.jsonEnabled())

@@ -25,7 +25,7 @@ metadata.json as history (with restored_at). Refused when experiments/<name> exi
       this.log(`Would restore ${plan.name}: ${plan.from}/ → ${plan.to}/ (dry run: nothing changes).`)
       return plan
     }
-    await this.confirmOrCancel({cancelled: 'cancelled; nothing was restored.', default: true, message: `Move ${plan.from}/ back to ${plan.to}/?`, needs: `restoring ${plan.name}`, yes: this.flags.yes})
+    await this.confirmOrCancel({cancelled: 'cancelled; nothing was restored.', default: true, message: `Move ${plan.from}/ back to ${plan.to}/?`, needs: `restoring ${plan.name}`, suggestion: `exp restore ${plan.name} --yes`, yes: this.flags.yes})
     const result = await restoreExperiment(ws, options)
     for (const line of result.recovered) this.note(line)
     const was = result.archived ? ` (archived as ${result.archived.status} on ${result.archived.archived_at})` : ''

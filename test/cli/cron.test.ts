@@ -74,7 +74,7 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     const first = await asUser(['cron', 'install'], ws)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, /^Installed the exp line in your crontab:/)
-    const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(EXP_BIN)}' archive --status all --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
+    const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(EXP_BIN)}' archive --status all --older-than 14d --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
     assert.equal(await table(), OTHERS + expected + '\n')
 
     const second = await asUser(['cron', 'install', '--schedule', '30 2 * * 1', '--command', 'archive --status failed --yes'], ws)
