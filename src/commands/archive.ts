@@ -44,7 +44,8 @@ any instant, the next exp command finishes or rolls it back.`
     const ws = await this.workspace()
     const {flags} = this
     const names = this.argvList
-    if (names.length > 0 && (flags.status || flags['older-than'] !== undefined)) throw new ExpError('name experiments or choose --status / --older-than, not both.', {code: 'USAGE', exit: EXIT.usage})
+    const choice = flags.status ? '--status' : flags['older-than'] === undefined ? undefined : '--older-than'
+    if (names.length > 0 && choice) throw new ExpError(`name experiments or choose ${choice}, not both.`, {code: 'USAGE', exit: EXIT.usage})
     const {archiveExperiments, planArchive} = await import('../archive/archive.js')
     const render = await import('../archive/render.js')
     const selection = {log: (line: string) => this.note(line), names, now: this.clock, olderThanMs: flags['older-than'], status: flags.status as ArchiveChoice[] | undefined}
