@@ -53,8 +53,15 @@ const packagesImportedLaterStayPackages = {
   },
 }
 
+/**
+ * The start-up fast path (src/fastpath/): the hot commands bundled a second time into dist/fast/, with @oclif/core
+ * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.js
+ * takes it when dist/fast/commands/<id>.js exists and the arguments are plain; anything else goes through oclif.
+ */
+const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch']
+
 rmSync(OUT, {force: true, recursive: true})
-const result = await esbuild.build({
+const options = {
   banner: {js: banner},
   bundle: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -74,8 +81,18 @@ const result = await esbuild.build({
   sourcemap: 'linked',
   splitting: true,
   target: 'node20',
+}
+const result = await esbuild.build(options)
+const fast = await esbuild.build({
+  ...options,
+  alias: {'@oclif/core': path.join(ROOT, 'src/fastpath/lite-core.ts')},
+  entryPoints: [
+    ...FAST_COMMANDS.map((id) => ({in: path.join(ROOT, `src/commands/${id}.ts`), out: `commands/${id}`})),
+    {in: path.join(ROOT, 'src/fastpath/run.ts'), out: 'run'},
+  ],
+  outdir: path.join(OUT, 'fast'),
 })
-const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'))
+const outputs = Object.entries({...result.metafile.outputs, ...fast.metafile.outputs}).filter(([f]) => f.endsWith('.js'))
 if (process.env.EXP_BUILD_VERBOSE) {
   for (const [f, o] of outputs.sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${path.relative(ROOT, f)}`)
 }

@@ -4,6 +4,7 @@ import {EXIT, ExpError, filesystemError, isExpError, messageOf} from './errors.j
 import {isInteractive} from './lib/terminal.js'
 import {type Clock, logStamp, systemClock} from './lib/time.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
+import './recovery-handlers.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>

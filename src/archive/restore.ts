@@ -5,8 +5,8 @@ import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import {METADATA_FILE} from '../experiments/scan.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
-import {readOwnMetadata} from './archive.js'
-import {exists, type MoveEntry, type MoveHooks, moveExperiment, moveId, siblingsOf, writeStaged} from './move.js'
+import {readOwnMetadata} from './record.js'
+import {exists, type ExperimentMove, type MoveHooks, moveExperiment, moveId, siblingsOf, writeStaged} from './move.js'
 
 export interface RestoreOptions {
   name: string
@@ -74,7 +74,7 @@ export async function restoreExperiment(ws: Workspace, options: RestoreOptions):
       const restoredAt = options.now().toISOString()
       const record = own.value?.archive
       const rewrite = own.value !== undefined && record !== null && typeof record === 'object' && !Array.isArray(record)
-      const entry: MoveEntry = {
+      const entry: ExperimentMove = {
         copy: relativeToRoot(ws, siblingsOf(dst).copy),
     staging: relativeToRoot(ws, siblingsOf(dst).staging),
         dst: relativeToRoot(ws, dst),

@@ -1,7 +1,7 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {identityOf, type Identity} from '../archive/move.js'
+import {identityOf, type Identity} from '../lib/journaled-move.js'
 import {ExpError, messageOf} from '../errors.js'
 import {CONFIG_FILE, METADATA_FILE, NOTES_FILE} from '../experiments/scan.js'
 import {fsyncDir, writeFileAtomic} from '../lib/atomic.js'

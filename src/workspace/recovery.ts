@@ -1,11 +1,30 @@
-import {existsSync, promises as fs} from 'node:fs'
+import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {messageOf} from '../errors.js'
-import {hasPendingEntries, pendingEntries, removeEntry} from '../lib/journal.js'
+import {hasPendingEntries, type JournalEntry, pendingEntries, removeEntry} from '../lib/journal.js'
 import {withLock} from '../lib/lock.js'
 import {newFolders} from './new-marker.js'
-import {relativeToRoot, type Workspace} from './workspace.js'
+import type {Workspace} from './workspace.js'
+
+/**
+ * How one journaled operation is finished or rolled back. The module that owns an operation registers it
+ * (src/recovery-handlers.ts, loaded by every command), so this layer names no operation and a new one edits
+ * nothing here.
+ */
+export interface RecoveryHandler {
+  /** the step, for a line that says it could not be recovered: "the interrupted archiving of X" */
+  what(entry: JournalEntry): string
+  /** finish or roll it back; the line to show. Throwing keeps the entry (and says so). */
+  recover(ws: Workspace, entry: JournalEntry): Promise<string>
+}
+
+const handlers = new Map<string, () => Promise<RecoveryHandler>>()
+
+/** Register the recovery of journal entries whose `op` is one of `ops` (loaded only when such an entry is found). */
+export function registerRecovery(ops: string[], load: () => Promise<RecoveryHandler>): void {
+  for (const op of ops) handlers.set(op, load)
+}
 
 /**
  * Finish or roll back a step that a killed exp process left half-done (see lib/journal.ts). Called under the
@@ -17,58 +36,24 @@ import {relativeToRoot, type Workspace} from './workspace.js'
  */
 export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
   const {entries, unreadable} = await pendingEntries(ws.paths.journal)
-  const lines: string[] = unreadable.map((u) => `journal entry ${relativeToRoot(ws, u.file)} is unreadable (${u.error}); left alone.`)
+  const lines: string[] = unreadable.map((u) => `journal entry ${path.relative(ws.root, u.file)} is unreadable (${u.error}); left alone.`)
   lines.push(...(await removeUnfinishedNew(ws)))
   for (const entry of entries) {
-    if (entry.op === 'archive' || entry.op === 'restore') {
-      const {movePaths, recoverMove} = await import('../archive/move.js')
-      const move = entry as import('../archive/move.js').MoveEntry
-      const what = entry.op === 'archive' ? 'archiving' : 'restoring'
-      try {
-        const action = await recoverMove(ws, move)
-        const {copy, src, staging} = movePaths(ws, move)
-        if (action === 'finished') lines.push(`finished the interrupted ${what} of ${move.name}: it is in ${move.dst}.`)
-        else if (action === 'rolled-back') lines.push(`rolled back the interrupted ${what} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`)
-        else {
-          const left = [copy, staging].filter((p) => existsSync(p)).map((p) => relativeToRoot(ws, p))
-          const kept = left.length > 0 ? `; kept for you to look at: ${left.join(', ')}` : ''
-          lines.push(`the interrupted ${what} of ${move.name} found it in neither ${move.src} nor ${move.dst}${kept}.`)
-        }
-        await removeEntry(ws.paths.journal, entry.id)
-      } catch (error) {
-        lines.push(`could not recover the interrupted ${what} of ${move.name}: ${messageOf(error)} (journal entry kept).`)
-      }
-    } else if (entry.op === 'adopt') {
-      const {recoverAdopt} = await import('../curate/adopt-step.js')
-      const adopt = entry as import('../curate/adopt-step.js').AdoptEntry
-      try {
-        const action = await recoverAdopt(ws, adopt)
-        if (action === 'finished') lines.push(`finished the interrupted adopt of ${adopt.src}: it is ${adopt.dst}/config.yaml.`)
-        else if (action === 'rolled-back') lines.push(`rolled back the interrupted adopt of ${adopt.src}: it is still there.`)
-        else lines.push(`the interrupted adopt of ${adopt.src} found it in neither ${adopt.src} nor ${adopt.dst}.`)
-        await removeEntry(ws.paths.journal, entry.id)
-      } catch (error) {
-        lines.push(`could not recover the interrupted adopt of ${adopt.src}: ${messageOf(error)} (journal entry kept).`)
-      }
-    } else if (entry.op === 'promote' || entry.op === 'rollback') {
-      lines.push(await recoverFiles(ws, entry as import('../lib/file-set.js').FileSetEntry))
-    } else {
+    const load = handlers.get(entry.op)
+    if (!load) {
       lines.push(`journal entry ${entry.id} has an unknown step "${entry.op}" (from a newer exp?); left alone.`)
+      continue
+    }
+    const handler = await load()
+    try {
+      const line = await handler.recover(ws, entry)
+      await removeEntry(ws.paths.journal, entry.id)
+      lines.push(line)
+    } catch (error) {
+      lines.push(`could not recover ${handler.what(entry)}: ${messageOf(error)} (journal entry kept).`)
     }
   }
   return lines
-}
-
-/** A promotion or rollback: its files all written (committed) or none (not yet committed). */
-async function recoverFiles(ws: Workspace, entry: import('../lib/file-set.js').FileSetEntry): Promise<string> {
-  const {recoverFileSet} = await import('../lib/file-set.js')
-  try {
-    const action = await recoverFileSet(ws.root, entry)
-    await removeEntry(ws.paths.journal, entry.id)
-    return action === 'finished' ? `finished ${entry.what}, interrupted after its commit point.` : `rolled back ${entry.what}, interrupted before its commit point: nothing of it was written.`
-  } catch (error) {
-    return `could not recover ${entry.what ?? entry.id}: ${messageOf(error)} (journal entry kept).`
-  }
 }
 
 /**

@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, promises as fs, watch} from 'node:fs'
 import path from 'node:path'
 
+import '../../src/recovery-handlers.js'
 import {openWorkspace, withWorkspaceLock} from '../../src/workspace/workspace.js'
 import {EXP_BIN, exp, makeExperiment, removeDir, tempWorkspace, treeSnapshot} from '../support/exp.js'
 

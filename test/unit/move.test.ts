@@ -5,7 +5,8 @@ import path from 'node:path'
 
 import {archiveExperiments} from '../../src/archive/archive.js'
 import {restoreExperiment} from '../../src/archive/restore.js'
-import {recoverInterrupted} from '../../src/workspace/recovery.js'
+import '../../src/recovery-handlers.js'
+import {recoverInterrupted, registerRecovery} from '../../src/workspace/recovery.js'
 import {openWorkspace, type Workspace} from '../../src/workspace/workspace.js'
 import {ROOT, removeDir, requireTool, tempDir, treeSnapshot, writeTree} from '../support/exp.js'
 
@@ -227,5 +228,26 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     } finally {
       await removeDir(archive)
     }
+  })
+
+  it('recovery dispatches each entry to the handler registered for its operation; an unknown one is left alone', async () => {
+    dir = await tempDir('exp-move-')
+    const ws = await makeWorkspace(dir)
+    await fs.mkdir(ws.paths.journal, {recursive: true})
+    const entry = (id: string, op: string) => ({id, op, phase: 'x', pid: 1, schema: 1, started_at: new Date().toISOString()})
+    await fs.writeFile(path.join(ws.paths.journal, 'a.json'), JSON.stringify(entry('a', 'test-step')))
+    await fs.writeFile(path.join(ws.paths.journal, 'b.json'), JSON.stringify(entry('b', 'from-the-future')))
+    const seen: string[] = []
+    registerRecovery(['test-step'], async () => ({
+      recover: async (_ws, e) => {
+        seen.push(e.id)
+        return `finished test step ${e.id}.`
+      },
+      what: (e) => e.id,
+    }))
+    const lines = await recoverInterrupted(ws)
+    assert.deepEqual(seen, ['a'])
+    assert.deepEqual(lines, ['finished test step a.', 'journal entry b has an unknown step "from-the-future" (from a newer exp?); left alone.'])
+    assert.deepEqual(await fs.readdir(ws.paths.journal), ['b.json'])
   })
 })

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict'
+import {promises as fs} from 'node:fs'
+import path from 'node:path'
+
+import {exp, makeExperiment, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
+
+/**
+ * The start-up fast path (src/fastpath/, bin/run.js) against oclif's path (EXP_NO_FAST_PATH=1): the hot commands
+ * print the same bytes on stdout and stderr and exit with the same code, for plain calls, errors, and the forms the
+ * fast path leaves to oclif; and a plain call really takes it (a loader hook records whether @oclif/core loaded).
+ */
+describe('start-up fast path', () => {
+  let ws: string
+  let hookDir: string
+  before(async () => {
+    ws = await tempWorkspace()
+    await makeExperiment(ws, '2025-01-01-alpha', {'reports/r1.json': {gates_passed: true, metrics: {final_nrmse: 0.1}}})
+    await makeExperiment(ws, '2025-01-02-beta')
+    for (const args of [['a', '--action', 'paper'], ['b', '--action', 'noop', '--depends-on', 'a']]) {
+      const r = await exp(['graph', 'add', ...args], {cwd: ws})
+      assert.equal(r.code, 0, r.stderr)
+    }
+    hookDir = await tempDir()
+  })
+  after(async () => {
+    await removeDir(ws)
+    await removeDir(hookDir)
+  })
+
+  const runIds = /\d{8}-\d{6}-[0-9a-f]{4}/g
+  const times = /\d{4}-\d\d-\d\dT[\d:.]+Z/g
+  const same = (s: string) => s.replaceAll(runIds, 'RUN').replaceAll(times, 'TIME').replaceAll(/\d+(ms|s) ago/g, 'AGO').replaceAll(/"idle_ms": [\d.]+/g, 'IDLE').replaceAll(/"supervisor_(pid|start)": "?\d+"?/g, 'PID')
+  const both = async (args: string[], env: Record<string, string> = {}) => {
+    const fast = await exp(args, {cwd: ws, env})
+    const slow = await exp(args, {cwd: ws, env: {...env, EXP_NO_FAST_PATH: '1'}})
+    assert.deepEqual({code: fast.code, stderr: same(fast.stderr), stdout: same(fast.stdout)}, {code: slow.code, stderr: same(slow.stderr), stdout: same(slow.stdout)}, `exp ${args.join(' ')}`)
+    return fast
+  }
+
+  const calls: Array<[string[], number]> = [
+    [['list'], 0],
+    [['list', '--json'], 0],
+    [['list', '--status', 'active', '--status', 'success'], 0],
+    [['list', '--status=failed', '--json'], 0],
+    [['list', '--archived'], 0],
+    [['list', '--variants'], 0],
+    [['list', '--status', 'nonsense'], 2],
+    [['list', '--bogus'], 2],
+    [['list', 'extra'], 2],
+    [['show', 'alpha'], 0],
+    [['show', 'alpha', '--json'], 0],
+    [['show', 'nope'], 1],
+    [['show', 'nope', '--json'], 1],
+    [['show'], 2],
+    [['runs'], 0],
+    [['runs', 'beta', '--json'], 0],
+    [['graph', 'show'], 0],
+    [['graph', 'show', '--json'], 0],
+    [['graph', 'show', '--dot'], 0],
+    [['launch', 'alpha', '--dry-run'], 0],
+    [['launch', 'alpha', '--dry-run', '--json'], 0],
+    [['launch', 'alpha', '--dry-run', '--stage', 'train'], 0],
+    [['launch', 'alpha', '--dry-run', '--cpus', '0'], 2],
+    [['launch', 'alpha', '--dry-run', '--slurm', '--vast'], 2],
+    [['launch', 'nope', '--dry-run'], 1],
+  ]
+  for (const [args, code] of calls) {
+    it(`exp ${args.join(' ')}: same output and exit code (${code}) on both paths`, async () => {
+      const r = await both(args)
+      assert.equal(r.code, code, r.stderr)
+    })
+  }
+
+  it('the workspace root from EXP_ROOT (the flag\'s env) and --root, from another folder', async () => {
+    const elsewhere = await tempDir()
+    try {
+      for (const [args, env] of [[['list', '--json'], {EXP_ROOT: ws}], [['list', '--root', ws], {}]] as const) {
+        const fast = await exp([...args], {cwd: elsewhere, env})
+        const slow = await exp([...args], {cwd: elsewhere, env: {...env, EXP_NO_FAST_PATH: '1'}})
+        assert.equal(fast.code, 0, fast.stderr)
+        assert.deepEqual(same(fast.stdout), same(slow.stdout))
+      }
+    } finally {
+      await removeDir(elsewhere)
+    }
+  })
+
+  it('a plain hot call never loads @oclif/core; help, a usage error and EXP_NO_FAST_PATH do', async () => {
+    const log = path.join(hookDir, 'loaded.txt')
+    const hook = `import {appendFileSync} from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }`
+    const register = `import {register} from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)})`
+    const loadsOclif = async (args: string[], env: Record<string, string> = {}) => {
+      await fs.rm(log, {force: true})
+      const r = await exp(args, {cwd: ws, env: {...env, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`}})
+      const urls = await fs.readFile(log, 'utf8')
+      assert.match(urls, /bin\/run\.js/)
+      assert.equal(r.code, args.includes('--bogus') ? 2 : 0, r.stderr)
+      return {code: r.code, oclif: /\/dist\/oclif\.js$/m.test(urls)}
+    }
+    assert.deepEqual(await loadsOclif(['list', '--json']), {code: 0, oclif: false})
+    assert.deepEqual(await loadsOclif(['show', 'alpha']), {code: 0, oclif: false})
+    assert.deepEqual(await loadsOclif(['graph', 'show']), {code: 0, oclif: false})
+    assert.deepEqual(await loadsOclif(['list', '--json'], {EXP_NO_FAST_PATH: '1'}), {code: 0, oclif: true})
+    assert.deepEqual(await loadsOclif(['list', '--bogus']), {code: 2, oclif: true})
+    assert.deepEqual(await loadsOclif(['list', '--help']), {code: 0, oclif: true})
+  })
+})
