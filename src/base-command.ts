@@ -105,12 +105,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       }
       return
     }
-    // oclif's own usage errors (unknown flag, missing argument): under --json exp's error shape (one document, exit
-    // 2); otherwise oclif's formatting and exit code 2
-    if (error.oclif && this.jsonEnabled()) {
+    // oclif's usage errors (unknown flag, missing argument, bad value): one line and exit 2 — under --json exp's
+    // error shape — instead of oclif's boxed message with notes and the whole help after it
+    if (error.oclif && ('parse' in error || (error.oclif.exit === EXIT.usage && (error as {code?: string}).code !== 'EEXIT'))) {
       const exit = error.oclif.exit === undefined || error.oclif.exit === 1 ? EXIT.usage : error.oclif.exit
+      const suggestion = `exp ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace('  ', ' ')
       process.exitCode = exit
-      this.logJson({error: {code: 'USAGE', exit, message: messageOf(error), suggestion: `exp ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace('  ', ' ')}})
+      if (this.jsonEnabled()) this.logJson({error: {code: 'USAGE', exit, message: usageLine(error.message), suggestion}})
+      else this.logToStderr(`Error: ${usageLine(error.message)} Try: ${suggestion}`)
       return
     }
     if (error.oclif || process.env.DEBUG) return super.catch(error)
@@ -118,6 +120,17 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) this.logJson({error: {code: 'UNEXPECTED', exit: EXIT.failure, message: messageOf(error)}})
     else this.logToStderr(`Error: ${messageOf(error)} (this is a bug in exp; run again with DEBUG=1 for the stack trace)`)
   }
+}
+
+/**
+ * oclif's usage message in one line: its first line, and for "Missing 1 required arg:" the argument's name from the
+ * next (`Missing 1 required arg: name`), for "Parsing --flag" the reason; oclif's notes and "See more help" are dropped.
+ */
+function usageLine(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean)
+  const first = lines[0] ?? 'invalid arguments'
+  if (/^Parsing --/.test(first) && lines[1]) return `${first.trim()}: ${lines[1]}`
+  return first.endsWith(':') && lines[1] ? `${first} ${lines[1].split(/\s{2,}/)[0]}` : first
 }
 
 function stamped(message: string): string {

@@ -41,6 +41,11 @@ export default class Promote extends BaseCommand<typeof Promote> {
     yes: Flags.boolean({aliases: ['auto-promote'], char: 'y', description: 'Do not ask: promote NAME, or every candidate without NAME (required without a terminal). Alias: --auto-promote.'}),
   }
 
+  static usage = [
+    'promote [NAME] [--threshold X] [--metric M] [--direction min|max] [--config-name FILE] [--production-dir DIR] [--[no-]update-leaderboard] [--leaderboard-csv FILE] [--force] [--dry-run] [-y]',
+    'promote --rollback FILE [--production-dir DIR] [--dry-run]',
+  ]
+
   static summary = 'Promote a successful experiment config to production, checked against its gate, with a leaderboard.'
 
   async run(): Promise<PromoteResult | RollbackResult> {

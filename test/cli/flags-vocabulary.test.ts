@@ -109,4 +109,26 @@ describe('one flag vocabulary, on every command in the manifest', function () {
     const alias = await exp(['promote', 'nothing-here', '--nrmse-threshold', '0.1', '--dry-run'], {cwd: dir})
     assert.doesNotMatch(alias.stderr, /Nonexistent flag/)
   })
+
+  it('usage errors are one line and exit 2 (exp launch without NAME once printed a note and 60 lines of help)', async () => {
+    const dir = await tempDir()
+    for (const [args, pattern] of [
+      [['launch'], /^Error: Missing 1 required arg: name Try: exp launch --help$/],
+      [['promote', '--bogus'], /^Error: Nonexistent flag: --bogus Try: exp promote --help$/],
+      [['promote', 'x', '--threshold', 'abc'], /^Error: Parsing --threshold: expected a finite number, got "abc" Try: exp promote --help$/],
+    ] as const) {
+      const r = await exp([...args], {cwd: dir})
+      assert.equal(r.code, 2, args.join(' '))
+      assert.equal(r.stdout, '')
+      assert.match(r.stderr.trim(), pattern)
+    }
+  })
+
+  it('one readable usage line per command: no garbled exclusive groups (promote once read "[--rollback <value> |  | ...")', async () => {
+    const dir = await tempDir()
+    const r = await exp(['promote', '-h'], {cwd: dir})
+    const usage = r.stdout.split('USAGE\n')[1].split(/\n\n/)[0]
+    assert.doesNotMatch(usage, /\|\s*\|/)
+    assert.match(usage, /\$ exp promote --rollback FILE/)
+  })
 })
