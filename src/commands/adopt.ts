@@ -17,7 +17,7 @@ killed at any instant, the next exp command finishes or rolls it back.`
   static examples = [
     "<%= config.bin %> adopt --pattern '*_experimental*' --dry-run",
     "<%= config.bin %> adopt --pattern '*_experimental*' --yes",
-    '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --date 2025-01-20',
+    '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --dry-run',
   ]
 
   static flags = {

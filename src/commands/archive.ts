@@ -25,7 +25,7 @@ any instant, the next exp command finishes or rolls it back.`
     '<%= config.bin %> archive --list-only',
     '<%= config.bin %> archive --status failed --status stale --yes',
     '<%= config.bin %> archive --older-than 14d --yes',
-    '<%= config.bin %> archive test-64dim lr-sweep-a --dry-run',
+    '<%= config.bin %> archive test-128dim test-8dim --dry-run',
   ]
 
   static flags = {

@@ -15,7 +15,7 @@ export default class New extends BaseCommand<typeof New> {
   static args = {name: experimentArg({description: 'Experiment name: letters, digits, ".", "_" and "-" (the date is prefixed).'})}
 
   static examples = [
-    '<%= config.bin %> new test-64dim --set model.latent_dim=64 --hypothesis "A wider latent space lowers the NRMSE"',
+    '<%= config.bin %> new test-96dim --set model.latent_dim=96 --hypothesis "A wider latent space lowers the NRMSE"',
     '<%= config.bin %> new lr-sweep-a --from configs/train_burgers_golden.yaml --set training.learning_rate=0.02 --dry-run',
     '<%= config.bin %> new extra-key --add model.dropout=0.1',
     '<%= config.bin %> new latent-sweep --grid model.latent_dim=8,16 --grid training.epochs=2,4',

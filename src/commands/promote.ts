@@ -20,7 +20,7 @@ export default class Promote extends BaseCommand<typeof Promote> {
   ].join('\n\n')
 
   static examples = [
-    '<%= config.bin %> promote test-64dim --threshold 0.1',
+    '<%= config.bin %> promote test-64dim --threshold 0.1 --dry-run',
     '<%= config.bin %> promote test-64dim --config-name train_burgers.yaml --force --yes',
     '<%= config.bin %> promote --yes --threshold 0.1',
     '<%= config.bin %> promote --dry-run --json',

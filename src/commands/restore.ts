@@ -10,7 +10,7 @@ export default class Restore extends BaseCommand<typeof Restore> {
   static description = `The way back from exp archive: one journaled rename, as crash-safe as archiving. The archive record stays in
 metadata.json as history (with restored_at). Refused when experiments/<name> exists.`
 
-  static examples = ['<%= config.bin %> restore test-64dim --yes', '<%= config.bin %> restore test-64dim --dry-run']
+  static examples = ['<%= config.bin %> restore test-16dim --yes', '<%= config.bin %> restore test-16dim --dry-run']
 
   static flags = {'dry-run': dryRun, yes}
 
