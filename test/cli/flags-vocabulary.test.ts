@@ -131,4 +131,19 @@ describe('one flag vocabulary, on every command in the manifest', function () {
     assert.doesNotMatch(usage, /\|\s*\|/)
     assert.match(usage, /\$ exp promote --rollback FILE/)
   })
+
+  it('the README command table names every command and every flag of it (checked against the manifest)', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    const rows = readme.split(/^## Commands$/m)[1].split(/^## /m)[0].split('\n').filter((l) => l.startsWith('| `exp'))
+    const problems = ids.flatMap((id) => {
+      if (commands[id].hidden) return []
+      const name = `exp ${id.replaceAll(':', ' ')}`
+      const text = rows.filter((r) => r.includes(`\`${name} `) || r.includes(`\`${name}\``)).join(' ')
+      if (!text) return [`${id}: no row`]
+      return Object.keys(commands[id].flags)
+        .filter((f) => !['json', 'root'].includes(f) && !text.includes(`--${f}`) && !text.includes(`--[no-]${f}`))
+        .map((f) => `${id}: --${f} not in its row`)
+    })
+    assert.deepEqual(problems, [])
+  })
 })
