@@ -8,6 +8,13 @@ import {closest} from '../lib/closest.js'
  * yes). Under --json the line is exp's error shape on stdout.
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
+  // `exp list extra` reaches here as the id list:extra: a command given an argument it does not take, which the
+  // command itself reports (a usage error, exit 2), not an unknown command
+  const words = opts.id.split(':')
+  for (let n = words.length - 1; n > 0; n--) {
+    const id = words.slice(0, n).join(':')
+    if (opts.config.findCommand(id)) return opts.config.runCommand(id, [...words.slice(n), ...(opts.argv ?? [])])
+  }
   const ids = opts.config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases])
   const typed = toConfiguredId(opts.id, opts.config)
   const near = closest(opts.id, ids)
