@@ -1,8 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {EXIT} from '../errors.js'
-import {dryRun, numberFlag} from '../flags.js'
+import {dryRun, experimentArg, numberFlag} from '../flags.js'
 import {displayCommand} from '../launch/engines.js'
 import {BACKEND_NAMES, launchExperiment, type LaunchResult, type StageChoice} from '../launch/launch.js'
 import {withStopSignals} from '../launch/signals.js'
@@ -14,7 +14,7 @@ import type {BackendName} from '../runs/record.js'
 
 export default class Launch extends BaseCommand<typeof Launch> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({required: true}),
   }
 
   static description = `Runs the training engine, then the evaluation engine if training succeeded, as argument lists (never a shell) in

@@ -1,12 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {EXPERIMENT_HELP, experimentArg, runFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
 import {followLogs, LOG_STAGES, type LogStage, type LogsResult, readLogs} from '../runs/logs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
-    name: Args.string({description: 'Experiment (full directory name, or the name without its date when unique), or a sweep\'s variant: EXP/VARIANT.', required: true}),
+    name: experimentArg({description: `${EXPERIMENT_HELP} A sweep's variant: EXP/VARIANT.`, required: true}),
   }
 
   static examples = [
@@ -18,7 +19,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'Keep printing new output until the run ends.'}),
-    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    run: runFlag(),
     stage: Flags.string({description: 'One log: a stage\'s output, or launch (exp\'s own record of the run). Default: every stage\'s output.', options: [...LOG_STAGES]}),
   }
 
@@ -38,11 +39,12 @@ export default class Logs extends BaseCommand<typeof Logs> {
       return result
     }
     const result = await readLogs(ws, options)
-    if (result.remote) {
+    if (result.remote && !this.jsonEnabled()) {
       this.log(`==> vast instance ${result.remote.instance_id} (live; vastai logs --tail) <==`)
       this.log(result.remote.text ?? `(no output yet: ${result.remote.error})`)
     }
-    for (const log of result.logs) {
+    // under --json the logs' text is in the document (logs[].content), never printed beside it
+    for (const log of this.jsonEnabled() ? [] : result.logs) {
       if (result.logs.length > 1) this.log(`==> ${log.path} <==`)
       if (!log.exists && log.skipped) this.log(`(skipped: ${log.skipped}; ${log.stage} never ran)`)
       else if (!log.exists && log.not_started) this.log(`(not started: ${log.not_started})`)

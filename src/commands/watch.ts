@@ -1,8 +1,7 @@
-import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {EXIT} from '../errors.js'
-import {numberFlag} from '../flags.js'
+import {EXPERIMENT_HELP, experimentArg, numberFlag, runFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
 import type {Outcome} from '../experiments/outcome.js'
 import type {SweepWatchResult} from '../sweeps/observe-watch.js'
@@ -10,7 +9,7 @@ import {watchTarget, type WatchResult} from '../runs/watch.js'
 
 export default class Watch extends BaseCommand<typeof Watch> {
   static args = {
-    name: Args.string({description: 'Experiment (full directory name, or the name without its date when unique), or one variant of a sweep: EXP/VARIANT.', required: true}),
+    name: experimentArg({description: `${EXPERIMENT_HELP} One variant of a sweep: EXP/VARIANT.`, required: true}),
   }
 
   static description = `Refreshes the run through its backend every interval and prints each stage's state change until every stage has
@@ -24,7 +23,7 @@ variant, counts per phase, the best variant and the next commands.`
 
   static flags = {
     interval: numberFlag({description: 'Seconds between two refreshes (default: poll_interval of the backend in exp.yaml; local runs 2).'}),
-    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    run: runFlag(),
   }
 
   static summary = 'Follow a run, or every variant of a sweep, until it ends, printing the state changes.'

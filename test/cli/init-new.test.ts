@@ -160,10 +160,10 @@ describe('exp new', () => {
     assert.deepEqual(await treeSnapshot(ws), before)
   })
 
-  it('warns when --set adds a key the base config did not have', async () => {
+  it('refuses --set of a key the base config does not have (names the closest; --add is for new keys)', async () => {
     const r = await exp(['new', 'typo', '--set', 'model.latent_dimm=3'], {cwd: ws})
-    assert.equal(r.code, 0)
-    assert.match(r.stderr, /model\.latent_dimm was not in the base config/)
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /--set model\.latent_dimm: the base config has no such key \(closest: model\.latent_dim\)/)
   })
 })
 

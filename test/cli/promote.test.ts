@@ -179,7 +179,7 @@ describe('exp promote NAME', () => {
       setup: (w) => good(w, '2025-01-22-x', 0.05, {'metadata.json': '{"schema": 1,'}),
       what: 'a metadata.json that is not valid JSON',
     },
-    {args: ['x'], code: 2, error: /needs a confirmation and there is no terminal to ask on\. Try: exp promote 2025-01-22-x --auto-promote/, setup: (w) => good(w, '2025-01-22-x'), what: 'no terminal and no --auto-promote'},
+    {args: ['x'], code: 2, error: /needs a confirmation and there is no terminal to ask on\. Try: exp promote 2025-01-22-x --yes/, setup: (w) => good(w, '2025-01-22-x'), what: 'no terminal and no --auto-promote'},
     {args: ['x', '--config-name', '../escape.yaml'], code: 2, error: /invalid --config-name "\.\.\/escape\.yaml": it must be a file name/, setup: (w) => good(w, '2025-01-22-x'), what: 'a --config-name that is a path'},
     {args: ['--config-name', 'a.yaml'], code: 2, error: /--config-name needs an experiment NAME/, setup: (w) => good(w, '2025-01-22-x'), what: '--config-name without NAME'},
     {args: ['x', 'extra'], code: 2, error: /Unexpected argument: extra/, setup: (w) => good(w, '2025-01-22-x'), what: 'an extra argument'},
@@ -443,7 +443,7 @@ describe('exp promote without NAME (candidates)', () => {
     const names = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[1])
     assert.deepEqual(names, ['2025-01-02-ok-a', '2025-01-01-ok-b', '2025-01-03-ok-c'])
     assert.match(r.stdout, /^#\s+EXPERIMENT\s+FINAL_NRMSE\s+TARGET\s+TARGET STATE$/m)
-    oneLineError(r, /3 candidate\(s\) and no terminal to pick them on; nothing was promoted\. Try: exp promote --auto-promote/)
+    oneLineError(r, /3 candidate\(s\) and no terminal to pick them on; nothing was promoted\. Try: exp promote --yes/)
     assert.deepEqual(await treeSnapshot(ws), before)
     // --dry-run --json gives the same list, and why the others are not candidates
     const j = await expJson(['promote', '--threshold', '0.1', '--dry-run'], {cwd: ws})
