@@ -24,6 +24,7 @@ const NO_DRY_RUN: Record<string, string> = {
   'checkpoint-stage': 'internal: run by the job script exp generates',
   collect: 'brings a finished run home: records what happened',
   compare: 'reads; writes only the --csv/--md file asked for',
+  completion: 'prints a shell script',
   configs: 'reads',
   'cron:show': 'reads',
   diff: 'reads',

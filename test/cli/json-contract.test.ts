@@ -20,6 +20,7 @@ const VALID: Record<string, string[]> = {
   'checkpoint-stage': ['check', 'experiments/none', 'r1'],
   collect: ['alpha'],
   compare: [],
+  completion: ['bash'],
   configs: [],
   'cron:install': ['--dry-run'],
   'cron:remove': ['--dry-run'],
