@@ -18,7 +18,7 @@ const ids = Object.keys(commands).sort()
 /** Commands that ask a person before acting (and so take -y/--yes). */
 const ASKS = ['adopt', 'archive', 'cancel', 'graph:remove', 'promote', 'remote:unlock', 'restore']
 /** Commands that change the workspace, a crontab or a remote (and so take --dry-run). */
-const WRITES = ['adopt', 'archive', 'cancel', 'cron:install', 'cron:remove', 'graph:mark', 'graph:remove', 'graph:reset', 'graph:run', 'graph:submit', 'launch', 'mark', 'new', 'promote', 'remote:unlock', 'restore']
+const WRITES = ['adopt', 'archive', 'cancel', 'cron:install', 'cron:remove', 'graph:add', 'graph:mark', 'graph:remove', 'graph:reset', 'graph:run', 'graph:submit', 'launch', 'mark', 'new', 'promote', 'remote:pull', 'remote:push', 'remote:unlock', 'restore', 'sweep:setup', 'verify']
 /** Commands that only read, or write only a view a person asked for (an HTML/CSV file), or run inside a job exp made. */
 const NO_DRY_RUN: Record<string, string> = {
   'checkpoint-stage': 'internal: run by the job script exp generates',
@@ -28,7 +28,6 @@ const NO_DRY_RUN: Record<string, string> = {
   configs: 'reads',
   'cron:show': 'reads',
   diff: 'reads',
-  'graph:add': 'adds one not-started node; `exp graph remove` undoes it (gap: no --dry-run yet)',
   'graph:next': 'reads',
   'graph:show': 'reads',
   'graph:validate': 'reads',
@@ -37,14 +36,10 @@ const NO_DRY_RUN: Record<string, string> = {
   leaderboard: 'reads; writes only the --html page asked for',
   list: 'reads',
   logs: 'reads',
-  'remote:pull': 'copies from the remote (gap: no --dry-run yet)',
-  'remote:push': 'copies to the remote (gap: no --dry-run yet)',
   'remote:status': 'reads',
   report: 'writes only the report page asked for',
   runs: 'reads',
   show: 'reads',
-  'sweep:setup': 're-runs the setup hook of existing variants (gap: no --dry-run yet)',
-  verify: 'reads; --adopt writes a manifest for checkpoints that have none',
   watch: 'reads (and refreshes what it observes)',
 }
 
