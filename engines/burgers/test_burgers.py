@@ -205,14 +205,25 @@ class MiniYamlTest(unittest.TestCase):
                   "l": [1, 2.5, "x", "a, b", [], [3]]},
             "b": None})
 
+    def test_block_sequences_flow_mappings_and_block_scalars(self):
+        text = ("model:\n  extra:\n    - 1\n    - 2\n  pairs:\n  - a: 1\n    b: [x, 'y z']\n  - - 3\n    - 4\n"
+                "  map: {k: v, n: [1, {m: null}]}\n  empty: []\n  none: {}\n"
+                "  note: |-\n    two\n    lines\n  folded: >\n    one\n    line\n"
+                "  long: a plain value\n    folded over lines\n")
+        self.assertEqual(miniyaml.loads(text), {"model": {
+            "extra": [1, 2], "pairs": [{"a": 1, "b": ["x", "y z"]}, [3, 4]],
+            "map": {"k": "v", "n": [1, {"m": None}]}, "empty": [], "none": {},
+            "note": "two\nlines", "folded": "one line\n", "long": "a plain value folded over lines"}})
+
     def test_rejects_malformed_lines_with_line_number(self):
         cases = [
-            ("seed: 0\ndata:\n  nx 64\n", 3),             # missing ':'
+            ("seed: 0\ndata:\n  nt: 1\n  nx 64\n", 4),   # missing ':'
             ("data:\n  nx: 64\n   bad: 1\n", 3),          # inconsistent indentation
-            ("data:\n  list:\n    - 1\n", 3),             # block sequence
+            ("data:\n  list:\n    - 1\n   - 2\n", 4),      # sequence item out of line
             ("a: [1, 2\n", 1),                            # unterminated list
-            ("a: {b: 1}\n", 1),                           # flow mapping
-            ("a: 1\nb: |\n  text\n", 2),                  # block scalar
+            ("a: {b: 1\n", 1),                            # unterminated flow mapping
+            ("a: &x 1\n", 1),                             # anchor
+            ("a: !tag 1\n", 1),                           # tag
             ("a: 1\na: 2\n", 2),                          # duplicate key
             ("a:\n\tb: 1\n", 2),                          # tab indentation
             ("a: b: c\n", 1),                             # nested mapping on one line

@@ -1,38 +1,15 @@
 import path from 'node:path'
 
-import {metadataVerdict} from '../experiments/notes.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {type Report, reportVerdict} from '../reports/report.js'
-import {failedStage, isLive, type RunRecord, runTime} from '../runs/record.js'
+import {failedStage, isLive, runTime} from '../runs/record.js'
 import {formatAge} from '../lib/time.js'
 import {suiteView} from './suite.js'
-import {aggregateSweep, variantMetric, type VariantClassification} from './sweep.js'
+import {aggregateSweep, variantMetric} from './sweep.js'
+import {type Classification, type ClassifyOptions, type Status, STATUSES} from './types.js'
+import {metadataVerdict, notesVerdict} from './verdicts.js'
 
-export const STATUSES = ['active', 'success', 'failed', 'stale'] as const
-export type Status = (typeof STATUSES)[number]
-
-export type Rule = 'live-run' | 'metadata' | 'notes' | 'report' | 'run' | 'archive' | 'age' | 'variants'
-
-export interface Classification {
-  status: Status
-  /** which rule decided */
-  rule: Rule
-  /** one sentence: what decided it */
-  reason: string
-  /** the file that decided it, relative to the experiment directory when inside it */
-  source?: string
-  field?: string
-  /** a sweep: each variant's own classification (see classify/sweep.ts) */
-  variants?: VariantClassification[]
-}
-
-export interface ClassifyOptions {
-  now: Date
-  staleDays: number
-  /** promote.metric and direction: which passing variant of a sweep is best */
-  metric?: string
-  direction?: 'min' | 'max'
-}
+export {type Classification, type ClassifyOptions, type Rule, type Status, STATUSES} from './types.js'
 
 /**
  * The one classification of an experiment, from its snapshot alone (no I/O). Precedence:
@@ -66,12 +43,13 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     const why = (snap.metadata!.verdict as {reason?: unknown} | undefined)?.reason // exp mark --reason
     return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"${typeof why === 'string' && why ? `: ${why}` : ''}`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
   }
-  if (snap.notesVerdict) {
+  const fromNotes = notesVerdict(snap.notesText)
+  if (fromNotes) {
     return {
-      reason: `notes.md line ${snap.notesVerdict.line}: ${snap.notesVerdict.text}`,
+      reason: `notes.md line ${fromNotes.line}: ${fromNotes.text}`,
       rule: 'notes',
       source: 'notes.md',
-      status: snap.notesVerdict.verdict,
+      status: fromNotes.verdict,
     }
   }
 

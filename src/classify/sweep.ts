@@ -1,15 +1,9 @@
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {formatNumber} from '../lib/table.js'
 import {metricValue, type Report} from '../reports/report.js'
-import type {Classification, ClassifyOptions} from './classify.js'
+import type {Classification, ClassifyOptions, VariantClassification} from './types.js'
 
-/** One variant's verdict, as the sweep's aggregate and `exp list --variants` see it. */
-export interface VariantClassification {
-  name: string
-  classification: Classification
-  /** promote.metric from its newest report, when numeric */
-  metric?: number
-}
+export type {VariantClassification} from './types.js'
 
 export interface SweepClassifyInput {
   /** the experiment judged on its own files (its runs, notes, metadata, reports), without its variants */

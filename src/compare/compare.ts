@@ -1,5 +1,5 @@
 import {flattenConfig} from '../config/config-file.js'
-import type {Direction} from '../promote/gate.js'
+import type {Direction} from '../reports/metric.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {resolveSubjects, type ResolveOptions, type Subject, type SubjectKind} from './subjects.js'
 

@@ -8,7 +8,8 @@ import {refreshLiveRuns} from '../runs/refresh.js'
 import {recoverIfPending} from '../workspace/recovery.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
-import type {ExperimentSnapshot, Location} from './snapshot.js'
+import type {Classified} from './classified.js'
+import type {Location} from './snapshot.js'
 import {listedVariants, type ListedVariant} from './variants.js'
 
 /** One experiment as list, archive --list-only and cron print it (and as `exp list --json` returns it). */
@@ -33,10 +34,7 @@ export interface ListedExperiment {
   warnings: string[]
 }
 
-export interface Classified {
-  snapshot: ExperimentSnapshot
-  classification: Classification
-}
+export type {Classified} from './classified.js'
 
 export interface ListResult {
   experiments: ListedExperiment[]

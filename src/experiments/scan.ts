@@ -10,7 +10,6 @@ import {runRecordProblem} from '../runs/validate.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {readSweepFile, SWEEP_FILE} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
-import {metadataVerdict, notesVerdict} from './notes.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
 import {addVariant, type Walked} from './walked.js'
 
@@ -176,7 +175,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
         snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
       }
     } else if (rel === NOTES_FILE) {
-      snap.notesVerdict = notesVerdict(text)
+      snap.notesText = text
     } else if (isRunFile(rel)) {
       try {
         const value = parseJsonBounded(text)
@@ -215,7 +214,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       return readExperiment(dir, location, vw ?? {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: 0, lastModifiedPath: '.', name: v.name, toRead: []}, workspaceReports, nowMs, `${w.name}/${v.name}`)
     })
   }
-  if (snap.metadata && snap.metadata.status !== undefined && !metadataVerdict(snap.metadata.status) && typeof snap.metadata.status !== 'string') {
+  if (snap.metadata && snap.metadata.status !== undefined && typeof snap.metadata.status !== 'string') {
     snap.warnings.push(`${METADATA_FILE}: status is not a string`)
   }
   return snap

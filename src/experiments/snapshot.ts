@@ -7,12 +7,6 @@ import type {SweepRecord} from '../sweeps/record.js'
 export type Location = 'experiments' | 'archive'
 
 /** A person's explicit verdict in notes.md: a `Status:` or `Result:` line holding ✓ or ✗. */
-export interface NotesVerdict {
-  verdict: 'success' | 'failed'
-  line: number
-  text: string
-}
-
 /**
  * Everything exp knows of one experiment directory, read from disk once by the scan. Classification, list,
  * show, archive and promote all work from this snapshot and never read the directory again.
@@ -30,7 +24,8 @@ export interface ExperimentSnapshot {
   lastModifiedPath: string
   hasConfig: boolean
   metadata?: Record<string, unknown>
-  notesVerdict?: NotesVerdict
+  /** notes.md as read; classify/verdicts.ts finds a person's verdict in it */
+  notesText?: string
   /** all reports that belong to it, newest first; invalid ones carry `error` */
   reports: Report[]
   /** runs, newest first */

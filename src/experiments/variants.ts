@@ -1,7 +1,7 @@
 import type {Classification, Status} from '../classify/classify.js'
 import {formatValue} from '../config/config-file.js'
 import {formatNumber, renderTable} from '../lib/table.js'
-import type {Classified} from './listing.js'
+import type {Classified} from './classified.js'
 import type {SweepVariant} from '../sweeps/record.js'
 import type {ExperimentSnapshot} from './snapshot.js'
 

@@ -1,8 +1,8 @@
-import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
 import {writeFileAtomic} from '../lib/atomic.js'
+import {readIfExists} from '../lib/read-if-exists.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {emptyGraph, type GraphDoc, parseGraph, serializeGraph, stamp} from './record.js'
@@ -44,14 +44,7 @@ export function noGraphError(label: string): ExpError {
 export function localGraphStore(ws: Workspace, now: Clock): GraphStore {
   const file = graphFile(ws)
   const label = relativeToRoot(ws, file)
-  const readText = async (): Promise<string | undefined> => {
-    try {
-      return await fs.readFile(file, 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
-    }
-  }
+  const readText = (): Promise<string | undefined> => readIfExists(file)
   return {
     label,
     async read() {

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {ExpError, messageOf} from '../errors.js'
 import {writeFileAtomic} from '../lib/atomic.js'
-import {compareMetric, type Direction} from '../promote/gate.js'
+import {compareMetric, type Direction} from '../reports/metric.js'
 
 /**
  * The leaderboard: a CSV with one row per promoted experiment, best first. Written with csv-stringify and read

@@ -6,6 +6,7 @@ import path from 'node:path'
 import {EXIT, ExpError} from '../errors.js'
 import {isProcessAlive} from './process-alive.js'
 import {bootId, isSameProcess, processStart} from './process-identity.js'
+import {readIfExists} from './read-if-exists.js'
 import {sleep} from './time.js'
 
 /**
@@ -141,13 +142,8 @@ async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
 
 /** The owner, `null` when the file exists but cannot be read as an owner, `undefined` when there is no lock. */
 async function readOwner(file: string): Promise<LockOwner | null | undefined> {
-  let text: string
-  try {
-    text = await fs.readFile(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  const text = await readIfExists(file)
+  if (text === undefined) return undefined
   try {
     const value = JSON.parse(text) as LockOwner
     return typeof value.pid === 'number' && typeof value.nonce === 'string' ? value : null

@@ -1,7 +1,8 @@
 import type {Clock} from '../lib/time.js'
 import {classifyWorkspace} from '../experiments/listing.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {compareMetric, type GateSpec} from './gate.js'
+import {compareMetric} from '../reports/metric.js'
+import type {GateSpec} from './gate.js'
 import {assess, type PromotionPlan, type TargetOptions} from './promote.js'
 
 export interface CandidateSearch {

@@ -5,7 +5,10 @@ import {commitFileSet} from '../lib/file-set.js'
 import {sha256} from '../lib/hash.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {historyPath} from './history.js'
-import {conflictMessage, type ExecuteOptions, outcome, type PromotionOutcome, type PromotionPlan, provenanceHeader, readIfExists, splitProvenance, summary, unchangedMessage} from './promote.js'
+import {readIfExists} from '../lib/read-if-exists.js'
+import {conflictMessage, type ExecuteOptions, outcome, type PromotionOutcome, summary, unchangedMessage} from './outcome.js'
+import type {PromotionPlan} from './plan.js'
+import {provenanceHeader, splitProvenance} from './provenance.js'
 import {isInForce, type MetadataRecord, metadataWrite, type PromotionEntry, readMetadataRecord} from './records.js'
 
 type LeaderboardModule = typeof import('../leaderboard/leaderboard.js')

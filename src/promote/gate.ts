@@ -1,7 +1,9 @@
 import {metricValue, type Report} from '../reports/report.js'
 
-/** Which way a metric is better: `min` (an error such as NRMSE) or `max` (an accuracy). */
-export type Direction = 'min' | 'max'
+import type {Direction} from '../reports/metric.js'
+
+/** Metric comparison lives with the reports (leaderboard, compare and promote share it). */
+export type {Direction} from '../reports/metric.js'
 
 export interface GateSpec {
   metric: string
@@ -42,14 +44,6 @@ export function checkGate(report: Report | undefined, spec: GateSpec, label = re
   const meets = spec.direction === 'min' ? raw <= spec.threshold : raw >= spec.threshold
   const op = meets ? symbol(spec.direction) : spec.direction === 'min' ? '>' : '<'
   return {pass: meets, reason: `${spec.metric} ${raw} ${op} threshold ${spec.threshold}`, value: raw}
-}
-
-/** Best first: ascending for min, descending for max; values that are not finite go last. */
-export function compareMetric(direction: Direction, a: number | undefined, b: number | undefined): number {
-  const fa = a !== undefined && Number.isFinite(a)
-  const fb = b !== undefined && Number.isFinite(b)
-  if (!fa || !fb) return fa === fb ? 0 : fa ? -1 : 1
-  return direction === 'min' ? a! - b! : b! - a!
 }
 
 function symbol(direction: Direction): string {

@@ -2,7 +2,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {fileStamp} from '../lib/time.js'
-import {HISTORY_DIR} from './promote.js'
+import {HISTORY_DIR} from './plan.js'
 
 /**
  * The kept versions of a production file: `<production dir>/.history/<stem>.<UTC stamp><ext>` (restorable) and

@@ -4,7 +4,7 @@ import {ExpError} from '../errors.js'
 import {METADATA_FILE} from '../experiments/scan.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {readIfExists} from './promote.js'
+import {readIfExists} from '../lib/read-if-exists.js'
 
 /**
  * Where a promotion is recorded besides the production file: the experiment's metadata.json `promotions` list and

@@ -6,9 +6,11 @@ import {METADATA_FILE} from '../experiments/scan.js'
 import {commitFileSet} from '../lib/file-set.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
-import type {Direction} from './gate.js'
+import type {Direction} from '../reports/metric.js'
 import {historyPath, keptVersions, resolveProductionFile, ROLLED_BACK} from './history.js'
-import {HISTORY_DIR, readIfExists, splitProvenance} from './promote.js'
+import {readIfExists} from '../lib/read-if-exists.js'
+import {HISTORY_DIR} from './plan.js'
+import {splitProvenance} from './provenance.js'
 import {isInForce, metadataWrite, readMetadataRecord} from './records.js'
 
 export interface RollbackOptions {

@@ -1,8 +1,8 @@
 import {ExpError} from '../errors.js'
 import type {Classified} from '../experiments/listing.js'
 import {variantItem, variantParams} from '../experiments/variants.js'
-import {compareMetric, type Direction} from './gate.js'
-import type {Assessment, PromotionPlan} from './promote.js'
+import {compareMetric, type Direction} from '../reports/metric.js'
+import type {Assessment, PromotionPlan} from './plan.js'
 
 /**
  * Promoting a sweep: `EXP/V` promotes that variant; `EXP` the best of its variants that pass the gate and are

@@ -29,7 +29,7 @@ function sweep(variants: ExperimentSnapshot[], partial: Partial<ExperimentSnapsh
 
 describe('classify: a sweep aggregates its variants, with reasons', () => {
   it('a person\'s verdict on the experiment wins over its variants', () => {
-    const c = classify(sweep([running('a'), passed('b', 0.1)], {notesVerdict: {line: 7, text: 'Status: ✗ abandoned', verdict: 'failed'}}), opts)
+    const c = classify(sweep([running('a'), passed('b', 0.1)], {notesText: '\n'.repeat(6) + 'Status: ✗ abandoned'}), opts)
     assert.equal(c.status, 'failed')
     assert.equal(c.rule, 'notes')
     assert.equal(c.variants?.length, 2)

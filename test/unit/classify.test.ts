@@ -113,7 +113,7 @@ describe('classify', () => {
   })
 
   it('rule 2: a Status line with ✓/✗ in notes.md beats reports', () => {
-    const s = snap({notesVerdict: {line: 12, text: 'Status: ✗ diverged', verdict: 'failed'}, reports: [report({gates_passed: true}, 1)]})
+    const s = snap({notesText: '\n'.repeat(11) + 'Status: ✗ diverged', reports: [report({gates_passed: true}, 1)]})
     const c = classify(s, opts)
     assert.equal(c.status, 'failed')
     assert.equal(c.source, 'notes.md')
@@ -123,7 +123,7 @@ describe('classify', () => {
   it('rule 2: metadata.json status beats notes.md and reports', () => {
     const s = snap({
       metadata: {status: 'success'},
-      notesVerdict: {line: 3, text: 'Result: ✗', verdict: 'failed'},
+      notesText: '# x\n\nResult: ✗',
       reports: [report({gates_passed: false}, 1)],
     })
     const c = classify(s, opts)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 
 import {applyOverrides, diffConfigs, parseConfigText, parseOverride} from '../../src/config/config-file.js'
 import {splitDirName, validateName} from '../../src/experiments/naming.js'
-import {metadataVerdict, notesVerdict} from '../../src/experiments/notes.js'
+import {metadataVerdict, notesVerdict} from '../../src/classify/verdicts.js'
 import {ExpError} from '../../src/errors.js'
 
 describe('notes.md verdicts', () => {

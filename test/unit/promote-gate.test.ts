@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 
-import {checkGate, compareMetric} from '../../src/promote/gate.js'
+import {checkGate} from '../../src/promote/gate.js'
+import {compareMetric} from '../../src/reports/metric.js'
 import {splitProvenance} from '../../src/promote/promote.js'
 import {parseReport} from '../../src/reports/report.js'
 

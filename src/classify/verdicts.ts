@@ -1,4 +1,9 @@
-import type {NotesVerdict} from './snapshot.js'
+/** A verdict a person wrote in notes.md, with the line that says it. */
+export interface NotesVerdict {
+  verdict: 'success' | 'failed'
+  line: number
+  text: string
+}
 
 const STATUS_LINE = /^\s*(?:[-*]\s+)?(?:\*\*|__)?(status|result)(?:\*\*|__)?\s*:(.*)$/i
 const SUCCESS = /[✓✔✅☑]/u
@@ -9,7 +14,8 @@ const FAILED = /[✗✘❌✕]/u
  * Researchers already keep this convention; exp reads it rather than asking them to change. Lines inside fenced code
  * blocks (``` or ~~~) and HTML comments are examples or drafts, never a verdict.
  */
-export function notesVerdict(text: string): NotesVerdict | undefined {
+export function notesVerdict(text: string | undefined): NotesVerdict | undefined {
+  if (text === undefined) return undefined
   let found: NotesVerdict | undefined
   // HTML comments are blanked (their line breaks kept, so line numbers stay right); fenced code blocks are skipped
   const lines = text.replace(/<!--[\s\S]*?(?:-->|$)/g, (c) => c.replace(/[^\n]/g, ' ')).split(/\r?\n/)
