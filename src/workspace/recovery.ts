@@ -5,7 +5,7 @@ import {messageOf} from '../errors.js'
 import {hasPendingEntries, type JournalEntry, pendingEntries, removeEntry} from '../lib/journal.js'
 import {withLock} from '../lib/lock.js'
 import {newFolders} from './new-marker.js'
-import type {Workspace} from './workspace.js'
+import type {Workspace} from './types.js'
 
 /**
  * How one journaled operation is finished or rolled back. The module that owns an operation registers it

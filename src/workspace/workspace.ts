@@ -3,27 +3,14 @@ import path from 'node:path'
 
 import {ExpError} from '../errors.js'
 import {type LockOptions, withLock} from '../lib/lock.js'
-import type {Settings} from './settings.js'
 import {loadSettings} from './settings-cache.js'
+import type {Settings} from './settings.js'
+import type {Workspace} from './types.js'
+
+export type {Workspace} from './types.js'
 
 export const WORKSPACE_FILE = 'exp.yaml'
 export const STATE_DIR = '.exp'
-
-/** A found, validated workspace: its root, its settings and the absolute paths every service uses. */
-export interface Workspace {
-  root: string
-  file: string
-  settings: Settings
-  paths: {
-    experiments: string
-    archive: string
-    configs: string
-    reports: string
-    state: string
-    lock: string
-    journal: string
-  }
-}
 
 /** The nearest ancestor of `start` holding exp.yaml. */
 export function findWorkspaceRoot(start: string): string | undefined {

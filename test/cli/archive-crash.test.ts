@@ -134,7 +134,6 @@ describe('exp archive, killed at random instants (crash safety)', function () {
       const remaining = (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => !n.startsWith('.') && n !== 'README.md').length
       const toDo = remaining - 30
       const child = execa(process.execPath, [EXP_BIN, 'archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false})
-      const t0 = Date.now()
       await fs.mkdir(path.join(ws, '.exp', 'journal'), {recursive: true})
       // a random instant: a fifth of the kills during start-up (lock take-over, recovery, scan), the others inside a
       // batch of moves (they go 64 to a journal entry): a few ms after a batch's entry appears, so the kills land all

@@ -1,0 +1,20 @@
+import type {Settings} from './settings.js'
+
+/**
+ * A found, validated workspace: its root, its settings and the absolute paths every service uses (a module of its
+ * own, so recovery.ts names it without importing workspace.ts, which calls recovery).
+ */
+export interface Workspace {
+  root: string
+  file: string
+  settings: Settings
+  paths: {
+    experiments: string
+    archive: string
+    configs: string
+    reports: string
+    state: string
+    lock: string
+    journal: string
+  }
+}
