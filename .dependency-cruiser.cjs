@@ -27,9 +27,10 @@ const LAYERS = [
     name: 'services',
     paths: [
       '^src/(archive|compare|cron|curate|experiments|graph|launch|leaderboard|promote|remote|report|runs|sweeps|verify)/',
+      '^src/recovery-handlers\\.ts$',
     ],
   },
-  {name: 'commands', paths: ['^src/commands/', '^src/base-command\\.ts$', '^src/flags\\.ts$', '^src/recovery-handlers\\.ts$', '^src/fastpath/']},
+  {name: 'commands', paths: ['^src/commands/', '^src/fastpath/', '^src/base-command\\.ts$', '^src/flags\\.ts$']},
 ]
 
 /**

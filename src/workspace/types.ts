@@ -1,9 +1,6 @@
 import type {Settings} from './settings.js'
 
-/**
- * A found, validated workspace: its root, its settings and the absolute paths every service uses (a module of its
- * own, so recovery.ts names it without importing workspace.ts, which calls recovery).
- */
+/** A found, validated workspace: its root, its settings and the absolute paths every service uses. */
 export interface Workspace {
   root: string
   file: string

@@ -3,14 +3,14 @@ import path from 'node:path'
 
 import {ExpError} from '../errors.js'
 import {type LockOptions, withLock} from '../lib/lock.js'
-import {loadSettings} from './settings-cache.js'
 import type {Settings} from './settings.js'
 import type {Workspace} from './types.js'
-
-export type {Workspace} from './types.js'
+import {loadSettings} from './settings-cache.js'
 
 export const WORKSPACE_FILE = 'exp.yaml'
 export const STATE_DIR = '.exp'
+
+export type {Workspace} from './types.js'
 
 /** The nearest ancestor of `start` holding exp.yaml. */
 export function findWorkspaceRoot(start: string): string | undefined {
