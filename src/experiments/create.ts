@@ -8,6 +8,7 @@ import {EXIT, ExpError} from '../errors.js'
 import {fsyncDir} from '../lib/atomic.js'
 import {sha256} from '../lib/hash.js'
 import {packageVersion} from '../lib/package.js'
+import {type Metadata, serializeMetadata} from '../records/metadata.js'
 import {type Clock, localDate} from '../lib/time.js'
 import {NEW_MARKER, writeNewMarker} from '../workspace/new-marker.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
@@ -68,7 +69,7 @@ export async function prepareExperiment(ws: Workspace, options: NewExperimentOpt
   const changes = diffConfigs(baseValue, doc.toJS())
 
   const git = await gitState(ws.root)
-  const metadata: Record<string, unknown> = {
+  const metadata: Metadata = {
     schema: 1,
     name: dirName,
     slug: options.name,
@@ -91,7 +92,7 @@ export async function createExperiment(ws: Workspace, options: NewExperimentOpti
   await installExperiment(ws, p.dirName, async (tmp) => {
     await fs.writeFile(path.join(tmp, CONFIG_FILE), p.configText)
     await fs.writeFile(path.join(tmp, NOTES_FILE), p.notes)
-    await fs.writeFile(path.join(tmp, METADATA_FILE), JSON.stringify(p.metadata, null, 2) + '\n')
+    await fs.writeFile(path.join(tmp, METADATA_FILE), serializeMetadata(p.metadata))
   })
   return {base: p.base, changes: p.changes, dir: p.dir, metadata: p.metadata, name: p.name, newKeys: p.newKeys}
 }

@@ -1,22 +1,22 @@
-import {type Dirent, lstatSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {checkpointSummaries, walkedCheckpointEntry} from '../checkpoints/summary.js'
+import {checkpointSummaries} from '../checkpoints/summary.js'
 import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
-import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport, type Report} from '../reports/report.js'
-import {RUN_FILE, RUNS_DIR, type RunRecord} from '../runs/record.js'
-import {runRecordProblem} from '../runs/validate.js'
+import {METADATA_FILE, NOTES_FILE} from '../records/files.js'
+import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport} from '../reports/report.js'
+import {checkRunRecord} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {readSweepFile, SWEEP_FILE} from '../sweeps/record.js'
+import {SWEEP_FILE} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
 import type {ExperimentSnapshot, Location} from './snapshot.js'
-import {addVariant, type Walked} from './walked.js'
+import {isRunFile, walk} from './walk.js'
+import type {Walked} from './walked.js'
+import {readWorkspaceReports, type WorkspaceReports} from './workspace-reports.js'
 
-export const CONFIG_FILE = 'config.yaml'
-export const NOTES_FILE = 'notes.md'
-export const METADATA_FILE = 'metadata.json'
-export const REPORTS_DIR = 'reports'
+export {CONFIG_FILE, METADATA_FILE, NOTES_FILE, REPORTS_DIR} from '../records/files.js'
+export {readWorkspaceReports} from './workspace-reports.js'
 
 /**
  * Scan experiment folders in one pass: one directory walk with one lstat per entry, then one read of each file
@@ -48,97 +48,6 @@ export async function scanExperiments(ws: Workspace, options: ScanOptions = {}):
   return out.sort((a, b) => a.name.localeCompare(b.name) || a.location.localeCompare(b.location))
 }
 
-function walk(base: string, only?: string[]): Walked[] {
-  let tops: Dirent[]
-  try {
-    tops = readdirSync(base, {withFileTypes: true})
-  } catch {
-    return [] // no experiments folder (or an unreadable one): nothing to list
-  }
-  if (only) {
-    const wanted = new Set(only)
-    tops = tops.filter((d) => wanted.has(d.name))
-  }
-  const out: Walked[] = []
-  for (const top of tops) {
-    // a loose file (or a symbolic link) in experiments/ is not an experiment; hidden folders are exp's own
-    if (!top.isDirectory() || top.name.startsWith('.') || top.name === 'README.md') continue
-    const dir = path.join(base, top.name)
-    let stats
-    try {
-      stats = lstatSync(dir)
-    } catch {
-      continue // removed while we looked
-    }
-    const w: Walked = {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: stats.mtimeMs, lastModifiedPath: '.', name: top.name, toRead: []}
-    walkInto(dir, '', w)
-    out.push(w)
-  }
-  return out
-}
-
-/** Every entry under `dir`, one lstat each (symbolic links not followed); a folder's files before its subfolders. */
-function walkInto(dir: string, prefix: string, w: Walked, inVariant = false): void {
-  let entries: Dirent[]
-  try {
-    entries = readdirSync(dir, {withFileTypes: true})
-  } catch {
-    return // an unreadable subfolder is skipped, as before
-  }
-  // which files here carry meaning, decided once per folder rather than per file (this runs for every file)
-  const top = prefix === ''
-  // reports/*.json, and an evaluation suite's reports/<run-id>/<evaluation>.json
-  const reportsHere = prefix === `${REPORTS_DIR}/` || (prefix.startsWith(`${REPORTS_DIR}/`) && prefix.indexOf('/', REPORTS_DIR.length + 1) === prefix.length - 1)
-  const runHere = prefix.startsWith(`${RUNS_DIR}/`) && prefix.indexOf('/', RUNS_DIR.length + 1) === prefix.length - 1
-  const checkpointHere = prefix.startsWith('checkpoints/')
-  const subdirs: Array<[name: string, mtimeMs: number]> = []
-  let sweepHere = false
-  for (const entry of entries) {
-    const name = entry.name
-    const rel = prefix + name
-    let stats
-    try {
-      stats = lstatSync(dir + path.sep + name)
-    } catch {
-      continue
-    }
-    if (stats.mtimeMs > w.lastModified) {
-      w.lastModified = stats.mtimeMs
-      w.lastModifiedPath = rel
-    }
-    if (checkpointHere) walkedCheckpointEntry(w.checkpoints, rel, stats)
-    if (stats.isDirectory()) {
-      subdirs.push([name, stats.mtimeMs])
-      continue
-    }
-    w.fileCount++
-    w.bytes += stats.size
-    if (top && name === CONFIG_FILE) w.hasConfig = true
-    else if (top && name === SWEEP_FILE && !inVariant) sweepHere = true
-    else if ((top && (name === METADATA_FILE || name === NOTES_FILE)) || (reportsHere && name.endsWith('.json')) || (runHere && name === RUN_FILE)) {
-      w.toRead.push({mtimeMs: stats.mtimeMs, rel})
-    }
-  }
-  if (sweepHere) w.sweep = readSweepFile(dir + path.sep + SWEEP_FILE)
-  const variants = w.sweep?.record && sweepHere ? new Set(w.sweep.record.variants.map((v) => v.name)) : undefined
-  for (const [name, mtimeMs] of subdirs) {
-    if (variants?.has(name)) walkVariant(dir + path.sep + name, name, mtimeMs, w)
-    else walkInto(dir + path.sep + name, `${prefix}${name}/`, w, inVariant)
-  }
-}
-
-/** A variant folder: walked like an experiment of its own, its totals added to the experiment's. */
-function walkVariant(dir: string, name: string, mtimeMs: number, parent: Walked): void {
-  const v: Walked = {bytes: 0, checkpoints: new Map(), fileCount: 0, hasConfig: false, lastModified: mtimeMs, lastModifiedPath: '.', name, toRead: []}
-  walkInto(dir, '', v, true)
-  addVariant(parent, v)
-}
-
-function isRunFile(rel: string): boolean {
-  const parts = rel.split('/')
-  return parts.length === 3 && parts[0] === RUNS_DIR && parts[2] === RUN_FILE
-}
-
 function readExperiment(base: string, location: Location, w: Walked, workspaceReports: WorkspaceReports, nowMs: number, reportKey = w.name): ExperimentSnapshot {
   const dir = path.join(base, w.name)
   const {date, slug} = splitDirName(w.name)
@@ -164,15 +73,16 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       text = readFileSync(file, 'utf8')
     } catch (error) {
       snap.warnings.push(`${rel}: cannot be read (${messageOf(error)})`)
+      if (rel === METADATA_FILE) snap.metadataProblem = snap.warnings.at(-1)
       continue
     }
     if (rel === METADATA_FILE) {
       try {
         const value = parseJsonBounded(text) as Record<string, unknown>
         if (value && typeof value === 'object' && !Array.isArray(value)) snap.metadata = value
-        else snap.warnings.push(`${rel}: not a JSON object`)
+        else snap.warnings.push((snap.metadataProblem = `${rel}: not a JSON object`))
       } catch (error) {
-        snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
+        snap.warnings.push((snap.metadataProblem = `${rel}: not valid JSON (${messageOf(error)})`))
       }
     } else if (rel === NOTES_FILE) {
       snap.notesText = text
@@ -180,9 +90,9 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
       try {
         const value = parseJsonBounded(text)
         // records are input: a run id or path that leaves the experiment makes the record invalid, never used
-        const problem = runRecordProblem(value, rel.split('/')[1])
-        if (problem) snap.warnings.push(`${rel}: ${problem}; record not used`)
-        else snap.runs.push(value as RunRecord)
+        const checked = checkRunRecord(value, rel.split('/')[1])
+        if (checked.ok) snap.runs.push(checked.record)
+        else snap.warnings.push(`${rel}: ${checked.problem}; record not used`)
       } catch (error) {
         snap.warnings.push(`${rel}: not valid JSON (${messageOf(error)})`)
       }
@@ -218,76 +128,4 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     snap.warnings.push(`${METADATA_FILE}: status is not a string`)
   }
   return snap
-}
-
-interface WorkspaceReports {
-  for(name: string): Report[]
-}
-
-/**
- * Workspace-level reports belong to an experiment when their JSON `experiment` field names it, or their basename
- * is the directory name or ends in `_<directory name>` (e.g. reports/test_2025-01-22-test-64dim.json).
- */
-export async function readWorkspaceReports(ws: Workspace): Promise<WorkspaceReports> {
-  const reports = jsonFilesUnder(ws.paths.reports).map(({file, mtimeMs}) => {
-    let text = ''
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch {}
-    return parseReport(file, text, mtimeMs, 'workspace')
-  })
-  // index every name a report can match, so matching N experiments costs N lookups, not N × reports
-  const byName = new Map<string, Report[]>()
-  const add = (name: string, report: Report) => {
-    const list = byName.get(name) ?? []
-    if (!list.includes(report)) list.push(report)
-    byName.set(name, list)
-  }
-  for (const report of reports) {
-    const named = report.data?.experiment
-    if (typeof named === 'string' && named) {
-      add(named, report)
-      continue
-    }
-    const base = path.basename(report.path, '.json')
-    add(base, report)
-    for (let i = base.indexOf('_'); i !== -1; i = base.indexOf('_', i + 1)) add(base.slice(i + 1), report)
-  }
-  return {for: (name: string) => byName.get(name) ?? []}
-}
-
-/**
- * Every .json file under dir, at any depth, with its mtime: hidden files and folders are skipped, symbolic links
- * are followed (each folder once, so a link cycle ends), unreadable entries are skipped. What a glob with dot: false
- * and suppressErrors gave, without loading a glob library on the path of every command.
- */
-function jsonFilesUnder(dir: string, seen = new Set<string>(), out: {file: string; mtimeMs: number}[] = []): {file: string; mtimeMs: number}[] {
-  let entries: Dirent[]
-  try {
-    const stats = statSync(dir)
-    const key = `${stats.dev}:${stats.ino}`
-    if (seen.has(key)) return out // a folder reached again through a link (links can make cycles)
-    seen.add(key)
-    entries = readdirSync(dir, {withFileTypes: true})
-  } catch {
-    return out
-  }
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue
-    const file = path.join(dir, entry.name)
-    if (entry.isDirectory()) {
-      jsonFilesUnder(file, seen, out)
-      continue
-    }
-    if (!entry.isSymbolicLink() && !entry.name.endsWith('.json')) continue
-    let stats
-    try {
-      stats = statSync(file)
-    } catch {
-      continue // a dangling link
-    }
-    if (stats.isDirectory()) jsonFilesUnder(file, seen, out)
-    else if (stats.isFile() && entry.name.endsWith('.json')) out.push({file, mtimeMs: stats.mtimeMs})
-  }
-  return out
 }

@@ -24,6 +24,8 @@ export interface ExperimentSnapshot {
   lastModifiedPath: string
   hasConfig: boolean
   metadata?: Record<string, unknown>
+  /** why metadata.json cannot be used (unreadable, not JSON, not an object): one line naming the file */
+  metadataProblem?: string
   /** notes.md as read; classify/verdicts.ts finds a person's verdict in it */
   notesText?: string
   /** all reports that belong to it, newest first; invalid ones carry `error` */

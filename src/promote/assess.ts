@@ -11,10 +11,12 @@ import {CONFIG_FILE, METADATA_FILE} from '../experiments/scan.js'
 import {sha256} from '../lib/hash.js'
 import {readIfExists} from '../lib/read-if-exists.js'
 import type {Clock} from '../lib/time.js'
+import {metadataProblem} from '../records/metadata.js'
 import {numericMetrics} from '../reports/report.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {checkGate, type GateSpec} from './gate.js'
 import {promotedCheckpoint} from './checkpoint.js'
+import {PROMOTION_FIELDS} from './records.js'
 import type {Assessment, PromotionPlan, TargetOptions} from './plan.js'
 import {splitProvenance} from './provenance.js'
 
@@ -49,10 +51,9 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
     return fail('NOT_SUCCESS', `it is classified ${classification.status} (${classification.reason}); only experiments classified success are promoted.`)
   }
   // a metadata.json that cannot be read as an object would be lost by recording the promotion in it
-  const metadataProblem = s.warnings.find((w) => w.startsWith(`${METADATA_FILE}: `) && /: (not valid JSON|not a JSON object|cannot be read)/.test(w))
-  if (metadataProblem) return fail('INVALID_METADATA', `${metadataProblem}; fix it first (promotions are recorded there).`)
-  const promotions = s.metadata?.promotions
-  if (promotions !== undefined && !Array.isArray(promotions)) return fail('INVALID_METADATA', `${METADATA_FILE}: "promotions" is not a list; fix it first (promotions are recorded there).`)
+  if (s.metadataProblem) return fail('INVALID_METADATA', `${s.metadataProblem}; fix it first (promotions are recorded there).`)
+  const problem = s.metadata && (await metadataProblem(s.metadata, METADATA_FILE, PROMOTION_FIELDS))
+  if (problem) return fail('INVALID_METADATA', `${problem}; fix it first (promotions are recorded there).`)
   let configText: string
   try {
     configText = await fs.readFile(source, 'utf8')

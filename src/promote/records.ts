@@ -1,10 +1,10 @@
 import path from 'node:path'
 
-import {ExpError} from '../errors.js'
-import {METADATA_FILE} from '../experiments/scan.js'
-import {parseJsonBounded} from '../lib/bounded-json.js'
-import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {ExpError, messageOf} from '../errors.js'
 import {readIfExists} from '../lib/read-if-exists.js'
+import {METADATA_FILE} from '../records/files.js'
+import {type Metadata, parseMetadata, serializeMetadata} from '../records/metadata.js'
+import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 
 /**
  * Where a promotion is recorded besides the production file: the experiment's metadata.json `promotions` list and
@@ -12,9 +12,12 @@ import {readIfExists} from '../lib/read-if-exists.js'
  */
 export type PromotionEntry = Record<string, unknown>
 
+/** The fields of metadata.json a promotion rewrites: only a problem in them blocks it (nothing else is lost). */
+export const PROMOTION_FIELDS = ['promotions'] as const
+
 export interface MetadataRecord {
   file: string
-  metadata: Record<string, unknown>
+  metadata: Metadata
   promotions: PromotionEntry[]
 }
 
@@ -23,25 +26,18 @@ export async function readMetadataRecord(ws: Workspace, dir: string): Promise<Me
   const file = path.join(dir, METADATA_FILE)
   const text = await readIfExists(file)
   if (text === undefined) return {file, metadata: {}, promotions: []}
-  const rel = relativeToRoot(ws, file)
-  let value: unknown
+  let metadata: Metadata
   try {
-    value = parseJsonBounded(text)
-  } catch {}
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ExpError(`${rel} is not a valid JSON object; fix it first (promotions are recorded there).`, {code: 'INVALID_METADATA'})
+    metadata = await parseMetadata(text, relativeToRoot(ws, file), PROMOTION_FIELDS)
+  } catch (error) {
+    throw new ExpError(`${messageOf(error).replace(/\.$/, '')}; fix it first (promotions are recorded there).`, {code: 'INVALID_METADATA'})
   }
-  const metadata = value as Record<string, unknown>
-  const {promotions} = metadata
-  if (promotions !== undefined && !Array.isArray(promotions)) {
-    throw new ExpError(`${rel}: "promotions" is ${JSON.stringify(promotions).slice(0, 40)}, not a list; fix it first (promotions are recorded there).`, {code: 'INVALID_METADATA'})
-  }
-  return {file, metadata, promotions: (promotions as PromotionEntry[] | undefined) ?? []}
+  return {file, metadata, promotions: metadata.promotions ?? []}
 }
 
 /** metadata.json with the promotions replaced, every other key kept. */
 export function metadataWrite(record: MetadataRecord, promotions: PromotionEntry[]): {file: string; data: string} {
-  return {data: JSON.stringify({...record.metadata, promotions}, null, 2) + '\n', file: record.file}
+  return {data: serializeMetadata({...record.metadata, promotions}), file: record.file}
 }
 
 /** A promotion entry in force for this target (not rolled back), optionally of this exact config. */

@@ -146,9 +146,20 @@ export function parseRun(text: string, file: string): RunRecord {
   } catch (error) {
     throw new ExpError(`${file}: not valid JSON (${(error as Error).message.split('\n')[0]}); record not used.`, {code: 'INVALID_RECORD'})
   }
-  const problem = runRecordProblem(value, path.basename(path.dirname(file)))
-  if (problem) throw new ExpError(`${file}: ${problem}; record not used.`, {code: 'INVALID_RECORD'})
-  return value as RunRecord
+  const checked = checkRunRecord(value, path.basename(path.dirname(file)))
+  if (!checked.ok) throw new ExpError(`${file}: ${checked.problem}; record not used.`, {code: 'INVALID_RECORD'})
+  return checked.record
+}
+
+/** A parsed run.json found in `runs/<folder>/` as a record, or the one problem (`field: problem`) that makes it unusable. */
+export function checkRunRecord(value: unknown, folder: string): {ok: true; record: RunRecord} | {ok: false; problem: string} {
+  const problem = runRecordProblem(value, folder)
+  return problem === undefined && isRecordShape(value) ? {ok: true, record: value} : {ok: false, problem: problem ?? 'not a JSON object'}
+}
+
+/** What runRecordProblem has checked, as a type (identity, stages and paths; other fields are read defensively). */
+function isRecordShape(value: unknown): value is RunRecord {
+  return typeof value === 'object' && value !== null && Array.isArray((value as {stages?: unknown}).stages)
 }
 
 /** The time a run last changed state, for "newest evidence" comparisons. */

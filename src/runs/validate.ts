@@ -9,7 +9,6 @@ import path from 'node:path'
  */
 
 /** Control characters (line breaks included) never belong in a name exp writes into a script or a record. */
-// eslint-disable-next-line no-control-regex
 export const CONTROL_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/
 
 /** A plain name: one path segment, not `.` or `..`, no separators, no control characters. */
