@@ -4,7 +4,8 @@ const named = process.argv.slice(2).some((arg) => /\.test\.[cm]?[jt]s$/.test(arg
 
 module.exports = {
   'node-option': ['import=tsx'],
-  reporter: 'spec',
+  // spec, plus each file's wall time and exp calls at the end (CI's log shows where the time goes)
+  reporter: './test/support/timing-reporter.cjs',
   timeout: 60000,
   ...(named ? {} : {spec: ['test/**/*.test.ts']}),
 }

@@ -17,10 +17,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = path.join(ROOT, 'dist')
 
 const commands = fg.sync('src/commands/**/*.ts', {cwd: ROOT}).sort()
+// oclif hooks (package.json oclif.hooks) are entries too: dist/hooks/<name>.js
+const hooks = fg.sync('src/hooks/*.ts', {cwd: ROOT}).sort()
 // Each command is an entry of its own (dist/commands/<id>.js, as oclif's manifest expects), so a call loads only its
 // command's code; @oclif/core is an entry too (dist/oclif.js), shared with the commands, for bin/run.js.
 const entryPoints = [
-  ...commands.map((file) => ({in: path.join(ROOT, file), out: file.replace(/^src\//, '').replace(/\.ts$/, '')})),
+  ...[...commands, ...hooks].map((file) => ({in: path.join(ROOT, file), out: file.replace(/^src\//, '').replace(/\.ts$/, '')})),
   {in: createRequire(import.meta.url).resolve('@oclif/core'), out: 'oclif'},
 ]
 

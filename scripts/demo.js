@@ -15,12 +15,16 @@ const bin = path.join(root, 'bin', 'run.js')
 const ws = mkdtempSync(path.join(os.tmpdir(), 'exp-demo-'))
 const env = {...process.env, EXP_ROOT: ws}
 
-/** A step that must work: the demo stops (non-zero) if it does not. */
+/** One word as a POSIX shell reads it: bare when safe, else in single quotes (so every printed line can be pasted). */
+const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`)
+
+/** A step that must work: the demo stops (non-zero) if it does not. Printed as a command ready to paste. */
 const exp = (...args) => {
-  console.log(`\n$ exp ${args.join(' ')}`)
+  console.log(`\n$ exp ${args.map(quote).join(' ')}`)
   execFileSync(process.execPath, [bin, ...args], {cwd: ws, env, stdio: 'inherit'})
 }
 
+console.log(`$ cd ${quote(ws)}    # every command below runs in the demo workspace`)
 exp('init', '.')
 exp('new', 'golden', '--hypothesis', 'The golden config passes the 0.1 NRMSE gate')
 exp('new', 'tiny-latent', '--set', 'model.latent_dim=2', '--hypothesis', 'Two POD modes are too few: the NRMSE rises above 0.1')
@@ -51,8 +55,8 @@ exp('list', '--variants')
 exp('show', 'latent-sweep')
 exp('compare', 'latent-sweep')
 
-exp('promote', '--nrmse-threshold', '0.1', '--auto-promote')
-exp('promote', 'latent-sweep', '--nrmse-threshold', '0.1', '--auto-promote')
+exp('promote', '--threshold', '0.1', '--yes')
+exp('promote', 'latent-sweep', '--threshold', '0.1', '--yes')
 exp('leaderboard')
 exp('archive', '--status', 'failed', '--yes')
 exp('list')

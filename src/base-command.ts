@@ -1,6 +1,7 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
-import {EXIT, filesystemError, isExpError, messageOf} from './errors.js'
+import {EXIT, ExpError, filesystemError, isExpError, messageOf} from './errors.js'
+import {isInteractive} from './lib/terminal.js'
 import {type Clock, logStamp, systemClock} from './lib/time.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
 import './recovery-handlers.js'
@@ -67,6 +68,26 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return openWorkspace({root: this.flags.root})
   }
 
+  /**
+   * The one confirm policy of every command that asks: `--yes` answers yes; on a terminal (and not under --json) the
+   * question is asked, after `list` is shown; without one the command refuses (exit 2) and says to add --yes.
+   * Returns the answer (false: the person said no, or pressed Ctrl-C / Esc).
+   */
+  protected async ask(question: {default?: boolean; list?: string; message: string; needs: string; suggestion?: string; yes: boolean | undefined}): Promise<boolean> {
+    if (question.yes) return true
+    if (!isInteractive() || this.jsonEnabled()) {
+      throw new ExpError(`${question.needs} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: question.suggestion ?? 'add --yes, or --dry-run to see what would happen.'})
+    }
+    if (question.list) this.log(question.list)
+    const {confirm} = await import('@inquirer/prompts')
+    return confirm({default: question.default ?? false, message: question.message}).catch(() => false)
+  }
+
+  /** ask(), and a "cancelled" refusal (exit 2) when the answer is no. */
+  protected async confirmOrCancel(question: Parameters<BaseCommand<T>['ask']>[0] & {cancelled: string}): Promise<void> {
+    if (!(await this.ask(question))) throw new ExpError(question.cancelled, {code: 'CANCELLED', exit: EXIT.usage})
+  }
+
   /** A warning for a person: stderr, silent under --json (where it is part of the result instead). */
   protected note(line: string): void {
     this.logToStderr(line)
@@ -84,12 +105,32 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       }
       return
     }
-    // oclif's own usage errors (unknown flag, missing argument) keep their formatting and exit code 2
+    // oclif's usage errors (unknown flag, missing argument, bad value): one line and exit 2 — under --json exp's
+    // error shape — instead of oclif's boxed message with notes and the whole help after it
+    if (error.oclif && ('parse' in error || (error.oclif.exit === EXIT.usage && (error as {code?: string}).code !== 'EEXIT'))) {
+      const exit = error.oclif.exit === undefined || error.oclif.exit === 1 ? EXIT.usage : error.oclif.exit
+      const suggestion = `exp ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace('  ', ' ')
+      process.exitCode = exit
+      if (this.jsonEnabled()) this.logJson({error: {code: 'USAGE', exit, message: usageLine(error.message), suggestion}})
+      else this.logToStderr(`Error: ${usageLine(error.message)} Try: ${suggestion}`)
+      return
+    }
     if (error.oclif || process.env.DEBUG) return super.catch(error)
     process.exitCode = EXIT.failure
     if (this.jsonEnabled()) this.logJson({error: {code: 'UNEXPECTED', exit: EXIT.failure, message: messageOf(error)}})
     else this.logToStderr(`Error: ${messageOf(error)} (this is a bug in exp; run again with DEBUG=1 for the stack trace)`)
   }
+}
+
+/**
+ * oclif's usage message in one line: its first line, and for "Missing 1 required arg:" the argument's name from the
+ * next (`Missing 1 required arg: name`), for "Parsing --flag" the reason; oclif's notes and "See more help" are dropped.
+ */
+function usageLine(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean)
+  const first = lines[0] ?? 'invalid arguments'
+  if (/^Parsing --/.test(first) && lines[1]) return `${first.trim()}: ${lines[1]}`
+  return first.endsWith(':') && lines[1] ? `${first} ${lines[1].split(/\s{2,}/)[0]}` : first
 }
 
 function stamped(message: string): string {

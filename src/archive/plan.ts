@@ -18,6 +18,8 @@ export interface ArchiveSelection {
   names?: string[]
   /** otherwise: these statuses (default all) */
   status?: ArchiveChoice[]
+  /** and only those whose last activity (newest file change) is older than this many milliseconds */
+  olderThanMs?: number
 }
 
 export interface PlannedReport {
@@ -108,7 +110,8 @@ export async function selectForArchive(ws: Workspace, options: PlanOptions): Pro
   const all = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now})
   const summary: Record<Status, number> = {active: 0, failed: 0, stale: 0, success: 0}
   for (const c of all) summary[c.classification.status]++
-  const selected = names ? names.map((n) => all.find((c) => c.snapshot.name === n)!).filter(Boolean) : all.filter((c) => statuses.includes(c.classification.status))
+  const idleEnough = (c: Classified) => options.olderThanMs === undefined || options.now().getTime() - c.snapshot.lastModified > options.olderThanMs
+  const selected = names ? names.map((n) => all.find((c) => c.snapshot.name === n)!).filter(Boolean) : all.filter((c) => statuses.includes(c.classification.status) && idleEnough(c))
   const items: PlannedArchive[] = []
   for (const {classification: c, snapshot: s} of selected) {
     const dst = path.join(ws.paths.archive, s.name)

@@ -71,3 +71,31 @@ export function renderListOnly(list: ListResult, metric: string): string {
   }
   return lines.join('\n')
 }
+
+/**
+ * How `exp archive` reports progress: a progress bar on a terminal's stderr (failures listed after it), plain lines
+ * otherwise (and always under --json, where `log` prints nothing).
+ */
+export async function archiveProgress(log: (line: string) => void, tty: boolean) {
+  const lines: string[] = []
+  const progress = tty ? await import('cli-progress') : undefined
+  let bar: import('cli-progress').SingleBar | undefined
+  return {
+    item(r: ArchiveItemResult, done: number) {
+      const line = renderResultLine(r)
+      if (!bar) return log(line)
+      bar.update(done, {name: r.name})
+      if (r.outcome !== 'archived') lines.push(line)
+    },
+    start(total: number) {
+      if (!progress || total < 2) return
+      const {Presets, SingleBar} = progress
+      bar = new SingleBar({format: 'Archiving [{bar}] {value}/{total} {name}', hideCursor: true, stream: process.stderr}, Presets.shades_classic)
+      bar.start(total, 0, {name: ''})
+    },
+    stop() {
+      bar?.stop()
+      for (const line of lines) log(line)
+    },
+  }
+}

@@ -38,6 +38,12 @@ export interface BackendContext {
   log: (line: string) => void
   /** environment for child processes (defaults to process.env) */
   env?: NodeJS.ProcessEnv
+  /**
+   * may refresh act on what it observes (vast: upload the payload, fetch the exit marker, destroy, rent again)?
+   * Only commands that may spend money set it: exp watch, exp collect, the background worker, `exp runs
+   * --advance`. Read-only commands (list, show, runs) leave it unset: they observe and record, nothing more.
+   */
+  advance?: boolean
 }
 
 /** One stage ready to run: its argument list with every placeholder expanded. */
@@ -69,6 +75,8 @@ export interface LaunchRequest extends BackendContext {
   options: Record<string, unknown>
   dryRun: boolean
   detach: boolean
+  /** sha256 of the experiment's config.yaml as launched (recorded in run.json) */
+  configSha256?: string
 }
 
 export interface PreparedRun {

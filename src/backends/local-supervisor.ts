@@ -7,9 +7,10 @@ import {ExpError} from '../errors.js'
 import {PACKAGE_ROOT} from '../lib/package.js'
 import {identify} from '../lib/process-identity.js'
 import {sleep} from '../lib/time.js'
-import {isLive, readRun, runFile, type RunRecord, supervisorFields, writeRun} from '../runs/record.js'
+import {readRun, runFile, type RunRecord, supervisorFields, writeRun} from '../runs/record.js'
 import type {PreparedRun} from './backend.js'
 import {appendLaunchLog, launchLogFile} from '../launch/launch-log.js'
+import {endStages} from './stages.js'
 
 /** The background supervisor of a detached local run (`exp launch --detach`), and its hand-over. */
 export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.js')
@@ -41,7 +42,7 @@ export async function startSupervisor(prepared: PreparedRun): Promise<RunRecord>
   if (child.pid === undefined) {
     const reason = 'the background supervisor could not be started'
     const now = request.now()
-    await writeRun(dir, {...record, reason, stages: record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: now.toISOString(), reason, state: 'cancelled' as const} : s))}, now)
+    await writeRun(dir, {...record, reason, stages: endStages(record.stages, 'cancelled', reason, now.toISOString())}, now)
     throw new ExpError(`${reason} (${process.execPath} ${EXP_BIN}).`, {code: 'SUPERVISOR_FAILED'})
   }
   // logged first: the worker starts writing as soon as the record names it

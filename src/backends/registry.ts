@@ -1,3 +1,4 @@
+import {EXIT, ExpError, messageOf} from '../errors.js'
 import type {BackendName} from '../runs/record.js'
 import type {Backend} from './backend.js'
 
@@ -19,5 +20,14 @@ export async function loadBackend(name: BackendName): Promise<Backend> {
     default: {
       throw new Error(`unknown backend ${name as string}`)
     }
+  }
+}
+
+/** Load a backend, turning "not in this build" into one clear line. */
+export async function backendFor(name: BackendName): Promise<Backend> {
+  try {
+    return await loadBackend(name)
+  } catch (error) {
+    throw new ExpError(`the ${name} backend is not available: ${messageOf(error)}.`, {code: 'NO_BACKEND', exit: EXIT.usage})
   }
 }

@@ -2,8 +2,9 @@ import path from 'node:path'
 
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {type Report, reportVerdict} from '../reports/report.js'
-import {failedStage, isLive, runTime} from '../runs/record.js'
+import {failedStage, isLive, notStarted, runTime} from '../runs/record.js'
 import {formatAge} from '../lib/time.js'
+import {idleDetail} from './state.js'
 import {suiteView} from './suite.js'
 import {aggregateSweep, variantMetric} from './sweep.js'
 import {type Classification, type ClassifyOptions, type Status, STATUSES} from './types.js'
@@ -56,7 +57,8 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
   const newest = newestVerdictReport(snap.reports)
   // an evaluation suite: every evaluation of the checkpoint with a verdict must pass; a failing one decides
   const report = suiteView(snap, newest?.report)?.deciding ?? newest
-  const failedRun = snap.runs.find((r) => r.state === 'failed')
+  // a launch that failed before any engine ran says nothing about the experiment
+  const failedRun = snap.runs.find((r) => r.state === 'failed' && !notStarted(r))
   if (failedRun && (!report || runTime(failedRun) > report.report.time)) {
     const stage = failedStage(failedRun)
     const how = stage ? `${stage.name} ${stage.reason ?? `exited with code ${stage.exit_code ?? '?'}`}` : failedRun.reason ?? 'failed'
@@ -67,8 +69,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
     const data = report.report.data!
     const detail = field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
     const tie = snap.reports.find((r) => r !== report.report && r.time === report.report.time && reportVerdict(r))
-    const tied = tie ? ` (same time as ${displayPath(snap, tie.path)}: the later file name wins)` : ''
-    return {field, reason: `${displayPath(snap, report.report.path)}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
+    const shown = (file: string) => (options.root ? path.relative(options.root, file) : displayPath(snap, file)) // reasons: from the workspace root
+    const tied = tie ? ` (same time as ${shown(tie.path)}: the later file name wins)` : ''
+    return {field, reason: `${shown(report.report.path)}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
   }
 
   const archived = snap.location === 'archive' ? archivedStatus(snap.metadata) : undefined
@@ -79,9 +82,9 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
   const idle = options.now.getTime() - snap.lastModified
   const limit = options.staleDays * 86_400_000
   if (idle > limit) {
-    return {reason: `no verdict; nothing changed for ${formatAge(idle)} (stale after ${options.staleDays}d)`, rule: 'age', source: snap.lastModifiedPath, status: 'stale'}
+    return {reason: `no verdict; ${idleDetail(snap.runs)}; nothing changed for ${formatAge(idle)} (stale after ${options.staleDays}d)`, rule: 'age', source: snap.lastModifiedPath, status: 'stale'}
   }
-  return {reason: `no verdict yet; last change ${formatAge(idle)} ago`, rule: 'age', source: snap.lastModifiedPath, status: 'active'}
+  return {reason: `no verdict yet; ${idleDetail(snap.runs)}; last change ${formatAge(idle)} ago`, rule: 'age', source: snap.lastModifiedPath, status: 'active'}
 }
 
 /** The status an archived experiment had when it was archived (metadata.json `archive.status`). */

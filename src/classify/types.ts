@@ -22,6 +22,8 @@ export interface ClassifyOptions {
   /** promote.metric and direction: which passing variant of a sweep is best */
   metric?: string
   direction?: 'min' | 'max'
+  /** the workspace root: paths in reasons are given from it (else from the experiment) */
+  root?: string
 }
 
 /** One variant's verdict, as the sweep's aggregate and `exp list --variants` see it. */

@@ -2,9 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import type {AdoptItem, AdoptResult} from '../curate/adopt.js'
-import {EXIT, ExpError} from '../errors.js'
+import {EXIT} from '../errors.js'
 import {dryRun, yes} from '../flags.js'
-import {isInteractive} from '../lib/terminal.js'
 
 const VERB: Record<AdoptItem['outcome'], string> = {adopted: 'adopted', failed: 'FAILED', refused: 'refused', skipped: 'skipped', 'would-adopt': 'would adopt'}
 
@@ -18,7 +17,7 @@ killed at any instant, the next exp command finishes or rolls it back.`
   static examples = [
     "<%= config.bin %> adopt --pattern '*_experimental*' --dry-run",
     "<%= config.bin %> adopt --pattern '*_experimental*' --yes",
-    '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --date 2025-01-20',
+    '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --dry-run',
   ]
 
   static flags = {
@@ -46,23 +45,13 @@ killed at any instant, the next exp command finishes or rolls it back.`
       if (plan.summary.refused > 0) process.exitCode = EXIT.failure
       return plan
     }
-    if (!this.flags.yes) await this.confirm(plan, line)
+    const files = `${todo} file${todo === 1 ? '' : 's'}`
+    await this.confirmOrCancel({cancelled: 'cancelled; nothing was adopted.', list: plan.items.map((i) => line(i)).join('\n'), message: `Move ${files} into new experiments?`, needs: `adopting ${files}`, yes: this.flags.yes})
     const result = await adoptConfigs(ws, {...options, onItem: (i) => this.log(line(i))})
     for (const r of result.recovered) this.note(r)
     const s = result.summary
     this.log(`Adopted ${s.adopted}, refused ${s.refused}, skipped ${s.skipped}, failed ${s.failed}.`)
     if (s.failed + s.refused > 0) process.exitCode = EXIT.failure
     return result
-  }
-
-  private async confirm(plan: AdoptResult, line: (i: AdoptItem) => string): Promise<void> {
-    const n = plan.summary['would-adopt']
-    if (!isInteractive()) {
-      throw new ExpError(`adopting ${n} file${n === 1 ? '' : 's'} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes, or --dry-run to see what would happen.'})
-    }
-    for (const i of plan.items) this.log(line(i))
-    const {confirm} = await import('@inquirer/prompts')
-    const answer = await confirm({default: false, message: `Move ${n} file${n === 1 ? '' : 's'} into new experiments?`}).catch(() => false)
-    if (!answer) throw new ExpError('cancelled; nothing was adopted.', {code: 'CANCELLED', exit: EXIT.usage})
   }
 }

@@ -1,18 +1,18 @@
-import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {experimentArg, runFlag} from '../flags.js'
 import {collectRun, type CollectRunResult} from '../runs/control.js'
 import {relativeToRoot} from '../workspace/workspace.js'
 
 export default class Collect extends BaseCommand<typeof Collect> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({required: true}),
   }
 
   static examples = ['<%= config.bin %> collect test-64dim', '<%= config.bin %> collect test-64dim --run 20250122-101500-3f2a --json']
 
   static flags = {
-    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    run: runFlag(),
   }
 
   static summary = 'Bring a run\'s results home (report, logs, checkpoints) through its backend.'

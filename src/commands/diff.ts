@@ -20,7 +20,7 @@ report. Exits 0 whether or not they differ; with --exit-code a difference exits 
 
   static examples = [
     '<%= config.bin %> diff test-32dim test-64dim',
-    '<%= config.bin %> diff test-64dim configs/train_test-64dim.yaml --exit-code',
+    '<%= config.bin %> diff test-64dim configs/train_burgers_golden.yaml --exit-code',
     '<%= config.bin %> diff test-64dim@20250122-101500-3f2a test-64dim --json',
   ]
 

@@ -1,18 +1,20 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {EXIT} from '../errors.js'
-import {dryRun, numberFlag} from '../flags.js'
+import {dryRun, experimentArg, numberFlag} from '../flags.js'
 import {displayCommand} from '../launch/engines.js'
 import {BACKEND_NAMES, launchExperiment, type LaunchResult, type StageChoice} from '../launch/launch.js'
 import {withStopSignals} from '../launch/signals.js'
+import {isSweepLaunch, launchSweep, type SweepLaunchResult} from '../sweeps/launch.js'
+import {renderSweepLaunch} from '../sweeps/launch-render.js'
 import {formatNumber} from '../lib/table.js'
 import {isInteractive} from '../lib/terminal.js'
 import type {BackendName} from '../runs/record.js'
 
 export default class Launch extends BaseCommand<typeof Launch> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({required: true}),
   }
 
   static description = `Runs the training engine, then the evaluation engine if training succeeded, as argument lists (never a shell) in
@@ -34,7 +36,9 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
     backend: Flags.string({description: 'Where to run (default: backends.default in exp.yaml, else local).', exclusive: ['slurm', 'vast'], options: [...BACKEND_NAMES]}),
     detach: Flags.boolean({description: 'Start the run in the background and return at once with its id.'}),
     'dry-run': dryRun,
-    force: Flags.boolean({description: 'Launch even though the experiment has a live run.'}),
+    force: Flags.boolean({description: 'Launch even though the experiment has a live run (a sweep: relaunch every variant).'}),
+    jobs: Flags.integer({description: 'A sweep: at most this many variants at once (local engines, the SLURM array throttle, vast instances).', min: 1}),
+    only: Flags.string({description: 'A sweep: launch only this variant (repeatable).', multiple: true}),
     slurm: Flags.boolean({description: 'Shortcut for --backend slurm.', exclusive: ['backend', 'vast']}),
     eval: Flags.string({description: 'With --stage evaluate: re-run only this evaluation of the suite (exp.yaml engines.evaluate as a map) on the last completed train\'s checkpoint.'}),
     stage: Flags.string({default: 'all', description: 'Which stages: all (train, then evaluate), train, or evaluate (the last completed train\'s checkpoint).', options: ['all', 'train', 'evaluate']}),
@@ -59,14 +63,15 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
 
   static summary = 'Run an experiment\'s training and evaluation engines and record the run.'
 
-  async run(): Promise<LaunchResult> {
+  async run(): Promise<LaunchResult | SweepLaunchResult> {
     const ws = await this.workspace()
     const f = this.flags
     const backend = (f.slurm ? 'slurm' : f.vast ? 'vast' : f.backend) as BackendName | undefined
     const chatty = !this.jsonEnabled()
-    const stream = chatty && isInteractive()
-    const launch = (signal?: AbortSignal) =>
-      launchExperiment(ws, {
+    const sweep = await isSweepLaunch(ws, this.args.name)
+    const stream = chatty && isInteractive() && !sweep
+    const launch = (signal?: AbortSignal): Promise<LaunchResult | SweepLaunchResult> =>
+      (sweep ? launchSweep : launchExperiment)(ws, {
         backend,
         detach: f.detach,
         dryRun: f['dry-run'],
@@ -80,10 +85,18 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
         name: this.args.name,
         now: this.clock,
         evaluation: f.eval,
+        jobs: f.jobs,
+        only: f.only,
         stage: f.stage as StageChoice,
       })
     const foreground = !f.detach && !f['dry-run']
     const result = foreground ? (await withStopSignals((signal) => launch(signal))).result : await launch()
+    if ('variants' in result) {
+      if (chatty) for (const line of renderSweepLaunch(result)) this.log(line)
+      if (result.interrupted) process.exitCode = EXIT.interrupted
+      else if (result.variants.some((v) => v.error || v.state === 'failed')) process.exitCode = EXIT.failure
+      return result
+    }
     this.render(result)
     return result
   }

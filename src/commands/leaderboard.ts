@@ -2,9 +2,9 @@ import {Flags} from '@oclif/core'
 import path from 'node:path'
 
 import {BaseCommand} from '../base-command.js'
-import {leaderboardCsv} from '../flags.js'
+import {leaderboardCsv, wide} from '../flags.js'
+import {outputStyle} from '../lib/format.js'
 import type {LeaderboardView} from '../leaderboard/leaderboard.js'
-import {formatNumber, renderTable} from '../lib/table.js'
 import {relativeToRoot} from '../workspace/workspace.js'
 
 export interface LeaderboardResult extends LeaderboardView {
@@ -22,6 +22,7 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     html: Flags.string({description: 'Also write the leaderboard as a self-contained HTML page to this file.'}),
     'leaderboard-csv': leaderboardCsv,
     top: Flags.integer({description: 'Only the best N rows.', min: 1}),
+    wide,
   }
 
   static summary = 'The leaderboard of promoted experiments, best first (table, JSON or an HTML page).'
@@ -32,25 +33,20 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
     const view = await showLeaderboard(leaderboardPath(ws, this.flags['leaderboard-csv'], process.cwd()), {top: this.flags.top})
     let html: string | null = null
     if (this.flags.html) {
-      const [{isLeaderboardHtml, renderLeaderboardHtml}, {writeFileAtomic}, {checkOutputFile}] = await Promise.all([
-        import('../leaderboard/html.js'),
-        import('../lib/atomic.js'),
-        import('../workspace/output-file.js'),
-      ])
+      const {writeLeaderboardPage} = await import('../leaderboard/page.js')
       html = path.resolve(this.flags.html)
-      await checkOutputFile(ws, html, {flag: '--html', isOurs: isLeaderboardHtml, what: 'an HTML page written by exp leaderboard'})
-      await writeFileAtomic(html, renderLeaderboardHtml(view, {generatedAt: this.clock()}))
+      await writeLeaderboardPage(ws, view, html, this.clock())
     }
     const file = relativeToRoot(ws, view.file)
     if (view.rows.length === 0) this.log(view.exists ? `${file} has no rows yet.` : `No leaderboard yet (${file}): exp promote NAME adds the first row.`)
-    else this.log(renderTable(view.columns, view.rows.map((r) => view.columns.map((c) => cell(r[c])))))
+    else {
+      const {renderLeaderboardTable} = await import('../leaderboard/render.js')
+      const table = renderLeaderboardTable(view, outputStyle({wide: this.flags.wide}))
+      this.log(table.text)
+      if (table.hidden.length > 0) this.log(`(+${table.hidden.length} columns; --wide shows them)`)
+    }
     if (view.rows.length < view.total) this.log(`(top ${view.rows.length} of ${view.total})`)
     if (html) this.log(`Wrote ${relativeToRoot(ws, html)}`)
     return {...view, file, html: html === null ? null : relativeToRoot(ws, html)}
   }
-}
-
-function cell(value: string | number | boolean | null): string | undefined {
-  if (value === null) return undefined
-  return typeof value === 'number' ? formatNumber(value) : String(value)
 }

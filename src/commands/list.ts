@@ -3,28 +3,51 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import type {Status} from '../classify/classify.js'
 import {listExperiments, type ListResult} from '../experiments/listing.js'
-import {renderExperimentTable, renderSummary} from '../experiments/render.js'
+import {LIST_FORMATS, type ListFormat, paramCell, renderExperimentTable, renderSummary} from '../experiments/render.js'
 import {renderVariantTable} from '../experiments/variants.js'
-import {statusFilter} from '../flags.js'
+import {statusFilter, wide} from '../flags.js'
+import {outputStyle} from '../lib/format.js'
 
 export default class List extends BaseCommand<typeof List> {
-  static examples = ['<%= config.bin %> list', '<%= config.bin %> list --status failed --status stale', '<%= config.bin %> list --archived --json', '<%= config.bin %> list --variants']
+  static examples = [
+    '<%= config.bin %> list',
+    '<%= config.bin %> list --status failed --status stale',
+    '<%= config.bin %> list --params model.latent_dim --sort final_nrmse --limit 5',
+    "<%= config.bin %> list --where 'final_nrmse<0.05' --format md",
+    '<%= config.bin %> list --archived --json',
+    '<%= config.bin %> list --variants',
+  ]
 
   static flags = {
     archived: Flags.boolean({description: 'List the archive instead of experiments/.'}),
+    format: Flags.string({default: 'table', description: 'table for people, csv for spreadsheets, md for notes.', options: [...LIST_FORMATS]}),
+    limit: Flags.integer({description: 'Only the first N (after --sort).', min: 1}),
+    params: Flags.string({description: 'Add this config key (dotted, e.g. model.latent_dim) as a column (repeatable).', multiple: true}),
+    sort: Flags.string({description: 'Sort by a column, a report metric or a config key; prefix - for descending (e.g. -final_nrmse).'}),
     status: statusFilter,
     variants: Flags.boolean({description: 'One row per variant of each sweep, with its parameter values.'}),
+    where: Flags.string({description: "Only experiments where FIELD OP VALUE holds, e.g. 'final_nrmse<0.05' (OP: < <= > >= = !=; repeatable, all must hold).", multiple: true}),
+    wide,
   }
 
-  static summary = 'Every experiment with its status (active, success, failed, stale) and the reason.'
+  static summary = 'Every experiment with its status (active, success, failed, stale), what it is doing, and the reason.'
 
   async run(): Promise<ListResult> {
+    const {flags} = this
     const ws = await this.workspace()
-    const result = await listExperiments(ws, {archived: this.flags.archived, now: this.clock, status: this.flags.status as Status[] | undefined, variants: this.flags.variants})
+    const query = flags.params || flags.sort || flags.limit || flags.where ? {limit: flags.limit, params: flags.params, sort: flags.sort, where: flags.where} : undefined
+    const result = await listExperiments(ws, {archived: flags.archived, now: this.clock, query, status: flags.status as Status[] | undefined, variants: flags.variants})
     if (this.jsonEnabled()) return result // the table is text for people: never built for --json
-    if (result.experiments.length === 0) this.log(this.flags.archived ? 'The archive is empty.' : 'No experiments match. Create one with: exp new NAME')
-    else if (result.variants) this.log(result.variants.length > 0 ? renderVariantTable(result.variants, ws.settings.promote.metric) : 'No sweeps match: no variants to list.')
-    else this.log(renderExperimentTable(result.experiments, ws.settings.promote.metric))
+    const metric = ws.settings.promote.metric
+    const params = flags.params ?? []
+    if (flags.format !== 'table' && !result.variants) {
+      const {renderListAs} = await import('../experiments/list-formats.js')
+      this.log(await renderListAs(flags.format as Exclude<ListFormat, 'table'>, result.experiments, metric, params))
+      return result
+    }
+    if (result.experiments.length === 0) this.log(flags.archived ? 'The archive is empty.' : 'No experiments match. Create one with: exp new NAME')
+    else if (result.variants) this.log(result.variants.length > 0 ? renderVariantTable(result.variants, metric) : 'No sweeps match: no variants to list.')
+    else this.log(renderExperimentTable(result.experiments, metric, outputStyle({wide: flags.wide}), {cells: (e) => params.map((k) => paramCell(e.params?.[k]) ?? undefined), headers: params}))
     this.log('')
     this.log(renderSummary(result.summary))
     for (const w of result.warnings) this.note(`Warning: ${w}`)

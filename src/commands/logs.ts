@@ -1,12 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {EXPERIMENT_HELP, experimentArg, runFlag} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
 import {followLogs, LOG_STAGES, type LogStage, type LogsResult, readLogs} from '../runs/logs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({description: `${EXPERIMENT_HELP} A sweep's variant: EXP/VARIANT.`, required: true}),
   }
 
   static examples = [
@@ -18,7 +19,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static flags = {
     follow: Flags.boolean({char: 'f', description: 'Keep printing new output until the run ends.'}),
-    run: Flags.string({description: 'Run id (or a unique prefix); default: the newest run.'}),
+    run: runFlag(),
     stage: Flags.string({description: 'One log: a stage\'s output, or launch (exp\'s own record of the run). Default: every stage\'s output.', options: [...LOG_STAGES]}),
   }
 
@@ -27,15 +28,27 @@ export default class Logs extends BaseCommand<typeof Logs> {
   async run(): Promise<LogsResult> {
     const ws = await this.workspace()
     const options = {name: this.args.name, now: this.clock, run: this.flags.run, stage: this.flags.stage as LogStage | undefined}
+    if (this.flags.follow && !this.jsonEnabled() && (await readLogs(ws, options)).remote) {
+      // a live vast run: its instance's output, polled at the backend's interval (the stage logs come home at collection)
+      const {followRemote} = await import('../runs/remote-logs.js')
+      await withStopSignals((signal) => followRemote(ws, {...options, signal}, (text) => process.stdout.write(text)))
+    }
     if (this.flags.follow && !this.jsonEnabled()) {
       const {result} = await withStopSignals((signal) => followLogs(ws, {...options, signal}, (text) => process.stdout.write(text)))
       this.note(`run ${result.run_id}: ${result.state}`)
       return result
     }
     const result = await readLogs(ws, options)
-    for (const log of result.logs) {
+    if (result.remote && !this.jsonEnabled()) {
+      this.log(`==> vast instance ${result.remote.instance_id} (live; vastai logs --tail) <==`)
+      this.log(result.remote.text ?? `(no output yet: ${result.remote.error})`)
+    }
+    // under --json the logs' text is in the document (logs[].content), never printed beside it
+    for (const log of this.jsonEnabled() ? [] : result.logs) {
       if (result.logs.length > 1) this.log(`==> ${log.path} <==`)
-      if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
+      if (!log.exists && log.skipped) this.log(`(skipped: ${log.skipped}; ${log.stage} never ran)`)
+      else if (!log.exists && log.not_started) this.log(`(not started: ${log.not_started})`)
+      else if (!log.exists) this.log(`(no output yet: ${log.path} does not exist)`)
       else process.stdout.write(log.content!.endsWith('\n') || log.content === '' ? log.content! : `${log.content}\n`)
     }
     return result

@@ -1,13 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import type {MarkResult} from '../curate/mark.js'
 import {EXIT, ExpError} from '../errors.js'
-import {dryRun} from '../flags.js'
+import {dryRun, experimentArg} from '../flags.js'
 
 export default class Mark extends BaseCommand<typeof Mark> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({required: true}),
   }
 
   static description = `Writes metadata.json status (success or failed), which classification ranks above every report, and appends

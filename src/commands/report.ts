@@ -1,12 +1,13 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import path from 'node:path'
 
 import {BaseCommand} from '../base-command.js'
+import {experimentArg} from '../flags.js'
 import type {ReportAllResult, ReportResult} from '../report/service.js'
 
 export default class Report extends BaseCommand<typeof Report> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique.'}),
+    name: experimentArg(),
   }
 
   static description =

@@ -1,20 +1,16 @@
-import {Args} from '@oclif/core'
-
 import type {RestoreResult} from '../archive/restore.js'
 import {BaseCommand} from '../base-command.js'
-import {EXIT, ExpError} from '../errors.js'
-import {dryRun, yes} from '../flags.js'
-import {isInteractive} from '../lib/terminal.js'
+import {dryRun, experimentArg, yes} from '../flags.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static args = {
-    name: Args.string({description: 'Archived experiment: full directory name, or the name without its date when unique.', required: true}),
+    name: experimentArg({description: 'Archived experiment: its folder name, or the name without its date when unique.', required: true}),
   }
 
   static description = `The way back from exp archive: one journaled rename, as crash-safe as archiving. The archive record stays in
 metadata.json as history (with restored_at). Refused when experiments/<name> exists.`
 
-  static examples = ['<%= config.bin %> restore 2025-01-22-test-64dim --yes', '<%= config.bin %> restore test-64dim --dry-run']
+  static examples = ['<%= config.bin %> restore test-16dim --yes', '<%= config.bin %> restore test-16dim --dry-run']
 
   static flags = {'dry-run': dryRun, yes}
 
@@ -29,20 +25,11 @@ metadata.json as history (with restored_at). Refused when experiments/<name> exi
       this.log(`Would restore ${plan.name}: ${plan.from}/ → ${plan.to}/ (dry run: nothing changes).`)
       return plan
     }
-    if (!this.flags.yes) await this.confirm(plan)
+    await this.confirmOrCancel({cancelled: 'cancelled; nothing was restored.', default: true, message: `Move ${plan.from}/ back to ${plan.to}/?`, needs: `restoring ${plan.name}`, suggestion: `exp restore ${plan.name} --yes`, yes: this.flags.yes})
     const result = await restoreExperiment(ws, options)
     for (const line of result.recovered) this.note(line)
     const was = result.archived ? ` (archived as ${result.archived.status} on ${result.archived.archived_at})` : ''
     this.log(`Restored ${result.name}: ${result.from}/ → ${result.to}/${was}.`)
     return result
-  }
-
-  private async confirm(plan: RestoreResult): Promise<void> {
-    if (!isInteractive()) {
-      throw new ExpError(`restoring ${plan.name} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: `exp restore ${plan.name} --yes`})
-    }
-    const {confirm} = await import('@inquirer/prompts')
-    const answer = await confirm({default: true, message: `Move ${plan.from}/ back to ${plan.to}/?`}).catch(() => false)
-    if (!answer) throw new ExpError('cancelled; nothing was restored.', {code: 'CANCELLED', exit: EXIT.usage})
   }
 }

@@ -11,7 +11,7 @@ completed: every file there with its size, nothing extra, symbolic links inside 
 (<file>.sha256, <file>.json with "sha256") agreeing, and, unless --quick, every file's sha256. One line per problem;
 exit 1 if there is any. --adopt writes a manifest, marked adopted, for a named experiment's checkpoints that have none.`
 
-  static examples = ['<%= config.bin %> verify test-64dim', '<%= config.bin %> verify --all --archived --quick', '<%= config.bin %> verify --adopt 2025-01-22-test-64dim', '<%= config.bin %> verify --all --json']
+  static examples = ['<%= config.bin %> verify test-64dim', '<%= config.bin %> verify --all --archived --quick', '<%= config.bin %> verify --adopt test-64dim', '<%= config.bin %> verify --all --json']
 
   static flags = {
     adopt: Flags.boolean({description: 'Write a manifest (marked adopted) for the named experiments\' checkpoints that have none.'}),

@@ -1,5 +1,6 @@
 import {formatValue} from '../config/config-file.js'
 import {formatNumber, renderTable} from '../lib/table.js'
+import {renderCsv, renderMarkdownTable} from '../lib/table-formats.js'
 import type {CompareResult} from './compare.js'
 
 /** `exp compare` as text: a table, CSV (csv-stringify, formulas escaped) or a Markdown table. */
@@ -26,15 +27,9 @@ export function renderCompareTable(result: CompareResult): string {
 }
 
 export async function renderCompareCsv(result: CompareResult): Promise<string> {
-  const {stringify} = await import('csv-stringify/sync')
-  // a config value starting with = + - @ would run as a formula in a spreadsheet: csv-stringify quotes it away
-  return stringify([headers(result), ...cells(result, true).map((row) => row.map((c) => (c === null ? '' : c)))], {escape_formulas: true})
+  return renderCsv(headers(result), cells(result, true))
 }
 
 export function renderCompareMarkdown(result: CompareResult): string {
-  const esc = (c: string | number | null) => (c === null ? '' : String(c).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' '))
-  const head = headers(result)
-  const lines = [`| ${head.map(esc).join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`]
-  for (const row of cells(result, false)) lines.push(`| ${row.map(esc).join(' | ')} |`)
-  return lines.join('\n')
+  return renderMarkdownTable(headers(result), cells(result, false))
 }

@@ -14,6 +14,8 @@ export const CRON_LOG = 'cron.log'
 export interface CronOptions {
   now: Clock
   crontab?: Crontab
+  /** decide everything (the line, what it replaces) and write nothing */
+  dryRun?: boolean
 }
 
 export interface CronInstallOptions extends CronOptions {
@@ -42,10 +44,12 @@ export interface CronJob {
 export interface CronInstallResult extends CronJob {
   /** lines for this workspace replaced (0 on a first install, 1 when installing again) */
   replaced: number
+  dry_run: boolean
 }
 
 export interface CronRemoveResult {
   removed: number
+  dry_run: boolean
 }
 
 function logFile(ws: Workspace): string {
@@ -56,7 +60,7 @@ function logFile(ws: Workspace): string {
 export function commandWords(command: string): string[] {
   const words = command.trim().split(/\s+/).filter(Boolean)
   if (words[0] === 'exp') words.shift()
-  if (words.length === 0) throw new ExpError('the cron command is empty.', {code: 'BAD_COMMAND', exit: EXIT.usage, suggestion: 'exp cron install --command "archive --status all --yes"'})
+  if (words.length === 0) throw new ExpError('the cron command is empty.', {code: 'BAD_COMMAND', exit: EXIT.usage, suggestion: 'exp cron install --command "archive --status all --older-than 14d --yes"'})
   return words
 }
 
@@ -71,7 +75,7 @@ export async function installCron(ws: Workspace, options: CronInstallOptions): P
   const schedule = validateSchedule(options.schedule ?? ws.settings.cron.schedule)
   const args = commandWords(options.command ?? ws.settings.cron.command)
   if (options.isCommand && !options.isCommand(args)) {
-    throw new ExpError(`"${args[0]}" is not an exp command.`, {code: 'BAD_COMMAND', exit: EXIT.usage, suggestion: 'exp cron install --command "archive --status all --yes"'})
+    throw new ExpError(`"${args[0]}" is not an exp command.`, {code: 'BAD_COMMAND', exit: EXIT.usage, suggestion: 'exp cron install --command "archive --status all --older-than 14d --yes"'})
   }
   const line = buildCronLine({
     args,
@@ -82,15 +86,16 @@ export async function installCron(ws: Workspace, options: CronInstallOptions): P
     schedule,
   })
   // the log's folder must exist when cron opens it (.exp/ is otherwise made by the first command that locks)
-  await fs.mkdir(ws.paths.state, {recursive: true})
+  if (!options.dryRun) await fs.mkdir(ws.paths.state, {recursive: true})
   const crontab = options.crontab ?? systemCrontab()
+  if (options.dryRun) return {...job(ws, line, options.now()), dry_run: true, replaced: withLine(await crontab.read(), ws.root, line).replaced}
   // read-modify-write of the whole table: under the per-user lock, so parallel installs never drop each other's line
   const {replaced} = await withCrontabLock('exp cron install', async () => {
     const next = withLine(await crontab.read(), ws.root, line)
     await crontab.write(next.table)
     return next
   })
-  return {...job(ws, line, options.now()), replaced}
+  return {...job(ws, line, options.now()), dry_run: false, replaced}
 }
 
 /** The workspace's line, if installed, and its next three runs. */
@@ -102,10 +107,11 @@ export async function showCron(ws: Workspace, options: CronOptions): Promise<Cro
 /** Take the workspace's line out of the user's crontab (idempotent); other lines stay untouched. */
 export async function removeCron(ws: Workspace, options: CronOptions): Promise<CronRemoveResult> {
   const crontab = options.crontab ?? systemCrontab()
+  if (options.dryRun) return {dry_run: true, removed: withoutLine(await crontab.read(), ws.root).removed}
   return withCrontabLock('exp cron remove', async () => {
     const {removed, table} = withoutLine(await crontab.read(), ws.root)
     if (removed > 0) await crontab.write(table)
-    return {removed}
+    return {dry_run: false, removed}
   })
 }
 

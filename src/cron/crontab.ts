@@ -65,7 +65,7 @@ export interface CronLineParts {
 }
 
 /**
- * `<schedule> cd '<ws>' && EXP_LOG_TIMESTAMPS=1 '<node>' '<exp>' archive --status all --yes >> '<ws>/.exp/cron.log' 2>&1 # exp:<ws>`:
+ * `<schedule> cd '<ws>' && EXP_LOG_TIMESTAMPS=1 '<node>' '<exp>' archive --status all --older-than 14d --yes >> '<ws>/.exp/cron.log' 2>&1 # exp:<ws>`:
  * absolute paths only (cron's environment is bare), every value quoted, timestamps on every line exp writes.
  */
 export function buildCronLine(parts: CronLineParts): string {

@@ -4,6 +4,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {applyOverrides, type ConfigChange, diffConfigs, formatValue, parseOverride, readConfigDocument} from '../config/config-file.js'
+import {refuseUnknownKeys} from '../config/known-keys.js'
 import {EXIT, ExpError} from '../errors.js'
 import {fsyncDir} from '../lib/atomic.js'
 import {sha256} from '../lib/hash.js'
@@ -20,6 +21,10 @@ export interface NewExperimentOptions {
   /** base config: a path (absolute, or relative to cwd or the workspace) or a file name in configs/ */
   from?: string
   sets?: string[]
+  /** overrides whose keys are meant to be new (`--add`): every other key must exist in the base config */
+  adds?: string[]
+  /** keys a sweep's --grid will set: they too must exist in the base config (or be --add'ed) */
+  gridKeys?: string[]
   hypothesis?: string
   date?: string
   now: Clock
@@ -63,7 +68,10 @@ export async function prepareExperiment(ws: Workspace, options: NewExperimentOpt
   const base = resolveBaseConfig(ws, options.from, options.cwd ?? process.cwd())
   const {doc, text: baseText} = await readConfigDocument(base)
   const baseValue = doc.toJS()
-  const overrides = (options.sets ?? []).map((s) => parseOverride(s))
+  const overrides = [...(options.sets ?? []), ...(options.adds ?? [])].map((s) => parseOverride(s))
+  const added = (options.adds ?? []).map((a) => parseOverride(a).key)
+  refuseUnknownKeys(baseValue, overrides.map((o) => o.key), added)
+  refuseUnknownKeys(baseValue, options.gridKeys ?? [], added, '--grid')
   const newKeys = applyOverrides(doc, overrides)
   const configText = overrides.length > 0 ? doc.toString() : baseText
   const changes = diffConfigs(baseValue, doc.toJS())

@@ -2,6 +2,7 @@ import path from 'node:path'
 
 import type {CheckpointSummary} from '../checkpoints/summary.js'
 import {type Classification, classify, emptySummary, newestReport, type Status} from '../classify/classify.js'
+import {type Activity, activityOf} from '../classify/state.js'
 import type {Clock} from '../lib/time.js'
 import {metricValue} from '../reports/report.js'
 import {refreshLiveRuns} from '../runs/refresh.js'
@@ -9,6 +10,7 @@ import {recoverIfPending} from '../workspace/recovery.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {scanExperiments, type ScanOptions} from './scan.js'
 import type {Classified} from './classified.js'
+import type {ListQuery} from './list-query.js'
 import type {Location} from './snapshot.js'
 import {listedVariants, type ListedVariant} from './variants.js'
 
@@ -19,6 +21,10 @@ export interface ListedExperiment {
   date: string | null
   location: Location
   status: Status
+  /** beside the status: running/queued (a live run), idle (no verdict, nothing running), null (a verdict decided) */
+  state: Activity['state']
+  /** why: the live run, or never launched / how the last run ended */
+  state_detail: string | null
   reason: string
   rule: Classification['rule']
   source?: string
@@ -32,6 +38,8 @@ export interface ListedExperiment {
   /** each checkpoints/<run-id>/ folder's quick state: committed, uncommitted or corrupt (with the problems) */
   checkpoints: CheckpointSummary[]
   warnings: string[]
+  /** with `exp list --params KEY…`: those config values (null when absent) */
+  params?: Record<string, unknown>
 }
 
 export type {Classified} from './classified.js'
@@ -54,7 +62,7 @@ export async function classifyWorkspace(ws: Workspace, options: ScanOptions & {n
   const snapshots = await scanExperiments(ws, options)
   await refreshLiveRuns([...snapshots, ...snapshots.flatMap((s) => s.variants ?? [])], {log: options.log ?? (() => {}), now: options.now, ws})
   const now = options.now()
-  return snapshots.map((snapshot) => ({classification: classify(snapshot, {direction: ws.settings.promote.direction, metric: ws.settings.promote.metric, now, staleDays: ws.settings.classification.stale_days}), snapshot}))
+  return snapshots.map((snapshot) => ({classification: classify(snapshot, {direction: ws.settings.promote.direction, metric: ws.settings.promote.metric, now, root: ws.root, staleDays: ws.settings.classification.stale_days}), snapshot}))
 }
 
 export function toListed(item: Classified, now: Date, metric: string): ListedExperiment {
@@ -75,6 +83,7 @@ export function toListed(item: Classified, now: Date, metric: string): ListedExp
     checkpoints: s.checkpoints ?? [],
     slug: s.slug,
     source: c.source,
+    ...activityOf(s, c),
     status: c.status,
     variants: s.variants ? s.variants.length : null,
     warnings: s.warnings,
@@ -86,13 +95,15 @@ export interface ListOptions {
   status?: Status[]
   archived?: boolean
   variants?: boolean
+  /** --params, --sort, --limit, --where (experiments/list-query) */
+  query?: ListQuery
 }
 
 export async function listExperiments(ws: Workspace, options: ListOptions): Promise<ListResult> {
   const items = await classifyWorkspace(ws, {location: options.archived ? 'archive' : 'experiments', now: options.now})
   const now = options.now()
   const summary = emptySummary()
-  const experiments: ListedExperiment[] = []
+  let experiments: ListedExperiment[] = []
   const warnings: string[] = []
   const kept: Classified[] = []
   for (const item of items) {
@@ -103,6 +114,7 @@ export async function listExperiments(ws: Workspace, options: ListOptions): Prom
     experiments.push(listed)
     for (const w of listed.warnings) warnings.push(`${listed.name}: ${w}`)
   }
+  if (options.query) experiments = (await import('./list-query.js')).applyQuery(kept, experiments, options.query)
   if (!options.archived) {
     const {newFolders} = await import('../workspace/new-marker.js')
     for (const name of (await newFolders(ws.paths.experiments)).others) {

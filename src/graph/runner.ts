@@ -8,7 +8,7 @@ import type {BackendName} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {type ActContext, jobIdsOf, launchNode, stillMine} from './act.js'
 import {experimentDir, observeJobs, outcomeOf, settle} from './reconcile.js'
-import {actor, type GraphDoc, type NodeStatus, transition} from './record.js'
+import {actor, type GraphDoc, type GraphNode, type NodeStatus, transition} from './record.js'
 import {runnableNodes} from './schedule.js'
 import type {GraphStore} from './store.js'
 
@@ -30,6 +30,15 @@ export interface RunGraphOptions {
   pollMs?: number
   /** how often backend-held nodes are refreshed, one query per backend (ms) */
   jobPollMs?: number
+  hooks?: NodeHooks
+}
+
+/** What a runner does around each node besides running it (the remote's fetch and push: src/remote/graph-hooks.ts). */
+export interface NodeHooks {
+  /** before the launch (fetch a missing input checkpoint); a throw fails the node with its message */
+  beforeLaunch?(node: GraphNode, doc: GraphDoc): Promise<void>
+  /** after a local run ended (push its experiment and checkpoint); a throw turns completed into failed */
+  afterRun?(node: GraphNode, experiment: string, runId: string): Promise<void>
 }
 
 export interface NodeRun {
@@ -110,6 +119,7 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
     const node = doc.nodes[id]
     let launched
     try {
+      await options.hooks?.beforeLaunch?.(node, doc)
       launched = await launchNode(ctx, node, {backend: options.backend, doc, signal: options.signal})
     } catch (error) {
       if (isExpError(error) && error.code === 'INVALID_GRAPH' && error.exit === 2) throw error
@@ -118,8 +128,16 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
     if (options.backend !== 'local') return finish(id, 'in_progress', 'submitted', launched.run_id, jobIdsOf(launched))
     const dir = experimentDir(ws, {...node, experiment: launched.experiment})
     const reportExists = Boolean(launched.record.report && existsSync(path.join(dir, launched.record.report)))
-    const outcome = outcomeOf(node, launched.record, reportExists) ?? {status: 'interrupted' as const, why: `run ${launched.run_id} ${launched.record.state}`}
+    let outcome = outcomeOf(node, launched.record, reportExists) ?? {status: 'interrupted' as const, why: `run ${launched.run_id} ${launched.record.state}`}
     if (outcome.status === 'interrupted') result.interrupted ||= Boolean(options.signal?.aborted)
+    else if (options.hooks?.afterRun) {
+      try {
+        await options.hooks.afterRun(node, launched.experiment, launched.run_id)
+      } catch (error) {
+        if (outcome.status === 'completed') outcome = {status: 'failed', why: `run ${launched.run_id} completed, but ${messageOf(error)}`}
+        else log(`${id}: ${messageOf(error)}`)
+      }
+    }
     return finish(id, outcome.status, outcome.why, launched.run_id)
   }
 

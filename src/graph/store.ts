@@ -16,6 +16,8 @@ import {assertValidGraph} from './validate.js'
 export interface GraphStore {
   /** how messages name the graph (`work_graph.json`) */
   readonly label: string
+  /** shared between machines (a remote): a node's experiment may live on another one, so its absence here is no error */
+  readonly shared?: boolean
   /** the graph as it is now, without a lock; undefined when there is none yet */
   read(): Promise<GraphDoc | undefined>
   /**

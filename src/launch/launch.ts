@@ -2,26 +2,28 @@ import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {EXIT, ExpError, messageOf} from '../errors.js'
+import {EXIT, ExpError} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
 import {resolveTarget} from '../experiments/resolve.js'
 import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
 import {variantItem} from '../experiments/variants.js'
 import type {Clock} from '../lib/time.js'
-import {metricValue, parseReport} from '../reports/report.js'
-import {type BackendName, isLive, newRunId, readRun, type RunRecord, runDir, runFile, type StageName, writeRun} from '../runs/record.js'
+import {type BackendName, isLive, newRunId, type RunRecord, runDir, type StageName, writeRun} from '../runs/record.js'
 import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
-import type {Backend, LaunchIO, LaunchRequest, StagePlan} from '../backends/backend.js'
-import {loadBackend} from '../backends/registry.js'
+import type {LaunchIO, LaunchRequest, StagePlan} from '../backends/backend.js'
+import {backendFor} from '../backends/registry.js'
 import {expandLocalSettings, localPlaceholders} from '../workspace/local.js'
+import {sha256File} from '../lib/hash.js'
 import {shellQuote} from '../lib/shell-quote.js'
-import {engineTemplates, evaluationOf, expandArgv, isEvaluateStage, placeholderValues, runPaths, type TrainEngine} from './engines.js'
+import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths, type TrainEngine} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
+export {backendOptions} from './launch-steps.js'
+import {type StageChoice, type Verdict, abandon, backendOptions, createRunFolder, folderIdentity, liveRunError, readVerdict, selectStages} from './launch-steps.js'
 
 export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'vast']
-export type StageChoice = 'all' | 'train' | 'evaluate'
+export type {StageChoice} from './launch-steps.js'
 
 export interface LaunchOptions {
   name: string
@@ -50,6 +52,8 @@ export interface LaunchOptions {
   inputCheckpoint?: string
   /** work-graph nodes on SLURM: jobs the first stage waits for (afterok) */
   afterJobs?: string[]
+  /** record and prepare the run, but let the caller submit it (a sweep's SLURM job arrays) */
+  prepareOnly?: boolean
 }
 
 export interface LaunchResult {
@@ -73,28 +77,7 @@ export interface LaunchResult {
   /** when a stage failed: which, why, its log (workspace-relative) and the last line it printed */
   failure?: {stage: StageName; reason: string; log: string; last_output?: string}
   /** what the report says, when the run wrote one */
-  verdict?: {gates_passed: unknown; metric: {name: string; value: unknown} | null; decided_by: string}
-}
-
-/** Load a backend, turning "not in this build" into one clear line. */
-export async function backendFor(name: BackendName): Promise<Backend> {
-  try {
-    return await loadBackend(name)
-  } catch (error) {
-    throw new ExpError(`the ${name} backend is not available: ${messageOf(error)}.`, {code: 'NO_BACKEND', exit: EXIT.usage})
-  }
-}
-
-/** exp.yaml `backends.<name>` with the flags a person set on top (flags win; sbatch_args accumulate). */
-export function backendOptions(ws: Workspace, name: BackendName, flags: Record<string, unknown> = {}): Record<string, unknown> {
-  const base: Record<string, unknown> = name === 'local' ? {} : {...ws.settings.backends[name]}
-  const out: Record<string, unknown> = {...base}
-  for (const [key, value] of Object.entries(flags)) {
-    if (value === undefined) continue
-    if (key === 'sbatch_args' && Array.isArray(value)) out.sbatch_args = [...((base.sbatch_args as string[] | undefined) ?? []), ...value]
-    else out[key] = value
-  }
-  return out
+  verdict?: Verdict
 }
 
 /**
@@ -159,6 +142,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   })
   const request: LaunchRequest = {
     afterJobs: options.afterJobs,
+    configSha256: await sha256File(path.join(snapshot.dir, CONFIG_FILE)).catch(() => undefined),
     checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),
     dryRun: Boolean(options.dryRun),
@@ -228,7 +212,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     files = prepared.files
     commands = prepared.commands
     submitting = !request.dryRun
-    record = request.dryRun ? prepared.record : await backend.submit(prepared, options.io ?? {})
+    record = request.dryRun || options.prepareOnly ? prepared.record : await backend.submit(prepared, options.io ?? {})
   } catch (error) {
     if (request.dryRun) throw error
     // failed while preparing (a missing key, no offer, an unwritable folder): nothing was started, so the run
@@ -268,70 +252,4 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     result.verdict = await readVerdict(path.join(snapshot.dir, record.report), ws.settings.promote.metric)
   }
   return result
-}
-
-/** The stages a launch runs: all, train, every evaluation, or one named evaluation of the suite (--eval). */
-function selectStages(all: StageName[], choice: StageChoice, evaluation: string | undefined): StageName[] {
-  if (evaluation !== undefined) {
-    const names = all.flatMap((s) => evaluationOf(s) ?? [])
-    if (names.length === 0) throw new ExpError('--eval needs an evaluation suite: exp.yaml engines.evaluate is a single argument list.', {code: 'NO_SUITE', exit: EXIT.usage})
-    if (!names.includes(evaluation)) throw new ExpError(`no evaluation "${evaluation}" in exp.yaml engines.evaluate (known: ${names.join(', ')}).`, {code: 'UNKNOWN_EVALUATION', exit: EXIT.usage})
-    return [`evaluate:${evaluation}`]
-  }
-  if (choice === 'all') return all
-  return all.filter((s) => (choice === 'evaluate' ? isEvaluateStage(s) : s === choice))
-}
-
-/** The folder's device and inode: a folder moved away and another put in its place is not the same experiment. */
-async function folderIdentity(dir: string): Promise<string | undefined> {
-  const stats = await fs.stat(dir).catch(() => undefined)
-  return stats?.isDirectory() ? `${stats.dev}:${stats.ino}` : undefined
-}
-
-/** runs/<id>/ inside an existing experiment folder (never creates the experiment folder itself); true when runs/ was new. */
-async function createRunFolder(rdir: string): Promise<boolean> {
-  const made = await fs.mkdir(path.dirname(rdir)).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error
-      return false
-    },
-  )
-  await fs.mkdir(rdir)
-  return made
-}
-
-function liveRunError(name: string, run: RunRecord): ExpError {
-  return new ExpError(`${name} already has a live run: ${run.run_id} is ${run.state} on ${run.backend}.`, {
-    code: 'LIVE_RUN',
-    suggestion: `exp watch ${name}, exp cancel ${name}, or launch anyway with --force.`,
-  })
-}
-
-/** A launch that failed before its engines started: nothing live may be left behind in run.json. */
-async function abandon(experimentDir: string, runId: string, rdir: string, error: unknown, now: Clock): Promise<void> {
-  try {
-    const record = await readRun(runFile(experimentDir, runId))
-    if (!isLive(record.state)) return
-    const reason = `launch failed: ${messageOf(error)}`
-    const at = now().toISOString()
-    await writeRun(experimentDir, {...record, reason, stages: record.stages.map((s) => (isLive(s.state) ? {...s, ended_at: at, reason, state: 'cancelled' as const} : s))}, now())
-    await appendLaunchLog(launchLogFile(rdir), {action: 'launch', description: 'failed before the engines started', details: messageOf(error), result: 'cancelled'}, now())
-  } catch {
-    // the record was never written (the failure came first): nothing to mark
-  }
-}
-
-async function readVerdict(file: string, metric: string): Promise<LaunchResult['verdict']> {
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined)
-  if (text === undefined) return undefined
-  const report = parseReport(file, text, 0, 'experiment')
-  if (!report.data) return undefined
-  const value = metricValue(report, metric)
-  const gates = (report.data.gates ?? report.data.exp_gates) as {decided_by?: unknown} | undefined
-  return {
-    decided_by: report.data.gates_passed === undefined ? 'none' : gates?.decided_by === 'exp' ? 'exp' : 'engine',
-    gates_passed: report.data.gates_passed,
-    metric: value === undefined ? null : {name: metric, value},
-  }
 }

@@ -29,5 +29,6 @@ export function queuedRecord(request: LaunchRequest, backend: BackendName): RunR
   if (request.reports) record.reports = Object.fromEntries(Object.entries(request.reports).map(([name, file]) => [name, rel(file)]))
   else if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
   record.checkpoint = rel(request.checkpointDir)
+  if (request.configSha256) record.config_sha256 = request.configSha256
   return record
 }

@@ -36,6 +36,12 @@ export interface LockOptions {
   command?: string
 }
 
+/** 10 s; EXP_LOCK_TIMEOUT_MS (milliseconds) sets another wait, so a test of the timeout need not wait 10 s */
+function defaultWaitMs(): number {
+  const configured = Number(process.env.EXP_LOCK_TIMEOUT_MS)
+  return process.env.EXP_LOCK_TIMEOUT_MS && Number.isFinite(configured) && configured >= 0 ? configured : 10_000
+}
+
 const HEARTBEAT_MS = 5000
 const STALE_MS = 60_000
 const GUARD_STALE_MS = 30_000
@@ -51,7 +57,7 @@ export class WorkspaceLock {
   ) {}
 
   static async acquire(file: string, options: LockOptions = {}): Promise<WorkspaceLock> {
-    const waitMs = options.waitMs ?? 10_000
+    const waitMs = options.waitMs ?? defaultWaitMs()
     const owner: LockOwner = {
       command: options.command ?? process.argv.slice(2).join(' '),
       host: os.hostname(),

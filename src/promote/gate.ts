@@ -1,3 +1,4 @@
+import {formatMeasured} from '../lib/format.js'
 import {metricValue, type Report} from '../reports/report.js'
 
 import type {Direction} from '../reports/metric.js'
@@ -40,10 +41,10 @@ export function checkGate(report: Report | undefined, spec: GateSpec, label = re
   if (typeof raw !== 'number' || !Number.isFinite(raw)) {
     return {pass: false, reason: `${label}: ${spec.metric} is ${describe(raw)}, not a finite number${bound}`}
   }
-  if (spec.threshold === undefined) return {pass: true, reason: `${spec.metric} ${raw} (no threshold)`, value: raw}
+  if (spec.threshold === undefined) return {pass: true, reason: `${spec.metric} ${formatMeasured(raw)} (no threshold)`, value: raw}
   const meets = spec.direction === 'min' ? raw <= spec.threshold : raw >= spec.threshold
   const op = meets ? symbol(spec.direction) : spec.direction === 'min' ? '>' : '<'
-  return {pass: meets, reason: `${spec.metric} ${raw} ${op} threshold ${spec.threshold}`, value: raw}
+  return {pass: meets, reason: `${spec.metric} ${formatMeasured(raw)} ${op} threshold ${spec.threshold}`, value: raw}
 }
 
 function symbol(direction: Direction): string {

@@ -70,7 +70,7 @@ async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions
       throw new ExpError(`promoting ${plan.experiment} needs a confirmation and there is no terminal to ask on.`, {
         code: 'NEEDS_CONFIRMATION',
         exit: EXIT.usage,
-        suggestion: `exp promote ${plan.experiment} --auto-promote`,
+        suggestion: `exp promote ${plan.experiment} --yes`,
       })
     }
     if (!(await options.ask.confirm(preview))) throw new ExpError('cancelled; nothing was promoted.', {code: 'CANCELLED', exit: EXIT.usage})

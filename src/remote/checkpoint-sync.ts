@@ -113,7 +113,8 @@ export async function fetchCheckpoint(rclone: Rclone, ref: CheckpointRef, option
         })
       }
     }
-    await fs.rename(tmp, final)
+    // another worker of this machine may have fetched the same checkpoint meanwhile: theirs is verified too
+    if (!existsSync(final)) await fs.rename(tmp, final)
   } finally {
     await fs.rm(tmp, {force: true, recursive: true})
   }

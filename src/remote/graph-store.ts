@@ -1,7 +1,8 @@
 import {randomBytes} from 'node:crypto'
 
-import {parseGraph, serializeGraph} from '../graph/record.js'
-import {changeGraph, type GraphStore, localGraphStore} from '../graph/store.js'
+import {isExpError} from '../errors.js'
+import {type GraphDoc, parseGraph, serializeGraph} from '../graph/record.js'
+import {changeGraph, type GraphStore, localGraphStore, type UpdateResult} from '../graph/store.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {openRemote, type Remote, withRemoteLease} from './remote.js'
@@ -13,12 +14,14 @@ import {openRemote, type Remote, withRemoteLease} from './remote.js'
  * over, deleted), nothing is written.
  */
 export const REMOTE_GRAPH = 'work_graph.json'
+const LEASE_ATTEMPTS = 4
 
 export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: string) => void): GraphStore {
   const {rclone} = remote
   const label = rclone.path(REMOTE_GRAPH)
   return {
     label,
+    shared: true,
     async read() {
       // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
       // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
@@ -33,30 +36,48 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
       }
     },
     async update(command, mutate, options = {}) {
-      return withRemoteLease(
-        remote,
-        `graph ${command}`,
-        async (lease) => {
-          const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
-          if (change.written) {
-            const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
-            await lease.assertHeld()
-            await rclone.writeText(tmp, serializeGraph(change.doc))
-            await lease.assertHeld().catch(async (error) => {
-              await rclone.remove(tmp)
-              throw error
-            })
-            await rclone.move(tmp, REMOTE_GRAPH)
-          }
-          return change
-        },
-        warn,
-      )
+      // a lease lost before writing (taken over while this machine was too slow to renew it) wrote nothing: try again
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await updateOnce(command, mutate, options)
+        } catch (error) {
+          if (!isExpError(error) || error.code !== 'LEASE_LOST' || attempt >= LEASE_ATTEMPTS) throw error
+          warn?.(`warning: ${error.message} Trying again (${attempt}/${LEASE_ATTEMPTS - 1}).`)
+        }
+      }
     },
+  }
+
+  function updateOnce<T>(
+    command: string,
+    mutate: (doc: GraphDoc) => Promise<T> | T,
+    options: {create?: boolean},
+  ): Promise<UpdateResult<T>> {
+    return withRemoteLease(
+      remote,
+      `graph ${command}`,
+      async (lease) => {
+        const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
+        if (change.written) {
+          const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
+          await lease.assertHeld()
+          await rclone.writeText(tmp, serializeGraph(change.doc))
+          await lease.assertHeld().catch(async (error) => {
+            await rclone.remove(tmp)
+            throw error
+          })
+          await rclone.move(tmp, REMOTE_GRAPH)
+        }
+        return change
+      },
+      warn,
+    )
   }
 }
 
 /** The graph store of a workspace: the remote one when exp.yaml configures a remote, else the local file. */
 export function graphStore(ws: Workspace, now: Clock, warn?: (line: string) => void): GraphStore {
-  return ws.settings.remote?.rclone_remote ? remoteGraphStore(openRemote(ws), now, warn ?? ((l) => process.stderr.write(`${l}\n`))) : localGraphStore(ws, now)
+  return ws.settings.remote?.rclone_remote
+    ? remoteGraphStore(openRemote(ws), now, warn ?? ((l) => process.stderr.write(`${l}\n`)))
+    : localGraphStore(ws, now)
 }

@@ -103,16 +103,27 @@ export class Lease {
     return this.body.holder
   }
 
-  /** Rewrite our lease with a new expiry; marks the lease lost when it vanished. */
+  private renewing?: Promise<void>
+
+  /**
+   * Rewrite our lease with a new expiry; marks the lease lost when it vanished. One renewal at a time, and none
+   * after release: release waits for one in flight, so a slow renewal can never write the lease back after it.
+   */
   async renew(): Promise<void> {
-    if (this.released) return
-    if (!(await this.options.store.list()).includes(this.name)) {
-      this.lost = true
-      return
-    }
-    const now = this.options.clock.now()
-    this.body = {...this.body, expires: new Date(now + this.options.leaseSeconds * 1000).toISOString()}
-    await this.options.store.write(this.name, this.body)
+    if (this.released || this.renewing) return this.renewing
+    this.renewing = (async () => {
+      if (!(await this.options.store.list()).includes(this.name)) {
+        this.lost = true
+        return
+      }
+      if (this.released) return
+      const now = this.options.clock.now()
+      this.body = {...this.body, expires: new Date(now + this.options.leaseSeconds * 1000).toISOString()}
+      await this.options.store.write(this.name, this.body)
+    })().finally(() => {
+      this.renewing = undefined
+    })
+    return this.renewing
   }
 
   startRenewing(): void {
@@ -135,6 +146,7 @@ export class Lease {
     if (this.released) return
     this.released = true
     if (this.timer) clearInterval(this.timer)
+    await this.renewing?.catch(() => {})
     await this.options.store.remove(this.name).catch(() => false)
   }
 }

@@ -8,6 +8,7 @@ import {lineChart} from './charts.js'
 import type {PageData} from './gather.js'
 import {href, html, page, PALETTE, type SafeHtml, statusBadge, table} from './html.js'
 import {markdown} from './markdown.js'
+import {sweepSection, type SweepSectionOptions} from './sweep-section.js'
 
 export interface ExperimentPageOptions {
   generatedAt: Date
@@ -18,6 +19,8 @@ export interface ExperimentPageOptions {
   /** link back to the workspace index, when there is one */
   indexHref?: string
   key?: string
+  /** promote.metric and direction: a sweep's chart plots the metric and highlights the best variant */
+  promote?: SweepSectionOptions
 }
 
 /** One experiment as a self-contained page. */
@@ -31,6 +34,7 @@ ${options.indexHref ? html`<nav><a href="${options.indexHref}">← all experimen
 <p class="muted">${d.dir} · last activity ${d.last_activity}${d.metric ? ` · ${d.metric.name} ${formatValue(d.metric.value)}` : ''}</p>
 ${d.hypothesis ? html`<h2>Hypothesis</h2><p id="hypothesis">${d.hypothesis}</p>` : ''}
 ${data.notes.trim() ? html`<h2>Notes</h2><div class="notes" id="notes">${markdown(data.notes)}</div>` : ''}
+${d.variants_detail ? html`<h2>Variants</h2>${sweepSection(d.variants_detail, options.promote ?? {direction: 'min', metric: d.metric?.name ?? 'metric'})}` : ''}
 <h2>Config against its base</h2>
 ${configSection(data)}
 <h2>Runs</h2>

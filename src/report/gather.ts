@@ -59,7 +59,20 @@ export function runCheckpoint(run: RunRecord): string {
   return `checkpoints/${run.run_id}`
 }
 
-export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot): PageData {
+/** A run folder's loss curve (step, loss); made by `lossCurves`, which reads each metrics.jsonl once per command. */
+export type LossCurve = (runDir: string) => Array<[number, number]>
+
+/** `exp report --all` draws a run's curve twice (its page and the index's sparkline): read and parse it once. */
+export function lossCurves(): LossCurve {
+  const seen = new Map<string, Array<[number, number]>>()
+  return (runDir) => {
+    let points = seen.get(runDir)
+    if (!points) seen.set(runDir, (points = curve(readMetrics(runDir), 'loss')))
+    return points
+  }
+}
+
+export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot, losses: LossCurve = lossCurves()): PageData {
   const dir = snapshot.dir
   const byPath = new Map<string, Report>(snapshot.reports.map((r) => [path.resolve(r.path), r]))
   const named = new Set<string>()
@@ -77,7 +90,7 @@ export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnaps
   }
   const curves = [...snapshot.runs]
     .reverse()
-    .map((run) => ({points: curve(readMetrics(path.join(dir, 'runs', run.run_id)), 'loss'), run_id: run.run_id}))
+    .map((run) => ({points: losses(path.join(dir, 'runs', run.run_id)), run_id: run.run_id}))
     .filter((c) => c.points.length > 0)
   let notes = ''
   try {

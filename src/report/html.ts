@@ -113,6 +113,9 @@ svg polyline { fill: none; stroke-width: 1.6; }
 .legend span { display: inline-block; margin-right: 1rem; font-size: .85rem; }
 .legend i { display: inline-block; width: .9rem; height: .25rem; vertical-align: middle; margin-right: .3rem; }
 nav.tabs a { margin-right: 1rem; }
+svg .point { fill: var(--accent); } svg .point.best { fill: var(--ok); stroke: var(--fg); stroke-width: 1; }
+svg .point.failed { fill: none; stroke: var(--bad); stroke-width: 2.2; } svg .point.no-metric { opacity: .6; }
+.best { color: var(--ok); font-weight: 600; }
 `
 
 /** The colours of successive lines in a chart (readable on both backgrounds). */

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {promises as fs, closeSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
@@ -44,9 +44,23 @@ export function isExpPage(file: string): boolean {
  * Write a page whole or not at all (temporary file + rename), without fsync: a page is derived from the workspace
  * and rewritten by the next `exp report`, and 1,000 fsyncs would cost more than building the pages.
  */
+let written = 0
+/** one random tag per process, a counter per page: unique temporary names without a random draw per page */
+const TAG = `${process.pid}.${randomBytes(4).toString('hex')}`
+
+const madeDirs = new Set<string>()
+
+function tmpName(file: string): string {
+  const dir = path.dirname(file)
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, {recursive: true})
+    madeDirs.add(dir)
+  }
+  return path.join(dir, `.${path.basename(file)}.${TAG}.${written++}.tmp`)
+}
+
 export function writePage(file: string, text: string): void {
-  mkdirSync(path.dirname(file), {recursive: true})
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = tmpName(file)
   try {
     writeFileSync(tmp, text, {flag: 'wx'})
     renameSync(tmp, file)
@@ -56,3 +70,35 @@ export function writePage(file: string, text: string): void {
   }
 }
 
+
+/**
+ * Many pages: the same whole-or-nothing write, up to `depth` at once through libuv's threads, so a file system slow
+ * to create files (a busy journal) does not stall the building of the next pages. `flush` waits for all and throws
+ * the first failure.
+ */
+export function pageWriter(depth = 16): {write(file: string, text: string): Promise<void>; flush(): Promise<void>} {
+  const pending = new Set<Promise<void>>()
+  let failure: unknown
+  const one = async (file: string, text: string) => {
+    const tmp = tmpName(file)
+    try {
+      await fs.writeFile(tmp, text, {flag: 'wx'})
+      await fs.rename(tmp, file)
+    } catch (error) {
+      await fs.rm(tmp, {force: true})
+      failure ??= error
+    }
+  }
+  return {
+    async flush() {
+      await Promise.all(pending)
+      if (failure) throw failure
+    },
+    async write(file, text) {
+      if (failure) throw failure
+      const p = one(file, text).finally(() => pending.delete(p))
+      pending.add(p)
+      if (pending.size >= depth) await Promise.race(pending)
+    },
+  }
+}

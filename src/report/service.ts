@@ -8,12 +8,11 @@ import {resolveExperiment} from '../experiments/resolve.js'
 import {sha256} from '../lib/hash.js'
 import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
-import {curve, readMetrics} from '../runs/metrics.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {renderExperimentPage} from './experiment-page.js'
-import {gatherPage} from './gather.js'
+import {gatherPage, type LossCurve, lossCurves} from './gather.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
-import {checkPageTarget, isExpPage, readPageHead, writePage} from './out.js'
+import {checkPageTarget, isExpPage, pageWriter, readPageHead, writePage} from './out.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -54,10 +53,10 @@ function indexHref(ws: Workspace, pageDir: string): string | undefined {
   return existsSync(index) ? path.relative(pageDir, index).split(path.sep).join('/') : undefined
 }
 
-async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string}): Promise<string> {
+async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string; losses?: LossCurve}): Promise<string> {
   const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase})
   const pageDir = path.dirname(file)
-  return renderExperimentPage(gatherPage(details, item.snapshot), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir})
+  return renderExperimentPage(gatherPage(details, item.snapshot, options.losses), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir, promote: ws.settings.promote})
 }
 
 /**
@@ -101,18 +100,18 @@ export async function reportExperiment(ws: Workspace, options: ReportOptions & {
 }
 
 /** The newest run's loss curve (the index's sparkline). */
-function lastCurve(item: Classified): number[] {
+function lastCurve(item: Classified, losses: LossCurve): number[] {
   for (const run of item.snapshot.runs) {
-    const points = curve(readMetrics(path.join(item.snapshot.dir, 'runs', run.run_id)), 'loss')
+    const points = losses(path.join(item.snapshot.dir, 'runs', run.run_id))
     if (points.length > 0) return points.map((p) => p[1])
   }
   return []
 }
 
-function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean): string {
+function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean, losses = lossCurves()): string {
   const metric = ws.settings.promote.metric
   const entries: IndexEntry[] = items.map((item) => ({
-    curve: lastCurve(item),
+    curve: lastCurve(item, losses),
     listed: toListed(item, now, metric),
     page: hasPage(item.snapshot.name) ? `${item.snapshot.name}.html` : undefined,
   }))
@@ -129,6 +128,8 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const stats = new Map<string, string>()
   const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
   const warnings: string[] = []
+  const losses = lossCurves()
+  const writer = pageWriter()
   const written = new Set<string>()
   let changed = 0
   // an index that exists before the pages lets each page link back to it
@@ -145,10 +146,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     const key = pageKey(ws, item, file, baseStat)
     written.add(file)
     if (head?.key === key) continue
-    writePage(file, await buildPage(ws, item, file, {...options, key, readBase}))
+    await writer.write(file, await buildPage(ws, item, file, {...options, key, losses, readBase}))
     changed++
   }
-  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name))))
+  await writer.flush()
+  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), losses))
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,

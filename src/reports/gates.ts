@@ -3,6 +3,7 @@ import {promises as fs} from 'node:fs'
 import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {writeJsonAtomic} from '../lib/atomic.js'
+import {formatMeasured} from '../lib/format.js'
 import {formatNumber} from '../lib/table.js'
 import type {Settings} from '../workspace/settings.js'
 import {metricValue} from './report.js'
@@ -48,7 +49,7 @@ export function describeCheck(check: GateCheck): string {
     .filter(Boolean)
     .join(' and ')
   if (check.problem) return `${check.metric} ${check.problem} (gate ${bounds || 'none'}): fail`
-  return `${check.metric} ${formatNumber(check.value!)} ${bounds || '(no bound)'}: ${check.passed ? 'pass' : 'fail'}`
+  return `${check.metric} ${formatMeasured(check.value!)} ${bounds || '(no bound)'}: ${check.passed ? 'pass' : 'fail'}`
 }
 
 /**

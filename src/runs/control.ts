@@ -1,9 +1,9 @@
 import type {CollectResult} from '../backends/backend.js'
-import {backendFor} from '../launch/launch.js'
+import {backendFor} from '../backends/registry.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {holdsResources, type RunRecord} from './record.js'
-import {experimentWithRuns, pickRun} from './select.js'
+import {experimentWithRuns, pickRun, withVariants} from './select.js'
 
 export interface CancelOptions {
   name: string
@@ -27,14 +27,17 @@ export interface CancelResult {
 export async function cancelRuns(ws: Workspace, options: CancelOptions): Promise<CancelResult> {
   const context = {log: options.log ?? (() => {}), now: options.now, ws}
   const snapshot = await experimentWithRuns(ws, options.name, context)
-  const targets = (options.run === undefined ? snapshot.runs : [pickRun(snapshot, options.run)]).filter((r) => holdsResources(r))
+  // a sweep: every variant's runs too, each cancelled in its own folder
+  const all = withVariants([snapshot]).flatMap((s) => (options.run === undefined || s === snapshot ? s.runs : []).map((record) => ({experimentDir: s.dir, record})))
+  const refs = (options.run === undefined ? all : [{experimentDir: snapshot.dir, record: pickRun(snapshot, options.run)}]).filter((r) => holdsResources(r.record))
+  const targets = refs.map((r) => r.record)
   const result: CancelResult = {confirmed: true, dry_run: Boolean(options.dryRun), experiment: snapshot.name, runs: targets}
   if (targets.length === 0 || options.dryRun) return result
   if (options.confirm && !(await options.confirm(targets))) return {...result, confirmed: false}
   const done: RunRecord[] = []
-  for (const record of targets) {
-    const backend = await backendFor(record.backend)
-    done.push(await backend.cancel({experimentDir: snapshot.dir, record}, context))
+  for (const ref of refs) {
+    const backend = await backendFor(ref.record.backend)
+    done.push(await backend.cancel(ref, context))
   }
   return {...result, runs: done}
 }
@@ -54,7 +57,8 @@ export interface CollectRunResult extends CollectResult {
 
 /** Bring a run's results home through its backend (the newest run unless `run` names one). */
 export async function collectRun(ws: Workspace, options: CollectOptions): Promise<CollectRunResult> {
-  const context = {log: options.log ?? (() => {}), now: options.now, ws}
+  // collect may spend: it brings a finished run up to date (vast: its exit marker) before it copies the results
+  const context = {advance: true, log: options.log ?? (() => {}), now: options.now, ws}
   const snapshot = await experimentWithRuns(ws, options.name, context)
   const record = pickRun(snapshot, options.run)
   const backend = await backendFor(record.backend)

@@ -1,15 +1,21 @@
+import {resolveTarget} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {type BackendName, runDir, type RunState, type StageName} from './record.js'
+import {type BackendName, notStarted, runDir, type StageName} from './record.js'
 import {runCost, runReason, runsOf, runSpan} from './select.js'
+import {type ShownState, shownRunState, shownStage} from './stage-view.js'
 
 /** One run as `exp runs` prints it (and as `exp runs --json` returns it). */
 export interface RunRow {
   experiment: string
+  /** a sweep's variant whose run this is (null: the experiment's own run) */
+  variant: string | null
   run_id: string
   backend: BackendName
-  state: RunState
-  stages: Array<{name: StageName; state: RunState; exit_code?: number | null; job_id?: string}>
+  /** the record's state, or `not started` when the launch failed before any engine ran */
+  state: ShownState
+  /** a stage that never ran because an earlier one failed is `skipped`, with `why` */
+  stages: Array<{name: StageName; state: ShownState; why?: string; exit_code?: number | null; job_id?: string}>
   started_at: string | null
   ended_at: string | null
   duration_ms: number | null
@@ -26,12 +32,25 @@ export interface RunsResult {
   runs: RunRow[]
 }
 
-/** Every run (of one experiment, or of all in experiments/), newest first, live ones refreshed through their backends. */
-export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void}): Promise<RunsResult> {
-  const snapshots = await runsOf(ws, options.name, {log: options.log ?? (() => {}), now: options.now, ws})
+/**
+ * Every run (of one experiment, or of all in experiments/; a sweep's with its variants'), newest first, live ones
+ * refreshed through their backends.
+ */
+export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void; advance?: boolean}): Promise<RunsResult> {
+  // EXP/VARIANT: the sweep's rows of that variant
+  const [name, variant] = options.name?.includes('/') ? [options.name.slice(0, options.name.indexOf('/')), (await resolveTarget(ws, options.name)).variant] : [options.name]
+  // --advance: the backends may act on what they see (vast: upload, fetch results' marker, destroy, rent again)
+  const snapshots = await runsOf(ws, name, {advance: options.advance, log: options.log ?? (() => {}), now: options.now, ws})
+  // the refresh may have seen transitions of a named sweep: its orchestration log and status table follow
+  for (const s of snapshots) {
+    if (name === undefined || s.location !== 'experiments' || !s.variants?.some((v) => v.runs.length > 0)) continue
+    const {observeSweep} = await import('../sweeps/observe.js')
+    await observeSweep({experiment: s.name, now: options.now(), workspace: ws})
+  }
   const now = options.now().getTime()
   const rows: RunRow[] = []
-  for (const snap of snapshots) {
+  const sources = snapshots.flatMap((snap) => [{dir: snap.dir, name: snap.name, runs: snap.runs, variant: null as string | null}, ...(snap.variants ?? []).map((v) => ({dir: v.dir, name: snap.name, runs: v.runs, variant: v.name}))])
+  for (const snap of sources.filter((s) => variant === undefined || s.variant === variant)) {
     for (const run of snap.runs) {
       const span = runSpan(run, now)
       rows.push({
@@ -42,19 +61,21 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
         ended_at: run.state === 'queued' || run.state === 'running' || span.end === undefined ? null : new Date(span.end).toISOString(),
         experiment: snap.name,
         notice: typeof run.backend_data?.notice === 'string' ? run.backend_data.notice : null,
-        reason: runReason(run) ?? null,
+        reason: (notStarted(run) ? run.reason : undefined) ?? runReason(run) ?? null,
         run_id: run.run_id,
         stages: run.stages.map((s) => {
-          const out: RunRow['stages'][number] = {name: s.name, state: s.state}
+          const shown = shownStage(run, s)
+          const out: RunRow['stages'][number] = {name: s.name, state: shown.state, ...(shown.state === 'skipped' ? {why: shown.why} : {})}
           if (s.exit_code !== undefined) out.exit_code = s.exit_code
           if (s.job_id !== undefined) out.job_id = s.job_id
           return out
         }),
         started_at: span.start === undefined ? null : new Date(span.start).toISOString(),
-        state: run.state,
+        state: shownRunState(run),
+        variant: snap.variant,
       })
     }
   }
-  rows.sort((a, b) => b.run_id.localeCompare(a.run_id) || a.experiment.localeCompare(b.experiment))
+  rows.sort((a, b) => b.run_id.localeCompare(a.run_id) || a.experiment.localeCompare(b.experiment) || (a.variant ?? '').localeCompare(b.variant ?? ''))
   return {runs: rows}
 }

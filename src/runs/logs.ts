@@ -8,8 +8,11 @@ import {LAUNCH_LOG} from '../launch/launch-log.js'
 import {type Clock, sleep} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {isLive, readRun, runDir, runFile, type RunRecord} from './record.js'
+import type {InstanceOutput} from '../backends/vast/logs.js'
 import {refreshLiveRuns} from './refresh.js'
+import {liveRemoteOutput} from './remote-logs.js'
 import {experimentWithRuns, pickRun} from './select.js'
+import {shownStage} from './stage-view.js'
 
 export const LOG_STAGES = ['train', 'evaluate', 'launch'] as const
 export type LogStage = (typeof LOG_STAGES)[number]
@@ -20,6 +23,10 @@ export interface LogFile {
   path: string
   exists: boolean
   content?: string
+  /** the stage never ran because an earlier one failed or was not started: why */
+  skipped?: string
+  /** the launch failed before this stage's engine ran: why */
+  not_started?: string
 }
 
 export interface LogsResult {
@@ -27,6 +34,8 @@ export interface LogsResult {
   run_id: string
   state: RunRecord['state']
   logs: LogFile[]
+  /** a live vast run: its instance's output so far (runs/remote-logs) */
+  remote?: InstanceOutput
 }
 
 export interface LogsOptions {
@@ -66,9 +75,12 @@ export async function readLogs(ws: Workspace, options: LogsOptions): Promise<Log
   const logs: LogFile[] = []
   for (const f of files) {
     const content = await fs.readFile(f.abs, 'utf8').catch(() => undefined)
-    logs.push({content, exists: content !== undefined, path: f.rel, stage: f.stage})
+    const stage = record.stages.find((s) => s.name === f.stage)
+    const shown = stage ? shownStage(record, stage) : undefined
+    logs.push({content, exists: content !== undefined, path: f.rel, stage: f.stage, ...(shown?.state === 'skipped' ? {skipped: shown.why} : {}), ...(shown?.state === 'not started' ? {not_started: shown.why ?? 'the launch failed'} : {})})
   }
-  return {experiment: snapshot.name, logs, run_id: record.run_id, state: record.state}
+  const remote = options.stage === 'launch' ? undefined : await liveRemoteOutput(record)
+  return {experiment: snapshot.name, logs, run_id: record.run_id, state: record.state, ...(remote ? {remote} : {})}
 }
 
 export interface FollowOptions extends LogsOptions {

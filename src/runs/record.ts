@@ -76,6 +76,10 @@ export interface RunRecord {
   /** the checkpoint folder train writes and evaluations read, relative to the experiment directory */
   checkpoint?: string
   reason?: string
+  /** sha256 of the config.yaml this run ran: a sweep relaunch skips variants with a completed run of their current config */
+  config_sha256?: string
+  /** the launch failed before any engine ran (submission refused, backend unreachable): no evidence about the experiment */
+  not_started?: boolean
   /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */
   backend_data?: Record<string, unknown>
 }
@@ -166,6 +170,11 @@ function isRecordShape(value: unknown): value is RunRecord {
 export function runTime(run: RunRecord): number {
   const ends = run.stages.map((s) => Date.parse(s.ended_at ?? '')).filter((t) => !Number.isNaN(t))
   return ends.length ? Math.max(...ends) : Date.parse(run.updated_at) || Date.parse(run.created_at) || 0
+}
+
+/** A run whose launch failed before any engine ran (launch marks it `not_started`): no evidence about the experiment. */
+export function notStarted(run: RunRecord): boolean {
+  return run.not_started === true
 }
 
 /** The stage that decided a failed run, for the reason text. */

@@ -1,5 +1,5 @@
 import {ExpError} from '../errors.js'
-import {resolveExperiment} from '../experiments/resolve.js'
+import {resolveExperiment, resolveTarget} from '../experiments/resolve.js'
 import {scanExperiments} from '../experiments/scan.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import type {BackendContext} from '../backends/backend.js'
@@ -10,30 +10,47 @@ import {refreshLiveRuns} from './refresh.js'
 
 /**
  * The experiments (one, by name, or all of a location) with their runs brought up to date: one scan, one refresh
- * call per backend. The generic run commands (runs, logs, watch, cancel, collect) all start here.
+ * call per backend (a sweep's variants' runs included). The generic run commands (runs, logs, watch, cancel,
+ * collect) all start here.
  */
 export async function runsOf(ws: Workspace, name: string | undefined, context: BackendContext, where: Location | 'all' = 'experiments'): Promise<ExperimentSnapshot[]> {
   if (name === undefined) {
     const snapshots = await scanExperiments(ws, {location: where})
-    await refreshLiveRuns(snapshots, context)
+    await refreshLiveRuns(withVariants(snapshots), context)
     return snapshots
   }
   const located = await resolveExperiment(ws, name)
   const snapshots = await scanExperiments(ws, {location: located.location, only: [located.name]})
-  await refreshLiveRuns(snapshots, context)
+  await refreshLiveRuns(withVariants(snapshots), context)
   return snapshots
 }
 
-/** One experiment and its runs (newest first), refreshed. */
+/** The snapshots and their sweeps' variants, one list (a variant's runs live in its own folder's runs/). */
+export function withVariants(snapshots: ExperimentSnapshot[]): ExperimentSnapshot[] {
+  return [...snapshots, ...snapshots.flatMap((s) => s.variants ?? [])]
+}
+
+/**
+ * One experiment and its runs (newest first), refreshed; `EXP/VARIANT` is one variant of a sweep, named so (its
+ * folder is the variant's, its runs the variant's).
+ */
 export async function experimentWithRuns(ws: Workspace, name: string, context: BackendContext): Promise<ExperimentSnapshot> {
-  const [snapshot] = await runsOf(ws, name, context)
+  const target = name.includes('/') ? await resolveTarget(ws, name) : undefined
+  const [snapshot] = await runsOf(ws, target?.name ?? name, context)
   if (!snapshot) throw new ExpError(`no experiment named "${name}".`, {code: 'NOT_FOUND'})
-  return snapshot
+  if (!target?.variant) return snapshot
+  const variant = snapshot.variants?.find((v) => v.name === target.variant)
+  if (!variant) throw new ExpError(`${snapshot.name} has no variant folder "${target.variant}".`, {code: 'NOT_FOUND'})
+  return {...variant, name: `${snapshot.name}/${variant.name}`}
 }
 
 /** The run a person means: `id` (a full run id or a unique prefix), else the newest. */
 export function pickRun(snapshot: ExperimentSnapshot, id?: string): RunRecord {
   if (snapshot.runs.length === 0) {
+    const variants = snapshot.variants?.map((v) => v.name) ?? []
+    if (variants.length > 0) {
+      throw new ExpError(`${snapshot.name} is a sweep: its runs are its variants' (${variants.join(', ')}); name one.`, {code: 'SWEEP', suggestion: `exp runs ${snapshot.name}`})
+    }
     const invalid = snapshot.warnings.find((w) => w.startsWith('runs/'))
     if (invalid) throw new ExpError(`${snapshot.name} has no usable run: ${invalid}.`, {code: 'INVALID_RECORD'})
     throw new ExpError(`${snapshot.name} has no runs yet.`, {code: 'NO_RUNS', suggestion: `exp launch ${snapshot.name}`})

@@ -1,7 +1,9 @@
 import {ExpError} from '../errors.js'
 import type {CollectResult} from '../backends/backend.js'
-import {backendFor} from '../launch/launch.js'
+import {backendFor} from '../backends/registry.js'
 import {type Clock, logStamp, sleep} from '../lib/time.js'
+import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import type {SweepWatchResult} from '../sweeps/observe-watch.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {isLive, type RunRecord, type StageRecord} from './record.js'
 import {experimentWithRuns, pickRun} from './select.js'
@@ -33,8 +35,23 @@ export interface WatchResult {
  * every interval, print each stage's state change, and when it completes while watched, collect its results.
  */
 export async function watchRun(ws: Workspace, options: WatchOptions): Promise<WatchResult> {
-  const context = {log: options.log, now: options.now, ws}
-  let snapshot = await experimentWithRuns(ws, options.name, context)
+  return watchSnapshot(ws, options, await experimentWithRuns(ws, options.name, {advance: true, log: options.log, now: options.now, ws}))
+}
+
+/** A sweep (EXP, not one of its variants, without --run) is followed whole; anything else as one run. */
+export async function watchTarget(ws: Workspace, options: WatchOptions): Promise<WatchResult | SweepWatchResult> {
+  const snapshot = await experimentWithRuns(ws, options.name, {advance: true, log: options.log, now: options.now, ws})
+  if (snapshot.variants && snapshot.runs.length === 0 && options.run === undefined) {
+    const {watchSweep} = await import('../sweeps/observe-watch.js')
+    return watchSweep(ws, {...options, name: snapshot.name})
+  }
+  return watchSnapshot(ws, options, snapshot)
+}
+
+async function watchSnapshot(ws: Workspace, options: WatchOptions, first: ExperimentSnapshot): Promise<WatchResult> {
+  // watching acts on what it sees (vast: upload, fetch the exit marker, destroy, rent again): it may spend
+  const context = {advance: true, log: options.log, now: options.now, ws}
+  let snapshot = first
   let record = pickRun(snapshot, options.run)
   const changes: string[] = []
   const say = (line: string) => {

@@ -20,6 +20,8 @@ export const DEFAULT_TEMPLATES: Readonly<Record<string, string>> = {'.json': 'co
 export interface SweepOptions extends Omit<NewExperimentOptions, 'name'> {
   name?: string
   grid?: string[]
+  /** --add: overrides whose keys are meant to be new */
+  adds?: string[]
   fromSummary?: string
   env?: NodeJS.ProcessEnv
 }
@@ -87,7 +89,8 @@ export async function scaffoldSweep(ws: Workspace, options: SweepOptions): Promi
   log.add({action: 'ANALYZE_PARAMETERS', description: 'Identifying varying parameters', details: `Checked ${axes.join(', ')}`, result: `Varying parameters: ${varying.map((k) => `${k} (${values(k)})`).join(', ')}`})
   const hook = setupTemplate(ws) // an unknown {local.X} is refused here, before anything is written
 
-  const prepared = await prepareExperiment(ws, {date: options.date, from, hypothesis: options.hypothesis, name, now: options.now, sets: options.sets})
+  const gridKeys = source.kind === 'grid' ? axes : undefined
+  const prepared = await prepareExperiment(ws, {adds: options.adds, date: options.date, from, gridKeys, hypothesis: options.hypothesis, name, now: options.now, sets: options.sets})
   const shared = prepared.doc
   applyOverrides(shared, Object.entries(common).map(([key, value]) => ({key, path: key.split('.'), value})))
   const configs = variantConfigs(shared, rows)

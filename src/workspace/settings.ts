@@ -75,8 +75,8 @@ export const settingsSchema = z.strictObject({
   base_config: z.string().default('configs/train_burgers_golden.yaml'),
   classification: z.strictObject({stale_days: z.number().positive().default(30)}).default({stale_days: 30}),
   cron: z
-    .strictObject({command: z.string().default('archive --status all --yes'), schedule: z.string().default('0 0 * * 0')})
-    .default({command: 'archive --status all --yes', schedule: '0 0 * * 0'}),
+    .strictObject({command: z.string().default('archive --status all --older-than 14d --yes'), schedule: z.string().default('0 0 * * 0')})
+    .default({command: 'archive --status all --older-than 14d --yes', schedule: '0 0 * * 0'}),
   // evaluate: one argument list, or an evaluation suite (named evaluations, each its own stage evaluate:<name>);
   // finetune: the engine of work-graph finetune nodes (optional: train's otherwise)
   engines: z

@@ -187,7 +187,9 @@ describe('exp archive, killed at random instants (crash safety)', function () {
 
     const first = exp(['archive', '--status', 'all', '--yes', '--json'], {cwd: ws})
     const second = exp(['archive', '--status', 'all', '--yes', '--json'], {cwd: ws})
-    await sleep(50)
+    // the new and the promote start once an archive holds the workspace lock (a fixed pause may end before either started)
+    const deadline = Date.now() + 20_000
+    while (!existsSync(path.join(ws, '.exp', 'lock')) && Date.now() < deadline) await sleep(5)
     const created = exp(['new', 'while-archiving', '--date', '2025-06-01'], {cwd: ws})
     // promotion works on the experiment before or after it moved: either way it is recorded once
     const promoted = exp(promoteArgs, {cwd: ws})

@@ -4,7 +4,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {age, exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {age, exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 /** One experiment of every kind; the expected status of each. */
 const KINDS: Record<string, 'success' | 'failed' | 'stale' | 'active'> = {
@@ -45,6 +45,7 @@ async function ownFiles(dir: string): Promise<Record<string, string>> {
 }
 
 describe('exp archive', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await mixedWorkspace()
@@ -112,13 +113,13 @@ describe('exp archive', () => {
     assert.equal((await exp(['archive', 'forgotten', '--yes'], {cwd: ws})).code, 0)
     const list = await expJson(['list', '--archived'], {cwd: ws})
     assert.equal(list.json.experiments[0].status, 'stale')
-    assert.match(list.json.experiments[0].reason, /^archived as stale: no verdict; nothing changed for/)
+    assert.match(list.json.experiments[0].reason, /^archived as stale: no verdict; never launched; nothing changed for/)
   })
 
   it('refuses an active experiment even by name, says why, and still archives the others (exit 1)', async () => {
     const alone = await exp(['archive', 'running', '--yes'], {cwd: ws})
     assert.equal(alone.code, 1)
-    assert.match(alone.stdout, /failed 2025-02-01-running: it is active \(no verdict yet; last change .*\); an active experiment is never archived\./)
+    assert.match(alone.stdout, /failed 2025-02-01-running: it is active \(no verdict yet; never launched; last change .*\); an active experiment is never archived\./)
     assert.equal(await where(ws, '2025-02-01-running'), 'experiments')
     const mixed = await expJson(['archive', 'running', 'good', '--yes'], {cwd: ws})
     assert.equal(mixed.code, 1)
@@ -151,7 +152,7 @@ describe('exp archive', () => {
     const r = await exp(['archive', '--status', 'all', '--dry-run'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^Would archive 5 experiments \(dry run: nothing changes\)\.$/m)
-    assert.match(r.stdout, /^2024-06-01-forgotten {2}stale: no verdict; nothing changed for/m)
+    assert.match(r.stdout, /^2024-06-01-forgotten {2}stale: no verdict; never launched; nothing changed for/m)
     assert.match(r.stdout, /→ experiments-archive\/2024-06-01-forgotten\/ {2}\(4 files, \d+ B, moved whole\)/)
     assert.match(r.stdout, /files: checkpoints\/ \(2 files, 4 B\), config\.yaml, notes\.md/)
     assert.match(r.stdout, /copies workspace report reports\/test_2025-01-22-test-64dim\.json → reports\/test_2025-01-22-test-64dim\.json/)
@@ -227,7 +228,7 @@ describe('exp archive', () => {
       const since = new Date().toISOString()
       await writeTree(ws, {'.exp/lock': {command: 'archive --status all --yes', host: os.hostname(), nonce: 'abc', pid: holder.pid, since}})
       const before = await treeSnapshot(path.join(ws, 'experiments'))
-      const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws})
+      const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_LOCK_TIMEOUT_MS: '1000'}})
       assert.equal(r.code, 3)
       assert.equal(r.stderr.trim(), `Error: workspace is locked by PID ${holder.pid} since ${since} (exp archive --status all --yes). Try: wait for it to finish, then run the command again.`)
       assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments')), before)
@@ -242,6 +243,7 @@ describe('exp archive', () => {
 })
 
 describe('exp restore', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await mixedWorkspace()
@@ -297,6 +299,7 @@ describe('exp restore', () => {
 })
 
 describe('exp archive on a terminal', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   let hasScript = false
   before(async () => {

@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {age, exp, expJson, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {age, exp, expJson, inProcess, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex')
 
@@ -16,6 +16,7 @@ async function promoted(ws: string, name: string, set: string): Promise<void> {
 }
 
 describe('exp configs and exp adopt', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(90_000)
   let ws: string
   const leftover = {

@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {age, EXP_BIN, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {age, EXP_BIN, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 /**
  * exp cron against the real crontab program, never the crontab of the person running the tests: a throwaway user
@@ -12,6 +12,7 @@ import {age, EXP_BIN, makeExperiment, removeDir, requireTool, tempWorkspace} fro
  * act on the throwaway user's table. The user is removed afterwards, with its crontab.
  */
 describe('exp cron (the real crontab, a throwaway user)', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   const user = `exptest${randomBytes(3).toString('hex')}`
   let created = false
@@ -74,7 +75,7 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     const first = await asUser(['cron', 'install'], ws)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, /^Installed the exp line in your crontab:/)
-    const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(EXP_BIN)}' archive --status all --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
+    const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(EXP_BIN)}' archive --status all --older-than 14d --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
     assert.equal(await table(), OTHERS + expected + '\n')
 
     const second = await asUser(['cron', 'install', '--schedule', '30 2 * * 1', '--command', 'archive --status failed --yes'], ws)
@@ -82,7 +83,7 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     assert.match(second.stdout, /^Replaced the exp line/)
     const lines = (await table()).split('\n')
     assert.equal(lines.filter((l) => l.endsWith(`# exp:${ws}`)).length, 1, 'one line per workspace')
-    assert.equal(await table(), OTHERS + expected.replace('0 0 * * 0', '30 2 * * 1').replace('--status all', '--status failed') + '\n')
+    assert.equal(await table(), OTHERS + expected.replace('0 0 * * 0', '30 2 * * 1').replace('--status all --older-than 14d', '--status failed') + '\n')
 
     // another workspace gets its own line; removing one leaves the other and the person's lines
     assert.equal((await asUser(['cron', 'install'], other)).code, 0)
@@ -129,7 +130,8 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
 
   it('the installed line, run as cron runs it (env -i sh -c), archives and logs with timestamps', async () => {
     await age(await makeExperiment(ws, '2024-06-01-forgotten', {'checkpoints/a.pt': 'w'}), 45)
-    await makeExperiment(ws, '2025-01-10-good', {'reports/eval.json': {gates_passed: true}})
+    // the weekly line archives finished experiments idle for 14 days (--older-than 14d): aged, this one goes too
+    await age(await makeExperiment(ws, '2025-01-10-good', {'reports/eval.json': {gates_passed: true}}), 20)
     await makeExperiment(ws, '2025-02-01-fresh')
     await execa('chown', ['-R', user, ws])
     assert.equal((await asUser(['cron', 'install'], ws)).code, 0)

@@ -3,12 +3,13 @@ import {execa} from 'execa'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 const A_CONFIG = 'model:\n  latent_dim: 16\n  layers: [32, 32]\ntraining:\n  lr: 0.01\n  schedule: {kind: cosine}\nonly_a: true\n'
 const B_CONFIG = 'model:\n  latent_dim: 64\n  layers: [32, 64]\ntraining:\n  lr: 0.01\n  schedule: {kind: step}\nonly_b: "x"\n'
 
 describe('exp diff', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(60_000)
   let ws: string
   before(async () => {
@@ -123,6 +124,7 @@ describe('exp diff', function () {
 })
 
 describe('exp compare', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(60_000)
   let ws: string
   // five experiments: data.nx, training.epochs and model.activation are the same everywhere; latent_dim varies in all,

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempWorkspace, treeSnapshot} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace, treeSnapshot} from '../support/exp.js'
 import {engineTimes, graphCmd, graphOf, graphPath, graphWorkspace, node, readGraph, writeGraph} from '../support/graph.js'
 
 describe('exp graph: the file, validation, overrides', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let ws: string | undefined
 

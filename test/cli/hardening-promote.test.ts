@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {assertOneLineError, exp, expJson, makeExperiment, removeDir, tempDir, treeSnapshot, writeTree} from '../support/exp.js'
+import {assertOneLineError, exp, expJson, inProcess, makeExperiment, removeDir, tempDir, treeSnapshot, writeTree} from '../support/exp.js'
 
 /**
  * Issue 12: promote and rollback keep their records (8), .new-* folders that are not exp's (15), the smaller items
@@ -14,6 +14,7 @@ const passing = (value: number, extra: Record<string, unknown> = {}) => ({'repor
 
 
 describe('hardening: promote records, .new-* folders, the smaller items (issue 12)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempDir()

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {assertOneLineError, exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {assertOneLineError, exp, expJson, inProcess, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 /**
  * Issue 12, records and reports as untrusted input: output files that are not exp's (7), bounded parsing (9),
@@ -13,6 +13,7 @@ const passing = (value = 0.05, extra: Record<string, unknown> = {}) => ({final_n
 
 
 describe('hardening: records are input (issue 12)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   let outside: string
   beforeEach(async () => {
@@ -147,7 +148,7 @@ describe('hardening: records are input (issue 12)', () => {
         })
         const [e] = (await expJson(['list'], {cwd: ws})).json.experiments.filter((x: any) => x.name === name)
         assert.equal(e.status, status)
-        assert.match(e.reason, new RegExp(`^reports/${second}\\.json: gates_passed is (true|false) \\(same time as reports/${first}\\.json: the later file name wins\\)$`))
+        assert.match(e.reason, new RegExp(`^experiments/[^/]+/reports/${second}\\.json: gates_passed is (true|false) \\(same time as experiments/[^/]+/reports/${first}\\.json: the later file name wins\\)$`))
       }
     })
 
@@ -165,7 +166,7 @@ describe('hardening: records are input (issue 12)', () => {
       })
       const [y] = (await expJson(['list'], {cwd: ws})).json.experiments.filter((x: any) => x.name === '2025-01-23-y')
       assert.equal(y.status, 'success')
-      assert.match(y.reason, /^reports\/b\.json/)
+      assert.match(y.reason, /^experiments\/2025-01-23-y\/reports\/b\.json/)
     })
   })
 })

@@ -4,7 +4,7 @@ import {existsSync, promises as fs, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
 import {holdWorkspaceLock} from '../support/held-lock.js'
 
 /**
@@ -38,6 +38,7 @@ function runRecord(runId: string, patch: Record<string, unknown> = {}, stage: Re
 }
 
 describe('hardening: records, identities, launch races, output, secrets', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let ws: string | undefined
   let root: string | undefined

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {terminalScreen} from '../support/terminal.js'
 
 describe('exp init', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let dir: string
   afterEach(() => removeDir(dir))
 
@@ -38,6 +40,7 @@ describe('exp init', () => {
 })
 
 describe('exp new', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempWorkspace()
@@ -128,13 +131,14 @@ describe('exp new', () => {
     const {EXP_BIN} = await import('../support/exp.js')
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(EXP_BIN)} new`
     const child = execa('script', ['-qfec', cmd, '/dev/null'], {cwd: ws, env: {TERM: 'xterm'}, reject: false})
-    const send = async (text: string, wait = 700) => {
-      await new Promise((r) => setTimeout(r, wait))
+    const screen = terminalScreen(child)
+    const send = async (prompt: string, text: string) => {
+      await screen.shows(prompt)
       child.stdin!.write(text)
     }
-    await send('prompted-one\r', 1500)
-    await send('\r') // default base config
-    await send('terminals are fine\r')
+    await send('Experiment name', 'prompted-one\r')
+    await send('Base config', '\r') // default base config
+    await send('Hypothesis', 'terminals are fine\r')
     const result = await child
     assert.equal(result.exitCode, 0, String(result.stdout))
     const meta = JSON.parse(await fs.readFile(path.join(ws, 'experiments', (await fs.readdir(path.join(ws, 'experiments'))).find((n) => n.endsWith('prompted-one'))!, 'metadata.json'), 'utf8'))
@@ -156,14 +160,15 @@ describe('exp new', () => {
     assert.deepEqual(await treeSnapshot(ws), before)
   })
 
-  it('warns when --set adds a key the base config did not have', async () => {
+  it('refuses --set of a key the base config does not have (names the closest; --add is for new keys)', async () => {
     const r = await exp(['new', 'typo', '--set', 'model.latent_dimm=3'], {cwd: ws})
-    assert.equal(r.code, 0)
-    assert.match(r.stderr, /model\.latent_dimm was not in the base config/)
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /--set model\.latent_dimm: the base config has no such key \(closest: model\.latent_dim\)/)
   })
 })
 
 describe('workspace discovery and exp.yaml validation', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let dir: string
   afterEach(() => removeDir(dir))
 

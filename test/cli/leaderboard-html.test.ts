@@ -5,11 +5,12 @@ import {pathToFileURL} from 'node:url'
 import type {Browser} from 'playwright-core'
 
 import {CHROMIUM, launchChromium} from '../support/browser.js'
-import {exp, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {exp, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 
 /** The HTML leaderboard opened in a real headless Chromium (Debian's package): the rows and the SVG bars render. */
 describe('exp leaderboard --html in a headless browser', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let browser: Browser | undefined
   let ws: string
   // best first for direction min; one name needs escaping (it must show as text, not become markup)

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {age, exp, expJson, makeExperiment, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {age, exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 describe('exp list and exp show', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   before(async () => {
     ws = await tempWorkspace()
@@ -66,7 +67,7 @@ describe('exp list and exp show', () => {
     const r = await exp(['list'], {cwd: ws})
     assert.equal(r.code, 0)
     assert.match(r.stdout, /^NAME\s+STATUS\s+LAST ACTIVITY\s+FINAL_NRMSE\s+REASON/m)
-    assert.match(r.stdout, /2025-01-10-good\s+success\s+\d+\w ago\s+0\.05\s+reports\/eval\.json/)
+    assert.match(r.stdout, /2025-01-10-good\s+success\s+\d+\w ago\s+0\.05\s+experiments\/2025-01-10-good\/reports\/eval\.json/)
     assert.match(r.stdout, /Active: 2 {2}Success: 4 {2}Failed: 4 {2}Stale: 1/)
     assert.match(r.stderr, /Warning: 2025-01-27-broken-report: .*not valid JSON/)
   })
@@ -98,7 +99,7 @@ describe('exp list and exp show', () => {
     assert.equal(r.json.status, 'success')
     assert.equal(r.json.reports_detail[0].metrics.final_nrmse, 0.05)
     const text = await exp(['show', '2025-01-10-good'], {cwd: ws})
-    assert.match(text.stdout, /status: +success — reports\/eval\.json: gates_passed is true/)
+    assert.match(text.stdout, /status: +success — experiments\/2025-01-10-good\/reports\/eval\.json: gates_passed is true/)
   })
 
   it('show gives the config diff against the base for an experiment made by exp new', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempWorkspace, treeSnapshot} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace, treeSnapshot} from '../support/exp.js'
 
 const read = (file: string) => fs.readFile(file, 'utf8')
 
@@ -13,6 +13,7 @@ async function listed(ws: string, name: string): Promise<any> {
 }
 
 describe('exp mark', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(60_000)
   let ws: string
   let dir: string

@@ -3,10 +3,11 @@ import {execa} from 'execa'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 /** Training curves: the embedded engine appends to {metrics} = runs/<run-id>/metrics.jsonl; exp show gives the last values. */
 describe('training curves: {metrics} and exp show', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(60_000)
   let ws: string
 

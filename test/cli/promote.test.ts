@@ -3,7 +3,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex')
 const read = (ws: string, rel: string) => fs.readFile(path.join(ws, rel), 'utf8')
@@ -22,6 +22,7 @@ function oneLineError(r: {stderr: string}, pattern: RegExp): void {
 }
 
 describe('exp promote NAME', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempWorkspace()
@@ -178,7 +179,7 @@ describe('exp promote NAME', () => {
       setup: (w) => good(w, '2025-01-22-x', 0.05, {'metadata.json': '{"schema": 1,'}),
       what: 'a metadata.json that is not valid JSON',
     },
-    {args: ['x'], code: 2, error: /needs a confirmation and there is no terminal to ask on\. Try: exp promote 2025-01-22-x --auto-promote/, setup: (w) => good(w, '2025-01-22-x'), what: 'no terminal and no --auto-promote'},
+    {args: ['x'], code: 2, error: /needs a confirmation and there is no terminal to ask on\. Try: exp promote 2025-01-22-x --yes/, setup: (w) => good(w, '2025-01-22-x'), what: 'no terminal and no --auto-promote'},
     {args: ['x', '--config-name', '../escape.yaml'], code: 2, error: /invalid --config-name "\.\.\/escape\.yaml": it must be a file name/, setup: (w) => good(w, '2025-01-22-x'), what: 'a --config-name that is a path'},
     {args: ['--config-name', 'a.yaml'], code: 2, error: /--config-name needs an experiment NAME/, setup: (w) => good(w, '2025-01-22-x'), what: '--config-name without NAME'},
     {args: ['x', 'extra'], code: 2, error: /Unexpected argument: extra/, setup: (w) => good(w, '2025-01-22-x'), what: 'an extra argument'},
@@ -421,6 +422,7 @@ describe('exp promote NAME', () => {
 })
 
 describe('exp promote without NAME (candidates)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   beforeEach(async () => {
     ws = await tempWorkspace()
@@ -441,7 +443,7 @@ describe('exp promote without NAME (candidates)', () => {
     const names = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[1])
     assert.deepEqual(names, ['2025-01-02-ok-a', '2025-01-01-ok-b', '2025-01-03-ok-c'])
     assert.match(r.stdout, /^#\s+EXPERIMENT\s+FINAL_NRMSE\s+TARGET\s+TARGET STATE$/m)
-    oneLineError(r, /3 candidate\(s\) and no terminal to pick them on; nothing was promoted\. Try: exp promote --auto-promote/)
+    oneLineError(r, /3 candidate\(s\) and no terminal to pick them on; nothing was promoted\. Try: exp promote --yes/)
     assert.deepEqual(await treeSnapshot(ws), before)
     // --dry-run --json gives the same list, and why the others are not candidates
     const j = await expJson(['promote', '--threshold', '0.1', '--dry-run'], {cwd: ws})
@@ -483,6 +485,7 @@ describe('exp promote without NAME (candidates)', () => {
 })
 
 describe('exp promote on a terminal (pseudo-terminal)', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   before(async function () {
     const {execa} = await import('execa')
@@ -553,6 +556,7 @@ describe('exp promote on a terminal (pseudo-terminal)', () => {
 })
 
 describe('concurrent promotions', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   afterEach(() => removeDir(ws))
 
@@ -579,6 +583,7 @@ describe('concurrent promotions', () => {
 })
 
 describe('exp leaderboard', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   afterEach(() => removeDir(ws))
 
@@ -602,6 +607,7 @@ describe('exp leaderboard', () => {
 })
 
 describe('exp promote outside a workspace', () => {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let dir: string
   afterEach(() => removeDir(dir))
   it('says so and suggests exp init', async () => {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {EXP_BIN, removeDir} from '../support/exp.js'
+import {EXP_BIN} from '../support/exp.js'
 import {assertRanOnceInOrder, engineTimes, graphOf, graphWorkspace, node} from '../support/graph.js'
-import {type RcloneFixture, rcloneFixture} from '../support/rclone.js'
+import {rcloneSuite} from '../support/rclone.js'
 
 /** A random DAG of train nodes: each depends on up to two earlier ones (seeded, so a failure can be replayed). */
 function randomDag(n: number, seed: number): Array<Record<string, unknown>> {
@@ -27,31 +27,24 @@ const REPETITIONS = Number(process.env.EXP_REMOTE_RACE_REPETITIONS ?? (FULL ? 3 
 
 describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on one graph', function () {
   this.timeout(1_000_000)
-  let rc: RcloneFixture
-  const dirs: string[] = []
-  before(async () => {
-    rc = await rcloneFixture()
-  })
-  after(async () => {
-    await rc.cleanup()
-    for (const d of dirs) await removeDir(d)
-  })
+  const suite = rcloneSuite()
+  const {dirs} = suite
 
   for (let repetition = 1; repetition <= REPETITIONS; repetition++) {
     it(`${NODES}-node DAG: each node ran exactly once, after its dependencies, every history complete (repetition ${repetition})`, async () => {
       const root = `race-${repetition}`
       const nodes = randomDag(NODES, repetition * 7919)
-      await fs.mkdir(path.join(rc.served, root), {recursive: true})
-      await fs.writeFile(path.join(rc.served, root, 'work_graph.json'), JSON.stringify(graphOf(nodes), null, 2))
+      await fs.mkdir(path.join(suite.rc.served, root), {recursive: true})
+      await fs.writeFile(path.join(suite.rc.served, root, 'work_graph.json'), JSON.stringify(graphOf(nodes), null, 2))
       const workspaces = await Promise.all(
         Array.from({length: 4}, async () => {
           const ws = await graphWorkspace()
-          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 5\n  settle_seconds: 0.1\n`)
+          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 20\n  settle_seconds: 0.1\n`)
           dirs.push(ws)
           return ws
         }),
       )
-      const env = {...rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
+      const env = {...suite.rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
       const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 950_000})))
       for (const r of runners) assert.equal(r.exitCode, 0, `${r.stderr}\n${String(r.stdout).slice(0, 2000)}`)
       const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
@@ -60,10 +53,10 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
       assert.ok(ranBy.filter((ids) => ids.length > 0).length >= 2, 'more than one machine ran nodes')
       const times: Record<string, Array<{start: number; end?: number}>> = {}
       for (const ws of workspaces) for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
-      const g = JSON.parse(await fs.readFile(path.join(rc.served, root, 'work_graph.json'), 'utf8'))
+      const g = JSON.parse(await fs.readFile(path.join(suite.rc.served, root, 'work_graph.json'), 'utf8'))
       assertRanOnceInOrder(nodes, times, g)
       assert.equal(g.version, 1 + 3 * NODES, 'every write is one version: none lost')
-      assert.deepEqual(await fs.readdir(path.join(rc.served, root, 'locks')), [], 'every lease released')
+      assert.deepEqual(await fs.readdir(path.join(suite.rc.served, root, 'locks')), [], 'every lease released')
     })
   }
 })

@@ -5,10 +5,12 @@ import {existsSync, promises as fs, readdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+import {remoteGraphStore} from '../../src/remote/graph-store.js'
 import {acquireLease} from '../../src/remote/lease.js'
 import {normaliseTarget, Rclone} from '../../src/remote/rclone.js'
 import {rcloneLeaseStore} from '../../src/remote/remote.js'
 import {exp, expJson, removeDir, ROOT, tempWorkspace} from '../support/exp.js'
+import {graphOf, node} from '../support/graph.js'
 import {type RcloneFixture, rcloneFixture} from '../support/rclone.js'
 
 const EXPERIMENT = '2026-11-30-alpha'
@@ -125,6 +127,22 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
     }
     await assert.rejects(write(), /lease .* vanished .* aborted before writing anything/)
     assert.equal(await rclone('deleted').read('work_graph.json'), undefined)
+  })
+
+  it('a graph update whose lease is deleted while it works writes nothing to the remote graph', async () => {
+    const remote = rclone('graph-lease')
+    const root = path.join(rc.served, 'graph-lease')
+    await remote.writeText('work_graph.json', JSON.stringify(graphOf([node('a', 'train')]), null, 2))
+    const before = await fs.readFile(path.join(root, 'work_graph.json'), 'utf8')
+    const store = remoteGraphStore({leaseSeconds: 5, rclone: remote, settleSeconds: 0.2}, () => new Date())
+    const change = store.update('test', async (doc) => {
+      // someone removes the lease (exp remote unlock --force elsewhere) while this update holds it
+      for (const lease of await remote.list('locks', {filesOnly: true})) await remote.remove(`locks/${lease.Name}`)
+      doc.nodes.a.status = 'completed'
+    })
+    await assert.rejects(change, /the remote lease .* vanished .*aborted before writing anything/)
+    assert.equal(await fs.readFile(path.join(root, 'work_graph.json'), 'utf8'), before)
+    assert.deepEqual(readdirSync(root).sort(), ['locks', 'work_graph.json'], 'no temporary graph left behind')
   })
 
   it('the WebDAV server stopped mid-push: one clear line, no half file under a final name; a later push completes', async () => {

@@ -6,13 +6,22 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Browser, Page} from 'playwright-core'
 
 import {CHROMIUM, launchChromium} from '../support/browser.js'
-import {exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 const HOSTILE = '2025-01-05-<script>"><img src=x onerror=alert(1)>'
+const SWEEP = '2025-02-01-sweep'
+/** a 2 × 2 grid: two passed (the second best), one failed, one without a report (no metric) */
+const VARIANTS = [
+  {name: 'lr1e-3_dim4', params: {'model.latent_dim': 4, 'training.learning_rate': 0.001}, report: {final_nrmse: 0.2, gates_passed: true}},
+  {name: 'lr1e-3_dim8', params: {'model.latent_dim': 8, 'training.learning_rate': 0.001}, report: {final_nrmse: 0.05, gates_passed: true}},
+  {name: 'lr1e-1_dim4', params: {'model.latent_dim': 4, 'training.learning_rate': 0.1}, report: {final_nrmse: 0.9, gates_passed: false}},
+  {name: 'lr1e-1_dim8', params: {'model.latent_dim': 8, 'training.learning_rate': 0.1}},
+]
 const NOTES = '# Notes\n\n<script>alert(2)</script>\n\n"><img src=x onerror=alert(3)>\n\n[click](javascript:alert(4)) and **bold**\n'
 
 /** exp report pages opened in the real headless Chromium: content, curves, escaping, links, narrow screens. */
 describe('exp report: experiment pages and the index in a headless browser', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let browser: Browser | undefined
   let ws: string
@@ -28,6 +37,8 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     assert.equal((await exp(['launch', 'curve', '--stage', 'train'], {cwd: ws})).code, 0)
     await makeExperiment(ws, HOSTILE, {'metadata.json': {hypothesis: '</p><script>alert(5)</script>'}, 'notes.md': NOTES, 'reports/eval.json': {final_nrmse: 0.3, gates_passed: false}})
     await makeExperiment(ws, '2025-01-06-done', {'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}})
+    const sweepRecord = {controls: [], naming: {abbreviations: {}, varying: ['training.learning_rate', 'model.latent_dim']}, schema: 1, source: {axes: [], kind: 'grid'}, variants: VARIANTS.map((v) => ({name: v.name, params: v.params, setup: 'ok'}))}
+    await makeExperiment(ws, SWEEP, {'sweep.yaml': sweepRecord, ...Object.fromEntries(VARIANTS.flatMap((v) => [[`${v.name}/config.yaml`, 'model:\n  latent_dim: 8\n'], ...(v.report ? [[`${v.name}/reports/eval.json`, v.report]] : [])]))})
     browser = await launchChromium()
   })
   after(async () => {
@@ -113,15 +124,46 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     }
   })
 
+  it('a sweep page: the variants table and, per swept parameter, one point per variant; best highlighted, failed marked', async () => {
+    const r = await expJson(['report', 'sweep'], {cwd: ws})
+    assert.equal(r.code, 0, r.stderr)
+    const {page, requests} = await open(path.join(ws, r.json.file))
+    try {
+      assert.deepEqual(await page.locator('table.variants tbody tr td:first-child').allTextContents(), VARIANTS.map((v) => v.name))
+      for (const param of ['training.learning_rate', 'model.latent_dim']) {
+        const points = await page.locator(`svg.sweep[data-param="${param}"] .point`).evaluateAll((ps) =>
+          ps.map((p) => {
+            const box = (p as unknown as {getBBox(): {x: number; y: number; width: number; height: number}}).getBBox()
+            return {classes: p.getAttribute('class') ?? '', cx: box.x + box.width / 2, cy: box.y + box.height / 2, variant: p.getAttribute('data-variant') ?? '', x: Number(p.getAttribute('data-x'))}
+          }),
+        )
+        assert.deepEqual(points.map((p) => p.variant).sort(), VARIANTS.map((v) => v.name).sort(), `${param}: one point per variant`)
+        const by = (name: string) => points.find((p) => p.variant === name)!
+        assert.deepEqual(points.filter((p) => p.classes.includes('best')).map((p) => p.variant), ['lr1e-3_dim8'])
+        assert.deepEqual(points.filter((p) => p.classes.includes('failed')).map((p) => p.variant), ['lr1e-1_dim4'])
+        assert.deepEqual(points.filter((p) => p.classes.includes('no-metric')).map((p) => p.variant), ['lr1e-1_dim8'])
+        // the x position follows the parameter, the y position the metric (lower NRMSE is lower on the chart)
+        for (const v of VARIANTS) assert.equal(by(v.name).x, v.params[param as keyof typeof v.params])
+        const [small, large] = param === 'model.latent_dim' ? ['lr1e-3_dim4', 'lr1e-3_dim8'] : ['lr1e-3_dim4', 'lr1e-1_dim4']
+        assert.ok(by(small).cx < by(large).cx, `${param}: ${small} left of ${large}`)
+        assert.ok(by('lr1e-3_dim8').cy > by('lr1e-3_dim4').cy && by('lr1e-3_dim4').cy > by('lr1e-1_dim4').cy, `${param}: y follows final_nrmse`)
+      }
+      assert.equal(await page.locator('script').count(), 0)
+      assert.ok(requests.every((u) => u.startsWith('file:')), requests.join(' '))
+    } finally {
+      await page.close()
+    }
+  })
+
   it('--all writes every page and an index whose links resolve; archive moves a row to the Archived tab', async () => {
     const r = await expJson(['report', '--all'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual([r.json.index, r.json.pages, r.json.experiments, r.json.archived], ['reports/index.html', 3, 3, 0])
+    assert.deepEqual([r.json.index, r.json.pages, r.json.experiments, r.json.archived], ['reports/index.html', 4, 4, 0])
     const index = path.join(ws, 'reports', 'index.html')
     let view = await open(index)
     try {
       const links = await hrefsOf(view.page, 'a.experiment')
-      assert.equal(links.length, 3)
+      assert.equal(links.length, 4)
       for (const h of links) assert.ok(existsSync(fileURLToPath(h)), `${h} exists`)
       assert.ok((await view.page.locator('a.experiment').allTextContents()).includes(HOSTILE))
       assert.equal(await view.page.locator('#active svg.spark polyline').count(), 1, 'the experiment with a curve has a sparkline')
@@ -138,14 +180,14 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     view = await open(index)
     try {
       assert.deepEqual(await view.page.locator('#archived a.experiment').allTextContents(), ['2025-01-06-done'])
-      assert.equal(await view.page.locator('#active a.experiment').count(), 2)
+      assert.equal(await view.page.locator('#active a.experiment').count(), 3)
     } finally {
       await view.page.close()
     }
   })
 
   it('at 390 px no page is wider than the viewport; dark mode follows the system', async () => {
-    for (const file of ['index.html', '2025-03-01-curve.html', `${HOSTILE}.html`]) {
+    for (const file of ['index.html', '2025-03-01-curve.html', `${HOSTILE}.html`, `${SWEEP}.html`]) {
       const {page} = await open(path.join(ws, 'reports', file), 390)
       try {
         assert.ok(await notWiderThanViewport(page), `${file} fits 390 px`)

@@ -3,7 +3,7 @@ import {execa} from 'execa'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, requireTool, tempDir, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempDir, tempWorkspace} from '../support/exp.js'
 import {clusterUnavailable, type Cluster, startCluster, stopCluster} from '../support/slurm.js'
 
 /** An engine with named evaluations: `fail: NAME` in config.yaml fails that gate, `crash: NAME` exits 3, `sleep: S` waits. */
@@ -43,6 +43,7 @@ const runRecord = async (ws: string, name: string, runId: string) => JSON.parse(
 const status = async (ws: string, name: string, env?: Record<string, string>) => (await expJson(['list'], {cwd: ws, env})).json.experiments.find((e: any) => e.name === name)
 
 describe('evaluation suites on the local backend', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(60_000)
   let ws: string
 
@@ -122,6 +123,7 @@ describe('evaluation suites on the local backend', function () {
 })
 
 describe('evaluation suites on a real SLURM cluster', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let cluster: Cluster | undefined
   let scratch: string
   let ws: string

@@ -3,7 +3,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 import {parse} from 'yaml'
 
-import {exp, expJson, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
 
 const HEADER = '| Run Name | Model | LoRA Rank | Learning Rate | Batch Size | Type | Est. Time |\n|----------|-------|-----------|---------------|------------|------|-----------|'
 const row = (model: string, rank: number | string, lr: string, type = 'Fine-tuned') => `| ${model}_rank${rank}_lr${lr} | ${model} | ${rank} | ${lr} | 4 | ${type} | ~10s |`
@@ -19,6 +19,7 @@ function summary(rows: string[], {dataset = '/data/caps/train.json', header = HE
 const TEMPLATE = '# fine-tuning template\nmodel_checkpoint: null  # set per run\ndataset: null\nlora_rank: 4\nlearning_rate: 1.0e-4\nbatch_size: 1\nepochs: 1\n'
 
 describe('exp new --from-summary / --grid (sweeps)', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let ws: string
   const run = (args: string[]) => exp(args, {cwd: ws})

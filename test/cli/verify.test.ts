@@ -3,7 +3,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, promises as fs, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot} from '../support/exp.js'
 
 const MiB = 1024 * 1024
 const NO_MANIFEST = 'no manifest: the train stage did not finish or predates manifests'
@@ -14,6 +14,7 @@ const NO_MANIFEST = 'no manifest: the train stage did not finish or predates man
  * evaluate on a corrupted checkpoint that never starts its engine.
  */
 describe('exp verify: checkpoint manifests', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let ws: string
   const dirOf = (name: string) => path.join(ws, 'experiments', name)
@@ -117,6 +118,7 @@ describe('exp verify: checkpoint manifests', function () {
 })
 
 describe('exp launch: the manifest is the commit, and evaluate refuses a broken checkpoint', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let ws: string
   before(async () => {
@@ -173,6 +175,7 @@ describe('exp launch: the manifest is the commit, and evaluate refuses a broken 
 })
 
 describe('exp archive / exp restore across filesystems check checkpoints against their manifests', function () {
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   this.timeout(120_000)
   let ws: string
   let archive: string

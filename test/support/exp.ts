@@ -5,6 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {inProcessRefusal, runInProcess} from './in-process.js'
+
 /** The repository root and the built binary the tests run, as a user would. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const EXP_BIN = path.join(ROOT, 'bin', 'run.js')
@@ -12,6 +14,12 @@ export const EXP_BIN = path.join(ROOT, 'bin', 'run.js')
 /** exp's settings cache for this test process (never the runner's own ~/.cache/exp), removed at exit. */
 const CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'exp-test-cache-'))
 process.on('exit', () => rmSync(CACHE_DIR, {force: true, recursive: true}))
+
+/** how many exp calls this process made, by kind (test/support/timing-reporter.cjs prints them per file) */
+function callCounts(): {child: number; inProcess: number} {
+  const g = globalThis as {__expCallCounts?: {child: number; inProcess: number}}
+  return (g.__expCallCounts ??= {child: 0, inProcess: 0})
+}
 
 export interface ExpResult {
   code: number
@@ -24,13 +32,65 @@ export interface RunOptions {
   env?: Record<string, string | undefined>
   input?: string
   timeout?: number
+  /** always through the built binary in a child process, even inside `inProcess()` (start-up, signals, kills) */
+  e2e?: boolean
 }
 
-/** Run the built `exp` in a child process (no terminal: stdin is a pipe, as in CI and cron). */
+let inProcessDepth = 0
+
+/**
+ * Inside the describe that calls this, `exp()` runs commands in the mocha process (test/support/in-process.ts: the
+ * same built bundle, without the binary's start-up) unless a call asks for `e2e: true` or cannot run there (help, a
+ * second call at the same time, stdin input, EXP_TEST_KILL_AT), which then runs as a child process. EXP_TEST_IN_PROCESS=1
+ * makes it the default everywhere, =0 turns it off everywhere.
+ */
+export function inProcess(): void {
+  before(() => {
+    inProcessDepth++
+  })
+  after(() => {
+    inProcessDepth--
+  })
+}
+
+function wantsInProcess(options: RunOptions): boolean {
+  const forced = process.env.EXP_TEST_IN_PROCESS
+  if (options.e2e || forced === '0') return false
+  return forced === '1' || inProcessDepth > 0
+}
+
+/**
+ * Run the built `exp` (no terminal: stdin is a pipe, as in CI and cron): in a child process, or in this process
+ * inside `inProcess()`; both give the same stdout, stderr and exit code (test/cli/in-process.test.ts).
+ */
 export async function exp(args: string[], options: RunOptions): Promise<ExpResult> {
+  const call = callOf(args, options)
+  if (wantsInProcess(options) && !inProcessRefusal({...call, input: options.input})) {
+    callCounts().inProcess++
+    return runInProcess(call)
+  }
+  return expChild(args, call.env, options)
+}
+
+/** `exp` in this process, whatever the describe chose; fails when the call cannot run in-process (see `exp`). */
+export async function expIn(args: string[], options: RunOptions): Promise<ExpResult> {
+  const call = callOf(args, options)
+  const refused = inProcessRefusal({...call, input: options.input})
+  if (refused) throw new Error(`exp ${args.join(' ')} cannot run in-process: ${refused}`)
+  callCounts().inProcess++
+  return runInProcess(call)
+}
+
+function callOf(args: string[], options: RunOptions) {
+  const env = {EXP_ROOT: undefined, DEBUG: undefined, EXP_CACHE_DIR: CACHE_DIR, ...options.env}
+  return {args, bin: EXP_BIN, cwd: options.cwd, env, root: ROOT}
+}
+
+async function expChild(args: string[], env: Record<string, string | undefined>, options: RunOptions): Promise<ExpResult> {
+  callCounts().child++
   const result = await execa(process.execPath, [EXP_BIN, ...args], {
     cwd: options.cwd,
-    env: {EXP_ROOT: undefined, DEBUG: undefined, EXP_CACHE_DIR: CACHE_DIR, ...options.env},
+    env,
     input: options.input ?? '',
     reject: false,
     timeout: options.timeout ?? 60_000,

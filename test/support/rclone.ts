@@ -3,7 +3,7 @@ import {promises as fs} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 
-import {tempDir} from './exp.js'
+import {removeDir, tempDir} from './exp.js'
 
 /**
  * Real rclone for tests, never the runner's own config: an empty RCLONE_CONFIG file in the test folder, a local-directory
@@ -80,4 +80,23 @@ export async function rcloneFixture(): Promise<RcloneFixture> {
   }
   await fixture.start()
   return fixture
+}
+
+/** A describe's fixture: started before its tests, stopped after them, with the workspaces they made (`dirs`) removed. */
+export function rcloneSuite(): {readonly rc: RcloneFixture; dirs: string[]} {
+  let fixture: RcloneFixture | undefined
+  const dirs: string[] = []
+  before(async () => {
+    fixture = await rcloneFixture()
+  })
+  after(async () => {
+    await fixture?.cleanup()
+    for (const d of dirs) await removeDir(d)
+  })
+  return {
+    dirs,
+    get rc() {
+      return fixture!
+    },
+  }
 }

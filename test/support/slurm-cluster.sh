@@ -8,7 +8,7 @@
 #
 # Progress and errors go to stderr; stdout of `start` is exactly the KEY=VALUE lines of DIR/env.
 # Optional environment: SLURM_CLUSTER_CTLD_PORT (default 6817), SLURM_CLUSTER_SLURMD_PORT (default 6818),
-# SLURM_CLUSTER_TIMEOUT (seconds per wait, default 15), SLURM_CLUSTER_CPUS (advertise N CPUs instead of
+# SLURM_CLUSTER_EXTRA_CONF (lines added to slurm.conf, e.g. MaxArraySize=4), SLURM_CLUSTER_TIMEOUT (seconds per wait, default 15), SLURM_CLUSTER_CPUS (advertise N CPUs instead of
 # the real count, to run more jobs at once). See slurm-cluster.md.
 set -euo pipefail
 
@@ -340,6 +340,7 @@ ReturnToService=2
 MinJobAge=3600
 $extra$nodeline NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+${SLURM_CLUSTER_EXTRA_CONF:-}
 EOF
   export SLURM_CONF=$CONF
 

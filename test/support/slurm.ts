@@ -43,11 +43,11 @@ async function freePort(): Promise<number> {
  * Start a cluster on free ports (so two test runs on one machine, or a real slurmctld, never collide), advertising
  * `cpus` CPUs so that several test jobs run at once.
  */
-export async function startCluster(cpus = 8): Promise<Cluster> {
+export async function startCluster(cpus = 8, extraConf = ''): Promise<Cluster> {
   // the script makes the mkdtemp directory itself world-executable, as munged needs
   const dir = await tempDir('exp-slurm-cluster-')
   const ports = {SLURM_CLUSTER_CTLD_PORT: String(await freePort()), SLURM_CLUSTER_SLURMD_PORT: String(await freePort())}
-  const r = await execa('bash', [CLUSTER_SCRIPT, 'start', dir], {env: {SLURM_CLUSTER_CPUS: String(cpus), ...ports}, reject: false, timeout: 90_000})
+  const r = await execa('bash', [CLUSTER_SCRIPT, 'start', dir], {env: {SLURM_CLUSTER_CPUS: String(cpus), SLURM_CLUSTER_EXTRA_CONF: extraConf, ...ports}, reject: false, timeout: 90_000})
   if (r.exitCode !== 0) {
     await removeDir(dir)
     throw new Error(`the test SLURM cluster did not start (exit ${r.exitCode}):\n${r.stderr}`)
@@ -131,11 +131,11 @@ export interface ClusterSession {
 }
 
 /** Start the cluster for a test file (from its `before`), or skip the file with the reason when it cannot run here. */
-export async function openClusterSession(ctx: Mocha.Context, prefix: string): Promise<ClusterSession> {
+export async function openClusterSession(ctx: Mocha.Context, prefix: string, extraConf = ''): Promise<ClusterSession> {
   const {requireTool, tempDir} = await import('./exp.js')
   const missing = clusterUnavailable()
   requireTool(ctx, missing === undefined, missing ?? '')
-  const cluster = await startCluster()
+  const cluster = await startCluster(8, extraConf)
   const scratch = await tempDir(prefix)
   const shims = await makeShims(scratch)
   return {cluster, env: {...cluster.env, PATH: `${shims.bin}${path.delimiter}${process.env.PATH}`}, scratch, shims}

@@ -74,6 +74,21 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     assert.equal(store.files.size, 0)
   })
 
+  it('a release while a slow renewal is uploading leaves no lease behind (the renewal cannot write it back)', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const lease = await acquireLease({...base, clock, store})
+    let upload!: () => void
+    const write = store.write
+    store.write = (name, body) => new Promise<void>((resolve) => (upload = () => resolve(write(name, body))))
+    const renewal = lease.renew()
+    while (!upload) await new Promise((resolve) => setImmediate(resolve))
+    const release = lease.release()
+    upload()
+    await Promise.all([renewal, release])
+    assert.equal(store.files.size, 0, 'released means gone, whatever the renewal did')
+  })
+
   it('waits for a live holder and gives up naming it', async () => {
     const clock = fakeClock()
     const store = fakeStore()

@@ -63,7 +63,8 @@ describe('vast backend refresh', () => {
     }
   }
 
-  const context = () => ({env, log: () => {}, now: () => new Date(), ws: workspaceAt(path.join(dir, 'ws'), settings)})
+  // advance: these are the acting refreshes (exp watch, collect, the worker); read-only ones are in test/cli/vast-readonly
+  const context = () => ({advance: true, env, log: () => {}, now: () => new Date(), ws: workspaceAt(path.join(dir, 'ws'), settings)})
 
   it('finds an instance whose create answer was lost (exp killed) by its label, and destroys it when the launch had given up', async () => {
     const created = JSON.parse(vast('create', 'instance', '18234567', '--image', 'img', '--label', 'exp-2025-01-22-demo-r1', '--raw'))

@@ -79,7 +79,7 @@ export function slurmOutputPath(file: string): string {
 const OPTION_NAME = /^--?[A-Za-z][\w-]*$/
 
 /** One `#SBATCH` line: `--name='value'`, or the whole argument quoted when it is not of that form. */
-function directive(arg: string): string {
+export function directive(arg: string): string {
   const eq = arg.indexOf('=')
   if (eq > 0 && OPTION_NAME.test(arg.slice(0, eq))) return `#SBATCH ${arg.slice(0, eq)}=${sbatchQuote(arg.slice(eq + 1))}`
   if (OPTION_NAME.test(arg)) return `#SBATCH ${arg}`
@@ -136,11 +136,11 @@ trap 'exp_signal=TERM' TERM
 # Python engines: write the log as it happens, not when the buffer is full (as exp's local runs do)
 export PYTHONUNBUFFERED="\${PYTHONUNBUFFERED:-1}"
 
-exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "host=$(hostname)"
+exp_record ${shellQuote(started)} "started_at=$(date -u +%FT%TZ)" "job_id=\${EXP_SLURM_JOB:-\${SLURM_JOB_ID:-}}" "host=$(hostname)"
 ${setupLines(input.resources.setup)}
 ${engineLines(input)}
 
-exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${SLURM_JOB_ID:-}" "signal=$exp_signal"${input.exp ? ` "reason=\${exp_reason%%$'\\n'*}"` : ''}
+exp_record ${shellQuote(ended)} "exit_code=$exp_code" "ended_at=$(date -u +%FT%TZ)" "job_id=\${EXP_SLURM_JOB:-\${SLURM_JOB_ID:-}}" "signal=$exp_signal"${input.exp ? ` "reason=\${exp_reason%%$'\\n'*}"` : ''}
 exit "$exp_code"
 `
 }

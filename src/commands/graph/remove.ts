@@ -1,10 +1,9 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {EXIT, ExpError} from '../../errors.js'
+import {EXIT} from '../../errors.js'
 import {dryRun, yes} from '../../flags.js'
 import type {EditResult} from '../../graph/edit.js'
-import {isInteractive} from '../../lib/terminal.js'
 
 export default class GraphRemove extends BaseCommand<typeof GraphRemove> {
   static args = {
@@ -23,12 +22,7 @@ export default class GraphRemove extends BaseCommand<typeof GraphRemove> {
     const {removeNode} = await import('../../graph/edit.js')
     const sure = this.flags.yes
     const result = await removeNode(graphStore(ws, this.clock), {
-      async confirm(node) {
-        if (sure) return true
-        if (!isInteractive()) throw new ExpError('remove changes the plan and needs confirmation, but there is no terminal to ask on.', {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes'})
-        const {confirm} = await import('@inquirer/prompts')
-        return confirm({default: false, message: `Remove ${node.action} node ${node.id} (${node.status})?`})
-      },
+      confirm: async (node) => this.ask({message: `Remove ${node.action} node ${node.id} (${node.status})?`, needs: 'removing a node changes the plan and', yes: sure}),
       dryRun: this.flags['dry-run'],
       id: this.args.id,
     })

@@ -42,7 +42,8 @@ marks this runner's nodes interrupted and exits 130.`
     const {runGraph} = await import('../../graph/runner.js')
     const {withStopSignals} = await import('../../launch/signals.js')
     const chatty = !this.jsonEnabled()
-    const options = {backend: (f.backend ?? ws.settings.backends.default) as BackendName, dryRun: f['dry-run'], log: (line: string) => chatty && this.log(line), maxNodes: f['max-nodes'], now: this.clock, store, workers: f.workers}
+    const hooks = await (await import('../../remote/graph-hooks.js')).remoteNodeHooks(ws, (line) => chatty && this.log(line))
+    const options = {hooks, backend: (f.backend ?? ws.settings.backends.default) as BackendName, dryRun: f['dry-run'], log: (line: string) => chatty && this.log(line), maxNodes: f['max-nodes'], now: this.clock, store, workers: f.workers}
     const {result} = await withStopSignals((signal) => runGraph(ws, {...options, signal}))
     if (result.dry_run) this.log(result.would_claim.length > 0 ? `Would claim, in order: ${result.would_claim.join(', ')}.` : 'Nothing is runnable now.')
     else {

@@ -1,9 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {EXIT, ExpError} from '../../errors.js'
 import {dryRun, rcloneRemote, rcloneRoot, yes} from '../../flags.js'
-import {isInteractive} from '../../lib/terminal.js'
 import type {UnlockResult} from '../../remote/unlock.js'
 
 export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
@@ -28,12 +26,7 @@ export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
     const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
     const sure = this.flags.yes
     const result = await unlockRemote(remote, {
-      async confirm(live) {
-        if (sure) return true
-        if (!isInteractive()) throw new ExpError('removing a live lease needs confirmation, but there is no terminal to ask on.', {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: 'add --yes'})
-        const {confirm} = await import('@inquirer/prompts')
-        return confirm({default: false, message: `Remove the live lease of ${live.map((l) => l.body?.holder ?? l.name).join(', ')}?`})
-      },
+      confirm: async (live) => this.ask({message: `Remove the live lease of ${live.map((l) => l.body?.holder ?? l.name).join(', ')}?`, needs: 'removing a live lease', yes: sure}),
       dryRun: this.flags['dry-run'],
       force: this.flags.force,
       now: this.clock(),
