@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
 import {execa} from 'execa'
+import {spawnSync} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, EXP_BIN, removeDir, tempDir, tempWorkspace, writeTree} from '../support/exp.js'
+import {exp, EXP_BIN, removeDir, requireTool, tempDir, tempWorkspace, writeTree} from '../support/exp.js'
 
 /**
  * Shell completion (README "Names"): `exp __complete WORDS...` through the built binary, and the script
@@ -100,12 +101,32 @@ describe('shell completion: names, variants, run ids and enum values', function 
     ])
   })
 
-  it('zsh: the script registers a compdef function; --json gives the script in one document', async () => {
-    const zsh = await exp(['completion', 'zsh'], {cwd: ws})
-    assert.equal(zsh.code, 0, zsh.stderr)
-    assert.match(zsh.stdout, /compdef _exp_complete exp/)
-    assert.match(zsh.stdout, /exp __complete/)
-    const json = await exp(['completion', 'bash', '--json'], {cwd: ws})
+  it('the zsh script, loaded in zsh, registers itself and offers the candidates (file names when exp has none)', async function () {
+    requireTool(this, spawnSync('zsh', ['--version']).status === 0, 'zsh (apt-get install zsh)')
+    // compadd and _files exist only inside a completion widget: stand-ins print what they were given
+    const tab = (words: string[]) => `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _exp_complete; print -- ---`
+    const body = [
+      'eval "$(exp completion zsh)"',
+      'compadd() { print -l -- "${@[(r)--,-1][2,-1]}"; }',
+      '_files() { print FILES; }',
+      'print -- "${_comps[exp]}"; print -- ---',
+      tab(['exp', 'show', '2025-']),
+      tab(['exp', 'launch', 'sw/']),
+      tab(['exp', 'logs', 'lat2', '--run', '']),
+      tab(['exp', 'list', '--status', '']),
+      tab(['exp', 'show', 'experiments/']),
+    ].join('\n')
+    const r = await execa('zsh', ['-f', '-c', body], {cwd: ws, env: {EXP_CACHE_DIR: '', PATH: `${bin}:${process.env.PATH}`}, reject: false})
+    assert.equal(r.exitCode, 0, r.stderr)
+    assert.deepEqual(r.stdout.split('\n---').map((a) => a.trim().split('\n').filter(Boolean)).slice(0, 6), [
+      ['_exp_complete'],
+      ['2025-01-02-lat2', '2025-03-04-lat3'],
+      ['sw/latent-dim4', 'sw/latent-dim8'],
+      ['20250103-101010-bbbb', '20250102-101010-aaaa'],
+      ['active', 'success', 'failed', 'stale'],
+      ['FILES'],
+    ])
+    const json = await exp(['completion', 'zsh', '--json'], {cwd: ws})
     assert.deepEqual(Object.keys(JSON.parse(json.stdout)).sort(), ['script', 'shell'])
   })
 })
