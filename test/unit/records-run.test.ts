@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {ExpError} from '../../src/errors.js'
 import {checkRunRecord, readRun, type RunRecord, runFile, writeRun} from '../../src/records/run.js'
-import {removeDir, tempDir} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
  * Issue 11, typed records: run.json. The scan's fast check (no zod) and the whole schema (readRun, writeRun) refuse
@@ -113,5 +113,30 @@ describe('records: run.json', () => {
       assert.deepEqual(onDisk.backend_data, (patch as {backend_data?: unknown}).backend_data)
       assert.deepEqual(Object.keys(onDisk), [...Object.keys(record({...patch, ...extras})), 'reason'])
     }
+  })
+})
+
+describe('records: a malformed run.json in a workspace', function () {
+  inProcess()
+  this.timeout(60_000)
+  let ws: string | undefined
+  afterEach(async () => removeDir(ws))
+
+  it('exp list and exp show name the file and field on stderr and go on; the record is never used', async () => {
+    ws = await tempWorkspace()
+    await makeExperiment(ws, '2025-01-22-x', {
+      'runs/r1/run.json': record({backend: 'gpu-cloud', state: 'running'}),
+      'runs/r2/run.json': record({backend: 'vast', backend_data: {...VAST, cost_usd: 'free'}, run_id: 'r2', stages: [{...STAGE, log: 'runs/r2/train.log'}]}),
+    })
+    for (const args of [['list'], ['show', 'x']]) {
+      const r = await exp(args, {cwd: ws})
+      assert.equal(r.code, 0, r.stderr)
+      assert.doesNotMatch(r.stderr, /this is a bug|TypeError/)
+      assert.match(r.stderr, /runs\/r1\/run\.json: backend "gpu-cloud" is not one of local, slurm, vast; record not used/)
+      assert.match(r.stderr, /runs\/r2\/run\.json: backend_data\.cost_usd "free" is not a number; record not used/)
+    }
+    const {json} = await expJson(['list'], {cwd: ws})
+    assert.equal(json.experiments[0].runs, 0, 'a malformed record was used')
+    assert.equal(json.experiments[0].state, 'idle', 'the "running" record of an unknown backend made the experiment live')
   })
 })
