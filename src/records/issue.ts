@@ -5,7 +5,7 @@ import type {z as Z} from 'zod'
  * with it (`backend_data.jobs.train.id is not a string`). Shared by the record modules (metadata, run, report).
  */
 
-const ARTICLE: Record<string, string> = {array: 'a list', boolean: 'true or false', number: 'a number', object: 'an object', string: 'a string'}
+const ARTICLE: Record<string, string> = {array: 'a list', boolean: 'true or false', number: 'a number', object: 'an object', record: 'an object', string: 'a string'}
 
 /** The path of an issue as written in a record (`stages[0].state`, `backend_data.jobs.train.id`). */
 export function fieldOf(path: readonly PropertyKey[]): string {

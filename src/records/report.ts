@@ -25,10 +25,10 @@ function schemaOf(z: typeof Z) {
     run_id: z.string().optional(),
     created_at: z.string().optional(),
     timestamp: z.string().optional(),
-    metrics: z.record(z.string(), z.union([z.number(), z.null()])).optional(),
+    metrics: z.record(z.string(), z.number().nullable()).optional(),
     gates_passed: z.boolean().optional(),
-    // the engine's own gates are its business (any object); exp's record of how it decided has a fixed shape
-    gates: z.looseObject({}).optional(),
+    // the engine's own gates are its business (any value); exp's record of how it decided (exp_gates) has a fixed shape
+    gates: z.unknown().optional(),
     exp_gates: expGates.optional(),
     errors: errors.optional(),
     error: errors.optional(),
