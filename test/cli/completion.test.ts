@@ -77,55 +77,36 @@ describe('shell completion: names, variants, run ids and enum values', function 
     await removeDir(outside)
   })
 
+  /** Tabs pressed in a real shell, each with what it must offer */
+  const TABS: Array<[string[], string[]]> = [
+    [['exp', 'show', '2025-'], ['2025-01-02-lat2', '2025-03-04-lat3']],
+    [['exp', 'launch', 'sw/'], ['sw/latent-dim4', 'sw/latent-dim8']],
+    [['exp', 'logs', 'lat2', '--run', ''], ['20250103-101010-bbbb', '20250102-101010-aaaa']],
+    [['exp', 'list', '--status', ''], ['active', 'success', 'failed', 'stale']],
+  ]
+  /** a shell run with `exp` on PATH; its output split at the `---` lines each step prints */
+  const inShell = async (shell: string, args: string[], steps: string[]) => {
+    const r = await execa(shell, [...args, steps.join('\n')], {cwd: ws, env: {EXP_CACHE_DIR: '', PATH: `${bin}:${process.env.PATH}`}, reject: false})
+    assert.equal(r.exitCode, 0, r.stderr)
+    return r.stdout.split('\n---').map((a) => a.trim().split('\n').filter(Boolean))
+  }
+
   it('the bash script, loaded in an interactive bash, registers itself and offers the same candidates', async () => {
     const script = await exp(['completion', 'bash'], {cwd: ws})
     assert.equal(script.code, 0, script.stderr)
     const tab = (words: string[]) => `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _exp_complete; printf '%s\\n' "\${COMPREPLY[@]}"; echo ---`
-    const body = [
-      'eval "$(exp completion bash)"',
-      'complete -p exp; echo ---',
-      tab(['exp', 'show', '2025-']),
-      tab(['exp', 'launch', 'sw/']),
-      tab(['exp', 'logs', 'lat2', '--run', '']),
-      tab(['exp', 'list', '--status', '']),
-    ].join('\n')
-    const r = await execa('bash', ['--norc', '--noprofile', '-i', '-c', body], {cwd: ws, env: {EXP_CACHE_DIR: '', PATH: `${bin}:${process.env.PATH}`}, reject: false})
-    assert.equal(r.exitCode, 0, r.stderr)
-    const [registered, ...answers] = r.stdout.split('\n---')
-    assert.match(registered.trim(), /^complete .*-F _exp_complete exp$/)
-    assert.deepEqual(answers.map((a) => a.trim().split('\n').filter(Boolean)).slice(0, 4), [
-      ['2025-01-02-lat2', '2025-03-04-lat3'],
-      ['sw/latent-dim4', 'sw/latent-dim8'],
-      ['20250103-101010-bbbb', '20250102-101010-aaaa'],
-      ['active', 'success', 'failed', 'stale'],
-    ])
+    const [registered, ...answers] = await inShell('bash', ['--norc', '--noprofile', '-i', '-c'], ['eval "$(exp completion bash)"', 'complete -p exp; echo ---', ...TABS.map(([words]) => tab(words))])
+    assert.match(registered.join('\n'), /^complete .*-F _exp_complete exp$/)
+    assert.deepEqual(answers.slice(0, TABS.length), TABS.map(([, expected]) => expected))
   })
 
   it('the zsh script, loaded in zsh, registers itself and offers the candidates (file names when exp has none)', async function () {
     requireTool(this, spawnSync('zsh', ['--version']).status === 0, 'zsh (apt-get install zsh)')
     // compadd and _files exist only inside a completion widget: stand-ins print what they were given
     const tab = (words: string[]) => `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _exp_complete; print -- ---`
-    const body = [
-      'eval "$(exp completion zsh)"',
-      'compadd() { print -l -- "${@[(r)--,-1][2,-1]}"; }',
-      '_files() { print FILES; }',
-      'print -- "${_comps[exp]}"; print -- ---',
-      tab(['exp', 'show', '2025-']),
-      tab(['exp', 'launch', 'sw/']),
-      tab(['exp', 'logs', 'lat2', '--run', '']),
-      tab(['exp', 'list', '--status', '']),
-      tab(['exp', 'show', 'experiments/']),
-    ].join('\n')
-    const r = await execa('zsh', ['-f', '-c', body], {cwd: ws, env: {EXP_CACHE_DIR: '', PATH: `${bin}:${process.env.PATH}`}, reject: false})
-    assert.equal(r.exitCode, 0, r.stderr)
-    assert.deepEqual(r.stdout.split('\n---').map((a) => a.trim().split('\n').filter(Boolean)).slice(0, 6), [
-      ['_exp_complete'],
-      ['2025-01-02-lat2', '2025-03-04-lat3'],
-      ['sw/latent-dim4', 'sw/latent-dim8'],
-      ['20250103-101010-bbbb', '20250102-101010-aaaa'],
-      ['active', 'success', 'failed', 'stale'],
-      ['FILES'],
-    ])
+    const steps = ['eval "$(exp completion zsh)"', 'compadd() { print -l -- "${@[(r)--,-1][2,-1]}"; }', '_files() { print FILES; }', 'print -- "${_comps[exp]}"; print -- ---']
+    const answers = await inShell('zsh', ['-f', '-c'], [...steps, ...TABS.map(([words]) => tab(words)), tab(['exp', 'show', 'experiments/'])])
+    assert.deepEqual(answers.slice(0, TABS.length + 2), [['_exp_complete'], ...TABS.map(([, expected]) => expected), ['FILES']])
     const json = await exp(['completion', 'zsh', '--json'], {cwd: ws})
     assert.deepEqual(Object.keys(JSON.parse(json.stdout)).sort(), ['script', 'shell'])
   })
