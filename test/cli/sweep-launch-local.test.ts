@@ -24,7 +24,12 @@ describe('exp launch on a sweep (local)', function () {
     return path.join(ws, 'experiments', `2025-03-01-${name}`)
   }
   /** the engines of this workspace alive now, from the process table */
-  const engineLines = async () => (await execa('ps', ['-eo', 'pid,ppid,stat,args'])).stdout.split('\n').filter((l) => l.includes(path.join(ws, 'sweep_engine.py')))
+  // one line per engine: a python shim (pyenv) runs the engine through child processes with the same arguments
+  const engineLines = async () => {
+    const lines = (await execa('ps', ['-eo', 'pid,ppid,stat,args'])).stdout.split('\n').filter((l) => l.includes(path.join(ws, 'sweep_engine.py')))
+    const pids = new Set(lines.map((l) => l.trim().split(/\s+/)[0]))
+    return lines.filter((l) => !pids.has(l.trim().split(/\s+/)[1]))
+  }
   const engines = async () => (await engineLines()).length
   const reports = async (dir: string) => {
     let n = 0
