@@ -30,7 +30,9 @@ async function build(file: string): Promise<string> {
   await build({
     absWorkingDir: ROOT,
     // CommonJS dependencies bundled into an ES module still call require()
-    banner: {js: "import {createRequire as __expTestRequire} from 'node:module'; const require = __expTestRequire(import.meta.url);"},
+    banner: {
+      js: "import {createRequire as __expTestRequire} from 'node:module'; const require = __expTestRequire(import.meta.url);",
+    },
     bundle: true,
     entryPoints: [file],
     format: 'esm',
