@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {exp, ROOT, tempDir} from '../support/exp.js'
+import {exp, inProcess, ROOT, tempDir} from '../support/exp.js'
 
 /**
  * One flag vocabulary (README "Flags"), checked on every command of the built manifest: `-y/--yes` on every command
@@ -47,6 +47,7 @@ const flagsOf = (id: string) => Object.values(commands[id].flags)
 
 describe('one flag vocabulary, on every command in the manifest', function () {
   this.timeout(120_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); help runs as a child process
 
   it('every command is classified (asks / writes / why no --dry-run)', () => {
     assert.ok(ids.length >= 40, `only ${ids.length} commands`)
@@ -93,10 +94,15 @@ describe('one flag vocabulary, on every command in the manifest', function () {
   it('through the built CLI: -h prints help (exit 0) for every command; promote --yes and --auto-promote both parse', async () => {
     const dir = await tempDir()
     const problems: string[] = []
-    for (let i = 0; i < ids.length; i += 4) {
-      const batch = await Promise.all(ids.slice(i, i + 4).map(async (id) => ({id, r: await exp([...id.split(':'), '-h'], {cwd: dir})})))
-      for (const {id, r} of batch) if (r.code !== 0 || !/USAGE/.test(r.stdout)) problems.push(`${id} -h: exit ${r.code} ${r.stderr.split('\n')[0]}`)
-    }
+    let next = 0 // four child processes at a time, each taking the next command as it finishes
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      while (next < ids.length) {
+        const id = ids[next++]
+        const r = await exp([...id.split(':'), '-h'], {cwd: dir})
+        if (r.code !== 0 || !/USAGE/.test(r.stdout)) problems.push(`${id} -h: exit ${r.code} ${r.stderr.split('\n')[0]}`)
+      }
+    }))
+    problems.sort()
     assert.deepEqual(problems, [])
     for (const flag of ['--yes', '--auto-promote', '-y']) {
       const r = await exp(['promote', 'nothing-here', flag, '--dry-run', '--threshold', '0.1'], {cwd: dir})

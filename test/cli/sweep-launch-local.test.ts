@@ -3,13 +3,14 @@ import {execa} from 'execa'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {EXP_BIN, exp, expJson, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {EXP_BIN, exp, expJson, inProcess, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 import {waitFor} from '../support/slurm.js'
 import {installSweepEngine} from '../support/sweep-engine.js'
 
 /** `exp launch SWEEP` on the local backend: at most --jobs engines alive, each variant a single run, resumable. */
 describe('exp launch on a sweep (local)', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   before(async function () {
     requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 is not installed')
