@@ -13,6 +13,7 @@ import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
 import {resolveTarget} from './resolve.js'
 import {listedVariants, type ListedVariant, variantItem, variantParams} from './variants.js'
+import {type QuickBase, quickDiff} from './quick-diff.js'
 import {CONFIG_FILE} from './scan.js'
 
 export interface ExperimentDetails extends ListedExperiment {
@@ -42,9 +43,8 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
 }
 
 /** The details of an experiment already scanned and classified (exp report --all builds many from one scan). */
-export interface BaseConfig {
-  text: string
-  value: unknown
+export interface BaseConfig extends QuickBase {
+  sha256?: string
 }
 
 /** Read and parse a base config (exp report --all passes a cached one: most experiments share a base). */
@@ -74,8 +74,8 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
     if (existsSync(baseFile)) {
       try {
         const baseConfig = (options.readBase ?? readBaseConfig)(baseFile)
-        base.changed_since_creation = typeof baseSha === 'string' ? sha256(baseConfig.text) !== baseSha : null
-        base.changes = diffConfigs(baseConfig.value, parseConfigText(configText, configPath).toJS())
+        base.changed_since_creation = typeof baseSha === 'string' ? (baseConfig.sha256 ??= sha256(baseConfig.text)) !== baseSha : null
+        base.changes = quickDiff(baseConfig, configText) ?? diffConfigs(baseConfig.value, parseConfigText(configText, configPath).toJS())
       } catch (error) {
         base.error = messageOf(error)
       }
