@@ -7,7 +7,7 @@ import {messageOf} from '../errors.js'
 import {sha256} from '../lib/hash.js'
 import type {Clock} from '../lib/time.js'
 import {numericMetrics} from '../reports/report.js'
-import {latestMetrics, type LatestMetrics} from '../runs/metrics.js'
+import {latestMetrics, type LatestMetrics, type MetricsRow} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
@@ -54,7 +54,7 @@ export function readBaseConfig(file: string): BaseConfig {
 }
 
 /** `sweep`: the item is that variant of the whole sweep (its base is the sweep's shared config.yaml). */
-export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
+export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; readMetrics?: (runDir: string) => MetricsRow[]; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
   const sweep = options.sweep
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
@@ -93,7 +93,7 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
     files: {bytes: s.bytes, count: s.fileCount},
     hypothesis: typeof s.metadata?.hypothesis === 'string' ? s.metadata.hypothesis : null,
     metadata: s.metadata ?? null,
-    metrics: latestMetrics(s.dir, s.runs),
+    metrics: latestMetrics(s.dir, s.runs, options.readMetrics),
     promotions: Array.isArray(s.metadata?.promotions) ? (s.metadata!.promotions as unknown[]) : [],
     reports_detail: s.reports.map((r) => ({
       error: r.error,

@@ -54,7 +54,7 @@ function indexHref(ws: Workspace, pageDir: string): string | undefined {
 }
 
 async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string; losses?: LossCurve}): Promise<string> {
-  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase})
+  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: options.losses?.rows})
   const pageDir = path.dirname(file)
   return renderExperimentPage(gatherPage(details, item.snapshot, options.losses), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir, promote: ws.settings.promote})
 }
