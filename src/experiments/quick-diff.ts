@@ -21,8 +21,20 @@ export interface QuickBase {
   lines?: string[]
 }
 
+/** YAML 1.2 core schema's plain scalars in their everyday spellings; anything rarer goes to the YAML parser. */
+const CORE: Array<[RegExp, (s: string) => unknown]> = [
+  [/^[-+]?\d+$/, (s) => Number.parseInt(s, 10)],
+  [/^[-+]?(\.\d+|\d+(\.\d*)?)([eE][-+]?\d+)?$/, (s) => Number.parseFloat(s)],
+  [/^(true|True|TRUE)$/, () => true],
+  [/^(false|False|FALSE)$/, () => false],
+  [/^(null|Null|NULL|~)$/, () => null],
+  [/^[A-Za-z][\w./-]*$/, (s) => s],
+]
+
 function scalar(text: string): {value: unknown} | undefined {
   if (/^[&*!|>%@`{[]/.test(text)) return undefined
+  const plain = text.replace(/\s+#.*$/, '')
+  for (const [pattern, read] of CORE) if (pattern.test(plain)) return {value: read(plain)}
   try {
     const value = parse(text, {prettyErrors: false, uniqueKeys: true})
     return value !== null && typeof value === 'object' ? undefined : {value}
