@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict'
 import MarkdownIt from 'markdown-it'
 
+// @ts-expect-error bench/ is plain JavaScript: its seeded PRNG, so the documents are the same on every run
+import {prng} from '../../bench/generate.js'
 import {plainMarkdown} from '../../src/report/plain-markdown.js'
 
 const md = new MarkdownIt({html: false, linkify: false, typographer: false})
 
-/** mulberry32: the same documents on every run */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
-// plain pieces mostly, a doubtful one now and then: both paths get exercised
 const WORDS = ['loss', 'latent_dim', 'a_b_c', 'Status:', '✓', '→', '"quoted"', "it's", '~150', '8', '1.5', 'a-b', 'x/y', '#tag', '(see)', '!', '=', '-', '--', '{a}', 'é', '`code`', '`a b`', '`x_y`']
 const HOSTILE = ['_x', 'y_', 'a__b', '` x`', '`', '*em*', '[link](u)', '<b>', '&amp;', '\\*', '~~s~~', '|']
 const STARTS = ['', '', '', '', '', '', '# ', '## ', '###### ', '- ', '- ', '- ']
