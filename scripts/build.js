@@ -58,7 +58,7 @@ const packagesImportedLaterStayPackages = {
  * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.js
  * takes it when dist/fast/commands/<id>.js exists and the arguments are plain; anything else goes through oclif.
  */
-const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch']
+const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch', 'report']
 
 rmSync(OUT, {force: true, recursive: true})
 const options = {
