@@ -9,6 +9,7 @@ import type {BackendContext, CollectResult, RunRef} from '../backend.js'
 import {isEvaluateStage} from '../../launch/engines.js'
 import {judgeEvaluation} from '../evaluation.js'
 import {log, REMOTE_LOCAL_DIR} from './common.js'
+import {othersHolding} from './group.js'
 import type {VastCli} from './cli.js'
 import {CHECKPOINT_SUMS} from './scripts.js'
 import {currentAttempt, parseMarker, summarize, vastData} from './state.js'
@@ -123,7 +124,10 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
   const now = context.now()
   data.collected_at = now.toISOString()
   let message = `run ${record.run_id}: ${files.length} result file(s) collected from instance ${id}`
-  if (data.options.auto_shutdown) {
+  const others = await othersHolding(run.experimentDir, record.run_id, cur)
+  if (data.options.auto_shutdown && others.length > 0) {
+    message += `; instance ${id} is kept for ${others.length} other variant(s) on it (destroyed once their results are home)`
+  } else if (data.options.auto_shutdown) {
     try {
       await cli.destroyInstance(id)
       cur.destroyed_at = now.toISOString()
