@@ -106,11 +106,11 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
     for (const [i, r] of records.entries()) {
       assert.equal(r.state, 'completed', `${VARIANTS[i]}: ${r.reason}`)
       assert.ok(r.backend_data.collected_at, `${VARIANTS[i]} collected`)
-      assert.equal(r.backend_data.instance_live, false)
+      assert.equal(r.backend_data.instance_live, false, watched.stdout)
       assert.ok(r.backend_data.instance_share > 0 && r.backend_data.instance_share <= 1)
       assert.ok(existsSync(path.join(dir, VARIANTS[i], r.report)), `${VARIANTS[i]}'s report came home`)
       assert.ok(existsSync(path.join(dir, VARIANTS[i], r.backend_data.checkpoint_dir, 'model.bin')), `${VARIANTS[i]}'s checkpoint came home`)
-      assert.match(await fs.readFile(path.join(dir, VARIANTS[i], 'runs', r.run_id, 'launch.log'), 'utf8'), /ACTION: collect/)
+      assert.match(await fs.readFile(path.join(dir, VARIANTS[i], 'runs', r.run_id, 'launch.log'), 'utf8'), /\] COLLECT: from instance/)
     }
     // the shares of each instance add up to the whole of it
     for (const id of ids) {

@@ -9,7 +9,7 @@ import type {BackendContext, CollectResult, RunRef} from '../backend.js'
 import {isEvaluateStage} from '../../launch/engines.js'
 import {judgeEvaluation} from '../evaluation.js'
 import {log, REMOTE_LOCAL_DIR} from './common.js'
-import {othersHolding} from './group.js'
+import {markGroupDestroyed, othersHolding} from './group.js'
 import type {VastCli} from './cli.js'
 import {CHECKPOINT_SUMS} from './scripts.js'
 import {currentAttempt, parseMarker, summarize, vastData} from './state.js'
@@ -131,6 +131,7 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
     try {
       await cli.destroyInstance(id)
       cur.destroyed_at = now.toISOString()
+      if (cur.shared) await markGroupDestroyed(run.experimentDir, record.run_id, cur, now)
       message += `; instance ${id} destroyed (auto-shutdown), billing stopped`
     } catch (error) {
       message += `; destroying instance ${id} failed (${messageOf(error)}): it still bills disk until vastai destroy instance ${id} -y`

@@ -4,10 +4,10 @@ import path from 'node:path'
 import {ExpError} from '../../errors.js'
 import {sha256File} from '../../lib/hash.js'
 import {shellComment, shellQuote} from '../../lib/shell-quote.js'
-import {isLive, readRun, type RunRecord, runFile} from '../../runs/record.js'
+import {isLive, readRun, type RunRecord, runFile, writeRun} from '../../runs/record.js'
 import {PAYLOAD_DIR, PAYLOAD_FILE, type Payload} from './payload.js'
 import {PAYLOAD_WAIT_SECONDS, REMOTE_ROOT, SCRIPT_EXIT, STOP_FUNCTIONS} from './scripts.js'
-import {currentAttempt, type SharedInstance, type VastAttempt, vastData} from './state.js'
+import {currentAttempt, summarize, type VastAttempt, vastData} from './state.js'
 
 /**
  * A sweep on vast.ai: several variants' runs share ONE instance, one after another. The instance gets one payload
@@ -128,13 +128,13 @@ export function shareFromTimes(text: string, runId: string, runs: number): numbe
 }
 
 /** The other runs on a shared attempt's instance: each one's record and its attempt on that same instance. */
-async function others(experimentDir: string, runId: string, cur: VastAttempt): Promise<Array<{record: RunRecord; attempt: VastAttempt}>> {
-  const out: Array<{record: RunRecord; attempt: VastAttempt}> = []
+async function others(experimentDir: string, runId: string, cur: VastAttempt): Promise<Array<{dir: string; record: RunRecord; attempt: VastAttempt}>> {
+  const out: Array<{dir: string; record: RunRecord; attempt: VastAttempt}> = []
   for (const other of cur.shared?.runs ?? []) {
     if (other.run_id === runId) continue
     const record = await readRun(runFile(path.resolve(experimentDir, other.dir), other.run_id)).catch(() => undefined)
     const attempt = record?.backend_data ? currentAttempt(vastData(record)) : undefined
-    if (record && attempt && attempt.instance_id === cur.instance_id) out.push({attempt, record})
+    if (record && attempt && attempt.instance_id === cur.instance_id) out.push({attempt, dir: path.resolve(experimentDir, other.dir), record})
   }
   return out
 }
@@ -149,4 +149,14 @@ export async function othersHolding(experimentDir: string, runId: string, cur: V
 /** When another run on the shared instance uploaded the group's payload (one upload serves them all). */
 export async function groupUploadedAt(experimentDir: string, runId: string, cur: VastAttempt): Promise<string | undefined> {
   return (await others(experimentDir, runId, cur)).find(({attempt}) => attempt.uploaded_at)?.attempt.uploaded_at
+}
+
+/** The shared instance is destroyed: every other run on it records that (no refresh needs to look for it again). */
+export async function markGroupDestroyed(experimentDir: string, runId: string, cur: VastAttempt, now: Date): Promise<void> {
+  for (const {attempt, dir, record} of await others(experimentDir, runId, cur)) {
+    if (attempt.destroyed_at) continue
+    attempt.destroyed_at = now.toISOString()
+    summarize(record, now)
+    await writeRun(dir, record, now)
+  }
 }

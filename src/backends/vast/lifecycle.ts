@@ -187,9 +187,9 @@ async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
   const rdir = runDir(experimentDir, record.run_id)
   const id = cur.instance_id!
   const now = () => context.now()
+  // a sweep's shared instance gets the group's payload, once for all its variants (see groupUploadedAt)
+  const [from, to] = cur.shared ? [path.resolve(experimentDir, cur.shared.dir), cur.shared.remote_dir] : [rdir, data.remote_dir]
   try {
-    // a sweep's shared instance gets the group's payload (each variant's run uploads it: rsync makes that idempotent)
-    const [from, to] = cur.shared ? [path.resolve(experimentDir, cur.shared.dir), cur.shared.remote_dir] : [rdir, data.remote_dir]
     const result = await cli.copy(PAYLOAD_DIR, `${id}:${to}/`, from, UPLOAD_TIMEOUT_MS)
     if (result.rsyncError) {
       cur.upload_error = result.rsyncError
@@ -206,7 +206,7 @@ async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
   delete cur.upload_error
   cur.uploaded_at = now().toISOString()
   context.log(`vast.ai: payload uploaded to instance ${id}; the job starts once its sha256 matches`)
-  await log(experimentDir, record.run_id, {action: 'upload', description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${data.remote_dir}/${PAYLOAD_DIR}/`, result: 'uploaded'}, now())
+  await log(experimentDir, record.run_id, {action: 'upload', description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${to}/${PAYLOAD_DIR}/`, result: 'uploaded'}, now())
   return record
 }
 
