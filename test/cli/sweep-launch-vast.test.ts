@@ -20,13 +20,15 @@ interface Call {
   cmd: string | null
 }
 
-function hasTools(): boolean {
-  try {
-    for (const tool of ['python3', 'bash', 'tar', 'sha256sum']) execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
+const hasTools = (): boolean => {
+  const found = (tool: string) => {
+    try {
+      return Boolean(execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'pipe'}).length)
+    } catch {
+      return false
+    }
   }
+  return ['python3', 'bash', 'tar', 'sha256sum'].every((tool) => found(tool))
 }
 
 describe('exp launch SWEEP --backend vast (fake vastai)', function () {

@@ -6,7 +6,7 @@ import {sha256File} from '../../lib/hash.js'
 import {shellComment, shellQuote} from '../../lib/shell-quote.js'
 import {isLive, readRun, type RunRecord, runFile, writeRun} from '../../runs/record.js'
 import {PAYLOAD_DIR, PAYLOAD_FILE, type Payload} from './payload.js'
-import {PAYLOAD_WAIT_SECONDS, REMOTE_ROOT, SCRIPT_EXIT, STOP_FUNCTIONS} from './scripts.js'
+import {onstartPrelude, REMOTE_ROOT, SCRIPT_EXIT, STOP_FUNCTIONS} from './scripts.js'
 import {currentAttempt, summarize, type VastAttempt, vastData} from './state.js'
 
 /**
@@ -59,16 +59,7 @@ export function renderGroupOnstart(input: {experiment: string; tag: string; sha2
 # exp uploads (checked by sha256), runs each variant's job.sh in its own folder, records each variant's time
 # (the cost split), then stops this instance with its own key (CONTAINER_API_KEY, never the account key).
 G=${q(input.tag)}
-SHA=${q(input.sha256)}
-WAIT_S=${q(String(input.waitSeconds ?? PAYLOAD_WAIT_SECONDS))}
-D="\${DATA_DIRECTORY:-${REMOTE_ROOT}}"
-D="\${D%/}"
-X="$D/exp-$G"
-O="$X/out"
-mkdir -p "$O/status"
-exec > >(tee -a "$O/onstart.log") 2>&1
-say() { echo "[$(date -u +%Y-%m-%dT%H:%M:%SZ)] $*"; }
-mark() { printf '%s\\n%s\\n' "$2" "$3" >"$1/exp-exit.tmp" && mv -f "$1/exp-exit.tmp" "$1/exp-exit"; }
+${onstartPrelude('G', input.sha256, input.waitSeconds)}mark() { printf '%s\\n%s\\n' "$2" "$3" >"$1/exp-exit.tmp" && mv -f "$1/exp-exit.tmp" "$1/exp-exit"; }
 ${STOP_FUNCTIONS}if [ -f "$O/status/exp-exit" ]; then
   say 'every variant already ran; stopping this instance'
   stop_self

@@ -149,6 +149,24 @@ stop_self() {
 }
 `
 
+/**
+ * The start of an onstart script after its folder variable (`RUN=...`): the payload's sha256, the wait, the folders
+ * on the instance ($X = exp-<$name>, $O its out/), the script's own log and `say`.
+ */
+export function onstartPrelude(name: string, sha256: string, waitSeconds?: number): string {
+  const q = shellQuote
+  return `SHA=${q(sha256)}
+WAIT_S=${q(String(waitSeconds ?? PAYLOAD_WAIT_SECONDS))}
+D="\${DATA_DIRECTORY:-${REMOTE_ROOT}}"
+D="\${D%/}"
+X="$D/exp-$${name}"
+O="$X/out"
+mkdir -p "$O/status"
+exec > >(tee -a "$O/onstart.log") 2>&1
+say() { echo "[$(date -u +%Y-%m-%dT%H:%M:%SZ)] $*"; }
+`
+}
+
 export function renderOnstart(input: OnstartInput): string {
   const q = shellQuote
   return `#!/bin/bash
@@ -157,15 +175,7 @@ export function renderOnstart(input: OnstartInput): string {
 # It waits for the payload exp uploads (checked by sha256), unpacks it, runs job.sh (train, then evaluate),
 # writes the exit marker, then stops this instance with its own key (CONTAINER_API_KEY, never the account key).
 RUN=${q(input.runId)}
-SHA=${q(input.sha256)}
-WAIT_S=${q(String(input.waitSeconds ?? PAYLOAD_WAIT_SECONDS))}
-D="\${DATA_DIRECTORY:-${REMOTE_ROOT}}"
-X="\${D%/}/exp-$RUN"
-O="$X/out"
-mkdir -p "$O/status"
-exec > >(tee -a "$O/onstart.log") 2>&1
-say() { echo "[$(date -u +%Y-%m-%dT%H:%M:%SZ)] $*"; }
-mark() { printf '%s\\n%s\\n' "$1" "$2" >"$O/status/exp-exit.tmp" && mv -f "$O/status/exp-exit.tmp" "$O/status/exp-exit"; }
+${onstartPrelude('RUN', input.sha256, input.waitSeconds)}mark() { printf '%s\\n%s\\n' "$1" "$2" >"$O/status/exp-exit.tmp" && mv -f "$O/status/exp-exit.tmp" "$O/status/exp-exit"; }
 ${STOP_FUNCTIONS}if [ -f "$O/status/exp-exit" ]; then
   say "the job already ran (exit $(head -n 1 "$O/status/exp-exit")); stopping this instance"
   stop_self

@@ -11,6 +11,9 @@ import {writeScript} from './payload.js'
 import {rent} from './rent.js'
 import {currentAttempt, endLiveStages, summarize, vastData} from './state.js'
 
+/** The group's onstart script, as the first run of the group keeps it (it rented the instance with it). */
+const GROUP_ONSTART_FILE = 'onstart-group.sh'
+
 /** One prepared vast run of a sweep (its record as prepare left it, queued) and its experiment (variant) folder. */
 export interface GroupRun {
   experimentDir: string
@@ -24,13 +27,16 @@ export interface GroupRun {
  */
 export async function rentGroup(context: BackendContext, runs: GroupRun[], groupDir: string, tag: string, experiment: string): Promise<RunRecord[]> {
   const payload = await buildGroupPayload(groupDir, runs.map((r) => ({payload: path.join(r.experimentDir, vastData(r.record).payload.file), run_id: r.record.run_id})))
-  const onstart = path.join(groupDir, ONSTART_FILE)
-  await writeScript(onstart, renderGroupOnstart({experiment, sha256: payload.sha256, tag}))
+  const text = renderGroupOnstart({experiment, sha256: payload.sha256, tag})
+  await writeScript(path.join(groupDir, ONSTART_FILE), text)
   const [first] = runs
   const data = vastData(first.record)
   const own = {label: data.label, onstart: data.onstart}
-  // rent() creates with the record's onstart and label: the group's, for this one create only
-  Object.assign(data, {label: labelFor(experiment, tag), onstart: path.relative(first.experimentDir, onstart)})
+  // rent() creates with the record's onstart and label: the group's, for this one create only (a copy beside the
+  // first run's own onstart.sh: a record names only files inside its experiment)
+  const copy = path.join(path.dirname(data.onstart), GROUP_ONSTART_FILE)
+  await writeScript(path.join(first.experimentDir, copy), text)
+  Object.assign(data, {label: labelFor(experiment, tag), onstart: copy})
   let rented: RunRecord
   try {
     rented = await rent({cli: cliFor(context), context, experimentDir: first.experimentDir, record: first.record}, data.candidates)
