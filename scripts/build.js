@@ -89,6 +89,8 @@ const fast = await esbuild.build({
   entryPoints: [
     ...FAST_COMMANDS.map((id) => ({in: path.join(ROOT, `src/commands/${id}.ts`), out: `commands/${id}`})),
     {in: path.join(ROOT, 'src/fastpath/run.ts'), out: 'run'},
+    // `exp __complete` (shell completion, on every Tab): bin/run.js runs it before oclif loads
+    {in: path.join(ROOT, 'src/completion/main.ts'), out: 'complete'},
   ],
   outdir: path.join(OUT, 'fast'),
 })
