@@ -22,7 +22,7 @@ export async function isSweepLaunch(ws: Workspace, name: string): Promise<boolea
 /**
  * Launch every variant of a sweep that has no completed run of its current config (see chooseVariants) on one
  * backend, at most `jobs` at once: local runs them here (or in one background worker), SLURM as job arrays,
- * vast.ai as single launches side by side. Each variant's run is recorded exactly as a single launch.
+ * vast.ai on at most `jobs` instances, each running its share of the variants one after another. Each variant's run is recorded exactly as a single launch.
  */
 export async function launchSweep(ws: Workspace, options: SweepLaunchOptions): Promise<SweepLaunchResult> {
   const target = await resolveTarget(ws, options.name)
@@ -55,5 +55,6 @@ export async function launchSweep(ws: Workspace, options: SweepLaunchOptions): P
 
 async function launchOn(ws: Workspace, backend: BackendName, todo: VariantChoice[], options: SweepLaunchOptions & {jobs: number}, base: SweepLaunchResult): Promise<SweepLaunchResult> {
   if (backend === 'slurm') return (await import('./launch-slurm.js')).launchSlurmSweep(ws, todo, options, base)
+  if (backend === 'vast') return (await import('./launch-vast.js')).launchVastSweep(ws, todo, options, base)
   return (await import('./launch-local.js')).launchInPool(ws, todo, options, base)
 }

@@ -9,6 +9,7 @@ import type {BackendContext, CollectResult, RunRef} from '../backend.js'
 import {isEvaluateStage} from '../../launch/engines.js'
 import {judgeEvaluation} from '../evaluation.js'
 import {log, REMOTE_LOCAL_DIR} from './common.js'
+import {markGroupDestroyed, othersHolding} from './group.js'
 import type {VastCli} from './cli.js'
 import {CHECKPOINT_SUMS} from './scripts.js'
 import {currentAttempt, parseMarker, summarize, vastData} from './state.js'
@@ -123,10 +124,14 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
   const now = context.now()
   data.collected_at = now.toISOString()
   let message = `run ${record.run_id}: ${files.length} result file(s) collected from instance ${id}`
-  if (data.options.auto_shutdown) {
+  const others = await othersHolding(run.experimentDir, record.run_id, cur)
+  if (data.options.auto_shutdown && others.length > 0) {
+    message += `; instance ${id} is kept for ${others.length} other variant(s) on it (destroyed once their results are home)`
+  } else if (data.options.auto_shutdown) {
     try {
       await cli.destroyInstance(id)
       cur.destroyed_at = now.toISOString()
+      if (cur.shared) await markGroupDestroyed(run.experimentDir, record.run_id, cur, now)
       message += `; instance ${id} destroyed (auto-shutdown), billing stopped`
     } catch (error) {
       message += `; destroying instance ${id} failed (${messageOf(error)}): it still bills disk until vastai destroy instance ${id} -y`

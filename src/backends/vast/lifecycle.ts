@@ -5,6 +5,7 @@ import {ExpError, messageOf} from '../../errors.js'
 import {isLive, type RunRecord, runDir, writeRun} from '../../runs/record.js'
 import {isAuthError, log, REMOTE_LOCAL_DIR, type Step} from './common.js'
 import {formatPrice, pickOffers} from './offers.js'
+import {GROUP_FILE, groupUploadedAt, shareFromTimes} from './group.js'
 import {PAYLOAD_DIR} from './payload.js'
 import {rent} from './rent.js'
 import {currentAttempt, endLiveStages, finishStages, markRunning, parseMarker, phaseOf, requeue, summarize, type VastAttempt, vastData} from './state.js'
@@ -93,6 +94,7 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
   cur.status_msg = typeof row.status_msg === 'string' ? row.status_msg : null
   const phase = phaseOf(status)
   if (phase === 'stopped') cur.stopped_at ??= now.toISOString()
+  if (cur.shared && !cur.uploaded_at && act) cur.uploaded_at = await groupUploadedAt(experimentDir, record.run_id, cur)
 
   if (!isLive(record.state) || !act) {
     // a finished run whose instance still exists (stopped, not collected or kept), or a read-only look: bookkeeping only
@@ -120,7 +122,8 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
         // safety net: a job that ended on an instance that could not stop itself would bill its GPU forever
         cur.probed_at = now.toISOString()
         const marker = await fetchMarker({...step, record}, id)
-        if (marker.found) {
+        // a shared instance stops only once every variant on it has run
+        if (marker.found && (!cur.shared || cur.shared.done)) {
           context.log(`vast.ai: the job on instance ${id} has ended but the instance still runs; stopping it`)
           await step.cli.stopInstance(id)
           cur.stopped_at = now.toISOString()
@@ -184,8 +187,10 @@ async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
   const rdir = runDir(experimentDir, record.run_id)
   const id = cur.instance_id!
   const now = () => context.now()
+  // a sweep's shared instance gets the group's payload, once for all its variants (see groupUploadedAt)
+  const [from, to] = cur.shared ? [path.resolve(experimentDir, cur.shared.dir), cur.shared.remote_dir] : [rdir, data.remote_dir]
   try {
-    const result = await cli.copy(PAYLOAD_DIR, `${id}:${data.remote_dir}/`, rdir, UPLOAD_TIMEOUT_MS)
+    const result = await cli.copy(PAYLOAD_DIR, `${id}:${to}/`, from, UPLOAD_TIMEOUT_MS)
     if (result.rsyncError) {
       cur.upload_error = result.rsyncError
       context.log(`vast.ai: uploading the payload to instance ${id} failed (${result.rsyncError}); will try again`)
@@ -201,7 +206,7 @@ async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
   delete cur.upload_error
   cur.uploaded_at = now().toISOString()
   context.log(`vast.ai: payload uploaded to instance ${id}; the job starts once its sha256 matches`)
-  await log(experimentDir, record.run_id, {action: 'upload', description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${data.remote_dir}/${PAYLOAD_DIR}/`, result: 'uploaded'}, now())
+  await log(experimentDir, record.run_id, {action: 'upload', description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${to}/${PAYLOAD_DIR}/`, result: 'uploaded'}, now())
   return record
 }
 
@@ -231,6 +236,9 @@ async function fetchMarker(step: Step, id: number): Promise<MarkerResult> {
   const read = async (name: string) => fs.readFile(path.join(local, name), 'utf8').catch(() => undefined)
   const markerText = await read('exp-exit')
   const found = markerText === undefined ? undefined : parseMarker(markerText)
+  const cur = currentAttempt(data)
+  const times = cur?.shared ? await read(GROUP_FILE) : undefined
+  if (cur?.shared && times !== undefined) Object.assign(cur.shared, {done: true, share: shareFromTimes(times, record.run_id, cur.shared.runs.length)})
   const stageCodes: Record<string, number | undefined> = {}
   for (const s of record.stages) {
     const text = await read(`${s.name}.exit`)

@@ -1,4 +1,5 @@
 import {promises as fs} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import {ExpError, messageOf} from '../../errors.js'
@@ -41,12 +42,11 @@ export interface Payload {
 }
 
 export async function buildPayload(input: PayloadInput): Promise<Payload> {
-  const staging = path.join(input.runDir, `.payload-staging-${process.pid}`)
+  // staged outside the experiment: fs.cp refuses to copy a folder into itself (the run folder is inside it)
+  const staging = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-payload-'))
   const dir = path.join(input.runDir, PAYLOAD_DIR)
   const file = path.join(dir, PAYLOAD_FILE)
-  await fs.rm(staging, {force: true, recursive: true})
   try {
-    await fs.mkdir(staging, {recursive: true})
     await fs.writeFile(path.join(staging, 'job.sh'), input.jobScript, {mode: 0o755})
     const experiment = path.join(staging, 'experiment')
     if (input.wholeExperiment) {

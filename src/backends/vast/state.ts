@@ -35,7 +35,24 @@ export interface VastAttempt {
   outcome?: AttemptOutcome
   reason?: string
   cost_usd?: number
+  /** a sweep's instance shared with other variants' runs (vast/group.ts): this run pays its share */
+  shared?: SharedInstance
 }
+
+/** What each run of a group keeps on the attempt whose instance it shares. */
+export interface SharedInstance {
+  /** the group's folder (its onstart.sh, payload/), relative to the run's experiment directory */
+  dir: string
+  /** the group's folder on the instance */
+  remote_dir: string
+  /** every run on the instance, in the order they run: its experiment directory (relative to this one) and id */
+  runs: Array<{dir: string; run_id: string}>
+  /** this run's part of the instance's cost: its time on the instance over all runs' (1/n until known) */
+  share: number
+  /** the instance has run every run of the group (exp-group arrived) */
+  done?: boolean
+}
+
 
 export interface VastData {
   label: string
@@ -64,6 +81,8 @@ export interface VastData {
   started_at?: string
   cost_usd: number
   cost_updated_at?: string
+  /** a sweep's shared instance: this run's part of its cost (vast/group.ts) */
+  instance_share?: number
   /** the job's exit code, from the exit marker */
   exit_code?: number
   finished_at?: string
@@ -123,13 +142,13 @@ export function attemptCost(a: VastAttempt, now: Date): number {
 }
 
 export function totalCost(data: VastData, now: Date): number {
-  return Math.round(data.attempts.reduce((sum, a) => sum + attemptCost(a, now), 0) * 10_000) / 10_000
+  return Math.round(data.attempts.reduce((sum, a) => sum + attemptCost(a, now) * (a.shared?.share ?? 1), 0) * 10_000) / 10_000
 }
 
 /** Refresh the flattened fields, the cost and the notice from the attempts. */
 export function summarize(record: RunRecord, now: Date): void {
   const data = vastData(record)
-  for (const a of data.attempts) if (a.created_at) a.cost_usd = Math.round(attemptCost(a, now) * 10_000) / 10_000
+  for (const a of data.attempts) if (a.created_at) a.cost_usd = Math.round(attemptCost(a, now) * (a.shared?.share ?? 1) * 10_000) / 10_000
   data.cost_usd = totalCost(data, now)
   data.cost_updated_at = now.toISOString()
   const cur = currentAttempt(data)
@@ -141,6 +160,7 @@ export function summarize(record: RunRecord, now: Date): void {
     data.dph_total = cur.dph_total
     data.state = cur.destroyed_at ? 'destroyed' : cur.state ?? null
     data.started_at = cur.created_at
+    if (cur.shared) data.instance_share = Math.round(cur.shared.share * 10_000) / 10_000
   }
   data.instance_live = Boolean(cur && !cur.destroyed_at && cur.outcome !== 'vanished')
   const notice = noticeFor(record, data, cur)
