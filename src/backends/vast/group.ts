@@ -6,7 +6,7 @@ import {sha256File} from '../../lib/hash.js'
 import {shellComment, shellQuote} from '../../lib/shell-quote.js'
 import {isLive, readRun, type RunRecord, runFile, writeRun} from '../../runs/record.js'
 import {PAYLOAD_DIR, PAYLOAD_FILE, type Payload} from './payload.js'
-import {onstartPrelude, REMOTE_ROOT, SCRIPT_EXIT, STOP_FUNCTIONS} from './scripts.js'
+import {onstartPrelude, payloadWait, REMOTE_ROOT, SCRIPT_EXIT, STOP_FUNCTIONS} from './scripts.js'
 import {currentAttempt, summarize, type VastAttempt, vastData} from './state.js'
 
 /**
@@ -65,19 +65,7 @@ ${STOP_FUNCTIONS}if [ -f "$O/status/exp-exit" ]; then
   stop_self
   exit 0
 fi
-P="$X/payload/payload.tar.gz"
-say "waiting for the payload (sha256 $SHA)"
-t=0
-until [ -f "$P" ] && [ "$(sha256sum "$P" | cut -d ' ' -f 1)" = "$SHA" ]; do
-  if [ "$t" -ge "$WAIT_S" ]; then
-    mark "$O/status" ${SCRIPT_EXIT.noPayload} "the payload did not arrive within $((WAIT_S / 60)) min"
-    stop_self
-    exit 1
-  fi
-  sleep 2
-  t=$((t + 2))
-done
-if ! { rm -rf "$X/job" && mkdir -p "$X/job" && tar -xzf "$P" -C "$X/job"; }; then
+${payloadWait(`    mark "$O/status" ${SCRIPT_EXIT.noPayload} "the payload did not arrive within $((WAIT_S / 60)) min"`)}if ! { rm -rf "$X/job" && mkdir -p "$X/job" && tar -xzf "$P" -C "$X/job"; }; then
   mark "$O/status" ${SCRIPT_EXIT.badPayload} 'the payload could not be unpacked'
   stop_self
   exit 1

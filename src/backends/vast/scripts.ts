@@ -153,6 +153,26 @@ stop_self() {
  * The start of an onstart script after its folder variable (`RUN=...`): the payload's sha256, the wait, the folders
  * on the instance ($X = exp-<$name>, $O its out/), the script's own log and `say`.
  */
+/**
+ * Wait for the payload exp uploads into $X/payload (its sha256 checked against $SHA, every 2 s, at most $WAIT_S);
+ * when it does not come, run `onTimeout` (shell lines that record why), stop this instance and exit 1.
+ */
+export function payloadWait(onTimeout: string): string {
+  return `P="$X/payload/payload.tar.gz"
+say "waiting for the payload (sha256 $SHA)"
+t=0
+until [ -f "$P" ] && [ "$(sha256sum "$P" | cut -d ' ' -f 1)" = "$SHA" ]; do
+  if [ "$t" -ge "$WAIT_S" ]; then
+${onTimeout}
+    stop_self
+    exit 1
+  fi
+  sleep 2
+  t=$((t + 2))
+done
+`
+}
+
 export function onstartPrelude(name: string, sha256: string, waitSeconds?: number): string {
   const q = shellQuote
   return `SHA=${q(sha256)}
@@ -181,20 +201,7 @@ ${STOP_FUNCTIONS}if [ -f "$O/status/exp-exit" ]; then
   stop_self
   exit 0
 fi
-P="$X/payload/payload.tar.gz"
-say "waiting for the payload (sha256 $SHA)"
-t=0
-until [ -f "$P" ] && [ "$(sha256sum "$P" | cut -d ' ' -f 1)" = "$SHA" ]; do
-  if [ "$t" -ge "$WAIT_S" ]; then
-    mark ${SCRIPT_EXIT.noPayload} "the payload did not arrive within $((WAIT_S / 60)) min"
-    say 'no payload; stopping this instance'
-    stop_self
-    exit 1
-  fi
-  sleep 2
-  t=$((t + 2))
-done
-say 'payload arrived; unpacking it'
+${payloadWait(`    mark ${SCRIPT_EXIT.noPayload} "the payload did not arrive within $((WAIT_S / 60)) min"\n    say 'no payload; stopping this instance'`)}say 'payload arrived; unpacking it'
 if ! { rm -rf "$X/job" && mkdir -p "$X/job" && tar -xzf "$P" -C "$X/job"; }; then
   mark ${SCRIPT_EXIT.badPayload} 'the payload could not be unpacked'
   stop_self
