@@ -76,7 +76,9 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
     // the small files and the checkpoints go to different places: both at once, so the small files cost no wall time
     const small = (async () => {
       await rclone.run(['copy', dir, rclone.path(tmp), '-I', ...NOT_CHECKPOINTS], rcloneOptions(options))
-      await rclone.run(['move', rclone.path(tmp), rclone.path(`${EXPERIMENTS_DIR}/${name}`), '-I', '--delete-empty-src-dirs']) // removes tmp too
+      // file by file (no DirMove): the checkpoint upload may create the experiment's folder while this move runs
+      const to = rclone.path(`${EXPERIMENTS_DIR}/${name}`)
+      await rclone.run(['move', rclone.path(tmp), to, '-I', '--delete-empty-src-dirs', '--disable', 'DirMove']) // removes tmp too
     })()
     const checkpoints: PushedExperiment['checkpoints'] = []
     const uploads = (async () => {
