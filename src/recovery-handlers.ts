@@ -1,9 +1,11 @@
 import {existsSync} from 'node:fs'
 
+import {messageOf} from './errors.js'
 import type {FileSetEntry} from './lib/file-set.js'
-import type {MoveEntry} from './lib/journaled-move.js'
+import type {BatchEntry} from './lib/journaled-move-batch.js'
+import type {MoveEntry, RecoveryAction} from './lib/journaled-move.js'
 import {registerRecovery} from './workspace/recovery.js'
-import {relativeToRoot} from './workspace/workspace.js'
+import {relativeToRoot, type Workspace} from './workspace/workspace.js'
 
 /**
  * The recovery of every journaled operation, registered with workspace/recovery.ts (which names none). Every
@@ -11,21 +13,42 @@ import {relativeToRoot} from './workspace/workspace.js'
  * is found. A new journaled operation adds its line here.
  */
 
+/** the batch's operation (lib/journaled-move-batch.ts), typed against it; the module itself loads only when needed */
+const BATCH_OP: BatchEntry['op'] = 'move-batch'
+
 const moving = (entry: {op: string}) => (entry.op === 'archive' ? 'archiving' : 'restoring')
 
+/** The line for one experiment's move, as its recovery left it. */
+async function moveLine(ws: Workspace, move: MoveEntry, action: RecoveryAction): Promise<string> {
+  const [{moveContext}, {movePaths}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move.js')])
+  const {copy, src, staging} = movePaths(moveContext(ws), move)
+  if (action === 'finished') return `finished the interrupted ${moving(move)} of ${move.name}: it is in ${move.dst}.`
+  if (action === 'rolled-back') return `rolled back the interrupted ${moving(move)} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`
+  const left = [copy, staging].filter((p) => existsSync(p)).map((p) => relativeToRoot(ws, p))
+  const kept = left.length > 0 ? `; kept for you to look at: ${left.join(', ')}` : ''
+  return `the interrupted ${moving(move)} of ${move.name} found it in neither ${move.src} nor ${move.dst}${kept}.`
+}
+
 registerRecovery(['archive', 'restore'], async () => {
-  const [{moveContext}, {movePaths, recoverMove}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move.js')])
+  const [{moveContext}, {recoverMove}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move.js')])
   return {
     what: (entry) => `the interrupted ${moving(entry)} of ${(entry as MoveEntry).name}`,
+    recover: async (ws, entry) => moveLine(ws, entry as MoveEntry, await recoverMove(moveContext(ws), entry as MoveEntry)),
+  }
+})
+
+// archiving in batches: each move of the batch recovered on its own, one line each
+registerRecovery([BATCH_OP], async () => {
+  const [{moveContext}, {recoverBatch}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move-batch.js')])
+  return {
+    what: (entry) => `the interrupted batch ${entry.id}`,
     async recover(ws, entry) {
-      const move = entry as MoveEntry
-      const action = await recoverMove(moveContext(ws), move)
-      const {copy, src, staging} = movePaths(moveContext(ws), move)
-      if (action === 'finished') return `finished the interrupted ${moving(move)} of ${move.name}: it is in ${move.dst}.`
-      if (action === 'rolled-back') return `rolled back the interrupted ${moving(move)} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`
-      const left = [copy, staging].filter((p) => existsSync(p)).map((p) => relativeToRoot(ws, p))
-      const kept = left.length > 0 ? `; kept for you to look at: ${left.join(', ')}` : ''
-      return `the interrupted ${moving(move)} of ${move.name} found it in neither ${move.src} nor ${move.dst}${kept}.`
+      const lines: string[] = []
+      for (const r of await recoverBatch(moveContext(ws), entry as BatchEntry)) {
+        if ('action' in r) lines.push(await moveLine(ws, r.move, r.action))
+        else lines.push(`could not recover the interrupted ${moving(r.move)} of ${r.move.name}: ${messageOf(r.error)} (journal entry kept).`)
+      }
+      return lines
     },
   }
 })

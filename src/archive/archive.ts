@@ -5,7 +5,8 @@ import type {Rule, Status} from '../classify/classify.js'
 import {EXIT, isExpError, messageOf} from '../errors.js'
 import {METADATA_FILE} from '../experiments/scan.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
-import {copyFileDurable, type ExperimentMove, type MoveHooks, moveExperiment, moveId, siblingsOf, type StagedFile, writeStaged} from './move.js'
+import type {StageFn} from '../lib/journaled-move.js'
+import {copyFileDurable, type ExperimentMove, type MoveHooks, moveExperiments, moveId, siblingsOf, type StagedFile, writeStaged} from './move.js'
 import {type PlannedArchive, type PlannedReport, type PlanOptions, resolveNames, selectForArchive} from './plan.js'
 import {archivedMetadata} from './record.js'
 
@@ -79,11 +80,25 @@ export async function archiveExperiments(ws: Workspace, options: ArchiveOptions)
       const total = items.length + results.length
       options.onStart?.(total)
       for (const r of results) options.onItem?.(r, results.indexOf(r) + 1, total)
-      for (const item of items) {
-        const result = item.refused ? {...item, error: item.refused, outcome: 'failed' as const} : await archiveOne(ws, item, options)
-        results.push(result)
-        options.onItem?.(result, results.length, total)
+      // results in the plan's order; progress as each is known (refused ones at once, moves batch by batch)
+      const known = new Map<string, ArchiveItemResult>()
+      const report = (r: ArchiveItemResult) => {
+        known.set(r.name, r)
+        options.onItem?.(r, results.length + known.size, total)
       }
+      for (const item of items) if (item.refused) report({...item, error: item.refused, outcome: 'failed'})
+      const moves = items.filter((item) => !item.refused).map((item) => archiveMove(ws, item, options.now()))
+      await moveExperiments(ws, moves, {
+        hooks: options.hooks,
+        onBatch(done, from) {
+          for (const [k, r] of done.entries()) {
+            const {copied, item} = moves[from + k]
+            if (!r.ok && isExpError(r.error) && r.error.exit !== EXIT.failure) throw r.error
+            report(r.ok ? {...item, copied, cross_device: r.outcome.crossDevice, outcome: 'archived'} : {...item, error: messageOf(r.error), outcome: 'failed'})
+          }
+        },
+      })
+      results.push(...items.map((item) => known.get(item.name)!))
       const count = (o: ArchiveOutcome) => results.filter((r) => r.outcome === o).length
       return {duration_ms: Date.now() - started, recovered, results, summary: {archived: count('archived'), failed: count('failed'), skipped: count('skipped')}}
     },
@@ -115,11 +130,11 @@ function unselected(ws: Workspace, name: string): Omit<ArchiveItemResult, 'reaso
   }
 }
 
-async function archiveOne(ws: Workspace, item: PlannedArchive, options: ArchiveOptions): Promise<ArchiveItemResult> {
+/** One experiment's move into the archive: its journal entry, and the files staged to arrive with it. */
+function archiveMove(ws: Workspace, item: PlannedArchive, now: Date): {copied: NonNullable<ArchiveItemResult['copied']>; entry: ExperimentMove; item: PlannedArchive; stage: StageFn} {
   const src = path.join(ws.paths.experiments, item.name)
   const dst = path.join(ws.paths.archive, item.name)
   const staged: StagedFile[] = [...item.reports.map((r) => ({from: r.to, to: r.to})), {from: METADATA_FILE, replace: true, to: METADATA_FILE}]
-  const now = options.now()
   const entry: ExperimentMove = {
     copy: relativeToRoot(ws, siblingsOf(dst).copy),
     staging: relativeToRoot(ws, siblingsOf(dst).staging),
@@ -135,25 +150,14 @@ async function archiveOne(ws: Workspace, item: PlannedArchive, options: ArchiveO
     started_at: now.toISOString(),
   }
   const copied: NonNullable<ArchiveItemResult['copied']> = []
-  try {
-    const {crossDevice} = await moveExperiment(
-      ws,
-      entry,
-      async (staging, midway) => {
-        for (const r of item.reports) {
-          const from = path.resolve(ws.root, r.from)
-          const sha256 = await copyFileDurable(from, path.join(staging, r.to))
-          copied.push({...r, bytes: (await fs.stat(from)).size, sha256})
-        }
-        await midway()
-        await writeStaged(path.join(staging, METADATA_FILE), await archivedMetadata(src, item, copied, now))
-      },
-      options.hooks,
-    )
-    return {...item, copied, cross_device: crossDevice, outcome: 'archived'}
-  } catch (error) {
-    if (isExpError(error) && error.exit !== EXIT.failure) throw error
-    return {...item, error: messageOf(error), outcome: 'failed'}
+  const stage: StageFn = async (staging, midway) => {
+    for (const r of item.reports) {
+      const from = path.resolve(ws.root, r.from)
+      const sha256 = await copyFileDurable(from, path.join(staging, r.to))
+      copied.push({...r, bytes: (await fs.stat(from)).size, sha256})
+    }
+    await midway()
+    await writeStaged(path.join(staging, METADATA_FILE), await archivedMetadata(src, item, copied, now))
   }
+  return {copied, entry, item, stage}
 }
-

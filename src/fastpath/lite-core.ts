@@ -96,6 +96,20 @@ export abstract class Command {
     return this.parsed
   }
 
+  /** oclif's error(): a usage-style error with its exit code (printed by the runner as oclif prints it) */
+  error(message: string, options: {exit?: number} = {}): never {
+    throw new CLIError(message, {exit: options.exit ?? 2})
+  }
+
+  /** oclif's exit(): ends the command with this code, printing nothing */
+  exit(code = 0): never {
+    throw Object.assign(new CLIError(`EEXIT: ${code}`, {exit: code}), {code: 'EEXIT'})
+  }
+
+  warn(message: string | Error): void {
+    console.error(` ›   Warning: ${typeof message === 'string' ? message : message.message}`)
+  }
+
   jsonEnabled(): boolean {
     if (!this.ctor.enableJsonFlag) return false
     if (process.env.EXP_CONTENT_TYPE?.toLowerCase() === 'json') return true

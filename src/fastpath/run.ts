@@ -19,8 +19,8 @@ export async function runFast(command: FastCommand, spec: ManifestCommand, argv:
     await new command(argv, parsed)._run()
   } catch (error) {
     // what BaseCommand hands back to oclif (its own usage errors): printed and exited as oclif's handler does
-    const err = error as Error & {oclif?: {exit?: number}}
-    console.error(`Error: ${err.message}`)
+    const err = error as Error & {code?: string; oclif?: {exit?: number}}
+    if (err.code !== 'EEXIT') console.error(` ›   Error: ${err.message}`)
     process.exit(err.oclif?.exit ?? 1)
   }
   return true

@@ -67,3 +67,18 @@ export async function copyFileDurable(from: string, to: string): Promise<string>
   if (a !== b) throw new ExpError(`copying ${from} to ${to} produced different content.`, {code: 'VERIFY_FAILED'})
   return a
 }
+
+/**
+ * Write a file that is staged to arrive with a moved experiment: written and fsynced in place, no temporary name
+ * (the staging folder is all-or-nothing already: rolled back whole, or committed by the directory rename).
+ */
+export async function writeStaged(file: string, data: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), {recursive: true})
+  const handle = await fs.open(file, 'wx')
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {ExpError, messageOf} from '../errors.js'
 import {fsyncDir} from './atomic.js'
 import {entryFile, type JournalEntry, removeEntry, writeEntry} from './journal.js'
-import {verifyCopy} from './journaled-move-verify.js'
+import {verifyCopy, writeStaged} from './journaled-move-verify.js'
 
 /**
  * Moving a whole directory (an experiment, between experiments/ and the archive), crash-safe. Nothing here knows
@@ -100,6 +100,9 @@ export function siblingsOf(dst: string): {staging: string; copy: string} {
   return {copy: path.join(path.dirname(dst), `.${base}.exp-copy`), staging: path.join(path.dirname(dst), `.${base}.exp-staging`)}
 }
 
+/** Writes the staged files into the staging folder, durably; calls `midway` between two of them (tests stop there). */
+export type StageFn = (stagingDir: string, midway: () => void | Promise<void>) => Promise<void>
+
 export interface MoveOutcome {
   crossDevice: boolean
 }
@@ -122,21 +125,13 @@ export async function identityOf(p: string): Promise<Identity | undefined> {
 export async function journaledMove(
   ctx: MoveContext,
   entry: MoveEntry,
-  stage: (stagingDir: string, midway: () => void | Promise<void>) => Promise<void>,
+  stage: StageFn,
   hooks: MoveHooks = {},
 ): Promise<MoveOutcome> {
   const {copy, dst, src, staging} = movePaths(ctx, entry)
   const at = hooks.at ?? (() => {})
   const rename = hooks.rename ?? fs.rename
-  if (await exists(dst)) throw new ExpError(`${entry.dst} already exists; it is never overwritten.`, {code: 'EXISTS'})
-  const identity = await identityOf(src)
-  if (!identity) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
-  if (await exists(entryFile(ctx.journalDir, entry.id))) {
-    throw new ExpError(`an earlier interrupted move of ${entry.name} could not be completed (${path.relative(ctx.root, entryFile(ctx.journalDir, entry.id))}); it is left alone.`, {
-      code: 'JOURNAL_STUCK',
-    })
-  }
-  entry.src_identity = identity
+  await checkMove(ctx, entry)
   await fs.mkdir(path.dirname(dst), {recursive: true})
   await writeEntry(ctx.journalDir, entry)
   await at('journaled')
@@ -193,8 +188,28 @@ export async function journaledMove(
   return {crossDevice}
 }
 
-/** Rename the staged files into the destination (idempotent: a file already moved is not in staging any more). */
-async function finishMove(staging: string, dst: string, entry: MoveEntry): Promise<void> {
+/**
+ * Before a move is journaled: the destination is free, the source there (its identity recorded in the entry), and
+ * no earlier move of it is stuck in the journal.
+ */
+export async function checkMove(ctx: MoveContext, entry: MoveEntry): Promise<void> {
+  const {dst, src} = movePaths(ctx, entry)
+  if (await exists(dst)) throw new ExpError(`${entry.dst} already exists; it is never overwritten.`, {code: 'EXISTS'})
+  const identity = await identityOf(src)
+  if (!identity) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
+  if (await exists(entryFile(ctx.journalDir, entry.id))) {
+    throw new ExpError(`an earlier interrupted move of ${entry.name} could not be completed (${path.relative(ctx.root, entryFile(ctx.journalDir, entry.id))}); it is left alone.`, {
+      code: 'JOURNAL_STUCK',
+    })
+  }
+  entry.src_identity = identity
+}
+
+/**
+ * Rename the staged files into the destination (idempotent: a file already moved is not in staging any more).
+ * `sync` makes each folder touched durable (a batch collects them and syncs each folder once).
+ */
+export async function finishMove(staging: string, dst: string, entry: MoveEntry, sync: (dir: string) => Promise<void> = fsyncDir): Promise<void> {
   if (!(await exists(staging))) return
   const touched = new Set<string>()
   for (const file of entry.staged) {
@@ -211,7 +226,7 @@ async function finishMove(staging: string, dst: string, entry: MoveEntry): Promi
   await fs.rm(staging, {force: true, recursive: true})
   touched.add(dst)
   touched.add(path.dirname(staging))
-  for (const dir of touched) await fsyncDir(dir)
+  for (const dir of touched) await sync(dir)
 }
 
 export type RecoveryAction = 'finished' | 'rolled-back' | 'missing'
@@ -257,29 +272,13 @@ export async function recoverMove(ctx: MoveContext, entry: MoveEntry): Promise<R
 }
 
 /** The folders the staged files are in, deepest first, then the staging folder itself. */
-function stagingDirs(staging: string, entry: MoveEntry): string[] {
+export function stagingDirs(staging: string, entry: MoveEntry): string[] {
   const dirs = new Set<string>()
   for (const file of entry.staged) {
     for (let dir = path.dirname(path.join(staging, file.from)); dir.startsWith(staging + path.sep); dir = path.dirname(dir)) dirs.add(dir)
   }
   return [...[...dirs].sort((a, b) => b.length - a.length), staging]
 }
-
-/**
- * Write a file that is staged to arrive with a moved experiment: written and fsynced in place, no temporary name
- * (the staging folder is all-or-nothing already: rolled back whole, or committed by the directory rename).
- */
-export async function writeStaged(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), {recursive: true})
-  const handle = await fs.open(file, 'wx')
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
 
 export async function exists(p: string): Promise<boolean> {
   try {

@@ -1,4 +1,4 @@
-import {promises as fs} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {displayPath, newestReport} from '../classify/classify.js'
@@ -13,7 +13,7 @@ import {readIfExists} from '../lib/read-if-exists.js'
 import type {Clock} from '../lib/time.js'
 import {metadataProblem} from '../records/metadata.js'
 import {numericMetrics} from '../reports/report.js'
-import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import {checkGate, type GateSpec} from './gate.js'
 import {promotedCheckpoint} from './checkpoint.js'
 import {PROMOTION_FIELDS} from './records.js'
@@ -84,11 +84,30 @@ export async function assess(ws: Workspace, item: Classified, spec: GateSpec, ta
   }
 }
 
-/** Resolve NAME (active or archived experiment), classify it on the same path as `exp list`, and assess it. */
-export async function planPromotion(ws: Workspace, query: string, options: {spec: GateSpec; target: TargetOptions; now: Clock}): Promise<PromotionPlan> {
+type PlanOptions = {spec: GateSpec; target: TargetOptions; now: Clock}
+
+/**
+ * Resolve NAME (active or archived experiment), classify it on the same path as `exp list`, and assess it. Planning
+ * reads without the lock: when the experiment vanished under it while an archive or restore holds the lock (it is
+ * being moved), wait for that move to end and plan again where it now is.
+ */
+export async function planPromotion(ws: Workspace, query: string, options: PlanOptions): Promise<PromotionPlan> {
+  let seen: string | undefined
+  try {
+    return await planOnce(ws, query, options, (dir) => (seen = dir))
+  } catch (error) {
+    const vanished = error instanceof ExpError && (error.code === 'NOT_FOUND' || (seen !== undefined && !existsSync(seen)))
+    if (!vanished || !existsSync(ws.paths.lock)) throw error
+    await withWorkspaceLock(ws, async () => {}, {command: 'promote'})
+    return planOnce(ws, query, options, () => {})
+  }
+}
+
+async function planOnce(ws: Workspace, query: string, options: PlanOptions, found: (dir: string) => void): Promise<PromotionPlan> {
   const located = await resolveTarget(ws, query)
   const [item] = await classifyWorkspace(ws, {location: located.location, now: options.now, only: [located.name]})
   if (!item) throw new ExpError(`no experiment named "${query}".`, {code: 'NOT_FOUND'})
+  found(item.snapshot.dir)
   if (located.variant || item.snapshot.variants) {
     const {planSweepPromotion} = await import('./sweep.js')
     return planSweepPromotion(item, located.variant, options.spec.direction, (v) => assess(ws, v, options.spec, options.target))

@@ -15,8 +15,8 @@ import type {Workspace} from './types.js'
 export interface RecoveryHandler {
   /** the step, for a line that says it could not be recovered: "the interrupted archiving of X" */
   what(entry: JournalEntry): string
-  /** finish or roll it back; the line to show. Throwing keeps the entry (and says so). */
-  recover(ws: Workspace, entry: JournalEntry): Promise<string>
+  /** finish or roll it back; the line (or lines) to show. Throwing keeps the entry (and says so). */
+  recover(ws: Workspace, entry: JournalEntry): Promise<string | string[]>
 }
 
 const handlers = new Map<string, () => Promise<RecoveryHandler>>()
@@ -46,9 +46,9 @@ export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
     }
     const handler = await load()
     try {
-      const line = await handler.recover(ws, entry)
+      const done = await handler.recover(ws, entry)
       await removeEntry(ws.paths.journal, entry.id)
-      lines.push(line)
+      lines.push(...[done].flat())
     } catch (error) {
       lines.push(`could not recover ${handler.what(entry)}: ${messageOf(error)} (journal entry kept).`)
     }

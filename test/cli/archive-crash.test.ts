@@ -1,7 +1,7 @@
 import {execa} from 'execa'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {existsSync, promises as fs} from 'node:fs'
+import {existsSync, promises as fs, readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {age, EXP_BIN, exp, expJson, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
@@ -120,9 +120,9 @@ describe('exp archive, killed at random instants (crash safety)', function () {
 
     // startup + scan, and the time per experiment moved, to spread the kills over the work still to do
     const startupStarted = Date.now()
-    await exp(['list', '--json'], {cwd: ws})
-    let startupMs = Date.now() - startupStarted
-    let perExperimentMs = Math.max(1, (cleanMs - startupMs) / 270)
+    await exp(['list', '--json'], {cwd: ws, env: {EXP_NO_FAST_PATH: '1'}}) // start-up as archive's: through oclif
+    const startupMs = Date.now() - startupStarted
+    const perExperimentMs = Math.max(1, (cleanMs - startupMs) / 270)
 
     const started = Date.now()
     let kills = 0
@@ -130,38 +130,38 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     let runs = 0
     for (;;) {
       runs++
-      assert.ok(runs < 400, 'the archive finishes')
+      assert.ok(runs < 1000, 'the archive finishes') // after 60 s of kills the next run is left to finish
       const remaining = (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => !n.startsWith('.') && n !== 'README.md').length
       const toDo = remaining - 30
       const child = execa(process.execPath, [EXP_BIN, 'archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false})
-      const t0 = Date.now()
-      // a random instant: a fifth of the kills during start-up (lock take-over, recovery, scan), the others within
-      // the next few moves, so the kills land all over the run; after 60 s the run is left to finish
-      const delay =
-        toDo <= 0 || Date.now() - started > 60_000
-          ? Number.POSITIVE_INFINITY
-          : Math.random() < 0.2
-            ? Math.random() * startupMs
-            : startupMs + Math.random() * perExperimentMs * Math.min(toDo, 8)
-      const timer = Number.isFinite(delay) ? setTimeout(() => child.kill('SIGKILL'), delay) : undefined
+      await fs.mkdir(path.join(ws, '.exp', 'journal'), {recursive: true})
+      // a random instant: a fifth of the kills during start-up (lock take-over, recovery, scan), the others inside a
+      // batch of moves (they go 64 to a journal entry): a few ms after a batch's entry appears, so the kills land all
+      // over the run and each run moves at most a batch or two; after 60 s the run is left to finish
+      const late = toDo <= 0 || Date.now() - started > 60_000
+      const atStartup = !late && Math.random() < 0.2
+      const kill = () => child.kill('SIGKILL')
+      const timer = atStartup ? setTimeout(kill, Math.random() * startupMs) : undefined
+      const journalDir = path.join(ws, '.exp', 'journal')
+      const watcher =
+        late || atStartup
+          ? undefined
+          : setInterval(() => {
+              if (!readdirSync(journalDir).some((name) => name.startsWith('batch-'))) return
+              clearInterval(watcher)
+              setTimeout(kill, Math.random() * perExperimentMs * 96) // up to 1.5 batches: some kills land after a batch is done
+            }, 1)
       const r = await child
       clearTimeout(timer)
+      clearInterval(watcher)
       if (r.signal === 'SIGKILL') {
         kills++
-        const journal = await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [])
+        const journal = await fs.readdir(journalDir).catch(() => [])
         if (journal.some((n) => n.endsWith('.json'))) midMove++
-        const after = (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => !n.startsWith('.') && n !== 'README.md').length
-        const moved = remaining - after
-        const ran = Date.now() - t0
-        // a busy machine starts slower: a kill after the start-up estimate that found nothing moved raises it
-        if (moved === 0 && journal.length === 0 && delay >= startupMs) startupMs = delay * 1.2
-        // and one that overshot the window lowers it
-        else if (moved > 8) startupMs *= 0.9
-        if (moved > 3 && ran > startupMs) perExperimentMs = (perExperimentMs + (ran - startupMs) / moved) / 2
         continue
       }
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`)
-      if (toDo <= 0 || !Number.isFinite(delay)) break
+      if (late) break
     }
     const crashMs = Date.now() - started
     assert.ok(kills >= 10, `killed ${kills} times`)

@@ -73,7 +73,7 @@ describe('exp diff', function () {
       assert.equal((await exp(['new', 'golden-copy', '--date', '2025-02-03'], {cwd: ws})).code, 0)
       const dir = path.join(ws, 'experiments', '2025-02-03-golden-copy')
       await writeTree(dir, {'reports/eval.json': {final_nrmse: 0.04, gates_passed: true}})
-      assert.equal((await exp(['new', 'promoted', '--date', '2025-02-04', '--set', 'model.layers=[4, 8]'], {cwd: ws})).code, 0)
+      assert.equal((await exp(['new', 'promoted', '--date', '2025-02-04', '--add', 'model.layers=[4, 8]'], {cwd: ws})).code, 0)
       await writeTree(path.join(ws, 'experiments', '2025-02-04-promoted'), {'reports/eval.json': {final_nrmse: 0.03, gates_passed: true}})
       const promoted = await exp(['promote', 'promoted', '--auto-promote'], {cwd: ws})
       assert.equal(promoted.code, 0, promoted.stderr)

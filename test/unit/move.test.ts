@@ -59,7 +59,9 @@ async function assertWhole(ws: Workspace, original: Record<string, string>, wher
 async function crashAt(ws: Workspace, op: 'archive' | 'restore', point: string, mode: 'same' | 'cross'): Promise<void> {
   const r = await execa(process.execPath, ['--import', 'tsx', CRASHER, ws.root, op, NAME, point, mode], {cwd: ROOT, reject: false})
   assert.equal(r.signal, 'SIGKILL', `the ${op} was killed at "${point}" (exit ${r.exitCode}: ${r.stderr})`)
-  assert.ok(existsSync(path.join(ws.paths.journal, `move-${NAME}.json`)), 'the journal names the interrupted move')
+  // one entry per move (across filesystems) or per batch (one filesystem): either names the experiment
+  const entries = await Promise.all((await fs.readdir(ws.paths.journal)).map((f) => fs.readFile(path.join(ws.paths.journal, f), 'utf8')))
+  assert.ok(entries.some((text) => JSON.parse(text).dst?.endsWith(NAME) || JSON.parse(text).moves?.some((m: {name: string}) => m.name === NAME)), 'the journal names the interrupted move')
 }
 
 describe('journaled moves (archive and restore) killed at every step', () => {
@@ -250,4 +252,52 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     assert.deepEqual(lines, ['finished test step a.', 'journal entry b has an unknown step "from-the-future" (from a newer exp?); left alone.'])
     assert.deepEqual(await fs.readdir(ws.paths.journal), ['b.json'])
   })
+
+  // archiving 100 experiments on one filesystem goes in batches of 64 (one journal entry each): killed inside a
+  // batch — mid-staging of its 40th experiment, or at a batch's step — recovery leaves each whole in one place
+  const batchCases: Array<[point: string, nth: number, archived: number]> = [
+    ['staging', 40, 0],
+    ['staged', 2, 64],
+    ['committed', 2, 100],
+  ]
+  for (const [point, nth, archived] of batchCases) {
+    it(`archiving in batches, killed at the ${nth}th "${point}": ${archived} of 100 archived, every file exactly once`, async () => {
+      dir = await tempDir('exp-move-')
+      const names = Array.from({length: 100}, (_, i) => `2025-01-10-e${String(i).padStart(3, '0')}`)
+      const tree: Record<string, string | object> = {'exp.yaml': ''}
+      for (const name of names) {
+        tree[`experiments/${name}/config.yaml`] = `name: ${name}\n`
+        tree[`experiments/${name}/metadata.json`] = {name, schema: 1}
+        tree[`experiments/${name}/reports/eval.json`] = {final_nrmse: 0.05, gates_passed: true}
+        tree[`experiments/${name}/checkpoints/model.pt`] = `weights of ${name}`
+      }
+      await writeTree(dir, tree)
+      const before = await treeSnapshot(path.join(dir, 'experiments'))
+      const crasher = [
+        `import {archiveExperiments} from ${JSON.stringify(path.join(ROOT, 'src/archive/archive.ts'))}`,
+        `import {openWorkspace} from ${JSON.stringify(path.join(ROOT, 'src/workspace/workspace.ts'))}`,
+        `let seen = 0`,
+        `const hooks = {at: (p) => { if (p === ${JSON.stringify(point)} && ++seen === ${nth}) process.kill(process.pid, 'SIGKILL') }}`,
+        `await archiveExperiments(await openWorkspace({root: ${JSON.stringify(dir)}}), {hooks, now: () => new Date(), status: ['all']})`,
+      ].join('\n')
+      const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', crasher], {cwd: ROOT, reject: false})
+      assert.equal(r.signal, 'SIGKILL', r.stderr)
+      const ws = await openWorkspace({root: dir})
+      const pending = await fs.readdir(ws.paths.journal)
+      assert.equal(pending.length, 1, `one batch entry pending: ${pending.join(', ')}`)
+      await recoverInterrupted(ws)
+      const files = async (d: string) => Object.fromEntries(Object.entries(await treeSnapshot(d)).filter(([rel, sha]) => sha !== 'dir' || /^\.[^/]/.test(rel)))
+      const [active, done] = [await files(ws.paths.experiments), await files(ws.paths.archive)]
+      for (const [rel, sha] of Object.entries(before)) {
+        if (sha === 'dir') continue
+        const inArchive = rel in done
+        assert.notEqual(rel in active, inArchive, `${rel} in exactly one place`)
+        if (!rel.endsWith('metadata.json')) assert.equal(inArchive ? done[rel] : active[rel], sha, `${rel} whole`)
+      }
+      assert.equal(new Set(Object.keys(done).map((rel) => rel.split('/')[0])).size, archived)
+      assert.deepEqual(Object.keys(active).filter((rel) => !(rel in before)), [], 'nothing staged left in experiments/')
+      assert.deepEqual(Object.keys(done).filter((rel) => !(rel in before) || rel.startsWith('.')), [], 'nothing staged left in the archive')
+      assert.deepEqual(await fs.readdir(ws.paths.journal), [], 'journal empty')
+    })
+  }
 })
