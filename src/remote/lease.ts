@@ -151,18 +151,27 @@ export class Lease {
   }
 }
 
-/** Take the lease (waiting for a live holder, taking over an expired one); throws LEASE_BUSY after waitSeconds. */
+/**
+ * Take the lease (waiting for a live holder, taking over an expired one); throws LEASE_BUSY when one holder kept it
+ * for waitSeconds. The wait restarts whenever the holder changes: many machines taking turns is progress, not a hang.
+ */
 export async function acquireLease(input: LeaseOptions): Promise<Lease> {
   const options = {...input, clock: input.clock ?? systemLeaseClock}
   const {clock, store} = options
   const random = options.random ?? Math.random
   const graceMs = (options.graceSeconds ?? options.leaseSeconds) * 1000
-  const deadline = clock.now() + (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
+  const waitMs = (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
+  let deadline = clock.now() + waitMs
+  let blocker: string | undefined
   // waiting costs a listing per look: back off exponentially, but never much longer than a holder's settle-bound turn
   const capMs = Math.min(options.leaseSeconds * 1000, 2000, Math.max(250, options.settleSeconds * 4000))
   const backOff = async (attempt: number) => clock.sleep(Math.min(capMs, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
   for (let attempt = 0; ; attempt++) {
     const others = await liveOthers(options, graceMs, undefined)
+    if (others[0] && others[0].name !== blocker) {
+      blocker = others[0].name
+      deadline = clock.now() + waitMs
+    }
     if (others.length === 0) {
       const now = clock.now()
       const name = leaseName(now, options.host, options.pid)
