@@ -26,6 +26,7 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
   const {rclone} = remote
   const label = rclone.path(REMOTE_GRAPH)
   let lastRead = 0
+  let turn: Promise<unknown> = Promise.resolve()
   return {
     label,
     shared: true,
@@ -45,16 +46,22 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
         }
       }
     },
-    async update(command, mutate, options = {}) {
-      // a lease lost before writing (taken over while this machine was too slow to renew it) wrote nothing: try again
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await updateOnce(command, mutate, options)
-        } catch (error) {
-          if (!isExpError(error) || error.code !== 'LEASE_LOST' || attempt >= LEASE_ATTEMPTS) throw error
-          warn?.(`warning: ${error.message} Trying again (${attempt}/${LEASE_ATTEMPTS - 1}).`)
+    update(command, mutate, options = {}) {
+      // One change at a time per process: the workers of one `graph run` queue here instead of racing each other for
+      // the remote lease (half the lease pollers on the remote, no settle rounds lost to a sibling).
+      const mine = turn.then(async () => {
+        // a lease lost before writing (taken over while this machine was too slow to renew it) wrote nothing: try again
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await updateOnce(command, mutate, options)
+          } catch (error) {
+            if (!isExpError(error) || error.code !== 'LEASE_LOST' || attempt >= LEASE_ATTEMPTS) throw error
+            warn?.(`warning: ${error.message} Trying again (${attempt}/${LEASE_ATTEMPTS - 1}).`)
+          }
         }
-      }
+      })
+      turn = mine.catch(() => {})
+      return mine
     },
   }
 

@@ -163,8 +163,8 @@ export async function acquireLease(input: LeaseOptions): Promise<Lease> {
   const waitMs = (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
   let deadline = clock.now() + waitMs
   let blocker: string | undefined
-  // waiting costs a listing per look: back off exponentially, but never much longer than a holder's settle-bound turn
-  const capMs = Math.min(options.leaseSeconds * 1000, 2000, Math.max(250, options.settleSeconds * 4000))
+  // each look costs a listing and a read per lease (rclone processes), so looks back off exponentially up to 1–2 s
+  const capMs = Math.min(options.leaseSeconds * 1000, 2000, Math.max(1000, options.settleSeconds * 4000))
   const backOff = async (attempt: number) => clock.sleep(Math.min(capMs, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
   for (let attempt = 0; ; attempt++) {
     const others = await liveOthers(options, graceMs, undefined)
