@@ -2,9 +2,9 @@ import {promises as fs} from 'node:fs'
 
 import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
-import {writeJsonAtomic} from '../lib/atomic.js'
 import {formatMeasured} from '../lib/format.js'
 import {formatNumber} from '../lib/table.js'
+import {reportProblem, writeReport} from '../records/report.js'
 import type {Settings} from '../workspace/settings.js'
 import {metricValue} from './report.js'
 
@@ -70,10 +70,13 @@ export async function applyGates(reportFile: string, gates: Settings['gates'], n
   if (data.gates_passed !== undefined) return {decided_by: 'engine', passed: data.gates_passed}
   if (!gates || Object.keys(gates).length === 0) return {decided_by: 'none', reason: 'the report has no gates_passed and exp.yaml has no gates', report: 'ok'}
 
+  // exp writes into the engine's file: only a report whose known fields are sound (one line naming the field otherwise)
+  const problem = await reportProblem(data)
+  if (problem) return {decided_by: 'none', reason: `the report cannot be judged (${problem})`, report: 'invalid'}
   const checks = checkGates(data, gates)
   const passed = checks.every((c) => c.passed)
   // never overwrite a `gates` field the engine wrote itself
   const field = data.gates === undefined ? 'gates' : 'exp_gates'
-  await writeJsonAtomic(reportFile, {...data, gates_passed: passed, [field]: {checks, decided_at: now.toISOString(), decided_by: 'exp'}})
+  await writeReport(reportFile, {...data, gates_passed: passed, [field]: {checks, decided_at: now.toISOString(), decided_by: 'exp'}})
   return {checks, decided_by: 'exp', field, passed}
 }

@@ -1,22 +1,27 @@
-import {promises as fs} from 'node:fs'
-import path from 'node:path'
-
-import type {CheckpointCommit} from '../checkpoints/commit.js'
-import {ExpError} from '../errors.js'
-import {writeJsonAtomic} from '../lib/atomic.js'
 import type {ProcessIdentity} from '../lib/process-identity.js'
-import {isPlainName, runRecordProblem} from './validate.js'
+import type {RunRecord, RunState, StageRecord} from '../records/run.js'
 
-/**
- * A run: one launch of an experiment's train → evaluate pipeline on one backend, recorded in
- * `experiments/<name>/runs/<run-id>/run.json` (written atomically on every change). Plain JSON so that later
- * tools (sweeps, the work graph, remote sync) can read it without exp.
+/*
+ * The run model's helpers. The record itself (its types, the schema, readRun/writeRun) lives in records/run.ts and
+ * is re-exported here, so readers keep one import.
  */
-export const RUN_STATES = ['queued', 'running', 'completed', 'failed', 'interrupted', 'cancelled'] as const
-export type RunState = (typeof RUN_STATES)[number]
-/** `evaluate:<name>`: one evaluation of an evaluation suite (exp.yaml `engines.evaluate` as a map) */
-export type StageName = 'train' | 'evaluate' | `evaluate:${string}`
-export type BackendName = 'local' | 'slurm' | 'vast'
+export {
+  type BackendName,
+  checkRunRecord,
+  overallState,
+  parseRun,
+  readRun,
+  RUN_FILE,
+  RUN_STATES,
+  runDir,
+  runFile,
+  type RunRecord,
+  RUNS_DIR,
+  type RunState,
+  type StageName,
+  type StageRecord,
+  writeRun,
+} from '../records/run.js'
 
 /**
  * A run that still holds something on a backend: live, or ended with resources kept (a stopped vast instance that
@@ -30,69 +35,6 @@ export const LIVE_STATES: readonly RunState[] = ['queued', 'running']
 
 export function isLive(state: RunState): boolean {
   return LIVE_STATES.includes(state)
-}
-
-export interface StageRecord {
-  name: StageName
-  state: RunState
-  /** the argument list, exactly as started (never a shell string) */
-  command: string[]
-  cwd: string
-  log: string
-  started_at?: string
-  ended_at?: string
-  exit_code?: number | null
-  signal?: string | null
-  pid?: number
-  /** when `pid` started (lib/process-identity): a reused pid is never taken for the engine */
-  pid_start?: string
-  job_id?: string
-  /** why the stage ended as it did, when that is not just its exit code */
-  reason?: string
-  /** a train stage's committed checkpoint: its manifest's sha256, files, bytes, hashing time, warnings */
-  checkpoint?: CheckpointCommit
-}
-
-export interface RunRecord {
-  schema: 1
-  run_id: string
-  experiment: string
-  backend: BackendName
-  created_at: string
-  updated_at: string
-  /** the whole run: derived from the stages by `overallState` */
-  state: RunState
-  stages: StageRecord[]
-  /** the exp process supervising a local run; when it is gone and the run still says running, the run was interrupted */
-  supervisor_pid?: number
-  /** when the supervisor started, and the boot it started in (lib/process-identity) */
-  supervisor_start?: string
-  boot_id?: string
-  host?: string
-  /** the report the evaluate stage writes, relative to the experiment directory */
-  report?: string
-  /** an evaluation suite's reports, by evaluation name (reports/<run-id>/<name>.json) */
-  reports?: Record<string, string>
-  /** the checkpoint folder train writes and evaluations read, relative to the experiment directory */
-  checkpoint?: string
-  reason?: string
-  /** sha256 of the config.yaml this run ran: a sweep relaunch skips variants with a completed run of their current config */
-  config_sha256?: string
-  /** the launch failed before any engine ran (submission refused, backend unreachable): no evidence about the experiment */
-  not_started?: boolean
-  /** backend-specific facts (SLURM job ids, vast offer/instance/cost) */
-  backend_data?: Record<string, unknown>
-}
-
-export const RUNS_DIR = 'runs'
-export const RUN_FILE = 'run.json'
-
-export function runDir(experimentDir: string, runId: string): string {
-  return path.join(experimentDir, RUNS_DIR, runId)
-}
-
-export function runFile(experimentDir: string, runId: string): string {
-  return path.join(runDir(experimentDir, runId), RUN_FILE)
 }
 
 /** The supervisor's recorded identity (undefined when none is recorded). */
@@ -114,56 +56,6 @@ export function supervisorFields(identity: ProcessIdentity): Pick<RunRecord, 'bo
 export function newRunId(now: Date, random: () => string): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\.\d+Z$/, '')
   return `${stamp}-${random()}`
-}
-
-export function overallState(stages: StageRecord[]): RunState {
-  // a stage still running keeps the run live whatever happened to the others (e.g. evaluate scancelled by hand
-  // while train runs): a live job must never be hidden behind a terminal state
-  if (stages.some((s) => s.state === 'running')) return 'running'
-  if (stages.some((s) => s.state === 'failed')) return 'failed'
-  if (stages.some((s) => s.state === 'cancelled')) return 'cancelled'
-  if (stages.some((s) => s.state === 'interrupted')) return 'interrupted'
-  if (stages.every((s) => s.state === 'completed')) return 'completed'
-  // between two stages (train completed, evaluate not started yet) the run is under way, not back in the queue
-  if (stages.some((s) => s.state === 'completed')) return 'running'
-  return 'queued'
-}
-
-/** Rewrite a run's record in its existing folder (never creates the folder: launch makes it under the lock). */
-export async function writeRun(experimentDir: string, record: RunRecord, now = new Date()): Promise<RunRecord> {
-  if (!isPlainName(record.run_id)) throw new ExpError(`refusing to write a run record with run_id ${JSON.stringify(record.run_id)} (not a plain name).`, {code: 'INVALID_RECORD'})
-  const next = {...record, state: overallState(record.stages), updated_at: now.toISOString()}
-  await writeJsonAtomic(runFile(experimentDir, record.run_id), next, {createDir: false})
-  return next
-}
-
-/** Read and check a run.json (see runs/validate): an invalid record is one line naming the file and field. */
-export async function readRun(file: string): Promise<RunRecord> {
-  return parseRun(await fs.readFile(file, 'utf8'), file)
-}
-
-/** Parse run.json text found at `file` (…/runs/<folder>/run.json); throws an ExpError naming file and field. */
-export function parseRun(text: string, file: string): RunRecord {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (error) {
-    throw new ExpError(`${file}: not valid JSON (${(error as Error).message.split('\n')[0]}); record not used.`, {code: 'INVALID_RECORD'})
-  }
-  const checked = checkRunRecord(value, path.basename(path.dirname(file)))
-  if (!checked.ok) throw new ExpError(`${file}: ${checked.problem}; record not used.`, {code: 'INVALID_RECORD'})
-  return checked.record
-}
-
-/** A parsed run.json found in `runs/<folder>/` as a record, or the one problem (`field: problem`) that makes it unusable. */
-export function checkRunRecord(value: unknown, folder: string): {ok: true; record: RunRecord} | {ok: false; problem: string} {
-  const problem = runRecordProblem(value, folder)
-  return problem === undefined && isRecordShape(value) ? {ok: true, record: value} : {ok: false, problem: problem ?? 'not a JSON object'}
-}
-
-/** What runRecordProblem has checked, as a type (identity, stages and paths; other fields are read defensively). */
-function isRecordShape(value: unknown): value is RunRecord {
-  return typeof value === 'object' && value !== null && Array.isArray((value as {stages?: unknown}).stages)
 }
 
 /** The time a run last changed state, for "newest evidence" comparisons. */

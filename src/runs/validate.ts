@@ -57,11 +57,49 @@ export function runRecordProblem(value: unknown, folder: string): string | undef
     if (!isPlainName(name) || !isInsidePath(rel)) return `reports.${name} ${JSON.stringify(rel)} is not a path inside the experiment`
   }
   if (record.checkpoint !== undefined && !isCheckpointPath(record.checkpoint)) return `checkpoint ${JSON.stringify(record.checkpoint)} is not a checkpoint folder of this experiment or a sibling`
+  const typed = typeProblem(record)
+  if (typed) return typed
   const data = record.backend_data
-  if (data !== undefined && (data === null || typeof data !== 'object')) return 'backend_data is not an object'
   for (const key of BACKEND_PATHS) {
     const found = key.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), data)
     if (found !== undefined && !isInsidePath(found)) return `backend_data.${key} ${JSON.stringify(found)} is not a path inside the experiment`
   }
   return undefined
+}
+
+const STATES = new Set(['queued', 'running', 'completed', 'failed', 'interrupted', 'cancelled'])
+type Kind = 'string' | 'number' | 'boolean' | 'object' | 'list'
+/** The types of the top-level fields, and of backend_data's first level per backend (records/run-schema.ts has the whole schema). */
+const TOP: Record<string, Kind> = {experiment: 'string', created_at: 'string', updated_at: 'string', supervisor_pid: 'number', report: 'string', checkpoint: 'string', reason: 'string', not_started: 'boolean', backend_data: 'object'}
+const BACKEND_DATA: Record<string, Record<string, Kind>> = {
+  local: {},
+  slurm: {jobs: 'object'},
+  vast: {attempts: 'list', candidates: 'list', cost_usd: 'number', instance_live: 'boolean', payload: 'object', options: 'object', instance_id: 'number'},
+}
+
+function kindOf(value: unknown): Kind | 'null' | undefined {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'list'
+  const type = typeof value
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'object' ? type : undefined
+}
+
+function wrongKind(object: Record<string, unknown>, kinds: Record<string, Kind>, prefix: string): string | undefined {
+  for (const [key, kind] of Object.entries(kinds)) {
+    const value = object[key]
+    if (value !== undefined && kindOf(value) !== kind) return `${prefix}${key} ${JSON.stringify(value)?.slice(0, 60)} is not ${kind === 'object' ? 'an' : 'a'} ${kind}`
+  }
+  return undefined
+}
+
+/** The fast type check of the scan: the fields classification and the listings read, without loading zod. */
+function typeProblem(record: Record<string, unknown>): string | undefined {
+  const fields = BACKEND_DATA[record.backend as string]
+  if (typeof record.backend !== 'string' || !fields) return `backend ${JSON.stringify(record.backend)} is not one of ${Object.keys(BACKEND_DATA).join(', ')}`
+  if (!STATES.has(record.state as string)) return `state ${JSON.stringify(record.state)} is not a run state`
+  for (const [i, stage] of (record.stages as Array<Record<string, unknown>>).entries()) {
+    if (typeof stage.name !== 'string') return `stages[${i}].name ${JSON.stringify(stage.name)} is not a string`
+    if (!STATES.has(stage.state as string)) return `stages[${i}].state ${JSON.stringify(stage.state)} is not a run state`
+  }
+  return wrongKind(record, TOP, '') ?? wrongKind((record.backend_data ?? {}) as Record<string, unknown>, fields, 'backend_data.')
 }
