@@ -26,7 +26,7 @@ const LAYERS = [
   {
     name: 'services',
     paths: [
-      '^src/(archive|compare|cron|curate|experiments|graph|launch|leaderboard|promote|remote|report|runs|sweeps|verify)/',
+      '^src/(archive|compare|completion|cron|curate|experiments|graph|launch|leaderboard|promote|remote|report|runs|sweeps|verify)/',
       '^src/recovery-handlers\\.ts$',
     ],
   },

@@ -13,6 +13,8 @@ async function main() {
     process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
     return
   }
+  // `exp __complete WORDS...`: the candidates shell completion offers (src/completion/), on every Tab, without oclif
+  if (args[0] === '__complete') return (await import('../dist/fast/complete.js')).main(args.slice(1))
   // One of exp's own commands (named in the manifest), without a help flag, runs on a configuration without the
   // plugins (help, not-found, autocomplete): none has a part in it, and finding and reading each costs every call.
   const {commands} = read('oclif.manifest.json')

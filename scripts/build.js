@@ -58,7 +58,7 @@ const packagesImportedLaterStayPackages = {
  * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.js
  * takes it when dist/fast/commands/<id>.js exists and the arguments are plain; anything else goes through oclif.
  */
-const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch']
+const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch', 'report']
 
 rmSync(OUT, {force: true, recursive: true})
 const options = {
@@ -89,6 +89,8 @@ const fast = await esbuild.build({
   entryPoints: [
     ...FAST_COMMANDS.map((id) => ({in: path.join(ROOT, `src/commands/${id}.ts`), out: `commands/${id}`})),
     {in: path.join(ROOT, 'src/fastpath/run.ts'), out: 'run'},
+    // `exp __complete` (shell completion, on every Tab): bin/run.js runs it before oclif loads
+    {in: path.join(ROOT, 'src/completion/main.ts'), out: 'complete'},
   ],
   outdir: path.join(OUT, 'fast'),
 })

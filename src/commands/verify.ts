@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {dryRun} from '../flags.js'
 import {EXIT} from '../errors.js'
 import {formatBytes} from '../archive/render.js'
 import type {VerifyResult} from '../verify/verify.js'
@@ -11,12 +12,13 @@ completed: every file there with its size, nothing extra, symbolic links inside 
 (<file>.sha256, <file>.json with "sha256") agreeing, and, unless --quick, every file's sha256. One line per problem;
 exit 1 if there is any. --adopt writes a manifest, marked adopted, for a named experiment's checkpoints that have none.`
 
-  static examples = ['<%= config.bin %> verify test-64dim', '<%= config.bin %> verify --all --archived --quick', '<%= config.bin %> verify --adopt test-64dim', '<%= config.bin %> verify --all --json']
+  static examples = ['<%= config.bin %> verify test-64dim', '<%= config.bin %> verify --all --archived --quick', '<%= config.bin %> verify --adopt test-64dim', '<%= config.bin %> verify --adopt test-64dim --dry-run', '<%= config.bin %> verify --all --json']
 
   static flags = {
     adopt: Flags.boolean({description: 'Write a manifest (marked adopted) for the named experiments\' checkpoints that have none.'}),
     all: Flags.boolean({description: 'Every experiment in experiments/ (with --archived, the archive too).'}),
     archived: Flags.boolean({description: 'With --all: the archived experiments too.'}),
+    'dry-run': dryRun,
     quick: Flags.boolean({description: 'Names and sizes only: no file is read.'}),
   }
 
@@ -28,8 +30,9 @@ exit 1 if there is any. --adopt writes a manifest, marked adopted, for a named e
     const ws = await this.workspace()
     const {verifyCheckpoints} = await import('../verify/verify.js')
     const bar = Boolean(process.stderr.isTTY) && !this.jsonEnabled() && !this.flags.quick ? progressLine() : undefined
-    const result = await verifyCheckpoints(ws, {...this.flags, names: this.argvList, now: this.clock, onProgress: bar?.update})
+    const result = await verifyCheckpoints(ws, {...this.flags, dryRun: this.flags['dry-run'], names: this.argvList, now: this.clock, onProgress: bar?.update})
     bar?.done()
+    for (const p of result.would_adopt ?? []) this.log(`${p}: would be adopted (no manifest; nothing written)`)
     for (const c of result.checkpoints.filter((c) => c.adopted_now)) this.log(`${c.path}: adopted (${c.files} files, ${formatBytes(c.bytes)})`)
     for (const line of result.problems) this.log(line)
     const corrupt = result.checkpoints.filter((c) => c.state !== 'committed').length

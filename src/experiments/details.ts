@@ -7,12 +7,13 @@ import {messageOf} from '../errors.js'
 import {sha256} from '../lib/hash.js'
 import type {Clock} from '../lib/time.js'
 import {numericMetrics} from '../reports/report.js'
-import {latestMetrics, type LatestMetrics} from '../runs/metrics.js'
+import {latestMetrics, type LatestMetrics, type MetricsRow} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from './listing.js'
 import {resolveTarget} from './resolve.js'
 import {listedVariants, type ListedVariant, variantItem, variantParams} from './variants.js'
+import {type QuickBase, quickDiff} from './quick-diff.js'
 import {CONFIG_FILE} from './scan.js'
 
 export interface ExperimentDetails extends ListedExperiment {
@@ -42,9 +43,8 @@ export async function showExperiment(ws: Workspace, query: string, options: {now
 }
 
 /** The details of an experiment already scanned and classified (exp report --all builds many from one scan). */
-export interface BaseConfig {
-  text: string
-  value: unknown
+export interface BaseConfig extends QuickBase {
+  sha256?: string
 }
 
 /** Read and parse a base config (exp report --all passes a cached one: most experiments share a base). */
@@ -54,7 +54,7 @@ export function readBaseConfig(file: string): BaseConfig {
 }
 
 /** `sweep`: the item is that variant of the whole sweep (its base is the sweep's shared config.yaml). */
-export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
+export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; readMetrics?: (runDir: string) => MetricsRow[]; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
   const sweep = options.sweep
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
@@ -74,8 +74,8 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
     if (existsSync(baseFile)) {
       try {
         const baseConfig = (options.readBase ?? readBaseConfig)(baseFile)
-        base.changed_since_creation = typeof baseSha === 'string' ? sha256(baseConfig.text) !== baseSha : null
-        base.changes = diffConfigs(baseConfig.value, parseConfigText(configText, configPath).toJS())
+        base.changed_since_creation = typeof baseSha === 'string' ? (baseConfig.sha256 ??= sha256(baseConfig.text)) !== baseSha : null
+        base.changes = quickDiff(baseConfig, configText) ?? diffConfigs(baseConfig.value, parseConfigText(configText, configPath).toJS())
       } catch (error) {
         base.error = messageOf(error)
       }
@@ -93,7 +93,7 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
     files: {bytes: s.bytes, count: s.fileCount},
     hypothesis: typeof s.metadata?.hypothesis === 'string' ? s.metadata.hypothesis : null,
     metadata: s.metadata ?? null,
-    metrics: latestMetrics(s.dir, s.runs),
+    metrics: latestMetrics(s.dir, s.runs, options.readMetrics),
     promotions: Array.isArray(s.metadata?.promotions) ? (s.metadata!.promotions as unknown[]) : [],
     reports_detail: s.reports.map((r) => ({
       error: r.error,

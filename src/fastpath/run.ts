@@ -16,7 +16,8 @@ export async function runFast(command: FastCommand, spec: ManifestCommand, argv:
   const parsed = await parseArgv(argv, spec, {...command.baseFlags, ...command.flags})
   if (!parsed) return false
   try {
-    await new command(argv, parsed)._run()
+    // the command's id, as oclif sets it: a usage error's `Try: exp <id> --help` names it
+    await Object.assign(new command(argv, parsed), {id: (spec as ManifestCommand & {id?: string}).id})._run()
   } catch (error) {
     // what BaseCommand hands back to oclif (its own usage errors): printed and exited as oclif's handler does
     const err = error as Error & {code?: string; oclif?: {exit?: number}}

@@ -4,7 +4,7 @@ import {resolveBaseConfig} from '../experiments/create.js'
 import {resolveExperiment} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {type Action, CONFIG_KEYS, type GraphDoc, type GraphNode} from './record.js'
+import {type Action, CONFIG_KEYS, emptyGraph, type GraphDoc, type GraphNode} from './record.js'
 import {type GraphStore, noGraphError} from './store.js'
 import {assertValidGraph} from './validate.js'
 
@@ -21,6 +21,8 @@ export interface AddNodeOptions {
   sets: string[]
   cwd: string
   now: Clock
+  /** check everything and answer the node that would be added; the graph is not written */
+  dryRun?: boolean
 }
 
 export interface EditResult {
@@ -50,15 +52,17 @@ export async function addNode(ws: Workspace, store: GraphStore, options: AddNode
   } else if (options.sets.length > 0 || options.config) {
     throw new ExpError(`a ${options.action} node runs nothing: --config and --set do not apply.`, {code: 'USAGE', exit: EXIT.usage})
   }
-  const {doc} = await store.update(
-    'add',
-    (doc) => {
-      if (Object.hasOwn(doc.nodes, options.id)) throw new ExpError(`${store.label} already has a node "${options.id}".`, {code: 'EXISTS', suggestion: `exp graph remove ${options.id}`})
-      doc.nodes[options.id] = node
-      assertValidGraph(doc, store.label)
-    },
-    {create: true},
-  )
+  const add = (doc: GraphDoc) => {
+    if (Object.hasOwn(doc.nodes, options.id)) throw new ExpError(`${store.label} already has a node "${options.id}".`, {code: 'EXISTS', suggestion: `exp graph remove ${options.id}`})
+    doc.nodes[options.id] = node
+    assertValidGraph(doc, store.label)
+  }
+  if (options.dryRun) {
+    const current = (await store.read()) ?? emptyGraph()
+    add(current)
+    return {dry_run: true, node, version: current.version}
+  }
+  const {doc} = await store.update('add', add, {create: true})
   return {dry_run: false, node: doc.nodes[options.id], version: doc.version}
 }
 

@@ -46,8 +46,9 @@ export async function freshGraph(ws: Workspace, store: GraphStore, now: Clock): 
   assertValidGraph(view, store.label)
   const by = actor('graph show')
   const jobs = await observeJobs(ws, view, {log: () => {}, now})
-  const probe = structuredClone(view)
-  if (settle(probe, {by, jobs, now: now()}).length === 0) return {doc: view, updated: []}
+  // settle changes a node only when it has something to record: nothing changed → the graph as read is current;
+  // otherwise the change is made again under the lock on a fresh read (this copy is a private parse, then dropped)
+  if (settle(view, {by, jobs, now: now()}).length === 0) return {doc: view, updated: []}
   const {doc, result} = await store.update('show', (doc) => settle(doc, {by, jobs, now: now()}))
   return {doc, updated: result}
 }

@@ -58,7 +58,7 @@ export async function walkFiles(dir: string, skipTop?: string, prefix = ''): Pro
 }
 
 /** The local experiments named (default: every active one). */
-async function localExperiments(ws: Workspace, names?: string[]): Promise<string[]> {
+export async function localExperiments(ws: Workspace, names?: string[]): Promise<string[]> {
   const all = await listExperimentNames(ws, 'experiments')
   return names?.length ? names.map((n) => resolveName(all, n).name) : all.map((l) => l.name)
 }

@@ -5,7 +5,7 @@ import type {ExperimentDetails} from '../experiments/details.js'
 import {NOTES_FILE} from '../experiments/scan.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {numericMetrics, type Report} from '../reports/report.js'
-import {curve, readMetrics} from '../runs/metrics.js'
+import {curve, metricsFile, type MetricsRow, parseMetrics} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 
 /** What an experiment page shows, read from the snapshot and a few files the scan does not keep (notes, curves). */
@@ -60,16 +60,49 @@ export function runCheckpoint(run: RunRecord): string {
 }
 
 /** A run folder's loss curve (step, loss); made by `lossCurves`, which reads each metrics.jsonl once per command. */
-export type LossCurve = (runDir: string) => Array<[number, number]>
+export type LossCurve = ((runDir: string) => Array<[number, number]>) & {
+  /** the run folder's metrics rows, read and parsed once (exp show's last values use them too) */
+  rows: (runDir: string) => MetricsRow[]
+}
 
-/** `exp report --all` draws a run's curve twice (its page and the index's sparkline): read and parse it once. */
+/**
+ * metrics.jsonl parsed in one JSON.parse when every non-blank line is one JSON object (what engines write);
+ * anything else (a half-written last line, a stray print) goes through parseMetrics, line by line.
+ */
+export function parseMetricsQuickly(text: string): MetricsRow[] {
+  const lines = text.split('\n').filter((l) => l.trim() !== '')
+  try {
+    const rows = JSON.parse(`[${lines.join(',')}]`) as unknown[]
+    if (rows.length === lines.length && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return rows as MetricsRow[]
+  } catch {
+    // some line is not JSON: the careful parse below skips it
+  }
+  return parseMetrics(text)
+}
+
+/** `exp report --all` reads a run's metrics three times (its page's curve, its last values, the index's sparkline): once. */
 export function lossCurves(): LossCurve {
+  const rows = new Map<string, MetricsRow[]>()
   const seen = new Map<string, Array<[number, number]>>()
-  return (runDir) => {
+  const readRows = (runDir: string) => {
+    let r = rows.get(runDir)
+    if (!r) {
+      let text = ''
+      try {
+        text = readFileSync(metricsFile(runDir), 'utf8')
+      } catch {
+        // no metrics.jsonl
+      }
+      rows.set(runDir, (r = text ? parseMetricsQuickly(text) : []))
+    }
+    return r
+  }
+  const losses = (runDir: string) => {
     let points = seen.get(runDir)
-    if (!points) seen.set(runDir, (points = curve(readMetrics(runDir), 'loss')))
+    if (!points) seen.set(runDir, (points = curve(readRows(runDir), 'loss')))
     return points
   }
+  return Object.assign(losses, {rows: readRows})
 }
 
 export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot, losses: LossCurve = lossCurves()): PageData {

@@ -15,6 +15,7 @@ type Value = SafeHtml | string | number | boolean | null | undefined | readonly 
 
 /** Escape text for HTML content and attribute values (both quote styles). */
 export function esc(text: string): string {
+  if (!/[&<>"']/.test(text)) return text
   return text.replace(/[&<>"']/g, (c) => ({'"': '&quot;', '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;'})[c]!)
 }
 

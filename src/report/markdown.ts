@@ -1,6 +1,7 @@
 import MarkdownIt from 'markdown-it'
 
 import {raw, type SafeHtml} from './html.js'
+import {plainMarkdown} from './plain-markdown.js'
 
 /**
  * notes.md as HTML. markdown-it with `html: false` escapes any raw HTML in the text (a `<script>` in notes is shown,
@@ -9,5 +10,5 @@ import {raw, type SafeHtml} from './html.js'
 const md = new MarkdownIt({html: false, linkify: false, typographer: false})
 
 export function markdown(text: string): SafeHtml {
-  return raw(md.render(text))
+  return raw(plainMarkdown(text) ?? md.render(text))
 }

@@ -54,7 +54,7 @@ function indexHref(ws: Workspace, pageDir: string): string | undefined {
 }
 
 async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string; losses?: LossCurve}): Promise<string> {
-  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase})
+  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: options.losses?.rows})
   const pageDir = path.dirname(file)
   return renderExperimentPage(gatherPage(details, item.snapshot, options.losses), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir, promote: ws.settings.promote})
 }
@@ -134,22 +134,26 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   let changed = 0
   // an index that exists before the pages lets each page link back to it
   if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
-  for (const item of items) {
-    const file = pageFile(ws, item.snapshot.name)
-    // one name active and archived: the active one has the page
-    if (written.has(file)) continue
-    const head = existsSync(file) ? readPageHead(file) : undefined
-    if (head && !head.expPage) {
-      warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
-      continue
+  try {
+    for (const item of items) {
+      const file = pageFile(ws, item.snapshot.name)
+      // one name active and archived: the active one has the page
+      if (written.has(file)) continue
+      const head = existsSync(file) ? readPageHead(file) : undefined
+      if (head && !head.expPage) {
+        warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
+        continue
+      }
+      const key = pageKey(ws, item, file, baseStat)
+      written.add(file)
+      if (head?.key === key) continue
+      await writer.write(file, await buildPage(ws, item, file, {...options, key, losses, readBase}))
+      changed++
     }
-    const key = pageKey(ws, item, file, baseStat)
-    written.add(file)
-    if (head?.key === key) continue
-    await writer.write(file, await buildPage(ws, item, file, {...options, key, losses, readBase}))
-    changed++
+  } finally {
+    // the pages in flight, and the writer's temporary folders removed, even when building one failed
+    await writer.flush()
   }
-  await writer.flush()
   writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), losses))
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,

@@ -71,9 +71,9 @@ export interface LatestMetrics {
 }
 
 /** The last values of the newest run (runs newest first) that wrote metrics.jsonl; null when none did. */
-export function latestMetrics(experimentDir: string, runs: ReadonlyArray<{run_id: string}>): LatestMetrics | null {
+export function latestMetrics(experimentDir: string, runs: ReadonlyArray<{run_id: string}>, read: (runDirectory: string) => MetricsRow[] = readMetrics): LatestMetrics | null {
   for (const run of runs) {
-    const rows = readMetrics(path.join(experimentDir, 'runs', run.run_id))
+    const rows = read(path.join(experimentDir, 'runs', run.run_id))
     if (rows.length === 0) continue
     return {file: `runs/${run.run_id}/${METRICS_FILE}`, run_id: run.run_id, ...lastValues(rows)}
   }

@@ -51,17 +51,7 @@ export async function runSetup(ws: Workspace, experimentDir: string, variants: s
   const out: SetupOutcome[] = []
   for (const variant of variants) {
     const dir = path.join(experimentDir, variant)
-    const argv = expandArgv(hook.argv, {
-      ...hook.local,
-      config: 'config.yaml',
-      engine_dir: EMBEDDED_ENGINE_DIR,
-      experiment: path.basename(experimentDir),
-      experiment_dir: experimentDir,
-      python: pythonCommand(env),
-      variant,
-      variant_dir: dir,
-      workspace: ws.root,
-    })
+    const argv = setupArgv(ws, hook, experimentDir, variant, env)
     const result = await execa(argv[0], argv.slice(1), {all: true, cwd: dir, env, reject: false, stdin: 'ignore', timeout: 600_000})
     await fs.writeFile(path.join(dir, SETUP_LOG), result.all ?? '')
     const ok = result.exitCode === 0
@@ -70,6 +60,21 @@ export async function runSetup(ws: Workspace, experimentDir: string, variants: s
     out.push(ok ? {state: 'ok', variant} : {error: why, state: 'failed', variant})
   }
   return out
+}
+
+/** The hook's command line for one variant (what runSetup runs, and what `exp sweep setup --dry-run` shows). */
+export function setupArgv(ws: Workspace, hook: NonNullable<ReturnType<typeof setupTemplate>>, experimentDir: string, variant: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return expandArgv(hook.argv, {
+    ...hook.local,
+    config: 'config.yaml',
+    engine_dir: EMBEDDED_ENGINE_DIR,
+    experiment: path.basename(experimentDir),
+    experiment_dir: experimentDir,
+    python: pythonCommand(env),
+    variant,
+    variant_dir: path.join(experimentDir, variant),
+    workspace: ws.root,
+  })
 }
 
 /** Exit 1 naming the variants whose setup failed (the others are set up). */

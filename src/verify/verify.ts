@@ -18,6 +18,8 @@ export interface VerifyOptions {
   quick?: boolean
   /** write a manifest, marked adopted, for each named experiment's checkpoints that have none */
   adopt?: boolean
+  /** with adopt: list the checkpoints that would be adopted (`would_adopt`), write nothing */
+  dryRun?: boolean
   now: Clock
   /** bytes hashed since the last call, with the total to hash */
   onProgress?: (bytes: number, total: number) => void
@@ -46,6 +48,8 @@ export interface VerifyResult {
   quick: boolean
   hashed_bytes: number
   duration_ms: number
+  /** --adopt --dry-run: the checkpoint folders (workspace-relative) that have no manifest and would be adopted */
+  would_adopt?: string[]
 }
 
 /**
@@ -67,7 +71,8 @@ export async function verifyCheckpoints(ws: Workspace, options: VerifyOptions): 
   const started = Date.now()
   const folders = targets.flatMap((t) => checkpointFolders(ws, t))
   const adopted = new Set<string>()
-  if (options.adopt) {
+  const wouldAdopt = options.adopt && options.dryRun ? folders.filter((f) => readManifest(f.dir).error === 'absent').map((f) => relativeToRoot(ws, f.dir)) : undefined
+  if (options.adopt && !options.dryRun) {
     await withWorkspaceLock(
       ws,
       async () => {
@@ -102,7 +107,7 @@ export async function verifyCheckpoints(ws: Workspace, options: VerifyOptions): 
       state: check.state,
     })
   }
-  return {checkpoints, duration_ms: Date.now() - started, hashed_bytes: checkpoints.reduce((n, c) => n + c.hashed_bytes, 0), problems, quick: Boolean(options.quick)}
+  return {checkpoints, duration_ms: Date.now() - started, hashed_bytes: checkpoints.reduce((n, c) => n + c.hashed_bytes, 0), problems, quick: Boolean(options.quick), would_adopt: wouldAdopt}
 }
 
 interface Folder {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 
-import {age, exp, expJson, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
+import {age, exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
 
 /**
  * `exp archive --older-than 14d` archives by last activity (the newest file change), and the weekly line `exp cron
@@ -10,6 +10,7 @@ import {age, exp, expJson, makeExperiment, removeDir, tempWorkspace} from '../su
  */
 describe('exp archive --older-than (and the weekly cron line)', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
 
   beforeEach(async () => {

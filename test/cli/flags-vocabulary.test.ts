@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {exp, ROOT, tempDir} from '../support/exp.js'
+import {exp, inProcess, ROOT, tempDir} from '../support/exp.js'
 
 /**
  * One flag vocabulary (README "Flags"), checked on every command of the built manifest: `-y/--yes` on every command
@@ -18,16 +18,16 @@ const ids = Object.keys(commands).sort()
 /** Commands that ask a person before acting (and so take -y/--yes). */
 const ASKS = ['adopt', 'archive', 'cancel', 'graph:remove', 'promote', 'remote:unlock', 'restore']
 /** Commands that change the workspace, a crontab or a remote (and so take --dry-run). */
-const WRITES = ['adopt', 'archive', 'cancel', 'cron:install', 'cron:remove', 'graph:mark', 'graph:remove', 'graph:reset', 'graph:run', 'graph:submit', 'launch', 'mark', 'new', 'promote', 'remote:unlock', 'restore']
+const WRITES = ['adopt', 'archive', 'cancel', 'cron:install', 'cron:remove', 'graph:add', 'graph:mark', 'graph:remove', 'graph:reset', 'graph:run', 'graph:submit', 'launch', 'mark', 'new', 'promote', 'remote:pull', 'remote:push', 'remote:unlock', 'restore', 'sweep:setup', 'verify']
 /** Commands that only read, or write only a view a person asked for (an HTML/CSV file), or run inside a job exp made. */
 const NO_DRY_RUN: Record<string, string> = {
   'checkpoint-stage': 'internal: run by the job script exp generates',
   collect: 'brings a finished run home: records what happened',
   compare: 'reads; writes only the --csv/--md file asked for',
+  completion: 'prints a shell script',
   configs: 'reads',
   'cron:show': 'reads',
   diff: 'reads',
-  'graph:add': 'adds one not-started node; `exp graph remove` undoes it (gap: no --dry-run yet)',
   'graph:next': 'reads',
   'graph:show': 'reads',
   'graph:validate': 'reads',
@@ -36,14 +36,10 @@ const NO_DRY_RUN: Record<string, string> = {
   leaderboard: 'reads; writes only the --html page asked for',
   list: 'reads',
   logs: 'reads',
-  'remote:pull': 'copies from the remote (gap: no --dry-run yet)',
-  'remote:push': 'copies to the remote (gap: no --dry-run yet)',
   'remote:status': 'reads',
   report: 'writes only the report page asked for',
   runs: 'reads',
   show: 'reads',
-  'sweep:setup': 're-runs the setup hook of existing variants (gap: no --dry-run yet)',
-  verify: 'reads; --adopt writes a manifest for checkpoints that have none',
   watch: 'reads (and refreshes what it observes)',
 }
 
@@ -51,6 +47,7 @@ const flagsOf = (id: string) => Object.values(commands[id].flags)
 
 describe('one flag vocabulary, on every command in the manifest', function () {
   this.timeout(120_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); help runs as a child process
 
   it('every command is classified (asks / writes / why no --dry-run)', () => {
     assert.ok(ids.length >= 40, `only ${ids.length} commands`)
@@ -97,10 +94,15 @@ describe('one flag vocabulary, on every command in the manifest', function () {
   it('through the built CLI: -h prints help (exit 0) for every command; promote --yes and --auto-promote both parse', async () => {
     const dir = await tempDir()
     const problems: string[] = []
-    for (let i = 0; i < ids.length; i += 4) {
-      const batch = await Promise.all(ids.slice(i, i + 4).map(async (id) => ({id, r: await exp([...id.split(':'), '-h'], {cwd: dir})})))
-      for (const {id, r} of batch) if (r.code !== 0 || !/USAGE/.test(r.stdout)) problems.push(`${id} -h: exit ${r.code} ${r.stderr.split('\n')[0]}`)
-    }
+    let next = 0 // four child processes at a time, each taking the next command as it finishes
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      while (next < ids.length) {
+        const id = ids[next++]
+        const r = await exp([...id.split(':'), '-h'], {cwd: dir})
+        if (r.code !== 0 || !/USAGE/.test(r.stdout)) problems.push(`${id} -h: exit ${r.code} ${r.stderr.split('\n')[0]}`)
+      }
+    }))
+    problems.sort()
     assert.deepEqual(problems, [])
     for (const flag of ['--yes', '--auto-promote', '-y']) {
       const r = await exp(['promote', 'nothing-here', flag, '--dry-run', '--threshold', '0.1'], {cwd: dir})

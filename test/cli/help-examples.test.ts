@@ -3,7 +3,7 @@ import {execa} from 'execa'
 import {promises as fs, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {EXP_BIN, exp, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
+import {EXP_BIN, exp, expIn, inProcess, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
  * Every example in every command's help, run as written (through bash, `exp` being the built CLI) in a fresh copy
@@ -32,10 +32,21 @@ const ELSEWHERE: Array<[RegExp, string]> = [
   [/--pattern|train_burgers_32dim_test|--rollback|graph (mark|remove|reset) |ft-lr3|eval-lr3/, 'a file, a promotion or a graph node the example assumes'],
 ]
 
+/**
+ * The words of an example that is one plain `exp` call (quotes but no shell expansion, redirection or pipe), which
+ * then runs in this process (test/support/in-process.ts) as bash would run it; undefined for the others (through bash).
+ */
+function plainCall(text: string): string[] | undefined {
+  if (!text.startsWith('exp ') || /[|;&<>$`()\\\n*?~]/.test(text) || ELSEWHERE.some(([re]) => re.test(text))) return undefined
+  const words = text.match(/(?:[^\s'"]+|'[^']*'|"[^"]*")+/g) ?? []
+  return words.slice(1).map((w) => w.replaceAll(/'([^']*)'|"([^"]*)"/g, (_m, a, b) => a ?? b))
+}
+
 const examples = Object.entries(manifest.commands).flatMap(([id, c]) => (c.examples ?? []).map((e) => ({id, text: (typeof e === 'string' ? e : e.command).replaceAll('<%= config.bin %>', 'exp')})))
 
 describe('every example in every command\'s help runs as written', function () {
   this.timeout(300_000)
+  inProcess() // the setup and the plain examples run in this process; the others through bash
   let template: string
   let home: string
 
@@ -67,23 +78,45 @@ describe('every example in every command\'s help runs as written', function () {
   it('each example exits as documented', async () => {
     assert.ok(examples.length >= 80, `only ${examples.length} examples`)
     const problems: string[] = []
-    let next = 0
-    await Promise.all([0, 1, 2].map(async () => {
-      while (next < examples.length) {
-        const e = examples[next++]
-        const ws = await tempDir('exp-example-')
-        await fs.cp(template, ws, {recursive: true})
-        const script = `exp() { ${JSON.stringify(process.execPath)} ${JSON.stringify(EXP_BIN)} "$@"; }\n${e.text}`
-        const r = await execa('bash', ['-c', script], {cwd: ws, env: {EXP_ROOT: undefined, HOME: home, RCLONE_CONFIG: path.join(ws, 'none.conf')}, input: '', reject: false, timeout: 60_000})
+    const check = (text: string, code: number, stderr: string) => {
+      const elsewhere = ELSEWHERE.find(([re]) => re.test(text))
+      const [want, why] = EXPECTED[text] ?? [0, '']
+      if (elsewhere) {
+        if (code === 2 && /Nonexistent flag|Missing|Unexpected argument|Parsing --|Expected --/.test(stderr)) problems.push(`${text}: usage error: ${stderr.split('\n')[0]}`)
+      } else if (code !== want) problems.push(`${text}: exit ${code}, documented ${want}${why ? ` (${why})` : ''}: ${stderr.split('\n')[0]}`)
+    }
+    /** a fresh copy of the scratch workspace for one example, removed after it */
+    const inCopy = async (run: (ws: string) => Promise<{code: number; stderr: string}>) => {
+      const ws = await tempDir('exp-example-')
+      await fs.cp(template, ws, {recursive: true})
+      try {
+        return await run(ws)
+      } finally {
         await removeDir(ws)
-        const elsewhere = ELSEWHERE.find(([re]) => re.test(e.text))
-        const [want, why] = EXPECTED[e.text] ?? [0, '']
-        const code = r.exitCode ?? -1
-        if (elsewhere) {
-          if (code === 2 && /Nonexistent flag|Missing|Unexpected argument|Parsing --|Expected --/.test(String(r.stderr))) problems.push(`${e.text}: usage error: ${String(r.stderr).split('\n')[0]}`)
-        } else if (code !== want) problems.push(`${e.text}: exit ${code}, documented ${want}${why ? ` (${why})` : ''}: ${String(r.stderr).split('\n')[0]}`)
       }
-    }))
+    }
+    // plain calls one at a time in this process, the others through bash in two child processes at once
+    const plain = examples.filter((e) => plainCall(e.text))
+    const shell = examples.filter((e) => !plainCall(e.text))
+    const inner = async () => {
+      for (const e of plain) {
+        const r = await inCopy((ws) => expIn(plainCall(e.text)!, {cwd: ws, env: {HOME: home, RCLONE_CONFIG: path.join(ws, 'none.conf')}}))
+        check(e.text, r.code, r.stderr)
+      }
+    }
+    let next = 0
+    const child = async () => {
+      while (next < shell.length) {
+        const e = shell[next++]
+        const script = `exp() { ${JSON.stringify(process.execPath)} ${JSON.stringify(EXP_BIN)} "$@"; }\n${e.text}`
+        const r = await inCopy(async (ws) => {
+          const c = await execa('bash', ['-c', script], {cwd: ws, env: {EXP_ROOT: undefined, HOME: home, RCLONE_CONFIG: path.join(ws, 'none.conf')}, input: '', reject: false, timeout: 60_000})
+          return {code: c.exitCode ?? -1, stderr: String(c.stderr)}
+        })
+        check(e.text, r.code, r.stderr)
+      }
+    }
+    await Promise.all([inner(), child(), child()])
     assert.deepEqual(problems, [])
   })
 })

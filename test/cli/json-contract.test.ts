@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {exp, removeDir, ROOT, tempWorkspace} from '../support/exp.js'
+import {exp, inProcess, removeDir, ROOT, tempWorkspace} from '../support/exp.js'
 
 /**
  * The --json contract (README "Flags"): whatever happens, stdout is exactly one JSON document — a result, or exp's
@@ -20,6 +20,7 @@ const VALID: Record<string, string[]> = {
   'checkpoint-stage': ['check', 'experiments/none', 'r1'],
   collect: ['alpha'],
   compare: [],
+  completion: ['bash'],
   configs: [],
   'cron:install': ['--dry-run'],
   'cron:remove': ['--dry-run'],
@@ -79,6 +80,7 @@ async function parallel<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 
 describe('--json: exactly one JSON document on stdout, for every command', function () {
   this.timeout(180_000)
+  inProcess() // one call at a time in this process; the calls made while it is busy run as child processes
   let ws: string
   const ids = Object.keys(manifest.commands).sort()
 

@@ -5,7 +5,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url'
 import type {Browser} from 'playwright-core'
 
 import {CHROMIUM, launchChromium} from '../support/browser.js'
-import {exp, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {exp, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
 /**
  * The leaderboard page (issue 20): says which way is better, draws the recorded threshold as a line, fits a phone's
@@ -13,6 +13,7 @@ import {exp, makeExperiment, removeDir, requireTool, tempWorkspace} from '../sup
  */
 describe('leaderboard page', function () {
   this.timeout(90_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let browser: Browser | undefined
   let ws: string
   const experiments: Array<[string, number]> = [

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 
-import {exp, expJson, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
 
 /** `exp list` for daily use (issue 20): --params, --sort, --limit, --where, --format table|csv|md. */
 describe('exp list queries', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   const report = (nrmse: number) => ({
     'reports/eval.json': {final_nrmse: nrmse, gates_passed: nrmse < 0.1, train_loss: nrmse / 100},

@@ -3,7 +3,7 @@ import {execa} from 'execa'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {EXP_BIN, exp, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
+import {EXP_BIN, exp, inProcess, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
  * Names (README "Names"): an unknown experiment gets a did-you-mean; a path works wherever NAME does; an unknown
@@ -11,6 +11,7 @@ import {EXP_BIN, exp, removeDir, tempDir, tempWorkspace} from '../support/exp.js
  */
 describe('names: did-you-mean, paths, unknown commands', function () {
   this.timeout(120_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   const dated = '2026-01-05-lat2'
 

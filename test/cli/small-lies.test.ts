@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
 
 /** An engine whose behaviour the experiment's config.yaml picks (`mode: ok|fail`). */
 const ENGINE = `import json, pathlib, sys
@@ -22,6 +22,7 @@ else:
 /** The small lies of issue 20 (finding 8): each says what really happened. */
 describe('small lies', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
 
   before(async () => {

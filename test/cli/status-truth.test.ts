@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, makeExperiment, removeDir, tempWorkspace, writeTree} from '../support/exp.js'
+import {exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace, writeTree} from '../support/exp.js'
 
 /**
  * Statuses that tell the truth (issue 20, findings 1 and 2): a launch that never started an engine is no evidence
@@ -10,6 +10,7 @@ import {exp, expJson, makeExperiment, removeDir, tempWorkspace, writeTree} from 
  */
 describe('statuses that tell the truth', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   let fakeBin: string
   const passing = {'reports/eval.json': {final_nrmse: 0.027003880441965354, gates_passed: true}}

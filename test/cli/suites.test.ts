@@ -87,7 +87,7 @@ describe('evaluation suites on the local backend', function () {
     assert.equal(first.code, 0, first.stderr)
     const item = await status(ws, '2025-02-01-bad')
     assert.equal(item.status, 'failed')
-    assert.equal(item.reason, `reports/${first.json.run_id}/rollout.json: gates_passed is false`)
+    assert.equal(item.reason, `experiments/2025-02-01-bad/reports/${first.json.run_id}/rollout.json: gates_passed is false`)
     // fixed; re-run only rollout on the same checkpoint
     await fs.writeFile(path.join(ws, 'experiments', '2025-02-01-bad', 'config.yaml'), 'seed: 2\n')
     const again = await expJson(['launch', 'bad', '--stage', 'evaluate', '--eval', 'rollout'], {cwd: ws})
@@ -174,6 +174,6 @@ describe('evaluation suites on a real SLURM cluster', function () {
     assert.equal(watched.code, 0, watched.stdout + watched.stderr)
     const item = await status(ws, '2025-02-02-gate', env)
     assert.equal(item.status, 'failed')
-    assert.equal(item.reason, `reports/${r.json.run_id}/nrmse.json: gates_passed is false`)
+    assert.equal(item.reason, `experiments/2025-02-02-gate/reports/${r.json.run_id}/nrmse.json: gates_passed is false`)
   })
 })

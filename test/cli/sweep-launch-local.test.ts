@@ -3,13 +3,14 @@ import {execa} from 'execa'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {EXP_BIN, exp, expJson, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
+import {EXP_BIN, exp, expJson, inProcess, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 import {waitFor} from '../support/slurm.js'
 import {installSweepEngine} from '../support/sweep-engine.js'
 
 /** `exp launch SWEEP` on the local backend: at most --jobs engines alive, each variant a single run, resumable. */
 describe('exp launch on a sweep (local)', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   before(async function () {
     requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 is not installed')
@@ -24,7 +25,12 @@ describe('exp launch on a sweep (local)', function () {
     return path.join(ws, 'experiments', `2025-03-01-${name}`)
   }
   /** the engines of this workspace alive now, from the process table */
-  const engineLines = async () => (await execa('ps', ['-eo', 'pid,ppid,stat,args'])).stdout.split('\n').filter((l) => l.includes(path.join(ws, 'sweep_engine.py')))
+  // one line per engine: a python shim (pyenv) runs the engine through child processes with the same arguments
+  const engineLines = async () => {
+    const lines = (await execa('ps', ['-eo', 'pid,ppid,stat,args'])).stdout.split('\n').filter((l) => l.includes(path.join(ws, 'sweep_engine.py')))
+    const pids = new Set(lines.map((l) => l.trim().split(/\s+/)[0]))
+    return lines.filter((l) => !pids.has(l.trim().split(/\s+/)[1]))
+  }
   const engines = async () => (await engineLines()).length
   const reports = async (dir: string) => {
     let n = 0

@@ -77,7 +77,7 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     await fs.mkdir(gates)
     await fs.writeFile(path.join(ws, 'engine.py'), ENGINE)
     await fs.appendFile(path.join(ws, 'exp.yaml'), ['engines:', '  train: ["{python}", "{workspace}/engine.py", train, "{config}", "{checkpoint_dir}"]', '  evaluate: ["{python}", "{workspace}/engine.py", evaluate, "{config}", "{checkpoint_dir}", "{report}"]', ''].join('\n'))
-    const made = await run(['new', 'sw', '--grid', 'mode=ok,fail', '--grid', 'lr=0.01,0.02', '--date', '2025-10-22'])
+    const made = await run(['new', 'sw', '--add', 'mode=ok', '--add', 'lr=0.01', '--grid', 'mode=ok,fail', '--grid', 'lr=0.01,0.02', '--date', '2025-10-22'])
     assert.equal(made.code, 0, made.stderr)
     sweep = path.join(ws, 'experiments', '2025-10-22-sw')
     await fs.writeFile(path.join(sweep, 'experiment_summary.md'), PERSON)
@@ -243,7 +243,7 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     const live = await expJson(['runs', 'sw'], {cwd: ws})
     assert.equal(live.json.runs.filter((x: any) => x.state === 'running' || x.state === 'queued').length, 3)
 
-    assertOneLineError(await run(['cancel', 'sw']), /needs confirmation, but there is no terminal/)
+    assertOneLineError(await run(['cancel', 'sw']), /needs confirmation and there is no terminal to ask on/)
     const dry = await run(['cancel', 'sw', '--dry-run'])
     assert.equal(dry.stdout.match(/Would cancel run \S+ of 2025-10-22-sw\/mode\S+ \(local, (running|queued)\)/g)?.length, 3, dry.stdout)
     const one = await run(['cancel', 'sw/modeok_lr0.01', '--yes'])

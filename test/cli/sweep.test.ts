@@ -96,7 +96,7 @@ describe('exp new --from-summary / --grid (sweeps)', function () {
       {args: ['--from-summary', 'nope.md'], error: /nope\.md cannot be read/, what: 'no such summary'},
       {args: ['--from-summary', 's.md'], error: /engines.setup uses \{local.conda_env\}, but "conda_env" is not set in exp.local.yaml/, files: {'exp.yaml': 'engines:\n  train: [python3, t.py]\n  evaluate: [python3, e.py]\n  setup: [python3, setup.py, --env, "{local.conda_env}"]\n', 's.md': summary(EIGHT)}, what: 'an unknown {local.X}'},
       {args: ['x', '--grid', 'model.latent_dim=8'], error: /--grid model.latent_dim has one value \(8\)/, what: 'a grid axis with one value'},
-      {args: ['x', '--grid', 'model.latent_dim.size=8,16'], error: /cannot set model.latent_dim.size: model.latent_dim is a value, not a section/, what: 'a bad key path'},
+      {args: ['x', '--grid', 'model.latent_dim.size=8,16'], error: /--grid model.latent_dim.size: the base config has no such key \(closest: model.latent_dim\)/, what: 'a bad key path'},
       {args: ['x', '--grid', 'model..latent_dim=8,16'], error: /invalid --grid "model..latent_dim=8,16"/, what: 'an empty key segment'},
       {args: ['x', '--grid', 'a=1,2', '--grid', 'a=3,4'], error: /--grid a is given twice/, what: 'an axis given twice'},
       {args: ['x', '--grid', 'kind=runs,x'], error: /would be named "runs", which is reserved/, files: {'exp.yaml': 'sweep:\n  abbreviations: {kind: ""}\n'}, what: 'a reserved variant name'},

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {exp, makeExperiment, removeDir, requireTool, tempWorkspace, writeTree} from '../support/exp.js'
+import {exp, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, writeTree} from '../support/exp.js'
 import {expOnTerminal, ptyAvailable} from '../support/pty.js'
 
 const ESCAPE = /\u001B\[/
@@ -51,6 +51,7 @@ function runRecord(name: string, runId: string, state: 'completed' | 'failed', r
  */
 describe('tables fit the terminal', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let ws: string
   const long =
     'the evaluation diverged after the learning-rate warm-up; the latent dimension of 48 was too large for 32 samples'

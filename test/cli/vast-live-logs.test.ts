@@ -3,7 +3,7 @@ import {execa} from 'execa'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, EXP_BIN, removeDir, ROOT, tempDir} from '../support/exp.js'
+import {exp, EXP_BIN, inProcess, removeDir, ROOT, tempDir} from '../support/exp.js'
 
 const FAKE_DIR = path.join(ROOT, 'test', 'support', 'fake-vastai')
 
@@ -13,6 +13,7 @@ const FAKE_DIR = path.join(ROOT, 'test', 'support', 'fake-vastai')
  */
 describe('exp logs of a live vast run (fake vastai)', function () {
   this.timeout(60_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let root: string
   let ws: string
   let home: string

@@ -7,7 +7,7 @@ import {resolveOptions} from '../../src/backends/vast/offers.js'
 import type {VastAttempt, VastData} from '../../src/backends/vast/state.js'
 import {type RunRecord, writeRun} from '../../src/runs/record.js'
 import {settingsSchema} from '../../src/workspace/settings.js'
-import {exp, removeDir, ROOT, tempDir} from '../support/exp.js'
+import {exp, inProcess, removeDir, ROOT, tempDir} from '../support/exp.js'
 
 /**
  * Read-only commands never spend money: with a vast.ai run in every state the backend acts on, `exp list`,
@@ -18,6 +18,7 @@ const FAKE_DIR = path.join(ROOT, 'test', 'support', 'fake-vastai')
 
 describe('read-only commands and vast.ai (fake vastai)', function () {
   this.timeout(120_000)
+  inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
   let root: string | undefined
   afterEach(async () => {
     if (root) {

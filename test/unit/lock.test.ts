@@ -6,6 +6,7 @@ import path from 'node:path'
 
 import {isExpError} from '../../src/errors.js'
 import {type LockOwner, withLock, WorkspaceLock} from '../../src/lib/lock.js'
+import {bundledScript} from '../support/bundle.js'
 import {ROOT, removeDir, tempDir} from '../support/exp.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -118,7 +119,8 @@ describe('the workspace lock', () => {
   it('never lets two processes hold it at once', async () => {
     const log = path.join(dir, 'holds.log')
     const worker = path.join(ROOT, 'test', 'support', 'lock-worker.ts')
-    const workers = Array.from({length: 5}, () => execa(process.execPath, ['--import', 'tsx', worker, file, log, '8'], {cwd: ROOT}))
+    const script = await bundledScript(worker)
+    const workers = Array.from({length: 5}, () => execa(process.execPath, [script, file, log, '8'], {cwd: ROOT}))
     await Promise.all(workers)
     const lines = (await fs.readFile(log, 'utf8')).trim().split('\n')
     assert.equal(lines.length, 5 * 8 * 2)

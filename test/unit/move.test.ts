@@ -8,6 +8,7 @@ import {restoreExperiment} from '../../src/archive/restore.js'
 import '../../src/recovery-handlers.js'
 import {recoverInterrupted, registerRecovery} from '../../src/workspace/recovery.js'
 import {openWorkspace, type Workspace} from '../../src/workspace/workspace.js'
+import {bundledScript} from '../support/bundle.js'
 import {ROOT, removeDir, requireTool, tempDir, treeSnapshot, writeTree} from '../support/exp.js'
 
 const NAME = '2025-01-10-good'
@@ -57,7 +58,7 @@ async function assertWhole(ws: Workspace, original: Record<string, string>, wher
 }
 
 async function crashAt(ws: Workspace, op: 'archive' | 'restore', point: string, mode: 'same' | 'cross'): Promise<void> {
-  const r = await execa(process.execPath, ['--import', 'tsx', CRASHER, ws.root, op, NAME, point, mode], {cwd: ROOT, reject: false})
+  const r = await execa(process.execPath, [await bundledScript(CRASHER), ws.root, op, NAME, point, mode], {cwd: ROOT, reject: false})
   assert.equal(r.signal, 'SIGKILL', `the ${op} was killed at "${point}" (exit ${r.exitCode}: ${r.stderr})`)
   // one entry per move (across filesystems) or per batch (one filesystem): either names the experiment
   const entries = await Promise.all((await fs.readdir(ws.paths.journal)).map((f) => fs.readFile(path.join(ws.paths.journal, f), 'utf8')))

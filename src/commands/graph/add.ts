@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {dryRun} from '../../flags.js'
 import type {EditResult} from '../../graph/edit.js'
 import {ACTIONS, type Action} from '../../graph/record.js'
 
@@ -18,12 +19,14 @@ experiments/<date>-<id>/ from it when the node is first claimed. The graph file 
     '<%= config.bin %> graph add ft-lr3 --action finetune --depends-on base --set training.lr=0.001',
     '<%= config.bin %> graph add eval-lr3 --action eval --depends-on ft-lr3',
     '<%= config.bin %> graph add paper --action paper --depends-on eval-lr3',
+    '<%= config.bin %> graph add base --action train --dry-run',
   ]
 
   static flags = {
     action: Flags.string({description: 'What the node does.', options: [...ACTIONS], required: true}),
     config: Flags.string({description: 'Config file for the node\'s spec (a path or a name in configs/).', exclusive: ['experiment']}),
     'depends-on': Flags.string({description: 'A node it depends on (repeatable).', multiple: true}),
+    'dry-run': dryRun,
     experiment: Flags.string({description: 'Run this existing experiment instead of creating one.', exclusive: ['config', 'set']}),
     set: Flags.string({description: 'Override a config key: key.path=value (repeatable).', multiple: true}),
   }
@@ -40,13 +43,14 @@ experiments/<date>-<id>/ from it when the node is first claimed. The graph file 
       config: f.config,
       cwd: process.cwd(),
       dependsOn: f['depends-on'] ?? [],
+      dryRun: f['dry-run'],
       experiment: f.experiment,
       id: this.args.id,
       now: this.clock,
       sets: f.set ?? [],
     })
     const deps = result.node.depends_on.length > 0 ? ` after ${result.node.depends_on.join(', ')}` : ''
-    this.log(`Added ${result.node.action} node ${result.node.id}${deps} (graph version ${result.version}).`)
+    this.log(`${result.dry_run ? 'Would add' : 'Added'} ${result.node.action} node ${result.node.id}${deps} (graph version ${result.version}${result.dry_run ? '; nothing written' : ''}).`)
     return result
   }
 }

@@ -1,9 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {rcloneRemote, rcloneRoot} from '../../flags.js'
+import {dryRun, rcloneRemote, rcloneRoot} from '../../flags.js'
 import {isInteractive} from '../../lib/terminal.js'
 import type {PulledExperiment} from '../../remote/sync.js'
+import type {PullPlan} from '../../remote/sync-plan.js'
 
 export default class RemotePull extends BaseCommand<typeof RemotePull> {
   static args = {names: Args.string({description: 'Experiments to pull (default: every one on the remote).'})}
@@ -12,9 +13,10 @@ differs is replaced only when the remote copy is newer (the local one is kept, a
 --checkpoints, every checkpoint missing here is downloaded and verified against its manifest (sizes and sha256)
 before it takes its final name.`
 
-  static examples = ['<%= config.bin %> remote pull', '<%= config.bin %> remote pull test-64dim --checkpoints']
+  static examples = ['<%= config.bin %> remote pull', '<%= config.bin %> remote pull --checkpoints --dry-run', '<%= config.bin %> remote pull test-64dim --checkpoints']
   static flags = {
     checkpoints: Flags.boolean({description: 'Also download (and verify) the checkpoints missing here.'}),
+    'dry-run': dryRun,
     'rclone-remote': rcloneRemote,
     'rclone-root': rcloneRoot,
   }
@@ -22,18 +24,28 @@ before it takes its final name.`
   static strict = false
   static summary = 'Download experiments (and, with --checkpoints, their checkpoints) from the rclone remote.'
 
-  async run(): Promise<{experiments: PulledExperiment[]}> {
+  async run(): Promise<{dry_run: boolean; experiments: PulledExperiment[] | PullPlan[]}> {
     const ws = await this.workspace()
     const {openRemote} = await import('../../remote/remote.js')
     const {pullExperiments} = await import('../../remote/sync.js')
     const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
     const quiet = this.jsonEnabled()
+    if (this.flags['dry-run']) {
+      const {planPull} = await import('../../remote/sync-plan.js')
+      const plan = await planPull(ws, remote, {checkpoints: this.flags.checkpoints, names: this.argvList})
+      for (const p of plan) {
+        const cps = p.checkpoints.length > 0 ? `; checkpoint(s) ${p.checkpoints.join(', ')}` : ''
+        this.log(`${p.name}: would add ${p.add.length}, update ${p.update.length}, keep ${p.keep_local.length} (local is newer)${cps}`)
+      }
+      this.note(`Dry run: nothing copied from ${remote.rclone.path()}.`)
+      return {dry_run: true, experiments: plan}
+    }
     const experiments = await pullExperiments(ws, remote, {
       checkpoints: this.flags.checkpoints,
       log: (l) => !quiet && this.log(l),
       names: this.argvList,
       progress: !quiet && isInteractive(),
     })
-    return {experiments}
+    return {dry_run: false, experiments}
   }
 }

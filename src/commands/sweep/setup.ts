@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {dryRun} from '../../flags.js'
 import {renderVariants} from '../../sweeps/render.js'
 import {rerunSetup, type ResetupResult} from '../../sweeps/resetup.js'
 import {setupFailed} from '../../sweeps/setup.js'
@@ -10,9 +11,10 @@ export default class SweepSetup extends BaseCommand<typeof SweepSetup> {
     name: Args.string({description: 'The sweep experiment.', required: true}),
   }
 
-  static examples = ['<%= config.bin %> sweep setup cap-lora-sweep', '<%= config.bin %> sweep setup cap-lora-sweep --only rank16_lr5e-5']
+  static examples = ['<%= config.bin %> sweep setup cap-lora-sweep', '<%= config.bin %> sweep setup cap-lora-sweep --only rank16_lr5e-5', '<%= config.bin %> sweep setup cap-lora-sweep --dry-run']
 
   static flags = {
+    'dry-run': dryRun,
     only: Flags.string({description: 'Only this variant (repeatable).', multiple: true}),
   }
 
@@ -20,7 +22,11 @@ export default class SweepSetup extends BaseCommand<typeof SweepSetup> {
 
   async run(): Promise<ResetupResult> {
     const ws = await this.workspace()
-    const result = await rerunSetup(ws, {name: this.args.name, now: this.clock, only: this.flags.only})
+    const result = await rerunSetup(ws, {dryRun: this.flags['dry-run'], name: this.args.name, now: this.clock, only: this.flags.only})
+    if (result.would_run) {
+      for (const w of result.would_run) this.log(`Would run in ${w.variant}: ${w.command}`)
+      return result
+    }
     for (const line of renderVariants(result.name, result.variants)) this.log(line)
     if (result.failures.length > 0) throw setupFailed(result.failures, result.variants.length)
     return result
