@@ -27,6 +27,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'exp-bench-remote-'))
 writeFileSync(path.join(dir, 'rclone.conf'), '')
 const env = {...process.env, EXP_CACHE_DIR: path.join(dir, 'cache'), RCLONE_CONFIG: path.join(dir, 'rclone.conf'), RCLONE_CONFIG_LOC_TYPE: 'local'}
 const run = (cmd, args, cwd = dir) => {
+  // each timing starts with no dirty pages: else the second of a pair pays for the first's writeback (the same 1 GB)
+  spawnSync('sync')
   const t0 = process.hrtime.bigint()
   const r = spawnSync(cmd, args, {cwd, encoding: 'utf8', env})
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}\n${r.stderr}`)

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {listCheckpoint, MANIFEST_FILE, type ManifestFile, parseManifest} from '../checkpoints/manifest.js'
 import {ExpError} from '../errors.js'
 import {sha256File} from '../lib/hash.js'
-import type {Rclone, RcloneRunOptions} from './rclone.js'
+import type {Rclone, RcloneRunOptions, RemoteEntry} from './rclone.js'
 
 /**
  * Checkpoints on the remote: `<root>/experiments/<name>/checkpoints/<run-id>/…` with its MANIFEST.json (every file's
@@ -50,12 +50,20 @@ const sorted = (files: ManifestFile[]) => [...files].sort((a, b) => a.path.local
 
 export type UploadOutcome = 'uploaded' | 'already-there'
 
-/** Upload one run's checkpoint folder unless the same one (by manifest sha256) is already there. */
-export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}): Promise<UploadOutcome> {
+/**
+ * Upload one run's checkpoint folder unless the same one (by manifest sha256) is already there. `listing` is the
+ * remote checkpoints folder as listed once for all of an experiment's runs (see checkpointListing). The data goes up
+ * in one `rclone copy` (its MANIFEST.json with it when it has its own: the folder is under a partial name until the
+ * final `moveto`, which is what makes it whole); no hash is taken here, the manifest already has them.
+ */
+export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}, listing?: RemoteEntry[]): Promise<UploadOutcome> {
   const local = path.join(ref.experimentDir, 'checkpoints', ref.runId)
   const remoteDir = remoteCheckpointDir(ref)
-  const mine = await localManifest(ref, local)
-  const theirs = await rclone.read(`${remoteDir}/${MANIFEST_FILE}`)
+  const entries = listing ?? (await checkpointListing(rclone, ref.experiment))
+  const [mine, theirs] = await Promise.all([
+    localManifest(ref, local),
+    entries.some((e) => e.IsDir && e.Name === ref.runId) ? rclone.read(`${remoteDir}/${MANIFEST_FILE}`) : undefined,
+  ])
   if (theirs !== undefined) {
     if (sameFiles(sorted(manifestFiles(theirs, remoteDir)), sorted(manifestFiles(mine.text, local)))) return 'already-there'
     throw new ExpError(`${rclone.path(remoteDir)} already holds a different checkpoint (its manifest differs); it was not overwritten.`, {
@@ -64,24 +72,23 @@ export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, optio
     })
   }
   const parent = path.posix.dirname(remoteDir)
-  await removePartials(rclone, parent, ref.runId)
   const tmp = `${parent}/${PARTIAL}${ref.runId}-${randomBytes(4).toString('hex')}`
-  await rclone.run(['copy', local, rclone.path(tmp), '-I', '--exclude', `/${MANIFEST_FILE}`, '--transfers', '4'], options)
-  await rclone.writeText(`${tmp}/${MANIFEST_FILE}`, mine.text) // the manifest last: a whole folder has one
+  const leftovers = entries.filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`)).map((e) => rclone.purge(`${parent}/${e.Name}`))
+  const own = mine.own ? [] : ['--exclude', `/${MANIFEST_FILE}`]
+  await Promise.all([...leftovers, rclone.run(['copy', local, rclone.path(tmp), '-I', ...own, '--transfers', '4'], options)])
+  if (!mine.own) await rclone.writeText(`${tmp}/${MANIFEST_FILE}`, mine.text)
   await rclone.move(tmp, remoteDir)
   return 'uploaded'
 }
 
-/** Leftovers of an interrupted upload of this run (never under a final name; removed before the next one). */
-async function removePartials(rclone: Rclone, parent: string, runId: string): Promise<void> {
-  for (const entry of await rclone.list(parent)) {
-    if (entry.IsDir && entry.Name.startsWith(`${PARTIAL}${runId}-`)) await rclone.purge(`${parent}/${entry.Name}`)
-  }
+/** An experiment's remote checkpoints folder, listed once: the runs there and the leftovers of interrupted uploads. */
+export async function checkpointListing(rclone: Rclone, experiment: string): Promise<RemoteEntry[]> {
+  return rclone.list(`experiments/${experiment}/checkpoints`)
 }
 
 /** The run ids of the checkpoints an experiment has on the remote (whole ones: a manifest and a final name). */
 export async function remoteCheckpoints(rclone: Rclone, experiment: string): Promise<string[]> {
-  const entries = await rclone.list(`experiments/${experiment}/checkpoints`)
+  const entries = await checkpointListing(rclone, experiment)
   return entries.filter((e) => e.IsDir && !e.Name.startsWith('.')).map((e) => e.Name)
 }
 

@@ -15,17 +15,28 @@ import {openRemote, type Remote, withRemoteLease} from './remote.js'
  */
 export const REMOTE_GRAPH = 'work_graph.json'
 const LEASE_ATTEMPTS = 4
+/**
+ * A lease-free read is a runner's look for work; runners look every 250 ms, and on a remote each look is an rclone
+ * process (4 machines × 4 looks a second kept 2 cores busy in the race test). Looks are spaced at least this far
+ * apart; each is still fresh. Changes (claims) never wait for this: they go through update() under the lease.
+ */
+export const REMOTE_READ_INTERVAL_MS = 500
 
 export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: string) => void): GraphStore {
   const {rclone} = remote
   const label = rclone.path(REMOTE_GRAPH)
+  let lastRead = 0
+  let turn: Promise<unknown> = Promise.resolve()
   return {
     label,
     shared: true,
     async read() {
       // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
       // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
+      const wait = lastRead + REMOTE_READ_INTERVAL_MS - Date.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
       for (let attempt = 0; ; attempt++) {
+        lastRead = Date.now()
         const text = await rclone.read(REMOTE_GRAPH)
         try {
           return text === undefined ? undefined : parseGraph(text, label)
@@ -35,16 +46,22 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
         }
       }
     },
-    async update(command, mutate, options = {}) {
-      // a lease lost before writing (taken over while this machine was too slow to renew it) wrote nothing: try again
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await updateOnce(command, mutate, options)
-        } catch (error) {
-          if (!isExpError(error) || error.code !== 'LEASE_LOST' || attempt >= LEASE_ATTEMPTS) throw error
-          warn?.(`warning: ${error.message} Trying again (${attempt}/${LEASE_ATTEMPTS - 1}).`)
+    update(command, mutate, options = {}) {
+      // One change at a time per process: the workers of one `graph run` queue here instead of racing each other for
+      // the remote lease (half the lease pollers on the remote, no settle rounds lost to a sibling).
+      const mine = turn.then(async () => {
+        // a lease lost before writing (taken over while this machine was too slow to renew it) wrote nothing: try again
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await updateOnce(command, mutate, options)
+          } catch (error) {
+            if (!isExpError(error) || error.code !== 'LEASE_LOST' || attempt >= LEASE_ATTEMPTS) throw error
+            warn?.(`warning: ${error.message} Trying again (${attempt}/${LEASE_ATTEMPTS - 1}).`)
+          }
         }
-      }
+      })
+      turn = mine.catch(() => {})
+      return mine
     },
   }
 
@@ -59,8 +76,8 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
       async (lease) => {
         const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
         if (change.written) {
+          // the temporary copy is no write of state: the lease is checked once, after it and before the move
           const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
-          await lease.assertHeld()
           await rclone.writeText(tmp, serializeGraph(change.doc))
           await lease.assertHeld().catch(async (error) => {
             await rclone.remove(tmp)

@@ -72,8 +72,8 @@ export function describeHolder(body: LeaseBody | undefined, name: string): strin
 }
 
 /** Every lease in the folder with its state at `now` (expired = past expires + grace). */
-export async function inspectLeases(store: LeaseStore, now: number, graceMs: number): Promise<LeaseInfo[]> {
-  const names = (await store.list()).filter((n) => n.endsWith('.json')).sort()
+export async function inspectLeases(store: LeaseStore, now: number, graceMs: number, listed?: string[]): Promise<LeaseInfo[]> {
+  const names = (listed ?? (await store.list())).filter((n) => n.endsWith('.json')).sort()
   const infos: LeaseInfo[] = []
   for (const name of names) {
     const body = await store.read(name).catch(() => undefined)
@@ -151,16 +151,27 @@ export class Lease {
   }
 }
 
-/** Take the lease (waiting for a live holder, taking over an expired one); throws LEASE_BUSY after waitSeconds. */
+/**
+ * Take the lease (waiting for a live holder, taking over an expired one); throws LEASE_BUSY when one holder kept it
+ * for waitSeconds. The wait restarts whenever the holder changes: many machines taking turns is progress, not a hang.
+ */
 export async function acquireLease(input: LeaseOptions): Promise<Lease> {
   const options = {...input, clock: input.clock ?? systemLeaseClock}
   const {clock, store} = options
   const random = options.random ?? Math.random
   const graceMs = (options.graceSeconds ?? options.leaseSeconds) * 1000
-  const deadline = clock.now() + (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
-  const backOff = async (attempt: number) => clock.sleep(Math.min(options.leaseSeconds * 1000, 2000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
+  const waitMs = (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
+  let deadline = clock.now() + waitMs
+  let blocker: string | undefined
+  // each look costs a listing and a read per lease (rclone processes), so looks back off exponentially up to 1–2 s
+  const capMs = Math.min(options.leaseSeconds * 1000, 2000, Math.max(1000, options.settleSeconds * 4000))
+  const backOff = async (attempt: number) => clock.sleep(Math.min(capMs, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
   for (let attempt = 0; ; attempt++) {
     const others = await liveOthers(options, graceMs, undefined)
+    if (others[0] && others[0].name !== blocker) {
+      blocker = others[0].name
+      deadline = clock.now() + waitMs
+    }
     if (others.length === 0) {
       const now = clock.now()
       const name = leaseName(now, options.host, options.pid)
@@ -179,7 +190,7 @@ export async function acquireLease(input: LeaseOptions): Promise<Lease> {
         await clock.sleep(options.settleSeconds * 1000 * (round === 0 ? 1 : 1 + random()))
         const names = await store.list()
         if (!names.includes(name)) break
-        const rivals = await liveOthers(options, graceMs, name)
+        const rivals = await liveOthers(options, graceMs, name, names)
         if (rivals.length === 0) {
           const lease = new Lease(name, body, options)
           if (options.autoRenew !== false) lease.startRenewing()
@@ -208,8 +219,8 @@ export async function acquireLease(input: LeaseOptions): Promise<Lease> {
 }
 
 /** Live leases of others; expired ones (past grace) are removed with a warning naming their holder. */
-async function liveOthers(options: LeaseOptions & {clock: LeaseClock}, graceMs: number, mine: string | undefined): Promise<LeaseInfo[]> {
-  const infos = await inspectLeases(options.store, options.clock.now(), graceMs)
+async function liveOthers(options: LeaseOptions & {clock: LeaseClock}, graceMs: number, mine: string | undefined, listed?: string[]): Promise<LeaseInfo[]> {
+  const infos = await inspectLeases(options.store, options.clock.now(), graceMs, listed)
   const live: LeaseInfo[] = []
   for (const info of infos) {
     if (info.name === mine) continue

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {fetchCheckpoint, remoteCheckpoints, uploadCheckpoint, type UploadOutcome} from './checkpoint-sync.js'
+import {checkpointListing, fetchCheckpoint, remoteCheckpoints, uploadCheckpoint, type UploadOutcome} from './checkpoint-sync.js'
 import type {RcloneRunOptions} from './rclone.js'
 import {EXPERIMENTS_DIR, type Remote} from './remote.js'
 
@@ -73,14 +73,26 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
     const files = await walkFiles(dir, 'checkpoints')
     const tmp = `tmp/${name}-${randomBytes(4).toString('hex')}`
     options.log?.(`${name}: ${files.length} file(s) → ${rclone.path(`${EXPERIMENTS_DIR}/${name}`)}`)
-    await rclone.run(['copy', dir, rclone.path(tmp), '-I', ...NOT_CHECKPOINTS], rcloneOptions(options))
-    await rclone.run(['move', rclone.path(tmp), rclone.path(`${EXPERIMENTS_DIR}/${name}`), '-I', '--delete-empty-src-dirs']) // removes tmp too
+    // the small files and the checkpoints go to different places: both at once, so the small files cost no wall time
+    const small = (async () => {
+      await rclone.run(['copy', dir, rclone.path(tmp), '-I', ...NOT_CHECKPOINTS], rcloneOptions(options))
+      // file by file (no DirMove): the checkpoint upload may create the experiment's folder while this move runs
+      const to = rclone.path(`${EXPERIMENTS_DIR}/${name}`)
+      await rclone.run(['move', rclone.path(tmp), to, '-I', '--delete-empty-src-dirs', '--disable', 'DirMove']) // removes tmp too
+    })()
     const checkpoints: PushedExperiment['checkpoints'] = []
-    for (const runId of await localCheckpoints(dir)) {
-      const outcome = await uploadCheckpoint(rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options))
-      options.log?.(`${name}: checkpoint ${runId} ${outcome === 'uploaded' ? 'uploaded' : 'already on the remote'}`)
-      checkpoints.push({outcome, run_id: runId})
-    }
+    const uploads = (async () => {
+      const runIds = await localCheckpoints(dir)
+      const listing = runIds.length > 0 ? await checkpointListing(rclone, name) : []
+      for (const runId of runIds) {
+        const outcome = await uploadCheckpoint(rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options), listing)
+        options.log?.(`${name}: checkpoint ${runId} ${outcome === 'uploaded' ? 'uploaded' : 'already on the remote'}`)
+        checkpoints.push({outcome, run_id: runId})
+      }
+    })()
+    // both end before a failure is told (no rclone left running behind the error); the first failure is the one told
+    const failed = (await Promise.allSettled([small, uploads])).find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
     out.push({bytes: files.reduce((n, f) => n + f.size, 0), checkpoints, files: files.length, name})
   }
   return out

@@ -99,6 +99,26 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     assert.deepEqual([...store.files.keys()], [other.name])
   })
 
+  it('holders taking turns are progress: the wait restarts with each new holder, so no give-up after waitSeconds', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    let holder = await acquireLease({...base, clock, host: 'turn-0', store})
+    const waiter = acquireLease({...base, clock, host: 'waiter', store, waitSeconds: 20})
+    // five holders in a row, 15 s each (75 s in all, far past 20 s), then the waiter's turn
+    for (let turn = 1; turn <= 5; turn++) {
+      const until = clock.now() + 15_000
+      while (clock.now() < until) await clock.sleep(1000)
+      await holder.release()
+      holder = await acquireLease({...base, clock, host: `turn-${turn}`, store, random: () => 0})
+    }
+    const until = clock.now() + 15_000
+    while (clock.now() < until) await clock.sleep(1000)
+    await holder.release()
+    const lease = await waiter
+    assert.equal(lease.holder.split(':')[0], 'waiter')
+    await lease.release()
+  })
+
   it('gets the lease once the holder releases it', async () => {
     const clock = fakeClock()
     const store = fakeStore()
