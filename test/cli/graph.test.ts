@@ -86,7 +86,10 @@ describe('exp graph: the file, validation, overrides', function () {
     ['eval without eval_config', (g) => delete g.nodes.c.spec, /node "c": an eval node needs spec.eval_config/],
     ['an experiment that does not exist', (g) => (g.nodes.a.experiment = '2020-01-01-nowhere'), /node "a": experiment "2020-01-01-nowhere" does not exist/],
     ['depends_on not a list', (g) => (g.nodes.c.depends_on = 'b'), /node "c": "depends_on" must be a list/],
-    ['an ambiguous input checkpoint', (g) => (g.nodes.d = {...node('d', 'finetune', ['a']), id: 'd'}) && g.nodes.c.depends_on.push('d'), /node "c": its input checkpoint is ambiguous \(b, d\)/],
+    ['an ambiguous input checkpoint', (g) => {
+      g.nodes.d = {...node('d', 'finetune', ['a']), id: 'd'}
+      g.nodes.c.depends_on.push('d')
+    }, /node "c": its input checkpoint is ambiguous \(b, d\)/],
     ['checkpoint_from naming a non-dependency', (g) => (g.nodes.c.spec.checkpoint_from = 'x'), /node "c": spec.checkpoint_from "x" is not a train or finetune node it depends on/],
     ['a node that is not an object', (g) => (g.nodes.b = 'train'), /node "b": must be an object/],
   ]

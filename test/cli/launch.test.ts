@@ -60,7 +60,6 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
   this.timeout(60_000)
   let ws: string
   let golden: string
-  let poor: string
   let launches: Array<{code: number; stdout: string; stderr: string}>
   let seen: {parsed: number; errors: string[]; states: string[]}
 
@@ -70,7 +69,6 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     assert.equal((await exp(['new', 'golden'], {cwd: ws})).code, 0)
     assert.equal((await exp(['new', 'poor', '--set', 'model.latent_dim=2'], {cwd: ws})).code, 0)
     golden = experimentDir(ws, 'golden')
-    poor = experimentDir(ws, 'poor')
     // read golden's run.json as fast as possible while it runs: every read must be whole, valid JSON
     seen = {errors: [], parsed: 0, states: []}
     let watching = true

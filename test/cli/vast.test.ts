@@ -3,7 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, type ExpResult, expJson, inProcess, removeDir, requireTool, ROOT, tempDir} from '../support/exp.js'
+import {exp, type ExpResult, inProcess, removeDir, requireTool, ROOT, tempDir} from '../support/exp.js'
 
 /**
  * `exp launch --vast` end to end against the fake `vastai` (test/support/fake-vastai), first on PATH. The fake's
