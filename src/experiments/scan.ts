@@ -112,7 +112,8 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     snap.lastModified = nowMs
   }
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
-  snap.runs.sort((a, b) => b.run_id.localeCompare(a.run_id))
+  // newest first: by creation time (ids carry only the second), then id
+  snap.runs.sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.run_id.localeCompare(a.run_id))
   snap.checkpoints = checkpointSummaries(dir, w.checkpoints)
   if (w.sweep?.error) snap.warnings.push(`${SWEEP_FILE}: ${w.sweep.error}; its folders are not read as variants`)
   if (w.sweep?.record) {
