@@ -68,7 +68,11 @@ describe('exp report: experiment pages and the index in a headless browser', fun
     assert.equal(r.json.file, 'reports/2025-03-01-curve.html')
     const {page, requests} = await open(path.join(ws, r.json.file))
     try {
-      const runIds = (await fs.readdir(path.join(curveDir, 'runs'))).sort()
+      // oldest first, by creation (two runs in the same second have ids that sort by their random suffix)
+      const created = async (id: string) => JSON.parse(await fs.readFile(path.join(curveDir, 'runs', id, 'run.json'), 'utf8')).created_at as string
+      const ids = await fs.readdir(path.join(curveDir, 'runs'))
+      const when = new Map(await Promise.all(ids.map(async (id) => [id, await created(id)] as const)))
+      const runIds = ids.sort((a, b) => when.get(a)!.localeCompare(when.get(b)!) || a.localeCompare(b))
       const chart = page.locator('svg[data-scale]')
       const map = await chart.evaluate((svg) => ({bottom: Number(svg.dataset.bottom), log: svg.dataset.scale === 'log', top: Number(svg.dataset.top), yMax: Number(svg.dataset.yMax), yMin: Number(svg.dataset.yMin)}))
       const toValue = (y: number) => {
