@@ -8,7 +8,7 @@
 import * as esbuild from 'esbuild'
 import fg from 'fast-glob'
 import {createHash} from 'node:crypto'
-import {readFileSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -42,14 +42,20 @@ for (const file of fg.sync(['src/**/*.ts', 'package-lock.json'], {cwd: ROOT}).so
 const buildId = hash.digest('hex').slice(0, 16)
 
 /**
- * A package exp loads only when it needs it (`await import('cli-progress')`) is left to Node, not bundled: it costs
- * nothing at start-up either way, and Node gives a CommonJS package's named exports (`const {SingleBar} = …`) where a
- * bundled chunk would give only `default`.
+ * A CommonJS package exp loads only when it needs it (`await import('cli-progress')`) is left to Node, not bundled:
+ * it costs nothing at start-up either way, and Node gives a CommonJS package's named exports (`const {SingleBar} = …`)
+ * where a bundled chunk would give only `default`. An ES-module package (zod, execa) is bundled into a lazy chunk of
+ * its own: left to Node, `await import('zod')` read ~100 files (every locale) and execa ~140, on every launch.
  */
+const isEsmPackage = (name) => {
+  const pkg = name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]
+  const file = path.join(ROOT, 'node_modules', pkg, 'package.json')
+  return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).type === 'module'
+}
 const packagesImportedLaterStayPackages = {
   name: 'packages-imported-later-stay-packages',
   setup(build) {
-    build.onResolve({filter: /^[^./]/}, (args) => (args.kind === 'dynamic-import' ? {external: true, path: args.path} : undefined))
+    build.onResolve({filter: /^[^./]/}, (args) => (args.kind === 'dynamic-import' && !isEsmPackage(args.path) ? {external: true, path: args.path} : undefined))
   },
 }
 
