@@ -8,7 +8,7 @@
 import * as esbuild from 'esbuild'
 import fg from 'fast-glob'
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -112,6 +112,14 @@ const fast = await esbuild.build({
   outdir: path.join(OUT, 'fast'),
 })
 const outputs = Object.entries({...result.metafile.outputs, ...fast.metafile.outputs}).filter(([f]) => f.endsWith('.js'))
+// The banner only where it is used: a file that names none of require, __filename and __dirname (esbuild's
+// __require helper, in the one chunk that defines it, looks up `require` there) is spared making a require function
+// and parsing its own URL at every start-up (≈ 0.3 ms a file, and a call loads 15 to 45). The line stays, empty, so
+// the source maps still match.
+for (const [file] of outputs) {
+  const text = readFileSync(path.join(ROOT, file), 'utf8')
+  if (text.startsWith(banner) && !/\b(require|__filename|__dirname)\b/.test(text.slice(banner.length))) writeFileSync(path.join(ROOT, file), text.slice(banner.length))
+}
 if (process.env.EXP_BUILD_VERBOSE) {
   for (const [f, o] of outputs.sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${path.relative(ROOT, f)}`)
 }
