@@ -16,7 +16,7 @@ const HELP_FLAGS = new Set(['--help', '-h'])
 
 /**
  * `exp --help`, `exp COMMAND --help` (or -h), `exp TOPIC` and `exp` alone, from oclif's own rendering that the build
- * kept (scripts/help-text.js, dist/help.json), when this call gets the same bytes: 80 columns and no colour (oclif's
+ * kept (scripts/prerender.js, dist/help.json), when this call gets the same bytes: 80 columns and no colour (oclif's
  * width: OCLIF_COLUMNS, else the terminal's, else 80; its colour: ansis, which it bundles). Answers false otherwise.
  */
 async function help() {
@@ -49,7 +49,8 @@ async function main() {
   if (args[0] === '__complete') return (await import('../dist/fast/complete.js')).main(args.slice(1))
   // One of exp's own commands (named in the manifest), without a help flag, runs on a configuration without the
   // plugins (help, not-found, autocomplete): none has a part in it, and finding and reading each costs every call.
-  const {commands} = read('oclif.manifest.json')
+  // the manifest's part this needs, made by the build (scripts/prerender.js); the whole one is 100 KB to parse
+  const {commands} = existsSync(new URL('../dist/fast/manifest.json', import.meta.url)) ? read('dist/fast/manifest.json') : read('oclif.manifest.json')
   const id = [`${args[0]}:${args[1]}`, args[0]].find((candidate) => Object.hasOwn(commands, candidate) && commands[candidate].pluginType === 'core')
   // `exp graph`: a topic alone shows its help
   if (fast && !id && args.length === 1 && (await help())) return

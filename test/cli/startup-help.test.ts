@@ -7,7 +7,7 @@ import {execa} from 'execa'
 import {exp, ROOT, removeDir, tempDir} from '../support/exp.js'
 
 /**
- * The help text the build renders with oclif (scripts/help-text.js → dist/help.json), printed by bin/run.js without
+ * The help text the build renders with oclif (scripts/prerender.js → dist/help.json), printed by bin/run.js without
  * loading oclif: every entry (root, topics, every command) byte for byte what oclif's own `run` prints for the same
  * call, and the forms and conditions (width, colour) it is used in or left to oclif.
  */
