@@ -56,6 +56,9 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
     return !('problem' in target)
   })
   if (entries.length === 0) warnings.push('the checkpoint folder is empty')
+  // the commit lookup (a git child process) and the config's hash run while the files are hashed, not after
+  const gitLookup = gitCommit(options.experimentDir)
+  const configHash = fileSha256(path.join(options.experimentDir, 'config.yaml'))
   for (const e of entries) if (e.size === 0) warnings.push(`${e.path}: 0 bytes`)
   const hashed = await hashFiles(entries.map((e) => ({file: path.join(dir, e.path), size: e.size})), {onProgress: options.onProgress})
   const files = entries.map((e, i) => {
@@ -75,12 +78,12 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
     adopted: Boolean(options.adopted),
     argv: options.argv,
     bytes,
-    config_sha256: await fileSha256(path.join(options.experimentDir, 'config.yaml')),
+    config_sha256: await configHash,
     created_at: options.now().toISOString(),
     experiment: path.basename(options.experimentDir),
     files,
     format: MANIFEST_FORMAT,
-    git_commit: await gitCommit(options.experimentDir),
+    git_commit: await gitLookup,
     hashing: {bytes, duration_ms: hashMs},
     run_id: options.runId,
     stage: options.stage,
