@@ -30,7 +30,11 @@ export const KILL_GRACE_MS = 2000
 export async function runStages(experimentDir: string, initial: RunRecord, context: BackendContext, io: LaunchIO = {}): Promise<RunRecord> {
   const logFile = launchLogFile(runDir(experimentDir, initial.run_id))
   const note = (entry: LaunchLogEntry) => appendLaunchLog(logFile, entry, context.now())
-  let record = await writeRun(experimentDir, {...initial, host: os.hostname(), ...supervisorFields(identify())}, context.now())
+  // the supervisor (this process) and its host go into the record; `exp launch` in the foreground wrote the queued
+  // record as this process already, so it is not rewritten (one fsynced write less before the first engine starts)
+  const supervisor = {host: os.hostname(), ...supervisorFields(identify())}
+  const own = Object.entries(supervisor).every(([key, value]) => initial[key as keyof RunRecord] === value)
+  let record = own ? initial : await writeRun(experimentDir, {...initial, ...supervisor}, context.now())
   const patchStage = async (i: number, patch: Partial<StageRecord>) => {
     record = await writeRun(experimentDir, {...record, stages: record.stages.map((s, j) => (j === i ? {...s, ...patch} : s))}, context.now())
   }
