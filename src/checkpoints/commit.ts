@@ -30,6 +30,8 @@ export interface CommitOptions {
   adopted?: boolean
   now: Clock
   onProgress?: (bytes: number) => void
+  /** the experiment's git commit, already being looked up (a local launch starts the lookup as its train starts) */
+  gitCommit?: Promise<string | null>
 }
 
 export function checkpointDir(experimentDir: string, runId: string): string {
@@ -57,7 +59,7 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
   })
   if (entries.length === 0) warnings.push('the checkpoint folder is empty')
   // the commit lookup (a git child process) and the config's hash run while the files are hashed, not after
-  const gitLookup = gitCommit(options.experimentDir)
+  const gitLookup = options.gitCommit ?? gitCommit(options.experimentDir)
   const configHash = fileSha256(path.join(options.experimentDir, 'config.yaml'))
   for (const e of entries) if (e.size === 0) warnings.push(`${e.path}: 0 bytes`)
   const hashed = await hashFiles(entries.map((e) => ({file: path.join(dir, e.path), size: e.size})), {onProgress: options.onProgress})
@@ -103,7 +105,7 @@ async function fileSha256(file: string): Promise<string | null> {
 }
 
 /** The experiment's git commit, when it is inside a work tree and git is installed; otherwise null. */
-async function gitCommit(cwd: string): Promise<string | null> {
+export async function gitCommit(cwd: string): Promise<string | null> {
   // node's execFile, not execa: this runs after every completed train, and execa is 200 KB to load for one call
   const out = await new Promise<string | null>((resolve) => {
     const child = execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {cwd, timeout: 5000}, (error, stdout) => resolve(error ? null : stdout.trim()))
