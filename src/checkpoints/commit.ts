@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {promises as fs} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
@@ -106,10 +106,19 @@ async function fileSha256(file: string): Promise<string | null> {
 
 /** The experiment's git commit, when it is inside a work tree and git is installed; otherwise null. */
 export async function gitCommit(cwd: string): Promise<string | null> {
+  // no .git in the folder or above it (and no GIT_DIR): git would only say "not a git repository"; no child process
+  if (!process.env.GIT_DIR && !insideGitWorkTree(cwd)) return null
   // node's execFile, not execa: this runs after every completed train, and execa is 200 KB to load for one call
   const out = await new Promise<string | null>((resolve) => {
     const child = execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {cwd, timeout: 5000}, (error, stdout) => resolve(error ? null : stdout.trim()))
     child.stdin?.end()
   })
   return out !== null && /^[\da-f]{40,64}$/.test(out) ? out : null
+}
+
+function insideGitWorkTree(dir: string): boolean {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, '.git'))) return true
+    if (path.dirname(at) === at) return false
+  }
 }
