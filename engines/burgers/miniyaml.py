@@ -417,17 +417,22 @@ class _Block(object):
             return self.mapping(i, indent)
         return self.value(i, indent - 1, body)
 
+    def at_level(self, i, indent):
+        """The next content line from i on at ``indent``: (i, the line), or (i, None) where the collection ends."""
+        i = self.content(i)
+        if i >= len(self.lines) or self.lines[i][1] < indent:
+            return i, None
+        if self.lines[i][1] > indent:
+            self.fail(self.lines[i][0], "unexpected indentation")
+        return i, self.lines[i]
+
     def mapping(self, i, indent):
         result = {}
         while True:
-            i = self.content(i)
-            if i >= len(self.lines) or self.lines[i][1] < indent:
+            i, line = self.at_level(i, indent)
+            if line is None or _is_item(line[2]):
                 return result, i
-            lineno, ind, body, _ = self.lines[i]
-            if ind > indent:
-                self.fail(lineno, "unexpected indentation")
-            if _is_item(body):
-                return result, i
+            lineno, _, body, _ = line
             key, rest = _split_key(body, lineno, self.source)
             if key in result:
                 self.fail(lineno, "duplicate key %r" % key)
@@ -436,14 +441,10 @@ class _Block(object):
     def sequence(self, i, indent):
         result = []
         while True:
-            i = self.content(i)
-            if i >= len(self.lines) or self.lines[i][1] < indent:
+            i, line = self.at_level(i, indent)
+            if line is None or not _is_item(line[2]):
                 return result, i
-            lineno, ind, body, _ = self.lines[i]
-            if ind > indent:
-                self.fail(lineno, "unexpected indentation")
-            if not _is_item(body):
-                return result, i
+            lineno, _, body, _ = line
             rest = body[1:]
             inner = rest.lstrip(" ")
             if inner and not inner.startswith("#") and (_is_item(inner) or _is_key(inner)):
