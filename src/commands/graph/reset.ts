@@ -13,8 +13,8 @@ export default class GraphReset extends BaseCommand<typeof GraphReset> {
   static examples = ['<%= config.bin %> graph reset eval-1 --reason "fixed the eval suite"', '<%= config.bin %> graph reset ft-lr3 --downstream --dry-run']
 
   static flags = {
-    ...nodeEditFlags,
     downstream: Flags.boolean({description: 'Also reset every node that depends on it, directly or not.'}),
+    ...nodeEditFlags,
   }
 
   static summary = 'Put a failed, interrupted or completed node back to not_started, so runners claim it again.'
