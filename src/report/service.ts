@@ -53,24 +53,36 @@ function indexHref(ws: Workspace, pageDir: string): string | undefined {
   return existsSync(index) ? path.relative(pageDir, index).split(path.sep).join('/') : undefined
 }
 
-async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string; losses?: LossCurve}): Promise<string> {
-  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: options.losses?.rows})
-  const pageDir = path.dirname(file)
-  return renderExperimentPage(gatherPage(details, item.snapshot, options.losses), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir, promote: ws.settings.promote})
+/** What building one page needs besides the experiment: --all passes caches shared by every page. */
+interface BuildOptions extends ReportOptions {
+  /** the link from the page to reports/index.html (undefined: there is no index) */
+  indexHref: string | undefined
+  readBase?: (f: string) => BaseConfig
+  key?: string
+  losses?: LossCurve
+}
+
+/** A page shows curves, not the last values `exp show` prints: its details skip reading them (gather reads each file). */
+const noMetrics = () => []
+
+async function buildPage(ws: Workspace, item: Classified, file: string, options: BuildOptions): Promise<string> {
+  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: noMetrics})
+  const data = await gatherPage(details, item.snapshot, options.losses)
+  return renderExperimentPage(data, {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: options.indexHref, key: options.key, pageDir: path.dirname(file), promote: ws.settings.promote})
 }
 
 /**
  * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
  * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
  */
-function pageKey(ws: Workspace, item: Classified, file: string, baseStat: (f: string) => string): string {
+function pageKey(ws: Workspace, item: Classified, file: string, indexLink: string | undefined, baseStat: (f: string) => string): string {
   const {classification: c, snapshot: s} = item
   const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
   return sha256(
     JSON.stringify([
       packageVersion(),
       file,
-      indexHref(ws, path.dirname(file)) ?? null,
+      indexLink ?? null,
       c.status,
       c.reason,
       s.location,
@@ -90,7 +102,7 @@ export async function reportExperiment(ws: Workspace, options: ReportOptions & {
   const file = path.resolve(options.out ?? pageFile(ws, located.name))
   checkPageTarget(ws, file)
   const [item] = await classifyWorkspace(ws, {location: located.location, log: options.log, now: options.now, only: [located.name]})
-  writePage(file, await buildPage(ws, item, file, options))
+  writePage(file, await buildPage(ws, item, file, {...options, indexHref: indexHref(ws, path.dirname(file))}))
   const result: ReportResult = {experiment: located.name, file: relativeToRoot(ws, file), warnings: []}
   if (options.open) {
     result.opened = await openInBrowser(file, options.env ?? process.env)
@@ -132,8 +144,9 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const writer = pageWriter()
   const written = new Set<string>()
   let changed = 0
-  // an index that exists before the pages lets each page link back to it
+  // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
   if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
+  const indexLink = indexHref(ws, ws.paths.reports)
   try {
     for (const item of items) {
       const file = pageFile(ws, item.snapshot.name)
@@ -144,10 +157,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
         warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
         continue
       }
-      const key = pageKey(ws, item, file, baseStat)
+      const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
-      await writer.write(file, await buildPage(ws, item, file, {...options, key, losses, readBase}))
+      const text = await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase})
+      await writer.write(file, text)
       changed++
     }
   } finally {
