@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
@@ -12,7 +12,8 @@ import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {renderExperimentPage} from './experiment-page.js'
 import {gatherPage, type LossCurve, lossCurves} from './gather.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
-import {checkPageTarget, isExpPage, pageWriter, readPageHead, writePage} from './out.js'
+import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
+import {pageThread} from './page-thread.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -130,29 +131,54 @@ function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (na
   return renderIndexPage(entries, {generatedAt: now, metric})
 }
 
+/** Below this many missing pages, --all writes each page itself: a thread is not worth starting for a few. */
+const THREAD_MIN_PAGES = 32
+
+/**
+ * How many experiments have no page yet, from three directory listings (no scan): the writer thread creates that
+ * many temporary files ahead while the scan runs. A page that exists but changed gets its file when it is written.
+ */
+function missingPages(ws: Workspace): number {
+  const names = (dir: string) => {
+    try {
+      return readdirSync(dir, {withFileTypes: true})
+    } catch {
+      return []
+    }
+  }
+  const pages = new Set(names(ws.paths.reports).map((d) => d.name))
+  let n = 0
+  for (const base of [ws.paths.experiments, ws.paths.archive]) {
+    for (const d of names(base)) if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`)) n++
+  }
+  return n
+}
+
 /** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
 export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
   const index = indexFile(ws)
   checkPageTarget(ws, index)
-  const items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+  const missing = missingPages(ws)
+  const writer = missing >= THREAD_MIN_PAGES ? pageThread(privateFolder(ws.paths.reports), missing) : {flush: async () => {}, write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
   const stats = new Map<string, string>()
   const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
   const warnings: string[] = []
   const losses = lossCurves()
-  const writer = pageWriter()
   const written = new Set<string>()
   let changed = 0
-  // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
-  if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
-  const indexLink = indexHref(ws, ws.paths.reports)
+  let items: Classified[]
   try {
+    items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+    // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
+    if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
+    const indexLink = indexHref(ws, ws.paths.reports)
     for (const item of items) {
       const file = pageFile(ws, item.snapshot.name)
       // one name active and archived: the active one has the page
       if (written.has(file)) continue
-      const head = existsSync(file) ? readPageHead(file) : undefined
+      const head = readPageHead(file)
       if (head && !head.expPage) {
         warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
         continue
@@ -160,12 +186,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
-      const text = await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase})
-      await writer.write(file, text)
+      writer.write(file, await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase}))
       changed++
     }
   } finally {
-    // the pages in flight, and the writer's temporary folders removed, even when building one failed
+    // the pages in flight written, and the writer's temporary files removed, even when building one failed
     await writer.flush()
   }
   writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), losses))
