@@ -9,8 +9,10 @@ import {sha256} from '../lib/hash.js'
 import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {sparkline} from './charts.js'
 import {renderExperimentPage} from './experiment-page.js'
 import {gatherPage, type LossCurve, lossCurves} from './gather.js'
+import type {SafeHtml} from './html.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
 import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
 import {pageThread} from './page-thread.js'
@@ -112,19 +114,19 @@ export async function reportExperiment(ws: Workspace, options: ReportOptions & {
   return result
 }
 
-/** The newest run's loss curve (the index's sparkline). */
-function lastCurve(item: Classified, losses: LossCurve): number[] {
+/** The newest run's loss curve as the index's sparkline. */
+function lastSpark(item: Classified, losses: LossCurve): SafeHtml {
   for (const run of item.snapshot.runs) {
     const points = losses(path.join(item.snapshot.dir, 'runs', run.run_id))
-    if (points.length > 0) return points.map((p) => p[1])
+    if (points.length > 0) return sparkline(points.map((p) => p[1]))
   }
-  return []
+  return sparkline([])
 }
 
-function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean, losses = lossCurves()): string {
+function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean, spark = (item: Classified) => lastSpark(item, lossCurves())): string {
   const metric = ws.settings.promote.metric
   const entries: IndexEntry[] = items.map((item) => ({
-    curve: lastCurve(item, losses),
+    spark: spark(item),
     listed: toListed(item, now, metric),
     page: hasPage(item.snapshot.name) ? `${item.snapshot.name}.html` : undefined,
   }))
@@ -165,7 +167,9 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const stats = new Map<string, string>()
   const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
   const warnings: string[] = []
-  const losses = lossCurves()
+  // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
+  // points kept to the end were collected again and again by the garbage collector)
+  const sparks = new Map<Classified, SafeHtml>()
   const written = new Set<string>()
   let changed = 0
   let items: Classified[]
@@ -186,14 +190,17 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
+      const losses = lossCurves()
       writer.write(file, await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase}))
+      sparks.set(item, lastSpark(item, losses))
       changed++
     }
   } finally {
     // the pages in flight written, and the writer's temporary files removed, even when building one failed
     await writer.flush()
   }
-  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), losses))
+  const losses = lossCurves()
+  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), (item) => sparks.get(item) ?? lastSpark(item, losses)))
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
