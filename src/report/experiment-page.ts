@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import {formatValue} from '../config/config-file.js'
+import {formatValue} from '../lib/format-value.js'
 import {formatNumber} from '../lib/table.js'
 import {formatDuration} from '../lib/time.js'
 import type {RunRecord, StageRecord} from '../runs/record.js'

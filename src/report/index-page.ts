@@ -1,4 +1,4 @@
-import {formatValue} from '../config/config-file.js'
+import {formatValue} from '../lib/format-value.js'
 import type {ListedExperiment} from '../experiments/listing.js'
 import {href, html, page, type SafeHtml, statusBadge, table} from './html.js'
 
