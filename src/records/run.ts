@@ -6,6 +6,7 @@ import {ExpError} from '../errors.js'
 import {writeJsonAtomic} from '../lib/atomic.js'
 import {isPlainName, runRecordProblem} from '../runs/validate.js'
 import {issueLine} from './issue.js'
+import {surelyValidRun} from './run-check.js'
 import type {runSchemaOf} from './run-schema.js'
 
 /*
@@ -91,6 +92,14 @@ export function runFile(experimentDir: string, runId: string): string {
   return path.join(runDir(experimentDir, runId), RUN_FILE)
 }
 
+/**
+ * The one order of runs, newest first: by creation time (a run id carries only the second, so two runs created in
+ * the same second would otherwise be ordered by their random suffix), then id. The scan and `exp runs` both use it.
+ */
+export function compareRuns(a: {created_at?: string; run_id: string}, b: {created_at?: string; run_id: string}): number {
+  return (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.run_id.localeCompare(a.run_id)
+}
+
 export function overallState(stages: StageRecord[]): RunState {
   // a stage still running keeps the run live whatever happened to the others (e.g. evaluate scancelled by hand
   // while train runs): a live job must never be hidden behind a terminal state
@@ -128,8 +137,9 @@ export async function readRun(file: string): Promise<RunRecord> {
 
 let schema: ReturnType<typeof runSchemaOf> | undefined
 
-/** What the zod schema finds wrong with a record (`field problem`), or undefined. Loads zod on first use. */
+/** What the zod schema finds wrong with a record (`field problem`), or undefined. Loads zod on first use (run-check.ts first). */
 export async function runSchemaProblem(value: unknown): Promise<string | undefined> {
+  if (surelyValidRun(value)) return undefined // local and SLURM records as exp writes them: no zod to load
   schema ??= (await import('./run-schema.js')).runSchemaOf((await import('zod')).z)
   const result = schema.safeParse(value)
   return result.success ? undefined : issueLine(result.error.issues, value)
