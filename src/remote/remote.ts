@@ -2,7 +2,7 @@ import os from 'node:os'
 
 import {ExpError} from '../errors.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {acquireLease, type Lease, type LeaseBody, type LeaseStore} from './lease.js'
+import {acquireLease, type Lease, type LeaseBody, type LeaseOptions, type LeaseStore} from './lease.js'
 import {normaliseTarget, Rclone} from './rclone.js'
 
 /**
@@ -60,9 +60,9 @@ export function rcloneLeaseStore(rclone: Rclone): LeaseStore {
   }
 }
 
-/** Take the remote lease for `command`, run `fn` (which calls lease.assertHeld() before writing), release. */
-export async function withRemoteLease<T>(remote: Remote, command: string, fn: (lease: Lease) => Promise<T>, warn?: (line: string) => void): Promise<T> {
-  const lease = await acquireLease({
+/** What every taker of this remote's lease passes (this machine, the remote's lease and settle times). */
+export function remoteLeaseOptions(remote: Remote, command: string, warn?: (line: string) => void): LeaseOptions {
+  return {
     command,
     host: os.hostname(),
     leaseSeconds: remote.leaseSeconds,
@@ -70,7 +70,16 @@ export async function withRemoteLease<T>(remote: Remote, command: string, fn: (l
     settleSeconds: remote.settleSeconds,
     store: rcloneLeaseStore(remote.rclone),
     warn,
-  })
+  }
+}
+
+/** Take the remote lease for `command`, run `fn` (which calls lease.assertHeld() before writing), release. */
+export async function withRemoteLease<T>(remote: Remote, command: string, fn: (lease: Lease) => Promise<T>, warn?: (line: string) => void): Promise<T> {
+  return holding(await acquireLease(remoteLeaseOptions(remote, command, warn)), fn)
+}
+
+/** Run `fn` while holding `lease`, then release it. */
+export async function holding<T>(lease: Lease, fn: (lease: Lease) => Promise<T>): Promise<T> {
   try {
     return await fn(lease)
   } finally {

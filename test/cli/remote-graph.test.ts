@@ -45,12 +45,19 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
         }),
       )
       const env = {...suite.rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
+      const started = Date.now()
       const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 950_000})))
       for (const r of runners) assert.equal(r.exitCode, 0, `${r.stderr}\n${String(r.stdout).slice(0, 2000)}`)
       const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
       assert.equal(ranBy.flat().length, NODES, `the runners together ran ${NODES} nodes`)
       assert.equal(new Set(ranBy.flat()).size, NODES, 'no node was run by two machines')
       assert.ok(ranBy.filter((ids) => ids.length > 0).length >= 2, 'more than one machine ran nodes')
+      // the lease goes to the machine waiting longest: nobody waits for more than the other three machines' turns
+      // (a turn is the race's time over the turns taken: the lease is busy all along), with room for jitter
+      const stats = runners.map((r) => JSON.parse(String(r.stdout)).store as {lease_taken: number; lease_wait_max_s: number})
+      const turn = (Date.now() - started) / 1000 / stats.reduce((n, s) => n + s.lease_taken, 0)
+      const longest = Math.max(...stats.map((s) => s.lease_wait_max_s))
+      assert.ok(longest <= 2 * 3 * turn + 5, `the longest wait for the lease, ${longest} s, is within 2 × 3 turns of ${turn.toFixed(2)} s`)
       const times: Record<string, Array<{start: number; end?: number}>> = {}
       for (const ws of workspaces) for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
       const g = JSON.parse(await fs.readFile(path.join(suite.rc.served, root, 'work_graph.json'), 'utf8'))
