@@ -31,6 +31,19 @@ export interface QueueOptions {
   known: Map<string, LeaseBody>
 }
 
+/**
+ * A lease or ticket is live without reading it when its last known body says so, or when the listing says it was
+ * written within the grace (a renewal rewrites it; a holder's clock ahead of ours only makes it look older, and
+ * then it is read). Reading decides every expiry.
+ */
+export function liveUnread(store: LeaseStore, known: Map<string, LeaseBody> | undefined, name: string, now: number, graceMs: number): LeaseBody | true | undefined {
+  if (!known) return undefined
+  const cached = known.get(name)
+  if (cached && Date.parse(cached.expires) + graceMs >= now) return cached
+  const at = store.written?.(name)
+  return at !== undefined && at + graceMs >= now ? true : undefined
+}
+
 export class WaitQueue {
   private mine?: {name: string; body: LeaseBody}
 
@@ -49,12 +62,11 @@ export class WaitQueue {
     const tickets = names.filter((n) => n.endsWith(TICKET_SUFFIX) && n !== this.mine?.name && (!this.mine || n < this.mine.name)).sort()
     const live: string[] = []
     for (const name of tickets) {
-      const alive = (body?: LeaseBody) => body !== undefined && Date.parse(body.expires) + graceMs >= clock.now()
-      if (!alive(known.get(name))) {
+      if (!liveUnread(store, known, name, clock.now(), graceMs)) {
         const body = await store.read(name).catch(() => undefined)
         if (body) known.set(name, body)
         // unreadable: being written, or gone between list and read; respected until its name is long past
-        if (body ? !alive(body) : Date.parse(isoOf(name)) + 2 * graceMs < clock.now()) {
+        if (body ? Date.parse(body.expires) + graceMs < clock.now() : Date.parse(isoOf(name)) + 2 * graceMs < clock.now()) {
           await store.remove(name).catch(() => false)
           continue
         }

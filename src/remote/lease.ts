@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 
 import {ExpError} from '../errors.js'
-import {WaitQueue} from './lease-queue.js'
+import {liveUnread, WaitQueue} from './lease-queue.js'
 
 /**
  * The remote lease (rclone has no locking; this is restic's and borg's protocol, adapted): a uniquely named lease
@@ -26,6 +26,8 @@ export interface LeaseStore {
   read(name: string): Promise<LeaseBody | undefined>
   write(name: string, body: LeaseBody): Promise<void>
   remove(name: string): Promise<boolean>
+  /** when the last listing says `name` was written (ms), where the storage tells: a fresh one is live unread */
+  written?(name: string): number | undefined
 }
 
 export interface LeaseClock {
@@ -80,8 +82,12 @@ export async function inspectLeases(store: LeaseStore, now: number, graceMs: num
   const names = (listed ?? (await store.list())).filter((n) => n.endsWith('.json')).sort()
   const infos: LeaseInfo[] = []
   for (const name of names) {
-    const cached = known?.get(name)
-    const body = cached && Date.parse(cached.expires) + graceMs >= now ? cached : await store.read(name).catch(() => undefined)
+    const unread = liveUnread(store, known, name, now, graceMs)
+    if (unread === true) {
+      infos.push({name, state: 'live'})
+      continue
+    }
+    const body = unread ?? (await store.read(name).catch(() => undefined))
     if (!body) {
       // vanished between list and read, or being written: respected until long past the time in its name
       const created = Date.parse(name.slice(0, 16).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'))

@@ -45,8 +45,14 @@ export function openRemote(ws: Workspace, flags: RemoteFlags = {}, env: NodeJS.P
 /** The lease folder on the remote, through rclone. */
 export function rcloneLeaseStore(rclone: Rclone): LeaseStore {
   const rel = (name: string) => `${LOCKS_DIR}/${name}`
+  let written = new Map<string, number>()
   return {
-    list: async () => (await rclone.list(LOCKS_DIR, {filesOnly: true})).map((e) => e.Name),
+    list: async () => {
+      const entries = await rclone.list(LOCKS_DIR, {filesOnly: true})
+      written = new Map(entries.map((e) => [e.Name, Date.parse(e.ModTime)]))
+      return entries.map((e) => e.Name)
+    },
+    written: (name) => written.get(name),
     read: async (name) => {
       const text = await rclone.read(rel(name))
       try {

@@ -155,6 +155,32 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     assert.equal(store.files.size, 0)
   })
 
+  it('a lease the listing shows written lately is live without a read; one that looks old is read, and taken over only by its body', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const at = new Map<string, number>()
+    const write = store.write
+    store.write = async (name, body) => {
+      at.set(name, clock.now())
+      return write(name, body)
+    }
+    const reads: string[] = []
+    const read = store.read
+    store.read = async (name) => (reads.push(name), read(name))
+    store.written = (name) => at.get(name)
+    const other = await acquireLease({...base, clock, host: 'node-7', store})
+    const waiting = acquireLease({...base, clock, store})
+    await clock.sleep(20_000)
+    assert.deepEqual(reads, [], 'the holder\'s lease, written 20 s ago (lease 30 s), was not read')
+    await clock.sleep(20_000)
+    assert.ok(reads.includes(other.name), 'past the grace by its listing time, it is read')
+    await other.renew() // the body says live: no take-over
+    await clock.sleep(5000)
+    assert.ok(store.files.has(other.name))
+    await other.release()
+    await (await waiting).release()
+  })
+
   it('gets the lease once the holder releases it', async () => {
     const clock = fakeClock()
     const store = fakeStore()
