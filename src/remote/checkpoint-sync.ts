@@ -93,7 +93,8 @@ export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, optio
     }
     // a folder without a manifest (not one exp left whole): uploaded again, as when it is not there
   }
-  const leftovers = entries.filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`)).map((e) => rclone.purge(`${parent}/${e.Name}`))
+  // (the listing may show this upload's own partial folder, when the copy started first)
+  const leftovers = entries.filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`) && `${parent}/${e.Name}` !== tmp).map((e) => rclone.purge(`${parent}/${e.Name}`))
   // without its own manifest, one is made (sizes and sha256) beside the copy
   const made = own ? undefined : localManifest(ref, local)
   await Promise.all([...leftovers, started ?? copy(), made])
