@@ -171,7 +171,7 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     const other = await acquireLease({...base, clock, host: 'node-7', store})
     const waiting = acquireLease({...base, clock, store})
     await clock.sleep(20_000)
-    assert.deepEqual(reads, [], 'the holder\'s lease, written 20 s ago (lease 30 s), was not read')
+    assert.deepEqual(reads, [] as string[], 'the holder\'s lease, written 20 s ago (lease 30 s), was not read')
     await clock.sleep(20_000)
     assert.ok(reads.includes(other.name), 'past the grace by its listing time, it is read')
     await other.renew() // the body says live: no take-over
