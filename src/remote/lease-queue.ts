@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 
-import type {LeaseBody, LeaseClock, LeaseStore} from './lease.js'
+import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
 /**
  * The queue of machines waiting for the remote lease, so the lease goes to the one waiting longest. Without it a

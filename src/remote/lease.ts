@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import {ExpError} from '../errors.js'
 import {liveUnread, WaitQueue} from './lease-queue.js'
+import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
 /**
  * The remote lease (rclone has no locking; this is restic's and borg's protocol, adapted): a uniquely named lease
@@ -11,29 +12,7 @@ import {liveUnread, WaitQueue} from './lease-queue.js'
  * Storage and time are parameters, so the protocol is unit-tested with a fake clock and fake storage.
  */
 
-export interface LeaseBody {
-  holder: string
-  host: string
-  pid: number
-  command: string
-  created: string
-  expires: string
-}
-
-/** The folder of leases: list names, read, write (always transferred), remove. */
-export interface LeaseStore {
-  list(): Promise<string[]>
-  read(name: string): Promise<LeaseBody | undefined>
-  write(name: string, body: LeaseBody): Promise<void>
-  remove(name: string): Promise<boolean>
-  /** when the last listing says `name` was written (ms), where the storage tells: a fresh one is live unread */
-  written?(name: string): number | undefined
-}
-
-export interface LeaseClock {
-  now(): number
-  sleep(ms: number): Promise<void>
-}
+export type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
 export const systemLeaseClock: LeaseClock = {
   now: () => Date.now(),
