@@ -7,7 +7,8 @@ import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
  * holder with more changes queued (a `graph run` whose two workers finish and claim in turn) released and re-took
  * the lease at once, while the other machines slept in their back-off and never saw it free: one machine of four ran
  * every node. A machine that has to wait leaves a ticket `<utc-ms>-<host>-<pid>-<random>.wait` in `locks/` beside
- * the leases (holder, created, expires; rewritten while it waits, removed once it holds the lease or gives up). A
+ * the leases (holder, created, expires: a third of a lease's life; rewritten while it waits, removed once it holds the
+ * lease or gives up). A
  * taker that finds the lease free still defers to every live ticket older than its own (a taker without a ticket
  * defers to all), so a releasing holder queues behind those already waiting. Tickets decide only who tries: who holds
  * is still decided by the lease files alone (write, settle, list again), so a ticket missing from a lagging listing
@@ -24,8 +25,9 @@ export function ticketName(now: number, host: string, pid: number, random = rand
 export interface QueueOptions {
   store: LeaseStore
   clock: LeaseClock
-  leaseSeconds: number
-  graceMs: number
+  /** a ticket's life, and the grace past it before it is removed: a third of the lease's (a killed waiter holds the
+   * queue up for less than a killed holder holds the lease) */
+  lifeMs: number
   body: Omit<LeaseBody, 'created' | 'expires'>
   /** bodies read before, by name: a ticket (or lease) live by its last known expiry is not read again */
   known: Map<string, LeaseBody>
@@ -58,7 +60,7 @@ export class WaitQueue {
    * while this machine has no ticket. Expired ones are removed (their waiters are gone).
    */
   async ahead(names: string[]): Promise<string[]> {
-    const {clock, graceMs, known, store} = this.options
+    const {clock, known, lifeMs: graceMs, store} = this.options
     const tickets = names.filter((n) => n.endsWith(TICKET_SUFFIX) && n !== this.mine?.name && (!this.mine || n < this.mine.name)).sort()
     const live: string[] = []
     for (const name of tickets) {
@@ -79,10 +81,11 @@ export class WaitQueue {
   /** Join the queue (once), and keep the ticket fresh while waiting: rewritten when a third of its life is left. */
   async wait(): Promise<void> {
     const now = this.options.clock.now()
-    const expires = new Date(now + this.options.leaseSeconds * 1000).toISOString()
+    const {lifeMs} = this.options
+    const expires = new Date(now + lifeMs).toISOString()
     if (!this.mine) {
       this.mine = {body: {...this.options.body, created: new Date(now).toISOString(), expires}, name: ticketName(now, this.options.body.host, this.options.body.pid)}
-    } else if (Date.parse(this.mine.body.expires) - now > (this.options.leaseSeconds * 1000) / 3) return
+    } else if (Date.parse(this.mine.body.expires) - now > lifeMs / 3) return
     this.mine.body = {...this.mine.body, expires}
     await this.options.store.write(this.mine.name, this.mine.body)
   }

@@ -176,7 +176,7 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
   const waitMs = (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
   const known = new Map<string, LeaseBody>()
   const holder = {command: options.command, holder: `${options.host}:${options.pid}`, host: options.host, pid: options.pid}
-  const queue = new WaitQueue({body: holder, clock, graceMs, known, leaseSeconds: options.leaseSeconds, store})
+  const queue = new WaitQueue({body: holder, clock, known, lifeMs: (options.leaseSeconds * 1000) / 3, store})
   const started = clock.now()
   let deadline = started + waitMs
   let blocker: string | undefined

@@ -19,9 +19,9 @@ function randomDag(n: number, seed: number): Array<Record<string, unknown>> {
   })
 }
 
-// Each graph change costs about eight rclone calls (lease, settle, re-list, download, upload, move, release), taken in
-// turn under the lease; the suite races 4 machines on 12 nodes once (199 s on 2 cores shared at load 20), and the issue's
-// full race (30 nodes, 3 repetitions) runs when asked: EXP_TEST_REMOTE_RACE=1.
+// Each graph change costs about seven rclone calls (lease, settle, re-list, download, upload beside a check, move,
+// release), taken in turn under the lease; the suite races 4 machines on 12 nodes once (129–165 s on 2 cores shared at
+// load 20), and the full race (30 nodes, 3 repetitions) runs when asked: EXP_TEST_REMOTE_RACE=1.
 const FULL = Boolean(process.env.EXP_TEST_REMOTE_RACE)
 const NODES = Number(process.env.EXP_REMOTE_RACE_NODES ?? (FULL ? 30 : 12))
 const REPETITIONS = Number(process.env.EXP_REMOTE_RACE_REPETITIONS ?? (FULL ? 3 : 1))

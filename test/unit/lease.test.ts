@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {acquireLease, type LeaseBody, type LeaseClock, leaseName, type LeaseStore} from '../../src/remote/lease.js'
+import {ticketName} from '../../src/remote/lease-queue.js'
 
 /** Virtual time: sleep() wakes in time order, once every other pending promise has run. */
 function fakeClock(start = Date.parse('2026-11-30T05:00:00Z')): LeaseClock & {advance(ms: number): void} {
@@ -179,6 +180,18 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     assert.ok(store.files.has(other.name))
     await other.release()
     await (await waiting).release()
+  })
+
+  it('a killed waiter\'s ticket holds the queue up only for its short life (a third of the lease) and its grace', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const t0 = clock.now()
+    const ticket = ticketName(t0, 'killed', 5)
+    await store.write(ticket, {command: 'graph run', created: new Date(t0).toISOString(), expires: new Date(t0 + 10_000).toISOString(), holder: 'killed:5', host: 'killed', pid: 5})
+    const lease = await acquireLease({...base, clock, store})
+    assert.ok(clock.now() - t0 >= 20_000 && clock.now() - t0 < 30_000, `deferred to the dead ticket until its expiry and grace, ${clock.now() - t0} ms`)
+    assert.ok(!store.files.has(ticket), 'the dead ticket was removed')
+    await lease.release()
   })
 
   it('gets the lease once the holder releases it', async () => {
