@@ -7,23 +7,58 @@ import {existsSync, readFileSync} from 'node:fs'
 const args = process.argv.slice(2)
 const read = (file) => JSON.parse(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'))
 
+const userAgent = () => {
+  const pkg = read('package.json')
+  return `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`
+}
+const fast = !process.env.EXP_NO_FAST_PATH && !process.env.DEBUG
+const HELP_FLAGS = new Set(['--help', '-h'])
+
+/**
+ * `exp --help`, `exp COMMAND --help` (or -h), `exp TOPIC` and `exp` alone, from oclif's own rendering that the build
+ * kept (scripts/prerender.js, dist/help.json), when this call gets the same bytes: 80 columns and no colour (oclif's
+ * width: OCLIF_COLUMNS, else the terminal's, else 80; its colour: ansis, which it bundles). Answers false otherwise.
+ */
+async function help() {
+  const flagged = HELP_FLAGS.has(args.at(-1))
+  const words = flagged ? args.slice(0, -1) : args
+  if (words.some((w) => w.startsWith('-'))) return false
+  const tty = process.stdout.isTTY ? process.stdout.getWindowSize()[0] : 80
+  if ((Number.parseInt(process.env.OCLIF_COLUMNS, 10) || (tty < 1 ? 80 : Math.max(tty, 40))) !== 80) return false
+  let rendered
+  try {
+    rendered = read('dist/help.json')
+  } catch {
+    return false // a build without it (an interrupted `npm run build`): oclif renders the help
+  }
+  const {texts, topics, userAgent: placeholder} = rendered
+  const key = words.join(':')
+  if (!Object.hasOwn(texts, key) || (!flagged && key !== '' && !Object.hasOwn(topics, key))) return false
+  if ((await import('ansis')).default.isSupported()) return false
+  process.stdout.write(texts[key].replaceAll(placeholder, userAgent()))
+  return true
+}
+
 async function main() {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-    const pkg = read('package.json')
-    process.stdout.write(`${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+    process.stdout.write(`${userAgent()}\n`)
     return
   }
+  if (fast && (args.length === 0 || HELP_FLAGS.has(args.at(-1))) && (await help())) return
   // `exp __complete WORDS...`: the candidates shell completion offers (src/completion/), on every Tab, without oclif
   if (args[0] === '__complete') return (await import('../dist/fast/complete.js')).main(args.slice(1))
   // One of exp's own commands (named in the manifest), without a help flag, runs on a configuration without the
   // plugins (help, not-found, autocomplete): none has a part in it, and finding and reading each costs every call.
-  const {commands} = read('oclif.manifest.json')
+  // the manifest's part this needs, made by the build (scripts/prerender.js); the whole one is 100 KB to parse
+  const {commands} = existsSync(new URL('../dist/fast/manifest.json', import.meta.url)) ? read('dist/fast/manifest.json') : read('oclif.manifest.json')
   const id = [`${args[0]}:${args[1]}`, args[0]].find((candidate) => Object.hasOwn(commands, candidate) && commands[candidate].pluginType === 'core')
+  // `exp graph`: a topic alone shows its help
+  if (fast && !id && args.length === 1 && (await help())) return
   const own = id && !args.some((a) => a === '--help' || a === '-h' || a === '--')
   // The start-up fast path (src/fastpath/): a hot command the build bundled without oclif (dist/fast/) runs from
   // the manifest's flag specs when its arguments are plain; it answers false, having done nothing, for anything
   // else. EXP_NO_FAST_PATH=1 (or DEBUG) forces oclif's path, which the tests compare it with.
-  if (own && !process.env.EXP_NO_FAST_PATH && !process.env.DEBUG) {
+  if (own && fast) {
     const file = new URL(`../dist/fast/commands/${id.replaceAll(':', '/')}.js`, import.meta.url)
     if (existsSync(file)) {
       const [{default: command}, {runFast}] = await Promise.all([import(file), import('../dist/fast/run.js')])

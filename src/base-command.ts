@@ -3,8 +3,11 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {EXIT, ExpError, filesystemError, isExpError, messageOf} from './errors.js'
 import {isInteractive} from './lib/terminal.js'
 import {type Clock, logStamp, systemClock} from './lib/time.js'
+import {setRecoveryHandlers} from './workspace/recovery-hook.js'
 import {openWorkspace, type Workspace} from './workspace/workspace.js'
-import './recovery-handlers.js'
+
+// the recovery of interrupted steps, loaded only when a journal entry is found (nothing to load at start-up)
+setRecoveryHandlers(() => import('./recovery-handlers.js'))
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>

@@ -8,9 +8,9 @@ import {registerRecovery} from './workspace/recovery.js'
 import {relativeToRoot, type Workspace} from './workspace/workspace.js'
 
 /**
- * The recovery of every journaled operation, registered with workspace/recovery.ts (which names none). Every
- * command loads this module (base-command.ts); each handler's code is loaded only when an entry of its operation
- * is found. A new journaled operation adds its line here.
+ * The recovery of every journaled operation, registered with workspace/recovery.ts (which names none). Loaded when
+ * recovery finds a journal entry (base-command.ts names it: workspace/recovery-hook.ts); each handler's code is
+ * loaded only when an entry of its operation is found. A new journaled operation adds its line here.
  */
 
 /** the batch's operation (lib/journaled-move-batch.ts), typed against it; the module itself loads only when needed */

@@ -152,7 +152,5 @@ export function flattenConfig(value: unknown, prefix = '', out = new Map<string,
   return out
 }
 
-export function formatValue(value: unknown): string {
-  if (value === undefined) return '(absent)'
-  return typeof value === 'string' ? value : JSON.stringify(value)
-}
+// in a module of its own, without yaml: the listing's variant table uses it, and yaml is 170 KB to load
+export {formatValue} from '../lib/format-value.js'

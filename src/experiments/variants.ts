@@ -1,5 +1,5 @@
 import type {Classification, Status} from '../classify/classify.js'
-import {formatValue} from '../config/config-file.js'
+import {formatValue} from '../lib/format-value.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import type {Classified} from './classified.js'
 import type {SweepVariant} from '../sweeps/record.js'

@@ -4,7 +4,7 @@ import {ExpError} from '../errors.js'
 import {EMBEDDED_ENGINE_DIR} from '../lib/package.js'
 import {METRICS_FILE} from '../runs/metrics.js'
 import type {StageName} from '../runs/record.js'
-import {PLACEHOLDER_PATTERN, PLACEHOLDERS} from '../workspace/settings.js'
+import {PLACEHOLDER_PATTERN, PLACEHOLDERS} from '../workspace/placeholders.js'
 import type {Workspace} from '../workspace/workspace.js'
 
 /**

@@ -6,6 +6,7 @@ import {ExpError} from '../errors.js'
 import {writeJsonAtomic} from '../lib/atomic.js'
 import {isPlainName, runRecordProblem} from '../runs/validate.js'
 import {issueLine} from './issue.js'
+import {surelyValidRun} from './run-check.js'
 import type {runSchemaOf} from './run-schema.js'
 
 /*
@@ -128,8 +129,9 @@ export async function readRun(file: string): Promise<RunRecord> {
 
 let schema: ReturnType<typeof runSchemaOf> | undefined
 
-/** What the zod schema finds wrong with a record (`field problem`), or undefined. Loads zod on first use. */
+/** What the zod schema finds wrong with a record (`field problem`), or undefined. Loads zod on first use (run-check.ts first). */
 export async function runSchemaProblem(value: unknown): Promise<string | undefined> {
+  if (surelyValidRun(value)) return undefined // local and SLURM records as exp writes them: no zod to load
   schema ??= (await import('./run-schema.js')).runSchemaOf((await import('zod')).z)
   const result = schema.safeParse(value)
   return result.success ? undefined : issueLine(result.error.issues, value)

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {parseYamlDocument} from '../config/config-file.js'
 import {ExpError} from '../errors.js'
-import {PLACEHOLDER_PATTERN} from './settings.js'
+import {PLACEHOLDER_PATTERN} from './placeholders.js'
 import type {Workspace} from './workspace.js'
 
 /**

@@ -5,12 +5,13 @@ import {messageOf} from '../errors.js'
 import {hasPendingEntries, type JournalEntry, pendingEntries, removeEntry} from '../lib/journal.js'
 import {withLock} from '../lib/lock.js'
 import {newFolders} from './new-marker.js'
+import {loadRecoveryHandlers} from './recovery-hook.js'
 import type {Workspace} from './types.js'
 
 /**
  * How one journaled operation is finished or rolled back. The module that owns an operation registers it
- * (src/recovery-handlers.ts, loaded by every command), so this layer names no operation and a new one edits
- * nothing here.
+ * (src/recovery-handlers.ts, loaded when a journal entry is found: recovery-hook.ts), so this layer names no
+ * operation and a new one edits nothing here.
  */
 export interface RecoveryHandler {
   /** the step, for a line that says it could not be recovered: "the interrupted archiving of X" */
@@ -38,6 +39,7 @@ export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
   const {entries, unreadable} = await pendingEntries(ws.paths.journal)
   const lines: string[] = unreadable.map((u) => `journal entry ${path.relative(ws.root, u.file)} is unreadable (${u.error}); left alone.`)
   lines.push(...(await removeUnfinishedNew(ws)))
+  if (entries.length > 0) await loadRecoveryHandlers()
   for (const entry of entries) {
     const load = handlers.get(entry.op)
     if (!load) {

@@ -2,25 +2,16 @@ import {z} from 'zod'
 
 import {parseYamlDocument} from '../config/config-file.js'
 import {ExpError} from '../errors.js'
+import {PLACEHOLDERS, SETUP_PLACEHOLDERS, unknownPlaceholders} from './placeholders.js'
+
+// in a module of their own, without zod and yaml: a launch fills placeholders, and loading zod cost it more than any
+// of its own work
+export {PLACEHOLDER_PATTERN, PLACEHOLDERS, SETUP_PLACEHOLDERS, unknownPlaceholders} from './placeholders.js'
 
 /**
  * The schema of exp.yaml. Every section is optional and has defaults, so an empty exp.yaml is a valid workspace.
  * Objects are strict: an unknown key is an error naming it (a typo must never be silently ignored).
  */
-export const PLACEHOLDERS = ['config', 'experiment_dir', 'experiment', 'run_dir', 'checkpoint_dir', 'report', 'run_id', 'engine_dir', 'python', 'workspace', 'input_checkpoint', 'metrics'] as const
-
-/** `{name}` placeholders, and `{{`/`}}` for literal braces (as in Python's str.format). */
-export const PLACEHOLDER_PATTERN = /\{\{|\}\}|\{([^{}]*)\}/g
-
-/** `{name}` placeholders in an engine argument: each must be one exp knows how to fill. */
-export function unknownPlaceholders(arg: string, known: readonly string[] = PLACEHOLDERS): string[] {
-  return [...arg.matchAll(PLACEHOLDER_PATTERN)]
-    .map((m) => m[1])
-    .filter((name): name is string => name !== undefined && !known.includes(name) && !/^local\.[A-Za-z0-9_-]+$/.test(name))
-}
-
-/** The setup hook (`engines.setup`) runs in a variant folder before any run: it knows these placeholders. */
-export const SETUP_PLACEHOLDERS = ['config', 'variant_dir', 'variant', 'experiment_dir', 'experiment', 'engine_dir', 'python', 'workspace'] as const
 
 const argvOf = (known: readonly string[]) =>
   z
