@@ -67,6 +67,10 @@ export const archiveStatus = Flags.string({
 /** The rclone remote and the folder under it (win over exp.yaml's remote.rclone_remote / remote.rclone_root). */
 export const rcloneRemote = Flags.string({description: 'rclone remote holding the shared state, e.g. gdrive: (default: remote.rclone_remote in exp.yaml).'})
 export const rcloneRoot = Flags.string({description: 'Folder under the remote (default: remote.rclone_root in exp.yaml).'})
+export const rcloneFlags = {'rclone-remote': rcloneRemote, 'rclone-root': rcloneRoot}
+
+/** The flags of the commands that change a graph node by hand (graph mark, graph reset). */
+export const nodeEditFlags = {'dry-run': dryRun, reason: Flags.string({description: 'Why (recorded in the node\'s history).'})}
 
 const DURATION_UNITS: Record<string, number> = {d: 86_400_000, h: 3_600_000, w: 7 * 86_400_000}
 

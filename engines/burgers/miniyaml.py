@@ -205,39 +205,41 @@ class _Scanner(object):
             out.append(ch)
             self.i += 1
 
-    def parse_list(self):
-        self.i += 1  # '['
-        items = []
+    def _parse_flow(self, close, what, unterminated, parse_item):
+        """The loop of both flow collections: parse_item() until ``close``, the items separated by ','."""
+        self.i += 1  # '[' or '{'
         while True:
             self.skip_ws()
             if self.i >= len(self.s) or self.at_comment():
-                self.fail("unterminated inline list (inline lists must close ']' on the same line)")
-            if self.s[self.i] == "]":
+                self.fail(unterminated)
+            if self.s[self.i] == close:
                 self.i += 1
-                return items
-            if self.s[self.i] == ",":
-                self.fail("empty item in inline list")
-            items.append(self.parse_node(in_flow=True))
+                return
+            parse_item()
             self.skip_ws()
             if self.i >= len(self.s) or self.at_comment():
-                self.fail("unterminated inline list (inline lists must close ']' on the same line)")
+                self.fail(unterminated)
             ch = self.s[self.i]
             if ch == ",":
                 self.i += 1
-            elif ch != "]":
-                self.fail("expected ',' or ']' in inline list, found %r" % ch)
+            elif ch != close:
+                self.fail("expected ',' or '%s' in %s, found %r" % (close, what, ch))
 
+    def parse_list(self):
+        items = []
+
+        def item():
+            if self.s[self.i] == ",":
+                self.fail("empty item in inline list")
+            items.append(self.parse_node(in_flow=True))
+
+        self._parse_flow("]", "inline list", "unterminated inline list (inline lists must close ']' on the same line)", item)
+        return items
 
     def parse_flow_map(self):
-        self.i += 1  # '{'
         result = {}
-        while True:
-            self.skip_ws()
-            if self.i >= len(self.s) or self.at_comment():
-                self.fail("unterminated flow mapping (missing '}')")
-            if self.s[self.i] == "}":
-                self.i += 1
-                return result
+
+        def entry():
             key = self.parse_node(in_flow=True)
             self.skip_ws()
             value = None
@@ -246,19 +248,14 @@ class _Scanner(object):
                 self.skip_ws()
                 if self.i < len(self.s) and self.s[self.i] not in ",}":
                     value = self.parse_node(in_flow=True)
-                    self.skip_ws()
             if isinstance(key, (list, dict)):
                 self.fail("complex keys are not supported")
             if key in result:
                 self.fail("duplicate key %r" % (key,))
             result[key] = value
-            if self.i >= len(self.s):
-                self.fail("unterminated flow mapping (missing '}')")
-            ch = self.s[self.i]
-            if ch == ",":
-                self.i += 1
-            elif ch != "}":
-                self.fail("expected ',' or '}' in flow mapping, found %r" % ch)
+
+        self._parse_flow("}", "flow mapping", "unterminated flow mapping (missing '}')", entry)
+        return result
 
 
 def _split_key(content, lineno, source):
@@ -420,17 +417,22 @@ class _Block(object):
             return self.mapping(i, indent)
         return self.value(i, indent - 1, body)
 
+    def at_level(self, i, indent):
+        """The next content line from i on at ``indent``: (i, the line), or (i, None) where the collection ends."""
+        i = self.content(i)
+        if i >= len(self.lines) or self.lines[i][1] < indent:
+            return i, None
+        if self.lines[i][1] > indent:
+            self.fail(self.lines[i][0], "unexpected indentation")
+        return i, self.lines[i]
+
     def mapping(self, i, indent):
         result = {}
         while True:
-            i = self.content(i)
-            if i >= len(self.lines) or self.lines[i][1] < indent:
+            i, line = self.at_level(i, indent)
+            if line is None or _is_item(line[2]):
                 return result, i
-            lineno, ind, body, _ = self.lines[i]
-            if ind > indent:
-                self.fail(lineno, "unexpected indentation")
-            if _is_item(body):
-                return result, i
+            lineno, _, body, _ = line
             key, rest = _split_key(body, lineno, self.source)
             if key in result:
                 self.fail(lineno, "duplicate key %r" % key)
@@ -439,14 +441,10 @@ class _Block(object):
     def sequence(self, i, indent):
         result = []
         while True:
-            i = self.content(i)
-            if i >= len(self.lines) or self.lines[i][1] < indent:
+            i, line = self.at_level(i, indent)
+            if line is None or not _is_item(line[2]):
                 return result, i
-            lineno, ind, body, _ = self.lines[i]
-            if ind > indent:
-                self.fail(lineno, "unexpected indentation")
-            if not _is_item(body):
-                return result, i
+            lineno, _, body, _ = line
             rest = body[1:]
             inner = rest.lstrip(" ")
             if inner and not inner.startswith("#") and (_is_item(inner) or _is_key(inner)):

@@ -43,6 +43,12 @@ export function renderConfirmList(items: PlannedArchive[]): string {
   return items.map((i) => (i.refused ? `  ${i.name}  NOT archived: ${i.refused}` : `  ${i.name}  ${i.status}  → ${i.destination}/`)).join('\n')
 }
 
+/** The question `exp archive` asks before moving `n` experiments (`list`: what it will move). */
+export function archiveQuestion(list: string, n: number) {
+  const what = `${n} experiment${n === 1 ? '' : 's'}`
+  return {cancelled: 'cancelled; nothing was archived.', list, message: `Move ${what} to the archive?`, needs: `archiving ${what}`, suggestion: 'add --yes to archive them, or --dry-run to see what would happen.', yes: false}
+}
+
 export function renderResultLine(r: ArchiveItemResult): string {
   if (r.outcome === 'archived') return `archived ${r.name} → ${r.destination}/ (${r.status})`
   return `${r.outcome} ${r.name}: ${r.error}`

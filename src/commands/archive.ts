@@ -39,12 +39,9 @@ any instant, the next exp command finishes or rolls it back.`
   async run(): Promise<ArchiveCommandResult> {
     const ws = await this.workspace()
     const {flags} = this
-    const [{archiveRequest}, {archiveProgress}] = await Promise.all([import('../archive/request.js'), import('../archive/render.js')])
+    const [{archiveRequest}, {archiveProgress, archiveQuestion}] = await Promise.all([import('../archive/request.js'), import('../archive/render.js')])
     const {exit, result} = await archiveRequest(ws, {
-      confirm: async (list, n) => {
-        const what = `${n} experiment${n === 1 ? '' : 's'}`
-        await this.confirmOrCancel({cancelled: 'cancelled; nothing was archived.', list, message: `Move ${what} to the archive?`, needs: `archiving ${what}`, suggestion: 'add --yes to archive them, or --dry-run to see what would happen.', yes: false})
-      },
+      confirm: (list, n) => this.confirmOrCancel(archiveQuestion(list, n)),
       dryRun: flags['dry-run'],
       listOnly: flags['list-only'],
       log: (line) => this.log(line),

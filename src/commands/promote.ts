@@ -1,12 +1,9 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../base-command.js'
-import {dryRun, experimentArg, leaderboardCsv, thresholdFlag} from '../flags.js'
+import {experimentArg} from '../flags.js'
 import {isInteractive} from '../lib/terminal.js'
+import {promoteFlagRequest, promoteFlags} from '../promote-flags.js'
 import type {RollbackResult} from '../promote/rollback.js'
 import type {PromoteResult} from '../promote/service.js'
-
-const NOT_WITH_ROLLBACK = ['threshold', 'metric', 'direction', 'config-name', 'update-leaderboard', 'leaderboard-csv', 'yes', 'force']
 
 export default class Promote extends BaseCommand<typeof Promote> {
   static args = {
@@ -27,19 +24,7 @@ export default class Promote extends BaseCommand<typeof Promote> {
     '<%= config.bin %> promote --rollback train_test-64dim.yaml',
   ]
 
-  static flags = {
-    'config-name': Flags.string({description: 'Production file name (default: train_<name without its date>.yaml). Needs NAME.'}),
-    direction: Flags.string({description: 'Which way the metric is better (default: promote.direction in exp.yaml, min).', options: ['min', 'max']}),
-    'dry-run': dryRun,
-    force: Flags.boolean({description: 'Replace a production file with different content (the current version is kept in .history/).'}),
-    'leaderboard-csv': leaderboardCsv,
-    metric: Flags.string({description: 'The metric to gate and rank on (default: promote.metric in exp.yaml, final_nrmse).'}),
-    'production-dir': Flags.string({description: 'Folder of production configs (default: promote.production_dir in exp.yaml, else configs/).'}),
-    rollback: Flags.string({description: 'Put the newest kept version of this production file (a path, or a name in the production folder) back.', exclusive: NOT_WITH_ROLLBACK}),
-    threshold: thresholdFlag('The metric must be ≤ this (≥ with direction max); default: promote.threshold in exp.yaml. Alias: --nrmse-threshold.'),
-    'update-leaderboard': Flags.boolean({allowNo: true, default: true, description: 'Upsert the leaderboard row.'}),
-    yes: Flags.boolean({aliases: ['auto-promote'], char: 'y', description: 'Do not ask: promote NAME, or every candidate without NAME (required without a terminal). Alias: --auto-promote.'}),
-  }
+  static flags = promoteFlags
 
   static usage = [
     'promote [NAME] [--threshold X] [--metric M] [--direction min|max] [--config-name FILE] [--production-dir DIR] [--[no-]update-leaderboard] [--leaderboard-csv FILE] [--force] [--dry-run] [-y]',
@@ -53,23 +38,7 @@ export default class Promote extends BaseCommand<typeof Promote> {
     const {args, flags} = this
     const [{promoteRequest}, {renderPromote}] = await Promise.all([import('../promote/request.js'), import('../promote/render.js')])
     const ask = isInteractive() && !this.jsonEnabled() ? (await import('../promote/prompts.js')).terminalAsk : undefined
-    const outcome = await promoteRequest(ws, {
-      ask,
-      configName: flags['config-name'],
-      cwd: process.cwd(),
-      direction: flags.direction,
-      dryRun: flags['dry-run'],
-      force: flags.force,
-      leaderboardCsv: flags['leaderboard-csv'],
-      metric: flags.metric,
-      name: args.name,
-      now: this.clock,
-      productionDir: flags['production-dir'],
-      rollback: flags.rollback,
-      threshold: flags.threshold,
-      updateLeaderboard: flags['update-leaderboard'],
-      yes: flags.yes,
-    })
+    const outcome = await promoteRequest(ws, {...promoteFlagRequest(flags), ask, cwd: process.cwd(), name: args.name, now: this.clock})
     const {exit, lines, refusal} = renderPromote(outcome)
     for (const line of lines) this.log(line)
     if (refusal) throw refusal

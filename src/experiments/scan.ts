@@ -6,7 +6,7 @@ import {messageOf} from '../errors.js'
 import {parseJsonBounded} from '../lib/bounded-json.js'
 import {METADATA_FILE, NOTES_FILE} from '../records/files.js'
 import {clampFutureTime, FUTURE_SLACK_MS, newestFirst, parseReport} from '../reports/report.js'
-import {checkRunRecord} from '../runs/record.js'
+import {checkRunRecord, compareRuns} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {SWEEP_FILE} from '../sweeps/record.js'
 import {splitDirName} from './naming.js'
@@ -112,8 +112,7 @@ function readExperiment(base: string, location: Location, w: Walked, workspaceRe
     snap.lastModified = nowMs
   }
   for (const r of snap.reports) if (r.error) snap.warnings.push(`${r.path}: ${r.error}; not used as a verdict`)
-  // newest first: by creation time (ids carry only the second), then id
-  snap.runs.sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.run_id.localeCompare(a.run_id))
+  snap.runs.sort(compareRuns)
   snap.checkpoints = checkpointSummaries(dir, w.checkpoints)
   if (w.sweep?.error) snap.warnings.push(`${SWEEP_FILE}: ${w.sweep.error}; its folders are not read as variants`)
   if (w.sweep?.record) {

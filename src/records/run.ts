@@ -92,6 +92,14 @@ export function runFile(experimentDir: string, runId: string): string {
   return path.join(runDir(experimentDir, runId), RUN_FILE)
 }
 
+/**
+ * The one order of runs, newest first: by creation time (a run id carries only the second, so two runs created in
+ * the same second would otherwise be ordered by their random suffix), then id. The scan and `exp runs` both use it.
+ */
+export function compareRuns(a: {created_at?: string; run_id: string}, b: {created_at?: string; run_id: string}): number {
+  return (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.run_id.localeCompare(a.run_id)
+}
+
 export function overallState(stages: StageRecord[]): RunState {
   // a stage still running keeps the run live whatever happened to the others (e.g. evaluate scancelled by hand
   // while train runs): a live job must never be hidden behind a terminal state

@@ -1,7 +1,7 @@
 import {resolveTarget} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
-import {type BackendName, notStarted, runDir, type StageName} from './record.js'
+import {type BackendName, compareRuns, notStarted, runDir, type StageName} from './record.js'
 import {runCost, runReason, runsOf, runSpan} from './select.js'
 import {type ShownState, shownRunState, shownStage} from './stage-view.js'
 
@@ -49,11 +49,12 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
   }
   const now = options.now().getTime()
   const rows: RunRow[] = []
+  const createdAt = new Map<RunRow, string>()
   const sources = snapshots.flatMap((snap) => [{dir: snap.dir, name: snap.name, runs: snap.runs, variant: null as string | null}, ...(snap.variants ?? []).map((v) => ({dir: v.dir, name: snap.name, runs: v.runs, variant: v.name}))])
   for (const snap of sources.filter((s) => variant === undefined || s.variant === variant)) {
     for (const run of snap.runs) {
       const span = runSpan(run, now)
-      rows.push({
+      const row: RunRow = {
         backend: run.backend,
         cost: runCost(run) ?? null,
         dir: relativeToRoot(ws, runDir(snap.dir, run.run_id)),
@@ -73,9 +74,12 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
         started_at: span.start === undefined ? null : new Date(span.start).toISOString(),
         state: shownRunState(run),
         variant: snap.variant,
-      })
+      }
+      rows.push(row)
+      createdAt.set(row, run.created_at)
     }
   }
-  rows.sort((a, b) => b.run_id.localeCompare(a.run_id) || a.experiment.localeCompare(b.experiment) || (a.variant ?? '').localeCompare(b.variant ?? ''))
+  const key = (row: RunRow) => ({created_at: createdAt.get(row), run_id: row.run_id})
+  rows.sort((a, b) => compareRuns(key(a), key(b)) || a.experiment.localeCompare(b.experiment) || (a.variant ?? '').localeCompare(b.variant ?? ''))
   return {runs: rows}
 }

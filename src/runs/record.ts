@@ -8,6 +8,7 @@ import type {RunRecord, RunState, StageRecord} from '../records/run.js'
 export {
   type BackendName,
   checkRunRecord,
+  compareRuns,
   overallState,
   parseRun,
   readRun,

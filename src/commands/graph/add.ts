@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import {dryRun} from '../../flags.js'
 import type {EditResult} from '../../graph/edit.js'
 import {ACTIONS, type Action} from '../../graph/record.js'
@@ -35,10 +36,9 @@ experiments/<date>-<id>/ from it when the node is first claimed. The graph file 
 
   async run(): Promise<EditResult> {
     const ws = await this.workspace()
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {addNode} = await import('../../graph/edit.js')
     const f = this.flags
-    const result = await addNode(ws, graphStore(ws, this.clock), {
+    const result = await addNode(ws, await graphOf(ws, this.clock), {
       action: f.action as Action,
       config: f.config,
       cwd: process.cwd(),

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {dryRun} from '../../flags.js'
+import {graphOf} from '../../command-context.js'
+import {nodeEditFlags} from '../../flags.js'
 import {describeChanges, type OverrideResult} from '../../graph/overrides.js'
 
 export default class GraphReset extends BaseCommand<typeof GraphReset> {
@@ -13,18 +14,16 @@ export default class GraphReset extends BaseCommand<typeof GraphReset> {
 
   static flags = {
     downstream: Flags.boolean({description: 'Also reset every node that depends on it, directly or not.'}),
-    'dry-run': dryRun,
-    reason: Flags.string({description: 'Why (recorded in the node\'s history).'}),
+    ...nodeEditFlags,
   }
 
   static summary = 'Put a failed, interrupted or completed node back to not_started, so runners claim it again.'
 
   async run(): Promise<OverrideResult> {
     const ws = await this.workspace()
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {resetNode} = await import('../../graph/overrides.js')
     const f = this.flags
-    const result = await resetNode(ws, graphStore(ws, this.clock), {downstream: f.downstream, dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason})
+    const result = await resetNode(ws, await graphOf(ws, this.clock), {downstream: f.downstream, dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason})
     this.log(describeChanges(result))
     return result
   }

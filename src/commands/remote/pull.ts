@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {dryRun, rcloneRemote, rcloneRoot} from '../../flags.js'
+import {remoteOf} from '../../command-context.js'
+import {dryRun, rcloneFlags} from '../../flags.js'
 import {isInteractive} from '../../lib/terminal.js'
 import type {PulledExperiment} from '../../remote/sync.js'
 import type {PullPlan} from '../../remote/sync-plan.js'
@@ -17,8 +18,7 @@ before it takes its final name.`
   static flags = {
     checkpoints: Flags.boolean({description: 'Also download (and verify) the checkpoints missing here.'}),
     'dry-run': dryRun,
-    'rclone-remote': rcloneRemote,
-    'rclone-root': rcloneRoot,
+    ...rcloneFlags,
   }
 
   static strict = false
@@ -26,9 +26,8 @@ before it takes its final name.`
 
   async run(): Promise<{dry_run: boolean; experiments: PulledExperiment[] | PullPlan[]}> {
     const ws = await this.workspace()
-    const {openRemote} = await import('../../remote/remote.js')
     const {pullExperiments} = await import('../../remote/sync.js')
-    const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
+    const remote = await remoteOf(ws, this.flags)
     const quiet = this.jsonEnabled()
     if (this.flags['dry-run']) {
       const {planPull} = await import('../../remote/sync-plan.js')

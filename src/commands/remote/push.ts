@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {dryRun, rcloneRemote, rcloneRoot} from '../../flags.js'
+import {remoteOf} from '../../command-context.js'
+import {dryRun, rcloneFlags} from '../../flags.js'
 import {isInteractive} from '../../lib/terminal.js'
 import type {PushedExperiment} from '../../remote/sync.js'
 import type {PushPlan} from '../../remote/sync-plan.js'
@@ -14,15 +15,14 @@ through a temporary name first, so the remote never holds half a file under its 
 there with another manifest is refused, never overwritten.`
 
   static examples = ['<%= config.bin %> remote push', '<%= config.bin %> remote push --dry-run', '<%= config.bin %> remote push test-64dim --rclone-remote gdrive: --rclone-root research/papers/vectur/code']
-  static flags = {'dry-run': dryRun, 'rclone-remote': rcloneRemote, 'rclone-root': rcloneRoot}
+  static flags = {'dry-run': dryRun, ...rcloneFlags}
   static strict = false
   static summary = 'Upload experiments and their checkpoints to the rclone remote.'
 
   async run(): Promise<{dry_run: boolean; experiments: PushedExperiment[] | PushPlan[]}> {
     const ws = await this.workspace()
-    const {openRemote} = await import('../../remote/remote.js')
     const {pushExperiments} = await import('../../remote/sync.js')
-    const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
+    const remote = await remoteOf(ws, this.flags)
     const names = this.argvList
     const quiet = this.jsonEnabled()
     if (this.flags['dry-run']) {

@@ -1,18 +1,18 @@
 import {BaseCommand} from '../../base-command.js'
-import {rcloneRemote, rcloneRoot} from '../../flags.js'
+import {remoteOf} from '../../command-context.js'
+import {rcloneFlags} from '../../flags.js'
 import {renderTable} from '../../lib/table.js'
 import type {RemoteStatus} from '../../remote/status.js'
 
 export default class RemoteStatusCommand extends BaseCommand<typeof RemoteStatusCommand> {
   static examples = ['<%= config.bin %> remote status', '<%= config.bin %> remote status --json']
-  static flags = {'rclone-remote': rcloneRemote, 'rclone-root': rcloneRoot}
+  static flags = {...rcloneFlags}
   static summary = 'Show the remote, its lease holders, and which experiments are local-only, remote-only or different.'
 
   async run(): Promise<RemoteStatus> {
     const ws = await this.workspace()
-    const {openRemote} = await import('../../remote/remote.js')
     const {remoteStatus} = await import('../../remote/status.js')
-    const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
+    const remote = await remoteOf(ws, this.flags)
     const result = await remoteStatus(ws, remote, this.clock())
     this.log(`Remote: ${result.remote}`)
     if (result.leases.length === 0) this.log('Lease: free')

@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {dryRun, rcloneRemote, rcloneRoot, yes} from '../../flags.js'
+import {remoteOf} from '../../command-context.js'
+import {dryRun, rcloneFlags, yes} from '../../flags.js'
 import type {UnlockResult} from '../../remote/unlock.js'
 
 export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
@@ -12,8 +13,7 @@ export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
   static flags = {
     'dry-run': dryRun,
     force: Flags.boolean({description: 'Also remove a live lease (its holder must be gone).'}),
-    'rclone-remote': rcloneRemote,
-    'rclone-root': rcloneRoot,
+    ...rcloneFlags,
     yes,
   }
 
@@ -21,9 +21,8 @@ export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
 
   async run(): Promise<UnlockResult> {
     const ws = await this.workspace()
-    const {openRemote} = await import('../../remote/remote.js')
     const {unlockRemote} = await import('../../remote/unlock.js')
-    const remote = openRemote(ws, {rcloneRemote: this.flags['rclone-remote'], rcloneRoot: this.flags['rclone-root']})
+    const remote = await remoteOf(ws, this.flags)
     const sure = this.flags.yes
     const result = await unlockRemote(remote, {
       confirm: async (live) => this.ask({message: `Remove the live lease of ${live.map((l) => l.body?.holder ?? l.name).join(', ')}?`, needs: 'removing a live lease', yes: sure}),
