@@ -85,6 +85,7 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
     waits.maxMs = Math.max(waits.maxMs, lease.waitedMs)
     waits.totalMs += lease.waitedMs
     return holding(lease, async () => {
+      await lease.pauseRenewals()
       const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
       if (change.written) {
         // the temporary copy is no write of state: the lease is checked beside its upload, before the move

@@ -83,6 +83,7 @@ export class Lease {
   private timer?: NodeJS.Timeout
   private lost = false
   private released = false
+  private paused = false
 
   constructor(
     readonly name: string,
@@ -109,7 +110,7 @@ export class Lease {
    * after release: release waits for one in flight, so a slow renewal can never write the lease back after it.
    */
   async renew(): Promise<void> {
-    if (this.released || this.renewing) return this.renewing
+    if (this.released || this.paused || this.renewing) return this.renewing
     this.renewing = (async () => {
       if (!(await this.options.store.list()).includes(this.name)) {
         this.lost = true
@@ -131,11 +132,23 @@ export class Lease {
     this.timer.unref()
   }
 
-  /** Before any write: our lease must still be there, else nothing may be written. */
+  /**
+   * Enter the read-change-write section: a renewal in flight is awaited and no other starts until release. A renewal
+   * lists the lease, then rewrites it; a deletion between the two would be undone by the rewrite and go unseen by
+   * assertHeld. The lease's own expiry bounds the section instead (assertHeld refuses a lease about to expire).
+   */
+  async pauseRenewals(): Promise<void> {
+    this.paused = true
+    await this.renewing?.catch(() => {})
+  }
+
+  /** Before any write: our lease must still be there and not about to expire, else nothing may be written. */
   async assertHeld(): Promise<void> {
+    const margin = (this.options.leaseSeconds * 1000) / 3
+    if (this.paused && Date.parse(this.body.expires) - this.options.clock.now() < margin) this.lost = true
     if (!this.lost && (await this.options.store.list()).includes(this.name)) return
     this.lost = true
-    throw new ExpError(`the remote lease ${this.name} vanished (taken over or deleted); the update was aborted before writing anything.`, {
+    throw new ExpError(`the remote lease ${this.name} vanished (taken over or deleted) or ran out; the update was aborted before writing anything.`, {
       code: 'LEASE_LOST',
       suggestion: 'run the command again',
     })

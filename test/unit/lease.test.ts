@@ -256,4 +256,31 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     await lease.renew() // renewing does not bring it back
     assert.equal(store.files.size, 0)
   })
+
+  it('inside the write section no renewal runs: one that listed the lease before a deletion would write it back unseen', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const lease = await acquireLease({...base, clock, store})
+    // a slow storage: a renewal that has listed the lease is still writing when someone deletes it
+    let finishWrite: () => void = () => {}
+    const write = store.write
+    store.write = (name, body) => new Promise<void>((resolve) => (finishWrite = () => void write(name, body).then(resolve)))
+    await lease.pauseRenewals()
+    const renewal = lease.renew() // the renewal timer firing inside the section
+    await new Promise((resolve) => setImmediate(resolve))
+    store.files.clear() // exp remote unlock --force elsewhere
+    finishWrite()
+    await renewal
+    assert.equal(store.files.size, 0, 'no renewal wrote the lease back')
+    await assert.rejects(lease.assertHeld(), /vanished/)
+  })
+
+  it('refuses to write under a paused lease that is about to run out', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const lease = await acquireLease({...base, clock, store})
+    await lease.pauseRenewals()
+    clock.advance(25_000) // 30 s lease, 5 s left: less than a third
+    await assert.rejects(lease.assertHeld(), /ran out/)
+  })
 })
