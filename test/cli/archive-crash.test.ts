@@ -118,11 +118,14 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     assert.equal(clean.code, 0, clean.stderr)
     assert.equal(clean.json.summary.archived, 270)
 
-    // startup + scan, and the time per experiment moved, to spread the kills over the work still to do
+    // startup + scan: a fifth of the kills land in it
     const startupStarted = Date.now()
     await exp(['list', '--json'], {cwd: ws, env: {EXP_NO_FAST_PATH: '1'}}) // start-up as archive's: through oclif
     const startupMs = Date.now() - startupStarted
-    const perExperimentMs = Math.max(1, (cleanMs - startupMs) / 270)
+    // a batch's time from the uninterrupted archive (64 moves to a journal entry); kills land within 1.5 of them after
+    // a batch's entry appears, a span halved whenever a run got through untouched (the machine got faster)
+    const batchMs = Math.max(1, (Number(clean.json.duration_ms) || cleanMs - startupMs) / Math.ceil(270 / 64))
+    let span = 1.5
 
     const started = Date.now()
     let kills = 0
@@ -137,8 +140,8 @@ describe('exp archive, killed at random instants (crash safety)', function () {
       await fs.mkdir(path.join(ws, '.exp', 'journal'), {recursive: true})
       // a random instant: a fifth of the kills during start-up (lock take-over, recovery, scan), the others inside a
       // batch of moves (they go 64 to a journal entry): a few ms after a batch's entry appears, so the kills land all
-      // over the run and each run moves at most a batch or two; after 60 s the run is left to finish
-      const late = toDo <= 0 || Date.now() - started > 60_000
+      // over the run and each run moves at most a batch or two; after 60 s, or 30 kills, the run is left to finish
+      const late = toDo <= 0 || Date.now() - started > 60_000 || (kills >= 30 && midMove >= 15)
       const atStartup = !late && Math.random() < 0.2
       const kill = () => child.kill('SIGKILL')
       const timer = atStartup ? setTimeout(kill, Math.random() * startupMs) : undefined
@@ -149,7 +152,7 @@ describe('exp archive, killed at random instants (crash safety)', function () {
           : setInterval(() => {
               if (!readdirSync(journalDir).some((name) => name.startsWith('batch-'))) return
               clearInterval(watcher)
-              setTimeout(kill, Math.random() * perExperimentMs * 96) // up to 1.5 batches: some kills land after a batch is done
+              setTimeout(kill, Math.random() * batchMs * span) // up to 1.5 batches: some kills land after a batch is done
             }, 1)
       const r = await child
       clearTimeout(timer)
@@ -162,6 +165,7 @@ describe('exp archive, killed at random instants (crash safety)', function () {
       }
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`)
       if (late) break
+      if (!atStartup) span /= 2
     }
     const crashMs = Date.now() - started
     assert.ok(kills >= 10, `killed ${kills} times`)
