@@ -1,9 +1,7 @@
-import {Flags} from '@oclif/core'
-
+import {adoptFlags} from '../command-flags/adopt.js'
 import {BaseCommand} from '../base-command.js'
 import type {AdoptItem, AdoptResult} from '../curate/adopt.js'
 import {EXIT} from '../errors.js'
-import {dryRun, yes} from '../flags.js'
 
 const VERB: Record<AdoptItem['outcome'], string> = {adopted: 'adopted', failed: 'FAILED', refused: 'refused', skipped: 'skipped', 'would-adopt': 'would adopt'}
 
@@ -20,13 +18,7 @@ killed at any instant, the next exp command finishes or rolls it back.`
     '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --dry-run',
   ]
 
-  static flags = {
-    date: Flags.string({description: 'The date of the new experiments, YYYY-MM-DD (default: today).'}),
-    'dry-run': dryRun,
-    force: Flags.boolean({description: "Adopt configs with exp's provenance header (promoted production configs) too."}),
-    pattern: Flags.string({description: 'A glob over the file names in the production folder, e.g. "*_experimental*".'}),
-    yes,
-  }
+  static flags = adoptFlags
 
   static strict = false
 

@@ -1,11 +1,9 @@
-import {Flags} from '@oclif/core'
-
+import {listFlags} from '../command-flags/list.js'
 import {BaseCommand} from '../base-command.js'
 import type {Status} from '../classify/classify.js'
 import {listExperiments, type ListResult} from '../experiments/listing.js'
-import {LIST_FORMATS, type ListFormat, paramCell, renderExperimentTable, renderSummary} from '../experiments/render.js'
+import {type ListFormat, paramCell, renderExperimentTable, renderSummary} from '../experiments/render.js'
 import {renderVariantTable} from '../experiments/variants.js'
-import {statusFilter, wide} from '../flags.js'
 import {outputStyle} from '../lib/format.js'
 
 export default class List extends BaseCommand<typeof List> {
@@ -18,17 +16,7 @@ export default class List extends BaseCommand<typeof List> {
     '<%= config.bin %> list --variants',
   ]
 
-  static flags = {
-    archived: Flags.boolean({description: 'List the archive instead of experiments/.'}),
-    format: Flags.string({default: 'table', description: 'table for people, csv for spreadsheets, md for notes.', options: [...LIST_FORMATS]}),
-    limit: Flags.integer({description: 'Only the first N (after --sort).', min: 1}),
-    params: Flags.string({description: 'Add this config key (dotted, e.g. model.latent_dim) as a column (repeatable).', multiple: true}),
-    sort: Flags.string({description: 'Sort by a column, a report metric or a config key; prefix - for descending (e.g. -final_nrmse).'}),
-    status: statusFilter,
-    variants: Flags.boolean({description: 'One row per variant of each sweep, with its parameter values.'}),
-    where: Flags.string({description: "Only experiments where FIELD OP VALUE holds, e.g. 'final_nrmse<0.05' (OP: < <= > >= = !=; repeatable, all must hold).", multiple: true}),
-    wide,
-  }
+  static flags = listFlags
 
   static summary = 'Every experiment with its status (active, success, failed, stale), what it is doing, and the reason.'
 

@@ -1,10 +1,9 @@
-import {Flags} from '@oclif/core'
-
+import {newFlags} from '../command-flags/new.js'
 import {BaseCommand} from '../base-command.js'
 import {EXIT, ExpError} from '../errors.js'
 import {formatValue} from '../config/config-file.js'
 import {newExperiment, type NewResult, newSweep} from '../experiments/new-request.js'
-import {dryRun, experimentArg} from '../flags.js'
+import {experimentArg} from '../flags.js'
 import {isInteractive} from '../lib/terminal.js'
 import {renderVariants} from '../sweeps/render.js'
 import type {SweepResult} from '../sweeps/scaffold.js'
@@ -21,16 +20,7 @@ export default class New extends BaseCommand<typeof New> {
     '<%= config.bin %> new latent-sweep --grid model.latent_dim=8,16 --grid training.epochs=2,4',
   ]
 
-  static flags = {
-    add: Flags.string({description: 'Add a key that is not in the base config, key.path=value (repeatable).', multiple: true}),
-    date: Flags.string({description: 'Date prefix YYYY-MM-DD (default: today).'}),
-    'dry-run': dryRun,
-    'from-summary': Flags.string({description: 'Scaffold a sweep from an experiment_summary.md "All Runs" table (one variant per Fine-tuned row).', exclusive: ['grid']}),
-    grid: Flags.string({description: 'A sweep axis, key.path=v1,v2,... (repeatable): one variant per combination.', multiple: true}),
-    from: Flags.string({description: 'Base config: a path or a file name in configs/ (default: base_config in exp.yaml).'}),
-    hypothesis: Flags.string({description: 'What you expect and why; goes into notes.md and metadata.json.'}),
-    set: Flags.string({description: 'Override a key of the base config, key.path=value (repeatable); an unknown key is refused (see --add).', multiple: true}),
-  }
+  static flags = newFlags
 
   static summary = 'Create a dated experiment: config.yaml, notes.md, metadata.json.'
 

@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
+import {runsFlags} from '../command-flags/runs.js'
 import {BaseCommand} from '../base-command.js'
-import {wide} from '../flags.js'
 import {outputStyle} from '../lib/format.js'
 import {formatNumber, renderTable} from '../lib/table.js'
 import {formatDuration} from '../lib/time.js'
@@ -12,10 +12,7 @@ export default class Runs extends BaseCommand<typeof Runs> {
     name: Args.string({description: 'Only this experiment\'s runs (a sweep: all its variants\', or EXP/VARIANT: one variant\'s; default: every experiment in experiments/).'}),
   }
 
-  static flags = {
-    advance: Flags.boolean({description: 'Let the backends act on what they see (vast.ai: upload, fetch results, destroy, rent again): may spend money.'}),
-    wide,
-  }
+  static flags = runsFlags
 
   static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs test-64dim', '<%= config.bin %> runs test-64dim --json']
 

@@ -1,10 +1,7 @@
-import {Flags} from '@oclif/core'
-
+import {graphRunFlags} from '../../command-flags/graph/run.js'
 import {BaseCommand} from '../../base-command.js'
 import {EXIT} from '../../errors.js'
-import {dryRun} from '../../flags.js'
 import type {RunGraphResult} from '../../graph/runner.js'
-import {BACKEND_NAMES} from '../../launch/launch.js'
 import type {BackendName} from '../../runs/record.js'
 
 export default class GraphRun extends BaseCommand<typeof GraphRun> {
@@ -15,13 +12,7 @@ marks this runner's nodes interrupted and exits 130.`
 
   static examples = ['<%= config.bin %> graph run', '<%= config.bin %> graph run --workers 4', '<%= config.bin %> graph run --dry-run', '<%= config.bin %> graph run --backend slurm --detach']
 
-  static flags = {
-    backend: Flags.string({description: 'Where nodes run (default: backends.default in exp.yaml).', options: [...BACKEND_NAMES]}),
-    detach: Flags.boolean({description: 'Run in a background process and return at once.'}),
-    'dry-run': dryRun,
-    'max-nodes': Flags.integer({description: 'Claim at most this many nodes, then stop.', min: 1}),
-    workers: Flags.integer({default: 1, description: 'Nodes run at once.', min: 1}),
-  }
+  static flags = graphRunFlags
 
   static summary = 'Run the work graph: claim runnable nodes and run them.'
 
