@@ -2,9 +2,8 @@ import {listFlags} from '../command-flags/list.js'
 import {BaseCommand} from '../base-command.js'
 import type {Status} from '../classify/classify.js'
 import {listExperiments, type ListResult} from '../experiments/listing.js'
-import {type ListFormat, paramCell, renderExperimentTable, renderSummary} from '../experiments/render.js'
-import {renderVariantTable} from '../experiments/variants.js'
-import {outputStyle} from '../lib/format.js'
+import {renderListText} from '../experiments/list-text.js'
+import type {ListFormat} from '../experiments/render.js'
 
 export default class List extends BaseCommand<typeof List> {
   static examples = [
@@ -33,11 +32,7 @@ export default class List extends BaseCommand<typeof List> {
       this.log(await renderListAs(flags.format as Exclude<ListFormat, 'table'>, result.experiments, metric, params))
       return result
     }
-    if (result.experiments.length === 0) this.log(flags.archived ? 'The archive is empty.' : 'No experiments match. Create one with: exp new NAME')
-    else if (result.variants) this.log(result.variants.length > 0 ? renderVariantTable(result.variants, metric) : 'No sweeps match: no variants to list.')
-    else this.log(renderExperimentTable(result.experiments, metric, outputStyle({wide: flags.wide}), {cells: (e) => params.map((k) => paramCell(e.params?.[k]) ?? undefined), headers: params}))
-    this.log('')
-    this.log(renderSummary(result.summary))
+    this.log(renderListText(result, {archived: flags.archived, metric, params, wide: flags.wide}))
     for (const w of result.warnings) this.note(`Warning: ${w}`)
     return result
   }

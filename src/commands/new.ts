@@ -1,14 +1,12 @@
 import {newFlags} from '../command-flags/new.js'
 import {BaseCommand} from '../base-command.js'
 import {EXIT, ExpError} from '../errors.js'
-import {formatValue} from '../config/config-file.js'
 import {newExperiment, type NewResult, newSweep} from '../experiments/new-request.js'
+import {experimentCreatedLines, sweepCreatedLines} from '../experiments/new-render.js'
 import {experimentArg} from '../flags.js'
 import {isInteractive} from '../lib/terminal.js'
-import {renderVariants} from '../sweeps/render.js'
 import type {SweepResult} from '../sweeps/scaffold.js'
 import {setupFailed} from '../sweeps/setup.js'
-import {relativeToRoot} from '../workspace/workspace.js'
 
 export default class New extends BaseCommand<typeof New> {
   static args = {name: experimentArg({description: 'Experiment name: letters, digits, ".", "_" and "-" (the date is prefixed).'})}
@@ -34,8 +32,7 @@ export default class New extends BaseCommand<typeof New> {
       if (f['dry-run']) throw new ExpError('--dry-run is not available for sweeps (--grid, --from-summary) yet.', {code: 'USAGE', exit: EXIT.usage})
       const result = await newSweep(ws, {...common, fromSummary: f['from-summary'], grid: f.grid, name})
       for (const w of result.warnings) this.note(`Warning: ${w}`)
-      this.log(`Created ${relativeToRoot(ws, result.dir)}/ with ${result.variants.length} variants (varying ${result.varying.join(', ')})${result.controls ? `; ${result.controls} control rows recorded` : ''}`)
-      for (const line of renderVariants(result.name, result.variants)) this.log(line)
+      for (const line of sweepCreatedLines(ws, result)) this.log(line)
       if (result.failures.length > 0) throw setupFailed(result.failures, result.variants.length)
       return result
     }
@@ -44,8 +41,7 @@ export default class New extends BaseCommand<typeof New> {
       ;({from, hypothesis, name} = await (await import('../experiments/prompts.js')).askNewExperiment(ws, {from, hypothesis}))
     }
     const result = await newExperiment(ws, {...common, dryRun: f['dry-run'], from, hypothesis, name})
-    this.log(`${result.dry_run ? 'Would create' : 'Created'} ${relativeToRoot(ws, result.dir)}/ from ${relativeToRoot(ws, result.base)}${result.dry_run ? ' (dry run: nothing written)' : ''}`)
-    for (const c of result.changes) this.log(`  ${c.key}: ${formatValue(c.from)} → ${formatValue(c.to)}`)
+    for (const line of experimentCreatedLines(ws, result)) this.log(line)
     return result
   }
 }
