@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run --silent format >/dev/null
+# prettier is not always idempotent in one pass (a member chain can settle on the second): format until the check holds
+npm run --silent format:check >/dev/null 2>&1 || npm run --silent format >/dev/null
+npm run --silent format:check
 
 over=0
 while IFS= read -r -d '' file; do
