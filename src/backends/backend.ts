@@ -23,6 +23,8 @@ export interface Backend {
   refresh(runs: RunRef[], context: BackendContext): Promise<RunRecord[]>
   cancel(run: RunRef, context: BackendContext): Promise<RunRecord>
   collect(run: RunRef, context: BackendContext): Promise<CollectResult>
+  /** has this finished run results still waiting to come home (vast: not collected yet)? Absent: never. */
+  awaitsCollect?(record: RunRecord): boolean
 }
 
 /** A run record together with the experiment directory it lives in. */

@@ -2,7 +2,6 @@ import {spawn} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import {StringDecoder} from 'node:string_decoder'
 
-import {sleep} from '../lib/time.js'
 
 /**
  * An engine started with its stdout and stderr going straight into its log file: the child gets the file's
@@ -69,15 +68,25 @@ export function tailFile(file: string, offset: number, write: (text: string) => 
       await handle.close().catch(() => {})
     }
   }
+  // the wait between two reads ends early on stop(): the next stage never waits out a poll interval
+  let wake = () => {}
   const loop = (async () => {
     while (!stopped) {
       await drain()
-      await sleep(pollMs)
+      if (stopped) break
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
     }
   })()
   return {
     async stop() {
       stopped = true
+      wake()
       await loop
       await drain()
       const rest = decoder.end()

@@ -7,7 +7,7 @@ import {identify, processStart} from '../lib/process-identity.js'
 import {formatDuration} from '../lib/time.js'
 import {runDir, type RunRecord, type RunState, type StageRecord, supervisorFields, writeRun} from '../runs/record.js'
 import type {BackendContext, LaunchIO} from './backend.js'
-import {checkpointBlocker, commitAfterStage} from '../launch/checkpoint-gate.js'
+import {checkpointBlocker, commitAfterStage, gitCommit} from '../launch/checkpoint-gate.js'
 import {blockedBy, displayCommand, isEvaluateStage} from '../launch/engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch/launch-log.js'
 import {startEngine, tailFile} from './engine-process.js'
@@ -30,7 +30,11 @@ export const KILL_GRACE_MS = 2000
 export async function runStages(experimentDir: string, initial: RunRecord, context: BackendContext, io: LaunchIO = {}): Promise<RunRecord> {
   const logFile = launchLogFile(runDir(experimentDir, initial.run_id))
   const note = (entry: LaunchLogEntry) => appendLaunchLog(logFile, entry, context.now())
-  let record = await writeRun(experimentDir, {...initial, host: os.hostname(), ...supervisorFields(identify())}, context.now())
+  // the supervisor (this process) and its host go into the record; `exp launch` in the foreground wrote the queued
+  // record as this process already, so it is not rewritten (one fsynced write less before the first engine starts)
+  const supervisor = {host: os.hostname(), ...supervisorFields(identify())}
+  const own = Object.entries(supervisor).every(([key, value]) => initial[key as keyof RunRecord] === value)
+  let record = own ? initial : await writeRun(experimentDir, {...initial, ...supervisor}, context.now())
   const patchStage = async (i: number, patch: Partial<StageRecord>) => {
     record = await writeRun(experimentDir, {...record, stages: record.stages.map((s, j) => (j === i ? {...s, ...patch} : s))}, context.now())
   }
@@ -121,6 +125,8 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       await tail?.stop()
       throw error
     }
+    // the manifest's git commit, looked up while the engine trains (the commit it started from), not after it
+    const commitLookup = stage.name === 'train' && child.pid !== undefined ? gitCommit(experimentDir) : undefined
     const result = await child.exited
     io.signal?.removeEventListener('abort', onAbort)
     for (const t of killTimers) clearTimeout(t)
@@ -147,7 +153,7 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     const how = patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
     context.log(`${stage.name}: ${patch.state}${how ? ` (${how})` : ''} after ${took}`)
     await note({action: stage.name, description: 'finished', details: `${how || 'no exit code'} after ${took}`, result: patch.state!})
-    const committed = patch.state === 'completed' ? await commitAfterStage(experimentDir, record, record.stages[i], context.now) : undefined
+    const committed = patch.state === 'completed' ? await commitAfterStage(experimentDir, record, record.stages[i], context.now, commitLookup) : undefined
     if (committed) {
       await patchStage(i, committed.patch)
       for (const line of committed.lines) context.log(line)

@@ -188,4 +188,12 @@ async function collect(run: RunRef, context: BackendContext): Promise<CollectRes
   return underRunLock(run.experimentDir, record0.run_id, 10_000, () => collectLocked(run, context, cliFor(context)))
 }
 
-export const vastBackend: Backend = {cancel, collect, name: 'vast', prepare, refresh, submit}
+/** A finished run whose results are still on its instance: the instance is not destroyed and nothing was collected. */
+function awaitsCollect(record: RunRecord): boolean {
+  if (isLive(record.state) || !record.backend_data) return false
+  const data = vastData(record)
+  const cur = currentAttempt(data)
+  return !data.collected_at && cur?.instance_id !== undefined && !cur.destroyed_at && cur.outcome !== 'vanished'
+}
+
+export const vastBackend: Backend = {awaitsCollect, cancel, collect, name: 'vast', prepare, refresh, submit}

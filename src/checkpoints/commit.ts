@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {promises as fs} from 'node:fs'
+import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
@@ -30,6 +30,8 @@ export interface CommitOptions {
   adopted?: boolean
   now: Clock
   onProgress?: (bytes: number) => void
+  /** the experiment's git commit, already being looked up (a local launch starts the lookup as its train starts) */
+  gitCommit?: Promise<string | null>
 }
 
 export function checkpointDir(experimentDir: string, runId: string): string {
@@ -56,6 +58,9 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
     return !('problem' in target)
   })
   if (entries.length === 0) warnings.push('the checkpoint folder is empty')
+  // the commit lookup (a git child process) and the config's hash run while the files are hashed, not after
+  const gitLookup = options.gitCommit ?? gitCommit(options.experimentDir)
+  const configHash = fileSha256(path.join(options.experimentDir, 'config.yaml'))
   for (const e of entries) if (e.size === 0) warnings.push(`${e.path}: 0 bytes`)
   const hashed = await hashFiles(entries.map((e) => ({file: path.join(dir, e.path), size: e.size})), {onProgress: options.onProgress})
   const files = entries.map((e, i) => {
@@ -75,12 +80,12 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
     adopted: Boolean(options.adopted),
     argv: options.argv,
     bytes,
-    config_sha256: await fileSha256(path.join(options.experimentDir, 'config.yaml')),
+    config_sha256: await configHash,
     created_at: options.now().toISOString(),
     experiment: path.basename(options.experimentDir),
     files,
     format: MANIFEST_FORMAT,
-    git_commit: await gitCommit(options.experimentDir),
+    git_commit: await gitLookup,
     hashing: {bytes, duration_ms: hashMs},
     run_id: options.runId,
     stage: options.stage,
@@ -100,11 +105,20 @@ async function fileSha256(file: string): Promise<string | null> {
 }
 
 /** The experiment's git commit, when it is inside a work tree and git is installed; otherwise null. */
-async function gitCommit(cwd: string): Promise<string | null> {
+export async function gitCommit(cwd: string): Promise<string | null> {
+  // no .git in the folder or above it (and no GIT_DIR): git would only say "not a git repository"; no child process
+  if (!process.env.GIT_DIR && !insideGitWorkTree(cwd)) return null
   // node's execFile, not execa: this runs after every completed train, and execa is 200 KB to load for one call
   const out = await new Promise<string | null>((resolve) => {
     const child = execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {cwd, timeout: 5000}, (error, stdout) => resolve(error ? null : stdout.trim()))
     child.stdin?.end()
   })
   return out !== null && /^[\da-f]{40,64}$/.test(out) ? out : null
+}
+
+function insideGitWorkTree(dir: string): boolean {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, '.git'))) return true
+    if (path.dirname(at) === at) return false
+  }
 }

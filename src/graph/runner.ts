@@ -56,6 +56,8 @@ export interface RunGraphResult {
   ran: NodeRun[]
   interrupted: boolean
   version: number
+  /** a shared store's counts (the remote one: lease_taken, lease_wait_max_s, lease_wait_total_s) */
+  store?: Record<string, number>
 }
 
 /** True when someone (or settle) has something for a runner: a runnable node, or a change to record. */
@@ -93,7 +95,7 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
       transition(node, {by, now: now(), to: 'in_progress', why: `claimed by exp graph run (${options.backend})`})
       node.claimed_by = {...me, backend: options.backend, command: 'graph run', started_utc: now().getTime() / 1000}
       return node.id
-    })
+    }, {skipIf: (doc) => (hasWork(doc, by, now()).claimable ? undefined : {result: undefined})})
     return {doc, id}
   }
   const maybeObserve = async () => {
@@ -177,5 +179,6 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
   if (failure) throw failure
   if (options.signal?.aborted) result.interrupted = true
   result.version = (await store.read())?.version ?? 0
+  if (store.stats) result.store = store.stats()
   return result
 }

@@ -25,7 +25,15 @@ export interface GraphStore {
    * it atomically with `version` + 1 and `updated_utc` now. A graph broken by someone's edit stops here (exit 2)
    * before `mutate` sees it. `create`: a missing graph starts empty instead of being an error.
    */
-  update<T>(command: string, mutate: (doc: GraphDoc) => Promise<T> | T, options?: {create?: boolean}): Promise<UpdateResult<T>>
+  update<T>(command: string, mutate: (doc: GraphDoc) => Promise<T> | T, options?: UpdateOptions<T>): Promise<UpdateResult<T>>
+  /** a shared store's counts for `graph run --json` (the remote one: lease turns taken and waited for) */
+  stats?(): Record<string, number>
+}
+
+export interface UpdateOptions<T> {
+  create?: boolean
+  /** a change a wait can make moot: a store that had to wait may test a fresh read first; {result} → nothing done */
+  skipIf?: (doc: GraphDoc) => {result: T} | undefined
 }
 
 export interface UpdateResult<T> {

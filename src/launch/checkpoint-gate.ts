@@ -3,6 +3,7 @@ import path from 'node:path'
 
 import {checkCheckpoint} from '../checkpoints/check.js'
 import {type CheckpointCommit, commitCheckpoint} from '../checkpoints/commit.js'
+export {gitCommit} from '../checkpoints/commit.js'
 import {MANIFEST_FILE, parseManifest, problemLine} from '../checkpoints/manifest.js'
 import {messageOf} from '../errors.js'
 import {sha256} from '../lib/hash.js'
@@ -36,11 +37,11 @@ export async function checkpointBlocker(experimentDir: string, record: RunRecord
  * After a train stage completed: hash the checkpoint and commit its manifest. Returns the stage's patch (its
  * `checkpoint` record, or `failed` when a file could not be read), lines for the person and the launch.log entry.
  */
-export async function commitAfterStage(experimentDir: string, record: RunRecord, stage: StageRecord, now: Clock): Promise<{patch: Partial<StageRecord>; lines: string[]; entry: LaunchLogEntry} | undefined> {
+export async function commitAfterStage(experimentDir: string, record: RunRecord, stage: StageRecord, now: Clock, gitCommit?: Promise<string | null>): Promise<{patch: Partial<StageRecord>; lines: string[]; entry: LaunchLogEntry} | undefined> {
   if (stage.name !== 'train') return undefined
   let checkpoint: CheckpointCommit
   try {
-    checkpoint = await commitCheckpoint({argv: stage.command, experimentDir, now, runId: path.basename(runCheckpoint(record)), stage: stage.name})
+    checkpoint = await commitCheckpoint({argv: stage.command, experimentDir, gitCommit, now, runId: path.basename(runCheckpoint(record)), stage: stage.name})
   } catch (error) {
     const reason = `exited 0 but its checkpoint could not be committed: ${messageOf(error)}`
     return {entry: {action: 'checkpoint', description: 'not committed', details: reason, result: `${stage.name} failed`}, lines: [`${stage.name}: failed: ${reason}`], patch: {reason, state: 'failed'}}

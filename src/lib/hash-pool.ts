@@ -7,15 +7,19 @@ import {Worker} from 'node:worker_threads'
  * (node:crypto). The largest files go first so one big file never ends the run alone. Progress is reported in
  * bytes as the chunks are hashed. The worker is an inline script, so it works the same from dist/ and under tsx.
  */
-const WORKER_SOURCE = `
-const {parentPort} = require('node:worker_threads')
-const {createHash} = require('node:crypto')
-const fs = require('node:fs')
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024)
-parentPort.on('message', ({id, file}) => {
-  let fd
+/**
+ * One file's sha256 in fixed chunks into `buffer`, reporting progress every 64 MiB. It runs in the worker threads
+ * (its source is put into theirs, so it refers to nothing outside itself) and, for a small checkpoint, in this one.
+ */
+function hashOne(
+  fs: typeof import('node:fs'),
+  createHash: typeof import('node:crypto').createHash,
+  buffer: Buffer,
+  file: string,
+  progress: (bytes: number) => void,
+): {sha256: string; bytes: number} {
+  const fd = fs.openSync(file, 'r')
   try {
-    fd = fs.openSync(file, 'r')
     const hash = createHash('sha256')
     let bytes = 0
     let pending = 0
@@ -25,16 +29,49 @@ parentPort.on('message', ({id, file}) => {
       hash.update(n === buffer.length ? buffer : buffer.subarray(0, n))
       bytes += n
       pending += n
-      if (pending >= 64 * 1024 * 1024) { parentPort.postMessage({id, progress: pending}); pending = 0 }
+      if (pending >= 64 * 1024 * 1024) {
+        progress(pending)
+        pending = 0
+      }
     }
-    parentPort.postMessage({id, progress: pending, sha256: hash.digest('hex'), bytes})
-  } catch (error) {
-    parentPort.postMessage({id, error: String(error && error.code || error && error.message || error)})
+    progress(pending)
+    return {bytes, sha256: hash.digest('hex')}
   } finally {
-    if (fd !== undefined) fs.closeSync(fd)
+    fs.closeSync(fd)
+  }
+}
+
+const errorOf = (error: unknown): string => {
+  const e = error as {code?: unknown; message?: unknown} | undefined
+  return String((e && e.code) || (e && e.message) || error)
+}
+
+const WORKER_SOURCE = `
+const {parentPort} = require('node:worker_threads')
+const {createHash} = require('node:crypto')
+const fs = require('node:fs')
+const buffer = Buffer.allocUnsafe(4 * 1024 * 1024)
+const hashOne = ${hashOne.toString()}
+const errorOf = ${errorOf.toString()}
+parentPort.on('message', ({id, file}) => {
+  try {
+    let progress = 0
+    const done = hashOne(fs, createHash, buffer, file, (bytes) => {
+      if (progress > 0) parentPort.postMessage({id, progress})
+      progress = bytes
+    })
+    parentPort.postMessage({id, progress, sha256: done.sha256, bytes: done.bytes})
+  } catch (error) {
+    parentPort.postMessage({id, error: errorOf(error)})
   }
 })
 `
+
+/**
+ * Below this many bytes in all, the files are hashed in this thread: starting a worker thread (~10-30 ms, a fresh
+ * V8 isolate) costs more than hashing them (a one-file or empty checkpoint after every train).
+ */
+export const INLINE_BYTES = 8 * 1024 * 1024
 
 export interface HashedFile {
   sha256?: string
@@ -54,6 +91,7 @@ export interface HashPoolOptions {
 export async function hashFiles(files: Array<{file: string; size: number}>, options: HashPoolOptions = {}): Promise<HashedFile[]> {
   const results: HashedFile[] = Array.from({length: files.length})
   if (files.length === 0) return results
+  if (files.reduce((n, f) => n + f.size, 0) <= INLINE_BYTES) return hashInline(files, results, options)
   const order = files.map((_, i) => i).sort((a, b) => files[b].size - files[a].size)
   const threads = Math.max(1, Math.min(options.threads ?? os.availableParallelism(), files.length))
   let next = 0
@@ -78,5 +116,18 @@ export async function hashFiles(files: Array<{file: string; size: number}>, opti
       feed()
     })
   await Promise.all(Array.from({length: threads}, runWorker))
+  return results
+}
+
+async function hashInline(files: Array<{file: string}>, results: HashedFile[], options: HashPoolOptions): Promise<HashedFile[]> {
+  const [fs, {createHash}] = await Promise.all([import('node:fs'), import('node:crypto')])
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  for (const [i, {file}] of files.entries()) {
+    try {
+      results[i] = hashOne(fs, createHash, buffer, file, (bytes) => bytes > 0 && options.onProgress?.(bytes))
+    } catch (error) {
+      results[i] = {error: errorOf(error)}
+    }
+  }
   return results
 }

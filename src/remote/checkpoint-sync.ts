@@ -54,29 +54,51 @@ export type UploadOutcome = 'uploaded' | 'already-there'
  * Upload one run's checkpoint folder unless the same one (by manifest sha256) is already there. `listing` is the
  * remote checkpoints folder as listed once for all of an experiment's runs (see checkpointListing). The data goes up
  * in one `rclone copy` (its MANIFEST.json with it when it has its own: the folder is under a partial name until the
- * final `moveto`, which is what makes it whole); no hash is taken here, the manifest already has them.
+ * final `moveto`, which is what makes it whole); no hash is taken here, the manifest already has them. `early`: the
+ * copy starts while the listing is still under way (the checkpoint a run just made is new on the remote; were it
+ * there after all, the copy is stopped and its partial folder removed before the manifests are compared).
  */
-export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}, listing?: RemoteEntry[]): Promise<UploadOutcome> {
+export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}, listing?: Promise<RemoteEntry[]> | RemoteEntry[], early = false): Promise<UploadOutcome> {
   const local = path.join(ref.experimentDir, 'checkpoints', ref.runId)
   const remoteDir = remoteCheckpointDir(ref)
-  const entries = listing ?? (await checkpointListing(rclone, ref.experiment))
-  const [mine, theirs] = await Promise.all([
-    localManifest(ref, local),
-    entries.some((e) => e.IsDir && e.Name === ref.runId) ? rclone.read(`${remoteDir}/${MANIFEST_FILE}`) : undefined,
-  ])
-  if (theirs !== undefined) {
-    if (sameFiles(sorted(manifestFiles(theirs, remoteDir)), sorted(manifestFiles(mine.text, local)))) return 'already-there'
-    throw new ExpError(`${rclone.path(remoteDir)} already holds a different checkpoint (its manifest differs); it was not overwritten.`, {
-      code: 'CHECKPOINT_CONFLICT',
-      suggestion: 'compare the two manifests; remove the remote copy with rclone purge if it is the wrong one',
-    })
-  }
   const parent = path.posix.dirname(remoteDir)
   const tmp = `${parent}/${PARTIAL}${ref.runId}-${randomBytes(4).toString('hex')}`
-  const leftovers = entries.filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`)).map((e) => rclone.purge(`${parent}/${e.Name}`))
-  const own = mine.own ? [] : ['--exclude', `/${MANIFEST_FILE}`]
-  await Promise.all([...leftovers, rclone.run(['copy', local, rclone.path(tmp), '-I', ...own, '--transfers', '4'], options)])
-  if (!mine.own) await rclone.writeText(`${tmp}/${MANIFEST_FILE}`, mine.text)
+  const own = existsSync(path.join(local, MANIFEST_FILE))
+  const copy = (signal?: AbortSignal) => rclone.run(['copy', local, rclone.path(tmp), '-I', ...(own ? [] : ['--exclude', `/${MANIFEST_FILE}`]), '--transfers', '4'], {...options, signal})
+  const stop = early ? new AbortController() : undefined
+  let started = stop && copy(stop.signal)
+  started?.catch(() => {}) // awaited below, or stopped
+  const cancel = async () => {
+    if (!started) return
+    stop!.abort()
+    await started.catch(() => {})
+    started = undefined
+    await rclone.purge(tmp)
+  }
+  let entries: RemoteEntry[]
+  try {
+    entries = await (listing ?? checkpointListing(rclone, ref.experiment))
+  } catch (error) {
+    await cancel().catch(() => {})
+    throw error
+  }
+  if (entries.some((e) => e.IsDir && e.Name === ref.runId)) {
+    const [mine, theirs] = await Promise.all([localManifest(ref, local), rclone.read(`${remoteDir}/${MANIFEST_FILE}`), cancel()])
+    if (theirs !== undefined) {
+      if (sameFiles(sorted(manifestFiles(theirs, remoteDir)), sorted(manifestFiles(mine.text, local)))) return 'already-there'
+      throw new ExpError(`${rclone.path(remoteDir)} already holds a different checkpoint (its manifest differs); it was not overwritten.`, {
+        code: 'CHECKPOINT_CONFLICT',
+        suggestion: 'compare the two manifests; remove the remote copy with rclone purge if it is the wrong one',
+      })
+    }
+    // a folder without a manifest (not one exp left whole): uploaded again, as when it is not there
+  }
+  // (the listing may show this upload's own partial folder, when the copy started first)
+  const leftovers = entries.filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`) && `${parent}/${e.Name}` !== tmp).map((e) => rclone.purge(`${parent}/${e.Name}`))
+  // without its own manifest, one is made (sizes and sha256) beside the copy
+  const made = own ? undefined : localManifest(ref, local)
+  await Promise.all([...leftovers, started ?? copy(), made])
+  if (made) await rclone.writeText(`${tmp}/${MANIFEST_FILE}`, (await made).text)
   await rclone.move(tmp, remoteDir)
   return 'uploaded'
 }

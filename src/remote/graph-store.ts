@@ -2,10 +2,11 @@ import {randomBytes} from 'node:crypto'
 
 import {isExpError} from '../errors.js'
 import {type GraphDoc, parseGraph, serializeGraph} from '../graph/record.js'
-import {changeGraph, type GraphStore, localGraphStore, type UpdateResult} from '../graph/store.js'
+import {changeGraph, type GraphStore, localGraphStore, type UpdateOptions, type UpdateResult} from '../graph/store.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {openRemote, type Remote, withRemoteLease} from './remote.js'
+import {acquireLeaseIfWanted} from './lease.js'
+import {holding, openRemote, type Remote, remoteLeaseOptions} from './remote.js'
 
 /**
  * The work graph on the remote (`<root>/work_graph.json`): every read-modify-write takes the remote lease, downloads
@@ -27,9 +28,11 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
   const label = rclone.path(REMOTE_GRAPH)
   let lastRead = 0
   let turn: Promise<unknown> = Promise.resolve()
+  const waits = {maxMs: 0, taken: 0, totalMs: 0}
   return {
     label,
     shared: true,
+    stats: () => ({lease_taken: waits.taken, lease_wait_max_s: waits.maxMs / 1000, lease_wait_total_s: waits.totalMs / 1000}),
     async read() {
       // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
       // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
@@ -65,30 +68,36 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
     },
   }
 
-  function updateOnce<T>(
-    command: string,
-    mutate: (doc: GraphDoc) => Promise<T> | T,
-    options: {create?: boolean},
-  ): Promise<UpdateResult<T>> {
-    return withRemoteLease(
-      remote,
-      `graph ${command}`,
-      async (lease) => {
-        const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
-        if (change.written) {
-          // the temporary copy is no write of state: the lease is checked once, after it and before the move
-          const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
-          await rclone.writeText(tmp, serializeGraph(change.doc))
-          await lease.assertHeld().catch(async (error) => {
-            await rclone.remove(tmp)
-            throw error
-          })
-          await rclone.move(tmp, REMOTE_GRAPH)
+  async function updateOnce<T>(command: string, mutate: (doc: GraphDoc) => Promise<T> | T, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+    // a change that a wait can make moot (a claim): once the lease looks free after a wait, one lease-free read
+    // decides whether to take it at all, instead of a turn under the lease that changes nothing
+    let moot: UpdateResult<T> | undefined
+    const stillWanted = async () => {
+      const text = await rclone.read(REMOTE_GRAPH)
+      const doc = text === undefined ? undefined : parseGraph(text, label)
+      const skip = doc && options.skipIf?.(doc)
+      if (skip) moot = {doc, result: skip.result, written: false}
+      return !skip
+    }
+    const lease = await acquireLeaseIfWanted(remoteLeaseOptions(remote, `graph ${command}`, warn), stillWanted)
+    if (!lease) return moot!
+    waits.taken++
+    waits.maxMs = Math.max(waits.maxMs, lease.waitedMs)
+    waits.totalMs += lease.waitedMs
+    return holding(lease, async () => {
+      const change = await changeGraph(await rclone.read(REMOTE_GRAPH), label, mutate, options, now)
+      if (change.written) {
+        // the temporary copy is no write of state: the lease is checked beside its upload, before the move
+        const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
+        const [, held] = await Promise.allSettled([rclone.writeText(tmp, serializeGraph(change.doc)), lease.assertHeld()])
+        if (held.status === 'rejected') {
+          await rclone.remove(tmp)
+          throw held.reason
         }
-        return change
-      },
-      warn,
-    )
+        await rclone.move(tmp, REMOTE_GRAPH)
+      }
+      return change
+    })
   }
 }
 

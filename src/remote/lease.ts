@@ -1,6 +1,8 @@
 import {randomBytes} from 'node:crypto'
 
 import {ExpError} from '../errors.js'
+import {liveUnread, WaitQueue} from './lease-queue.js'
+import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
 /**
  * The remote lease (rclone has no locking; this is restic's and borg's protocol, adapted): a uniquely named lease
@@ -10,27 +12,7 @@ import {ExpError} from '../errors.js'
  * Storage and time are parameters, so the protocol is unit-tested with a fake clock and fake storage.
  */
 
-export interface LeaseBody {
-  holder: string
-  host: string
-  pid: number
-  command: string
-  created: string
-  expires: string
-}
-
-/** The folder of leases: list names, read, write (always transferred), remove. */
-export interface LeaseStore {
-  list(): Promise<string[]>
-  read(name: string): Promise<LeaseBody | undefined>
-  write(name: string, body: LeaseBody): Promise<void>
-  remove(name: string): Promise<boolean>
-}
-
-export interface LeaseClock {
-  now(): number
-  sleep(ms: number): Promise<void>
-}
+export type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
 export const systemLeaseClock: LeaseClock = {
   now: () => Date.now(),
@@ -71,18 +53,27 @@ export function describeHolder(body: LeaseBody | undefined, name: string): strin
   return body ? `${body.holder} (${body.command}, since ${body.created})` : name
 }
 
-/** Every lease in the folder with its state at `now` (expired = past expires + grace). */
-export async function inspectLeases(store: LeaseStore, now: number, graceMs: number, listed?: string[]): Promise<LeaseInfo[]> {
+/**
+ * Every lease in the folder with its state at `now` (expired = past expires + grace). `known`: bodies read before; a
+ * lease live by its last known expiry is not read again (a renewal only moves expiry later), one past it is re-read.
+ */
+export async function inspectLeases(store: LeaseStore, now: number, graceMs: number, listed?: string[], known?: Map<string, LeaseBody>): Promise<LeaseInfo[]> {
   const names = (listed ?? (await store.list())).filter((n) => n.endsWith('.json')).sort()
   const infos: LeaseInfo[] = []
   for (const name of names) {
-    const body = await store.read(name).catch(() => undefined)
+    const unread = liveUnread(store, known, name, now, graceMs)
+    if (unread === true) {
+      infos.push({name, state: 'live'})
+      continue
+    }
+    const body = unread ?? (await store.read(name).catch(() => undefined))
     if (!body) {
       // vanished between list and read, or being written: respected until long past the time in its name
       const created = Date.parse(name.slice(0, 16).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'))
       infos.push({name, state: Number.isFinite(created) && created + 2 * graceMs < now ? 'expired' : 'unreadable'})
       continue
     }
+    known?.set(name, body)
     infos.push({body, name, state: Date.parse(body.expires) + graceMs < now ? 'expired' : 'live'})
   }
   return infos
@@ -104,6 +95,14 @@ export class Lease {
   }
 
   private renewing?: Promise<void>
+  private pending: Promise<unknown>[] = []
+  /** how long the taker waited for it (ms) */
+  waitedMs = 0
+
+  /** work the taker left running (its queue ticket's removal): a release waits for it */
+  alsoAwait(work: Promise<unknown>): void {
+    this.pending.push(work.catch(() => {}))
+  }
 
   /**
    * Rewrite our lease with a new expiry; marks the lease lost when it vanished. One renewal at a time, and none
@@ -147,80 +146,113 @@ export class Lease {
     this.released = true
     if (this.timer) clearInterval(this.timer)
     await this.renewing?.catch(() => {})
+    await Promise.all(this.pending)
     await this.options.store.remove(this.name).catch(() => false)
   }
 }
 
 /**
- * Take the lease (waiting for a live holder, taking over an expired one); throws LEASE_BUSY when one holder kept it
- * for waitSeconds. The wait restarts whenever the holder changes: many machines taking turns is progress, not a hang.
+ * Take the lease (waiting for a live holder, taking over an expired one, queueing behind machines waiting longer: see
+ * lease-queue.ts); throws LEASE_BUSY when one holder kept it for waitSeconds. The wait restarts whenever the holder
+ * changes: many machines taking turns is progress, not a hang.
  */
 export async function acquireLease(input: LeaseOptions): Promise<Lease> {
+  return (await takeLease(input))!
+}
+
+/**
+ * The same, for a change that may no longer be needed once the wait is over (a claim of a node another machine took
+ * meanwhile): after a wait, `stillWanted()` is asked before the lease is taken; false → undefined, no lease taken.
+ */
+export async function acquireLeaseIfWanted(input: LeaseOptions, stillWanted: () => Promise<boolean>): Promise<Lease | undefined> {
+  return takeLease(input, stillWanted)
+}
+
+async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolean>): Promise<Lease | undefined> {
   const options = {...input, clock: input.clock ?? systemLeaseClock}
   const {clock, store} = options
   const random = options.random ?? Math.random
   const graceMs = (options.graceSeconds ?? options.leaseSeconds) * 1000
   const waitMs = (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
-  let deadline = clock.now() + waitMs
+  const known = new Map<string, LeaseBody>()
+  const holder = {command: options.command, holder: `${options.host}:${options.pid}`, host: options.host, pid: options.pid}
+  const queue = new WaitQueue({body: holder, clock, known, lifeMs: (options.leaseSeconds * 1000) / 3, store})
+  const started = clock.now()
+  let deadline = started + waitMs
   let blocker: string | undefined
-  // each look costs a listing and a read per lease (rclone processes), so looks back off exponentially up to 1–2 s
+  let lease: Lease | undefined
+  // each look is a listing (an rclone process): the machine waiting longest looks every baseMs, the next ones less
+  // often (up to 1–2 s); a holder's lease body is read once, and again only when it looks expired
   const capMs = Math.min(options.leaseSeconds * 1000, 2000, Math.max(1000, options.settleSeconds * 4000))
-  const backOff = async (attempt: number) => clock.sleep(Math.min(capMs, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + random()))
-  for (let attempt = 0; ; attempt++) {
-    const others = await liveOthers(options, graceMs, undefined)
-    if (others[0] && others[0].name !== blocker) {
-      blocker = others[0].name
-      deadline = clock.now() + waitMs
-    }
-    if (others.length === 0) {
-      const now = clock.now()
-      const name = leaseName(now, options.host, options.pid)
-      const body: LeaseBody = {
-        command: options.command,
-        created: new Date(now).toISOString(),
-        expires: new Date(now + options.leaseSeconds * 1000).toISOString(),
-        holder: `${options.host}:${options.pid}`,
-        host: options.host,
-        pid: options.pid,
+  const baseMs = Math.min(capMs, Math.max(150, options.settleSeconds * 500))
+  try {
+    for (let waited = false; ; waited = true) {
+      const names = await store.list()
+      const others = await liveOthers(options, graceMs, undefined, names, known)
+      const ahead = await queue.ahead(names)
+      const first = others[0]?.name ?? ahead[0]
+      if (first !== undefined && first !== blocker) {
+        blocker = first
+        deadline = clock.now() + waitMs
       }
-      await store.write(name, body)
-      // Rivals that wrote at the same time: the oldest name keeps its lease and waits for the others to go (it never
-      // proceeds while it sees one); the others delete theirs and back off. So the oldest waiter gets it: no livelock.
-      for (let round = 0; ; round++) {
-        await clock.sleep(options.settleSeconds * 1000 * (round === 0 ? 1 : 1 + random()))
-        const names = await store.list()
-        if (!names.includes(name)) break
-        const rivals = await liveOthers(options, graceMs, name, names)
-        if (rivals.length === 0) {
-          const lease = new Lease(name, body, options)
+      if (others.length === 0 && ahead.length === 0) {
+        if (waited && stillWanted && !(await stillWanted())) return undefined
+        lease = await contend(options, holder, graceMs, known, deadline)
+        if (lease) {
+          lease.waitedMs = clock.now() - started
+          lease.alsoAwait(queue.leave())
           if (options.autoRenew !== false) lease.startRenewing()
           return lease
         }
-        if (rivals.some((r) => r.name < name) || clock.now() >= deadline) {
-          await store.remove(name).catch(() => false)
-          break
-        }
-        if (Date.parse(body.expires) - clock.now() < (options.leaseSeconds * 1000 * 2) / 3) {
-          body.expires = new Date(clock.now() + options.leaseSeconds * 1000).toISOString()
-          await store.write(name, body)
-        }
       }
+      if (clock.now() >= deadline) {
+        const who = others[0] ? `held by ${describeHolder(others[0].body, others[0].name)}` : `queued for by ${ahead.length} machine(s) before this one`
+        throw new ExpError(`the remote lease is ${who}; gave up waiting.`, {
+          code: 'LEASE_BUSY',
+          exit: 3,
+          suggestion: 'wait for it to finish, or exp remote unlock --force if that holder is gone',
+        })
+      }
+      await queue.wait()
+      await clock.sleep(Math.min(capMs, baseMs * (1 + ahead.length)) * (0.75 + random() / 2))
     }
-    if (clock.now() >= deadline) {
-      const holder = others[0] ? describeHolder(others[0].body, others[0].name) : 'another exp'
-      throw new ExpError(`the remote lease is held by ${holder}; gave up waiting.`, {
-        code: 'LEASE_BUSY',
-        exit: 3,
-        suggestion: 'wait for it to finish, or exp remote unlock --force if that holder is gone',
-      })
+  } finally {
+    if (!lease) await queue.leave()
+  }
+}
+
+/**
+ * Write our lease, settle, list again. Rivals that wrote at the same time: the oldest name keeps its lease and waits
+ * for the others to go (it never proceeds while it sees one); the others delete theirs and back off. So the oldest
+ * gets it: no livelock. Undefined when ours lost (deleted, or a rival is older, or the wait is over).
+ */
+async function contend(options: LeaseOptions & {clock: LeaseClock}, holder: Omit<LeaseBody, 'created' | 'expires'>, graceMs: number, known: Map<string, LeaseBody>, deadline: number): Promise<Lease | undefined> {
+  const {clock, store} = options
+  const random = options.random ?? Math.random
+  const now = clock.now()
+  const name = leaseName(now, options.host, options.pid)
+  const body: LeaseBody = {...holder, created: new Date(now).toISOString(), expires: new Date(now + options.leaseSeconds * 1000).toISOString()}
+  await store.write(name, body)
+  for (let round = 0; ; round++) {
+    await clock.sleep(options.settleSeconds * 1000 * (round === 0 ? 1 : 1 + random()))
+    const names = await store.list()
+    if (!names.includes(name)) return undefined
+    const rivals = await liveOthers(options, graceMs, name, names, known)
+    if (rivals.length === 0) return new Lease(name, body, options)
+    if (rivals.some((r) => r.name < name) || clock.now() >= deadline) {
+      await store.remove(name).catch(() => false)
+      return undefined
     }
-    await backOff(attempt)
+    if (Date.parse(body.expires) - clock.now() < (options.leaseSeconds * 1000 * 2) / 3) {
+      body.expires = new Date(clock.now() + options.leaseSeconds * 1000).toISOString()
+      await store.write(name, body)
+    }
   }
 }
 
 /** Live leases of others; expired ones (past grace) are removed with a warning naming their holder. */
-async function liveOthers(options: LeaseOptions & {clock: LeaseClock}, graceMs: number, mine: string | undefined, listed?: string[]): Promise<LeaseInfo[]> {
-  const infos = await inspectLeases(options.store, options.clock.now(), graceMs, listed)
+async function liveOthers(options: LeaseOptions & {clock: LeaseClock}, graceMs: number, mine: string | undefined, listed: string[], known: Map<string, LeaseBody>): Promise<LeaseInfo[]> {
+  const infos = await inspectLeases(options.store, options.clock.now(), graceMs, listed, known)
   const live: LeaseInfo[] = []
   for (const info of infos) {
     if (info.name === mine) continue

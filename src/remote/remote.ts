@@ -2,7 +2,7 @@ import os from 'node:os'
 
 import {ExpError} from '../errors.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {acquireLease, type Lease, type LeaseBody, type LeaseStore} from './lease.js'
+import {acquireLease, type Lease, type LeaseBody, type LeaseOptions, type LeaseStore} from './lease.js'
 import {normaliseTarget, Rclone} from './rclone.js'
 
 /**
@@ -45,8 +45,14 @@ export function openRemote(ws: Workspace, flags: RemoteFlags = {}, env: NodeJS.P
 /** The lease folder on the remote, through rclone. */
 export function rcloneLeaseStore(rclone: Rclone): LeaseStore {
   const rel = (name: string) => `${LOCKS_DIR}/${name}`
+  let written = new Map<string, number>()
   return {
-    list: async () => (await rclone.list(LOCKS_DIR, {filesOnly: true})).map((e) => e.Name),
+    list: async () => {
+      const entries = await rclone.list(LOCKS_DIR, {filesOnly: true})
+      written = new Map(entries.map((e) => [e.Name, Date.parse(e.ModTime)]))
+      return entries.map((e) => e.Name)
+    },
+    written: (name) => written.get(name),
     read: async (name) => {
       const text = await rclone.read(rel(name))
       try {
@@ -60,9 +66,9 @@ export function rcloneLeaseStore(rclone: Rclone): LeaseStore {
   }
 }
 
-/** Take the remote lease for `command`, run `fn` (which calls lease.assertHeld() before writing), release. */
-export async function withRemoteLease<T>(remote: Remote, command: string, fn: (lease: Lease) => Promise<T>, warn?: (line: string) => void): Promise<T> {
-  const lease = await acquireLease({
+/** What every taker of this remote's lease passes (this machine, the remote's lease and settle times). */
+export function remoteLeaseOptions(remote: Remote, command: string, warn?: (line: string) => void): LeaseOptions {
+  return {
     command,
     host: os.hostname(),
     leaseSeconds: remote.leaseSeconds,
@@ -70,7 +76,16 @@ export async function withRemoteLease<T>(remote: Remote, command: string, fn: (l
     settleSeconds: remote.settleSeconds,
     store: rcloneLeaseStore(remote.rclone),
     warn,
-  })
+  }
+}
+
+/** Take the remote lease for `command`, run `fn` (which calls lease.assertHeld() before writing), release. */
+export async function withRemoteLease<T>(remote: Remote, command: string, fn: (lease: Lease) => Promise<T>, warn?: (line: string) => void): Promise<T> {
+  return holding(await acquireLease(remoteLeaseOptions(remote, command, warn)), fn)
+}
+
+/** Run `fn` while holding `lease`, then release it. */
+export async function holding<T>(lease: Lease, fn: (lease: Lease) => Promise<T>): Promise<T> {
   try {
     return await fn(lease)
   } finally {

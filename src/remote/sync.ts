@@ -83,9 +83,12 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
     const checkpoints: PushedExperiment['checkpoints'] = []
     const uploads = (async () => {
       const runIds = await localCheckpoints(dir)
-      const listing = runIds.length > 0 ? await checkpointListing(rclone, name) : []
-      for (const runId of runIds) {
-        const outcome = await uploadCheckpoint(rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options), listing)
+      const listing = runIds.length > 0 ? checkpointListing(rclone, name) : Promise.resolve([])
+      listing.catch(() => {}) // told by the upload that awaits it
+      // the newest checkpoint first (the one a run just made): it starts up while the listing is under way
+      for (const runId of [...runIds].reverse()) {
+        const early = runId === runIds.at(-1)
+        const outcome = await uploadCheckpoint(rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options), listing, early)
         options.log?.(`${name}: checkpoint ${runId} ${outcome === 'uploaded' ? 'uploaded' : 'already on the remote'}`)
         checkpoints.push({outcome, run_id: runId})
       }
@@ -93,6 +96,7 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
     // both end before a failure is told (no rclone left running behind the error); the first failure is the one told
     const failed = (await Promise.allSettled([small, uploads])).find((r) => r.status === 'rejected')
     if (failed) throw failed.reason
+    checkpoints.sort((a, b) => a.run_id.localeCompare(b.run_id))
     out.push({bytes: files.reduce((n, f) => n + f.size, 0), checkpoints, files: files.length, name})
   }
   return out

@@ -42,6 +42,29 @@ function extent(values: readonly number[]): [number, number] {
 const r2 = (n: number) => Math.round(n * 100) / 100
 
 /**
+ * `${r2(n)}` for the many coordinates of a curve, without a float-to-string conversion each: n rounded to hundredths
+ * is k / 100, and for |k| < 1e15 JavaScript prints that double as the decimal k / 100 (no shorter decimal maps to
+ * it), so the digits come from integers. Anything else is printed as before.
+ */
+function coordinate(n: number): string {
+  const k = Math.round(n * 100)
+  if (!(Math.abs(k) < 1e15)) return `${k / 100}`
+  const a = k < 0 ? -k : k
+  const whole = Math.floor(a / 100)
+  const cents = a - whole * 100
+  const sign = k < 0 ? '-' : ''
+  if (cents === 0) return `${sign}${whole}`
+  return `${sign}${whole}.${cents % 10 === 0 ? cents / 10 : cents < 10 ? `0${cents}` : cents}`
+}
+
+/** A polyline's points attribute: "x,y x,y ..." */
+function polylinePoints(count: number, x: (i: number) => number, y: (i: number) => number): string {
+  let out = ''
+  for (let i = 0; i < count; i++) out += `${i === 0 ? '' : ' '}${coordinate(x(i))},${coordinate(y(i))}`
+  return out
+}
+
+/**
  * Lines of y against x. The <svg> carries its mapping (data-scale, data-y-min/max, data-top/bottom) so a reader
  * (a test) can turn a point's coordinates back into the value it plots.
  */
@@ -59,7 +82,8 @@ export function lineChart(series: readonly Series[], options: {xLabel: string; y
     return html`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text x="${PAD.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatNumber(log ? 10 ** t : t)}</text>`
   })
   const lines = series.map((s, i) => {
-    const pts = thin(s.points).map(([x, y]) => `${r2(sx(x))},${r2(sy(y))}`).join(' ')
+    const points = thin(s.points)
+    const pts = polylinePoints(points.length, (j) => sx(points[j][0]), (j) => sy(points[j][1]))
     return html`<polyline class="curve" data-series="${s.label}" data-count="${s.points.length}" stroke="${PALETTE[i % PALETTE.length]}" points="${pts}"><title>${s.label}</title></polyline>`
   })
   const legend = series.map((s, i) => html`<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${s.label}</span>`)
@@ -80,7 +104,7 @@ export function sparkline(values: readonly number[]): SafeHtml {
   const log = wantsLog(values)
   const ys = thin(values, 200).map((v) => (log ? Math.log10(v) : v))
   const [lo, hi] = extent(ys)
-  const pts = ys.map((y, i) => `${r2(ys.length === 1 ? w / 2 : (i / (ys.length - 1)) * w)},${r2(h - 2 - ((y - lo) / (hi - lo)) * (h - 4))}`).join(' ')
+  const pts = polylinePoints(ys.length, (i) => (ys.length === 1 ? w / 2 : (i / (ys.length - 1)) * w), (i) => h - 2 - ((ys[i] - lo) / (hi - lo)) * (h - 4))
   return html`<svg class="spark" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="last training curve"><polyline stroke="${PALETTE[0]}" points="${pts}"/></svg>`
 }
 

@@ -1,13 +1,12 @@
 import path from 'node:path'
 
-import {formatValue} from '../config/config-file.js'
+import {formatValue} from '../lib/format-value.js'
 import {formatNumber} from '../lib/table.js'
 import {formatDuration} from '../lib/time.js'
 import type {RunRecord, StageRecord} from '../runs/record.js'
 import {lineChart} from './charts.js'
 import type {PageData} from './gather.js'
 import {href, html, page, PALETTE, type SafeHtml, statusBadge, table} from './html.js'
-import {markdown} from './markdown.js'
 import {sweepSection, type SweepSectionOptions} from './sweep-section.js'
 
 export interface ExperimentPageOptions {
@@ -33,7 +32,7 @@ ${options.indexHref ? html`<nav><a href="${options.indexHref}">← all experimen
 <p>${statusBadge(d.status)} <span id="reason">${d.reason}</span>${d.location === 'archive' ? html` <span class="muted">(archived)</span>` : ''}</p>
 <p class="muted">${d.dir} · last activity ${d.last_activity}${d.metric ? ` · ${d.metric.name} ${formatValue(d.metric.value)}` : ''}</p>
 ${d.hypothesis ? html`<h2>Hypothesis</h2><p id="hypothesis">${d.hypothesis}</p>` : ''}
-${data.notes.trim() ? html`<h2>Notes</h2><div class="notes" id="notes">${markdown(data.notes)}</div>` : ''}
+${data.notes ? html`<h2>Notes</h2><div class="notes" id="notes">${data.notes}</div>` : ''}
 ${d.variants_detail ? html`<h2>Variants</h2>${sweepSection(d.variants_detail, options.promote ?? {direction: 'min', metric: d.metric?.name ?? 'metric'})}` : ''}
 <h2>Config against its base</h2>
 ${configSection(data)}

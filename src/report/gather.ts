@@ -1,14 +1,15 @@
-import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {type Dirent, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {ExperimentDetails} from '../experiments/details.js'
-import {NOTES_FILE} from '../experiments/scan.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {numericMetrics, type Report} from '../reports/report.js'
 import {curve, metricsFile, type MetricsRow, parseMetrics} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
+import type {SafeHtml} from './html.js'
+import {renderMarkdown} from './markdown.js'
 
-/** What an experiment page shows, read from the snapshot and a few files the scan does not keep (notes, curves). */
+/** What an experiment page shows, read from the snapshot and a few files the scan does not keep (curves, checkpoint manifests). */
 export interface EvaluationRow {
   evaluation: string
   run_id: string
@@ -30,7 +31,8 @@ export interface CheckpointView {
 
 export interface PageData {
   details: ExperimentDetails
-  notes: string
+  /** notes.md rendered (the scan's text), undefined when it is blank or absent */
+  notes?: SafeHtml
   /** one training curve (loss against step) per run that logged one, oldest run first */
   curves: Array<{run_id: string; points: Array<[number, number]>}>
   /** evaluation reports grouped by the checkpoint they evaluated */
@@ -60,52 +62,50 @@ export function runCheckpoint(run: RunRecord): string {
 }
 
 /** A run folder's loss curve (step, loss); made by `lossCurves`, which reads each metrics.jsonl once per command. */
-export type LossCurve = ((runDir: string) => Array<[number, number]>) & {
-  /** the run folder's metrics rows, read and parsed once (exp show's last values use them too) */
-  rows: (runDir: string) => MetricsRow[]
-}
+export type LossCurve = (runDir: string) => Array<[number, number]>
 
 /**
- * metrics.jsonl parsed in one JSON.parse when every non-blank line is one JSON object (what engines write);
- * anything else (a half-written last line, a stray print) goes through parseMetrics, line by line.
+ * metrics.jsonl parsed in one JSON.parse when every line is one JSON object (what engines write): the lines joined
+ * by commas are then one JSON array, as many values as lines. Anything else (a blank or half-written line, a stray
+ * print) goes through parseMetrics, line by line, which gives the same rows in the cases the quick path takes.
  */
 export function parseMetricsQuickly(text: string): MetricsRow[] {
-  const lines = text.split('\n').filter((l) => l.trim() !== '')
-  try {
-    const rows = JSON.parse(`[${lines.join(',')}]`) as unknown[]
-    if (rows.length === lines.length && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return rows as MetricsRow[]
-  } catch {
-    // some line is not JSON: the careful parse below skips it
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text
+  if (body.trim() !== '' && !body.includes('\n\n')) {
+    let lines = 1
+    for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
+    try {
+      const rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`) as unknown[]
+      if (rows.length === lines && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return rows as MetricsRow[]
+    } catch {
+      // some line is not JSON: the careful parse below skips it
+    }
   }
   return parseMetrics(text)
 }
 
-/** `exp report --all` reads a run's metrics three times (its page's curve, its last values, the index's sparkline): once. */
+/**
+ * `exp report --all` draws a run's loss curve twice (its page, the index's sparkline): each metrics.jsonl is read
+ * and parsed once, and only the curve is kept.
+ */
 export function lossCurves(): LossCurve {
-  const rows = new Map<string, MetricsRow[]>()
   const seen = new Map<string, Array<[number, number]>>()
-  const readRows = (runDir: string) => {
-    let r = rows.get(runDir)
-    if (!r) {
+  return (runDir: string) => {
+    let points = seen.get(runDir)
+    if (!points) {
       let text = ''
       try {
         text = readFileSync(metricsFile(runDir), 'utf8')
       } catch {
         // no metrics.jsonl
       }
-      rows.set(runDir, (r = text ? parseMetricsQuickly(text) : []))
+      seen.set(runDir, (points = text ? curve(parseMetricsQuickly(text), 'loss') : []))
     }
-    return r
-  }
-  const losses = (runDir: string) => {
-    let points = seen.get(runDir)
-    if (!points) seen.set(runDir, (points = curve(readRows(runDir), 'loss')))
     return points
   }
-  return Object.assign(losses, {rows: readRows})
 }
 
-export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot, losses: LossCurve = lossCurves()): PageData {
+export async function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot, losses: LossCurve = lossCurves()): Promise<PageData> {
   const dir = snapshot.dir
   const byPath = new Map<string, Report>(snapshot.reports.map((r) => [path.resolve(r.path), r]))
   const named = new Set<string>()
@@ -125,18 +125,13 @@ export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnaps
     .reverse()
     .map((run) => ({points: losses(path.join(dir, 'runs', run.run_id)), run_id: run.run_id}))
     .filter((c) => c.points.length > 0)
-  let notes = ''
-  try {
-    notes = readFileSync(path.join(dir, NOTES_FILE), 'utf8')
-  } catch {
-    // no notes.md
-  }
+  const notes = snapshot.notesText ?? ''
   return {
     checkpoints: checkpointsOf(dir),
     curves,
     details,
     evaluations: [...groups.entries()].map(([checkpoint, rows]) => ({checkpoint, rows})),
-    notes,
+    notes: notes.trim() ? await renderMarkdown(notes) : undefined,
     otherReports: details.reports_detail.filter((r) => !named.has(path.resolve(dir, r.path))),
   }
 }
@@ -147,25 +142,34 @@ export function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnaps
  */
 function checkpointsOf(dir: string): CheckpointView[] {
   const base = path.join(dir, 'checkpoints')
-  if (!existsSync(base)) return []
+  let folders: Dirent[]
+  try {
+    folders = readdirSync(base, {withFileTypes: true})
+  } catch {
+    return [] // no checkpoints folder
+  }
   const out: CheckpointView[] = []
-  for (const entry of readdirSync(base, {withFileTypes: true})) {
+  for (const entry of folders) {
     if (!entry.isDirectory() || entry.name.startsWith('.')) continue
     const folder = path.join(base, entry.name)
     const sizes = new Map<string, number>()
+    // the walk sees MANIFEST.json (a file or not): no second look for it
+    let manifest = false
     const walk = (d: string, prefix: string) => {
       for (const e of readdirSync(d, {withFileTypes: true})) {
         const rel = prefix ? `${prefix}/${e.name}` : e.name
-        if (e.isDirectory()) walk(path.join(d, e.name), rel)
-        else if (rel !== 'MANIFEST.json') sizes.set(rel, statSync(path.join(d, e.name), {throwIfNoEntry: false})?.size ?? 0)
+        if (rel === 'MANIFEST.json') manifest = true
+        if (e.isDirectory()) walk(`${d}/${e.name}`, rel)
+        else if (rel !== 'MANIFEST.json') sizes.set(rel, statSync(`${d}/${e.name}`, {throwIfNoEntry: false})?.size ?? 0)
       }
     }
     walk(folder, '')
-    const view: CheckpointView = {bytes: [...sizes.values()].reduce((a, b) => a + b, 0), files: sizes.size, integrity: 'no manifest', path: `checkpoints/${entry.name}`, problems: [], run_id: entry.name}
-    const manifestFile = path.join(folder, 'MANIFEST.json')
-    if (existsSync(manifestFile)) {
+    let bytes = 0
+    for (const size of sizes.values()) bytes += size
+    const view: CheckpointView = {bytes, files: sizes.size, integrity: 'no manifest', path: `checkpoints/${entry.name}`, problems: [], run_id: entry.name}
+    if (manifest) {
       try {
-        const files = (JSON.parse(readFileSync(manifestFile, 'utf8')) as {files?: Array<{path: string; size: number}>}).files
+        const files = (JSON.parse(readFileSync(path.join(folder, 'MANIFEST.json'), 'utf8')) as {files?: Array<{path: string; size: number}>}).files
         if (!Array.isArray(files)) throw new Error('no files list')
         for (const f of files) {
           const size = sizes.get(f.path)
@@ -173,8 +177,9 @@ function checkpointsOf(dir: string): CheckpointView[] {
           else if (size !== f.size) view.problems.push(`${f.path} is ${size} bytes, the manifest says ${f.size}`)
         }
         view.integrity = view.problems.length > 0 ? 'damaged' : 'verified'
-      } catch {
-        view.integrity = 'unreadable manifest'
+      } catch (error) {
+        // a dangling link is no manifest, as before the walk saw it
+        view.integrity = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no manifest' : 'unreadable manifest'
       }
     }
     out.push(view)

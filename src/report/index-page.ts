@@ -1,12 +1,11 @@
-import {formatValue} from '../config/config-file.js'
+import {formatValue} from '../lib/format-value.js'
 import type {ListedExperiment} from '../experiments/listing.js'
-import {sparkline} from './charts.js'
 import {href, html, page, type SafeHtml, statusBadge, table} from './html.js'
 
 export interface IndexEntry {
   listed: ListedExperiment
-  /** the last training curve's values (loss), oldest first */
-  curve: number[]
+  /** the last training curve (loss) as a sparkline, drawn when its page was built (its points need not be kept) */
+  spark: SafeHtml
   /** the experiment's page file name next to the index, when it exists */
   page?: string
 }
@@ -26,7 +25,7 @@ export function renderIndexPage(entries: IndexEntry[], options: {generatedAt: Da
               statusBadge(e.listed.status),
               e.listed.reason,
               e.listed.metric ? formatValue(e.listed.metric.value) : '',
-              sparkline(e.curve),
+              e.spark,
             ]),
             {numeric: [3]},
           )

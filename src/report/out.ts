@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {promises as fs, closeSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
@@ -24,8 +24,10 @@ export function checkPageTarget(ws: Workspace, file: string): void {
   if (!isExpPage(target)) throw new ExpError(`refusing to overwrite ${file}: it is not a page exp wrote.`, {code: 'OUT_REFUSED', suggestion: 'choose another --out, or remove the file first.'})
 }
 
-/** What an existing file's head says: whether exp wrote it, and the key of what it shows (see `page`). */
-export function readPageHead(file: string): {expPage: boolean; key?: string} {
+/** What an existing file's head says: whether exp wrote it, and the key of what it shows (see `page`); undefined when there is no file. */
+export function readPageHead(file: string): {expPage: boolean; key?: string} | undefined {
+  // asked first: a failed open throws, and building that error costs more than the question (1,000 new pages)
+  if (!existsSync(file)) return undefined
   const fd = openSync(file, 'r')
   try {
     const buffer = Buffer.alloc(2048)
@@ -37,7 +39,7 @@ export function readPageHead(file: string): {expPage: boolean; key?: string} {
 }
 
 export function isExpPage(file: string): boolean {
-  return readPageHead(file).expPage
+  return readPageHead(file)?.expPage ?? false
 }
 
 /**
@@ -71,48 +73,7 @@ export function writePage(file: string, text: string): void {
 }
 
 
-/**
- * Many pages: the same whole-or-nothing write, up to `depth` at once through libuv's threads, so a file system slow
- * to create files (a busy journal) does not stall the building of the next pages. The temporary files are created
- * in `shards` private folders beside the pages (ext4 creates one file at a time per folder; four folders create four
- * at once, measured 40% less wall time for 1,000 pages) and renamed into place; the folders are removed by `flush`,
- * which waits for all and throws the first failure.
- */
-export function pageWriter(depth = 16, shards = 4): {write(file: string, text: string): Promise<void>; flush(): Promise<void>} {
-  const pending = new Set<Promise<void>>()
-  const tmpDirs = new Set<string>()
-  let failure: unknown
-  let n = 0
-  const tmpFor = (file: string) => {
-    const dir = path.join(path.dirname(file), `.exp-pages.${TAG}.${n++ % shards}`)
-    if (!tmpDirs.has(dir)) {
-      mkdirSync(dir, {recursive: true})
-      tmpDirs.add(dir)
-    }
-    return path.join(dir, `${path.basename(file)}.tmp`)
-  }
-  const one = async (file: string, text: string) => {
-    const tmp = tmpFor(file)
-    try {
-      await fs.writeFile(tmp, text, {flag: 'wx'})
-      await fs.rename(tmp, file)
-    } catch (error) {
-      await fs.rm(tmp, {force: true})
-      failure ??= error
-    }
-  }
-  return {
-    async flush() {
-      await Promise.all(pending)
-      await Promise.all([...tmpDirs].map((dir) => fs.rm(dir, {force: true, recursive: true})))
-      tmpDirs.clear()
-      if (failure) throw failure
-    },
-    async write(file, text) {
-      if (failure) throw failure
-      const p = one(file, text).finally(() => pending.delete(p))
-      pending.add(p)
-      if (pending.size >= depth) await Promise.race(pending)
-    },
-  }
+/** The private folder beside `dir`'s pages where one exp process keeps its temporary files (see page-thread.ts). */
+export function privateFolder(dir: string): string {
+  return path.join(dir, `.exp-pages.${TAG}`)
 }

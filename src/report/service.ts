@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
@@ -9,10 +9,13 @@ import {sha256} from '../lib/hash.js'
 import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
+import {sparkline} from './charts.js'
 import {renderExperimentPage} from './experiment-page.js'
 import {gatherPage, type LossCurve, lossCurves} from './gather.js'
+import type {SafeHtml} from './html.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
-import {checkPageTarget, isExpPage, pageWriter, readPageHead, writePage} from './out.js'
+import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
+import {pageThread} from './page-thread.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -53,24 +56,36 @@ function indexHref(ws: Workspace, pageDir: string): string | undefined {
   return existsSync(index) ? path.relative(pageDir, index).split(path.sep).join('/') : undefined
 }
 
-async function buildPage(ws: Workspace, item: Classified, file: string, options: ReportOptions & {readBase?: (f: string) => BaseConfig; key?: string; losses?: LossCurve}): Promise<string> {
-  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: options.losses?.rows})
-  const pageDir = path.dirname(file)
-  return renderExperimentPage(gatherPage(details, item.snapshot, options.losses), {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: indexHref(ws, pageDir), key: options.key, pageDir, promote: ws.settings.promote})
+/** What building one page needs besides the experiment: --all passes caches shared by every page. */
+interface BuildOptions extends ReportOptions {
+  /** the link from the page to reports/index.html (undefined: there is no index) */
+  indexHref: string | undefined
+  readBase?: (f: string) => BaseConfig
+  key?: string
+  losses?: LossCurve
+}
+
+/** A page shows curves, not the last values `exp show` prints: its details skip reading them (gather reads each file). */
+const noMetrics = () => []
+
+async function buildPage(ws: Workspace, item: Classified, file: string, options: BuildOptions): Promise<string> {
+  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: noMetrics})
+  const data = await gatherPage(details, item.snapshot, options.losses)
+  return renderExperimentPage(data, {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: options.indexHref, key: options.key, pageDir: path.dirname(file), promote: ws.settings.promote})
 }
 
 /**
  * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
  * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
  */
-function pageKey(ws: Workspace, item: Classified, file: string, baseStat: (f: string) => string): string {
+function pageKey(ws: Workspace, item: Classified, file: string, indexLink: string | undefined, baseStat: (f: string) => string): string {
   const {classification: c, snapshot: s} = item
   const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
   return sha256(
     JSON.stringify([
       packageVersion(),
       file,
-      indexHref(ws, path.dirname(file)) ?? null,
+      indexLink ?? null,
       c.status,
       c.reason,
       s.location,
@@ -90,7 +105,7 @@ export async function reportExperiment(ws: Workspace, options: ReportOptions & {
   const file = path.resolve(options.out ?? pageFile(ws, located.name))
   checkPageTarget(ws, file)
   const [item] = await classifyWorkspace(ws, {location: located.location, log: options.log, now: options.now, only: [located.name]})
-  writePage(file, await buildPage(ws, item, file, options))
+  writePage(file, await buildPage(ws, item, file, {...options, indexHref: indexHref(ws, path.dirname(file))}))
   const result: ReportResult = {experiment: located.name, file: relativeToRoot(ws, file), warnings: []}
   if (options.open) {
     result.opened = await openInBrowser(file, options.env ?? process.env)
@@ -99,62 +114,93 @@ export async function reportExperiment(ws: Workspace, options: ReportOptions & {
   return result
 }
 
-/** The newest run's loss curve (the index's sparkline). */
-function lastCurve(item: Classified, losses: LossCurve): number[] {
+/** The newest run's loss curve as the index's sparkline. */
+function lastSpark(item: Classified, losses: LossCurve): SafeHtml {
   for (const run of item.snapshot.runs) {
     const points = losses(path.join(item.snapshot.dir, 'runs', run.run_id))
-    if (points.length > 0) return points.map((p) => p[1])
+    if (points.length > 0) return sparkline(points.map((p) => p[1]))
   }
-  return []
+  return sparkline([])
 }
 
-function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean, losses = lossCurves()): string {
+function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean, spark = (item: Classified) => lastSpark(item, lossCurves())): string {
   const metric = ws.settings.promote.metric
   const entries: IndexEntry[] = items.map((item) => ({
-    curve: lastCurve(item, losses),
+    spark: spark(item),
     listed: toListed(item, now, metric),
     page: hasPage(item.snapshot.name) ? `${item.snapshot.name}.html` : undefined,
   }))
   return renderIndexPage(entries, {generatedAt: now, metric})
 }
 
+/** Below this many missing pages, --all writes each page itself: a thread is not worth starting for a few. */
+const THREAD_MIN_PAGES = 32
+
+/**
+ * How many experiments have no page yet, from three directory listings (no scan): the writer thread creates that
+ * many temporary files ahead while the scan runs. A page that exists but changed gets its file when it is written.
+ */
+function missingPages(ws: Workspace): number {
+  const names = (dir: string) => {
+    try {
+      return readdirSync(dir, {withFileTypes: true})
+    } catch {
+      return []
+    }
+  }
+  const pages = new Set(names(ws.paths.reports).map((d) => d.name))
+  let n = 0
+  for (const base of [ws.paths.experiments, ws.paths.archive]) {
+    for (const d of names(base)) if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`)) n++
+  }
+  return n
+}
+
 /** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
 export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
   const index = indexFile(ws)
   checkPageTarget(ws, index)
-  const items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+  const missing = missingPages(ws)
+  const writer = missing >= THREAD_MIN_PAGES ? pageThread(privateFolder(ws.paths.reports), missing) : {flush: async () => {}, write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
   const stats = new Map<string, string>()
   const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
   const warnings: string[] = []
-  const losses = lossCurves()
-  const writer = pageWriter()
+  // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
+  // points kept to the end were collected again and again by the garbage collector)
+  const sparks = new Map<Classified, SafeHtml>()
   const written = new Set<string>()
   let changed = 0
-  // an index that exists before the pages lets each page link back to it
-  if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
+  let items: Classified[]
   try {
+    items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+    // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
+    if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
+    const indexLink = indexHref(ws, ws.paths.reports)
     for (const item of items) {
       const file = pageFile(ws, item.snapshot.name)
       // one name active and archived: the active one has the page
       if (written.has(file)) continue
-      const head = existsSync(file) ? readPageHead(file) : undefined
+      const head = readPageHead(file)
       if (head && !head.expPage) {
         warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
         continue
       }
-      const key = pageKey(ws, item, file, baseStat)
+      const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
-      await writer.write(file, await buildPage(ws, item, file, {...options, key, losses, readBase}))
+      const losses = lossCurves()
+      writer.write(file, await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase}))
+      sparks.set(item, lastSpark(item, losses))
       changed++
     }
   } finally {
-    // the pages in flight, and the writer's temporary folders removed, even when building one failed
+    // the pages in flight written, and the writer's temporary files removed, even when building one failed
     await writer.flush()
   }
-  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), losses))
+  const losses = lossCurves()
+  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), (item) => sparks.get(item) ?? lastSpark(item, losses)))
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,

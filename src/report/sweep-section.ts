@@ -1,5 +1,5 @@
 import {bestVariant} from '../classify/sweep.js'
-import {formatValue} from '../config/config-file.js'
+import {formatValue} from '../lib/format-value.js'
 import type {ListedVariant} from '../experiments/variants.js'
 import {formatNumber} from '../lib/table.js'
 import {type PlotPoint, pointChart} from './charts.js'

@@ -32,7 +32,7 @@ export interface SweepWatchResult extends SweepSummary {
 /**
  * Follow every variant of a sweep until none has a live run: one refresh of all their runs per interval (one
  * backend call per backend), the orchestration log and status table brought up to date each time (observeSweep),
- * each transition printed once; then collect the variants that ended while watched and summarise the sweep.
+ * each transition printed once; then collect the variants that ended while watched (or before, results still waiting) and summarise the sweep.
  */
 export async function watchSweep(ws: Workspace, options: SweepWatchOptions): Promise<SweepWatchResult> {
   const context = {advance: true, log: options.log, now: options.now, ws}
@@ -73,8 +73,10 @@ export async function watchSweep(ws: Workspace, options: SweepWatchOptions): Pro
   if (!stopped) {
     for (const v of runs()) {
       // local runs wrote into their folders already: collect is a no-op for them
-      if (!v.run || v.run.backend === 'local' || !watched.has(v.run.run_id) || (v.run.state !== 'completed' && v.run.state !== 'failed')) continue
+      if (!v.run || v.run.backend === 'local' || (v.run.state !== 'completed' && v.run.state !== 'failed')) continue
       const backend = await backendFor(v.run.backend)
+      // a run that ended before the first refresh was never seen live: it is collected if its results still wait
+      if (!watched.has(v.run.run_id) && !backend.awaitsCollect?.(v.run)) continue
       const variantDir = snap.variants!.find((s) => s.name === v.variant)!.dir
       const result = await backend.collect({experimentDir: variantDir, record: v.run}, context)
       collected.push({message: result.message, variant: v.variant})

@@ -31,10 +31,14 @@ describe('exp in-process gives what the binary gives', () => {
     return made
   }
 
-  /** the same but for the workspace's path and the milliseconds between the two runs */
+  /** the same but for the workspace's path, the milliseconds between the two runs and the second a line was logged in */
   const same = (a: ExpResult, b: ExpResult, what: string, ws: {child: string; inner: string}) => {
     const norm = (r: ExpResult, dir: string) => {
-      const text = (t: string) => t.replaceAll(dir, 'WS').replaceAll(/"(idle_ms|duration_ms)": [\d.]+/g, '"$1": N')
+      const text = (t: string) =>
+        t
+          .replaceAll(dir, 'WS')
+          .replaceAll(/"(idle_ms|duration_ms)": [\d.]+/g, '"$1": N')
+          .replaceAll(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] /gm, '[TIME] ')
       return {code: r.code, stderr: text(r.stderr), stdout: text(r.stdout)}
     }
     assert.deepEqual(norm(b, ws.inner), norm(a, ws.child), what)

@@ -446,8 +446,10 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     assert.equal(all.code, 0, all.stderr)
     const states = new Set(all.json.runs.map((r: any) => `${r.experiment}:${r.state}`))
     for (const s of ['2025-01-01-fail:failed', '2025-01-02-sigint:interrupted', '2025-01-01-gate:completed', '2025-01-02-cancel:cancelled']) assert.ok(states.has(s), s)
-    const ids = all.json.runs.map((r: any) => r.run_id)
-    assert.deepEqual(ids, [...ids].sort().reverse())
+    // newest first: by creation time, then id (records/run.ts compareRuns); an id carries only the second, so two
+    // runs of the same second are in creation order, not their random suffixes' order
+    const seconds = all.json.runs.map((r: any) => r.run_id.slice(0, 15))
+    assert.deepEqual(seconds, [...seconds].sort().reverse())
     const table = await exp(['runs'], {cwd: ws})
     assert.match(table.stdout, /^RUN +EXPERIMENT +BACKEND +STATE +STAGES +DURATION +REASON/)
     assert.match(table.stdout, /2025-01-01-fail +local +failed +train\(1\) evaluate:skipped/)

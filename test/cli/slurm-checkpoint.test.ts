@@ -3,7 +3,7 @@ import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {exp, expJson, removeDir, requireTool, tempDir} from '../support/exp.js'
-import {clusterUnavailable, type Cluster, makeShims, startCluster, stopCluster} from '../support/slurm.js'
+import {clusterUnavailable, type Cluster, makeShims, stopCluster, suiteCluster} from '../support/slurm.js'
 
 /**
  * Checkpoint integrity on a REAL single-node SLURM cluster: no exp process runs between the jobs (evaluate starts by
@@ -19,7 +19,7 @@ describe('checkpoint manifests through SLURM (a real cluster)', function () {
   before(async function () {
     const missing = clusterUnavailable()
     requireTool(this, missing === undefined, missing ?? '')
-    cluster = await startCluster()
+    cluster = await suiteCluster()
     scratch = await tempDir('exp-slurm-ck-')
     const shims = await makeShims(scratch)
     env = {...cluster.env, PATH: `${shims.bin}${path.delimiter}${process.env.PATH}`}

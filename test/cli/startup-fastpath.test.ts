@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, makeExperiment, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
+import {age, exp, makeExperiment, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
  * The start-up fast path (src/fastpath/, bin/run.js) against oclif's path (EXP_NO_FAST_PATH=1): the hot commands
@@ -16,6 +16,8 @@ describe('start-up fast path', () => {
     ws = await tempWorkspace()
     await makeExperiment(ws, '2025-01-01-alpha', {'reports/r1.json': {gates_passed: true, metrics: {final_nrmse: 0.1}}})
     await makeExperiment(ws, '2025-01-02-beta')
+    // days old, so "LAST ACTIVITY" reads the same for both paths' calls (seconds old, 9s ago → 10s ago widened the column)
+    for (const name of ['2025-01-01-alpha', '2025-01-02-beta']) await age(path.join(ws, 'experiments', name), 3)
     for (const args of [['a', '--action', 'paper'], ['b', '--action', 'noop', '--depends-on', 'a']]) {
       const r = await exp(['graph', 'add', ...args], {cwd: ws})
       assert.equal(r.code, 0, r.stderr)

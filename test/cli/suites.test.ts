@@ -4,7 +4,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempDir, tempWorkspace} from '../support/exp.js'
-import {clusterUnavailable, type Cluster, startCluster, stopCluster} from '../support/slurm.js'
+import {clusterUnavailable, type Cluster, stopCluster, suiteCluster} from '../support/slurm.js'
 
 /** An engine with named evaluations: `fail: NAME` in config.yaml fails that gate, `crash: NAME` exits 3, `sleep: S` waits. */
 const ENGINE = `import json, os, sys, time
@@ -132,7 +132,7 @@ describe('evaluation suites on a real SLURM cluster', function () {
     this.timeout(120_000)
     const missing = clusterUnavailable()
     requireTool(this, missing === undefined, missing ?? '')
-    cluster = await startCluster()
+    cluster = await suiteCluster()
     scratch = await tempDir('exp-suite-slurm-')
     ws = path.join(scratch, 'ws')
     assert.equal((await exp(['init', ws], {cwd: scratch})).code, 0)

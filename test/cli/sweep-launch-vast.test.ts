@@ -127,6 +127,25 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
     assert.match(table.stdout, /Cost of the variants' runs: \$/)
   })
 
+  it('variants that finished before exp watch started are still collected (their results wait on the instance)', async () => {
+    const dir = await sweep()
+    const launched = await run(['launch', 'sw', '--backend', 'vast', '--jobs', '2'])
+    assert.equal(launched.code, 0, launched.stdout + launched.stderr)
+    // advance without watching until no variant is live: they end uncollected, as when watch starts late
+    const finished = async () => (await Promise.all(VARIANTS.map((v) => runOf(dir, v)))).every((r) => !['queued', 'running'].includes(r.state))
+    for (let i = 0; i < 300 && !(await finished()); i++) assert.equal((await run(['runs', 'sw', '--advance'])).code, 0)
+    assert.ok(await finished(), 'every variant ended')
+    const before = await Promise.all(VARIANTS.map((v) => runOf(dir, v)))
+    assert.ok(before.some((r) => !r.backend_data.collected_at), 'some results still wait on an instance')
+    const watched = await run(['watch', 'sw', '--interval', '0.3'])
+    assert.equal(watched.code, 0, watched.stdout + watched.stderr)
+    for (const [i, r] of (await Promise.all(VARIANTS.map((v) => runOf(dir, v)))).entries()) {
+      assert.equal(r.state, 'completed', `${VARIANTS[i]}: ${r.reason}`)
+      assert.ok(r.backend_data.collected_at, `${VARIANTS[i]} collected: ${watched.stdout}`)
+      assert.ok(existsSync(path.join(dir, VARIANTS[i], r.report)), `${VARIANTS[i]}'s report came home`)
+    }
+  })
+
   it("one variant's train failing: the other 3 still collected, the failed one recorded, every instance destroyed", async () => {
     const dir = await sweep('latent-dim8_epochs2')
     const {records} = await launchAndWatch(dir)

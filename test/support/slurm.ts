@@ -3,8 +3,10 @@ import {spawnSync} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {removeDir, ROOT, tempDir} from './exp.js'
+import {oncePerSuite, registerStop, sharedDir} from './global.js'
 
 /**
  * A throwaway single-node SLURM cluster for the tests (test/support/slurm-cluster.sh, see slurm-cluster.md), the
@@ -17,6 +19,8 @@ export interface Cluster {
   dir: string
   /** SLURM_CONF for every client command and every exp call */
   env: Record<string, string>
+  /** the suite's cluster: the global teardown stops it, not the file that used it */
+  shared?: boolean
 }
 
 /** Why a cluster cannot be started here, or undefined when it can. */
@@ -61,8 +65,24 @@ export async function startCluster(cpus = 8, extraConf = ''): Promise<Cluster> {
   return {dir, env}
 }
 
+/**
+ * The cluster of the whole mocha run (test/support/global.ts): started by the first test file that asks, in any
+ * worker, and stopped by the global teardown, so files running at once share it instead of each starting one. It
+ * advertises 32 CPUs so the jobs of those files all have room. A file that needs its own slurm.conf lines (or a run
+ * without the global fixtures) gets a cluster of its own, stopped by the file as before.
+ */
+export async function suiteCluster(extraConf = ''): Promise<Cluster> {
+  if (extraConf || !sharedDir()) return startCluster(8, extraConf)
+  const cluster = await oncePerSuite('slurm-cluster', async () => {
+    const started = await startCluster(32)
+    await registerStop('slurm-cluster', fileURLToPath(import.meta.url), 'stopCluster', started)
+    return started
+  })
+  return {...cluster, shared: true}
+}
+
 export async function stopCluster(cluster: Cluster | undefined): Promise<void> {
-  if (!cluster) return
+  if (!cluster || cluster.shared) return
   await execa('bash', [CLUSTER_SCRIPT, 'stop', cluster.dir], {reject: false, timeout: 60_000})
   await removeDir(cluster.dir)
 }
@@ -135,7 +155,7 @@ export async function openClusterSession(ctx: Mocha.Context, prefix: string, ext
   const {requireTool, tempDir} = await import('./exp.js')
   const missing = clusterUnavailable()
   requireTool(ctx, missing === undefined, missing ?? '')
-  const cluster = await startCluster(8, extraConf)
+  const cluster = await suiteCluster(extraConf)
   const scratch = await tempDir(prefix)
   const shims = await makeShims(scratch)
   return {cluster, env: {...cluster.env, PATH: `${shims.bin}${path.delimiter}${process.env.PATH}`}, scratch, shims}

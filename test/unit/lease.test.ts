@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {acquireLease, type LeaseBody, type LeaseClock, leaseName, type LeaseStore} from '../../src/remote/lease.js'
+import {ticketName} from '../../src/remote/lease-queue.js'
 
 /** Virtual time: sleep() wakes in time order, once every other pending promise has run. */
 function fakeClock(start = Date.parse('2026-11-30T05:00:00Z')): LeaseClock & {advance(ms: number): void} {
@@ -99,23 +100,97 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     assert.deepEqual([...store.files.keys()], [other.name])
   })
 
-  it('holders taking turns are progress: the wait restarts with each new holder, so no give-up after waitSeconds', async () => {
+  it('machines taking turns are progress: the wait restarts with each new holder, so no give-up after waitSeconds', async () => {
     const clock = fakeClock()
     const store = fakeStore()
-    let holder = await acquireLease({...base, clock, host: 'turn-0', store})
-    const waiter = acquireLease({...base, clock, host: 'waiter', store, waitSeconds: 20})
-    // five holders in a row, 15 s each (75 s in all, far past 20 s), then the waiter's turn
-    for (let turn = 1; turn <= 5; turn++) {
+    const first = await acquireLease({...base, clock, host: 'turn-0', store})
+    const order: string[] = []
+    // five machines queue one after another, then the waiter; each holds the lease 15 s (90 s in all, far past 20 s)
+    const take = async (host: string, waitSeconds?: number) => {
+      const lease = await acquireLease({...base, clock, host, store, waitSeconds})
+      order.push(host)
       const until = clock.now() + 15_000
       while (clock.now() < until) await clock.sleep(1000)
-      await holder.release()
-      holder = await acquireLease({...base, clock, host: `turn-${turn}`, store, random: () => 0})
+      await lease.release()
     }
-    const until = clock.now() + 15_000
-    while (clock.now() < until) await clock.sleep(1000)
-    await holder.release()
-    const lease = await waiter
-    assert.equal(lease.holder.split(':')[0], 'waiter')
+    const takers: Promise<void>[] = []
+    for (let turn = 1; turn <= 5; turn++) {
+      takers.push(take(`turn-${turn}`))
+      await clock.sleep(1000) // each one's ticket is in before the next one comes
+    }
+    takers.push(take('waiter', 20))
+    await clock.sleep(15_000)
+    await first.release()
+    await Promise.all(takers)
+    assert.deepEqual(order, ['turn-1', 'turn-2', 'turn-3', 'turn-4', 'turn-5', 'waiter'], 'the lease went to the one waiting longest')
+    assert.equal(store.files.size, 0, 'no lease and no queue ticket left')
+  })
+
+  it('a holder that releases and wants the lease again queues behind the machines already waiting (no starvation)', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const got: string[] = []
+    // a busy machine: one change after another, each holding the lease 1 s, taking it again at once
+    const busy = (async () => {
+      for (let i = 0; i < 6; i++) {
+        const lease = await acquireLease({...base, clock, host: 'busy', store})
+        got.push('busy')
+        await clock.sleep(1000)
+        await lease.release()
+      }
+    })()
+    await clock.sleep(2500)
+    const waits: number[] = []
+    const others = ['b', 'c', 'd'].map(async (host) => {
+      const lease = await acquireLease({...base, clock, host, store})
+      got.push(host)
+      waits.push(lease.waitedMs)
+      await clock.sleep(1000)
+      await lease.release()
+    })
+    await Promise.all([busy, ...others])
+    assert.equal(got[0], 'busy')
+    assert.deepEqual(new Set(got.slice(1, 4)), new Set(['b', 'c', 'd']), `the waiting machines went before the busy one took it again: ${got}`)
+    // each waited for at most the holder's turn and the turns of those before it (3 × (settle 2 s + 1 s) + looks)
+    assert.ok(Math.max(...waits) < 3 * 3000 + 3000, `longest wait ${Math.max(...waits)} ms`)
+    assert.equal(store.files.size, 0)
+  })
+
+  it('a lease the listing shows written lately is live without a read; one that looks old is read, and taken over only by its body', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const at = new Map<string, number>()
+    const write = store.write
+    store.write = async (name, body) => {
+      at.set(name, clock.now())
+      return write(name, body)
+    }
+    const reads: string[] = []
+    const read = store.read
+    store.read = async (name) => (reads.push(name), read(name))
+    store.written = (name) => at.get(name)
+    const other = await acquireLease({...base, clock, host: 'node-7', store})
+    const waiting = acquireLease({...base, clock, store})
+    await clock.sleep(20_000)
+    assert.deepEqual(reads, [] as string[], 'the holder\'s lease, written 20 s ago (lease 30 s), was not read')
+    await clock.sleep(20_000)
+    assert.ok(reads.includes(other.name), 'past the grace by its listing time, it is read')
+    await other.renew() // the body says live: no take-over
+    await clock.sleep(5000)
+    assert.ok(store.files.has(other.name))
+    await other.release()
+    await (await waiting).release()
+  })
+
+  it('a killed waiter\'s ticket holds the queue up only for its short life (a third of the lease) and its grace', async () => {
+    const clock = fakeClock()
+    const store = fakeStore()
+    const t0 = clock.now()
+    const ticket = ticketName(t0, 'killed', 5)
+    await store.write(ticket, {command: 'graph run', created: new Date(t0).toISOString(), expires: new Date(t0 + 10_000).toISOString(), holder: 'killed:5', host: 'killed', pid: 5})
+    const lease = await acquireLease({...base, clock, store})
+    assert.ok(clock.now() - t0 >= 20_000 && clock.now() - t0 < 30_000, `deferred to the dead ticket until its expiry and grace, ${clock.now() - t0} ms`)
+    assert.ok(!store.files.has(ticket), 'the dead ticket was removed')
     await lease.release()
   })
 
