@@ -30,7 +30,7 @@ const LAYERS = [
       '^src/recovery-handlers\\.ts$',
     ],
   },
-  {name: 'commands', paths: ['^src/commands/', '^src/fastpath/', '^src/hooks/', '^src/base-command\.ts$', '^src/flags\.ts$', '^src/launch-flags\.ts$', '^src/promote-flags\.ts$', '^src/command-context\.ts$']},
+  {name: 'commands', paths: ['^src/commands/', '^src/fastpath/', '^src/hooks/', '^src/base-command\.ts$', '^src/flags\.ts$', '^src/command-flags/', '^src/launch-flags\.ts$', '^src/promote-flags\.ts$', '^src/command-context\.ts$']},
 ]
 
 /**

@@ -1,11 +1,7 @@
-import {Flags} from '@oclif/core'
-
+import {adoptFlags} from '../command-flags/adopt.js'
 import {BaseCommand} from '../base-command.js'
-import type {AdoptItem, AdoptResult} from '../curate/adopt.js'
+import type {AdoptResult} from '../curate/adopt.js'
 import {EXIT} from '../errors.js'
-import {dryRun, yes} from '../flags.js'
-
-const VERB: Record<AdoptItem['outcome'], string> = {adopted: 'adopted', failed: 'FAILED', refused: 'refused', skipped: 'skipped', 'would-adopt': 'would adopt'}
 
 export default class Adopt extends BaseCommand<typeof Adopt> {
   static description = `The migration path for configs that piled up in configs/: each file becomes
@@ -20,13 +16,7 @@ killed at any instant, the next exp command finishes or rolls it back.`
     '<%= config.bin %> adopt configs/train_burgers_32dim_test.yaml --dry-run',
   ]
 
-  static flags = {
-    date: Flags.string({description: 'The date of the new experiments, YYYY-MM-DD (default: today).'}),
-    'dry-run': dryRun,
-    force: Flags.boolean({description: "Adopt configs with exp's provenance header (promoted production configs) too."}),
-    pattern: Flags.string({description: 'A glob over the file names in the production folder, e.g. "*_experimental*".'}),
-    yes,
-  }
+  static flags = adoptFlags
 
   static strict = false
 
@@ -35,13 +25,13 @@ killed at any instant, the next exp command finishes or rolls it back.`
   async run(): Promise<AdoptResult> {
     const ws = await this.workspace()
     const {adoptConfigs} = await import('../curate/adopt.js')
+    const {adoptLine: line, adoptPlanLine, adoptSummaryLine} = await import('../curate/adopt-render.js')
     const options = {cwd: process.cwd(), date: this.flags.date, files: this.argvList, force: this.flags.force, now: this.clock, pattern: this.flags.pattern}
-    const line = (i: AdoptItem) => `${VERB[i.outcome]} ${i.file}${i.outcome === 'adopted' || i.outcome === 'would-adopt' ? ` → ${i.experiment}/config.yaml` : `: ${i.reason}`}`
     const plan = await adoptConfigs(ws, {...options, dryRun: true})
     const todo = plan.summary['would-adopt']
     if (this.flags['dry-run'] || todo === 0) {
       for (const i of plan.items) this.log(line(i))
-      this.log(todo === 0 ? 'Nothing to adopt.' : `Dry run: ${todo} file${todo === 1 ? '' : 's'} would be adopted; nothing changed.`)
+      this.log(adoptPlanLine(todo))
       if (plan.summary.refused > 0) process.exitCode = EXIT.failure
       return plan
     }
@@ -49,9 +39,8 @@ killed at any instant, the next exp command finishes or rolls it back.`
     await this.confirmOrCancel({cancelled: 'cancelled; nothing was adopted.', list: plan.items.map((i) => line(i)).join('\n'), message: `Move ${files} into new experiments?`, needs: `adopting ${files}`, yes: this.flags.yes})
     const result = await adoptConfigs(ws, {...options, onItem: (i) => this.log(line(i))})
     for (const r of result.recovered) this.note(r)
-    const s = result.summary
-    this.log(`Adopted ${s.adopted}, refused ${s.refused}, skipped ${s.skipped}, failed ${s.failed}.`)
-    if (s.failed + s.refused > 0) process.exitCode = EXIT.failure
+    this.log(adoptSummaryLine(result.summary))
+    if (result.summary.failed + result.summary.refused > 0) process.exitCode = EXIT.failure
     return result
   }
 }

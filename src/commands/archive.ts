@@ -1,9 +1,9 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import type {ArchiveChoice} from '../archive/choices.js'
 import type {ArchiveCommandResult} from '../archive/request.js'
+import {archiveFlags} from '../command-flags/archive.js'
 import {BaseCommand} from '../base-command.js'
-import {archiveStatus, dryRun, durationFlag, yes} from '../flags.js'
 
 export default class Archive extends BaseCommand<typeof Archive> {
   static args = {
@@ -24,13 +24,7 @@ any instant, the next exp command finishes or rolls it back.`
     '<%= config.bin %> archive test-128dim test-8dim --dry-run',
   ]
 
-  static flags = {
-    'dry-run': dryRun,
-    'list-only': Flags.boolean({description: 'Print the statuses (summary and experiments per status) and change nothing.', exclusive: ['dry-run', 'yes']}),
-    'older-than': durationFlag({description: 'Only experiments whose last activity (newest file change) is older than this: 14d, 36h, 2w.'}),
-    status: archiveStatus,
-    yes,
-  }
+  static flags = archiveFlags
 
   static strict = false
 

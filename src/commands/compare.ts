@@ -1,5 +1,4 @@
-import {Flags} from '@oclif/core'
-
+import {compareFlags} from '../command-flags/compare.js'
 import {BaseCommand} from '../base-command.js'
 import type {CompareResult} from '../compare/compare.js'
 import {EXIT, ExpError} from '../errors.js'
@@ -18,14 +17,7 @@ from exp.yaml), rows without that metric last.`
     '<%= config.bin %> compare test-64dim test-64dim@20250122-101500-3f2a configs/train_burgers_golden.yaml --md',
   ]
 
-  static flags = {
-    csv: Flags.boolean({description: 'Print CSV (formulas escaped) instead of a table.', exclusive: ['md', 'json']}),
-    direction: Flags.string({description: 'Which way --sort is better (default: promote.direction for promote.metric, else min).', options: ['min', 'max']}),
-    md: Flags.boolean({description: 'Print a Markdown table.', exclusive: ['csv', 'json']}),
-    metrics: Flags.string({description: 'Metric columns (repeatable; default: the sort metric, then every other numeric metric).', multiple: true}),
-    params: Flags.string({description: 'Config keys to show (repeatable; a section selects its keys; default: the keys that vary).', multiple: true}),
-    sort: Flags.string({description: 'The metric to rank by (default: promote.metric in exp.yaml).'}),
-  }
+  static flags = compareFlags
 
   static strict = false
 

@@ -2,9 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import type {DiffResult} from '../compare/diff.js'
-import {formatValue} from '../config/config-file.js'
 import {EXIT} from '../errors.js'
-import {formatNumber, renderTable} from '../lib/table.js'
 
 const SUBJECT = 'An experiment, a variant (EXP/VARIANT), a run (EXP@RUN-ID) or a config file (a path, or a name in configs/).'
 
@@ -36,17 +34,8 @@ report. Exits 0 whether or not they differ; with --exit-code a difference exits 
     const result = await diffSubjects(ws, {a: this.args.a, b: this.args.b, cwd: process.cwd(), now: this.clock})
     if (this.flags['exit-code'] && !result.identical) process.exitCode = EXIT.failure
     if (this.jsonEnabled()) return result
-    const {a, b} = result
-    this.log(`--- ${a.subject} (${a.kind}: ${a.config_path})`)
-    this.log(`+++ ${b.subject} (${b.kind}: ${b.config_path})`)
-    const show = (present: boolean, value: unknown) => (present ? formatValue(value) : '(absent)')
-    if (result.identical) this.log('The configs do not differ.')
-    else this.log(renderTable(['key', '---', '+++'], result.differences.map((d) => [d.key, show(d.in !== 'b', d.a), show(d.in !== 'a', d.b)])))
-    if (result.metrics.length > 0) {
-      const value = (m: Record<string, number>, k: string) => (k in m ? formatNumber(m[k]) : undefined)
-      this.log('')
-      this.log(renderTable(['metric', '---', '+++'], result.metrics.map((k) => [k, value(a.metrics, k), value(b.metrics, k)])))
-    }
+    const {renderDiff} = await import('../compare/diff-render.js')
+    this.log(renderDiff(result))
     return result
   }
 }

@@ -1,8 +1,7 @@
-import {Flags} from '@oclif/core'
 import path from 'node:path'
 
+import {leaderboardFlags} from '../command-flags/leaderboard.js'
 import {BaseCommand} from '../base-command.js'
-import {leaderboardCsv, wide} from '../flags.js'
 import {outputStyle} from '../lib/format.js'
 import type {LeaderboardView} from '../leaderboard/leaderboard.js'
 import {relativeToRoot} from '../workspace/workspace.js'
@@ -18,12 +17,7 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
 
   static examples = ['<%= config.bin %> leaderboard', '<%= config.bin %> leaderboard --top 5 --json', '<%= config.bin %> leaderboard --html reports/leaderboard.html']
 
-  static flags = {
-    html: Flags.string({description: 'Also write the leaderboard as a self-contained HTML page to this file.'}),
-    'leaderboard-csv': leaderboardCsv,
-    top: Flags.integer({description: 'Only the best N rows.', min: 1}),
-    wide,
-  }
+  static flags = leaderboardFlags
 
   static summary = 'The leaderboard of promoted experiments, best first (table, JSON or an HTML page).'
 

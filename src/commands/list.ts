@@ -1,12 +1,9 @@
-import {Flags} from '@oclif/core'
-
+import {listFlags} from '../command-flags/list.js'
 import {BaseCommand} from '../base-command.js'
 import type {Status} from '../classify/classify.js'
 import {listExperiments, type ListResult} from '../experiments/listing.js'
-import {LIST_FORMATS, type ListFormat, paramCell, renderExperimentTable, renderSummary} from '../experiments/render.js'
-import {renderVariantTable} from '../experiments/variants.js'
-import {statusFilter, wide} from '../flags.js'
-import {outputStyle} from '../lib/format.js'
+import {renderListText} from '../experiments/list-text.js'
+import type {ListFormat} from '../experiments/render.js'
 
 export default class List extends BaseCommand<typeof List> {
   static examples = [
@@ -18,17 +15,7 @@ export default class List extends BaseCommand<typeof List> {
     '<%= config.bin %> list --variants',
   ]
 
-  static flags = {
-    archived: Flags.boolean({description: 'List the archive instead of experiments/.'}),
-    format: Flags.string({default: 'table', description: 'table for people, csv for spreadsheets, md for notes.', options: [...LIST_FORMATS]}),
-    limit: Flags.integer({description: 'Only the first N (after --sort).', min: 1}),
-    params: Flags.string({description: 'Add this config key (dotted, e.g. model.latent_dim) as a column (repeatable).', multiple: true}),
-    sort: Flags.string({description: 'Sort by a column, a report metric or a config key; prefix - for descending (e.g. -final_nrmse).'}),
-    status: statusFilter,
-    variants: Flags.boolean({description: 'One row per variant of each sweep, with its parameter values.'}),
-    where: Flags.string({description: "Only experiments where FIELD OP VALUE holds, e.g. 'final_nrmse<0.05' (OP: < <= > >= = !=; repeatable, all must hold).", multiple: true}),
-    wide,
-  }
+  static flags = listFlags
 
   static summary = 'Every experiment with its status (active, success, failed, stale), what it is doing, and the reason.'
 
@@ -45,11 +32,7 @@ export default class List extends BaseCommand<typeof List> {
       this.log(await renderListAs(flags.format as Exclude<ListFormat, 'table'>, result.experiments, metric, params))
       return result
     }
-    if (result.experiments.length === 0) this.log(flags.archived ? 'The archive is empty.' : 'No experiments match. Create one with: exp new NAME')
-    else if (result.variants) this.log(result.variants.length > 0 ? renderVariantTable(result.variants, metric) : 'No sweeps match: no variants to list.')
-    else this.log(renderExperimentTable(result.experiments, metric, outputStyle({wide: flags.wide}), {cells: (e) => params.map((k) => paramCell(e.params?.[k]) ?? undefined), headers: params}))
-    this.log('')
-    this.log(renderSummary(result.summary))
+    this.log(renderListText(result, {archived: flags.archived, metric, params, wide: flags.wide}))
     for (const w of result.warnings) this.note(`Warning: ${w}`)
     return result
   }

@@ -1,9 +1,8 @@
-import {Flags} from '@oclif/core'
-
+import {logsFlags} from '../command-flags/logs.js'
 import {BaseCommand} from '../base-command.js'
-import {EXPERIMENT_HELP, experimentArg, runFlag} from '../flags.js'
+import {EXPERIMENT_HELP, experimentArg} from '../flags.js'
 import {withStopSignals} from '../launch/signals.js'
-import {followLogs, LOG_STAGES, type LogStage, type LogsResult, readLogs} from '../runs/logs.js'
+import {followLogs, type LogStage, type LogsResult, readLogs} from '../runs/logs.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static args = {
@@ -17,11 +16,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     '<%= config.bin %> logs test-64dim --stage launch --run 20250122-101500-3f2a',
   ]
 
-  static flags = {
-    follow: Flags.boolean({char: 'f', description: 'Keep printing new output until the run ends.'}),
-    run: runFlag(),
-    stage: Flags.string({description: 'One log: a stage\'s output, or launch (exp\'s own record of the run). Default: every stage\'s output.', options: [...LOG_STAGES]}),
-  }
+  static flags = logsFlags
 
   static summary = 'Show a run\'s logs: the engines\' output, or exp\'s launch log.'
 

@@ -1,9 +1,8 @@
-import {Flags} from '@oclif/core'
-
+import {markFlags} from '../command-flags/mark.js'
 import {BaseCommand} from '../base-command.js'
 import type {MarkResult} from '../curate/mark.js'
 import {EXIT, ExpError} from '../errors.js'
-import {dryRun, experimentArg} from '../flags.js'
+import {experimentArg} from '../flags.js'
 
 export default class Mark extends BaseCommand<typeof Mark> {
   static args = {
@@ -21,13 +20,7 @@ decide again.`
     '<%= config.bin %> mark test-64dim --clear --dry-run',
   ]
 
-  static flags = {
-    clear: Flags.boolean({description: "Remove exp's verdict: the metadata.json status it set and the notes.md lines it appended.", exclusive: ['success', 'failed', 'reason']}),
-    'dry-run': dryRun,
-    failed: Flags.boolean({description: 'The experiment failed.', exclusive: ['success', 'clear']}),
-    reason: Flags.string({description: 'Why, in one line (shown by exp list).'}),
-    success: Flags.boolean({description: 'The experiment succeeded.', exclusive: ['failed', 'clear']}),
-  }
+  static flags = markFlags
 
   static summary = "Record a person's verdict on an experiment (success or failed, with the reason), or clear it."
 

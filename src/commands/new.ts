@@ -1,15 +1,12 @@
-import {Flags} from '@oclif/core'
-
+import {newFlags} from '../command-flags/new.js'
 import {BaseCommand} from '../base-command.js'
 import {EXIT, ExpError} from '../errors.js'
-import {formatValue} from '../config/config-file.js'
 import {newExperiment, type NewResult, newSweep} from '../experiments/new-request.js'
-import {dryRun, experimentArg} from '../flags.js'
+import {experimentCreatedLines, sweepCreatedLines} from '../experiments/new-render.js'
+import {experimentArg} from '../flags.js'
 import {isInteractive} from '../lib/terminal.js'
-import {renderVariants} from '../sweeps/render.js'
 import type {SweepResult} from '../sweeps/scaffold.js'
 import {setupFailed} from '../sweeps/setup.js'
-import {relativeToRoot} from '../workspace/workspace.js'
 
 export default class New extends BaseCommand<typeof New> {
   static args = {name: experimentArg({description: 'Experiment name: letters, digits, ".", "_" and "-" (the date is prefixed).'})}
@@ -21,16 +18,7 @@ export default class New extends BaseCommand<typeof New> {
     '<%= config.bin %> new latent-sweep --grid model.latent_dim=8,16 --grid training.epochs=2,4',
   ]
 
-  static flags = {
-    add: Flags.string({description: 'Add a key that is not in the base config, key.path=value (repeatable).', multiple: true}),
-    date: Flags.string({description: 'Date prefix YYYY-MM-DD (default: today).'}),
-    'dry-run': dryRun,
-    'from-summary': Flags.string({description: 'Scaffold a sweep from an experiment_summary.md "All Runs" table (one variant per Fine-tuned row).', exclusive: ['grid']}),
-    grid: Flags.string({description: 'A sweep axis, key.path=v1,v2,... (repeatable): one variant per combination.', multiple: true}),
-    from: Flags.string({description: 'Base config: a path or a file name in configs/ (default: base_config in exp.yaml).'}),
-    hypothesis: Flags.string({description: 'What you expect and why; goes into notes.md and metadata.json.'}),
-    set: Flags.string({description: 'Override a key of the base config, key.path=value (repeatable); an unknown key is refused (see --add).', multiple: true}),
-  }
+  static flags = newFlags
 
   static summary = 'Create a dated experiment: config.yaml, notes.md, metadata.json.'
 
@@ -44,8 +32,7 @@ export default class New extends BaseCommand<typeof New> {
       if (f['dry-run']) throw new ExpError('--dry-run is not available for sweeps (--grid, --from-summary) yet.', {code: 'USAGE', exit: EXIT.usage})
       const result = await newSweep(ws, {...common, fromSummary: f['from-summary'], grid: f.grid, name})
       for (const w of result.warnings) this.note(`Warning: ${w}`)
-      this.log(`Created ${relativeToRoot(ws, result.dir)}/ with ${result.variants.length} variants (varying ${result.varying.join(', ')})${result.controls ? `; ${result.controls} control rows recorded` : ''}`)
-      for (const line of renderVariants(result.name, result.variants)) this.log(line)
+      for (const line of sweepCreatedLines(ws, result)) this.log(line)
       if (result.failures.length > 0) throw setupFailed(result.failures, result.variants.length)
       return result
     }
@@ -54,8 +41,7 @@ export default class New extends BaseCommand<typeof New> {
       ;({from, hypothesis, name} = await (await import('../experiments/prompts.js')).askNewExperiment(ws, {from, hypothesis}))
     }
     const result = await newExperiment(ws, {...common, dryRun: f['dry-run'], from, hypothesis, name})
-    this.log(`${result.dry_run ? 'Would create' : 'Created'} ${relativeToRoot(ws, result.dir)}/ from ${relativeToRoot(ws, result.base)}${result.dry_run ? ' (dry run: nothing written)' : ''}`)
-    for (const c of result.changes) this.log(`  ${c.key}: ${formatValue(c.from)} → ${formatValue(c.to)}`)
+    for (const line of experimentCreatedLines(ws, result)) this.log(line)
     return result
   }
 }

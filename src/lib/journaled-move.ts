@@ -3,8 +3,11 @@ import path from 'node:path'
 
 import {ExpError, messageOf} from '../errors.js'
 import {fsyncDir} from './atomic.js'
-import {entryFile, type JournalEntry, removeEntry, writeEntry} from './journal.js'
+import {entryFile, removeEntry, writeEntry} from './journal.js'
 import {verifyCopy, writeStaged} from './journaled-move-verify.js'
+import {COPY_IDENTITY, exists, type Identity, identityOf, type MoveContext, type MoveEntry, type MoveHooks, type MoveOutcome, movePaths, type StageFn, stagingDirs} from './journaled-move-entry.js'
+
+export {exists, type Identity, identityOf, type MoveContext, type MoveEntry, type MoveHooks, moveId, type MoveOutcome, type MovePaths, movePaths, type MovePoint, siblingsOf, type StagedFile, type StageFn, stagingDirs} from './journaled-move-entry.js'
 
 /**
  * Moving a whole directory (an experiment, between experiments/ and the archive), crash-safe. Nothing here knows
@@ -28,95 +31,6 @@ import {verifyCopy, writeStaged} from './journaled-move-verify.js'
  * and any partial copy are removed, and the source is as it was. So every experiment ends whole in exactly one place,
  * and its config.yaml and notes.md are never rewritten.
  */
-/** Where a move happens: the root relative paths are resolved against, and the journal's folder. */
-export interface MoveContext {
-  root: string
-  journalDir: string
-}
-
-export interface StagedFile {
-  /** path inside the staging folder */
-  from: string
-  /** path inside the experiment directory */
-  to: string
-  /** the target may exist and is replaced (metadata.json); otherwise an existing target is an error, never overwritten */
-  replace?: boolean
-}
-
-/** A directory's identity: device and inode (as strings: inode numbers can exceed 2^53). */
-export interface Identity {
-  dev: string
-  ino: string
-}
-
-export interface MoveEntry extends JournalEntry {
-  name: string
-  /** workspace-relative when inside the workspace, else absolute */
-  src: string
-  dst: string
-  /** the source directory's identity: after a rename the destination has it */
-  src_identity?: Identity
-  /** hidden siblings of dst: where the staged files wait, and where a cross-filesystem copy is assembled */
-  staging: string
-  copy: string
-  /** renamed into place after the commit, in this order */
-  staged: StagedFile[]
-}
-
-/** In the staging folder: the identity of a verified cross-filesystem copy, written just before it is renamed. */
-const COPY_IDENTITY = '.copy-identity.json'
-
-/** Points a test can stop the process at (see test/unit/move.test.ts). */
-export type MovePoint = 'journaled' | 'staging' | 'staged' | 'copied' | 'committed' | 'source-removed' | 'finished'
-
-export interface MoveHooks {
-  at?: (point: MovePoint) => void | Promise<void>
-  /** tests: a rename that fails with EXDEV, to exercise the cross-filesystem path on one filesystem */
-  rename?: (from: string, to: string) => Promise<void>
-  /** across filesystems: a further check of the verified copy before the source may go (checkpoint manifests) */
-  verify?: (src: string, copy: string) => Promise<void>
-}
-
-export interface MovePaths {
-  src: string
-  dst: string
-  staging: string
-  copy: string
-}
-
-export function movePaths(ctx: MoveContext, entry: MoveEntry): MovePaths {
-  const at = (p: string) => path.resolve(ctx.root, p)
-  return {copy: at(entry.copy), dst: at(entry.dst), src: at(entry.src), staging: at(entry.staging)}
-}
-
-/** One journal id per moved folder: a stuck entry blocks further moves of that folder only. */
-export function moveId(name: string): string {
-  return `move-${name}`
-}
-
-/** The hidden siblings of a destination a move uses (hidden: the scan never takes them for experiments). */
-export function siblingsOf(dst: string): {staging: string; copy: string} {
-  const base = path.basename(dst)
-  return {copy: path.join(path.dirname(dst), `.${base}.exp-copy`), staging: path.join(path.dirname(dst), `.${base}.exp-staging`)}
-}
-
-/** Writes the staged files into the staging folder, durably; calls `midway` between two of them (tests stop there). */
-export type StageFn = (stagingDir: string, midway: () => void | Promise<void>) => Promise<void>
-
-export interface MoveOutcome {
-  crossDevice: boolean
-}
-
-export async function identityOf(p: string): Promise<Identity | undefined> {
-  try {
-    const stat = await fs.lstat(p, {bigint: true})
-    return {dev: String(stat.dev), ino: String(stat.ino)}
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-}
-
 /**
  * Move one directory, journaled. `stage` writes into the staging folder the files listed in `entry.staged`
  * (durably: fsynced), calling `midway` between two of them (a point tests stop at). An ordinary failure is undone
@@ -269,23 +183,4 @@ export async function recoverMove(ctx: MoveContext, entry: MoveEntry): Promise<R
   await fs.rm(staging, {force: true, recursive: true})
   await fsyncDir(path.dirname(staging))
   return 'rolled-back'
-}
-
-/** The folders the staged files are in, deepest first, then the staging folder itself. */
-export function stagingDirs(staging: string, entry: MoveEntry): string[] {
-  const dirs = new Set<string>()
-  for (const file of entry.staged) {
-    for (let dir = path.dirname(path.join(staging, file.from)); dir.startsWith(staging + path.sep); dir = path.dirname(dir)) dirs.add(dir)
-  }
-  return [...[...dirs].sort((a, b) => b.length - a.length), staging]
-}
-
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p)
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw error
-  }
 }

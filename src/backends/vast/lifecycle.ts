@@ -1,22 +1,15 @@
-import {existsSync, promises as fs} from 'node:fs'
-import path from 'node:path'
-
-import {ExpError, messageOf} from '../../errors.js'
-import {isLive, type RunRecord, runDir, writeRun} from '../../runs/record.js'
-import {isAuthError, log, REMOTE_LOCAL_DIR, type Step} from './common.js'
-import {formatPrice, pickOffers} from './offers.js'
-import {GROUP_FILE, groupUploadedAt, shareFromTimes} from './group.js'
-import {PAYLOAD_DIR} from './payload.js'
-import {rent} from './rent.js'
-import {currentAttempt, endLiveStages, finishStages, markRunning, parseMarker, phaseOf, requeue, summarize, type VastAttempt, vastData} from './state.js'
+import {isLive, type RunRecord, writeRun} from '../../runs/record.js'
+import {log, type Step} from './common.js'
+import {fail} from './failed-instance.js'
+import {groupUploadedAt} from './group.js'
+import {currentAttempt, endLiveStages, finishStages, markRunning, phaseOf, summarize, type VastAttempt, vastData} from './state.js'
+import {fetchMarker, type MarkerResult, upload} from './transfer.js'
 
 /**
  * One step of a vast.ai run's life, from its instance's row in ONE `show instances` for all runs. Observing
  * (every refresh) records what the row says; acting (exp watch, exp collect, the launch's own wait, the background
  * worker, `exp runs --advance`) also uploads, fetches the exit marker, destroys and rents again — it may spend money.
  */
-const UPLOAD_TIMEOUT_MS = 30 * 60_000
-const MARKER_TIMEOUT_MS = 5 * 60_000
 /** while a job runs, look for its exit marker this often, in case the instance failed to stop itself */
 const MARKER_PROBE_MS = 10 * 60_000
 
@@ -178,120 +171,4 @@ async function finish(step: Step, cur: VastAttempt, marker: MarkerResult, status
   await log(experimentDir, record.run_id, {action: 'finish', description: `the job on instance ${id} exited with code ${code}${reason ? ` (${reason})` : ''}`, details: `instance ${id} is ${status}; results stay on it until exp collect`, result: ok ? 'completed' : 'failed'}, now)
   if (!ok && reason) record.reason = reason
   return record
-}
-
-/** Upload the payload folder into the run's folder on the instance. vastai copy exits 0 even when rsync failed. */
-async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
-  const {cli, context, experimentDir, record} = step
-  const data = vastData(record)
-  const rdir = runDir(experimentDir, record.run_id)
-  const id = cur.instance_id!
-  const now = () => context.now()
-  // a sweep's shared instance gets the group's payload, once for all its variants (see groupUploadedAt)
-  const [from, to] = cur.shared ? [path.resolve(experimentDir, cur.shared.dir), cur.shared.remote_dir] : [rdir, data.remote_dir]
-  try {
-    const result = await cli.copy(PAYLOAD_DIR, `${id}:${to}/`, from, UPLOAD_TIMEOUT_MS)
-    if (result.rsyncError) {
-      cur.upload_error = result.rsyncError
-      context.log(`vast.ai: uploading the payload to instance ${id} failed (${result.rsyncError}); will try again`)
-      await log(experimentDir, record.run_id, {action: 'upload', description: `payload to instance ${id}`, details: result.rsyncError, result: 'failed, will retry'}, now())
-      return record
-    }
-  } catch (error) {
-    if (isAuthError(error)) throw error
-    cur.upload_error = messageOf(error)
-    context.log(`vast.ai: uploading the payload to instance ${id} failed (${cur.upload_error}); will try again`)
-    return record
-  }
-  delete cur.upload_error
-  cur.uploaded_at = now().toISOString()
-  context.log(`vast.ai: payload uploaded to instance ${id}; the job starts once its sha256 matches`)
-  await log(experimentDir, record.run_id, {action: 'upload', description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${to}/${PAYLOAD_DIR}/`, result: 'uploaded'}, now())
-  return record
-}
-
-interface MarkerResult {
-  found?: {code: number; reason?: string}
-  stageCodes: Record<string, number | undefined>
-  /** the marker is positively absent on the instance (rsync: no such file) */
-  missing: boolean
-  error?: string
-}
-
-/** Copy only `out/status/` (a few bytes) home to read the exit marker and the stages' codes. */
-async function fetchMarker(step: Step, id: number): Promise<MarkerResult> {
-  const {cli, experimentDir, record} = step
-  const data = vastData(record)
-  const rdir = runDir(experimentDir, record.run_id)
-  const local = path.join(rdir, REMOTE_LOCAL_DIR, 'status')
-  await fs.rm(local, {force: true, recursive: true})
-  await fs.mkdir(path.dirname(local), {recursive: true})
-  let copied
-  try {
-    copied = await cli.copy(`${id}:${data.remote_dir}/out/status/`, `${REMOTE_LOCAL_DIR}/status/`, rdir, MARKER_TIMEOUT_MS)
-  } catch (error) {
-    if (isAuthError(error)) throw error
-    return {error: messageOf(error), missing: false, stageCodes: {}}
-  }
-  const read = async (name: string) => fs.readFile(path.join(local, name), 'utf8').catch(() => undefined)
-  const markerText = await read('exp-exit')
-  const found = markerText === undefined ? undefined : parseMarker(markerText)
-  const cur = currentAttempt(data)
-  const times = cur?.shared ? await read(GROUP_FILE) : undefined
-  if (cur?.shared && times !== undefined) Object.assign(cur.shared, {done: true, share: shareFromTimes(times, record.run_id, cur.shared.runs.length)})
-  const stageCodes: Record<string, number | undefined> = {}
-  for (const s of record.stages) {
-    const text = await read(`${s.name}.exit`)
-    stageCodes[s.name] = text !== undefined && /^\s*-?\d+\s*$/.test(text) ? Number(text.trim()) : undefined
-  }
-  return {error: copied.rsyncError, found, missing: !found && (copied.missing || (markerText === undefined && existsSync(local) && !copied.rsyncError)), stageCodes}
-}
-
-/**
- * An instance that will not run the job: destroy it (only then is it safe to rent another), and retry ONCE on
- * another machine; a second failure, or a destroy that failed, ends the run as failed with the reason.
- */
-async function fail(step: Step, record: RunRecord, cur: VastAttempt, outcome: VastAttempt['outcome'], reason: string): Promise<RunRecord> {
-  const {cli, context, experimentDir} = step
-  const data = vastData(record)
-  const id = cur.instance_id!
-  const now = context.now()
-  context.log(`vast.ai: ${reason}; destroying it`)
-  let destroyError: string | undefined
-  try {
-    await cli.destroyInstance(id)
-    cur.destroyed_at = now.toISOString()
-  } catch (error) {
-    if (isAuthError(error)) throw error
-    destroyError = messageOf(error)
-  }
-  cur.ended_at = now.toISOString()
-  cur.outcome = outcome
-  cur.reason = reason
-  await log(experimentDir, record.run_id, {action: 'fail', description: reason, details: destroyError ? `destroy failed: ${destroyError}` : `instance ${id} destroyed`, result: data.retried || destroyError ? 'failed' : 'retrying'}, now)
-
-  if (!destroyError && !data.retried) {
-    data.retried = true
-    const failedMachines = data.attempts.filter((a) => a.instance_id !== undefined && a.machine_id !== null).map((a) => a.machine_id as number)
-    try {
-      const offers = await cli.searchOffers(data.query, data.options.disk)
-      const choices = pickOffers(offers, data.options.disk, {excludeMachines: failedMachines, limit: data.options.max_offers, maxPrice: data.options.max_price, minReliability: data.options.min_reliability})
-      if (choices.length === 0) throw new ExpError(`no other offer matches "${data.query}" (machines ${failedMachines.join(', ')} excluded)`)
-      context.log(`vast.ai: retrying once on another machine (offer ${choices[0].id}, ${formatPrice(choices[0].dph_total)})`)
-      const next = await rent({...step, record: {...record, stages: requeue(record.stages)}}, choices)
-      summarize(next, context.now())
-      return writeRun(experimentDir, next, context.now())
-    } catch (error) {
-      if (isAuthError(error)) throw error
-      reason = `${reason}; the retry could not rent another instance: ${messageOf(error)}`
-    }
-  } else if (destroyError) {
-    reason = `${reason}; destroying it failed (${destroyError}): destroy it yourself with vastai destroy instance ${id} -y`
-  } else if (data.retried) {
-    reason = `${reason} (after one retry on another machine)`
-  }
-  const ended = {...record, reason, stages: endLiveStages(record.stages, 'failed', reason, now.toISOString())}
-  summarize(ended, now)
-  context.log(`vast.ai: run ${record.run_id} failed: ${reason}`)
-  return writeRun(experimentDir, ended, now)
 }

@@ -1,10 +1,10 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
+import {graphAddFlags} from '../../command-flags/graph/add.js'
 import {BaseCommand} from '../../base-command.js'
 import {graphOf} from '../../command-context.js'
-import {dryRun} from '../../flags.js'
 import type {EditResult} from '../../graph/edit.js'
-import {ACTIONS, type Action} from '../../graph/record.js'
+import {type Action} from '../../graph/record.js'
 
 export default class GraphAdd extends BaseCommand<typeof GraphAdd> {
   static args = {
@@ -23,14 +23,7 @@ experiments/<date>-<id>/ from it when the node is first claimed. The graph file 
     '<%= config.bin %> graph add base --action train --dry-run',
   ]
 
-  static flags = {
-    action: Flags.string({description: 'What the node does.', options: [...ACTIONS], required: true}),
-    config: Flags.string({description: 'Config file for the node\'s spec (a path or a name in configs/).', exclusive: ['experiment']}),
-    'depends-on': Flags.string({description: 'A node it depends on (repeatable).', multiple: true}),
-    'dry-run': dryRun,
-    experiment: Flags.string({description: 'Run this existing experiment instead of creating one.', exclusive: ['config', 'set']}),
-    set: Flags.string({description: 'Override a config key: key.path=value (repeatable).', multiple: true}),
-  }
+  static flags = graphAddFlags
 
   static summary = 'Add a node to the work graph.'
 

@@ -1,10 +1,6 @@
-import {Flags} from '@oclif/core'
-
+import {graphRunFlags} from '../../command-flags/graph/run.js'
 import {BaseCommand} from '../../base-command.js'
-import {EXIT} from '../../errors.js'
-import {dryRun} from '../../flags.js'
 import type {RunGraphResult} from '../../graph/runner.js'
-import {BACKEND_NAMES} from '../../launch/launch.js'
 import type {BackendName} from '../../runs/record.js'
 
 export default class GraphRun extends BaseCommand<typeof GraphRun> {
@@ -15,13 +11,7 @@ marks this runner's nodes interrupted and exits 130.`
 
   static examples = ['<%= config.bin %> graph run', '<%= config.bin %> graph run --workers 4', '<%= config.bin %> graph run --dry-run', '<%= config.bin %> graph run --backend slurm --detach']
 
-  static flags = {
-    backend: Flags.string({description: 'Where nodes run (default: backends.default in exp.yaml).', options: [...BACKEND_NAMES]}),
-    detach: Flags.boolean({description: 'Run in a background process and return at once.'}),
-    'dry-run': dryRun,
-    'max-nodes': Flags.integer({description: 'Claim at most this many nodes, then stop.', min: 1}),
-    workers: Flags.integer({default: 1, description: 'Nodes run at once.', min: 1}),
-  }
+  static flags = graphRunFlags
 
   static summary = 'Run the work graph: claim runnable nodes and run them.'
 
@@ -34,8 +24,7 @@ marks this runner's nodes interrupted and exits 130.`
     await checkGraph(ws, store)
     if (f.detach && !f['dry-run']) {
       const {detachGraphRun} = await import('../../graph/detach.js')
-      const args = ['--workers', String(f.workers), ...(f.backend ? ['--backend', f.backend] : []), ...(f['max-nodes'] ? ['--max-nodes', String(f['max-nodes'])] : [])]
-      const started = await detachGraphRun(ws, args, this.clock)
+      const started = await detachGraphRun(ws, (await import('../../graph/run-render.js')).detachArgs(f), this.clock)
       this.log(`Started the graph runner in the background (pid ${started.pid}); its output: ${started.log}. Follow it: exp graph show`)
       return {detached: true, ...started}
     }
@@ -45,13 +34,9 @@ marks this runner's nodes interrupted and exits 130.`
     const hooks = await (await import('../../remote/graph-hooks.js')).remoteNodeHooks(ws, (line) => chatty && this.log(line))
     const options = {hooks, backend: (f.backend ?? ws.settings.backends.default) as BackendName, dryRun: f['dry-run'], log: (line: string) => chatty && this.log(line), maxNodes: f['max-nodes'], now: this.clock, store, workers: f.workers}
     const {result} = await withStopSignals((signal) => runGraph(ws, {...options, signal}))
-    if (result.dry_run) this.log(result.would_claim.length > 0 ? `Would claim, in order: ${result.would_claim.join(', ')}.` : 'Nothing is runnable now.')
-    else {
-      const done = result.ran.filter((r) => r.status === 'completed').length
-      this.log(`Ran ${result.ran.length} node(s): ${done} completed; graph version ${result.version}.`)
-      if (result.interrupted) process.exitCode = EXIT.interrupted
-      else if (result.ran.some((r) => r.status === 'failed' || r.status === 'interrupted')) process.exitCode = EXIT.failure
-    }
+    const outcome = (await import('../../graph/run-render.js')).graphRunOutcome(result)
+    this.log(outcome.line)
+    if (outcome.exit !== undefined) process.exitCode = outcome.exit
     return result
   }
 }

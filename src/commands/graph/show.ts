@@ -2,7 +2,6 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import type {GraphView} from '../../graph/show.js'
-import {formatDuration} from '../../lib/time.js'
 
 export default class GraphShow extends BaseCommand<typeof GraphShow> {
   static description = `Each node in dependency order with its status, experiment, latest run, duration, the experiment's verdict,
@@ -28,15 +27,10 @@ completed complete.`
       return view
     }
     if (this.jsonEnabled()) return view
-    const {renderTable} = await import('../../lib/table.js')
-    const rows = view.nodes.map((n) => [n.id, n.action, n.runnable ? 'runnable' : n.status, n.experiment, n.run, n.duration_s === null ? null : formatDuration(n.duration_s * 1000), n.verdict, n.why])
-    this.log(renderTable(['node', 'action', 'status', 'experiment', 'run', 'duration', 'verdict', 'why'], rows))
-    const counts = Object.entries(view.counts).map(([s, c]) => `${c} ${s}`).join(', ')
-    this.log(`\n${view.file} version ${view.version}: ${view.nodes.length} nodes (${counts})${view.next ? `; next: ${view.next}` : ''}.`)
-    if (view.updated.length > 0) {
-      const shown = view.updated.slice(0, 5).map((id) => `${id} → ${view.nodes.find((n) => n.id === id)?.status}`)
-      this.note(`Brought up to date: ${shown.join(', ')}${view.updated.length > 5 ? ` and ${view.updated.length - 5} more` : ''}.`)
-    }
+    const {graphViewNote, renderGraphView} = await import('../../graph/show-render.js')
+    this.log(renderGraphView(view))
+    const note = graphViewNote(view)
+    if (note) this.note(note)
     return view
   }
 }
