@@ -30,7 +30,20 @@ const LAYERS = [
       '^src/recovery-handlers\\.ts$',
     ],
   },
-  {name: 'commands', paths: ['^src/commands/', '^src/fastpath/', '^src/hooks/', '^src/base-command\.ts$', '^src/flags\.ts$', '^src/command-flags/', '^src/launch-flags\.ts$', '^src/promote-flags\.ts$', '^src/command-context\.ts$']},
+  {
+    name: 'commands',
+    paths: [
+      '^src/commands/',
+      '^src/fastpath/',
+      '^src/hooks/',
+      '^src/base-command\.ts$',
+      '^src/flags\.ts$',
+      '^src/command-flags/',
+      '^src/launch-flags\.ts$',
+      '^src/promote-flags\.ts$',
+      '^src/command-context\.ts$',
+    ],
+  },
 ]
 
 /**
@@ -66,7 +79,11 @@ const rules = layerRules.flatMap((rule) => {
     .filter((file) => new RegExp(rule.from.path).test(file.replace(/^\^|\$$/g, '').replace(/\\/g, '')))
     .map((file) => {
       const allowed = KNOWN.filter((k) => k.from === file).map((k) => k.to)
-      return {...rule, from: {path: file}, to: {...rule.to, pathNot: any([rule.to.pathNot, ...allowed].filter(Boolean))}}
+      return {
+        ...rule,
+        from: {path: file},
+        to: {...rule.to, pathNot: any([rule.to.pathNot, ...allowed].filter(Boolean))},
+      }
     })
   return [general, ...special]
 })

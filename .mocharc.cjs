@@ -10,10 +10,26 @@ const jobs = Number(process.env.EXP_TEST_JOBS) || 4
 // mocha hands files to free workers in this order: the slowest first (measured in CI's log), so that no long file
 // starts last and runs alone at the end
 const SLOW_FIRST = [
-  'cli/remote-graph', 'cli/vast', 'cli/slurm', 'cli/remote-preempt', 'cli/remote', 'cli/promote-crash', 'cli/disk-full',
-  'cli/graph-concurrency', 'cli/sweep-launch-slurm', 'cli/help-examples', 'cli/suites', 'cli/verify-crash',
-  'cli/sweep-launch-vast', 'cli/launch', 'cli/archive-crash', 'cli/adopt-crash', 'cli/sweep-watch',
-  'cli/startup-fastpath', 'cli/hardening-runs', 'cli/slurm-checkpoint',
+  'cli/remote-graph',
+  'cli/vast',
+  'cli/slurm',
+  'cli/remote-preempt',
+  'cli/remote',
+  'cli/promote-crash',
+  'cli/disk-full',
+  'cli/graph-concurrency',
+  'cli/sweep-launch-slurm',
+  'cli/help-examples',
+  'cli/suites',
+  'cli/verify-crash',
+  'cli/sweep-launch-vast',
+  'cli/launch',
+  'cli/archive-crash',
+  'cli/adopt-crash',
+  'cli/sweep-watch',
+  'cli/startup-fastpath',
+  'cli/hardening-runs',
+  'cli/slurm-checkpoint',
 ].map((f) => `test/${f}.test.ts`)
 
 function allFiles() {

@@ -16,7 +16,10 @@ export default tseslint.config(
       // `catch {}` means "best effort: a failure changes nothing" (the value keeps its default)
       'no-empty': ['error', {allowEmptyCatch: true}],
       // `const {dropped: _dropped, ...rest} = x` drops a field; a leading _ marks a parameter kept for its position
-      '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true}],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true},
+      ],
     },
   },
   {

@@ -41,11 +41,14 @@ try {
   for (let r = 0; r < runs; r++) {
     const version = run(['--version']).ms
     const tab = run(['__complete', 'show', ''])
-    if (tab.out.split('\n').filter(Boolean).length !== count) throw new Error('exp __complete did not list every experiment')
+    if (tab.out.split('\n').filter(Boolean).length !== count)
+      throw new Error('exp __complete did not list every experiment')
     rows.push({ratio: tab.ms / version, tab: tab.ms, version})
   }
   const ratio = median(rows.map((r) => r.ratio))
-  console.log(`exp --version ${median(rows.map((r) => r.version)).toFixed(0)} ms; exp __complete show '' (${count} experiments) ${median(rows.map((r) => r.tab)).toFixed(0)} ms; ratio ${ratio.toFixed(2)} (target ≤ ${TARGET})`)
+  console.log(
+    `exp --version ${median(rows.map((r) => r.version)).toFixed(0)} ms; exp __complete show '' (${count} experiments) ${median(rows.map((r) => r.tab)).toFixed(0)} ms; ratio ${ratio.toFixed(2)} (target ≤ ${TARGET})`,
+  )
   process.exitCode = ratio <= TARGET ? 0 : 1
 } finally {
   rmSync(ws, {force: true, recursive: true})

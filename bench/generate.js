@@ -32,8 +32,35 @@ export function prng(seed) {
   }
 }
 
-const TOPICS = ['latent', 'quadratic', 'viscosity', 'lr', 'epochs', 'nx', 'modes', 'amplitude', 'seed', 'baseline', 'ablation', 'sweep']
-const VARIANTS = ['4dim', '8dim', '16dim', '32dim', '64dim', 'low', 'high', 'fast', 'slow', 'wide', 'narrow', 'v2', 'retry']
+const TOPICS = [
+  'latent',
+  'quadratic',
+  'viscosity',
+  'lr',
+  'epochs',
+  'nx',
+  'modes',
+  'amplitude',
+  'seed',
+  'baseline',
+  'ablation',
+  'sweep',
+]
+const VARIANTS = [
+  '4dim',
+  '8dim',
+  '16dim',
+  '32dim',
+  '64dim',
+  'low',
+  'high',
+  'fast',
+  'slow',
+  'wide',
+  'narrow',
+  'v2',
+  'retry',
+]
 
 const FALLBACK_CONFIG = `seed: 0
 data:
@@ -80,7 +107,12 @@ export function planExperiment(i, options) {
   // a person's verdict: 12% metadata/notes success, 8% failed, the rest left to reports or age
   const verdict = rand()
   const metadataStatus = verdict < 0.03 ? 'success' : verdict < 0.05 ? 'failed' : undefined
-  const notesStatus = verdict >= 0.05 && verdict < 0.14 ? '✓ converged, beats the golden config' : verdict >= 0.14 && verdict < 0.2 ? '✗ diverged after epoch 40' : 'pending'
+  const notesStatus =
+    verdict >= 0.05 && verdict < 0.14
+      ? '✓ converged, beats the golden config'
+      : verdict >= 0.14 && verdict < 0.2
+        ? '✗ diverged after epoch 40'
+        : 'pending'
   const metadata = {
     schema: 1,
     name,
@@ -130,7 +162,12 @@ export function planExperiment(i, options) {
       experiment: name,
       created_at: iso(when),
       final_nrmse: nrmse,
-      metrics: {final_nrmse: nrmse, train_loss: round(rand() * 0.01, 6), max_abs_error: round(rand()), wall_seconds: round(rand() * 900, 1)},
+      metrics: {
+        final_nrmse: nrmse,
+        train_loss: round(rand() * 0.01, 6),
+        max_abs_error: round(rand()),
+        wall_seconds: round(rand() * 900, 1),
+      },
       ...(interimOnly ? {} : {gates: {final_nrmse: {max: 0.15, value: nrmse}}, gates_passed: kind < 0.55}),
     }
     add(`reports/eval_${String(r + 1).padStart(2, '0')}.json`, when, JSON.stringify(report, null, 2) + '\n')
@@ -141,11 +178,20 @@ export function planExperiment(i, options) {
     const rel = k === 2 ? 'checkpoints/best.pt' : `checkpoints/epoch_${String((k + 1) * 100).padStart(4, '0')}.pt`
     add(rel, at(0.5 + k * 0.2), undefined, Math.floor(options.checkpointBytes * fraction))
   }
-  const log = Array.from({length: 40}, (_, e) => `${iso(at(e / 40))} epoch ${(e + 1) * 5} loss ${round(1 / (e + 2), 6)}`).join('\n') + '\n'
+  const log =
+    Array.from({length: 40}, (_, e) => `${iso(at(e / 40))} epoch ${(e + 1) * 5} loss ${round(1 / (e + 2), 6)}`).join(
+      '\n',
+    ) + '\n'
   add('logs/train.log', at(0.9), log)
   // a finished run record for a quarter of them (never live: live runs would call a backend)
   if (rand() < 0.25) {
-    const runId = iso(start).replace(/[-:]/g, '').replace('T', '-').replace(/\.\d+Z$/, '') + '-' + (i % 65_536).toString(16).padStart(4, '0')
+    const runId =
+      iso(start)
+        .replace(/[-:]/g, '')
+        .replace('T', '-')
+        .replace(/\.\d+Z$/, '') +
+      '-' +
+      (i % 65_536).toString(16).padStart(4, '0')
     const failed = rand() < 0.3
     const stage = (stageName, state, s, e) => ({
       name: stageName,
@@ -165,14 +211,33 @@ export function planExperiment(i, options) {
       created_at: iso(start),
       updated_at: iso(at(0.8)),
       state: failed ? 'failed' : 'completed',
-      stages: [stage('train', 'completed', start, at(0.6)), stage('evaluate', failed ? 'failed' : 'completed', at(0.6), at(0.8))],
+      stages: [
+        stage('train', 'completed', start, at(0.6)),
+        stage('evaluate', failed ? 'failed' : 'completed', at(0.6), at(0.8)),
+      ],
       report: 'reports/eval_01.json',
     }
     add(`runs/${runId}/run.json`, at(0.8), JSON.stringify(run, null, 2) + '\n')
   }
   // a workspace-level report for 20% of them, matched to the experiment by its name
   const workspaceReport =
-    rand() < 0.2 ? {content: JSON.stringify({experiment: name, created_at: iso(last), final_nrmse: round(0.05 + rand() * 0.2), gates_passed: rand() < 0.6}, null, 2) + '\n', mtime: last, rel: `test_${name}.json`} : undefined
+    rand() < 0.2
+      ? {
+          content:
+            JSON.stringify(
+              {
+                experiment: name,
+                created_at: iso(last),
+                final_nrmse: round(0.05 + rand() * 0.2),
+                gates_passed: rand() < 0.6,
+              },
+              null,
+              2,
+            ) + '\n',
+          mtime: last,
+          rel: `test_${name}.json`,
+        }
+      : undefined
   return {files, last, name, workspaceReport}
 }
 
@@ -218,7 +283,14 @@ async function mapLimit(items, limit, fn) {
  * Build the workspace at `dir` (which must not exist or be empty). `expBin`: the built bin/run.js, used for
  * `exp init` so exp.yaml is exactly what exp writes; without it a minimal exp.yaml is written.
  */
-export async function generateWorkspace({dir, n, checkpointBytes = 10 * 1024 * 1024, seed = 1, now = Date.now(), expBin}) {
+export async function generateWorkspace({
+  dir,
+  n,
+  checkpointBytes = 10 * 1024 * 1024,
+  seed = 1,
+  now = Date.now(),
+  expBin,
+}) {
   await fs.mkdir(dir, {recursive: true})
   const bin = expBin ?? path.join(PACKAGE_ROOT, 'bin', 'run.js')
   let initialised = false
@@ -227,7 +299,8 @@ export async function generateWorkspace({dir, n, checkpointBytes = 10 * 1024 * 1
     initialised = r.status === 0
   }
   if (!initialised) {
-    for (const d of ['experiments', 'experiments-archive', 'configs', 'reports']) await fs.mkdir(path.join(dir, d), {recursive: true})
+    for (const d of ['experiments', 'experiments-archive', 'configs', 'reports'])
+      await fs.mkdir(path.join(dir, d), {recursive: true})
     await fs.writeFile(path.join(dir, 'exp.yaml'), 'version: 1\n')
   }
   const options = {checkpointBytes, config: goldenConfig(), now, seed}
@@ -266,7 +339,9 @@ function parseArgs(argv) {
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const args = parseArgs(process.argv.slice(2))
   if (!args.out) {
-    console.error('usage: node bench/generate.js --out DIR [--n 1000] [--checkpoint-bytes 10485760] [--seed 1] [--now YYYY-MM-DD]')
+    console.error(
+      'usage: node bench/generate.js --out DIR [--n 1000] [--checkpoint-bytes 10485760] [--seed 1] [--now YYYY-MM-DD]',
+    )
     process.exit(2)
   }
   const dayStart = Math.floor(Date.now() / DAY) * DAY // same day, same tree
@@ -278,5 +353,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     now: args.now ? Date.parse(args.now) : dayStart,
     seed: Number(args.seed ?? 1),
   })
-  console.log(`${result.experiments} experiments in ${result.dir} (${result.idleOver30Days} idle for over 30 days) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  console.log(
+    `${result.experiments} experiments in ${result.dir} (${result.idleOver30Days} idle for over 30 days) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  )
 }

@@ -23,14 +23,17 @@ const runs = arg('--runs', 9)
 /** A seeded random DAG in the team's format: the first 60% completed (with a history), the rest waiting. */
 function graph(count) {
   let s = 12_345
-  const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
   const actions = ['train', 'finetune', 'eval', 'noop']
   const keys = {eval: 'eval_config', finetune: 'experiment_config', train: 'train_config'}
   const nodes = {}
   const producers = []
   for (let i = 0; i < count; i++) {
     const id = `node-${i}`
-    const deps = i === 0 ? [] : [...new Set(Array.from({length: Math.floor(rand() * 3) + 1}, () => `node-${Math.floor(rand() * i)}`))]
+    const deps =
+      i === 0
+        ? []
+        : [...new Set(Array.from({length: Math.floor(rand() * 3) + 1}, () => `node-${Math.floor(rand() * i)}`))]
     const action = i === 0 ? 'train' : actions[Math.floor(rand() * actions.length)]
     const done = i < count * 0.6
     const spec = keys[action] ? {[keys[action]]: {seed: i, model: {latent_dim: 8}}} : {}
@@ -41,7 +44,11 @@ function graph(count) {
     }
     if (action === 'train' || action === 'finetune') producers.push(id)
     nodes[id] = {id, action, depends_on: [...new Set(deps)], status: done ? 'completed' : 'not_started', spec}
-    if (done) nodes[id].history = [{at_utc: 1.7e9 + i, by: 'bench', from: 'not_started', to: 'in_progress', why: 'claimed'}, {at_utc: 1.7e9 + i + 5, by: 'bench', from: 'in_progress', to: 'completed', why: 'run completed'}]
+    if (done)
+      nodes[id].history = [
+        {at_utc: 1.7e9 + i, by: 'bench', from: 'not_started', to: 'in_progress', why: 'claimed'},
+        {at_utc: 1.7e9 + i + 5, by: 'bench', from: 'in_progress', to: 'completed', why: 'run completed'},
+      ]
   }
   return {version: 1, updated_utc: 1.7e9, nodes}
 }
@@ -51,7 +58,12 @@ const ws = mkdtempSync(path.join(os.tmpdir(), 'exp-bench-graph-'))
 const cpuFile = path.join(ws, 'cpu.txt')
 const time = (file, args) => {
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(file, ['--require', path.join(here, 'cpu-hook.cjs'), ...args], {cwd: ws, encoding: 'utf8', env: {...process.env, EXP_BENCH_CPU_FILE: cpuFile, EXP_ROOT: ws}, maxBuffer: 1 << 28})
+  const r = spawnSync(file, ['--require', path.join(here, 'cpu-hook.cjs'), ...args], {
+    cwd: ws,
+    encoding: 'utf8',
+    env: {...process.env, EXP_BENCH_CPU_FILE: cpuFile, EXP_ROOT: ws},
+    maxBuffer: 1 << 28,
+  })
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`)
   return {cpu: Number(readFileSync(cpuFile, 'utf8')), ms: Number(process.hrtime.bigint() - t0) / 1e6}
 }
@@ -73,12 +85,20 @@ try {
   const ratio = median(subj.map((s, i) => s.ms / base[i].ms))
   const cpuRatio = median(subj.map((s, i) => s.cpu / base[i].cpu))
   const startup = Array.from({length: runs}, () => time(process.execPath, ['-e', '0']))
-  const cell = (xs) => `${median(xs.map((x) => x.ms)).toFixed(0)} ms wall, ${median(xs.map((x) => x.cpu)).toFixed(0)} ms CPU`
-  console.log(`exp graph show, ${n} nodes, ${runs} runs (medians; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`)
+  const cell = (xs) =>
+    `${median(xs.map((x) => x.ms)).toFixed(0)} ms wall, ${median(xs.map((x) => x.cpu)).toFixed(0)} ms CPU`
+  console.log(
+    `exp graph show, ${n} nodes, ${runs} runs (medians; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  )
   console.log(`  exp graph show      ${cell(subj)}`)
   console.log(`  limit-graph.js      ${cell(base)}`)
   console.log(`  node -e 0           ${cell(startup)}`)
-  console.log(`  ratio               ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU   target ≤ 1.5×: ${ratio <= 1.5 ? 'met' : 'MISSED'}`)
+  console.log(
+    `  ratio               ${ratio.toFixed(2)}× wall, ${cpuRatio.toFixed(2)}× CPU   target ≤ 1.5×: ${ratio <= 1.5 ? 'met' : 'MISSED'}`,
+  )
 } finally {
   rmSync(ws, {force: true, recursive: true})
 }

@@ -28,7 +28,13 @@ for (let i = 2; i < process.argv.length; i++) {
   else args[a.slice(2)] = true
 }
 if (args.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'))
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 11)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  )
   process.exit(0)
 }
 const runs = Number(args.runs ?? 3)
@@ -42,13 +48,17 @@ const work = path.join(HERE, '.work', `hash-${process.pid}`)
 /** Run to the end; {ms, cpu} from /usr/bin/time (wall and user + system of the process and its threads). */
 function timed(command, argv, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %U %S', command, ...argv], {cwd, stdio: ['ignore', 'ignore', 'pipe']})
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S', command, ...argv], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     child.on('error', reject)
     child.on('close', (code) => {
       const [e, u, s] = err.trim().split('\n').pop().split(' ').map(Number)
-      if (code !== 0) reject(new Error(`${command} ${argv.slice(0, 3).join(' ')} … exited ${code}: ${err.slice(0, 400)}`))
+      if (code !== 0)
+        reject(new Error(`${command} ${argv.slice(0, 3).join(' ')} … exited ${code}: ${err.slice(0, 400)}`))
       else resolve({cpu: (u + s) * 1000, ms: e * 1000})
     })
   })
@@ -64,13 +74,23 @@ async function main() {
     await fs.mkdir(ckOf(name), {recursive: true})
     await fs.writeFile(path.join(work, 'experiments', `2025-01-01-${name}`, 'config.yaml'), 'seed: 1\n')
   }
-  await fs.truncate(await fs.open(path.join(ckOf('big'), 'weights.bin'), 'w').then(async (h) => (await h.close(), path.join(ckOf('big'), 'weights.bin'))), bigBytes)
-  for (let i = 0; i < fileCount; i++) await fs.writeFile(path.join(ckOf('many'), `shard-${String(i).padStart(5, '0')}.bin`), randomBytes(fileBytes))
+  await fs.truncate(
+    await fs
+      .open(path.join(ckOf('big'), 'weights.bin'), 'w')
+      .then(async (h) => (await h.close(), path.join(ckOf('big'), 'weights.bin'))),
+    bigBytes,
+  )
+  for (let i = 0; i < fileCount; i++)
+    await fs.writeFile(path.join(ckOf('many'), `shard-${String(i).padStart(5, '0')}.bin`), randomBytes(fileBytes))
   await timed(process.execPath, [EXP, 'verify', '--adopt', 'big', 'many'], work)
 
   const cases = [
     {files: ['weights.bin'], label: `1 file of ${(bigBytes / 1024 ** 3).toFixed(1)} GB (sparse)`, name: 'big'},
-    {files: (await fs.readdir(ckOf('many'))).filter((f) => f.endsWith('.bin')).sort(), label: `${fileCount} files of ${(fileBytes / 1024 ** 2).toFixed(0)} MB`, name: 'many'},
+    {
+      files: (await fs.readdir(ckOf('many'))).filter((f) => f.endsWith('.bin')).sort(),
+      label: `${fileCount} files of ${(fileBytes / 1024 ** 2).toFixed(0)} MB`,
+      name: 'many',
+    },
   ]
   const results = []
   for (const c of cases) {
@@ -100,9 +120,20 @@ async function main() {
       `${row.case.padEnd(28)} sha256sum ${(row.sha256sum_ms / 1000).toFixed(2)} s (${row.sha256sum_mb_s.toFixed(0)} MB/s)  exp verify ${(row.exp_ms / 1000).toFixed(2)} s (${row.exp_mb_s.toFixed(0)} MB/s)  ratio ${row.ratio.toFixed(2)}× (CPU ${row.cpu_ratio.toFixed(2)}×)  target ≤ ${TARGET}×: ${row.ratio <= TARGET ? 'met' : 'MISSED'}`,
     )
   }
-  const machine = {cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, load: os.loadavg(), memory_gb: Math.round(os.totalmem() / 1024 ** 3), node: process.version}
-  await fs.writeFile(outFile, JSON.stringify({date: new Date().toISOString(), machine, results, runs, target: TARGET}, null, 2) + '\n')
-  console.log(`load average ${machine.load.map((l) => l.toFixed(1)).join(' ')}; ${runs} runs; written ${path.relative(process.cwd(), outFile)}`)
+  const machine = {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    load: os.loadavg(),
+    memory_gb: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+  }
+  await fs.writeFile(
+    outFile,
+    JSON.stringify({date: new Date().toISOString(), machine, results, runs, target: TARGET}, null, 2) + '\n',
+  )
+  console.log(
+    `load average ${machine.load.map((l) => l.toFixed(1)).join(' ')}; ${runs} runs; written ${path.relative(process.cwd(), outFile)}`,
+  )
 }
 
 try {

@@ -36,11 +36,18 @@ const time = (fn) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const fmt = (ms) => `${ms.toFixed(0)} ms`
 
-const loadNow = () => os.loadavg().map((l) => l.toFixed(1)).join(' ')
+const loadNow = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')
 const load0 = loadNow()
 try {
   exp('init', '.')
-  appendFileSync(path.join(ws, 'exp.yaml'), `engines:\n  train: ${JSON.stringify(engine)}\n  evaluate: ${JSON.stringify(engine)}\n`)
+  appendFileSync(
+    path.join(ws, 'exp.yaml'),
+    `engines:\n  train: ${JSON.stringify(engine)}\n  evaluate: ${JSON.stringify(engine)}\n`,
+  )
   mkdirSync(path.join(ws, 'experiments', '2025-01-01-bench'), {recursive: true})
   writeFileSync(path.join(ws, 'experiments', '2025-01-01-bench', 'config.yaml'), 'seed: 0\n')
   const experimentDir = path.join(ws, 'experiments', '2025-01-01-bench')
@@ -51,10 +58,12 @@ try {
   const startup = []
   for (let i = 0; i < n; i++) {
     launches.push(time(() => exp('launch', 'bench')))
-    direct.push(time(() => {
-      run(engine[0], engine.slice(1), {cwd: experimentDir})
-      run(engine[0], engine.slice(1), {cwd: experimentDir})
-    }))
+    direct.push(
+      time(() => {
+        run(engine[0], engine.slice(1), {cwd: experimentDir})
+        run(engine[0], engine.slice(1), {cwd: experimentDir})
+      }),
+    )
     startup.push(time(() => exp('--version')))
   }
   const l = median(launches)
@@ -62,12 +71,18 @@ try {
   console.log(`exp launch overhead, ${n} launches (medians), engines: ${engine.join(' ')} (train and evaluate)`)
   console.log(`  exp launch (train + evaluate):     ${fmt(l)}`)
   console.log(`  the same two engines run directly: ${fmt(d)}`)
-  console.log(`  overhead per launch:               ${fmt(l - d)}  (of which node + oclif start-up, exp --version: ${fmt(median(startup))})`)
+  console.log(
+    `  overhead per launch:               ${fmt(l - d)}  (of which node + oclif start-up, exp --version: ${fmt(median(startup))})`,
+  )
   // the target (issue 21): the median of each round's ratio (a launch and the engines run back to back, so that load
   // from other work hits both)
   const ratio = median(launches.map((ms, i) => ms / direct[i]))
-  console.log(`  ratio launch / direct:             ${(l / d).toFixed(2)}× (medians); ${ratio.toFixed(2)}× median of the rounds' ratios   target ≤ 1.6×: ${ratio <= 1.6 ? 'met' : 'MISSED'}`)
-  console.log(`  ${os.cpus().length} CPUs, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${load0} at the start, ${loadNow()} at the end`)
+  console.log(
+    `  ratio launch / direct:             ${(l / d).toFixed(2)}× (medians); ${ratio.toFixed(2)}× median of the rounds' ratios   target ≤ 1.6×: ${ratio <= 1.6 ? 'met' : 'MISSED'}`,
+  )
+  console.log(
+    `  ${os.cpus().length} CPUs, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${load0} at the start, ${loadNow()} at the end`,
+  )
 } finally {
   rmSync(ws, {force: true, recursive: true})
 }

@@ -56,10 +56,20 @@ const out = []
 for (const top of readdirSync(experimentsDir, {withFileTypes: true})) {
   if (!top.isDirectory() || top.name.startsWith('.')) continue
   const dir = path.join(experimentsDir, top.name)
-  const x = {name: top.name, last: lstatSync(dir).mtimeMs, files: 0, bytes: 0, metadata: undefined, notes: undefined, reports: [], runs: 0}
+  const x = {
+    name: top.name,
+    last: lstatSync(dir).mtimeMs,
+    files: 0,
+    bytes: 0,
+    metadata: undefined,
+    notes: undefined,
+    reports: [],
+    runs: 0,
+  }
   const variants = new Set()
   try {
-    for (const v of JSON.parse(readFileSync(path.join(dir, 'sweep.yaml'), 'utf8').replace(/^(?:#.*\n)+/, '')).variants) variants.add(v.name)
+    for (const v of JSON.parse(readFileSync(path.join(dir, 'sweep.yaml'), 'utf8').replace(/^(?:#.*\n)+/, '')).variants)
+      variants.add(v.name)
   } catch {}
   const walk = (d, full) => {
     for (const e of readdirSync(d, {withFileTypes: true})) {
@@ -88,7 +98,9 @@ for (const top of readdirSync(experimentsDir, {withFileTypes: true})) {
   }
   walk(dir, '')
   x.reports.push(...(workspaceReports.get(top.name) ?? []))
-  const newest = x.reports.map((r) => ({gates: r.data?.gates_passed, t: Date.parse(r.data?.created_at) || r.mtime})).sort((a, b) => b.t - a.t)[0]
+  const newest = x.reports
+    .map((r) => ({gates: r.data?.gates_passed, t: Date.parse(r.data?.created_at) || r.mtime}))
+    .sort((a, b) => b.t - a.t)[0]
   out.push({
     name: x.name,
     last_activity: new Date(x.last).toISOString(),

@@ -25,7 +25,12 @@ const TARGET = 1.2
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'exp-bench-remote-'))
 writeFileSync(path.join(dir, 'rclone.conf'), '')
-const env = {...process.env, EXP_CACHE_DIR: path.join(dir, 'cache'), RCLONE_CONFIG: path.join(dir, 'rclone.conf'), RCLONE_CONFIG_LOC_TYPE: 'local'}
+const env = {
+  ...process.env,
+  EXP_CACHE_DIR: path.join(dir, 'cache'),
+  RCLONE_CONFIG: path.join(dir, 'rclone.conf'),
+  RCLONE_CONFIG_LOC_TYPE: 'local',
+}
 const run = (cmd, args, cwd = dir) => {
   // each timing starts with no dirty pages: else the second of a pair pays for the first's writeback (the same 1 GB)
   spawnSync('sync')
@@ -49,7 +54,10 @@ try {
     writeFileSync(path.join(ckpt, `shard-${i}.pt`), data)
     files.push({path: `shard-${i}.pt`, sha256: createHash('sha256').update(data).digest('hex'), size: data.length})
   }
-  writeFileSync(path.join(ckpt, 'MANIFEST.json'), JSON.stringify({bytes: BYTES, files, format: 'exp-checkpoint-manifest', run_id: 'r1', version: 1}))
+  writeFileSync(
+    path.join(ckpt, 'MANIFEST.json'),
+    JSON.stringify({bytes: BYTES, files, format: 'exp-checkpoint-manifest', run_id: 'r1', version: 1}),
+  )
   const ratios = []
   const rows = []
   for (let r = 0; r < RUNS; r++) {
@@ -64,7 +72,9 @@ try {
   }
   const ratio = median(ratios)
   const mb = BYTES / 1024 ** 2
-  console.log(`remote push of ${mb.toFixed(0)} MB of checkpoints (median of ${RUNS}): rclone copy ${median(rows.map((x) => x.rclone)).toFixed(2)} s, exp remote push ${median(rows.map((x) => x.exp)).toFixed(2)} s`)
+  console.log(
+    `remote push of ${mb.toFixed(0)} MB of checkpoints (median of ${RUNS}): rclone copy ${median(rows.map((x) => x.rclone)).toFixed(2)} s, exp remote push ${median(rows.map((x) => x.exp)).toFixed(2)} s`,
+  )
   console.log(`ratio ${ratio.toFixed(2)}× (target ≤ ${TARGET}×): ${ratio <= TARGET ? 'met' : 'NOT met'}`)
   process.exitCode = ratio <= TARGET ? 0 : 1
 } finally {

@@ -26,7 +26,18 @@ const LIMIT = path.join(HERE, 'limit-list.js')
 const CPU_HOOK = path.join(HERE, 'cpu-hook.cjs')
 const MB = 1024 * 1024
 
-const TARGETS = {archive: 5, archiveCheckpoints: 1.25, graphShow: 1.5, growth: 1.15, help: 2.5, launch: 1.6, list: 1.5, report: 2, startup: 2, version: 2.5}
+const TARGETS = {
+  archive: 5,
+  archiveCheckpoints: 1.25,
+  graphShow: 1.5,
+  growth: 1.15,
+  help: 2.5,
+  launch: 1.6,
+  list: 1.5,
+  report: 2,
+  startup: 2,
+  version: 2.5,
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // options
@@ -47,14 +58,25 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv.slice(2))
 if (args.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, HELP_LINES).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'))
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, HELP_LINES)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  )
   process.exit(0)
 }
 const smoke = Boolean(args.smoke)
 const runs = Number(args.runs ?? (smoke ? 1 : 5))
 // by default a short run (a few minutes); the issue's full set: --sizes 100,300,1000,3000,10000
-const sizes = String(args.sizes ?? (smoke ? '50' : '100,1000')).split(',').map(Number).sort((a, b) => a - b)
-const only = new Set(String(args.only ?? (smoke ? 'startup,list,archive' : 'startup,list,archive,graph,launch')).split(','))
+const sizes = String(args.sizes ?? (smoke ? '50' : '100,1000'))
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b)
+const only = new Set(
+  String(args.only ?? (smoke ? 'startup,list,archive' : 'startup,list,archive,graph,launch')).split(','),
+)
 const checkpointBytes = Number(args['checkpoint-bytes'] ?? 10 * MB)
 const bigCheckpointBytes = Number(args['big-checkpoint-bytes'] ?? 1024 * MB)
 const timeoutMs = Number(args.timeout ?? 900) * 1000
@@ -106,7 +128,11 @@ function timeProcess(command, argv, {cwd, check} = {}) {
       const stdout = Buffer.concat(out).toString('utf8')
       if (code !== 0) {
         const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exit ${code ?? signal}`
-        reject(new Error(`${[command, ...argv].map((a) => path.basename(a)).join(' ')}: ${why}\n${err.trim().split('\n').slice(-5).join('\n')}`))
+        reject(
+          new Error(
+            `${[command, ...argv].map((a) => path.basename(a)).join(' ')}: ${why}\n${err.trim().split('\n').slice(-5).join('\n')}`,
+          ),
+        )
         return
       }
       try {
@@ -149,7 +175,9 @@ async function paired({label, runs: count, baseline, subject, prepare, between, 
     if (finish) await finish(ctx)
     base.push(b)
     subj.push(s)
-    process.stderr.write(`  ${label}: round ${round + 1}/${count}: baseline ${fmtMs(b.ms)}, subject ${fmtMs(s.ms)} (×${(s.ms / b.ms).toFixed(2)})\n`)
+    process.stderr.write(
+      `  ${label}: round ${round + 1}/${count}: baseline ${fmtMs(b.ms)}, subject ${fmtMs(s.ms)} (×${(s.ms / b.ms).toFixed(2)})\n`,
+    )
   }
   return summarise(base, subj)
 }
@@ -172,7 +200,8 @@ function summarise(base, subj) {
 
 const round1 = (x) => Math.round(x * 10) / 10
 const round2 = (x) => Math.round(x * 100) / 100
-const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`)
+const fmtMs = (ms) =>
+  ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`
 
 // ---------------------------------------------------------------------------------------------------------------
 // workspaces
@@ -180,7 +209,13 @@ const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000
 let generated = 0
 async function workspace(n, bytes) {
   const dir = path.join(workRoot, `ws-${n}-${generated++}`)
-  await generateWorkspace({checkpointBytes: bytes, dir, expBin: EXP, n, now: Math.floor(Date.now() / 86_400_000) * 86_400_000})
+  await generateWorkspace({
+    checkpointBytes: bytes,
+    dir,
+    expBin: EXP,
+    n,
+    now: Math.floor(Date.now() / 86_400_000) * 86_400_000,
+  })
   return dir
 }
 
@@ -218,7 +253,12 @@ const row = (what, n, baselineName, r, target) =>
     baseline: `${baselineName} ${fmtMs(r.baseline_ms)}`,
     cpu: r.cpu_ratio === undefined ? '' : `×${r.cpu_ratio.toFixed(2)}`,
     n: n ?? '',
-    ok: target === undefined ? '' : r.ratio <= target && (r.cpu_ratio === undefined || r.cpu_ratio <= target) ? 'yes' : 'NO',
+    ok:
+      target === undefined
+        ? ''
+        : r.ratio <= target && (r.cpu_ratio === undefined || r.cpu_ratio <= target)
+          ? 'yes'
+          : 'NO',
     ratio: `×${r.ratio.toFixed(2)}`,
     subject: `${what} ${fmtMs(r.subject_ms)}`,
     target: target === undefined ? '' : `≤ ×${target}`,
@@ -227,7 +267,10 @@ const row = (what, n, baselineName, r, target) =>
 async function startup() {
   console.error('start-up')
   const tmp = os.tmpdir() // outside any workspace
-  const node = (argv, cwd = tmp) => () => timeProcess(process.execPath, argv, {cwd})
+  const node =
+    (argv, cwd = tmp) =>
+    () =>
+      timeProcess(process.execPath, argv, {cwd})
   // A workspace with one experiment and nothing else: what a workspace command costs before it has work to do.
   const ws = path.join(workRoot, 'startup')
   await timeProcess(process.execPath, [EXP, 'init', ws], {cwd: tmp})
@@ -262,8 +305,12 @@ async function list() {
     let expCount = -1
     let limitCount = -2
     await timeProcess(process.execPath, [LIMIT, ws], {check: (out) => (limitCount = JSON.parse(out).length), cwd: ws})
-    await timeProcess(process.execPath, [EXP, 'list', '--json'], {check: (out) => (expCount = JSON.parse(out).experiments.length), cwd: ws})
-    if (expCount !== n || limitCount !== n) throw new Error(`list at N=${n}: exp saw ${expCount} experiments, the limit script ${limitCount}`)
+    await timeProcess(process.execPath, [EXP, 'list', '--json'], {
+      check: (out) => (expCount = JSON.parse(out).experiments.length),
+      cwd: ws,
+    })
+    if (expCount !== n || limitCount !== n)
+      throw new Error(`list at N=${n}: exp saw ${expCount} experiments, the limit script ${limitCount}`)
     const r = await paired({
       baseline: () => timeProcess(process.execPath, [LIMIT, ws], {cwd: ws}),
       label: `list N=${n}`,
@@ -282,22 +329,36 @@ async function list() {
  */
 async function archivable(ws) {
   let names
-  await timeProcess(process.execPath, [EXP, 'list', '--json'], {check: (out) => (names = JSON.parse(out).experiments.filter((e) => e.status !== 'active').map((e) => e.name)), cwd: ws})
+  await timeProcess(process.execPath, [EXP, 'list', '--json'], {
+    check: (out) =>
+      (names = JSON.parse(out)
+        .experiments.filter((e) => e.status !== 'active')
+        .map((e) => e.name)),
+    cwd: ws,
+  })
   return names
 }
 
 /** The baseline: one plain `mv` of those directories into the archive; then they are put back (untimed). */
 async function mvAll({names, ws}) {
-  const t = await timeProcess('mv', [...names, path.join('..', 'experiments-archive')], {cwd: path.join(ws, 'experiments')})
-  for (const name of names) await fs.rename(path.join(ws, 'experiments-archive', name), path.join(ws, 'experiments', name))
+  const t = await timeProcess('mv', [...names, path.join('..', 'experiments-archive')], {
+    cwd: path.join(ws, 'experiments'),
+  })
+  for (const name of names)
+    await fs.rename(path.join(ws, 'experiments-archive', name), path.join(ws, 'experiments', name))
   return t
 }
 
 async function expArchive({names, ws}) {
   const t = await timeProcess(process.execPath, [EXP, 'archive', '--status', 'all', '--yes'], {cwd: ws})
-  const moved = (await fs.readdir(path.join(ws, 'experiments-archive'), {withFileTypes: true})).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name)
+  const moved = (await fs.readdir(path.join(ws, 'experiments-archive'), {withFileTypes: true}))
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
   const missing = names.filter((n) => !moved.includes(n))
-  if (missing.length > 0 || moved.length !== names.length) throw new Error(`exp archive moved ${moved.length} experiments, expected ${names.length} (missing: ${missing.slice(0, 3).join(', ')})`)
+  if (missing.length > 0 || moved.length !== names.length)
+    throw new Error(
+      `exp archive moved ${moved.length} experiments, expected ${names.length} (missing: ${missing.slice(0, 3).join(', ')})`,
+    )
   return t
 }
 
@@ -328,27 +389,49 @@ async function archive() {
       subj.push(await expArchive(ctx))
       await remove(ctx.ws)
       const i = mv.length - 1
-      process.stderr.write(`  archive N=${n}: round ${round + 1}/${runs}: mv ${fmtMs(mv[i].ms)}, limit scan ${fmtMs(scan[i].ms)}, exp archive ${fmtMs(subj[i].ms)} (×${(subj[i].ms / mv[i].ms).toFixed(1)} mv, ×${(subj[i].ms / (mv[i].ms + scan[i].ms)).toFixed(2)} scan + mv)\n`)
+      process.stderr.write(
+        `  archive N=${n}: round ${round + 1}/${runs}: mv ${fmtMs(mv[i].ms)}, limit scan ${fmtMs(scan[i].ms)}, exp archive ${fmtMs(subj[i].ms)} (×${(subj[i].ms / mv[i].ms).toFixed(1)} mv, ×${(subj[i].ms / (mv[i].ms + scan[i].ms)).toFixed(2)} scan + mv)\n`,
+      )
     }
     const vsMv = summarise(mv, subj)
-    const vsScan = summarise(mv.map((m, i) => ({ms: m.ms + scan[i].ms})), subj)
-    results.archive.sizes.push({moved, n, ...vsMv, scan_and_mv: vsScan, samples: {...vsMv.samples, limit_scan_ms: scan.map((x) => round1(x.ms))}})
+    const vsScan = summarise(
+      mv.map((m, i) => ({ms: m.ms + scan[i].ms})),
+      subj,
+    )
+    results.archive.sizes.push({
+      moved,
+      n,
+      ...vsMv,
+      scan_and_mv: vsScan,
+      samples: {...vsMv.samples, limit_scan_ms: scan.map((x) => round1(x.ms))},
+    })
     row(`exp archive (${moved} moved)`, n, 'mv', vsMv, undefined)
     row(`exp archive (${moved} moved)`, n, 'limit scan + mv', vsScan, TARGETS.archive)
   }
   // the same archive with small and with large (sparse) checkpoints: the time must not follow the bytes
   const n = sizes[0]
-  console.error(`archive: ${n} experiments with ${fmtBytes(checkpointBytes)} versus ${fmtBytes(bigCheckpointBytes)} of checkpoints each`)
+  console.error(
+    `archive: ${n} experiments with ${fmtBytes(checkpointBytes)} versus ${fmtBytes(bigCheckpointBytes)} of checkpoints each`,
+  )
   const r = await paired({
     baseline: ({small}) => expArchive(small),
     finish: ({big, small}) => Promise.all([remove(small.ws), remove(big.ws)]),
     label: `archive checkpoints N=${n}`,
-    prepare: async () => ({big: await archiveWorkspace(n, bigCheckpointBytes), small: await archiveWorkspace(n, checkpointBytes)}),
+    prepare: async () => ({
+      big: await archiveWorkspace(n, bigCheckpointBytes),
+      small: await archiveWorkspace(n, checkpointBytes),
+    }),
     runs,
     subject: ({big}) => expArchive(big),
   })
   results.archive.checkpoints = {big_bytes: bigCheckpointBytes, n, small_bytes: checkpointBytes, ...r}
-  row(`exp archive, ${fmtBytes(bigCheckpointBytes)} ckpt`, n, `${fmtBytes(checkpointBytes)} ckpt`, r, TARGETS.archiveCheckpoints)
+  row(
+    `exp archive, ${fmtBytes(bigCheckpointBytes)} ckpt`,
+    n,
+    `${fmtBytes(checkpointBytes)} ckpt`,
+    r,
+    TARGETS.archiveCheckpoints,
+  )
 }
 
 /**
@@ -362,13 +445,19 @@ async function report() {
   for (const n of sizes) {
     console.error(`report: generating ${n} experiments`)
     const ws = await workspace(n, checkpointBytes)
-    const lines = Array.from({length: 200}, (_, i) => JSON.stringify({loss: 1 / (i + 1), stage: 'train', step: i + 1})).join('\n') + '\n'
+    const lines =
+      Array.from({length: 200}, (_, i) => JSON.stringify({loss: 1 / (i + 1), stage: 'train', step: i + 1})).join('\n') +
+      '\n'
     for (const name of await fs.readdir(path.join(ws, 'experiments'))) {
       const runsDir = path.join(ws, 'experiments', name, 'runs')
-      for (const id of existsSync(runsDir) ? await fs.readdir(runsDir) : []) await fs.writeFile(path.join(runsDir, id, 'metrics.jsonl'), lines)
+      for (const id of existsSync(runsDir) ? await fs.readdir(runsDir) : [])
+        await fs.writeFile(path.join(runsDir, id, 'metrics.jsonl'), lines)
     }
     let pages = -1
-    await timeProcess(process.execPath, [EXP, 'report', '--all', '--json'], {check: (out) => (pages = JSON.parse(out).pages), cwd: ws})
+    await timeProcess(process.execPath, [EXP, 'report', '--all', '--json'], {
+      check: (out) => (pages = JSON.parse(out).pages),
+      cwd: ws,
+    })
     if (pages !== n) throw new Error(`report at N=${n}: exp wrote ${pages} pages`)
     const list = () => timeProcess(process.execPath, [EXP, 'list', '--json'], {cwd: ws})
     const all = () => timeProcess(process.execPath, [EXP, 'report', '--all'], {cwd: ws})
@@ -402,7 +491,15 @@ function growth() {
     const sub = round2(b.subject_ms / a.subject_ms / scale)
     const base = round2(b.baseline_ms / a.baseline_ms / scale)
     results.growth[key] = {baseline: base, subject: sub}
-    rows.push({baseline: `${label[1]} ×${base.toFixed(2)}`, cpu: '', n: `${lo}→${hi}`, ok: sub <= target ? 'yes' : 'NO', ratio: '', subject: `${label[0]} growth ×${sub.toFixed(2)}`, target: `≤ ×${target}`})
+    rows.push({
+      baseline: `${label[1]} ×${base.toFixed(2)}`,
+      cpu: '',
+      n: `${lo}→${hi}`,
+      ok: sub <= target ? 'yes' : 'NO',
+      ratio: '',
+      subject: `${label[0]} growth ×${sub.toFixed(2)}`,
+      target: `≤ ×${target}`,
+    })
   }
   add('list', ['exp list', 'limit'], results.list, TARGETS.growth)
   add('archive', ['exp archive', 'mv'], results.archive?.sizes, TARGETS.growth)
@@ -413,12 +510,25 @@ function printTable() {
   const headers = ['n', 'subject', 'baseline', 'ratio', 'target', 'ok', 'cpu']
   const cells = rows.map((r) => headers.map((h) => String(r[h])))
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
-  const line = (cs) => cs.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  const line = (cs) =>
+    cs
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   const m = results.machine
-  console.log(`\nexp benchmarks, ${results.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, node ${m.node}, ${m.os}`)
-  console.log(`median of ${runs} run(s) (start-up: ${results.startup?.rounds ?? runs}); ratio = subject / baseline wall time measured in the same run;`)
-  console.log(`cpu = the same ratio of CPU time (user + system), less sensitive to other load; load average ${results.load_average.start.join(' ')} at the start, ${results.load_average.end?.join(' ')} at the end`)
-  if (sizes.length > 1) console.log(`growth = (time at N=${sizes.at(-1)} / time at N=${sizes[0]}) / ${sizes.at(-1) / sizes[0]}; ≤ 1 is linear or better`)
+  console.log(
+    `\nexp benchmarks, ${results.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, node ${m.node}, ${m.os}`,
+  )
+  console.log(
+    `median of ${runs} run(s) (start-up: ${results.startup?.rounds ?? runs}); ratio = subject / baseline wall time measured in the same run;`,
+  )
+  console.log(
+    `cpu = the same ratio of CPU time (user + system), less sensitive to other load; load average ${results.load_average.start.join(' ')} at the start, ${results.load_average.end?.join(' ')} at the end`,
+  )
+  if (sizes.length > 1)
+    console.log(
+      `growth = (time at N=${sizes.at(-1)} / time at N=${sizes[0]}) / ${sizes.at(-1) / sizes[0]}; ≤ 1 is linear or better`,
+    )
   console.log('')
   console.log(line(headers.map((h) => h.toUpperCase())))
   for (const c of cells) console.log(line(c))

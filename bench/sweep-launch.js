@@ -24,7 +24,11 @@ const engine = spawnSync('python3', ['-c', 'pass']).status === 0 ? ['python3', '
 
 const ws = mkdtempSync(path.join(os.tmpdir(), 'exp-bench-sweep-'))
 const exp = (...args) => {
-  const r = spawnSync(process.execPath, [bin, ...args], {cwd: ws, encoding: 'utf8', env: {...process.env, EXP_ROOT: ws}})
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: ws,
+    encoding: 'utf8',
+    env: {...process.env, EXP_ROOT: ws},
+  })
   if (r.status !== 0) throw new Error(`exp ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
   return r
 }
@@ -52,12 +56,17 @@ const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6
 
 try {
   exp('init', '.')
-  appendFileSync(path.join(ws, 'exp.yaml'), `engines:\n  train: ${JSON.stringify(engine)}\n  evaluate: ${JSON.stringify(engine)}\n`)
+  appendFileSync(
+    path.join(ws, 'exp.yaml'),
+    `engines:\n  train: ${JSON.stringify(engine)}\n  evaluate: ${JSON.stringify(engine)}\n`,
+  )
   const a = Array.from({length: Math.ceil(variants / 5)}, (_, i) => i + 1).join(',')
   const b = Array.from({length: Math.min(5, variants)}, (_, i) => i + 1).join(',')
   exp('new', 'sw', '--grid', `bench.a=${a}`, '--grid', `bench.b=${b}`, '--date', '2025-01-01')
   const sweep = path.join(ws, 'experiments', '2025-01-01-sw')
-  const dirs = readdirSync(sweep, {withFileTypes: true}).filter((d) => d.isDirectory() && /^a/.test(d.name)).map((d) => path.join(sweep, d.name))
+  const dirs = readdirSync(sweep, {withFileTypes: true})
+    .filter((d) => d.isDirectory() && /^a/.test(d.name))
+    .map((d) => path.join(sweep, d.name))
   // the baseline before and after exp (a loaded machine drifts): their mean is what exp is compared with
   let t0 = process.hrtime.bigint()
   await minimal(dirs)
@@ -71,9 +80,13 @@ try {
   const base = (before + after) / 2
   const n = dirs.length
   console.log(`sweep launch, ${n} variants, --jobs ${jobs}, engines: ${engine.join(' ')} (train and evaluate)`)
-  console.log(`  minimal script (same commands, same concurrency): ${before.toFixed(0)} ms before, ${after.toFixed(0)} ms after`)
+  console.log(
+    `  minimal script (same commands, same concurrency): ${before.toFixed(0)} ms before, ${after.toFixed(0)} ms after`,
+  )
   console.log(`  exp launch:                                       ${launched.toFixed(0)} ms`)
-  console.log(`  overhead per variant: ${((launched - base) / n).toFixed(1)} ms; ratio exp / minimal: ${(launched / base).toFixed(2)}`)
+  console.log(
+    `  overhead per variant: ${((launched - base) / n).toFixed(1)} ms; ratio exp / minimal: ${(launched / base).toFixed(2)}`,
+  )
 } finally {
   rmSync(ws, {force: true, recursive: true})
 }

@@ -6,7 +6,9 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
-const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], {stdio: ['ignore', 'ignore', 'inherit']})
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
 if (build.status !== 0) process.exit(build.status ?? 1)
 
 const {execute} = (await import('../dist/oclif.js')).default

@@ -50,8 +50,12 @@ async function main() {
   // One of exp's own commands (named in the manifest), without a help flag, runs on a configuration without the
   // plugins (help, not-found, autocomplete): none has a part in it, and finding and reading each costs every call.
   // the manifest's part this needs, made by the build (scripts/prerender.js); the whole one is 100 KB to parse
-  const {commands} = existsSync(new URL('../dist/fast/manifest.json', import.meta.url)) ? read('dist/fast/manifest.json') : read('oclif.manifest.json')
-  const id = [`${args[0]}:${args[1]}`, args[0]].find((candidate) => Object.hasOwn(commands, candidate) && commands[candidate].pluginType === 'core')
+  const {commands} = existsSync(new URL('../dist/fast/manifest.json', import.meta.url))
+    ? read('dist/fast/manifest.json')
+    : read('oclif.manifest.json')
+  const id = [`${args[0]}:${args[1]}`, args[0]].find(
+    (candidate) => Object.hasOwn(commands, candidate) && commands[candidate].pluginType === 'core',
+  )
   // `exp graph`: a topic alone shows its help
   if (fast && !id && args.length === 1 && (await help())) return
   const own = id && !args.some((a) => a === '--help' || a === '-h' || a === '--')

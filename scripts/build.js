@@ -22,7 +22,10 @@ const hooks = fg.sync('src/hooks/*.ts', {cwd: ROOT}).sort()
 // Each command is an entry of its own (dist/commands/<id>.js, as oclif's manifest expects), so a call loads only its
 // command's code; @oclif/core is an entry too (dist/oclif.js), shared with the commands, for bin/run.js.
 const entryPoints = [
-  ...[...commands, ...hooks].map((file) => ({in: path.join(ROOT, file), out: file.replace(/^src\//, '').replace(/\.ts$/, '')})),
+  ...[...commands, ...hooks].map((file) => ({
+    in: path.join(ROOT, file),
+    out: file.replace(/^src\//, '').replace(/\.ts$/, ''),
+  })),
   {in: createRequire(import.meta.url).resolve('@oclif/core'), out: 'oclif'},
 ]
 
@@ -38,7 +41,8 @@ const banner = [
 
 // The build's identity: what exp caches (validated settings) is valid for this build only.
 const hash = createHash('sha256')
-for (const file of fg.sync(['src/**/*.ts', 'package-lock.json'], {cwd: ROOT}).sort()) hash.update(file).update(readFileSync(path.join(ROOT, file)))
+for (const file of fg.sync(['src/**/*.ts', 'package-lock.json'], {cwd: ROOT}).sort())
+  hash.update(file).update(readFileSync(path.join(ROOT, file)))
 const buildId = hash.digest('hex').slice(0, 16)
 
 /**
@@ -59,14 +63,23 @@ const isEsmPackage = (name) => {
 const zodEnglishOnly = {
   name: 'zod-english-only',
   setup(build) {
-    build.onResolve({filter: /^\.\.\/locales\/index\.js$/}, (args) => (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? {namespace: 'zod-locales', path: path.join(path.dirname(args.importer), '../locales/en.js')} : undefined))
-    build.onLoad({filter: /.*/, namespace: 'zod-locales'}, (args) => ({contents: `export {default as en} from ${JSON.stringify(args.path)}`, resolveDir: path.dirname(args.path)}))
+    build.onResolve({filter: /^\.\.\/locales\/index\.js$/}, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? {namespace: 'zod-locales', path: path.join(path.dirname(args.importer), '../locales/en.js')}
+        : undefined,
+    )
+    build.onLoad({filter: /.*/, namespace: 'zod-locales'}, (args) => ({
+      contents: `export {default as en} from ${JSON.stringify(args.path)}`,
+      resolveDir: path.dirname(args.path),
+    }))
   },
 }
 const packagesImportedLaterStayPackages = {
   name: 'packages-imported-later-stay-packages',
   setup(build) {
-    build.onResolve({filter: /^[^./]/}, (args) => (args.kind === 'dynamic-import' && !isEsmPackage(args.path) ? {external: true, path: args.path} : undefined))
+    build.onResolve({filter: /^[^./]/}, (args) =>
+      args.kind === 'dynamic-import' && !isEsmPackage(args.path) ? {external: true, path: args.path} : undefined,
+    )
   },
 }
 
@@ -111,16 +124,20 @@ const fast = await esbuild.build({
   ],
   outdir: path.join(OUT, 'fast'),
 })
-const outputs = Object.entries({...result.metafile.outputs, ...fast.metafile.outputs}).filter(([f]) => f.endsWith('.js'))
+const outputs = Object.entries({...result.metafile.outputs, ...fast.metafile.outputs}).filter(([f]) =>
+  f.endsWith('.js'),
+)
 // The banner only where it is used: a file that names none of require, __filename and __dirname (esbuild's
 // __require helper, in the one chunk that defines it, looks up `require` there) is spared making a require function
 // and parsing its own URL at every start-up (≈ 0.3 ms a file, and a call loads 15 to 45). The line stays, empty, so
 // the source maps still match.
 for (const [file] of outputs) {
   const text = readFileSync(path.join(ROOT, file), 'utf8')
-  if (text.startsWith(banner) && !/\b(require|__filename|__dirname)\b/.test(text.slice(banner.length))) writeFileSync(path.join(ROOT, file), text.slice(banner.length))
+  if (text.startsWith(banner) && !/\b(require|__filename|__dirname)\b/.test(text.slice(banner.length)))
+    writeFileSync(path.join(ROOT, file), text.slice(banner.length))
 }
 if (process.env.EXP_BUILD_VERBOSE) {
-  for (const [f, o] of outputs.sort((a, b) => b[1].bytes - a[1].bytes)) console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${path.relative(ROOT, f)}`)
+  for (const [f, o] of outputs.sort((a, b) => b[1].bytes - a[1].bytes))
+    console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${path.relative(ROOT, f)}`)
 }
 console.log(`build: ${commands.length} commands, ${outputs.length} files in dist/`)

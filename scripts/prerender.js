@@ -52,13 +52,21 @@ if (process.argv[2] === '--render') {
   process.stdout.write(JSON.stringify({texts, topics}))
 } else {
   const env = {...process.env, FORCE_COLOR: '0', OCLIF_COLUMNS: '80'}
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--render'], {encoding: 'utf8', env, maxBuffer: 1 << 26})
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--render'], {
+    encoding: 'utf8',
+    env,
+    maxBuffer: 1 << 26,
+  })
   if (r.status !== 0) throw new Error(`rendering the help text failed (exit ${r.status}): ${r.stderr}`)
   const {texts, topics} = JSON.parse(r.stdout)
   writeFileSync(path.join(ROOT, 'dist', 'help.json'), JSON.stringify({texts, topics, userAgent: USER_AGENT}))
   const {commands} = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8'))
   const fast = (id) => existsSync(path.join(ROOT, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.js`))
-  const slim = Object.fromEntries(Object.entries(commands).map(([id, c]) => [id, fast(id) ? c : {pluginType: c.pluginType}]))
+  const slim = Object.fromEntries(
+    Object.entries(commands).map(([id, c]) => [id, fast(id) ? c : {pluginType: c.pluginType}]),
+  )
   writeFileSync(path.join(ROOT, 'dist', 'fast', 'manifest.json'), JSON.stringify({commands: slim}))
-  console.log(`prerender: ${Object.keys(texts).length} help texts in dist/help.json, the fast path's manifest in dist/fast/manifest.json`)
+  console.log(
+    `prerender: ${Object.keys(texts).length} help texts in dist/help.json, the fast path's manifest in dist/fast/manifest.json`,
+  )
 }

@@ -9,7 +9,9 @@ import {openWorkspace, type Workspace} from './workspace/workspace.js'
 // the recovery of interrupted steps, loaded only when a journal entry is found (nothing to load at start-up)
 setRecoveryHandlers(() => import('./recovery-handlers.js'))
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
@@ -76,10 +78,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * question is asked, after `list` is shown; without one the command refuses (exit 2) and says to add --yes.
    * Returns the answer (false: the person said no, or pressed Ctrl-C / Esc).
    */
-  protected async ask(question: {default?: boolean; list?: string; message: string; needs: string; suggestion?: string; yes: boolean | undefined}): Promise<boolean> {
+  protected async ask(question: {
+    default?: boolean
+    list?: string
+    message: string
+    needs: string
+    suggestion?: string
+    yes: boolean | undefined
+  }): Promise<boolean> {
     if (question.yes) return true
     if (!isInteractive() || this.jsonEnabled()) {
-      throw new ExpError(`${question.needs} needs confirmation and there is no terminal to ask on.`, {code: 'NEEDS_YES', exit: EXIT.usage, suggestion: question.suggestion ?? 'add --yes, or --dry-run to see what would happen.'})
+      throw new ExpError(`${question.needs} needs confirmation and there is no terminal to ask on.`, {
+        code: 'NEEDS_YES',
+        exit: EXIT.usage,
+        suggestion: question.suggestion ?? 'add --yes, or --dry-run to see what would happen.',
+      })
     }
     if (question.list) this.log(question.list)
     const {confirm} = await import('@inquirer/prompts')
@@ -102,7 +115,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (isExpError(error)) {
       process.exitCode = error.exit
       if (this.jsonEnabled()) {
-        this.logJson({error: {code: error.code, exit: error.exit, message: error.message, suggestion: error.suggestion}})
+        this.logJson({
+          error: {code: error.code, exit: error.exit, message: error.message, suggestion: error.suggestion},
+        })
       } else {
         this.logToStderr(`Error: ${error.oneLine}`)
       }
@@ -110,18 +125,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     // oclif's usage errors (unknown flag, missing argument, bad value): one line and exit 2 — under --json exp's
     // error shape — instead of oclif's boxed message with notes and the whole help after it
-    if (error.oclif && ('parse' in error || (error.oclif.exit === EXIT.usage && (error as {code?: string}).code !== 'EEXIT'))) {
+    if (
+      error.oclif &&
+      ('parse' in error || (error.oclif.exit === EXIT.usage && (error as {code?: string}).code !== 'EEXIT'))
+    ) {
       const exit = error.oclif.exit === undefined || error.oclif.exit === 1 ? EXIT.usage : error.oclif.exit
       const suggestion = `exp ${this.id?.replaceAll(':', ' ') ?? ''} --help`.replace('  ', ' ')
       process.exitCode = exit
-      if (this.jsonEnabled()) this.logJson({error: {code: 'USAGE', exit, message: usageLine(error.message), suggestion}})
+      if (this.jsonEnabled())
+        this.logJson({error: {code: 'USAGE', exit, message: usageLine(error.message), suggestion}})
       else this.logToStderr(`Error: ${usageLine(error.message)} Try: ${suggestion}`)
       return
     }
     if (error.oclif || process.env.DEBUG) return super.catch(error)
     process.exitCode = EXIT.failure
     if (this.jsonEnabled()) this.logJson({error: {code: 'UNEXPECTED', exit: EXIT.failure, message: messageOf(error)}})
-    else this.logToStderr(`Error: ${messageOf(error)} (this is a bug in exp; run again with DEBUG=1 for the stack trace)`)
+    else
+      this.logToStderr(`Error: ${messageOf(error)} (this is a bug in exp; run again with DEBUG=1 for the stack trace)`)
   }
 }
 
@@ -130,7 +150,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
  * next (`Missing 1 required arg: name`), for "Parsing --flag" the reason; oclif's notes and "See more help" are dropped.
  */
 function usageLine(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   const first = lines[0] ?? 'invalid arguments'
   if (/^Parsing --/.test(first) && lines[1]) return `${first.trim()}: ${lines[1]}`
   return first.endsWith(':') && lines[1] ? `${first} ${lines[1].split(/\s{2,}/)[0]}` : first

@@ -12,7 +12,8 @@ import {STATUSES} from './classify/classify.js'
 export const numberFlag = Flags.custom<number>({
   parse: async (input) => {
     const value = Number(input)
-    if (input.trim() === '' || !Number.isFinite(value)) throw new Errors.CLIError(`expected a finite number, got "${input}"`, {exit: 2})
+    if (input.trim() === '' || !Number.isFinite(value))
+      throw new Errors.CLIError(`expected a finite number, got "${input}"`, {exit: 2})
     return value
   },
 })
@@ -22,10 +23,13 @@ export const yes = Flags.boolean({char: 'y', description: 'Do not ask for confir
 export const dryRun = Flags.boolean({description: 'Show what would happen and change nothing.'})
 
 /** `--wide`: tables keep every character of reasons and paths instead of fitting the terminal. */
-export const wide = Flags.boolean({description: 'Show reasons and paths whole instead of fitting the table to the terminal.'})
+export const wide = Flags.boolean({
+  description: 'Show reasons and paths whole instead of fitting the table to the terminal.',
+})
 
 /** How every command names an experiment (README "Names"). */
-export const EXPERIMENT_HELP = 'Experiment: its folder name, the name without its date when unique, or a path (experiments/<name>, ., ./x).'
+export const EXPERIMENT_HELP =
+  'Experiment: its folder name, the name without its date when unique, or a path (experiments/<name>, ., ./x).'
 
 /** The experiment argument (NAME) of every command that acts on one experiment. */
 export function experimentArg(options: {description?: string; required: true}): ReturnType<typeof requiredString>
@@ -55,7 +59,9 @@ export const statusFilter = Flags.string({
 })
 
 /** The leaderboard CSV (promote writes it, leaderboard reads it): default `promote.leaderboard` in exp.yaml. */
-export const leaderboardCsv = Flags.string({description: 'Leaderboard CSV file (default: promote.leaderboard in exp.yaml, reports/leaderboard.csv).'})
+export const leaderboardCsv = Flags.string({
+  description: 'Leaderboard CSV file (default: promote.leaderboard in exp.yaml, reports/leaderboard.csv).',
+})
 
 /** `exp archive --status`: which finished experiments to archive (`all` = success, failed and stale; never active). */
 export const archiveStatus = Flags.string({
@@ -65,12 +71,19 @@ export const archiveStatus = Flags.string({
 })
 
 /** The rclone remote and the folder under it (win over exp.yaml's remote.rclone_remote / remote.rclone_root). */
-export const rcloneRemote = Flags.string({description: 'rclone remote holding the shared state, e.g. gdrive: (default: remote.rclone_remote in exp.yaml).'})
-export const rcloneRoot = Flags.string({description: 'Folder under the remote (default: remote.rclone_root in exp.yaml).'})
+export const rcloneRemote = Flags.string({
+  description: 'rclone remote holding the shared state, e.g. gdrive: (default: remote.rclone_remote in exp.yaml).',
+})
+export const rcloneRoot = Flags.string({
+  description: 'Folder under the remote (default: remote.rclone_root in exp.yaml).',
+})
 export const rcloneFlags = {'rclone-remote': rcloneRemote, 'rclone-root': rcloneRoot}
 
 /** The flags of the commands that change a graph node by hand (graph mark, graph reset). */
-export const nodeEditFlags = {'dry-run': dryRun, reason: Flags.string({description: 'Why (recorded in the node\'s history).'})}
+export const nodeEditFlags = {
+  'dry-run': dryRun,
+  reason: Flags.string({description: "Why (recorded in the node's history)."}),
+}
 
 const DURATION_UNITS: Record<string, number> = {d: 86_400_000, h: 3_600_000, w: 7 * 86_400_000}
 

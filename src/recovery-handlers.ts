@@ -20,33 +20,47 @@ const moving = (entry: {op: string}) => (entry.op === 'archive' ? 'archiving' : 
 
 /** The line for one experiment's move, as its recovery left it. */
 async function moveLine(ws: Workspace, move: MoveEntry, action: RecoveryAction): Promise<string> {
-  const [{moveContext}, {movePaths}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move.js')])
+  const [{moveContext}, {movePaths}] = await Promise.all([
+    import('./archive/move.js'),
+    import('./lib/journaled-move.js'),
+  ])
   const {copy, src, staging} = movePaths(moveContext(ws), move)
   if (action === 'finished') return `finished the interrupted ${moving(move)} of ${move.name}: it is in ${move.dst}.`
-  if (action === 'rolled-back') return `rolled back the interrupted ${moving(move)} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`
+  if (action === 'rolled-back')
+    return `rolled back the interrupted ${moving(move)} of ${move.name}: it is still in ${relativeToRoot(ws, src)}.`
   const left = [copy, staging].filter((p) => existsSync(p)).map((p) => relativeToRoot(ws, p))
   const kept = left.length > 0 ? `; kept for you to look at: ${left.join(', ')}` : ''
   return `the interrupted ${moving(move)} of ${move.name} found it in neither ${move.src} nor ${move.dst}${kept}.`
 }
 
 registerRecovery(['archive', 'restore'], async () => {
-  const [{moveContext}, {recoverMove}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move.js')])
+  const [{moveContext}, {recoverMove}] = await Promise.all([
+    import('./archive/move.js'),
+    import('./lib/journaled-move.js'),
+  ])
   return {
     what: (entry) => `the interrupted ${moving(entry)} of ${(entry as MoveEntry).name}`,
-    recover: async (ws, entry) => moveLine(ws, entry as MoveEntry, await recoverMove(moveContext(ws), entry as MoveEntry)),
+    recover: async (ws, entry) =>
+      moveLine(ws, entry as MoveEntry, await recoverMove(moveContext(ws), entry as MoveEntry)),
   }
 })
 
 // archiving in batches: each move of the batch recovered on its own, one line each
 registerRecovery([BATCH_OP], async () => {
-  const [{moveContext}, {recoverBatch}] = await Promise.all([import('./archive/move.js'), import('./lib/journaled-move-batch.js')])
+  const [{moveContext}, {recoverBatch}] = await Promise.all([
+    import('./archive/move.js'),
+    import('./lib/journaled-move-batch.js'),
+  ])
   return {
     what: (entry) => `the interrupted batch ${entry.id}`,
     async recover(ws, entry) {
       const lines: string[] = []
       for (const r of await recoverBatch(moveContext(ws), entry as BatchEntry)) {
         if ('action' in r) lines.push(await moveLine(ws, r.move, r.action))
-        else lines.push(`could not recover the interrupted ${moving(r.move)} of ${r.move.name}: ${messageOf(r.error)} (journal entry kept).`)
+        else
+          lines.push(
+            `could not recover the interrupted ${moving(r.move)} of ${r.move.name}: ${messageOf(r.error)} (journal entry kept).`,
+          )
       }
       return lines
     },
@@ -60,7 +74,8 @@ registerRecovery(['adopt'], async () => {
     async recover(ws, entry) {
       const adopt = entry as import('./curate/adopt-step.js').AdoptEntry
       const action = await recoverAdopt(ws, adopt)
-      if (action === 'finished') return `finished the interrupted adopt of ${adopt.src}: it is ${adopt.dst}/config.yaml.`
+      if (action === 'finished')
+        return `finished the interrupted adopt of ${adopt.src}: it is ${adopt.dst}/config.yaml.`
       if (action === 'rolled-back') return `rolled back the interrupted adopt of ${adopt.src}: it is still there.`
       return `the interrupted adopt of ${adopt.src} found it in neither ${adopt.src} nor ${adopt.dst}.`
     },
@@ -75,7 +90,9 @@ registerRecovery(['promote', 'rollback'], async () => {
     async recover(ws, entry) {
       const files = entry as FileSetEntry
       const action = await recoverFileSet(ws.root, files)
-      return action === 'finished' ? `finished ${files.what}, interrupted after its commit point.` : `rolled back ${files.what}, interrupted before its commit point: nothing of it was written.`
+      return action === 'finished'
+        ? `finished ${files.what}, interrupted after its commit point.`
+        : `rolled back ${files.what}, interrupted before its commit point: nothing of it was written.`
     },
   }
 })

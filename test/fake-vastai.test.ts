@@ -44,7 +44,12 @@ function fakeEnv(options: VastOptions = {}): NodeJS.ProcessEnv {
 
 /** Run `vastai ARGS` from PATH; stdin gets `input` then EOF (never a terminal). */
 function vast(args: string[], options: VastOptions = {}): Run {
-  const r = spawnSync('vastai', args, {encoding: 'utf8', env: fakeEnv(options), input: options.input ?? '', timeout: 20_000})
+  const r = spawnSync('vastai', args, {
+    encoding: 'utf8',
+    env: fakeEnv(options),
+    input: options.input ?? '',
+    timeout: 20_000,
+  })
   if (r.error) throw r.error
   return {code: r.status, stdout: r.stdout, stderr: r.stderr}
 }
@@ -72,7 +77,12 @@ function json(run: Run): any {
 function calls(): Array<{argv: string[]; cmd: string | null; t: number}> {
   const file = path.join(home, 'calls.log')
   if (!fs.existsSync(file)) return []
-  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }
 
 function writeScenario(knobs: Record<string, unknown>): void {
@@ -80,7 +90,15 @@ function writeScenario(knobs: Record<string, unknown>): void {
 }
 
 function create(offerId: number, extra: string[] = []): {id: number; key: string} {
-  const r = vast(['create', 'instance', String(offerId), '--image', 'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime', '--raw', ...extra])
+  const r = vast([
+    'create',
+    'instance',
+    String(offerId),
+    '--image',
+    'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime',
+    '--raw',
+    ...extra,
+  ])
   assert.equal(r.code, 0, r.stderr)
   const body = json(r)
   return {id: body.new_contract, key: body.instance_api_key}
@@ -130,12 +148,18 @@ describe('fake vastai (test/support/fake-vastai)', function () {
     })
 
     it('fails loudly without FAKE_VAST_HOME, and argparse-style (exit 2) on unknown commands and flags', () => {
-      const noHome = spawnSync('vastai', ['show', 'instances', '--raw'], {encoding: 'utf8', env: {...fakeEnv(), FAKE_VAST_HOME: ''}})
+      const noHome = spawnSync('vastai', ['show', 'instances', '--raw'], {
+        encoding: 'utf8',
+        env: {...fakeEnv(), FAKE_VAST_HOME: ''},
+      })
       assert.equal(noHome.status, 99)
       assert.match(noHome.stderr, /FAKE_VAST_HOME is not set/)
       const bad = vast(['frobnicate', 'instance'])
       assert.equal(bad.code, 2)
-      assert.match(bad.stderr, /^usage: vastai .*\nvastai: error: argument command: invalid choice: 'frobnicate instance'/s)
+      assert.match(
+        bad.stderr,
+        /^usage: vastai .*\nvastai: error: argument command: invalid choice: 'frobnicate instance'/s,
+      )
       const flag = vast(['show', 'instances', '--bogus'])
       assert.equal(flag.code, 2)
       assert.match(flag.stderr, /unrecognized arguments: --bogus/)
@@ -146,7 +170,10 @@ describe('fake vastai (test/support/fake-vastai)', function () {
 
     it('answers the 401 form (exit 0, stdout empty) when no key is found; search works anonymously', () => {
       const raw = vast(['show', 'instances', '--raw'], {key: null})
-      assert.deepEqual([raw.code, raw.stdout, raw.stderr], [0, '', '{"error": true, "status_code": 401, "msg": "Invalid user key"}\n'])
+      assert.deepEqual(
+        [raw.code, raw.stdout, raw.stderr],
+        [0, '', '{"error": true, "status_code": 401, "msg": "Invalid user key"}\n'],
+      )
       const text = vast(['create', 'instance', '18234567', '--image', 'x'], {key: null})
       assert.deepEqual([text.code, text.stdout, text.stderr], [0, '', 'Failed with error 401: Invalid user key\n'])
       const search = vast(['search', 'offers', '--raw'], {key: null})
@@ -166,8 +193,32 @@ describe('fake vastai (test/support/fake-vastai)', function () {
       fs.writeFileSync(
         path.join(home, 'offers.json'),
         JSON.stringify([
-          {id: 7, gpu_name: 'RTX 4090', num_gpus: 1, dph_total: 0.4, verified: true, rentable: true, external: false, cpu_cores_effective: 8.0, search: {totalHour: 0.4}, geolocation: 'Sweden, SE', score: 3},
-          {id: 5, gpu_name: 'RTX 3090', num_gpus: 1, dph_total: 0.2, verified: true, rentable: true, external: false, cpu_cores_effective: 4.5, search: {totalHour: 0.2}, geolocation: 'Norway, NO', score: 9},
+          {
+            id: 7,
+            gpu_name: 'RTX 4090',
+            num_gpus: 1,
+            dph_total: 0.4,
+            verified: true,
+            rentable: true,
+            external: false,
+            cpu_cores_effective: 8.0,
+            search: {totalHour: 0.4},
+            geolocation: 'Sweden, SE',
+            score: 3,
+          },
+          {
+            id: 5,
+            gpu_name: 'RTX 3090',
+            num_gpus: 1,
+            dph_total: 0.2,
+            verified: true,
+            rentable: true,
+            external: false,
+            cpu_cores_effective: 4.5,
+            search: {totalHour: 0.2},
+            geolocation: 'Norway, NO',
+            score: 9,
+          },
         ]),
       )
       const r = vast(['search', 'offers', 'gpu_name=RTX_4090', 'num_gpus=1', '--raw'])
@@ -207,18 +258,39 @@ describe('fake vastai (test/support/fake-vastai)', function () {
       const all = json(vast(['search', 'offers', '-n', '--raw']))
       assert.ok(all.length >= 5)
       for (const o of all) {
-        for (const k of ['id', 'ask_contract_id', 'gpu_name', 'num_gpus', 'dph_total', 'reliability', 'reliability2', 'machine_id', 'verified', 'rentable', 'gpu_ram', 'cpu_ram', 'search']) assert.ok(k in o, k)
+        for (const k of [
+          'id',
+          'ask_contract_id',
+          'gpu_name',
+          'num_gpus',
+          'dph_total',
+          'reliability',
+          'reliability2',
+          'machine_id',
+          'verified',
+          'rentable',
+          'gpu_ram',
+          'cpu_ram',
+          'search',
+        ])
+          assert.ok(k in o, k)
         assert.equal(o.id, o.ask_contract_id)
       }
       // default score- order, default filter hides the unverified offer; -n shows it
       const byScore = ids([])
       const scores = byScore.map((id: number) => all.find((o: any) => o.id === id).score)
-      assert.deepEqual(scores, [...scores].sort((a: number, b: number) => b - a))
+      assert.deepEqual(
+        scores,
+        [...scores].sort((a: number, b: number) => b - a),
+      )
       assert.equal(byScore.length, all.length - 1)
       assert.ok(all.some((o: any) => o.verified === false && !byScore.includes(o.id)))
       // dph+ ascending, dph- descending (dph is an alias of dph_total)
       const cheap = json(vast(['search', 'offers', '-o', 'dph+', '--raw'])).map((o: any) => o.dph_total)
-      assert.deepEqual(cheap, [...cheap].sort((a: number, b: number) => a - b))
+      assert.deepEqual(
+        cheap,
+        [...cheap].sort((a: number, b: number) => a - b),
+      )
       // gpu_ram is GB in queries, MB in the data; numeric, boolean, list and string (_ → space) filters
       for (const o of json(vast(['search', 'offers', 'gpu_ram>=40', '--raw']))) assert.ok(o.gpu_ram >= 40_000)
       assert.deepEqual(ids(['gpu_name=RTX_4090', 'num_gpus=1', '-o', 'dph+']), [18234567])
@@ -242,12 +314,34 @@ describe('fake vastai (test/support/fake-vastai)', function () {
 
   describe('create instance', () => {
     it('prints the create JSON and records the request (env parsed as the CLI does)', () => {
-      const r = vast([
-        'create', 'instance', '18234567', '--image', 'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime', '--disk', '40', '--label', 'exp-r42',
-        '--onstart-cmd', 'bash /root/run.sh', '--env', '-e EXP_RUN_ID=r42 -e NOTE="a b" -p 8080:8080 junk', '--ssh', '--direct', '--raw', '--api-key', ACCOUNT_KEY,
-      ], {key: null})
+      const r = vast(
+        [
+          'create',
+          'instance',
+          '18234567',
+          '--image',
+          'pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime',
+          '--disk',
+          '40',
+          '--label',
+          'exp-r42',
+          '--onstart-cmd',
+          'bash /root/run.sh',
+          '--env',
+          '-e EXP_RUN_ID=r42 -e NOTE="a b" -p 8080:8080 junk',
+          '--ssh',
+          '--direct',
+          '--raw',
+          '--api-key',
+          ACCOUNT_KEY,
+        ],
+        {key: null},
+      )
       assert.equal(r.code, 0, r.stderr)
-      assert.match(r.stdout, /^\{\n "instance_api_key": "[0-9a-f]{64}",\n "new_contract": \d+,\n "success": true\n\}\n$/)
+      assert.match(
+        r.stdout,
+        /^\{\n "instance_api_key": "[0-9a-f]{64}",\n "new_contract": \d+,\n "success": true\n\}\n$/,
+      )
       const {new_contract: id} = json(r)
       assert.notEqual(id, 18234567)
       const row = status(id)
@@ -265,10 +359,16 @@ describe('fake vastai (test/support/fake-vastai)', function () {
       assert.equal(state.instances[id].disk, 40)
       // without --raw: the Python dict repr
       const text = vast(['create', 'instance', '18234601', '--image', 'x'])
-      assert.match(text.stdout, /^Started\. \{'success': True, 'new_contract': \d+, 'instance_api_key': '[0-9a-f]{64}'\}\n$/)
+      assert.match(
+        text.stdout,
+        /^Started\. \{'success': True, 'new_contract': \d+, 'instance_api_key': '[0-9a-f]{64}'\}\n$/,
+      )
       // calls.log: one line per call, the key redacted
       const log = calls()
-      assert.deepEqual(log.map((c) => c.cmd), ['create instance', 'show instance', 'create instance'])
+      assert.deepEqual(
+        log.map((c) => c.cmd),
+        ['create instance', 'show instance', 'create instance'],
+      )
       assert.ok(log[0].argv.includes('***'))
       assert.ok(!fs.readFileSync(path.join(home, 'calls.log'), 'utf8').includes(ACCOUNT_KEY))
     })
@@ -279,11 +379,20 @@ describe('fake vastai (test/support/fake-vastai)', function () {
       assert.ok(json(vast(['search', 'offers', '--raw'])).some((o: any) => o.id === 18234567))
       const raw = vast(['create', 'instance', '18234567', '--image', 'x', '--raw'])
       assert.deepEqual([raw.code, raw.stdout], [0, ''])
-      assert.equal(raw.stderr, '{"error": true, "status_code": 404, "msg": "error 404/3603: no_such_ask Instance type by id 18234567 is not available."}\n')
+      assert.equal(
+        raw.stderr,
+        '{"error": true, "status_code": 404, "msg": "error 404/3603: no_such_ask Instance type by id 18234567 is not available."}\n',
+      )
       const text = vast(['create', 'instance', '999', '--image', 'x'])
-      assert.deepEqual([text.code, text.stdout, text.stderr], [0, '', 'Failed with error 404: error 404/3603: no_such_ask Instance type by id 999 is not available.\n'])
+      assert.deepEqual(
+        [text.code, text.stdout, text.stderr],
+        [0, '', 'Failed with error 404: error 404/3603: no_such_ask Instance type by id 999 is not available.\n'],
+      )
       create(18234601)
-      assert.match(vast(['create', 'instance', '18234601', '--image', 'x']).stderr, /no_such_ask Instance type by id 18234601/)
+      assert.match(
+        vast(['create', 'instance', '18234601', '--image', 'x']).stderr,
+        /no_such_ask Instance type by id 18234601/,
+      )
       assert.ok(!json(vast(['search', 'offers', '--raw'])).some((o: any) => o.id === 18234601))
     })
 
@@ -294,7 +403,9 @@ describe('fake vastai (test/support/fake-vastai)', function () {
         assert.deepEqual([r.code, r.stdout], [0, ''])
         assert.equal(
           r.stderr,
-          raw ? '{"error": true, "status_code": 429, "msg": "API requests too frequent endpoint threshold=4.5"}\n' : 'Failed with error 429: API requests too frequent endpoint threshold=4.5\n',
+          raw
+            ? '{"error": true, "status_code": 429, "msg": "API requests too frequent endpoint threshold=4.5"}\n'
+            : 'Failed with error 429: API requests too frequent endpoint threshold=4.5\n',
         )
       }
       assert.ok(json(vast(['show', 'instances', '--raw'])).length === 0)
@@ -376,11 +487,15 @@ describe('fake vastai (test/support/fake-vastai)', function () {
     })
 
     it('honours stuck_loading, exit_without_finishing and polls_per_state per instance', () => {
-      writeScenario({polls_per_state: 2, per_instance: {'1': {stuck_loading: true}, '2': {exit_without_finishing: true}}})
+      writeScenario({
+        polls_per_state: 2,
+        per_instance: {'1': {stuck_loading: true}, '2': {exit_without_finishing: true}},
+      })
       const a = create(18234567).id
       const b = create(18234601).id
       const seen: Record<number, Array<string | null>> = {[a]: [], [b]: []}
-      for (let i = 0; i < 6; i++) for (const row of json(vast(['show', 'instances', '--raw']))) seen[row.id].push(row.actual_status)
+      for (let i = 0; i < 6; i++)
+        for (const row of json(vast(['show', 'instances', '--raw']))) seen[row.id].push(row.actual_status)
       assert.deepEqual(seen[a], [null, null, 'loading', 'loading', 'loading', 'loading'])
       assert.deepEqual(seen[b], [null, null, 'loading', 'loading', 'running', 'exited'])
       assert.deepEqual(json(vast(['show', 'instances', '--label', 'nope', '--raw'])), [])
@@ -391,7 +506,10 @@ describe('fake vastai (test/support/fake-vastai)', function () {
       const b = create(18234601)
       const other = vast(['stop', 'instance', String(b.id), '--api-key', a.key])
       assert.deepEqual([other.code, other.stdout, other.stderr], [0, '', 'Failed with error 401: Invalid user key\n'])
-      assert.equal(vast(['show', 'instances', '--raw'], {key: a.key}).stderr, '{"error": true, "status_code": 401, "msg": "Invalid user key"}\n')
+      assert.equal(
+        vast(['show', 'instances', '--raw'], {key: a.key}).stderr,
+        '{"error": true, "status_code": 401, "msg": "Invalid user key"}\n',
+      )
       const own = vast(['stop', 'instance', String(a.id), '--api-key', a.key], {key: null})
       assert.deepEqual([own.code, own.stdout], [0, `stopping instance ${a.id}.\n`])
       assert.equal(status(a.id).intended_status, 'stopped')
@@ -435,7 +553,12 @@ describe('fake vastai (test/support/fake-vastai)', function () {
       assert.equal(up.code, 0, up.stderr)
       const lines = up.stdout.split('\n')
       assert.equal(lines[0], `copying local:${path.join(local, 'data')}/ C.${id}:/workspace/in/`)
-      assert.match(lines[1], new RegExp(`^rsync -arz -v --progress --rsh=ssh -e ssh -p \\d+ -o StrictHostKeyChecking=no .*/data/ vastai_kaalia@[\\d.]+::C\\.${id}//workspace/in/$`))
+      assert.match(
+        lines[1],
+        new RegExp(
+          `^rsync -arz -v --progress --rsh=ssh -e ssh -p \\d+ -o StrictHostKeyChecking=no .*/data/ vastai_kaalia@[\\d.]+::C\\.${id}//workspace/in/$`,
+        ),
+      )
       assert.equal(fs.readFileSync(path.join(root, 'workspace', 'in', 'sub', 'b.txt'), 'utf8'), 'B')
 
       // without a trailing slash the directory itself is copied (rsync), into an existing dir
@@ -473,7 +596,9 @@ describe('fake vastai (test/support/fake-vastai)', function () {
 
   it('keeps a consistent state under concurrent calls', async () => {
     writeScenario({reuse_offers: true})
-    const runs = await Promise.all(Array.from({length: 8}, () => vastAsync(['create', 'instance', '18234567', '--image', 'x', '--raw'])))
+    const runs = await Promise.all(
+      Array.from({length: 8}, () => vastAsync(['create', 'instance', '18234567', '--image', 'x', '--raw'])),
+    )
     const ids = runs.map((r) => json(r).new_contract)
     assert.equal(new Set(ids).size, 8)
     assert.equal(json(vast(['show', 'instances', '--raw'])).length, 8)

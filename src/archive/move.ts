@@ -19,7 +19,15 @@ export interface ExperimentMove extends MoveEntry {
 }
 
 export {copyFileDurable, writeStaged} from '../lib/journaled-move-verify.js'
-export {exists, type MoveEntry, type MoveHooks, moveId, type MovePoint, siblingsOf, type StagedFile} from '../lib/journaled-move.js'
+export {
+  exists,
+  type MoveEntry,
+  type MoveHooks,
+  moveId,
+  type MovePoint,
+  siblingsOf,
+  type StagedFile,
+} from '../lib/journaled-move.js'
 
 export function moveContext(ws: Workspace): {journalDir: string; root: string} {
   return {journalDir: ws.paths.journal, root: ws.root}
@@ -52,12 +60,19 @@ export async function moveExperiments(
   const device = async (p: string) => (await fs.stat(p)).dev
   const dst = path.dirname(path.resolve(ws.root, items[0].entry.dst))
   await fs.mkdir(dst, {recursive: true})
-  const oneFilesystem = !options.hooks?.rename && (await device(path.dirname(path.resolve(ws.root, items[0].entry.src)))) === (await device(dst))
+  const oneFilesystem =
+    !options.hooks?.rename &&
+    (await device(path.dirname(path.resolve(ws.root, items[0].entry.src)))) === (await device(dst))
   for (let from = 0; from < items.length; from += oneFilesystem ? BATCH_SIZE : 1) {
     const batch = items.slice(from, from + (oneFilesystem ? BATCH_SIZE : 1))
     const done = oneFilesystem
       ? await journaledMoveBatch(moveContext(ws), `batch-${batch[0].entry.name}`, batch, options.hooks)
-      : [await moveExperiment(ws, batch[0].entry, batch[0].stage, options.hooks).then((outcome): BatchResult => ({ok: true, outcome}), (error): BatchResult => ({error, ok: false}))]
+      : [
+          await moveExperiment(ws, batch[0].entry, batch[0].stage, options.hooks).then(
+            (outcome): BatchResult => ({ok: true, outcome}),
+            (error): BatchResult => ({error, ok: false}),
+          ),
+        ]
     results.push(...done)
     options.onBatch?.(done, from)
   }
@@ -70,5 +85,8 @@ async function verifyCheckpointManifests(src: string, copy: string): Promise<voi
   const problems = await committedCheckpointProblems(copy)
   if (problems.length === 0) return
   const more = problems.length > 1 ? ` and ${problems.length - 1} more` : ''
-  throw new ExpError(`the copy of ${src} does not match its checkpoint manifest (${problems[0]}${more}; exp verify); nothing was removed.`, {code: 'VERIFY_FAILED'})
+  throw new ExpError(
+    `the copy of ${src} does not match its checkpoint manifest (${problems[0]}${more}; exp verify); nothing was removed.`,
+    {code: 'VERIFY_FAILED'},
+  )
 }

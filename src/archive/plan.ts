@@ -84,15 +84,24 @@ export async function resolveNames(ws: Workspace, names: string[]): Promise<stri
       name = resolveName(active, query).name
     } catch (error) {
       if (!isExpError(error) || error.code !== 'NOT_FOUND') throw error
-      const there = archived.find((c) => c.name === query) ?? (() => {
-        try {
-          return resolveName(archived, query)
-        } catch {
-          return undefined
-        }
-      })()
-      if (there) throw new ExpError(`"${query}" is already archived (${relativeToRoot(ws, path.join(ws.paths.archive, there.name))}); nothing was archived.`, {code: 'ALREADY_ARCHIVED'})
-      throw new ExpError(`no experiment named "${query}" in ${relativeToRoot(ws, ws.paths.experiments)}/; nothing was archived.`, {code: 'NOT_FOUND', suggestion: 'exp list'})
+      const there =
+        archived.find((c) => c.name === query) ??
+        (() => {
+          try {
+            return resolveName(archived, query)
+          } catch {
+            return undefined
+          }
+        })()
+      if (there)
+        throw new ExpError(
+          `"${query}" is already archived (${relativeToRoot(ws, path.join(ws.paths.archive, there.name))}); nothing was archived.`,
+          {code: 'ALREADY_ARCHIVED'},
+        )
+      throw new ExpError(
+        `no experiment named "${query}" in ${relativeToRoot(ws, ws.paths.experiments)}/; nothing was archived.`,
+        {code: 'NOT_FOUND', suggestion: 'exp list'},
+      )
     }
     if (!out.includes(name)) out.push(name)
   }
@@ -104,14 +113,20 @@ export async function planArchive(ws: Workspace, options: PlanOptions): Promise<
   return (await selectForArchive(ws, options)).plan
 }
 
-export async function selectForArchive(ws: Workspace, options: PlanOptions): Promise<{plan: ArchivePlan; all: Classified[]}> {
+export async function selectForArchive(
+  ws: Workspace,
+  options: PlanOptions,
+): Promise<{plan: ArchivePlan; all: Classified[]}> {
   const names = options.names && options.names.length > 0 ? await resolveNames(ws, options.names) : undefined
   const statuses = expandChoices(options.status)
   const all = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now})
   const summary: Record<Status, number> = {active: 0, failed: 0, stale: 0, success: 0}
   for (const c of all) summary[c.classification.status]++
-  const idleEnough = (c: Classified) => options.olderThanMs === undefined || options.now().getTime() - c.snapshot.lastModified > options.olderThanMs
-  const selected = names ? names.map((n) => all.find((c) => c.snapshot.name === n)!).filter(Boolean) : all.filter((c) => statuses.includes(c.classification.status) && idleEnough(c))
+  const idleEnough = (c: Classified) =>
+    options.olderThanMs === undefined || options.now().getTime() - c.snapshot.lastModified > options.olderThanMs
+  const selected = names
+    ? names.map((n) => all.find((c) => c.snapshot.name === n)!).filter(Boolean)
+    : all.filter((c) => statuses.includes(c.classification.status) && idleEnough(c))
   const items: PlannedArchive[] = []
   for (const {classification: c, snapshot: s} of selected) {
     const dst = path.join(ws.paths.archive, s.name)
@@ -122,14 +137,22 @@ export async function selectForArchive(ws: Workspace, options: PlanOptions): Pro
       from: relativeToRoot(ws, s.dir),
       name: s.name,
       reason: c.reason,
-      reports: await planReportCopies(ws, s.dir, s.reports.filter((r) => r.scope === 'workspace').map((r) => r.path)),
+      reports: await planReportCopies(
+        ws,
+        s.dir,
+        s.reports.filter((r) => r.scope === 'workspace').map((r) => r.path),
+      ),
       rule: c.rule,
       source: c.source,
       status: c.status,
     }
     if (options.contents) item.contents = await describeContents(s.dir)
     if (c.status === 'active') item.refused = `it is active (${c.reason}); an active experiment is never archived.`
-    else if (c.variants?.some((v) => v.classification.rule === 'live-run')) item.refused = `a variant is running (${c.variants.filter((v) => v.classification.rule === 'live-run').map((v) => v.name).join(', ')}); a sweep is archived only when no variant is active.`
+    else if (c.variants?.some((v) => v.classification.rule === 'live-run'))
+      item.refused = `a variant is running (${c.variants
+        .filter((v) => v.classification.rule === 'live-run')
+        .map((v) => v.name)
+        .join(', ')}); a sweep is archived only when no variant is active.`
     else if (await exists(dst)) item.refused = `${item.destination} already exists; it is never overwritten.`
     items.push(item)
   }
@@ -139,7 +162,9 @@ export async function selectForArchive(ws: Workspace, options: PlanOptions): Pro
 /** Copies of workspace reports go to the experiment's reports/ under their own name, never over a file there. */
 async function planReportCopies(ws: Workspace, dir: string, files: string[]): Promise<PlannedReport[]> {
   if (files.length === 0) return []
-  const used = new Set((await fs.readdir(path.join(dir, REPORTS_DIR)).catch(() => [] as string[])).map((n) => n.toLowerCase()))
+  const used = new Set(
+    (await fs.readdir(path.join(dir, REPORTS_DIR)).catch(() => [] as string[])).map((n) => n.toLowerCase()),
+  )
   const out: PlannedReport[] = []
   for (const file of [...new Set(files)].sort()) {
     const base = path.basename(file)
@@ -154,7 +179,14 @@ async function planReportCopies(ws: Workspace, dir: string, files: string[]): Pr
 /** The top-level entries of an experiment directory with their file counts and sizes (one walk). */
 export async function describeContents(dir: string): Promise<ContentEntry[]> {
   const {default: fg} = await import('fast-glob')
-  const entries = await fg('**', {cwd: dir, dot: true, followSymbolicLinks: false, objectMode: true, onlyFiles: true, stats: true})
+  const entries = await fg('**', {
+    cwd: dir,
+    dot: true,
+    followSymbolicLinks: false,
+    objectMode: true,
+    onlyFiles: true,
+    stats: true,
+  })
   const byTop = new Map<string, ContentEntry>()
   for (const e of entries) {
     const slash = e.path.indexOf('/')

@@ -31,7 +31,12 @@ export interface ArchiveRecord {
 }
 
 /** The metadata.json an archived experiment arrives with: its own keys (or text), kept, plus the archive record. */
-export async function archivedMetadata(src: string, item: PlannedArchive, copied: ArchiveRecord['reports'], now: Date): Promise<string> {
+export async function archivedMetadata(
+  src: string,
+  item: PlannedArchive,
+  copied: ArchiveRecord['reports'],
+  now: Date,
+): Promise<string> {
   const own = await readOwnMetadata(src)
   // key order is the order a person reads the record in
   const record: ArchiveRecord = {

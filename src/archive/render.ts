@@ -17,7 +17,11 @@ export function formatBytes(bytes: number): string {
 }
 
 function contentLine(entries: ContentEntry[]): string {
-  return entries.map((e) => (e.path.endsWith('/') ? `${e.path} (${e.files} file${e.files === 1 ? '' : 's'}, ${formatBytes(e.bytes)})` : e.path)).join(', ')
+  return entries
+    .map((e) =>
+      e.path.endsWith('/') ? `${e.path} (${e.files} file${e.files === 1 ? '' : 's'}, ${formatBytes(e.bytes)})` : e.path,
+    )
+    .join(', ')
 }
 
 export function renderPlan(plan: ArchivePlan): string {
@@ -30,23 +34,38 @@ export function renderPlan(plan: ArchivePlan): string {
       continue
     }
     lines.push(`${item.name}  ${item.status}: ${item.reason}`)
-    lines.push(`  → ${item.destination}/  (${item.files} file${item.files === 1 ? '' : 's'}, ${formatBytes(item.bytes)}, moved whole)`)
+    lines.push(
+      `  → ${item.destination}/  (${item.files} file${item.files === 1 ? '' : 's'}, ${formatBytes(item.bytes)}, moved whole)`,
+    )
     if (item.contents) lines.push(`  files: ${contentLine(item.contents)}`)
     for (const r of item.reports) lines.push(`  copies workspace report ${r.from} → ${r.to}`)
-    lines.push('  writes metadata.json: its own keys kept, plus archive {status, reason, archived_at, original_path, file_count, bytes, reports, exp_version}')
+    lines.push(
+      '  writes metadata.json: its own keys kept, plus archive {status, reason, archived_at, original_path, file_count, bytes, reports, exp_version}',
+    )
   }
   return lines.join('\n')
 }
 
 /** What a confirmation prompt lists before moving anything. */
 export function renderConfirmList(items: PlannedArchive[]): string {
-  return items.map((i) => (i.refused ? `  ${i.name}  NOT archived: ${i.refused}` : `  ${i.name}  ${i.status}  → ${i.destination}/`)).join('\n')
+  return items
+    .map((i) =>
+      i.refused ? `  ${i.name}  NOT archived: ${i.refused}` : `  ${i.name}  ${i.status}  → ${i.destination}/`,
+    )
+    .join('\n')
 }
 
 /** The question `exp archive` asks before moving `n` experiments (`list`: what it will move). */
 export function archiveQuestion(list: string, n: number) {
   const what = `${n} experiment${n === 1 ? '' : 's'}`
-  return {cancelled: 'cancelled; nothing was archived.', list, message: `Move ${what} to the archive?`, needs: `archiving ${what}`, suggestion: 'add --yes to archive them, or --dry-run to see what would happen.', yes: false}
+  return {
+    cancelled: 'cancelled; nothing was archived.',
+    list,
+    message: `Move ${what} to the archive?`,
+    needs: `archiving ${what}`,
+    suggestion: 'add --yes to archive them, or --dry-run to see what would happen.',
+    yes: false,
+  }
 }
 
 export function renderResultLine(r: ArchiveItemResult): string {
@@ -73,7 +92,11 @@ export function renderListOnly(list: ListResult, metric: string): string {
     const group = list.experiments.filter((e) => e.status === status)
     if (group.length === 0) continue
     const note = status === 'active' ? ' — never archived' : ''
-    lines.push('', `${status[0].toUpperCase()}${status.slice(1)} (${group.length})${note}`, renderExperimentTable(group, metric))
+    lines.push(
+      '',
+      `${status[0].toUpperCase()}${status.slice(1)} (${group.length})${note}`,
+      renderExperimentTable(group, metric),
+    )
   }
   return lines.join('\n')
 }
@@ -96,7 +119,10 @@ export async function archiveProgress(log: (line: string) => void, tty: boolean)
     start(total: number) {
       if (!progress || total < 2) return
       const {Presets, SingleBar} = progress
-      bar = new SingleBar({format: 'Archiving [{bar}] {value}/{total} {name}', hideCursor: true, stream: process.stderr}, Presets.shades_classic)
+      bar = new SingleBar(
+        {format: 'Archiving [{bar}] {value}/{total} {name}', hideCursor: true, stream: process.stderr},
+        Presets.shades_classic,
+      )
       bar.start(total, 0, {name: ''})
     },
     stop() {

@@ -2,7 +2,13 @@ import {EXIT, ExpError} from '../errors.js'
 import type {ListResult} from '../experiments/listing.js'
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {type ArchiveItemResult, type ArchivePlan, type ArchiveResult, archiveExperiments, planArchive} from './archive.js'
+import {
+  type ArchiveItemResult,
+  type ArchivePlan,
+  type ArchiveResult,
+  archiveExperiments,
+  planArchive,
+} from './archive.js'
 import type {ArchiveChoice} from './choices.js'
 import * as render from './render.js'
 
@@ -25,9 +31,13 @@ export interface ArchiveRequest {
 }
 
 /** `exp archive`: --list-only, --dry-run, or plan → confirm (unless --yes) → archive; the exit code with the result. */
-export async function archiveRequest(ws: Workspace, r: ArchiveRequest): Promise<{exit: number; result: ArchiveCommandResult}> {
+export async function archiveRequest(
+  ws: Workspace,
+  r: ArchiveRequest,
+): Promise<{exit: number; result: ArchiveCommandResult}> {
   const choice = r.status ? '--status' : r.olderThanMs === undefined ? undefined : '--older-than'
-  if (r.names.length > 0 && choice) throw new ExpError(`name experiments or choose ${choice}, not both.`, {code: 'USAGE', exit: EXIT.usage})
+  if (r.names.length > 0 && choice)
+    throw new ExpError(`name experiments or choose ${choice}, not both.`, {code: 'USAGE', exit: EXIT.usage})
   const selection = {log: r.note, names: r.names, now: r.now, olderThanMs: r.olderThanMs, status: r.status}
   if (r.listOnly) {
     const list = await (await import('../experiments/listing.js')).listExperiments(ws, {now: r.now})
@@ -43,13 +53,21 @@ export async function archiveRequest(ws: Workspace, r: ArchiveRequest): Promise<
     }
     if (plan.items.length === 0) {
       r.log(`Nothing to archive. ${render.renderSummaryLine(plan.summary)}`)
-      return {exit: EXIT.ok, result: {duration_ms: 0, recovered: [], results: [], summary: {archived: 0, failed: 0, skipped: 0}}}
+      return {
+        exit: EXIT.ok,
+        result: {duration_ms: 0, recovered: [], results: [], summary: {archived: 0, failed: 0, skipped: 0}},
+      }
     }
     const n = plan.items.filter((i) => !i.refused).length
     if (n > 0) await r.confirm(render.renderConfirmList(plan.items), n)
     confirmed = plan.items.map((i) => i.name)
   }
-  const result = await archiveExperiments(ws, {...selection, confirmed, onItem: (x, done) => r.progress?.item(x, done), onStart: (n) => r.progress?.start(n)})
+  const result = await archiveExperiments(ws, {
+    ...selection,
+    confirmed,
+    onItem: (x, done) => r.progress?.item(x, done),
+    onStart: (n) => r.progress?.start(n),
+  })
   r.progress?.stop()
   if (result.results.length === 0) r.log('Nothing to archive.')
   r.log(render.renderArchiveSummary(result))

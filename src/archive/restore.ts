@@ -34,8 +34,15 @@ async function planRestore(ws: Workspace, query: string): Promise<{name: string;
   } catch (error) {
     if (isExpError(error) && error.code === 'NOT_FOUND') {
       const active = (await listExperimentNames(ws, 'experiments')).find((c) => c.name === query)
-      if (active) throw new ExpError(`"${query}" is not archived: it is in ${relativeToRoot(ws, ws.paths.experiments)}/ already.`, {code: 'NOT_ARCHIVED'})
-      throw new ExpError(`no archived experiment named "${query}".`, {code: 'NOT_FOUND', suggestion: 'exp list --archived'})
+      if (active)
+        throw new ExpError(
+          `"${query}" is not archived: it is in ${relativeToRoot(ws, ws.paths.experiments)}/ already.`,
+          {code: 'NOT_ARCHIVED'},
+        )
+      throw new ExpError(`no archived experiment named "${query}".`, {
+        code: 'NOT_FOUND',
+        suggestion: 'exp list --archived',
+      })
     }
     throw error
   }
@@ -59,44 +66,55 @@ export async function restoreExperiment(ws: Workspace, options: RestoreOptions):
   const describe = async (src: string) => {
     const {value} = await readOwnMetadata(src)
     const record = value?.archive as Record<string, unknown> | undefined
-    return record && typeof record === 'object' ? {archived_at: record.archived_at, reason: record.reason, status: record.status} : null
+    return record && typeof record === 'object'
+      ? {archived_at: record.archived_at, reason: record.reason, status: record.status}
+      : null
   }
   if (options.dryRun) {
     const {dst, name, src} = await planRestore(ws, options.name)
-    return {archived: await describe(src), dry_run: true, from: relativeToRoot(ws, src), name, recovered: [], restored_at: null, to: relativeToRoot(ws, dst)}
+    return {
+      archived: await describe(src),
+      dry_run: true,
+      from: relativeToRoot(ws, src),
+      name,
+      recovered: [],
+      restored_at: null,
+      to: relativeToRoot(ws, dst),
+    }
   }
-  return withWorkspaceLock(
-    ws,
-    async (recovered) => {
-      const {dst, name, src} = await planRestore(ws, options.name)
-      const own = await readOwnMetadata(src)
-      const archived = await describe(src)
-      const restoredAt = options.now().toISOString()
-      const record = own.value?.archive
-      const rewrite = own.value !== undefined && record !== null && typeof record === 'object' && !Array.isArray(record)
-      const entry: ExperimentMove = {
-        copy: relativeToRoot(ws, siblingsOf(dst).copy),
-    staging: relativeToRoot(ws, siblingsOf(dst).staging),
-        dst: relativeToRoot(ws, dst),
-        id: moveId(name),
-        name,
-        op: 'restore',
-        phase: 'move',
-        pid: process.pid,
-        schema: 1,
-        src: relativeToRoot(ws, src),
-        staged: rewrite ? [{from: METADATA_FILE, replace: true, to: METADATA_FILE}] : [],
-        started_at: restoredAt,
-      }
-      await moveExperiment(
-        ws,
-        entry,
-        async (staging) => {
-          if (rewrite) await writeStaged(path.join(staging, METADATA_FILE), JSON.stringify({...own.value, archive: {...(record as object), restored_at: restoredAt}}, null, 2) + '\n')
-        },
-        options.hooks,
-      )
-      return {archived, dry_run: false, from: entry.src, name, recovered, restored_at: restoredAt, to: entry.dst}
-    },
-  )
+  return withWorkspaceLock(ws, async (recovered) => {
+    const {dst, name, src} = await planRestore(ws, options.name)
+    const own = await readOwnMetadata(src)
+    const archived = await describe(src)
+    const restoredAt = options.now().toISOString()
+    const record = own.value?.archive
+    const rewrite = own.value !== undefined && record !== null && typeof record === 'object' && !Array.isArray(record)
+    const entry: ExperimentMove = {
+      copy: relativeToRoot(ws, siblingsOf(dst).copy),
+      staging: relativeToRoot(ws, siblingsOf(dst).staging),
+      dst: relativeToRoot(ws, dst),
+      id: moveId(name),
+      name,
+      op: 'restore',
+      phase: 'move',
+      pid: process.pid,
+      schema: 1,
+      src: relativeToRoot(ws, src),
+      staged: rewrite ? [{from: METADATA_FILE, replace: true, to: METADATA_FILE}] : [],
+      started_at: restoredAt,
+    }
+    await moveExperiment(
+      ws,
+      entry,
+      async (staging) => {
+        if (rewrite)
+          await writeStaged(
+            path.join(staging, METADATA_FILE),
+            JSON.stringify({...own.value, archive: {...(record as object), restored_at: restoredAt}}, null, 2) + '\n',
+          )
+      },
+      options.hooks,
+    )
+    return {archived, dry_run: false, from: entry.src, name, recovered, restored_at: restoredAt, to: entry.dst}
+  })
 }

@@ -2,7 +2,6 @@ import {spawn} from 'node:child_process'
 import {promises as fs} from 'node:fs'
 import {StringDecoder} from 'node:string_decoder'
 
-
 /**
  * An engine started with its stdout and stderr going straight into its log file: the child gets the file's
  * descriptor (opened for append), so every byte it prints is in the log from the first one, whether or not exp is
@@ -22,7 +21,11 @@ export interface StartedEngine {
   exited: Promise<EngineExit>
 }
 
-export async function startEngine(file: string, args: string[], options: {cwd: string; env: NodeJS.ProcessEnv; log: string}): Promise<StartedEngine> {
+export async function startEngine(
+  file: string,
+  args: string[],
+  options: {cwd: string; env: NodeJS.ProcessEnv; log: string},
+): Promise<StartedEngine> {
   const handle = await fs.open(options.log, 'a')
   try {
     const child = spawn(file, args, {
@@ -46,7 +49,12 @@ export async function startEngine(file: string, args: string[], options: {cwd: s
  * Follow a file from `offset` and hand what is appended to `write` (multi-byte characters kept whole), until
  * `stop()`, which delivers what is left. Read errors end the tail quietly: the file, not the terminal, is the record.
  */
-export function tailFile(file: string, offset: number, write: (text: string) => void, pollMs = 50): {stop: () => Promise<void>} {
+export function tailFile(
+  file: string,
+  offset: number,
+  write: (text: string) => void,
+  pollMs = 50,
+): {stop: () => Promise<void>} {
   const decoder = new StringDecoder('utf8')
   let position = offset
   let stopped = false

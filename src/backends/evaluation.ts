@@ -21,18 +21,35 @@ export interface EvaluationOutcome {
  * the engine's own `gates_passed` stands; without one, exp decides it from exp.yaml gates and records it in the
  * report; a missing or unreadable report fails the stage only when the command was given the report path to write.
  */
-export async function judgeEvaluation(experimentDir: string, record: RunRecord, stageIndex: number, gates: Settings['gates'], now: Date): Promise<EvaluationOutcome | undefined> {
+export async function judgeEvaluation(
+  experimentDir: string,
+  record: RunRecord,
+  stageIndex: number,
+  gates: Settings['gates'],
+  now: Date,
+): Promise<EvaluationOutcome | undefined> {
   const stage = record.stages[stageIndex]
   const report = stageReport(record, stage.name)
   if (!report) return undefined
   const outcome = await applyGates(path.join(experimentDir, report), gates, now)
   if (outcome.decided_by === 'engine') {
-    return {entry: {action: 'report', description: `${report} written by the engine`, result: `gates_passed: ${String(outcome.passed)}`}}
+    return {
+      entry: {
+        action: 'report',
+        description: `${report} written by the engine`,
+        result: `gates_passed: ${String(outcome.passed)}`,
+      },
+    }
   }
   if (outcome.decided_by === 'exp') {
     const details = outcome.checks.map((c) => describeCheck(c))
     return {
-      entry: {action: 'gates', description: `exp decided the gates of ${report} (the report had no gates_passed)`, details, result: `gates_passed: ${outcome.passed} (recorded in the report under "${outcome.field}")`},
+      entry: {
+        action: 'gates',
+        description: `exp decided the gates of ${report} (the report had no gates_passed)`,
+        details,
+        result: `gates_passed: ${outcome.passed} (recorded in the report under "${outcome.field}")`,
+      },
       line: `gates: ${report} had no gates_passed; exp decided it from exp.yaml gates: ${details.join('; ')} → gates_passed ${outcome.passed}`,
     }
   }
@@ -40,10 +57,17 @@ export async function judgeEvaluation(experimentDir: string, record: RunRecord, 
   if (outcome.report !== 'ok' && named) {
     const failure = `exited 0 but ${outcome.reason} (${report})`
     return {
-      entry: {action: 'report', description: `no usable report at ${report}`, details: outcome.reason, result: `${stage.name} failed`},
+      entry: {
+        action: 'report',
+        description: `no usable report at ${report}`,
+        details: outcome.reason,
+        result: `${stage.name} failed`,
+      },
       failure,
       line: `${stage.name}: failed: ${failure}`,
     }
   }
-  return {entry: {action: 'report', description: `${report}: no verdict`, details: outcome.reason, result: 'no gates_passed'}}
+  return {
+    entry: {action: 'report', description: `${report}: no verdict`, details: outcome.reason, result: 'no gates_passed'},
+  }
 }

@@ -27,7 +27,12 @@ export const KILL_GRACE_MS = 2000
  * run.json is rewritten atomically on every transition; launch.log gets one entry per event. When `io.signal`
  * aborts (SIGINT/SIGTERM), the running stage's process group is stopped and the run is marked interrupted.
  */
-export async function runStages(experimentDir: string, initial: RunRecord, context: BackendContext, io: LaunchIO = {}): Promise<RunRecord> {
+export async function runStages(
+  experimentDir: string,
+  initial: RunRecord,
+  context: BackendContext,
+  io: LaunchIO = {},
+): Promise<RunRecord> {
   const logFile = launchLogFile(runDir(experimentDir, initial.run_id))
   const note = (entry: LaunchLogEntry) => appendLaunchLog(logFile, entry, context.now())
   // the supervisor (this process) and its host go into the record; `exp launch` in the foreground wrote the queued
@@ -36,7 +41,11 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
   const own = Object.entries(supervisor).every(([key, value]) => initial[key as keyof RunRecord] === value)
   let record = own ? initial : await writeRun(experimentDir, {...initial, ...supervisor}, context.now())
   const patchStage = async (i: number, patch: Partial<StageRecord>) => {
-    record = await writeRun(experimentDir, {...record, stages: record.stages.map((s, j) => (j === i ? {...s, ...patch} : s))}, context.now())
+    record = await writeRun(
+      experimentDir,
+      {...record, stages: record.stages.map((s, j) => (j === i ? {...s, ...patch} : s))},
+      context.now(),
+    )
   }
 
   try {
@@ -54,7 +63,9 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       if (blocker || io.signal?.aborted) {
         const interrupted = io.signal?.aborted || blocker?.state === 'interrupted'
         const state: RunState = interrupted ? 'interrupted' : 'cancelled'
-        const reason = blocker ? `${blocker.name} ${blocker.state === 'failed' ? 'failed' : blocker.state}` : 'run interrupted before it started'
+        const reason = blocker
+          ? `${blocker.name} ${blocker.state === 'failed' ? 'failed' : blocker.state}`
+          : 'run interrupted before it started'
         await patchStage(i, {ended_at: context.now().toISOString(), reason, state})
         await note({action: stage.name, description: 'not started', details: reason, result: state})
         continue
@@ -63,7 +74,12 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     }
 
     const elapsed = Date.parse(record.updated_at) - Date.parse(record.created_at)
-    await note({action: 'run', description: `run ${record.run_id} finished`, details: record.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '), result: `${record.state} after ${shortDuration(elapsed)}`})
+    await note({
+      action: 'run',
+      description: `run ${record.run_id} finished`,
+      details: record.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '),
+      result: `${record.state} after ${shortDuration(elapsed)}`,
+    })
   }
 
   /**
@@ -80,7 +96,10 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       () => true,
       () => false,
     )
-    return new ExpError(`run ${record.run_id} stopped: ${reason}${recorded ? '' : ' (the run record could not be updated either)'}.`, {code: problem.code})
+    return new ExpError(
+      `run ${record.run_id} stopped: ${reason}${recorded ? '' : ' (the run record could not be updated either)'}.`,
+      {code: problem.code},
+    )
   }
 
   async function runOneStage(i: number): Promise<void> {
@@ -99,7 +118,11 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     const env = context.env ?? process.env
     const startedAt = context.now()
     const offset = (await fs.stat(logPath).catch(() => undefined))?.size ?? 0
-    const child = await startEngine(file, args, {cwd: stage.cwd, env: {...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1'}, log: logPath})
+    const child = await startEngine(file, args, {
+      cwd: stage.cwd,
+      env: {...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1'},
+      log: logPath,
+    })
     const tail = io.output ? tailFile(logPath, offset, io.output) : undefined
     let stoppedBy: string | undefined
     let killTimers: NodeJS.Timeout[] = []
@@ -113,9 +136,19 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
     if (io.signal?.aborted) stop()
     try {
       if (child.pid !== undefined) {
-        await patchStage(i, {pid: child.pid, pid_start: processStart(child.pid), started_at: startedAt.toISOString(), state: 'running'})
+        await patchStage(i, {
+          pid: child.pid,
+          pid_start: processStart(child.pid),
+          started_at: startedAt.toISOString(),
+          state: 'running',
+        })
         context.log(`${stage.name}: started (pid ${child.pid}), log ${stage.log}`)
-        await note({action: stage.name, description: `started ${displayCommand(stage.command)}`, details: [`pid ${child.pid}; cwd ${stage.cwd}`, `log ${stage.log}`], result: 'running'})
+        await note({
+          action: stage.name,
+          description: `started ${displayCommand(stage.command)}`,
+          details: [`pid ${child.pid}; cwd ${stage.cwd}`, `log ${stage.log}`],
+          result: 'running',
+        })
       }
     } catch (error) {
       // exp cannot record the engine it started (a full disk, an I/O error): stop it rather than orphan it
@@ -142,7 +175,12 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       io.output?.(`exp: ${reason}\n`)
       patch = {exit_code: null, reason, started_at: startedAt.toISOString(), state: 'failed'}
     } else if (stoppedBy) {
-      patch = {exit_code: result.exitCode ?? null, reason: `stopped by ${stoppedBy}`, signal: result.signal ?? null, state: 'interrupted'}
+      patch = {
+        exit_code: result.exitCode ?? null,
+        reason: `stopped by ${stoppedBy}`,
+        signal: result.signal ?? null,
+        state: 'interrupted',
+      }
     } else if (result.exitCode === 0) {
       patch = {exit_code: 0, signal: null, state: 'completed'}
     } else {
@@ -150,10 +188,19 @@ export async function runStages(experimentDir: string, initial: RunRecord, conte
       if (result.signal) patch.reason = `was killed by ${result.signal}`
     }
     await patchStage(i, {...patch, ended_at: endedAt.toISOString()})
-    const how = patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
+    const how =
+      patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
     context.log(`${stage.name}: ${patch.state}${how ? ` (${how})` : ''} after ${took}`)
-    await note({action: stage.name, description: 'finished', details: `${how || 'no exit code'} after ${took}`, result: patch.state!})
-    const committed = patch.state === 'completed' ? await commitAfterStage(experimentDir, record, record.stages[i], context.now, commitLookup) : undefined
+    await note({
+      action: stage.name,
+      description: 'finished',
+      details: `${how || 'no exit code'} after ${took}`,
+      result: patch.state!,
+    })
+    const committed =
+      patch.state === 'completed'
+        ? await commitAfterStage(experimentDir, record, record.stages[i], context.now, commitLookup)
+        : undefined
     if (committed) {
       await patchStage(i, committed.patch)
       for (const line of committed.lines) context.log(line)
@@ -182,7 +229,10 @@ export function cannotStart(file: string, code: unknown, cause: unknown): string
 /** SIGINT to a process group, then SIGTERM, then SIGKILL, each after a grace period; returns the timers. */
 export function signalGroupEscalating(pid: number, grace = KILL_GRACE_MS): NodeJS.Timeout[] {
   signalGroup(pid, 'SIGINT')
-  return [setTimeout(() => signalGroup(pid, 'SIGTERM'), grace), setTimeout(() => signalGroup(pid, 'SIGKILL'), 2 * grace)]
+  return [
+    setTimeout(() => signalGroup(pid, 'SIGTERM'), grace),
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), 2 * grace),
+  ]
 }
 
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {

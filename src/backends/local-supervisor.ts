@@ -42,16 +42,33 @@ export async function startSupervisor(prepared: PreparedRun): Promise<RunRecord>
   if (child.pid === undefined) {
     const reason = 'the background supervisor could not be started'
     const now = request.now()
-    await writeRun(dir, {...record, reason, stages: endStages(record.stages, 'cancelled', reason, now.toISOString())}, now)
+    await writeRun(
+      dir,
+      {...record, reason, stages: endStages(record.stages, 'cancelled', reason, now.toISOString())},
+      now,
+    )
     throw new ExpError(`${reason} (${process.execPath} ${EXP_BIN}).`, {code: 'SUPERVISOR_FAILED'})
   }
   // logged first: the worker starts writing as soon as the record names it
-  await appendLaunchLog(launchLogFile(request.runDir), {action: 'detach', description: 'handed the run to a background supervisor', details: `supervisor pid ${child.pid}`, result: 'queued'}, request.now())
+  await appendLaunchLog(
+    launchLogFile(request.runDir),
+    {
+      action: 'detach',
+      description: 'handed the run to a background supervisor',
+      details: `supervisor pid ${child.pid}`,
+      result: 'queued',
+    },
+    request.now(),
+  )
   return writeRun(dir, {...record, host: os.hostname(), ...supervisorFields(identify(child.pid))}, request.now())
 }
 
 /** The worker's side of the hand-over: wait until the record names this process as the run's supervisor. */
-export async function awaitHandOver(experimentDir: string, runId: string, timeoutMs = 15_000): Promise<RunRecord | undefined> {
+export async function awaitHandOver(
+  experimentDir: string,
+  runId: string,
+  timeoutMs = 15_000,
+): Promise<RunRecord | undefined> {
   const file = runFile(experimentDir, runId)
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {

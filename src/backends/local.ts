@@ -4,7 +4,17 @@ import path from 'node:path'
 import {ExpError} from '../errors.js'
 import {isSameProcess, signalIfSame} from '../lib/process-identity.js'
 import {sleep} from '../lib/time.js'
-import {isLive, readRun, runDir, runFile, type RunRecord, stageIdentity, type StageRecord, supervisorIdentity, writeRun} from '../runs/record.js'
+import {
+  isLive,
+  readRun,
+  runDir,
+  runFile,
+  type RunRecord,
+  stageIdentity,
+  type StageRecord,
+  supervisorIdentity,
+  writeRun,
+} from '../runs/record.js'
 import type {Backend, BackendContext, CollectResult, LaunchIO, LaunchRequest, PreparedRun, RunRef} from './backend.js'
 import {appendLaunchLog, launchLogFile} from '../launch/launch-log.js'
 import {queuedRecord} from '../launch/plan.js'
@@ -21,7 +31,11 @@ import {endStages} from './stages.js'
 
 async function prepare(request: LaunchRequest): Promise<PreparedRun> {
   const record = queuedRecord(request, 'local')
-  const files = [runFile(request.experiment.dir, request.runId), launchLogFile(request.runDir), ...request.stages.map((s) => s.log)]
+  const files = [
+    runFile(request.experiment.dir, request.runId),
+    launchLogFile(request.runDir),
+    ...request.stages.map((s) => s.log),
+  ]
   if (request.detach) files.push(path.join(request.runDir, SUPERVISOR_LOG))
   if (request.stages.some((s) => s.name === 'train')) files.push(request.checkpointDir + path.sep)
   if (request.reports) files.push(...Object.values(request.reports))
@@ -35,7 +49,6 @@ async function submit(prepared: PreparedRun, io: LaunchIO): Promise<RunRecord> {
   if (request.detach) return startSupervisor(prepared)
   return runStages(request.experiment.dir, prepared.record, request, io)
 }
-
 
 /**
  * A local run is alive while the exp process supervising it is. When that process is gone (SIGKILL, a reboot)
@@ -57,8 +70,14 @@ async function refresh(runs: RunRef[], context: BackendContext): Promise<RunReco
     const now = context.now()
     const reason = `exp process (PID ${record.supervisor_pid ?? '?'}) is gone`
     // its engine lives in its own process group and may outlive it (until it next writes to the closed pipe); say so
-    const orphan = (s: StageRecord) => (s.state === 'running' && isSameProcess(stageIdentity(record, s)) ? `; its engine (process group ${s.pid}) may still be running` : '')
-    const stages = endStages(record.stages, 'interrupted', reason, now.toISOString(), {keepEnded: true, reasonOf: (s) => reason + orphan(s)})
+    const orphan = (s: StageRecord) =>
+      s.state === 'running' && isSameProcess(stageIdentity(record, s))
+        ? `; its engine (process group ${s.pid}) may still be running`
+        : ''
+    const stages = endStages(record.stages, 'interrupted', reason, now.toISOString(), {
+      keepEnded: true,
+      reasonOf: (s) => reason + orphan(s),
+    })
     out.push(await writeRun(experimentDir, {...record, reason, stages}, now))
   }
   return out
@@ -92,14 +111,30 @@ async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> 
   if (owned && current.stages.some((s) => isLive(s.state))) signalIfSame(identity, 'SIGKILL')
   const now = context.now()
   const reason = 'cancelled by exp cancel'
-  const stages = endStages(current.stages, 'cancelled', reason, now.toISOString(), {keepEnded: true, only: (s) => live.has(s.name) && (isLive(s.state) || s.state === 'interrupted')})
+  const stages = endStages(current.stages, 'cancelled', reason, now.toISOString(), {
+    keepEnded: true,
+    only: (s) => live.has(s.name) && (isLive(s.state) || s.state === 'interrupted'),
+  })
   const next = await writeRun(experimentDir, {...current, reason, stages}, now)
-  await appendLaunchLog(launchLogFile(runDir(experimentDir, record.run_id)), {action: 'cancel', description: `run ${record.run_id} cancelled`, details: owned ? `stopped supervisor PID ${supervisor}` : 'no supervisor was running', result: next.state}, now)
+  await appendLaunchLog(
+    launchLogFile(runDir(experimentDir, record.run_id)),
+    {
+      action: 'cancel',
+      description: `run ${record.run_id} cancelled`,
+      details: owned ? `stopped supervisor PID ${supervisor}` : 'no supervisor was running',
+      result: next.state,
+    },
+    now,
+  )
   return next
 }
 
 async function collect(run: RunRef): Promise<CollectResult> {
-  return {files: [], message: `run ${run.record.run_id} ran locally and wrote into the experiment directory; nothing to collect.`, record: run.record}
+  return {
+    files: [],
+    message: `run ${run.record.run_id} ran locally and wrote into the experiment directory; nothing to collect.`,
+    record: run.record,
+  }
 }
 
 export const localBackend: Backend = {cancel, collect, name: 'local', prepare, refresh, submit}
@@ -112,4 +147,3 @@ async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: numb
   }
   return done()
 }
-

@@ -28,6 +28,9 @@ export async function backendFor(name: BackendName): Promise<Backend> {
   try {
     return await loadBackend(name)
   } catch (error) {
-    throw new ExpError(`the ${name} backend is not available: ${messageOf(error)}.`, {code: 'NO_BACKEND', exit: EXIT.usage})
+    throw new ExpError(`the ${name} backend is not available: ${messageOf(error)}.`, {
+      code: 'NO_BACKEND',
+      exit: EXIT.usage,
+    })
   }
 }

@@ -25,7 +25,8 @@ async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> 
   const ids = current.stages.filter((s) => isLive(s.state) && s.job_id).map((s) => s.job_id!)
   if (ids.length > 0) {
     const result = await runSlurm('scancel', ids, {env: context.env})
-    if (result.code !== 0) throw new ExpError(`scancel ${ids.join(' ')} failed: ${slurmMessage(result)}`, {code: 'SCANCEL_FAILED'})
+    if (result.code !== 0)
+      throw new ExpError(`scancel ${ids.join(' ')} failed: ${slurmMessage(result)}`, {code: 'SCANCEL_FAILED'})
   }
   const now = context.now()
   const reason = 'cancelled by exp cancel'
@@ -33,7 +34,12 @@ async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> 
   const next = await writeRun(run.experimentDir, {...current, reason, stages}, now)
   await appendLaunchLog(
     launchLogFile(runDir(run.experimentDir, current.run_id)),
-    {action: 'cancel', description: `run ${current.run_id} cancelled`, details: ids.length > 0 ? `scancel ${ids.join(' ')}` : 'no SLURM job was submitted', result: next.state},
+    {
+      action: 'cancel',
+      description: `run ${current.run_id} cancelled`,
+      details: ids.length > 0 ? `scancel ${ids.join(' ')}` : 'no SLURM job was submitted',
+      result: next.state,
+    },
     now,
   )
   return next

@@ -14,6 +14,13 @@ export function endStages(
 ): StageRecord[] {
   const only = options.only ?? ((s: StageRecord) => isLive(s.state))
   return stages.map((s) =>
-    only(s) ? {...s, ended_at: options.keepEnded ? (s.ended_at ?? at) : at, reason: options.reasonOf ? options.reasonOf(s) : reason, state} : s,
+    only(s)
+      ? {
+          ...s,
+          ended_at: options.keepEnded ? (s.ended_at ?? at) : at,
+          reason: options.reasonOf ? options.reasonOf(s) : reason,
+          state,
+        }
+      : s,
   )
 }

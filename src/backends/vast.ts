@@ -28,10 +28,17 @@ const SUBMIT_POLL_MAX_S = 10
 async function underRunLock<T>(experimentDir: string, runId: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
   let inside = false
   try {
-    return await withLock(path.join(runDir(experimentDir, runId), RUN_LOCK), () => ((inside = true), fn()), {command: `vast ${runId}`, waitMs})
+    return await withLock(path.join(runDir(experimentDir, runId), RUN_LOCK), () => ((inside = true), fn()), {
+      command: `vast ${runId}`,
+      waitMs,
+    })
   } catch (error) {
     if (!inside && error instanceof ExpError && error.code === 'LOCKED') {
-      throw new ExpError(`run ${runId} is being handled by another exp process (its lock is held).`, {code: 'LOCKED', exit: EXIT.locked, suggestion: 'try again in a moment.'})
+      throw new ExpError(`run ${runId} is being handled by another exp process (its lock is held).`, {
+        code: 'LOCKED',
+        exit: EXIT.locked,
+        suggestion: 'try again in a moment.',
+      })
     }
     throw error
   }
@@ -51,9 +58,14 @@ async function submit(prepared: PreparedRun, io: LaunchIO): Promise<RunRecord> {
   const experimentDir = request.experiment.dir
   const cli = cliFor(request)
   return underRunLock(experimentDir, request.runId, 10_000, async () => {
-    let record = await rent({cli, context: request, experimentDir, record: prepared.record}, vastData(prepared.record).candidates)
+    let record = await rent(
+      {cli, context: request, experimentDir, record: prepared.record},
+      vastData(prepared.record).candidates,
+    )
     if (request.detach) {
-      request.log(`vast.ai: the payload is uploaded once the instance runs, by exp watch ${request.experiment.name} (or exp runs / exp list).`)
+      request.log(
+        `vast.ai: the payload is uploaded once the instance runs, by exp watch ${request.experiment.name} (or exp runs / exp list).`,
+      )
       return record
     }
     const pollMs = Math.min(vastData(record).options.poll_interval, SUBMIT_POLL_MAX_S) * 1000
@@ -73,7 +85,9 @@ async function submit(prepared: PreparedRun, io: LaunchIO): Promise<RunRecord> {
         request.log(`vast.ai: ${messageOf(error)}`)
         record = await readRun(runFile(experimentDir, request.runId)).catch(() => record) // what advance saved before it failed
         if (failures >= 5 || isAuthError(error)) {
-          request.log(`vast.ai: stopped waiting; exp watch ${request.experiment.name} takes over (or exp cancel ${request.experiment.name}).`)
+          request.log(
+            `vast.ai: stopped waiting; exp watch ${request.experiment.name} takes over (or exp cancel ${request.experiment.name}).`,
+          )
           return readRun(runFile(experimentDir, request.runId)).catch(() => record)
         }
       }
@@ -134,7 +148,11 @@ async function refresh(runs: RunRef[], context: BackendContext): Promise<RunReco
         await underRunLock(ref.experimentDir, ref.record.run_id, 0, async () => {
           // the record on disk may be newer than the caller's copy (another process acted before we got the lock)
           const fresh = await readRun(runFile(ref.experimentDir, ref.record.run_id))
-          return advance({cli, context, experimentDir: ref.experimentDir, record: fresh}, rows, Boolean(context.advance))
+          return advance(
+            {cli, context, experimentDir: ref.experimentDir, record: fresh},
+            rows,
+            Boolean(context.advance),
+          )
         }),
       )
     } catch (error) {
@@ -169,14 +187,23 @@ async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> 
     }
     if (!isLive(record.state)) {
       // a finished run: cancel only stops what still bills (a stopped instance's disk)
-      await log(run.experimentDir, record.run_id, {action: 'cancel', description: `run already ${record.state}; ${how}`, result: record.state}, now)
+      await log(
+        run.experimentDir,
+        record.run_id,
+        {action: 'cancel', description: `run already ${record.state}; ${how}`, result: record.state},
+        now,
+      )
       summarize(record, now)
       context.log(`vast.ai: ${how}${data.collected_at ? '' : ' (its results were not collected)'}`)
       return writeRun(run.experimentDir, record, now)
     }
     const reason = `cancelled; ${how}`
     await log(run.experimentDir, record.run_id, {action: 'cancel', description: reason, result: 'cancelled'}, now)
-    const ended = {...record, reason, stages: endLiveStages(record.stages, 'cancelled', 'cancelled by exp cancel', now.toISOString())}
+    const ended = {
+      ...record,
+      reason,
+      stages: endLiveStages(record.stages, 'cancelled', 'cancelled by exp cancel', now.toISOString()),
+    }
     summarize(ended, now)
     return writeRun(run.experimentDir, ended, now)
   })
@@ -184,7 +211,12 @@ async function cancel(run: RunRef, context: BackendContext): Promise<RunRecord> 
 
 async function collect(run: RunRef, context: BackendContext): Promise<CollectResult> {
   const record0 = run.record
-  if (isLive(record0.state)) return {files: [], message: `run ${record0.run_id} is still ${record0.state}; its results come home once it has finished.`, record: record0}
+  if (isLive(record0.state))
+    return {
+      files: [],
+      message: `run ${record0.run_id} is still ${record0.state}; its results come home once it has finished.`,
+      record: record0,
+    }
   return underRunLock(run.experimentDir, record0.run_id, 10_000, () => collectLocked(run, context, cliFor(context)))
 }
 

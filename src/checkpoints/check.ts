@@ -2,7 +2,17 @@ import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {hashFiles} from '../lib/hash-pool.js'
-import {CHECKPOINTS_DIR, type CheckpointEntry, listCheckpoint, type Manifest, NO_MANIFEST, problemLine, readManifest, readSidecars, resolveLink} from './manifest.js'
+import {
+  CHECKPOINTS_DIR,
+  type CheckpointEntry,
+  listCheckpoint,
+  type Manifest,
+  NO_MANIFEST,
+  problemLine,
+  readManifest,
+  readSidecars,
+  resolveLink,
+} from './manifest.js'
 
 /**
  * committed: a manifest, and the folder agrees with it; uncommitted: no manifest (the train did not finish, or
@@ -24,7 +34,12 @@ export interface CheckpointCheck {
  * nothing is there that it does not list (exp's temporaries aside), symbolic links stay inside the experiment,
  * and the engine's sidecars agree with the manifest's sha256.
  */
-export function quickProblems(dir: string, experimentDir: string, manifest: Manifest, entries: CheckpointEntry[]): string[] {
+export function quickProblems(
+  dir: string,
+  experimentDir: string,
+  manifest: Manifest,
+  entries: CheckpointEntry[],
+): string[] {
   const problems: string[] = []
   const listed = new Map(manifest.files.map((f) => [f.path, f]))
   const present = new Set<string>()
@@ -58,7 +73,11 @@ export interface CheckOptions {
 }
 
 /** Check one checkpoint folder against its manifest: quick (names and sizes) or full (every sha256 too). */
-export async function checkCheckpoint(dir: string, experimentDir: string, options: CheckOptions = {}): Promise<CheckpointCheck> {
+export async function checkCheckpoint(
+  dir: string,
+  experimentDir: string,
+  options: CheckOptions = {},
+): Promise<CheckpointCheck> {
   const read = readManifest(dir)
   if (read.error === 'absent') return {hashed_bytes: 0, problems: [NO_MANIFEST], state: 'uncommitted'}
   if (read.manifest === undefined) return {hashed_bytes: 0, problems: [read.error], state: 'corrupt'}
@@ -67,7 +86,12 @@ export async function checkCheckpoint(dir: string, experimentDir: string, option
   try {
     entries = listCheckpoint(dir)
   } catch (error) {
-    return {hashed_bytes: 0, manifest, problems: [`unreadable (${(error as NodeJS.ErrnoException).code ?? 'error'})`], state: 'corrupt'}
+    return {
+      hashed_bytes: 0,
+      manifest,
+      problems: [`unreadable (${(error as NodeJS.ErrnoException).code ?? 'error'})`],
+      state: 'corrupt',
+    }
   }
   const problems = quickProblems(dir, experimentDir, manifest, entries)
   let hashed = 0
@@ -75,7 +99,10 @@ export async function checkCheckpoint(dir: string, experimentDir: string, option
     // hash only what the listing did not already condemn (missing, wrong size, escaping)
     const condemned = new Set(problems.map((p) => p.slice(0, p.lastIndexOf(': '))))
     const todo = manifest.files.filter((f) => !condemned.has(f.path))
-    const results = await hashFiles(todo.map((f) => ({file: path.join(dir, f.path), size: f.size})), {onProgress: options.onProgress})
+    const results = await hashFiles(
+      todo.map((f) => ({file: path.join(dir, f.path), size: f.size})),
+      {onProgress: options.onProgress},
+    )
     todo.forEach((f, i) => {
       const r = results[i]
       hashed += r.bytes ?? 0
@@ -87,10 +114,18 @@ export async function checkCheckpoint(dir: string, experimentDir: string, option
 }
 
 /** The quick state of a checkpoint from a listing someone already made (the experiment scan): no hashing. */
-export function quickState(dir: string, experimentDir: string, entries: CheckpointEntry[], hasManifest: boolean): {state: CheckpointState; problems: string[]} {
+export function quickState(
+  dir: string,
+  experimentDir: string,
+  entries: CheckpointEntry[],
+  hasManifest: boolean,
+): {state: CheckpointState; problems: string[]} {
   if (!hasManifest) return {problems: [NO_MANIFEST], state: 'uncommitted'}
   const read = readManifest(dir)
-  if (read.manifest === undefined) return read.error === 'absent' ? {problems: [NO_MANIFEST], state: 'uncommitted'} : {problems: [read.error], state: 'corrupt'}
+  if (read.manifest === undefined)
+    return read.error === 'absent'
+      ? {problems: [NO_MANIFEST], state: 'uncommitted'}
+      : {problems: [read.error], state: 'corrupt'}
   const problems = quickProblems(dir, experimentDir, read.manifest, entries)
   return {problems, state: problems.length > 0 ? 'corrupt' : 'committed'}
 }
@@ -103,7 +138,10 @@ export async function committedCheckpointProblems(experimentDir: string): Promis
   const root = path.join(experimentDir, CHECKPOINTS_DIR)
   let names: string[]
   try {
-    names = readdirSync(root, {withFileTypes: true}).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    names = readdirSync(root, {withFileTypes: true})
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()
   } catch {
     return []
   }

@@ -7,7 +7,16 @@ import {writeFileAtomic} from '../lib/atomic.js'
 import {sha256} from '../lib/hash.js'
 import {hashFiles} from '../lib/hash-pool.js'
 import type {Clock} from '../lib/time.js'
-import {CHECKPOINTS_DIR, listCheckpoint, type Manifest, MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, readSidecars, resolveLink} from './manifest.js'
+import {
+  CHECKPOINTS_DIR,
+  listCheckpoint,
+  type Manifest,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  readSidecars,
+  resolveLink,
+} from './manifest.js'
 
 /** What a run record keeps of a committed checkpoint (stages[].checkpoint). */
 export interface CheckpointCommit {
@@ -62,10 +71,14 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
   const gitLookup = options.gitCommit ?? gitCommit(options.experimentDir)
   const configHash = fileSha256(path.join(options.experimentDir, 'config.yaml'))
   for (const e of entries) if (e.size === 0) warnings.push(`${e.path}: 0 bytes`)
-  const hashed = await hashFiles(entries.map((e) => ({file: path.join(dir, e.path), size: e.size})), {onProgress: options.onProgress})
+  const hashed = await hashFiles(
+    entries.map((e) => ({file: path.join(dir, e.path), size: e.size})),
+    {onProgress: options.onProgress},
+  )
   const files = entries.map((e, i) => {
     const r = hashed[i]
-    if (r.sha256 === undefined) throw new ExpError(`cannot commit ${rel}: ${e.path} is unreadable (${r.error}).`, {code: 'CHECKPOINT_UNREADABLE'})
+    if (r.sha256 === undefined)
+      throw new ExpError(`cannot commit ${rel}: ${e.path} is unreadable (${r.error}).`, {code: 'CHECKPOINT_UNREADABLE'})
     return {path: e.path, sha256: r.sha256, size: r.bytes ?? e.size}
   })
   const byPath = new Map(files.map((f) => [f.path, f.sha256]))
@@ -94,7 +107,14 @@ export async function commitCheckpoint(options: CommitOptions): Promise<Checkpoi
   }
   const text = JSON.stringify(manifest, null, 2) + '\n'
   await writeFileAtomic(path.join(dir, MANIFEST_FILE), text)
-  const out: CheckpointCommit = {bytes, files: files.length, hash_ms: hashMs, manifest_sha256: sha256(text), path: rel, warnings}
+  const out: CheckpointCommit = {
+    bytes,
+    files: files.length,
+    hash_ms: hashMs,
+    manifest_sha256: sha256(text),
+    path: rel,
+    warnings,
+  }
   if (options.adopted) out.adopted = true
   return out
 }
@@ -110,7 +130,9 @@ export async function gitCommit(cwd: string): Promise<string | null> {
   if (!process.env.GIT_DIR && !insideGitWorkTree(cwd)) return null
   // node's execFile, not execa: this runs after every completed train, and execa is 200 KB to load for one call
   const out = await new Promise<string | null>((resolve) => {
-    const child = execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {cwd, timeout: 5000}, (error, stdout) => resolve(error ? null : stdout.trim()))
+    const child = execFile('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {cwd, timeout: 5000}, (error, stdout) =>
+      resolve(error ? null : stdout.trim()),
+    )
     child.stdin?.end()
   })
   return out !== null && /^[\da-f]{40,64}$/.test(out) ? out : null

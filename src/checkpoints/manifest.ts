@@ -64,7 +64,8 @@ export function listCheckpoint(dir: string): CheckpointEntry[] {
       const rel = prefix + entry.name
       const stats = lstatSync(path.join(abs, entry.name))
       if (stats.isDirectory()) visit(path.join(abs, entry.name), `${rel}/`)
-      else if (rel !== MANIFEST_FILE && !isKnownTemporary(rel)) out.push({kind: stats.isSymbolicLink() ? 'link' : 'file', path: rel, size: stats.size})
+      else if (rel !== MANIFEST_FILE && !isKnownTemporary(rel))
+        out.push({kind: stats.isSymbolicLink() ? 'link' : 'file', path: rel, size: stats.size})
     }
   }
   visit(dir, '')
@@ -110,9 +111,18 @@ export function parseManifest(text: string): ManifestRead {
     return {error: `${MANIFEST_FILE}: not an exp checkpoint manifest`}
   }
   if (typeof value.version !== 'number' || value.version > MANIFEST_VERSION) {
-    return {error: `${MANIFEST_FILE}: format version ${String(value.version)} is newer than this exp reads (${MANIFEST_VERSION})`}
+    return {
+      error: `${MANIFEST_FILE}: format version ${String(value.version)} is newer than this exp reads (${MANIFEST_VERSION})`,
+    }
   }
-  const bad = value.files.find((f) => typeof f?.path !== 'string' || typeof f.size !== 'number' || !/^[\da-f]{64}$/.test(String(f.sha256)) || f.path.split('/').includes('..') || path.isAbsolute(f.path))
+  const bad = value.files.find(
+    (f) =>
+      typeof f?.path !== 'string' ||
+      typeof f.size !== 'number' ||
+      !/^[\da-f]{64}$/.test(String(f.sha256)) ||
+      f.path.split('/').includes('..') ||
+      path.isAbsolute(f.path),
+  )
   if (bad) return {error: `${MANIFEST_FILE}: an invalid file entry (${JSON.stringify(bad).slice(0, 80)})`}
   return {manifest: value as Manifest}
 }
@@ -127,7 +137,10 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
  * to the sidecar's folder), or a JSON `<file>.sha256.json` object with a `sha256` field (and whatever else the
  * engine keeps there: its RNG seed, a tokenizer's hash). Returns the files they vouch for.
  */
-export function readSidecars(dir: string, entries: CheckpointEntry[]): Array<{sidecar: string; target: string; sha256: string}> {
+export function readSidecars(
+  dir: string,
+  entries: CheckpointEntry[],
+): Array<{sidecar: string; target: string; sha256: string}> {
   const out: Array<{sidecar: string; target: string; sha256: string}> = []
   for (const e of entries) {
     if (e.kind !== 'file' || e.size > 1024 * 1024) continue
@@ -144,12 +157,18 @@ export function readSidecars(dir: string, entries: CheckpointEntry[]): Array<{si
     if (isSum) {
       for (const line of text.split('\n')) {
         const m = /^([\da-fA-F]{64}) [ *](.+)$/.exec(line.trim())
-        if (m) out.push({sha256: m[1].toLowerCase(), sidecar: e.path, target: path.posix.normalize(folder === '.' ? m[2] : `${folder}/${m[2]}`)})
+        if (m)
+          out.push({
+            sha256: m[1].toLowerCase(),
+            sidecar: e.path,
+            target: path.posix.normalize(folder === '.' ? m[2] : `${folder}/${m[2]}`),
+          })
       }
     } else {
       try {
         const value = JSON.parse(text) as {sha256?: unknown}
-        if (typeof value?.sha256 === 'string' && /^[\da-fA-F]{64}$/.test(value.sha256)) out.push({sha256: value.sha256.toLowerCase(), sidecar: e.path, target: jsonTarget!})
+        if (typeof value?.sha256 === 'string' && /^[\da-fA-F]{64}$/.test(value.sha256))
+          out.push({sha256: value.sha256.toLowerCase(), sidecar: e.path, target: jsonTarget!})
       } catch {
         // a JSON file that is not a sidecar
       }

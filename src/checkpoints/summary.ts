@@ -28,7 +28,8 @@ export function walkedCheckpointEntry(walk: CheckpointWalk, rel: string, stats: 
   if (!folder || stats.isDirectory()) return
   const inner = parts.slice(2).join('/')
   if (inner === MANIFEST_FILE) folder.manifest = true
-  else if (!isKnownTemporary(inner)) folder.entries.push({kind: stats.isSymbolicLink() ? 'link' : 'file', path: inner, size: stats.size})
+  else if (!isKnownTemporary(inner))
+    folder.entries.push({kind: stats.isSymbolicLink() ? 'link' : 'file', path: inner, size: stats.size})
 }
 
 export function checkpointSummaries(experimentDir: string, walk: CheckpointWalk): CheckpointSummary[] {
@@ -36,6 +37,10 @@ export function checkpointSummaries(experimentDir: string, walk: CheckpointWalk)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([runId, folder]) => {
       const rel = `${CHECKPOINTS_DIR}/${runId}`
-      return {path: rel, run_id: runId, ...quickState(path.join(experimentDir, rel), experimentDir, folder.entries, folder.manifest)}
+      return {
+        path: rel,
+        run_id: runId,
+        ...quickState(path.join(experimentDir, rel), experimentDir, folder.entries, folder.manifest),
+      }
     })
 }

@@ -25,7 +25,11 @@ export {type Classification, type ClassifyOptions, type Rule, type Status, STATU
  */
 export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Classification {
   if (snap.variants) {
-    const variants = snap.variants.map((v) => ({classification: classify(v, options), metric: variantMetric(v, options.metric, newestReport), name: v.name}))
+    const variants = snap.variants.map((v) => ({
+      classification: classify(v, options),
+      metric: variantMetric(v, options.metric, newestReport),
+      name: v.name,
+    }))
     return aggregateSweep({options, own: classify({...snap, variants: undefined}, options), variants})
   }
   const live = snap.runs.find((r) => isLive(r.state))
@@ -42,7 +46,13 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
   const fromMetadata = metadataVerdict(snap.metadata?.status)
   if (fromMetadata) {
     const why = (snap.metadata!.verdict as {reason?: unknown} | undefined)?.reason // exp mark --reason
-    return {field: 'status', reason: `metadata.json status is "${snap.metadata!.status}"${typeof why === 'string' && why ? `: ${why}` : ''}`, rule: 'metadata', source: 'metadata.json', status: fromMetadata}
+    return {
+      field: 'status',
+      reason: `metadata.json status is "${snap.metadata!.status}"${typeof why === 'string' && why ? `: ${why}` : ''}`,
+      rule: 'metadata',
+      source: 'metadata.json',
+      status: fromMetadata,
+    }
   }
   const fromNotes = notesVerdict(snap.notesText)
   if (fromNotes) {
@@ -61,30 +71,61 @@ export function classify(snap: ExperimentSnapshot, options: ClassifyOptions): Cl
   const failedRun = snap.runs.find((r) => r.state === 'failed' && !notStarted(r))
   if (failedRun && (!report || runTime(failedRun) > report.report.time)) {
     const stage = failedStage(failedRun)
-    const how = stage ? `${stage.name} ${stage.reason ?? `exited with code ${stage.exit_code ?? '?'}`}` : failedRun.reason ?? 'failed'
-    return {field: 'state', reason: `run ${failedRun.run_id} failed: ${how}`, rule: 'run', source: path.join('runs', failedRun.run_id, 'run.json'), status: 'failed'}
+    const how = stage
+      ? `${stage.name} ${stage.reason ?? `exited with code ${stage.exit_code ?? '?'}`}`
+      : (failedRun.reason ?? 'failed')
+    return {
+      field: 'state',
+      reason: `run ${failedRun.run_id} failed: ${how}`,
+      rule: 'run',
+      source: path.join('runs', failedRun.run_id, 'run.json'),
+      status: 'failed',
+    }
   }
   if (report) {
     const {field, verdict} = report.verdict
     const data = report.report.data!
-    const detail = field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
+    const detail =
+      field === 'gates_passed' ? `gates_passed is ${data.gates_passed}` : `${field}: ${summarise(data[field])}`
     const tie = snap.reports.find((r) => r !== report.report && r.time === report.report.time && reportVerdict(r))
     const shown = (file: string) => (options.root ? path.relative(options.root, file) : displayPath(snap, file)) // reasons: from the workspace root
     const tied = tie ? ` (same time as ${shown(tie.path)}: the later file name wins)` : ''
-    return {field, reason: `${shown(report.report.path)}: ${detail}${tied}`, rule: 'report', source: displayPath(snap, report.report.path), status: verdict}
+    return {
+      field,
+      reason: `${shown(report.report.path)}: ${detail}${tied}`,
+      rule: 'report',
+      source: displayPath(snap, report.report.path),
+      status: verdict,
+    }
   }
 
   const archived = snap.location === 'archive' ? archivedStatus(snap.metadata) : undefined
   if (archived) {
-    return {field: 'archive.status', reason: `archived as ${archived.status}${archived.reason ? `: ${archived.reason}` : ''}`, rule: 'archive', source: 'metadata.json', status: archived.status}
+    return {
+      field: 'archive.status',
+      reason: `archived as ${archived.status}${archived.reason ? `: ${archived.reason}` : ''}`,
+      rule: 'archive',
+      source: 'metadata.json',
+      status: archived.status,
+    }
   }
 
   const idle = options.now.getTime() - snap.lastModified
   const limit = options.staleDays * 86_400_000
   if (idle > limit) {
-    return {reason: `no verdict; ${idleDetail(snap.runs)}; nothing changed for ${formatAge(idle)} (stale after ${options.staleDays}d)`, rule: 'age', source: snap.lastModifiedPath, status: 'stale'}
+    return {
+      reason: `no verdict; ${idleDetail(snap.runs)}; nothing changed for ${formatAge(idle)} (stale after ${options.staleDays}d)`,
+      rule: 'age',
+      source: snap.lastModifiedPath,
+      status: 'stale',
+    }
   }
-  return {reason: `no verdict yet; ${idleDetail(snap.runs)}; last change ${formatAge(idle)} ago`, rule: 'age', source: snap.lastModifiedPath, status: 'active'}
+  return {
+    reason: `no verdict yet; ${idleDetail(snap.runs)}; last change ${formatAge(idle)} ago`,
+    rule: 'age',
+    source: snap.lastModifiedPath,
+    status: 'active',
+  }
 }
 
 /** The status an archived experiment had when it was archived (metadata.json `archive.status`). */
@@ -124,8 +165,13 @@ export function emptySummary(): Record<Status, number> {
 }
 
 /** The newest report (valid or not) - what list shows metrics from. */
-export function newestReport(snap: Pick<ExperimentSnapshot, 'reports'> & Partial<ExperimentSnapshot>): Report | undefined {
+export function newestReport(
+  snap: Pick<ExperimentSnapshot, 'reports'> & Partial<ExperimentSnapshot>,
+): Report | undefined {
   const newest = newestVerdictReport(snap.reports)?.report
-  return (snap.runs && snap.dir ? suiteView(snap as ExperimentSnapshot, newest)?.merged : undefined) ?? newest ?? snap.reports.find((r) => !r.error)
+  return (
+    (snap.runs && snap.dir ? suiteView(snap as ExperimentSnapshot, newest)?.merged : undefined) ??
+    newest ??
+    snap.reports.find((r) => !r.error)
+  )
 }
-

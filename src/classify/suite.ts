@@ -19,7 +19,8 @@ function suiteIndex(snap: ExperimentSnapshot): Map<string, SuiteEntry> {
   for (const run of snap.runs) {
     if (!run.reports || typeof run.reports !== 'object') continue
     const checkpoint = run.checkpoint ?? `checkpoints/${run.run_id}`
-    for (const [evaluation, rel] of Object.entries(run.reports)) index.set(path.resolve(snap.dir, rel), {checkpoint, evaluation})
+    for (const [evaluation, rel] of Object.entries(run.reports))
+      index.set(path.resolve(snap.dir, rel), {checkpoint, evaluation})
   }
   return index
 }

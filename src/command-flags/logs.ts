@@ -7,5 +7,8 @@ import {LOG_STAGES} from '../runs/logs.js'
 export const logsFlags = {
   follow: Flags.boolean({char: 'f', description: 'Keep printing new output until the run ends.'}),
   run: runFlag(),
-  stage: Flags.string({description: 'One log: a stage\'s output, or launch (exp\'s own record of the run). Default: every stage\'s output.', options: [...LOG_STAGES]}),
+  stage: Flags.string({
+    description: "One log: a stage's output, or launch (exp's own record of the run). Default: every stage's output.",
+    options: [...LOG_STAGES],
+  }),
 }

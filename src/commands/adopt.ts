@@ -26,7 +26,14 @@ killed at any instant, the next exp command finishes or rolls it back.`
     const ws = await this.workspace()
     const {adoptConfigs} = await import('../curate/adopt.js')
     const {adoptLine: line, adoptPlanLine, adoptSummaryLine} = await import('../curate/adopt-render.js')
-    const options = {cwd: process.cwd(), date: this.flags.date, files: this.argvList, force: this.flags.force, now: this.clock, pattern: this.flags.pattern}
+    const options = {
+      cwd: process.cwd(),
+      date: this.flags.date,
+      files: this.argvList,
+      force: this.flags.force,
+      now: this.clock,
+      pattern: this.flags.pattern,
+    }
     const plan = await adoptConfigs(ws, {...options, dryRun: true})
     const todo = plan.summary['would-adopt']
     if (this.flags['dry-run'] || todo === 0) {
@@ -36,7 +43,13 @@ killed at any instant, the next exp command finishes or rolls it back.`
       return plan
     }
     const files = `${todo} file${todo === 1 ? '' : 's'}`
-    await this.confirmOrCancel({cancelled: 'cancelled; nothing was adopted.', list: plan.items.map((i) => line(i)).join('\n'), message: `Move ${files} into new experiments?`, needs: `adopting ${files}`, yes: this.flags.yes})
+    await this.confirmOrCancel({
+      cancelled: 'cancelled; nothing was adopted.',
+      list: plan.items.map((i) => line(i)).join('\n'),
+      message: `Move ${files} into new experiments?`,
+      needs: `adopting ${files}`,
+      yes: this.flags.yes,
+    })
     const result = await adoptConfigs(ws, {...options, onItem: (i) => this.log(line(i))})
     for (const r of result.recovered) this.note(r)
     this.log(adoptSummaryLine(result.summary))

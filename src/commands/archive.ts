@@ -7,7 +7,9 @@ import {BaseCommand} from '../base-command.js'
 
 export default class Archive extends BaseCommand<typeof Archive> {
   static args = {
-    names: Args.string({description: 'Experiments to archive (full directory name, or the name without its date when unique).'}),
+    names: Args.string({
+      description: 'Experiments to archive (full directory name, or the name without its date when unique).',
+    }),
   }
 
   static description = `Moves each whole experiment directory to experiments-archive/<name>/ (a rename: as fast for 100 GB of
@@ -28,12 +30,16 @@ any instant, the next exp command finishes or rolls it back.`
 
   static strict = false
 
-  static summary = 'Move finished experiments (success, failed, stale) to the archive, with their reports and an archive record.'
+  static summary =
+    'Move finished experiments (success, failed, stale) to the archive, with their reports and an archive record.'
 
   async run(): Promise<ArchiveCommandResult> {
     const ws = await this.workspace()
     const {flags} = this
-    const [{archiveRequest}, {archiveProgress, archiveQuestion}] = await Promise.all([import('../archive/request.js'), import('../archive/render.js')])
+    const [{archiveRequest}, {archiveProgress, archiveQuestion}] = await Promise.all([
+      import('../archive/request.js'),
+      import('../archive/render.js'),
+    ])
     const {exit, result} = await archiveRequest(ws, {
       confirm: (list, n) => this.confirmOrCancel(archiveQuestion(list, n)),
       dryRun: flags['dry-run'],

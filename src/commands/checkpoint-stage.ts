@@ -11,7 +11,11 @@ import {EXIT} from '../errors.js'
  */
 export default class CheckpointStage extends BaseCommand<typeof CheckpointStage> {
   static args = {
-    action: Args.string({description: 'check (before evaluate) or commit (after train).', options: ['check', 'commit'], required: true}),
+    action: Args.string({
+      description: 'check (before evaluate) or commit (after train).',
+      options: ['check', 'commit'],
+      required: true,
+    }),
     dir: Args.string({description: 'Experiment directory.', required: true}),
     run: Args.string({description: 'Run id.', required: true}),
   }
@@ -20,11 +24,16 @@ export default class CheckpointStage extends BaseCommand<typeof CheckpointStage>
 
   static hidden = true
 
-  static summary = 'Internal: check or commit a run\'s checkpoint from inside a batch job.'
+  static summary = "Internal: check or commit a run's checkpoint from inside a batch job."
 
   async run(): Promise<{reason: string | null}> {
     const {checkpointStep} = await import('../launch/checkpoint-gate.js')
-    const reason = await checkpointStep(this.args.action as 'check' | 'commit', path.resolve(this.args.dir), this.args.run, this.clock)
+    const reason = await checkpointStep(
+      this.args.action as 'check' | 'commit',
+      path.resolve(this.args.dir),
+      this.args.run,
+      this.clock,
+    )
     if (reason) {
       this.log(reason)
       process.exitCode = EXIT.failure

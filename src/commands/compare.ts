@@ -21,11 +21,17 @@ from exp.yaml), rows without that metric last.`
 
   static strict = false
 
-  static summary = 'Experiments, variants, runs or configs side by side: the parameters that differ and the metrics, best first.'
+  static summary =
+    'Experiments, variants, runs or configs side by side: the parameters that differ and the metrics, best first.'
 
   async run(): Promise<CompareResult> {
     const names = this.argvList
-    if (names.length === 0) throw new ExpError('name at least one experiment, variant, run or config to compare.', {code: 'USAGE', exit: EXIT.usage, suggestion: 'exp compare test-32dim test-64dim'})
+    if (names.length === 0)
+      throw new ExpError('name at least one experiment, variant, run or config to compare.', {
+        code: 'USAGE',
+        exit: EXIT.usage,
+        suggestion: 'exp compare test-32dim test-64dim',
+      })
     const ws = await this.workspace()
     const {compareSubjects} = await import('../compare/compare.js')
     const result = await compareSubjects(ws, {

@@ -4,7 +4,8 @@ import {BaseCommand} from '../base-command.js'
 import type {DiffResult} from '../compare/diff.js'
 import {EXIT} from '../errors.js'
 
-const SUBJECT = 'An experiment, a variant (EXP/VARIANT), a run (EXP@RUN-ID) or a config file (a path, or a name in configs/).'
+const SUBJECT =
+  'An experiment, a variant (EXP/VARIANT), a run (EXP@RUN-ID) or a config file (a path, or a name in configs/).'
 
 export default class Diff extends BaseCommand<typeof Diff> {
   static args = {
@@ -23,10 +24,13 @@ report. Exits 0 whether or not they differ; with --exit-code a difference exits 
   ]
 
   static flags = {
-    'exit-code': Flags.boolean({description: 'Exit 1 when the configs differ, 0 when they do not (as git diff --exit-code).'}),
+    'exit-code': Flags.boolean({
+      description: 'Exit 1 when the configs differ, 0 when they do not (as git diff --exit-code).',
+    }),
   }
 
-  static summary = 'The config keys that differ between two experiments, variants, runs or config files, and their metrics.'
+  static summary =
+    'The config keys that differ between two experiments, variants, runs or config files, and their metrics.'
 
   async run(): Promise<DiffResult> {
     const ws = await this.workspace()

@@ -12,7 +12,9 @@ export default class LaunchWorker extends BaseCommand<typeof LaunchWorker> {
     run: Args.string({description: 'Run id.', required: true}),
   }
 
-  static examples = ['<%= config.bin %> launch-worker /path/to/experiments/2025-01-22-x 20250122-101500-3f2a --root /path/to/workspace']
+  static examples = [
+    '<%= config.bin %> launch-worker /path/to/experiments/2025-01-22-x 20250122-101500-3f2a --root /path/to/workspace',
+  ]
 
   static hidden = true
 

@@ -30,7 +30,7 @@ Ctrl-C stops the engines' whole process group, marks the run interrupted and exi
 
   static flags = launchFlags
 
-  static summary = 'Run an experiment\'s training and evaluation engines and record the run.'
+  static summary = "Run an experiment's training and evaluation engines and record the run."
 
   async run(): Promise<LaunchResult | SweepLaunchResult> {
     const ws = await this.workspace()

@@ -15,7 +15,11 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
   static description =
     'The leaderboard is the CSV exp promote keeps (promote.leaderboard in exp.yaml, reports/leaderboard.csv): one row per promoted experiment, best first. --html writes a self-contained page (the table and an SVG bar chart of the metric per experiment; no scripts, no network) to open or attach anywhere.'
 
-  static examples = ['<%= config.bin %> leaderboard', '<%= config.bin %> leaderboard --top 5 --json', '<%= config.bin %> leaderboard --html reports/leaderboard.html']
+  static examples = [
+    '<%= config.bin %> leaderboard',
+    '<%= config.bin %> leaderboard --top 5 --json',
+    '<%= config.bin %> leaderboard --html reports/leaderboard.html',
+  ]
 
   static flags = leaderboardFlags
 
@@ -24,7 +28,9 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
   async run(): Promise<LeaderboardResult> {
     const ws = await this.workspace()
     const {leaderboardPath, showLeaderboard} = await import('../leaderboard/leaderboard.js')
-    const view = await showLeaderboard(leaderboardPath(ws, this.flags['leaderboard-csv'], process.cwd()), {top: this.flags.top})
+    const view = await showLeaderboard(leaderboardPath(ws, this.flags['leaderboard-csv'], process.cwd()), {
+      top: this.flags.top,
+    })
     let html: string | null = null
     if (this.flags.html) {
       const {writeLeaderboardPage} = await import('../leaderboard/page.js')
@@ -32,7 +38,10 @@ export default class Leaderboard extends BaseCommand<typeof Leaderboard> {
       await writeLeaderboardPage(ws, view, html, this.clock())
     }
     const file = relativeToRoot(ws, view.file)
-    if (view.rows.length === 0) this.log(view.exists ? `${file} has no rows yet.` : `No leaderboard yet (${file}): exp promote NAME adds the first row.`)
+    if (view.rows.length === 0)
+      this.log(
+        view.exists ? `${file} has no rows yet.` : `No leaderboard yet (${file}): exp promote NAME adds the first row.`,
+      )
     else {
       const {renderLeaderboardTable} = await import('../leaderboard/render.js')
       const table = renderLeaderboardTable(view, outputStyle({wide: this.flags.wide}))

@@ -17,13 +17,23 @@ export default class List extends BaseCommand<typeof List> {
 
   static flags = listFlags
 
-  static summary = 'Every experiment with its status (active, success, failed, stale), what it is doing, and the reason.'
+  static summary =
+    'Every experiment with its status (active, success, failed, stale), what it is doing, and the reason.'
 
   async run(): Promise<ListResult> {
     const {flags} = this
     const ws = await this.workspace()
-    const query = flags.params || flags.sort || flags.limit || flags.where ? {limit: flags.limit, params: flags.params, sort: flags.sort, where: flags.where} : undefined
-    const result = await listExperiments(ws, {archived: flags.archived, now: this.clock, query, status: flags.status as Status[] | undefined, variants: flags.variants})
+    const query =
+      flags.params || flags.sort || flags.limit || flags.where
+        ? {limit: flags.limit, params: flags.params, sort: flags.sort, where: flags.where}
+        : undefined
+    const result = await listExperiments(ws, {
+      archived: flags.archived,
+      now: this.clock,
+      query,
+      status: flags.status as Status[] | undefined,
+      variants: flags.variants,
+    })
     if (this.jsonEnabled()) return result // the table is text for people: never built for --json
     const metric = ws.settings.promote.metric
     const params = flags.params ?? []

@@ -18,18 +18,25 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static flags = logsFlags
 
-  static summary = 'Show a run\'s logs: the engines\' output, or exp\'s launch log.'
+  static summary = "Show a run's logs: the engines' output, or exp's launch log."
 
   async run(): Promise<LogsResult> {
     const ws = await this.workspace()
-    const options = {name: this.args.name, now: this.clock, run: this.flags.run, stage: this.flags.stage as LogStage | undefined}
+    const options = {
+      name: this.args.name,
+      now: this.clock,
+      run: this.flags.run,
+      stage: this.flags.stage as LogStage | undefined,
+    }
     if (this.flags.follow && !this.jsonEnabled() && (await readLogs(ws, options)).remote) {
       // a live vast run: its instance's output, polled at the backend's interval (the stage logs come home at collection)
       const {followRemote} = await import('../runs/remote-logs.js')
       await withStopSignals((signal) => followRemote(ws, {...options, signal}, (text) => process.stdout.write(text)))
     }
     if (this.flags.follow && !this.jsonEnabled()) {
-      const {result} = await withStopSignals((signal) => followLogs(ws, {...options, signal}, (text) => process.stdout.write(text)))
+      const {result} = await withStopSignals((signal) =>
+        followLogs(ws, {...options, signal}, (text) => process.stdout.write(text)),
+      )
       this.note(`run ${result.run_id}: ${result.state}`)
       return result
     }

@@ -26,14 +26,31 @@ decide again.`
 
   async run(): Promise<MarkResult> {
     const {clear, failed, success} = this.flags
-    if (!clear && !failed && !success) throw new ExpError('say --success, --failed or --clear.', {code: 'USAGE', exit: EXIT.usage, suggestion: `exp mark ${this.args.name} --success --reason "why"`})
+    if (!clear && !failed && !success)
+      throw new ExpError('say --success, --failed or --clear.', {
+        code: 'USAGE',
+        exit: EXIT.usage,
+        suggestion: `exp mark ${this.args.name} --success --reason "why"`,
+      })
     const ws = await this.workspace()
     const {markExperiment} = await import('../curate/mark.js')
-    const result = await markExperiment(ws, {clear, dryRun: this.flags['dry-run'], name: this.args.name, now: this.clock, reason: this.flags.reason, verdict: success ? 'success' : failed ? 'failed' : undefined})
+    const result = await markExperiment(ws, {
+      clear,
+      dryRun: this.flags['dry-run'],
+      name: this.args.name,
+      now: this.clock,
+      reason: this.flags.reason,
+      verdict: success ? 'success' : failed ? 'failed' : undefined,
+    })
     const would = result.dry_run ? 'Would mark' : 'Marked'
-    if (result.action === 'marked') this.log(`${would} ${result.experiment} ${result.status}: notes.md gets "${result.notes_line}".`)
-    else if (result.action === 'nothing-to-clear') this.log(`${result.experiment} has no verdict from exp mark; nothing to clear.`)
-    else this.log(`${result.dry_run ? 'Would clear' : 'Cleared'} exp's verdict on ${result.experiment} (${result.removed_lines.length} notes.md line${result.removed_lines.length === 1 ? '' : 's'}); its reports decide again.`)
+    if (result.action === 'marked')
+      this.log(`${would} ${result.experiment} ${result.status}: notes.md gets "${result.notes_line}".`)
+    else if (result.action === 'nothing-to-clear')
+      this.log(`${result.experiment} has no verdict from exp mark; nothing to clear.`)
+    else
+      this.log(
+        `${result.dry_run ? 'Would clear' : 'Cleared'} exp's verdict on ${result.experiment} (${result.removed_lines.length} notes.md line${result.removed_lines.length === 1 ? '' : 's'}); its reports decide again.`,
+      )
     return result
   }
 }

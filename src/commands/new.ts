@@ -9,7 +9,9 @@ import type {SweepResult} from '../sweeps/scaffold.js'
 import {setupFailed} from '../sweeps/setup.js'
 
 export default class New extends BaseCommand<typeof New> {
-  static args = {name: experimentArg({description: 'Experiment name: letters, digits, ".", "_" and "-" (the date is prefixed).'})}
+  static args = {
+    name: experimentArg({description: 'Experiment name: letters, digits, ".", "_" and "-" (the date is prefixed).'}),
+  }
 
   static examples = [
     '<%= config.bin %> new test-96dim --set model.latent_dim=96 --hypothesis "A wider latent space lowers the NRMSE"',
@@ -29,7 +31,11 @@ export default class New extends BaseCommand<typeof New> {
     let {name} = this.args
     const common = {adds: f.add, date: f.date, from, hypothesis, now: this.clock, sets: f.set}
     if (f.grid || f['from-summary']) {
-      if (f['dry-run']) throw new ExpError('--dry-run is not available for sweeps (--grid, --from-summary) yet.', {code: 'USAGE', exit: EXIT.usage})
+      if (f['dry-run'])
+        throw new ExpError('--dry-run is not available for sweeps (--grid, --from-summary) yet.', {
+          code: 'USAGE',
+          exit: EXIT.usage,
+        })
       const result = await newSweep(ws, {...common, fromSummary: f['from-summary'], grid: f.grid, name})
       for (const w of result.warnings) this.note(`Warning: ${w}`)
       for (const line of sweepCreatedLines(ws, result)) this.log(line)
@@ -37,8 +43,15 @@ export default class New extends BaseCommand<typeof New> {
       return result
     }
     if (!name) {
-      if (!isInteractive()) throw new ExpError('missing argument NAME (no terminal to ask on).', {code: 'MISSING_ARG', exit: EXIT.usage, suggestion: 'exp new NAME'})
-      ;({from, hypothesis, name} = await (await import('../experiments/prompts.js')).askNewExperiment(ws, {from, hypothesis}))
+      if (!isInteractive())
+        throw new ExpError('missing argument NAME (no terminal to ask on).', {
+          code: 'MISSING_ARG',
+          exit: EXIT.usage,
+          suggestion: 'exp new NAME',
+        })
+      ;({from, hypothesis, name} = await (
+        await import('../experiments/prompts.js')
+      ).askNewExperiment(ws, {from, hypothesis}))
     }
     const result = await newExperiment(ws, {...common, dryRun: f['dry-run'], from, hypothesis, name})
     for (const line of experimentCreatedLines(ws, result)) this.log(line)

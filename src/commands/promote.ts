@@ -7,12 +7,14 @@ import type {PromoteResult} from '../promote/service.js'
 
 export default class Promote extends BaseCommand<typeof Promote> {
   static args = {
-    name: experimentArg({description: 'Experiment (folder name, name without its date, or path). Without it: the candidates.'}),
+    name: experimentArg({
+      description: 'Experiment (folder name, name without its date, or path). Without it: the candidates.',
+    }),
   }
 
   static description = [
     'Checks first and writes nothing when a check fails: the experiment has config.yaml (valid YAML); its newest report with a verdict has gates_passed: true, no errors, and the metric as a finite number within the threshold; and it is classified success (a ✗ in notes.md or metadata.json, a newer failed run or a live run blocks it).',
-    'The production file is train_<name without its date>.yaml in configs/ (or --production-dir), led by a provenance comment. An existing file with different content is replaced only with --force, and is then kept in .history/ first; --rollback puts the newest kept version back. The experiment\'s metadata.json gets a promotions entry and the leaderboard (promote.leaderboard in exp.yaml) a row.',
+    "The production file is train_<name without its date>.yaml in configs/ (or --production-dir), led by a provenance comment. An existing file with different content is replaced only with --force, and is then kept in .history/ first; --rollback puts the newest kept version back. The experiment's metadata.json gets a promotions entry and the leaderboard (promote.leaderboard in exp.yaml) a row.",
     'Without NAME: the experiments classified success that pass the gate and were never promoted, best first. On a terminal you pick them; without one, --yes promotes them all, and without it they are listed (exit 2).',
   ].join('\n\n')
 
@@ -36,9 +38,18 @@ export default class Promote extends BaseCommand<typeof Promote> {
   async run(): Promise<PromoteResult | RollbackResult> {
     const ws = await this.workspace()
     const {args, flags} = this
-    const [{promoteRequest}, {renderPromote}] = await Promise.all([import('../promote/request.js'), import('../promote/render.js')])
+    const [{promoteRequest}, {renderPromote}] = await Promise.all([
+      import('../promote/request.js'),
+      import('../promote/render.js'),
+    ])
     const ask = isInteractive() && !this.jsonEnabled() ? (await import('../promote/prompts.js')).terminalAsk : undefined
-    const outcome = await promoteRequest(ws, {...promoteFlagRequest(flags), ask, cwd: process.cwd(), name: args.name, now: this.clock})
+    const outcome = await promoteRequest(ws, {
+      ...promoteFlagRequest(flags),
+      ask,
+      cwd: process.cwd(),
+      name: args.name,
+      now: this.clock,
+    })
     const {exit, lines, refusal} = renderPromote(outcome)
     for (const line of lines) this.log(line)
     if (refusal) throw refusal

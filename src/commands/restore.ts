@@ -4,7 +4,10 @@ import {dryRun, experimentArg, yes} from '../flags.js'
 
 export default class Restore extends BaseCommand<typeof Restore> {
   static args = {
-    name: experimentArg({description: 'Archived experiment: its folder name, or the name without its date when unique.', required: true}),
+    name: experimentArg({
+      description: 'Archived experiment: its folder name, or the name without its date when unique.',
+      required: true,
+    }),
   }
 
   static description = `The way back from exp archive: one journaled rename, as crash-safe as archiving. The archive record stays in
@@ -25,7 +28,14 @@ metadata.json as history (with restored_at). Refused when experiments/<name> exi
       this.log(`Would restore ${plan.name}: ${plan.from}/ → ${plan.to}/ (dry run: nothing changes).`)
       return plan
     }
-    await this.confirmOrCancel({cancelled: 'cancelled; nothing was restored.', default: true, message: `Move ${plan.from}/ back to ${plan.to}/?`, needs: `restoring ${plan.name}`, suggestion: `exp restore ${plan.name} --yes`, yes: this.flags.yes})
+    await this.confirmOrCancel({
+      cancelled: 'cancelled; nothing was restored.',
+      default: true,
+      message: `Move ${plan.from}/ back to ${plan.to}/?`,
+      needs: `restoring ${plan.name}`,
+      suggestion: `exp restore ${plan.name} --yes`,
+      yes: this.flags.yes,
+    })
     const result = await restoreExperiment(ws, options)
     for (const line of result.recovered) this.note(line)
     const was = result.archived ? ` (archived as ${result.archived.status} on ${result.archived.archived_at})` : ''

@@ -7,12 +7,19 @@ import {renderRunsTable, variantsCostLine} from '../runs/runs-render.js'
 
 export default class Runs extends BaseCommand<typeof Runs> {
   static args = {
-    name: Args.string({description: 'Only this experiment\'s runs (a sweep: all its variants\', or EXP/VARIANT: one variant\'s; default: every experiment in experiments/).'}),
+    name: Args.string({
+      description:
+        "Only this experiment's runs (a sweep: all its variants', or EXP/VARIANT: one variant's; default: every experiment in experiments/).",
+    }),
   }
 
   static flags = runsFlags
 
-  static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs test-64dim', '<%= config.bin %> runs test-64dim --json']
+  static examples = [
+    '<%= config.bin %> runs',
+    '<%= config.bin %> runs test-64dim',
+    '<%= config.bin %> runs test-64dim --json',
+  ]
 
   static summary = 'Runs with their backend, state, stages, duration and why they ended as they did.'
 
@@ -20,7 +27,11 @@ export default class Runs extends BaseCommand<typeof Runs> {
     const ws = await this.workspace()
     const result = await listRuns(ws, {advance: this.flags.advance, name: this.args.name, now: this.clock})
     if (result.runs.length === 0) {
-      this.log(this.args.name ? `No runs yet. Start one with: exp launch ${this.args.name}` : 'No runs yet. Start one with: exp launch NAME')
+      this.log(
+        this.args.name
+          ? `No runs yet. Start one with: exp launch ${this.args.name}`
+          : 'No runs yet. Start one with: exp launch NAME',
+      )
       return result
     }
     this.log(renderRunsTable(result.runs, this.flags.wide))

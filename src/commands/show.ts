@@ -6,10 +6,18 @@ import {renderDetails} from '../experiments/show-render.js'
 
 export default class Show extends BaseCommand<typeof Show> {
   static args = {
-    name: Args.string({description: 'Experiment: full directory name, or the name without its date when unique; EXPERIMENT/VARIANT for one variant.', required: true}),
+    name: Args.string({
+      description:
+        'Experiment: full directory name, or the name without its date when unique; EXPERIMENT/VARIANT for one variant.',
+      required: true,
+    }),
   }
 
-  static examples = ['<%= config.bin %> show test-64dim', '<%= config.bin %> show test-64dim --json', '<%= config.bin %> show cap-lora-sweep/rank8_lr1e-5']
+  static examples = [
+    '<%= config.bin %> show test-64dim',
+    '<%= config.bin %> show test-64dim --json',
+    '<%= config.bin %> show cap-lora-sweep/rank8_lr1e-5',
+  ]
 
   static summary = 'Everything known of one experiment: status and reason, config changes, reports, runs, promotions.'
 

@@ -10,10 +10,18 @@ completed: every file there with its size, nothing extra, symbolic links inside 
 (<file>.sha256, <file>.json with "sha256") agreeing, and, unless --quick, every file's sha256. One line per problem;
 exit 1 if there is any. --adopt writes a manifest, marked adopted, for a named experiment's checkpoints that have none.`
 
-  static examples = ['<%= config.bin %> verify test-64dim', '<%= config.bin %> verify --all --archived --quick', '<%= config.bin %> verify --adopt test-64dim', '<%= config.bin %> verify --adopt test-64dim --dry-run', '<%= config.bin %> verify --all --json']
+  static examples = [
+    '<%= config.bin %> verify test-64dim',
+    '<%= config.bin %> verify --all --archived --quick',
+    '<%= config.bin %> verify --adopt test-64dim',
+    '<%= config.bin %> verify --adopt test-64dim --dry-run',
+    '<%= config.bin %> verify --all --json',
+  ]
 
   static flags = {
-    adopt: Flags.boolean({description: 'Write a manifest (marked adopted) for the named experiments\' checkpoints that have none.'}),
+    adopt: Flags.boolean({
+      description: "Write a manifest (marked adopted) for the named experiments' checkpoints that have none.",
+    }),
     all: Flags.boolean({description: 'Every experiment in experiments/ (with --archived, the archive too).'}),
     archived: Flags.boolean({description: 'With --all: the archived experiments too.'}),
     'dry-run': dryRun,
@@ -26,9 +34,19 @@ exit 1 if there is any. --adopt writes a manifest, marked adopted, for a named e
 
   async run(): Promise<VerifyResult> {
     const ws = await this.workspace()
-    const [{verifyCheckpoints}, {hashingProgress, renderVerify}] = await Promise.all([import('../verify/verify.js'), import('../verify/render.js')])
-    const bar = Boolean(process.stderr.isTTY) && !this.jsonEnabled() && !this.flags.quick ? hashingProgress() : undefined
-    const result = await verifyCheckpoints(ws, {...this.flags, dryRun: this.flags['dry-run'], names: this.argvList, now: this.clock, onProgress: bar?.update})
+    const [{verifyCheckpoints}, {hashingProgress, renderVerify}] = await Promise.all([
+      import('../verify/verify.js'),
+      import('../verify/render.js'),
+    ])
+    const bar =
+      Boolean(process.stderr.isTTY) && !this.jsonEnabled() && !this.flags.quick ? hashingProgress() : undefined
+    const result = await verifyCheckpoints(ws, {
+      ...this.flags,
+      dryRun: this.flags['dry-run'],
+      names: this.argvList,
+      now: this.clock,
+      onProgress: bar?.update,
+    })
     bar?.done()
     const {exit, lines, note} = renderVerify(result)
     for (const line of lines) this.log(line)

@@ -14,10 +14,16 @@ On a sweep, follows every variant (one backend refresh per interval), keeps the 
 the status table of experiment_summary.md up to date, and ends with a summary: durations, metric and verdict per
 variant, counts per phase, the best variant and the next commands.`
 
-  static examples = ['<%= config.bin %> watch test-64dim', '<%= config.bin %> watch test-64dim --interval 30 --run 20250122-101500-3f2a', '<%= config.bin %> watch cap-lora-sweep']
+  static examples = [
+    '<%= config.bin %> watch test-64dim',
+    '<%= config.bin %> watch test-64dim --interval 30 --run 20250122-101500-3f2a',
+    '<%= config.bin %> watch cap-lora-sweep',
+  ]
 
   static flags = {
-    interval: numberFlag({description: 'Seconds between two refreshes (default: poll_interval of the backend in exp.yaml; local runs 2).'}),
+    interval: numberFlag({
+      description: 'Seconds between two refreshes (default: poll_interval of the backend in exp.yaml; local runs 2).',
+    }),
     run: runFlag(),
   }
 
@@ -25,9 +31,16 @@ variant, counts per phase, the best variant and the next commands.`
 
   async run(): Promise<WatchCommandResult> {
     const ws = await this.workspace()
-    const intervalMs = this.flags.interval === undefined ? undefined : Math.max(50, Math.round(this.flags.interval * 1000))
+    const intervalMs =
+      this.flags.interval === undefined ? undefined : Math.max(50, Math.round(this.flags.interval * 1000))
     const log = (line: string) => !this.jsonEnabled() && this.log(line)
-    const {exit, lines, note, result} = await watchRequest(ws, {intervalMs, log, name: this.args.name, now: this.clock, run: this.flags.run})
+    const {exit, lines, note, result} = await watchRequest(ws, {
+      intervalMs,
+      log,
+      name: this.args.name,
+      now: this.clock,
+      run: this.flags.run,
+    })
     if (exit !== undefined) process.exitCode = exit
     if (note) this.note(note)
     for (const line of lines) this.log(line)

@@ -49,10 +49,16 @@ export async function compareSubjects(ws: Workspace, options: CompareOptions): P
 }
 
 /** Rows and columns from resolved subjects (pure). */
-export function buildComparison(subjects: Subject[], sort: CompareResult['sort'], options: Pick<CompareOptions, 'params' | 'metrics'>): CompareResult {
+export function buildComparison(
+  subjects: Subject[],
+  sort: CompareResult['sort'],
+  options: Pick<CompareOptions, 'params' | 'metrics'>,
+): CompareResult {
   const flat = subjects.map((s) => flattenConfig(s.config))
   const allKeys = [...new Set(flat.flatMap((f) => [...f.keys()]))].sort()
-  const params = options.params?.length ? allKeys.filter((k) => options.params!.some((p) => k === p || k.startsWith(`${p}.`))) : allKeys.filter((k) => varies(flat, k))
+  const params = options.params?.length
+    ? allKeys.filter((k) => options.params!.some((p) => k === p || k.startsWith(`${p}.`)))
+    : allKeys.filter((k) => varies(flat, k))
   for (const p of options.params ?? []) if (!params.some((k) => k === p || k.startsWith(`${p}.`))) params.push(p) // asked for, absent everywhere
   const others = [...new Set(subjects.flatMap((s) => Object.keys(s.metrics)))].filter((m) => m !== sort.metric).sort()
   const metrics = options.metrics?.length ? options.metrics : [sort.metric, ...others]
@@ -62,7 +68,8 @@ export function buildComparison(subjects: Subject[], sort: CompareResult['sort']
     .sort((a, b) => {
       const av = a.value
       const bv = b.value
-      if (av === undefined || bv === undefined) return av === bv ? a.s.label.localeCompare(b.s.label) : av === undefined ? 1 : -1
+      if (av === undefined || bv === undefined)
+        return av === bv ? a.s.label.localeCompare(b.s.label) : av === undefined ? 1 : -1
       return sign * (av - bv) || a.s.label.localeCompare(b.s.label)
     })
     .map(({flat: f, s, value}, i): CompareRow => ({

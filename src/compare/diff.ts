@@ -60,5 +60,12 @@ export function diffFlat(a: Map<string, unknown>, b: Map<string, unknown>): Diff
 }
 
 function side(s: Subject): DiffSide {
-  return {config_path: s.config_path, kind: s.kind, metrics: s.metrics, report: s.report, status: s.status, subject: s.label}
+  return {
+    config_path: s.config_path,
+    kind: s.kind,
+    metrics: s.metrics,
+    report: s.report,
+    status: s.status,
+    subject: s.label,
+  }
 }

@@ -15,7 +15,9 @@ function cells(result: CompareResult, raw: boolean): Array<Array<string | number
     row.subject,
     row.status,
     ...result.params.map((k) => (row.params[k] === null ? null : formatValue(row.params[k]))),
-    ...result.metrics.map((m) => (row.metrics[m] === null ? null : raw ? row.metrics[m] : formatNumber(row.metrics[m]!))),
+    ...result.metrics.map((m) =>
+      row.metrics[m] === null ? null : raw ? row.metrics[m] : formatNumber(row.metrics[m]!),
+    ),
   ])
 }
 

@@ -54,7 +54,8 @@ export async function resolveSubjects(ws: Workspace, queries: string[], options:
   const refs: Ref[] = []
   for (const query of queries) refs.push(await parseRef(ws, query, options.cwd))
   const names = [...new Set(refs.flatMap((r) => (r.kind === 'config' ? [] : [r.located.name])))]
-  const classified = names.length === 0 ? [] : await classifyWorkspace(ws, {location: 'all', now: options.now, only: names})
+  const classified =
+    names.length === 0 ? [] : await classifyWorkspace(ws, {location: 'all', now: options.now, only: names})
   const byName = new Map(classified.map((c) => [`${c.snapshot.location}/${c.snapshot.name}`, c]))
   const out: Subject[] = []
   for (const ref of refs) {
@@ -70,7 +71,13 @@ export async function resolveSubjects(ws: Workspace, queries: string[], options:
       for (const v of item.snapshot.variants) out.push(await variantSubject(ws, item, ref.located.name, v.name))
     } else if (ref.kind === 'experiment') {
       const report = newestReport(item.snapshot)
-      out.push({...(await readConfig(ws, path.join(dir, CONFIG_FILE), ref.located.name)), ...reportPart(ws, report), kind: 'experiment', label: ref.located.name, status: item.classification.status})
+      out.push({
+        ...(await readConfig(ws, path.join(dir, CONFIG_FILE), ref.located.name)),
+        ...reportPart(ws, report),
+        kind: 'experiment',
+        label: ref.located.name,
+        status: item.classification.status,
+      })
     } else if (ref.kind === 'variant') {
       out.push(await variantSubject(ws, item, ref.located.name, ref.variant))
     } else {
@@ -85,14 +92,24 @@ async function variantSubject(ws: Workspace, item: Classified, name: string, var
   const vdir = path.join(item.snapshot.dir, variant)
   const label = `${name}/${variant}`
   const i = item.snapshot.variants?.findIndex((v) => v.name === variant) ?? -1
-  const report = i === -1 ? newestReport({reports: readReports(path.join(vdir, REPORTS_DIR))}) : newestReport(item.snapshot.variants![i])
+  const report =
+    i === -1
+      ? newestReport({reports: readReports(path.join(vdir, REPORTS_DIR))})
+      : newestReport(item.snapshot.variants![i])
   const status = i === -1 ? null : item.classification.variants![i].classification.status
-  return {...(await readConfig(ws, path.join(vdir, CONFIG_FILE), label)), ...reportPart(ws, report), kind: 'variant', label, status}
+  return {
+    ...(await readConfig(ws, path.join(vdir, CONFIG_FILE), label)),
+    ...reportPart(ws, report),
+    kind: 'variant',
+    label,
+    status,
+  }
 }
 
 async function parseRef(ws: Workspace, query: string, cwd: string): Promise<Ref> {
   const at = query.lastIndexOf('@')
-  if (at > 0) return {kind: 'run', located: await resolveExperiment(ws, query.slice(0, at)), query, runId: query.slice(at + 1)}
+  if (at > 0)
+    return {kind: 'run', located: await resolveExperiment(ws, query.slice(0, at)), query, runId: query.slice(at + 1)}
   const file = configFile(ws, query, cwd)
   if (file) return {file, kind: 'config', query}
   const slash = query.indexOf('/')
@@ -101,7 +118,10 @@ async function parseRef(ws: Workspace, query: string, cwd: string): Promise<Ref>
     const variant = query.slice(slash + 1)
     const base = located.location === 'experiments' ? ws.paths.experiments : ws.paths.archive
     if (!existsSync(path.join(base, located.name, variant, CONFIG_FILE))) {
-      throw new ExpError(`${located.name} has no variant "${variant}" (no ${variant}/${CONFIG_FILE}).`, {code: 'NOT_FOUND', suggestion: `exp show ${located.name}`})
+      throw new ExpError(`${located.name} has no variant "${variant}" (no ${variant}/${CONFIG_FILE}).`, {
+        code: 'NOT_FOUND',
+        suggestion: `exp show ${located.name}`,
+      })
     }
     return {kind: 'variant', located, query, variant}
   }
@@ -121,17 +141,25 @@ function configFile(ws: Workspace, query: string, cwd: string): string | undefin
   const candidates = [path.resolve(cwd, query), path.resolve(ws.root, query), path.join(ws.paths.configs, query)]
   const found = candidates.find((c) => existsSync(c) && statSync(c).isFile())
   if (!found && /\.ya?ml$/i.test(query)) {
-    throw new ExpError(`config file "${query}" not found (looked in ${cwd}, the workspace and ${relativeToRoot(ws, ws.paths.configs)}/).`, {code: 'NO_CONFIG', suggestion: 'exp configs'})
+    throw new ExpError(
+      `config file "${query}" not found (looked in ${cwd}, the workspace and ${relativeToRoot(ws, ws.paths.configs)}/).`,
+      {code: 'NO_CONFIG', suggestion: 'exp configs'},
+    )
   }
   return found
 }
 
-async function readConfig(ws: Workspace, file: string, label: string): Promise<Pick<Subject, 'config' | 'config_path'>> {
+async function readConfig(
+  ws: Workspace,
+  file: string,
+  label: string,
+): Promise<Pick<Subject, 'config' | 'config_path'>> {
   let text: string
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ExpError(`${label} has no config: ${relativeToRoot(ws, file)} does not exist.`, {code: 'NO_CONFIG'})
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ExpError(`${label} has no config: ${relativeToRoot(ws, file)} does not exist.`, {code: 'NO_CONFIG'})
     throw error
   }
   // a production file's provenance header is exp's comment, not part of the config
@@ -150,7 +178,10 @@ function readReports(dir: string): Report[] {
   } catch {
     return []
   }
-  return names.map((n) => readReport(path.join(dir, n))).filter((r): r is Report => r !== undefined).sort((a, b) => b.time - a.time)
+  return names
+    .map((n) => readReport(path.join(dir, n)))
+    .filter((r): r is Report => r !== undefined)
+    .sort((a, b) => b.time - a.time)
 }
 
 function readReport(file: string): Report | undefined {
@@ -174,12 +205,24 @@ async function runSubject(ws: Workspace, dir: string, name: string, runId: strin
     record = await readRun(runFile(dir, runId))
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'
-    throw new ExpError(missing ? `${name} has no run ${runId}.` : `${label}: run.json is unreadable (${messageOf(error)}).`, {code: 'NOT_FOUND', suggestion: `exp runs ${name}`})
+    throw new ExpError(
+      missing ? `${name} has no run ${runId}.` : `${label}: run.json is unreadable (${messageOf(error)}).`,
+      {code: 'NOT_FOUND', suggestion: `exp runs ${name}`},
+    )
   }
   const kept = path.join(runDir(dir, runId), CONFIG_FILE)
   if (!existsSync(kept)) {
-    throw new ExpError(`run ${label} did not record its config (launched before exp kept a copy in runs/<run-id>/${CONFIG_FILE}).`, {code: 'NO_CONFIG'})
+    throw new ExpError(
+      `run ${label} did not record its config (launched before exp kept a copy in runs/<run-id>/${CONFIG_FILE}).`,
+      {code: 'NO_CONFIG'},
+    )
   }
   const report = record.report ? readReport(path.join(dir, record.report)) : undefined
-  return {...(await readConfig(ws, kept, label)), ...reportPart(ws, report?.error ? undefined : report), kind: 'run', label, status: record.state}
+  return {
+    ...(await readConfig(ws, kept, label)),
+    ...reportPart(ws, report?.error ? undefined : report),
+    kind: 'run',
+    label,
+    status: record.state,
+  }
 }

@@ -2,13 +2,26 @@ import {experimentNames, type NameDirs, runIds, variantNames, type Where} from '
 
 /** What completion needs of oclif.manifest.json (the same specs oclif parses with). */
 export interface CompletionManifest {
-  commands: Record<string, {
-    aliases?: string[]
-    args: Record<string, {options?: string[]}>
-    flags: Record<string, {aliases?: string[]; char?: string; multiple?: boolean; name: string; options?: string[]; type: 'boolean' | 'option'}>
-    hidden?: boolean
-    strict?: boolean
-  }>
+  commands: Record<
+    string,
+    {
+      aliases?: string[]
+      args: Record<string, {options?: string[]}>
+      flags: Record<
+        string,
+        {
+          aliases?: string[]
+          char?: string
+          multiple?: boolean
+          name: string
+          options?: string[]
+          type: 'boolean' | 'option'
+        }
+      >
+      hidden?: boolean
+      strict?: boolean
+    }
+  >
 }
 
 /**
@@ -60,10 +73,18 @@ export function complete(words: string[], options: CompleteOptions): string[] {
     const parts = candidate.split(':')
     if (parts.every((p, i) => typed[i] === p) && (!id || parts.length > id.split(':').length)) id = candidate
   }
-  if (!id) return commandWords(visible.map(([k]) => k), typed, cur)
+  if (!id)
+    return commandWords(
+      visible.map(([k]) => k),
+      typed,
+      cur,
+    )
   const spec = options.manifest.commands[id]
   const rest = typed.slice(id.split(':').length)
-  const flagOf = (word: string) => Object.values(spec.flags).find((f) => word === `--${f.name}` || (f.char && word === `-${f.char}`) || f.aliases?.some((a) => word === `--${a}`))
+  const flagOf = (word: string) =>
+    Object.values(spec.flags).find(
+      (f) => word === `--${f.name}` || (f.char && word === `-${f.char}`) || f.aliases?.some((a) => word === `--${a}`),
+    )
   const previous = rest.length > 0 ? flagOf(rest.at(-1)!) : undefined
   if (previous?.type === 'option') return flagValue(previous, positionals(rest, flagOf), cur, options)
   if (cur.startsWith('-')) return flagNames(spec, rest, cur)
@@ -76,7 +97,10 @@ export function complete(words: string[], options: CompleteOptions): string[] {
 }
 
 function commandWords(ids: string[], typed: string[], cur: string): string[] {
-  const words = ids.map((k) => k.split(':')).filter((parts) => parts.length > typed.length && typed.every((t, i) => parts[i] === t)).map((parts) => parts[typed.length])
+  const words = ids
+    .map((k) => k.split(':'))
+    .filter((parts) => parts.length > typed.length && typed.every((t, i) => parts[i] === t))
+    .map((parts) => parts[typed.length])
   return [...new Set(words)].filter((w) => w.startsWith(cur)).sort()
 }
 
@@ -90,7 +114,12 @@ function positionals(rest: string[], flagOf: (word: string) => {type: string} | 
   return out
 }
 
-function flagValue(flag: {name: string; options?: string[]}, args: string[], cur: string, options: CompleteOptions): string[] {
+function flagValue(
+  flag: {name: string; options?: string[]},
+  args: string[],
+  cur: string,
+  options: CompleteOptions,
+): string[] {
   if (flag.options) return flag.options.filter((o) => o.startsWith(cur))
   if (!options.dirs) return []
   if (flag.name === 'run') return runIds(options.dirs, args[0], cur)

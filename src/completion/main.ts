@@ -15,7 +15,9 @@ import type {NameDirs} from './names.js'
 
 export async function main(words: string[]): Promise<void> {
   try {
-    const manifest = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'oclif.manifest.json'), 'utf8')) as CompletionManifest
+    const manifest = JSON.parse(
+      readFileSync(path.join(PACKAGE_ROOT, 'oclif.manifest.json'), 'utf8'),
+    ) as CompletionManifest
     const candidates = complete(words.length > 0 ? words : [''], {dirs: await nameDirs(words), manifest})
     if (candidates.length > 0) process.stdout.write(candidates.join('\n') + '\n')
   } catch {

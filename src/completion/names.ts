@@ -16,14 +16,20 @@ export type Where = 'active' | 'archived' | 'all'
 /** Folder names in `dir` (one readdir; nothing when it is missing or unreadable). */
 function folders(dir: string): string[] {
   try {
-    return readdirSync(dir, {withFileTypes: true}).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name)
+    return readdirSync(dir, {withFileTypes: true})
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
   } catch {
     return []
   }
 }
 
 function roots(dirs: NameDirs, where: Where): string[] {
-  return where === 'active' ? [dirs.experiments] : where === 'archived' ? [dirs.archive] : [dirs.experiments, dirs.archive]
+  return where === 'active'
+    ? [dirs.experiments]
+    : where === 'archived'
+      ? [dirs.archive]
+      : [dirs.experiments, dirs.archive]
 }
 
 /**
@@ -61,5 +67,8 @@ export function variantNames(dirs: NameDirs, where: Where, typed: string): strin
 export function runIds(dirs: NameDirs, typed: string | undefined, prefix: string): string[] {
   const dir = typed === undefined ? undefined : experimentDir(dirs, 'all', typed)
   if (!dir) return []
-  return folders(path.join(dir, RUNS_DIR)).filter((id) => id.startsWith(prefix)).sort().reverse()
+  return folders(path.join(dir, RUNS_DIR))
+    .filter((id) => id.startsWith(prefix))
+    .sort()
+    .reverse()
 }

@@ -9,7 +9,8 @@ export async function readConfigDocument(file: string): Promise<{doc: Document; 
   try {
     text = await fs.readFile(file, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ExpError(`config ${file} does not exist.`, {code: 'NO_CONFIG'})
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ExpError(`config ${file} does not exist.`, {code: 'NO_CONFIG'})
     throw error
   }
   return {doc: parseConfigText(text, file), text}
@@ -84,7 +85,10 @@ export function parseOverride(text: string): Override {
   const eq = text.indexOf('=')
   const key = eq > 0 ? text.slice(0, eq).trim() : ''
   if (!key || key.split('.').some((part) => part === '')) {
-    throw new ExpError(`invalid --set "${text}": expected key.path=value.`, {code: 'INVALID_OVERRIDE', exit: EXIT.usage})
+    throw new ExpError(`invalid --set "${text}": expected key.path=value.`, {
+      code: 'INVALID_OVERRIDE',
+      exit: EXIT.usage,
+    })
   }
   const raw = text.slice(eq + 1)
   let value: unknown
@@ -104,7 +108,10 @@ export function applyOverrides(doc: Document, overrides: Override[]): string[] {
     if (!doc.hasIn(path)) added.push(o.key)
     const parent = path.length > 1 ? doc.getIn(path.slice(0, -1)) : doc.contents
     if (path.length > 1 && parent !== undefined && !isMap(parent) && !isSeq(parent)) {
-      throw new ExpError(`cannot set ${o.key}: ${path.slice(0, -1).join('.')} is a value, not a section.`, {code: 'INVALID_OVERRIDE', exit: EXIT.usage})
+      throw new ExpError(`cannot set ${o.key}: ${path.slice(0, -1).join('.')} is a value, not a section.`, {
+        code: 'INVALID_OVERRIDE',
+        exit: EXIT.usage,
+      })
     }
     doc.setIn(path, o.value)
   }

@@ -9,7 +9,9 @@ import {flattenConfig} from './config-file.js'
  */
 export function refuseUnknownKeys(base: unknown, keys: string[], added: string[], flag = '--set'): void {
   const known = flattenConfig(base)
-  const sections = new Set([...known.keys()].flatMap((k) => k.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'))))
+  const sections = new Set(
+    [...known.keys()].flatMap((k) => k.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'))),
+  )
   const allowed = new Set(added)
   for (const key of keys) {
     if (sections.has(key) || allowed.has(key) || [...allowed].some((a) => key.startsWith(`${a}.`))) continue
@@ -17,7 +19,9 @@ export function refuseUnknownKeys(base: unknown, keys: string[], added: string[]
     throw new ExpError(`${flag} ${key}: the base config has no such key${near ? ` (closest: ${near})` : ''}.`, {
       code: 'UNKNOWN_KEY',
       exit: EXIT.usage,
-      suggestion: near ? `${flag} ${near}=…, or --add ${key}=VALUE for a key meant to be new.` : `--add ${key}=VALUE for a key meant to be new.`,
+      suggestion: near
+        ? `${flag} ${near}=…, or --add ${key}=VALUE for a key meant to be new.`
+        : `--add ${key}=VALUE for a key meant to be new.`,
     })
   }
 }

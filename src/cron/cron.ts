@@ -60,14 +60,26 @@ function logFile(ws: Workspace): string {
 export function commandWords(command: string): string[] {
   const words = command.trim().split(/\s+/).filter(Boolean)
   if (words[0] === 'exp') words.shift()
-  if (words.length === 0) throw new ExpError('the cron command is empty.', {code: 'BAD_COMMAND', exit: EXIT.usage, suggestion: 'exp cron install --command "archive --status all --older-than 14d --yes"'})
+  if (words.length === 0)
+    throw new ExpError('the cron command is empty.', {
+      code: 'BAD_COMMAND',
+      exit: EXIT.usage,
+      suggestion: 'exp cron install --command "archive --status all --older-than 14d --yes"',
+    })
   return words
 }
 
 function job(ws: Workspace, line: string | undefined, now: Date): CronJob {
   if (!line) return {command: null, installed: false, line: null, log: logFile(ws), next_runs: [], schedule: null}
   const {command, schedule} = splitCronLine(line)
-  return {command, installed: true, line, log: logFile(ws), next_runs: nextRuns(schedule, now).map((d) => d.toISOString()), schedule}
+  return {
+    command,
+    installed: true,
+    line,
+    log: logFile(ws),
+    next_runs: nextRuns(schedule, now).map((d) => d.toISOString()),
+    schedule,
+  }
 }
 
 /** Put the workspace's line into the user's crontab (replacing the previous one); other lines stay untouched. */
@@ -75,7 +87,11 @@ export async function installCron(ws: Workspace, options: CronInstallOptions): P
   const schedule = validateSchedule(options.schedule ?? ws.settings.cron.schedule)
   const args = commandWords(options.command ?? ws.settings.cron.command)
   if (options.isCommand && !options.isCommand(args)) {
-    throw new ExpError(`"${args[0]}" is not an exp command.`, {code: 'BAD_COMMAND', exit: EXIT.usage, suggestion: 'exp cron install --command "archive --status all --older-than 14d --yes"'})
+    throw new ExpError(`"${args[0]}" is not an exp command.`, {
+      code: 'BAD_COMMAND',
+      exit: EXIT.usage,
+      suggestion: 'exp cron install --command "archive --status all --older-than 14d --yes"',
+    })
   }
   const line = buildCronLine({
     args,
@@ -88,7 +104,12 @@ export async function installCron(ws: Workspace, options: CronInstallOptions): P
   // the log's folder must exist when cron opens it (.exp/ is otherwise made by the first command that locks)
   if (!options.dryRun) await fs.mkdir(ws.paths.state, {recursive: true})
   const crontab = options.crontab ?? systemCrontab()
-  if (options.dryRun) return {...job(ws, line, options.now()), dry_run: true, replaced: withLine(await crontab.read(), ws.root, line).replaced}
+  if (options.dryRun)
+    return {
+      ...job(ws, line, options.now()),
+      dry_run: true,
+      replaced: withLine(await crontab.read(), ws.root, line).replaced,
+    }
   // read-modify-write of the whole table: under the per-user lock, so parallel installs never drop each other's line
   const {replaced} = await withCrontabLock('exp cron install', async () => {
     const next = withLine(await crontab.read(), ws.root, line)

@@ -26,7 +26,10 @@ async function lockFile(): Promise<string> {
     await fs.mkdir(dir, {mode: 0o700, recursive: true})
     const stats = await fs.lstat(dir)
     // a folder someone else made there could let them hold (or break) our lock
-    if (!stats.isDirectory() || stats.uid !== uid) throw new ExpError(`${dir} is not a private folder of yours; exp keeps its crontab lock there (remove it).`, {code: 'CRONTAB_LOCK'})
+    if (!stats.isDirectory() || stats.uid !== uid)
+      throw new ExpError(`${dir} is not a private folder of yours; exp keeps its crontab lock there (remove it).`, {
+        code: 'CRONTAB_LOCK',
+      })
     return path.join(dir, 'crontab.lock')
   }
 }

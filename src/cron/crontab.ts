@@ -20,8 +20,14 @@ export function systemCrontab(program = 'crontab'): Crontab {
     }
   }
   const failed = (what: string, r: {exitCode?: number; stderr: unknown; failed?: boolean; code?: string}) => {
-    if (r.code === 'ENOENT') return new ExpError(`the ${program} program was not found.`, {code: 'NO_CRONTAB', suggestion: 'install cron (it provides crontab), then run this again.'})
-    return new ExpError(`${program} ${what} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n')[0]}`, {code: 'CRONTAB_FAILED'})
+    if (r.code === 'ENOENT')
+      return new ExpError(`the ${program} program was not found.`, {
+        code: 'NO_CRONTAB',
+        suggestion: 'install cron (it provides crontab), then run this again.',
+      })
+    return new ExpError(`${program} ${what} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n')[0]}`, {
+      code: 'CRONTAB_FAILED',
+    })
   }
   return {
     async read() {
@@ -70,7 +76,11 @@ export interface CronLineParts {
  */
 export function buildCronLine(parts: CronLineParts): string {
   for (const value of [parts.root, parts.node, parts.bin, parts.log, ...parts.args]) {
-    if (/[\n\r\0]/.test(value)) throw new ExpError(`cannot put "${value.replace(/[\n\r]/g, '\\n')}" in a crontab line (it holds a line break).`, {code: 'BAD_CRON_VALUE', exit: EXIT.usage})
+    if (/[\n\r\0]/.test(value))
+      throw new ExpError(`cannot put "${value.replace(/[\n\r]/g, '\\n')}" in a crontab line (it holds a line break).`, {
+        code: 'BAD_CRON_VALUE',
+        exit: EXIT.usage,
+      })
   }
   const command = [
     'cd',

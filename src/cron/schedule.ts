@@ -19,12 +19,14 @@ const SHORTCUTS: Record<string, string> = {
 
 const VALUE = '(?:\\d+|[a-z]{3})'
 const ITEM = new RegExp(`^(?:\\*|${VALUE}(?:-${VALUE})?)(?:/\\d+)?$`, 'i')
-const HINT = 'five fields: minute hour day-of-month month day-of-week, e.g. "0 0 * * 0" for Sundays at midnight, or @daily/@weekly/@monthly'
+const HINT =
+  'five fields: minute hour day-of-month month day-of-week, e.g. "0 0 * * 0" for Sundays at midnight, or @daily/@weekly/@monthly'
 
 /** The schedule in its canonical spacing; throws a one-line ExpError (exit 2) when crontab would not run it. */
 export function validateSchedule(schedule: string): string {
   const text = schedule.trim().replace(/\s+/g, ' ')
-  const bad = (why: string) => new ExpError(`invalid cron schedule "${schedule}": ${why} (${HINT}).`, {code: 'BAD_SCHEDULE', exit: EXIT.usage})
+  const bad = (why: string) =>
+    new ExpError(`invalid cron schedule "${schedule}": ${why} (${HINT}).`, {code: 'BAD_SCHEDULE', exit: EXIT.usage})
   if (text.startsWith('@')) {
     if (!SHORTCUTS[text.toLowerCase()]) throw bad(`unknown shortcut ${text}`)
     return text.toLowerCase()
@@ -45,7 +47,10 @@ export function validateSchedule(schedule: string): string {
 /** The next `count` times the schedule fires after `from`, in this machine's time zone (as cron runs it). */
 export function nextRuns(schedule: string, from: Date, count = 3): Date[] {
   const text = validateSchedule(schedule)
-  const expression = CronExpressionParser.parse(SHORTCUTS[text] ?? text, {currentDate: from, tz: Intl.DateTimeFormat().resolvedOptions().timeZone})
+  const expression = CronExpressionParser.parse(SHORTCUTS[text] ?? text, {
+    currentDate: from,
+    tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  })
   return Array.from({length: count}, () => expression.next().toDate())
 }
 

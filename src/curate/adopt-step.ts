@@ -49,7 +49,12 @@ function pathsOf(ws: Workspace, entry: AdoptEntry) {
 /** Points a test can stop at. */
 export type AdoptPoint = 'journaled' | 'staged' | 'committed'
 
-export async function adoptFile(ws: Workspace, entry: Omit<AdoptEntry, 'src_identity'>, files: {notes: string; metadata: string}, at: (p: AdoptPoint) => void = () => {}): Promise<void> {
+export async function adoptFile(
+  ws: Workspace,
+  entry: Omit<AdoptEntry, 'src_identity'>,
+  files: {notes: string; metadata: string},
+  at: (p: AdoptPoint) => void = () => {},
+): Promise<void> {
   const src = path.resolve(ws.root, entry.src)
   const identity = await identityOf(src)
   if (!identity) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
@@ -62,7 +67,10 @@ export async function adoptFile(ws: Workspace, entry: Omit<AdoptEntry, 'src_iden
     await fs.rm(staging, {force: true, recursive: true})
     await fs.mkdir(staging)
     const when = new Date(full.mtime_ms)
-    for (const [name, text] of [[NOTES_FILE, files.notes], [METADATA_FILE, files.metadata]] as const) {
+    for (const [name, text] of [
+      [NOTES_FILE, files.notes],
+      [METADATA_FILE, files.metadata],
+    ] as const) {
       await writeFileAtomic(path.join(staging, name), text)
       await fs.utimes(path.join(staging, name), when, when)
     }
@@ -78,7 +86,10 @@ export async function adoptFile(ws: Workspace, entry: Omit<AdoptEntry, 'src_iden
     try {
       action = await recoverAdopt(ws, full)
     } catch (recoveryError) {
-      throw new ExpError(`${messageOf(error)}; putting it back failed too (${messageOf(recoveryError)}). The journal keeps the step: the next exp command retries.`, {code: 'ADOPT_FAILED'})
+      throw new ExpError(
+        `${messageOf(error)}; putting it back failed too (${messageOf(recoveryError)}). The journal keeps the step: the next exp command retries.`,
+        {code: 'ADOPT_FAILED'},
+      )
     }
     await removeEntry(ws.paths.journal, full.id)
     if (action === 'finished') return
@@ -100,7 +111,11 @@ export async function recoverAdopt(ws: Workspace, entry: AdoptEntry): Promise<Ad
   const {dst, src, staging} = pathsOf(ws, entry)
   const staged = await identityOf(path.join(staging, CONFIG_FILE))
   if (staged && staged.dev === entry.src_identity.dev && staged.ino === entry.src_identity.ino) {
-    if (await identityOf(dst)) throw new ExpError(`${entry.dst} appeared while ${entry.src} was being adopted; the file waits in ${relativeToRoot(ws, staging)}.`, {code: 'EXISTS'})
+    if (await identityOf(dst))
+      throw new ExpError(
+        `${entry.dst} appeared while ${entry.src} was being adopted; the file waits in ${relativeToRoot(ws, staging)}.`,
+        {code: 'EXISTS'},
+      )
     await finish(entry, staging, dst)
     return 'finished'
   }

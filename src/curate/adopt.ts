@@ -65,7 +65,13 @@ export async function adoptConfigs(ws: Workspace, options: AdoptOptions): Promis
       const items: AdoptItem[] = []
       // planned again under the lock: what another process moved a moment ago is seen
       for (const p of await plan(ws, options, date)) {
-        const item: AdoptItem = {experiment: p.experiment, file: p.file, outcome: p.outcome, reason: p.reason, sha256: p.sha256}
+        const item: AdoptItem = {
+          experiment: p.experiment,
+          file: p.file,
+          outcome: p.outcome,
+          reason: p.reason,
+          sha256: p.sha256,
+        }
         if (p.outcome === 'would-adopt') {
           try {
             await adoptOne(ws, p, date, options)
@@ -86,7 +92,13 @@ export async function adoptConfigs(ws: Workspace, options: AdoptOptions): Promis
 function result(date: string, dryRun: boolean, items: AdoptItem[], recovered: string[]): AdoptResult {
   const summary: Record<AdoptOutcome, number> = {adopted: 0, failed: 0, refused: 0, skipped: 0, 'would-adopt': 0}
   for (const i of items) summary[i.outcome]++
-  return {date, dry_run: dryRun, items: items.map(({experiment, file, outcome, reason, sha256}) => ({experiment, file, outcome, reason, sha256})), recovered, summary}
+  return {
+    date,
+    dry_run: dryRun,
+    items: items.map(({experiment, file, outcome, reason, sha256}) => ({experiment, file, outcome, reason, sha256})),
+    recovered,
+    summary,
+  }
 }
 
 async function plan(ws: Workspace, options: AdoptOptions, date: string): Promise<Planned[]> {
@@ -95,9 +107,16 @@ async function plan(ws: Workspace, options: AdoptOptions, date: string): Promise
   if (options.pattern) {
     const {default: fg} = await import('fast-glob')
     const matched = await fg(options.pattern, {cwd: dir, deep: 1, dot: false, onlyFiles: true})
-    for (const name of matched.filter((n) => /\.ya?ml$/i.test(n)).sort()) named.push({abs: path.join(dir, name), fromPattern: true})
+    for (const name of matched.filter((n) => /\.ya?ml$/i.test(n)).sort())
+      named.push({abs: path.join(dir, name), fromPattern: true})
   }
-  if (named.length === 0) throw new ExpError(options.pattern ? `no YAML file in ${relativeToRoot(ws, dir)}/ matches "${options.pattern}".` : 'name the files to adopt, or give --pattern.', {code: 'NOTHING_TO_ADOPT'})
+  if (named.length === 0)
+    throw new ExpError(
+      options.pattern
+        ? `no YAML file in ${relativeToRoot(ws, dir)}/ matches "${options.pattern}".`
+        : 'name the files to adopt, or give --pattern.',
+      {code: 'NOTHING_TO_ADOPT'},
+    )
   const base = path.resolve(ws.root, ws.settings.base_config)
   const taken = new Set<string>()
   const out: Planned[] = []
@@ -116,14 +135,22 @@ async function plan(ws: Workspace, options: AdoptOptions, date: string): Promise
     else if (!stat?.isFile()) out.push(refuse(stat ? 'not a regular file' : 'does not exist'))
     else if (!/\.ya?ml$/i.test(abs)) out.push(refuse('not a .yaml/.yml file'))
     else if (abs === base) out.push(refuse('it is the base config (base_config in exp.yaml); exp new needs it'))
-    else if (isInside(abs, ws.paths.experiments) || isInside(abs, ws.paths.archive)) out.push(refuse('it is already inside an experiment'))
-    else if (taken.has(experiment) || existsSync(path.join(ws.paths.experiments, experiment)) || existsSync(path.join(ws.paths.archive, experiment))) out.push(refuse(`experiment ${experiment} already exists`))
-    else if (await journalStuck(ws, experiment)) out.push(refuse(`an earlier interrupted adopt of ${experiment} could not be completed; see .exp/journal/`))
+    else if (isInside(abs, ws.paths.experiments) || isInside(abs, ws.paths.archive))
+      out.push(refuse('it is already inside an experiment'))
+    else if (
+      taken.has(experiment) ||
+      existsSync(path.join(ws.paths.experiments, experiment)) ||
+      existsSync(path.join(ws.paths.archive, experiment))
+    )
+      out.push(refuse(`experiment ${experiment} already exists`))
+    else if (await journalStuck(ws, experiment))
+      out.push(refuse(`an earlier interrupted adopt of ${experiment} could not be completed; see .exp/journal/`))
     else {
       p.text = await fs.readFile(abs, 'utf8')
       p.mtimeMs = stat.mtimeMs
       p.sha256 = sha256(p.text)
-      if (splitProvenance(p.text).provenance && !options.force) out.push(refuse('it has exp\'s provenance header (a promoted production config); --force adopts it anyway'))
+      if (splitProvenance(p.text).provenance && !options.force)
+        out.push(refuse("it has exp's provenance header (a promoted production config); --force adopts it anyway"))
       else out.push(p)
     }
     taken.add(experiment)
@@ -147,7 +174,17 @@ async function adoptOne(ws: Workspace, p: Planned, date: string, options: AdoptO
   const now = options.now()
   const modified = new Date(p.mtimeMs).toISOString()
   const adopted = {adopted_at: now.toISOString(), file_mtime: modified, from: p.file, sha256: p.sha256}
-  const metadata = {schema: 1, name: p.experiment, slug: p.experiment.slice(date.length + 1), date, created_at: now.toISOString(), hypothesis: null, adopted, config_sha256: p.sha256, exp_version: packageVersion()}
+  const metadata = {
+    schema: 1,
+    name: p.experiment,
+    slug: p.experiment.slice(date.length + 1),
+    date,
+    created_at: now.toISOString(),
+    hypothesis: null,
+    adopted,
+    config_sha256: p.sha256,
+    exp_version: packageVersion(),
+  }
   const notes = [
     `# ${p.experiment}`,
     '',
@@ -166,7 +203,19 @@ async function adoptOne(ws: Workspace, p: Planned, date: string, options: AdoptO
   ].join('\n')
   await adoptFile(
     ws,
-    {dst: relativeToRoot(ws, dst), id: adoptId(p.experiment), mtime_ms: p.mtimeMs, name: p.experiment, op: 'adopt', phase: 'adopt', pid: process.pid, schema: 1, src: relativeToRoot(ws, p.abs), staging: relativeToRoot(ws, stagingFor(dst)), started_at: now.toISOString()},
+    {
+      dst: relativeToRoot(ws, dst),
+      id: adoptId(p.experiment),
+      mtime_ms: p.mtimeMs,
+      name: p.experiment,
+      op: 'adopt',
+      phase: 'adopt',
+      pid: process.pid,
+      schema: 1,
+      src: relativeToRoot(ws, p.abs),
+      staging: relativeToRoot(ws, stagingFor(dst)),
+      started_at: now.toISOString(),
+    },
     {metadata: JSON.stringify(metadata, null, 2) + '\n', notes},
     options.at,
   )

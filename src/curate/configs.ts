@@ -37,7 +37,9 @@ export interface CatalogResult {
 export async function configCatalog(ws: Workspace): Promise<CatalogResult> {
   const dir = productionDir(ws)
   const base = path.resolve(ws.root, ws.settings.base_config)
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.')).sort()
+  const names = (await fs.readdir(dir).catch(() => [] as string[]))
+    .filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.'))
+    .sort()
   const created = await baseShaCounts(ws)
   const configs: CatalogEntry[] = []
   for (const name of names) {
@@ -49,7 +51,13 @@ export async function configCatalog(ws: Workspace): Promise<CatalogResult> {
     const history = await keptVersions(file)
     const shas = [sha256(text), ...(await Promise.all(history.map(async (h) => sha256(await fs.readFile(h, 'utf8')))))]
     const label: ConfigLabel =
-      file === base ? 'base config' : !provenance ? 'no provenance' : provenance.config_sha256 === sha256(body) ? 'promoted' : 'edited since promotion'
+      file === base
+        ? 'base config'
+        : !provenance
+          ? 'no provenance'
+          : provenance.config_sha256 === sha256(body)
+            ? 'promoted'
+            : 'edited since promotion'
     configs.push({
       experiments: [...new Set(shas)].reduce((n, s) => n + (created.get(s) ?? 0), 0),
       file: relativeToRoot(ws, file),
@@ -59,7 +67,9 @@ export async function configCatalog(ws: Workspace): Promise<CatalogResult> {
       sha256: shas[0],
     })
   }
-  const problems = configs.filter((c) => c.label === 'no provenance' || c.label === 'edited since promotion').map((c) => `${c.file}: ${c.label}`)
+  const problems = configs
+    .filter((c) => c.label === 'no provenance' || c.label === 'edited since promotion')
+    .map((c) => `${c.file}: ${c.label}`)
   return {configs, problems, production_dir: relativeToRoot(ws, dir)}
 }
 

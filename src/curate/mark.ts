@@ -53,18 +53,29 @@ interface VerdictRecord {
 
 export async function markExperiment(ws: Workspace, options: MarkOptions): Promise<MarkResult> {
   const reason = options.reason?.replace(/\s+/g, ' ').trim() || null
-  if (reason?.includes('<!--')) throw new ExpError('a --reason cannot contain "<!--".', {code: 'USAGE', exit: EXIT.usage})
+  if (reason?.includes('<!--'))
+    throw new ExpError('a --reason cannot contain "<!--".', {code: 'USAGE', exit: EXIT.usage})
   const located = await resolveExperiment(ws, options.name)
   const dir = path.join(located.location === 'experiments' ? ws.paths.experiments : ws.paths.archive, located.name)
   const work = async (): Promise<MarkResult> => {
     // re-read under the lock: what a person or another exp wrote a moment ago is kept
     const metadata = await readMetadata(ws, dir)
-    const notes = await fs.readFile(path.join(dir, NOTES_FILE), 'utf8').catch((error) => (error.code === 'ENOENT' ? '' : Promise.reject(error)))
+    const notes = await fs
+      .readFile(path.join(dir, NOTES_FILE), 'utf8')
+      .catch((error) => (error.code === 'ENOENT' ? '' : Promise.reject(error)))
     const old = isVerdict(metadata.verdict) ? metadata.verdict : undefined
     const {kept, removed} = withoutMarkedLines(notes)
     const base = {dry_run: Boolean(options.dryRun), experiment: located.name, removed_lines: removed}
     if (options.clear) {
-      if (!old && removed.length === 0) return {...base, action: 'nothing-to-clear', metadata_status: metadata.status ?? null, notes_line: null, reason: null, status: null}
+      if (!old && removed.length === 0)
+        return {
+          ...base,
+          action: 'nothing-to-clear',
+          metadata_status: metadata.status ?? null,
+          notes_line: null,
+          reason: null,
+          status: null,
+        }
       const next = {...metadata}
       delete next.verdict
       if (old && next.status === old.status) {
@@ -72,12 +83,25 @@ export async function markExperiment(ws: Workspace, options: MarkOptions): Promi
         else next.status = old.previous_status
       }
       if (!options.dryRun) await write(dir, removed.length > 0 ? kept : undefined, next)
-      return {...base, action: 'cleared', metadata_status: next.status ?? null, notes_line: null, reason: old?.reason ?? null, status: null}
+      return {
+        ...base,
+        action: 'cleared',
+        metadata_status: next.status ?? null,
+        notes_line: null,
+        reason: old?.reason ?? null,
+        status: null,
+      }
     }
     const verdict = options.verdict!
     const line = `Status: ${verdict === 'success' ? '✓' : '✗'}${reason ? ` ${reason}` : ''} ${MARKER}`
     const previous = old ? old.previous_status : metadata.status
-    const record: VerdictRecord = {marked_at: options.now().toISOString(), notes_line: line, reason, status: verdict, ...(previous === undefined ? {} : {previous_status: previous})}
+    const record: VerdictRecord = {
+      marked_at: options.now().toISOString(),
+      notes_line: line,
+      reason,
+      status: verdict,
+      ...(previous === undefined ? {} : {previous_status: previous}),
+    }
     const text = kept === '' ? `${line}\n` : `${kept.replace(/\n*$/, '\n')}\n${line}\n`
     if (!options.dryRun) await write(dir, text, {...metadata, status: verdict, verdict: record})
     return {...base, action: 'marked', metadata_status: verdict, notes_line: line, reason, status: verdict}
@@ -107,7 +131,10 @@ async function readMetadata(ws: Workspace, dir: string): Promise<Record<string, 
     value = undefined
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ExpError(`${relativeToRoot(ws, file)} is not a JSON object; fix it by hand first (exp never overwrites it).`, {code: 'INVALID_METADATA'})
+    throw new ExpError(
+      `${relativeToRoot(ws, file)} is not a JSON object; fix it by hand first (exp never overwrites it).`,
+      {code: 'INVALID_METADATA'},
+    )
   }
   return value as Record<string, unknown>
 }

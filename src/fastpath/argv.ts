@@ -38,12 +38,20 @@ export interface ManifestCommand {
 
 type FlagDef = {default?: unknown; parse?: (input: string) => Promise<unknown>}
 
-export async function parseArgv(argv: string[], spec: ManifestCommand, defs: Record<string, FlagDef>): Promise<Parsed | undefined> {
+export async function parseArgv(
+  argv: string[],
+  spec: ManifestCommand,
+  defs: Record<string, FlagDef>,
+): Promise<Parsed | undefined> {
   if (spec.strict === false) return undefined
   const flags: Record<string, unknown> = {}
   const given = new Set<string>()
   const positional: string[] = []
-  const byChar = new Map(Object.values(spec.flags).filter((f) => f.char).map((f) => [`-${f.char}`, f]))
+  const byChar = new Map(
+    Object.values(spec.flags)
+      .filter((f) => f.char)
+      .map((f) => [`-${f.char}`, f]),
+  )
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]
     if (!token.startsWith('-')) {

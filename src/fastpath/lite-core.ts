@@ -30,12 +30,15 @@ export const Errors = {CLIError}
 
 export const Flags = {
   boolean: (options: Options = {}) => ({...options, type: 'boolean'}),
-  custom: (defaults: Options = {}) => (options: Options = {}) => ({...defaults, ...options, type: 'option'}),
+  custom:
+    (defaults: Options = {}) =>
+    (options: Options = {}) => ({...defaults, ...options, type: 'option'}),
   integer: (options: Options & {max?: number; min?: number} = {}) => ({
     ...options,
     async parse(input: string) {
       const value = Number(input)
-      const outside = (options.min !== undefined && value < options.min) || (options.max !== undefined && value > options.max)
+      const outside =
+        (options.min !== undefined && value < options.min) || (options.max !== undefined && value > options.max)
       if (!/^-?\d+$/.test(input) || outside) throw new Fallback(input) // oclif words the error
       return value
     },

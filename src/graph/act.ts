@@ -42,7 +42,12 @@ export async function ensureExperiment(ctx: ActContext, node: GraphNode): Promis
   // the spec's config, kept beside the workspace state as the new experiment's base (its provenance)
   const base = path.join(ctx.ws.paths.state, 'graph', `${node.id}.yaml`)
   await writeFileAtomic(base, stringify(config))
-  const created = await createExperiment(ctx.ws, {from: base, hypothesis: `work graph node ${node.id} (${node.action})`, name: node.id, now: ctx.now})
+  const created = await createExperiment(ctx.ws, {
+    from: base,
+    hypothesis: `work graph node ${node.id} (${node.action})`,
+    name: node.id,
+    now: ctx.now,
+  })
   await ctx.store.update('run', (doc) => {
     const current = doc.nodes[node.id]
     if (stillMine(current, ctx.pid)) current.experiment = created.name
@@ -58,7 +63,10 @@ export function inputCheckpoint(ws: Workspace, doc: GraphDoc, node: GraphNode): 
   if (!source) return undefined
   const from = doc.nodes[source]
   const run = from.runs?.at(-1)
-  if (!from.experiment || !run) throw new ExpError(`node "${node.id}": its input checkpoint comes from ${source}, which has no run yet.`, {code: 'NO_CHECKPOINT'})
+  if (!from.experiment || !run)
+    throw new ExpError(`node "${node.id}": its input checkpoint comes from ${source}, which has no run yet.`, {
+      code: 'NO_CHECKPOINT',
+    })
   return path.join(experimentDir(ws, from), runPaths(run).checkpointDir)
 }
 

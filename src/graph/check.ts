@@ -13,10 +13,16 @@ export interface CheckResult {
   issues: GraphIssue[]
 }
 
-export async function checkGraph(ws: Workspace, store: GraphStore, options: {assert?: boolean} = {}): Promise<CheckResult & {doc: GraphDoc}> {
+export async function checkGraph(
+  ws: Workspace,
+  store: GraphStore,
+  options: {assert?: boolean} = {},
+): Promise<CheckResult & {doc: GraphDoc}> {
   const doc = await store.read()
   if (!doc) throw noGraphError(store.label)
-  const experiments = store.shared ? undefined : new Set((await listExperimentNames(ws, 'experiments')).map((e) => e.name))
+  const experiments = store.shared
+    ? undefined
+    : new Set((await listExperimentNames(ws, 'experiments')).map((e) => e.name))
   if (options.assert !== false) assertValidGraph(doc, store.label, {experiments})
   const issues = graphIssues(doc, {experiments})
   const nodes = doc.nodes && typeof doc.nodes === 'object' ? Object.keys(doc.nodes).length : 0

@@ -32,7 +32,9 @@ function downstreamOf(doc: GraphDoc, id: string): GraphNode[] {
   const out = new Set<string>()
   let frontier = [id]
   while (frontier.length > 0) {
-    const next = Object.values(doc.nodes).filter((n) => !out.has(n.id) && n.depends_on.some((d) => frontier.includes(d)))
+    const next = Object.values(doc.nodes).filter(
+      (n) => !out.has(n.id) && n.depends_on.some((d) => frontier.includes(d)),
+    )
     for (const n of next) out.add(n.id)
     frontier = next.map((n) => n.id)
   }
@@ -45,7 +47,13 @@ function setStatus(node: GraphNode, to: NodeStatus, why: string, by: string, now
 }
 
 /** Apply `change` to the graph as it is under the lock (after bringing it up to date), or to a copy with --dry-run. */
-async function override(ws: Workspace, store: GraphStore, command: string, options: OverrideOptions, change: (doc: GraphDoc, by: string) => OverrideResult['changed']): Promise<OverrideResult> {
+async function override(
+  ws: Workspace,
+  store: GraphStore,
+  command: string,
+  options: OverrideOptions,
+  change: (doc: GraphDoc, by: string) => OverrideResult['changed'],
+): Promise<OverrideResult> {
   const by = actor(`graph ${command}`)
   const view = await store.read()
   if (!view) throw noGraphError(store.label)
@@ -62,17 +70,26 @@ async function override(ws: Workspace, store: GraphStore, command: string, optio
   return {changed: result, dry_run: false, version: doc.version}
 }
 
-export async function resetNode(ws: Workspace, store: GraphStore, options: OverrideOptions & {downstream?: boolean}): Promise<OverrideResult> {
+export async function resetNode(
+  ws: Workspace,
+  store: GraphStore,
+  options: OverrideOptions & {downstream?: boolean},
+): Promise<OverrideResult> {
   return override(ws, store, 'reset', options, (doc, by) => {
     const node = nodeOf(doc, options.id, store.label)
-    const targets = [node, ...(options.downstream ? downstreamOf(doc, node.id) : [])].filter((n) => n.status !== 'not_started')
+    const targets = [node, ...(options.downstream ? downstreamOf(doc, node.id) : [])].filter(
+      (n) => n.status !== 'not_started',
+    )
     const live = targets.find((n) => n.status === 'in_progress')
     if (live) {
-      throw new ExpError(`${live.id} is in progress (claimed by pid ${live.claimed_by?.pid} on ${live.claimed_by?.host}); reset leaves running nodes alone.`, {
-        code: 'IN_PROGRESS',
-        exit: EXIT.failure,
-        suggestion: `stop its runner, or exp graph mark ${live.id} not_started if you are sure it is gone`,
-      })
+      throw new ExpError(
+        `${live.id} is in progress (claimed by pid ${live.claimed_by?.pid} on ${live.claimed_by?.host}); reset leaves running nodes alone.`,
+        {
+          code: 'IN_PROGRESS',
+          exit: EXIT.failure,
+          suggestion: `stop its runner, or exp graph mark ${live.id} not_started if you are sure it is gone`,
+        },
+      )
     }
     const why = options.reason ?? 'reset by a person'
     return targets.map((n) => {
@@ -83,7 +100,11 @@ export async function resetNode(ws: Workspace, store: GraphStore, options: Overr
   })
 }
 
-export async function markNode(ws: Workspace, store: GraphStore, options: OverrideOptions & {status: MarkStatus}): Promise<OverrideResult> {
+export async function markNode(
+  ws: Workspace,
+  store: GraphStore,
+  options: OverrideOptions & {status: MarkStatus},
+): Promise<OverrideResult> {
   return override(ws, store, 'mark', options, (doc, by) => {
     const node = nodeOf(doc, options.id, store.label)
     const from = node.status

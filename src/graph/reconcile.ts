@@ -27,14 +27,22 @@ export function experimentDir(ws: Workspace, node: GraphNode): string {
 }
 
 /** A node's status from its run's end: an eval also needs its report. undefined while the run is live. */
-export function outcomeOf(node: GraphNode, record: RunRecord, reportExists: boolean): {status: NodeStatus; why: string} | undefined {
+export function outcomeOf(
+  node: GraphNode,
+  record: RunRecord,
+  reportExists: boolean,
+): {status: NodeStatus; why: string} | undefined {
   if (isLive(record.state)) return undefined
   if (record.state === 'completed') {
-    if (node.action === 'eval' && !reportExists) return {status: 'failed', why: `run ${record.run_id} completed without its report`}
+    if (node.action === 'eval' && !reportExists)
+      return {status: 'failed', why: `run ${record.run_id} completed without its report`}
     return {status: 'completed', why: `run ${record.run_id} completed`}
   }
   const stage = record.stages.find((s) => s.state === record.state)
-  const detail = record.reason ?? stage?.reason ?? (stage?.exit_code === undefined ? undefined : `${stage.name} exited with code ${stage.exit_code}`)
+  const detail =
+    record.reason ??
+    stage?.reason ??
+    (stage?.exit_code === undefined ? undefined : `${stage.name} exited with code ${stage.exit_code}`)
   const why = `run ${record.run_id} ${record.state}${detail ? `: ${detail}` : ''}`
   return {status: record.state === 'failed' ? 'failed' : 'interrupted', why}
 }
@@ -50,16 +58,27 @@ async function observe(ws: Workspace, node: GraphNode, run: string): Promise<Run
 }
 
 /** Nodes a backend holds (job ids, no live claimer to report back): their runs, refreshed with one query per backend. */
-export async function observeJobs(ws: Workspace, doc: GraphDoc | undefined, context: {now: Clock; log: (line: string) => void}): Promise<Map<string, RunObservation>> {
+export async function observeJobs(
+  ws: Workspace,
+  doc: GraphDoc | undefined,
+  context: {now: Clock; log: (line: string) => void},
+): Promise<Map<string, RunObservation>> {
   const out = new Map<string, RunObservation>()
   if (!doc) return out
-  const held = Object.values(doc.nodes).filter((n) => n.status === 'in_progress' && n.claimed_by?.job_ids?.length && n.experiment && n.runs?.length)
+  const held = Object.values(doc.nodes).filter(
+    (n) => n.status === 'in_progress' && n.claimed_by?.job_ids?.length && n.experiment && n.runs?.length,
+  )
   const snapshots: ExperimentSnapshot[] = []
   for (const node of held) {
     const seen = await observe(ws, node, node.runs!.at(-1)!)
     if (!seen) continue
     out.set(node.id, seen)
-    if (isLive(seen.record.state)) snapshots.push({dir: experimentDir(ws, node), name: node.id, runs: [seen.record]} as unknown as ExperimentSnapshot)
+    if (isLive(seen.record.state))
+      snapshots.push({
+        dir: experimentDir(ws, node),
+        name: node.id,
+        runs: [seen.record],
+      } as unknown as ExperimentSnapshot)
   }
   if (snapshots.length === 0) return out
   try {
@@ -97,12 +116,22 @@ export function settle(doc: GraphDoc, context: SettleContext): string[] {
         if (!seen || seen.run !== node.runs?.at(-1)) continue
         const outcome = outcomeOf(node, seen.record, seen.reportExists)
         if (!outcome) continue
-        const upstream = node.depends_on.map((d) => doc.nodes[d]).find((d) => d.status === 'failed' || d.status === 'interrupted')
-        const why = outcome.status === 'interrupted' && upstream ? `dependency ${upstream.id} ${upstream.status} (${outcome.why})` : outcome.why
+        const upstream = node.depends_on
+          .map((d) => doc.nodes[d])
+          .find((d) => d.status === 'failed' || d.status === 'interrupted')
+        const why =
+          outcome.status === 'interrupted' && upstream
+            ? `dependency ${upstream.id} ${upstream.status} (${outcome.why})`
+            : outcome.why
         transition(node, {by: context.by, now: context.now, run: seen.run, to: outcome.status, why})
         changed.push(node.id)
       } else if (processGone(claimer)) {
-        transition(node, {by: context.by, now: context.now, to: 'interrupted', why: `claimer gone: pid ${claimer.pid} on ${claimer.host} is no longer running`})
+        transition(node, {
+          by: context.by,
+          now: context.now,
+          to: 'interrupted',
+          why: `claimer gone: pid ${claimer.pid} on ${claimer.host} is no longer running`,
+        })
         changed.push(node.id)
       }
     } else if (node.status === 'not_started' && node.action === 'noop' && depsCompleted(doc, node)) {

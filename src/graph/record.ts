@@ -15,7 +15,11 @@ export const NODE_STATUSES = ['not_started', 'in_progress', 'completed', 'failed
 export type NodeStatus = (typeof NODE_STATUSES)[number]
 
 /** The spec key holding each acting node's config. */
-export const CONFIG_KEYS: Partial<Record<Action, string>> = {eval: 'eval_config', finetune: 'experiment_config', train: 'train_config'}
+export const CONFIG_KEYS: Partial<Record<Action, string>> = {
+  eval: 'eval_config',
+  finetune: 'experiment_config',
+  train: 'train_config',
+}
 
 /** Who holds an in-progress node: enough to tell, later, whether it is still there. */
 export interface Claimer {
@@ -73,10 +77,16 @@ export function parseGraph(text: string, label: string): GraphDoc {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new ExpError(`${label} is not valid JSON: ${(error as Error).message.split('\n')[0]}.`, {code: 'INVALID_GRAPH', exit: EXIT.usage})
+    throw new ExpError(`${label} is not valid JSON: ${(error as Error).message.split('\n')[0]}.`, {
+      code: 'INVALID_GRAPH',
+      exit: EXIT.usage,
+    })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ExpError(`${label}: expected a JSON object with version, updated_utc and nodes.`, {code: 'INVALID_GRAPH', exit: EXIT.usage})
+    throw new ExpError(`${label}: expected a JSON object with version, updated_utc and nodes.`, {
+      code: 'INVALID_GRAPH',
+      exit: EXIT.usage,
+    })
   }
   return value as GraphDoc
 }
@@ -112,7 +122,13 @@ export interface Transition {
 
 /** Change a node's status and record it in its history (who, when, why); `reason` is the why of the latest. */
 export function transition(node: GraphNode, t: Transition): void {
-  const entry: HistoryEntry = {at_utc: t.now.getTime() / 1000, by: t.by, from: node.status ?? null, to: t.to, why: t.why}
+  const entry: HistoryEntry = {
+    at_utc: t.now.getTime() / 1000,
+    by: t.by,
+    from: node.status ?? null,
+    to: t.to,
+    why: t.why,
+  }
   if (t.run) entry.run = t.run
   node.history = [...(Array.isArray(node.history) ? node.history : []), entry]
   node.status = t.to

@@ -72,7 +72,13 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
   const by = actor('graph run')
   const me = currentProcess()
   const ctx: ActContext = {log, now, pid: me.pid, store, ws}
-  const result: RunGraphResult = {dry_run: Boolean(options.dryRun), interrupted: false, ran: [], version: 0, would_claim: []}
+  const result: RunGraphResult = {
+    dry_run: Boolean(options.dryRun),
+    interrupted: false,
+    ran: [],
+    version: 0,
+    would_claim: [],
+  }
   const first = await store.read()
   if (options.dryRun) {
     if (first) {
@@ -88,14 +94,18 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
   let lastJobPoll = 0
   const claimOne = async (): Promise<{id?: string; doc: GraphDoc}> => {
     const jobs = await maybeObserve()
-    const {doc, result: id} = await store.update('run', (doc) => {
-      settle(doc, {by, jobs, now: now()})
-      const node = runnableNodes(doc)[0]
-      if (!node) return undefined
-      transition(node, {by, now: now(), to: 'in_progress', why: `claimed by exp graph run (${options.backend})`})
-      node.claimed_by = {...me, backend: options.backend, command: 'graph run', started_utc: now().getTime() / 1000}
-      return node.id
-    }, {skipIf: (doc) => (hasWork(doc, by, now()).claimable ? undefined : {result: undefined})})
+    const {doc, result: id} = await store.update(
+      'run',
+      (doc) => {
+        settle(doc, {by, jobs, now: now()})
+        const node = runnableNodes(doc)[0]
+        if (!node) return undefined
+        transition(node, {by, now: now(), to: 'in_progress', why: `claimed by exp graph run (${options.backend})`})
+        node.claimed_by = {...me, backend: options.backend, command: 'graph run', started_utc: now().getTime() / 1000}
+        return node.id
+      },
+      {skipIf: (doc) => (hasWork(doc, by, now()).claimable ? undefined : {result: undefined})},
+    )
     return {doc, id}
   }
   const maybeObserve = async () => {
@@ -130,13 +140,17 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
     if (options.backend !== 'local') return finish(id, 'in_progress', 'submitted', launched.run_id, jobIdsOf(launched))
     const dir = experimentDir(ws, {...node, experiment: launched.experiment})
     const reportExists = Boolean(launched.record.report && existsSync(path.join(dir, launched.record.report)))
-    let outcome = outcomeOf(node, launched.record, reportExists) ?? {status: 'interrupted' as const, why: `run ${launched.run_id} ${launched.record.state}`}
+    let outcome = outcomeOf(node, launched.record, reportExists) ?? {
+      status: 'interrupted' as const,
+      why: `run ${launched.run_id} ${launched.record.state}`,
+    }
     if (outcome.status === 'interrupted') result.interrupted ||= Boolean(options.signal?.aborted)
     else if (options.hooks?.afterRun) {
       try {
         await options.hooks.afterRun(node, launched.experiment, launched.run_id)
       } catch (error) {
-        if (outcome.status === 'completed') outcome = {status: 'failed', why: `run ${launched.run_id} completed, but ${messageOf(error)}`}
+        if (outcome.status === 'completed')
+          outcome = {status: 'failed', why: `run ${launched.run_id} completed, but ${messageOf(error)}`}
         else log(`${id}: ${messageOf(error)}`)
       }
     }
@@ -146,7 +160,11 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
   let failure: unknown
   for (;;) {
     if (options.signal?.aborted || failure) break
-    while (active.size < options.workers && (options.maxNodes === undefined || claimed < options.maxNodes) && !failure) {
+    while (
+      active.size < options.workers &&
+      (options.maxNodes === undefined || claimed < options.maxNodes) &&
+      !failure
+    ) {
       const view = await store.read()
       if (!view || !hasWork(view, by, now()).claimable) break
       const {doc, id} = await claimOne()
@@ -167,7 +185,12 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
       const limitReached = options.maxNodes !== undefined && claimed >= options.maxNodes
       const work = view ? hasWork(view, by, now()) : {claimable: false, inProgress: false}
       if (limitReached || (!work.claimable && !work.inProgress)) break
-      if (!work.claimable && work.inProgress && view && Object.values(view.nodes).some((n) => n.claimed_by?.job_ids?.length && n.status === 'in_progress')) {
+      if (
+        !work.claimable &&
+        work.inProgress &&
+        view &&
+        Object.values(view.nodes).some((n) => n.claimed_by?.job_ids?.length && n.status === 'in_progress')
+      ) {
         // backend-held nodes: bring them up to date (one query per backend), then look again
         const jobs = await maybeObserve()
         if (jobs?.size) await store.update('run', (doc) => settle(doc, {by, jobs, now: now()}))

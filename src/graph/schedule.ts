@@ -102,13 +102,16 @@ export function whyNot(doc: GraphDoc, node: GraphNode): string | undefined {
 export function checkpointSource(doc: GraphDoc, node: GraphNode): {source?: string; problem?: string} {
   if (node.action !== 'finetune' && node.action !== 'eval') return {}
   const named = node.spec?.checkpoint_from
-  const isProducer = (id: unknown) => typeof id === 'string' && (doc.nodes[id]?.action === 'train' || doc.nodes[id]?.action === 'finetune')
+  const isProducer = (id: unknown) =>
+    typeof id === 'string' && (doc.nodes[id]?.action === 'train' || doc.nodes[id]?.action === 'finetune')
   // the common cases, without walking the ancestors: a named direct dependency; a single producer among the dependencies
-  if (named !== undefined && node.depends_on.includes(named as string) && isProducer(named)) return {source: named as string}
+  if (named !== undefined && node.depends_on.includes(named as string) && isProducer(named))
+    return {source: named as string}
   if (named === undefined) {
     const direct = [...new Set(node.depends_on.filter((d) => isProducer(d)))]
     if (direct.length === 1) return {source: direct[0]}
-    if (direct.length > 1) return {problem: `its input checkpoint is ambiguous (${direct.join(', ')}): name one in spec.checkpoint_from`}
+    if (direct.length > 1)
+      return {problem: `its input checkpoint is ambiguous (${direct.join(', ')}): name one in spec.checkpoint_from`}
   }
   const ancestors = new Set<string>()
   let level = [...node.depends_on]
@@ -125,12 +128,17 @@ export function checkpointSource(doc: GraphDoc, node: GraphNode): {source?: stri
     level = next
   }
   if (named !== undefined) {
-    if (typeof named !== 'string' || !ancestors.has(named) || !['train', 'finetune'].includes(doc.nodes[named].action)) {
+    if (
+      typeof named !== 'string' ||
+      !ancestors.has(named) ||
+      !['train', 'finetune'].includes(doc.nodes[named].action)
+    ) {
       return {problem: `spec.checkpoint_from ${JSON.stringify(named)} is not a train or finetune node it depends on`}
     }
     return {source: named}
   }
   if (!nearest) return {}
-  if (nearest.length > 1) return {problem: `its input checkpoint is ambiguous (${nearest.join(', ')}): name one in spec.checkpoint_from`}
+  if (nearest.length > 1)
+    return {problem: `its input checkpoint is ambiguous (${nearest.join(', ')}): name one in spec.checkpoint_from`}
   return {source: nearest[0]}
 }

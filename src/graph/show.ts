@@ -40,7 +40,11 @@ export interface GraphView {
 }
 
 /** The graph, up to date: observed outside the lock, written under it only when something changed. */
-export async function freshGraph(ws: Workspace, store: GraphStore, now: Clock): Promise<{doc: GraphDoc; updated: string[]}> {
+export async function freshGraph(
+  ws: Workspace,
+  store: GraphStore,
+  now: Clock,
+): Promise<{doc: GraphDoc; updated: string[]}> {
   const view = await store.read()
   if (!view) throw noGraphError(store.label)
   assertValidGraph(view, store.label)
@@ -57,7 +61,10 @@ function duration(node: GraphNode, nowS: number): number | null {
   const history = Array.isArray(node.history) ? node.history : []
   const start = history.findLast((h) => h.to === 'in_progress')
   if (!start) return null
-  const end = node.status === 'in_progress' ? nowS : history.findLast((h) => h.at_utc >= start.at_utc && h.to !== 'in_progress')?.at_utc
+  const end =
+    node.status === 'in_progress'
+      ? nowS
+      : history.findLast((h) => h.at_utc >= start.at_utc && h.to !== 'in_progress')?.at_utc
   return end === undefined ? null : Math.round((end - start.at_utc) * 10) / 10
 }
 
@@ -65,7 +72,9 @@ function verdict(ws: Workspace, node: GraphNode): NodeRow['verdict'] {
   const run = node.runs?.at(-1)
   if (!run || !node.experiment || node.action !== 'eval') return null
   try {
-    const report = JSON.parse(readFileSync(path.join(experimentDir(ws, node), 'reports', `${run}.json`), 'utf8')) as {gates_passed?: unknown}
+    const report = JSON.parse(readFileSync(path.join(experimentDir(ws, node), 'reports', `${run}.json`), 'utf8')) as {
+      gates_passed?: unknown
+    }
     return report.gates_passed === true ? 'passed' : report.gates_passed === false ? 'failed' : null
   } catch {
     return null
@@ -90,18 +99,35 @@ export async function showGraph(ws: Workspace, store: GraphStore, options: {now:
       runnable: runnable.has(n.id),
       status: n.status,
       verdict: verdict(ws, n),
-      why: runnable.has(n.id) ? null : whyNot(doc, n) ?? null,
+      why: runnable.has(n.id) ? null : (whyNot(doc, n) ?? null),
     }
   })
-  return {counts, file: store.label, next: nodes.find((n) => n.runnable)?.id ?? null, nodes, updated, updated_utc: doc.updated_utc, version: doc.version}
+  return {
+    counts,
+    file: store.label,
+    next: nodes.find((n) => n.runnable)?.id ?? null,
+    nodes,
+    updated,
+    updated_utc: doc.updated_utc,
+    version: doc.version,
+  }
 }
 
 /** Graphviz: one box per node, coloured by status, an edge from each dependency to its dependent. */
 export function toDot(view: GraphView): string {
-  const colour: Record<NodeStatus, string> = {completed: 'palegreen', failed: 'salmon', in_progress: 'lightblue', interrupted: 'orange', not_started: 'white'}
+  const colour: Record<NodeStatus, string> = {
+    completed: 'palegreen',
+    failed: 'salmon',
+    in_progress: 'lightblue',
+    interrupted: 'orange',
+    not_started: 'white',
+  }
   const q = (s: string) => JSON.stringify(s)
   const lines = ['digraph work_graph {', '  rankdir=LR;', '  node [shape=box, style=filled];']
-  for (const n of view.nodes) lines.push(`  ${q(n.id)} [label=${q(`${n.id}\n${n.action} · ${n.status}`)}, fillcolor=${colour[n.status] ?? 'white'}];`)
+  for (const n of view.nodes)
+    lines.push(
+      `  ${q(n.id)} [label=${q(`${n.id}\n${n.action} · ${n.status}`)}, fillcolor=${colour[n.status] ?? 'white'}];`,
+    )
   for (const n of view.nodes) for (const d of n.depends_on) lines.push(`  ${q(d)} -> ${q(n.id)};`)
   lines.push('}')
   return lines.join('\n')

@@ -25,7 +25,11 @@ export interface GraphStore {
    * it atomically with `version` + 1 and `updated_utc` now. A graph broken by someone's edit stops here (exit 2)
    * before `mutate` sees it. `create`: a missing graph starts empty instead of being an error.
    */
-  update<T>(command: string, mutate: (doc: GraphDoc) => Promise<T> | T, options?: UpdateOptions<T>): Promise<UpdateResult<T>>
+  update<T>(
+    command: string,
+    mutate: (doc: GraphDoc) => Promise<T> | T,
+    options?: UpdateOptions<T>,
+  ): Promise<UpdateResult<T>>
   /** a shared store's counts for `graph run --json` (the remote one: lease turns taken and waited for) */
   stats?(): Record<string, number>
 }
@@ -47,7 +51,10 @@ export function graphFile(ws: Workspace): string {
 }
 
 export function noGraphError(label: string): ExpError {
-  return new ExpError(`there is no work graph (${label}).`, {code: 'NO_GRAPH', suggestion: 'exp graph add ID --action train'})
+  return new ExpError(`there is no work graph (${label}).`, {
+    code: 'NO_GRAPH',
+    suggestion: 'exp graph add ID --action train',
+  })
 }
 
 /** The local store: the file at exp.yaml `graph.path`, changed only under the workspace lock. */
@@ -79,7 +86,13 @@ export function localGraphStore(ws: Workspace, now: Clock): GraphStore {
  * One read-modify-write on a graph's text, for every store: a missing graph is an error unless `create`, a broken one
  * stops before `mutate` sees it, and a changed one is stamped (`version` + 1, `updated_utc`); the store writes it.
  */
-export async function changeGraph<T>(text: string | undefined, label: string, mutate: (doc: GraphDoc) => Promise<T> | T, options: {create?: boolean}, now: Clock): Promise<UpdateResult<T>> {
+export async function changeGraph<T>(
+  text: string | undefined,
+  label: string,
+  mutate: (doc: GraphDoc) => Promise<T> | T,
+  options: {create?: boolean},
+  now: Clock,
+): Promise<UpdateResult<T>> {
   if (text === undefined && !options.create) throw noGraphError(label)
   const doc = text === undefined ? emptyGraph() : parseGraph(text, label)
   if (text !== undefined) assertValidGraph(doc, label)

@@ -40,17 +40,30 @@ export interface SubmitGraphResult {
 }
 
 /** The jobs each node stands for once the plan is submitted: [] = already done; undefined = not in the graph's jobs. */
-function plan(doc: GraphDoc): {submit: PlannedNode[]; skipped: SubmitGraphResult['skipped']; jobsOf: Map<string, string[]>} {
+function plan(doc: GraphDoc): {
+  submit: PlannedNode[]
+  skipped: SubmitGraphResult['skipped']
+  jobsOf: Map<string, string[]>
+} {
   const jobsOf = new Map<string, string[]>()
   const submit: PlannedNode[] = []
   const skipped: SubmitGraphResult['skipped'] = []
   for (const node of topoOrder(doc)) {
     if (node.status === 'completed') jobsOf.set(node.id, [])
-    else if (node.status === 'in_progress' && node.claimed_by?.job_ids?.length) jobsOf.set(node.id, node.claimed_by.job_ids.filter((j) => /^\d+$/.test(j)))
+    else if (node.status === 'in_progress' && node.claimed_by?.job_ids?.length)
+      jobsOf.set(
+        node.id,
+        node.claimed_by.job_ids.filter((j) => /^\d+$/.test(j)),
+      )
     if (node.status !== 'not_started') continue
     const deps = node.depends_on.map((d) => jobsOf.get(d))
     if (node.action === 'paper' || deps.some((d) => d === undefined)) {
-      skipped.push({id: node.id, why: whyNot(doc, node) ?? (node.action === 'paper' ? 'waits for a person' : 'a dependency is not in the graph\'s jobs')})
+      skipped.push({
+        id: node.id,
+        why:
+          whyNot(doc, node) ??
+          (node.action === 'paper' ? 'waits for a person' : "a dependency is not in the graph's jobs"),
+      })
       continue
     }
     const after = [...new Set(deps.flat() as string[])]
@@ -76,7 +89,7 @@ export async function submitGraph(ws: Workspace, options: SubmitGraphOptions): P
   const submitted: PlannedNode[] = []
   for (const item of planned.submit) {
     // placeholders of nodes submitted in this pass become their job ids; a node whose dependency failed to submit is skipped
-    const after = item.after.flatMap((j) => (j.startsWith('<') ? real.get(j.slice(1, -1)) ?? ['?'] : [j]))
+    const after = item.after.flatMap((j) => (j.startsWith('<') ? (real.get(j.slice(1, -1)) ?? ['?']) : [j]))
     if (after.includes('?')) {
       planned.skipped.push({id: item.id, why: 'a dependency could not be submitted'})
       continue
@@ -85,7 +98,13 @@ export async function submitGraph(ws: Workspace, options: SubmitGraphOptions): P
       const node = d.nodes[item.id]
       if (node?.status !== 'not_started') return false
       transition(node, {by, now: now(), to: 'in_progress', why: 'claimed by exp graph submit --slurm'})
-      node.claimed_by = {...me, backend: 'slurm', command: 'graph submit', job_ids: [], started_utc: now().getTime() / 1000}
+      node.claimed_by = {
+        ...me,
+        backend: 'slurm',
+        command: 'graph submit',
+        job_ids: [],
+        started_utc: now().getTime() / 1000,
+      }
       return true
     })
     doc = claim.doc
@@ -108,7 +127,8 @@ export async function submitGraph(ws: Workspace, options: SubmitGraphOptions): P
     } catch (error) {
       ;({doc} = await store.update('submit', (d) => {
         const node = d.nodes[item.id]
-        if (stillMine(node, me.pid)) transition(node, {by, now: now(), to: 'failed', why: `could not submit: ${messageOf(error)}`})
+        if (stillMine(node, me.pid))
+          transition(node, {by, now: now(), to: 'failed', why: `could not submit: ${messageOf(error)}`})
       }))
       submitted.push({...item, after, error: messageOf(error)})
       log(`${item.id}: could not submit: ${messageOf(error)}`)

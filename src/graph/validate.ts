@@ -20,8 +20,10 @@ export interface ValidateOptions {
 
 export function graphIssues(doc: GraphDoc, options: ValidateOptions = {}): GraphIssue[] {
   const issues: GraphIssue[] = []
-  if (!Number.isInteger(doc.version)) issues.push({message: `"version" must be an integer, not ${JSON.stringify(doc.version)}`})
-  if (typeof doc.updated_utc !== 'number' || !Number.isFinite(doc.updated_utc)) issues.push({message: `"updated_utc" must be a number of seconds, not ${JSON.stringify(doc.updated_utc)}`})
+  if (!Number.isInteger(doc.version))
+    issues.push({message: `"version" must be an integer, not ${JSON.stringify(doc.version)}`})
+  if (typeof doc.updated_utc !== 'number' || !Number.isFinite(doc.updated_utc))
+    issues.push({message: `"updated_utc" must be a number of seconds, not ${JSON.stringify(doc.updated_utc)}`})
   if (!isObject(doc.nodes)) return [...issues, {message: '"nodes" must be an object keyed by node id'}]
   const add = (node: string, message: string) => issues.push({message: `node "${node}": ${message}`, node})
   let structural = true
@@ -32,8 +34,10 @@ export function graphIssues(doc: GraphDoc, options: ValidateOptions = {}): Graph
       continue
     }
     if (node.id !== key) add(key, `its id is ${JSON.stringify(node.id)} but its key is "${key}"`)
-    if (!(ACTIONS as readonly unknown[]).includes(node.action)) add(key, `unknown action ${JSON.stringify(node.action)} (known: ${ACTIONS.join(', ')})`)
-    if (!(NODE_STATUSES as readonly unknown[]).includes(node.status)) add(key, `unknown status ${JSON.stringify(node.status)} (known: ${NODE_STATUSES.join(', ')})`)
+    if (!(ACTIONS as readonly unknown[]).includes(node.action))
+      add(key, `unknown action ${JSON.stringify(node.action)} (known: ${ACTIONS.join(', ')})`)
+    if (!(NODE_STATUSES as readonly unknown[]).includes(node.status))
+      add(key, `unknown status ${JSON.stringify(node.status)} (known: ${NODE_STATUSES.join(', ')})`)
     if (!Array.isArray(node.depends_on) || node.depends_on.some((d) => typeof d !== 'string')) {
       add(key, '"depends_on" must be a list of node ids')
       structural = false
@@ -45,17 +49,30 @@ export function graphIssues(doc: GraphDoc, options: ValidateOptions = {}): Graph
     }
     if (node.spec !== undefined && !isObject(node.spec)) add(key, '"spec" must be an object')
     const configKey = CONFIG_KEYS[node.action as keyof typeof CONFIG_KEYS]
-    if (configKey && node.experiment === undefined && !isObject((node.spec as Record<string, unknown> | undefined)?.[configKey])) {
-      add(key, `${node.action === 'eval' ? 'an' : 'a'} ${node.action} node needs spec.${configKey} (an object) or an "experiment"`)
+    if (
+      configKey &&
+      node.experiment === undefined &&
+      !isObject((node.spec as Record<string, unknown> | undefined)?.[configKey])
+    ) {
+      add(
+        key,
+        `${node.action === 'eval' ? 'an' : 'a'} ${node.action} node needs spec.${configKey} (an object) or an "experiment"`,
+      )
     }
     if (node.experiment !== undefined) {
-      if (typeof node.experiment !== 'string' || node.experiment === '') add(key, '"experiment" must be an experiment name')
-      else if (options.experiments && !options.experiments.has(node.experiment.split('/')[0])) add(key, `experiment "${node.experiment}" does not exist`)
+      if (typeof node.experiment !== 'string' || node.experiment === '')
+        add(key, '"experiment" must be an experiment name')
+      else if (options.experiments && !options.experiments.has(node.experiment.split('/')[0]))
+        add(key, `experiment "${node.experiment}" does not exist`)
     }
   }
   if (!structural || issues.some((i) => /depends on/.test(i.message))) return issues
   const cycle = findCycle(doc)
-  if (cycle) issues.push({message: `node "${cycle[0]}": dependency cycle ${cycle.join(' → ')} (each depends on the next)`, node: cycle[0]})
+  if (cycle)
+    issues.push({
+      message: `node "${cycle[0]}": dependency cycle ${cycle.join(' → ')} (each depends on the next)`,
+      node: cycle[0],
+    })
   else {
     for (const node of Object.values(doc.nodes)) {
       const source = checkpointSource(doc, node as GraphNode)

@@ -21,7 +21,9 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   const message = `"${typed}" is not an ${opts.config.bin} command.${near ? ` Did you mean "${opts.config.bin} ${toConfiguredId(near, opts.config)}"?` : ''}`
   const suggestion = `${opts.config.bin} --help`
   if ((opts.argv ?? []).includes('--json')) {
-    process.stdout.write(JSON.stringify({error: {code: 'NOT_A_COMMAND', exit: 127, message, suggestion}}, null, 2) + '\n')
+    process.stdout.write(
+      JSON.stringify({error: {code: 'NOT_A_COMMAND', exit: 127, message, suggestion}}, null, 2) + '\n',
+    )
   } else {
     process.stderr.write(`Error: ${message} Try: ${suggestion}\n`)
   }

@@ -12,7 +12,10 @@ export interface LaunchTargetOptions extends Omit<SweepLaunchOptions, 'io'> {
  * `exp launch NAME`: a whole sweep goes through launchSweep, anything else through launchExperiment. A foreground
  * launch turns SIGINT/SIGTERM/SIGHUP into an abort, so the runs are recorded as interrupted before exp exits.
  */
-export async function launchTarget(ws: Workspace, options: LaunchTargetOptions): Promise<LaunchResult | SweepLaunchResult> {
+export async function launchTarget(
+  ws: Workspace,
+  options: LaunchTargetOptions,
+): Promise<LaunchResult | SweepLaunchResult> {
   const {stream, ...rest} = options
   const sweep = await isSweepLaunch(ws, options.name)
   const launch = (signal?: AbortSignal): Promise<LaunchResult | SweepLaunchResult> =>

@@ -19,8 +19,28 @@ export type PlaceholderValues = Record<Exclude<Placeholder, 'input_checkpoint'>,
 export type TrainEngine = 'finetune' | 'train'
 
 export const EMBEDDED_TEMPLATES: Readonly<Record<'train' | 'evaluate', readonly string[]>> = {
-  evaluate: ['{python}', '{engine_dir}/evaluate.py', '--config', '{config}', '--checkpoint', '{checkpoint_dir}', '--report', '{report}', '--metrics', '{metrics}'],
-  train: ['{python}', '{engine_dir}/train.py', '--config', '{config}', '--out', '{checkpoint_dir}', '--metrics', '{metrics}'],
+  evaluate: [
+    '{python}',
+    '{engine_dir}/evaluate.py',
+    '--config',
+    '{config}',
+    '--checkpoint',
+    '{checkpoint_dir}',
+    '--report',
+    '{report}',
+    '--metrics',
+    '{metrics}',
+  ],
+  train: [
+    '{python}',
+    '{engine_dir}/train.py',
+    '--config',
+    '{config}',
+    '--out',
+    '{checkpoint_dir}',
+    '--metrics',
+    '{metrics}',
+  ],
 }
 
 /** The argument templates of a run's stages, by stage name (train, evaluate or evaluate:<name>), placeholders unexpanded. */
@@ -54,7 +74,10 @@ export function evaluationOf(stage: string): string | undefined {
 }
 
 /** The report a run's evaluation stage writes (relative to the experiment directory), if any. */
-export function stageReport(record: {report?: string; reports?: Record<string, string>}, stage: string): string | undefined {
+export function stageReport(
+  record: {report?: string; reports?: Record<string, string>},
+  stage: string,
+): string | undefined {
   const evaluation = evaluationOf(stage)
   return evaluation === undefined ? (stage === 'evaluate' ? record.report : undefined) : record.reports?.[evaluation]
 }
@@ -84,9 +107,12 @@ export function expandArgv(template: readonly string[], values: Partial<Record<s
       if (name === undefined) return token[0]
       const value = values[name]
       if (value === undefined) {
-        throw new ExpError(`engine argument "${arg}" uses the placeholder {${name}}, which exp cannot fill (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}).`, {
-          code: 'UNKNOWN_PLACEHOLDER',
-        })
+        throw new ExpError(
+          `engine argument "${arg}" uses the placeholder {${name}}, which exp cannot fill (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}).`,
+          {
+            code: 'UNKNOWN_PLACEHOLDER',
+          },
+        )
       }
       return value
     }),
@@ -95,13 +121,26 @@ export function expandArgv(template: readonly string[], values: Partial<Record<s
 
 /** The placeholders a template uses (for "does evaluate write {report}?"). */
 export function placeholdersIn(template: readonly string[]): Set<string> {
-  return new Set(template.flatMap((arg) => [...arg.matchAll(PLACEHOLDER_PATTERN)].flatMap((m) => (m[1] === undefined ? [] : [m[1]]))))
+  return new Set(
+    template.flatMap((arg) =>
+      [...arg.matchAll(PLACEHOLDER_PATTERN)].flatMap((m) => (m[1] === undefined ? [] : [m[1]])),
+    ),
+  )
 }
 
 /** Run-relative locations inside an experiment directory (what `{run_dir}`, `{checkpoint_dir}`, `{report}` name). */
-export function runPaths(runId: string, checkpointRunId = runId, evaluation?: string): {runDir: string; checkpointDir: string; report: string; metrics: string} {
+export function runPaths(
+  runId: string,
+  checkpointRunId = runId,
+  evaluation?: string,
+): {runDir: string; checkpointDir: string; report: string; metrics: string} {
   const report = evaluation === undefined ? `reports/${runId}.json` : `reports/${runId}/${evaluation}.json`
-  return {checkpointDir: `checkpoints/${checkpointRunId}`, metrics: `runs/${runId}/${METRICS_FILE}`, report, runDir: `runs/${runId}`}
+  return {
+    checkpointDir: `checkpoints/${checkpointRunId}`,
+    metrics: `runs/${runId}/${METRICS_FILE}`,
+    report,
+    runDir: `runs/${runId}`,
+  }
 }
 
 export interface ValuesInput {
@@ -127,7 +166,9 @@ export interface ValuesInput {
 export function placeholderValues(input: ValuesInput): PlaceholderValues {
   const {checkpointDir, metrics, report, runDir} = runPaths(input.runId, input.checkpointRunId, input.evaluation)
   return {
-    checkpoint_dir: input.evaluateCheckpoint ? path.relative(input.experimentDir, input.evaluateCheckpoint) : checkpointDir,
+    checkpoint_dir: input.evaluateCheckpoint
+      ? path.relative(input.experimentDir, input.evaluateCheckpoint)
+      : checkpointDir,
     config: 'config.yaml',
     engine_dir: EMBEDDED_ENGINE_DIR,
     experiment: path.basename(input.experimentDir),

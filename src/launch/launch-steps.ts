@@ -20,12 +20,17 @@ export interface Verdict {
   decided_by: string
 }
 /** exp.yaml `backends.<name>` with the flags a person set on top (flags win; sbatch_args accumulate). */
-export function backendOptions(ws: Workspace, name: BackendName, flags: Record<string, unknown> = {}): Record<string, unknown> {
+export function backendOptions(
+  ws: Workspace,
+  name: BackendName,
+  flags: Record<string, unknown> = {},
+): Record<string, unknown> {
   const base: Record<string, unknown> = name === 'local' ? {} : {...ws.settings.backends[name]}
   const out: Record<string, unknown> = {...base}
   for (const [key, value] of Object.entries(flags)) {
     if (value === undefined) continue
-    if (key === 'sbatch_args' && Array.isArray(value)) out.sbatch_args = [...((base.sbatch_args as string[] | undefined) ?? []), ...value]
+    if (key === 'sbatch_args' && Array.isArray(value))
+      out.sbatch_args = [...((base.sbatch_args as string[] | undefined) ?? []), ...value]
     else out[key] = value
   }
   return out
@@ -35,8 +40,16 @@ export function backendOptions(ws: Workspace, name: BackendName, flags: Record<s
 export function selectStages(all: StageName[], choice: StageChoice, evaluation: string | undefined): StageName[] {
   if (evaluation !== undefined) {
     const names = all.flatMap((s) => evaluationOf(s) ?? [])
-    if (names.length === 0) throw new ExpError('--eval needs an evaluation suite: exp.yaml engines.evaluate is a single argument list.', {code: 'NO_SUITE', exit: EXIT.usage})
-    if (!names.includes(evaluation)) throw new ExpError(`no evaluation "${evaluation}" in exp.yaml engines.evaluate (known: ${names.join(', ')}).`, {code: 'UNKNOWN_EVALUATION', exit: EXIT.usage})
+    if (names.length === 0)
+      throw new ExpError('--eval needs an evaluation suite: exp.yaml engines.evaluate is a single argument list.', {
+        code: 'NO_SUITE',
+        exit: EXIT.usage,
+      })
+    if (!names.includes(evaluation))
+      throw new ExpError(`no evaluation "${evaluation}" in exp.yaml engines.evaluate (known: ${names.join(', ')}).`, {
+        code: 'UNKNOWN_EVALUATION',
+        exit: EXIT.usage,
+      })
     return [`evaluate:${evaluation}`]
   }
   if (choice === 'all') return all
@@ -70,7 +83,13 @@ export function liveRunError(name: string, run: RunRecord): ExpError {
 }
 
 /** A launch that failed before its engines started: nothing live may be left behind in run.json. */
-export async function abandon(experimentDir: string, runId: string, rdir: string, error: unknown, now: Clock): Promise<void> {
+export async function abandon(
+  experimentDir: string,
+  runId: string,
+  rdir: string,
+  error: unknown,
+  now: Clock,
+): Promise<void> {
   try {
     const record = await readRun(runFile(experimentDir, runId))
     const live = isLive(record.state)
@@ -79,8 +98,26 @@ export async function abandon(experimentDir: string, runId: string, rdir: string
     // the submission failed before any engine ran: the run is `not started`, never evidence about the experiment
     const notStarted = record.stages.every((s) => !s.started_at && (s.exit_code ?? null) === null)
     if (!notStarted && !live) return
-    await writeRun(experimentDir, {...record, ...(notStarted ? {not_started: true} : {}), reason, stages: endStages(record.stages, 'cancelled', reason, at)}, now())
-    await appendLaunchLog(launchLogFile(rdir), {action: 'launch', description: 'failed before the engines started', details: messageOf(error), result: notStarted ? 'not started' : 'cancelled'}, now())
+    await writeRun(
+      experimentDir,
+      {
+        ...record,
+        ...(notStarted ? {not_started: true} : {}),
+        reason,
+        stages: endStages(record.stages, 'cancelled', reason, at),
+      },
+      now(),
+    )
+    await appendLaunchLog(
+      launchLogFile(rdir),
+      {
+        action: 'launch',
+        description: 'failed before the engines started',
+        details: messageOf(error),
+        result: notStarted ? 'not started' : 'cancelled',
+      },
+      now(),
+    )
   } catch {
     // the record was never written (the failure came first): nothing to mark
   }

@@ -20,7 +20,17 @@ import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths, 
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
 import {queuedRecord} from './plan.js'
 export {backendOptions} from './launch-steps.js'
-import {type StageChoice, type Verdict, abandon, backendOptions, createRunFolder, folderIdentity, liveRunError, readVerdict, selectStages} from './launch-steps.js'
+import {
+  type StageChoice,
+  type Verdict,
+  abandon,
+  backendOptions,
+  createRunFolder,
+  folderIdentity,
+  liveRunError,
+  readVerdict,
+  selectStages,
+} from './launch-steps.js'
 
 export const BACKEND_NAMES: readonly BackendName[] = ['local', 'slurm', 'vast']
 export type {StageChoice} from './launch-steps.js'
@@ -90,29 +100,47 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   // a sweep's variant (EXP/V) is launched like an experiment: its folder is the one the engines run in
   const located = {...target, name: target.variant ? `${target.name}/${target.variant}` : target.name}
   if (located.location === 'archive') {
-    throw new ExpError(`${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`, {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`})
+    throw new ExpError(
+      `${located.name} is archived; launch only runs experiments in ${relativeToRoot(ws, ws.paths.experiments)}/.`,
+      {code: 'ARCHIVED', suggestion: `exp restore ${located.name}`},
+    )
   }
   if (CONTROL_CHARACTERS.test(located.name)) {
     // a folder made by hand can hold anything: its name goes into scripts, logs and records, so refuse it here
-    throw new ExpError(`the folder name ${JSON.stringify(located.name)} holds a line break or control character; rename it before launching.`, {code: 'BAD_NAME'})
+    throw new ExpError(
+      `the folder name ${JSON.stringify(located.name)} holds a line break or control character; rename it before launching.`,
+      {code: 'BAD_NAME'},
+    )
   }
   const backendName = options.backend ?? ws.settings.backends.default
   for (const other of BACKEND_NAMES) {
     const set = Object.entries(options.flags?.[other] ?? {}).filter(([, v]) => v !== undefined)
     if (other !== backendName && set.length > 0) {
       const names = set.map(([k]) => `--${k.replace(/_/g, '-').replace(/^sbatch-args$/, 'sbatch-arg')}`).join(', ')
-      throw new ExpError(`${names} ${set.length === 1 ? 'applies' : 'apply'} to the ${other} backend, but this launch uses ${backendName}.`, {code: 'BACKEND_FLAG', exit: EXIT.usage, suggestion: `exp launch ${options.name} --backend ${other}`})
+      throw new ExpError(
+        `${names} ${set.length === 1 ? 'applies' : 'apply'} to the ${other} backend, but this launch uses ${backendName}.`,
+        {code: 'BACKEND_FLAG', exit: EXIT.usage, suggestion: `exp launch ${options.name} --backend ${other}`},
+      )
     }
   }
 
-  const [whole] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [target.name]})
+  const [whole] = await classifyWorkspace(ws, {
+    location: 'experiments',
+    log: options.log,
+    now: options.now,
+    only: [target.name],
+  })
   const snapshot = target.variant ? variantItem(whole, target.variant).snapshot : whole.snapshot
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
   const seen = await folderIdentity(snapshot.dir)
 
-  if (options.evaluation !== undefined && options.stage === 'train') throw new ExpError('--eval re-runs one evaluation on the last completed checkpoint: use it with --stage evaluate.', {code: 'BAD_STAGE', exit: EXIT.usage})
+  if (options.evaluation !== undefined && options.stage === 'train')
+    throw new ExpError(
+      '--eval re-runs one evaluation on the last completed checkpoint: use it with --stage evaluate.',
+      {code: 'BAD_STAGE', exit: EXIT.usage},
+    )
   const stageChoice = options.evaluation === undefined ? (options.stage ?? 'all') : 'evaluate'
   const templates = engineTemplates(ws)
   const stageNames = selectStages(Object.keys(templates) as StageName[], stageChoice, options.evaluation)
@@ -120,7 +148,10 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   if (stageChoice === 'evaluate' && !options.inputCheckpoint) {
     const trained = snapshot.runs.find((r) => r.stages.some((s) => s.name === 'train' && s.state === 'completed'))
     if (!trained) {
-      throw new ExpError(`${located.name} has no run with a completed train, so there is no checkpoint to evaluate.`, {code: 'NO_CHECKPOINT', suggestion: `exp launch ${located.name}`})
+      throw new ExpError(`${located.name} has no run with a completed train, so there is no checkpoint to evaluate.`, {
+        code: 'NO_CHECKPOINT',
+        suggestion: `exp launch ${located.name}`,
+      })
     }
     checkpointRunId = trained.run_id
   }
@@ -129,16 +160,36 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
   const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
-  const local = localPlaceholders(ws, stageNames.flatMap((n) => templates[n]), 'exp.yaml engines')
+  const local = localPlaceholders(
+    ws,
+    stageNames.flatMap((n) => templates[n]),
+    'exp.yaml engines',
+  )
   const valuesOf = (stage: StageName) => ({
-    ...placeholderValues({checkpointRunId, env: options.env, evaluateCheckpoint, evaluation: evaluationOf(stage), experimentDir: snapshot.dir, inputCheckpoint: options.inputCheckpoint, runId, ws}),
+    ...placeholderValues({
+      checkpointRunId,
+      env: options.env,
+      evaluateCheckpoint,
+      evaluation: evaluationOf(stage),
+      experimentDir: snapshot.dir,
+      inputCheckpoint: options.inputCheckpoint,
+      runId,
+      ws,
+    }),
     ...local,
   })
-  const stages: StagePlan[] = stageNames.map((name) => ({argv: expandArgv(templates[name], valuesOf(name)), cwd: snapshot.dir, log: path.join(rdir, `${name}.log`), name}))
+  const stages: StagePlan[] = stageNames.map((name) => ({
+    argv: expandArgv(templates[name], valuesOf(name)),
+    cwd: snapshot.dir,
+    log: path.join(rdir, `${name}.log`),
+    name,
+  }))
   const rel = runPaths(runId, checkpointRunId)
   const suite = stageNames.flatMap((name) => {
     const evaluation = evaluationOf(name)
-    return evaluation === undefined ? [] : [[evaluation, path.join(snapshot.dir, runPaths(runId, checkpointRunId, evaluation).report)] as const]
+    return evaluation === undefined
+      ? []
+      : [[evaluation, path.join(snapshot.dir, runPaths(runId, checkpointRunId, evaluation).report)] as const]
   })
   const request: LaunchRequest = {
     afterJobs: options.afterJobs,
@@ -150,7 +201,12 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     experiment: snapshot,
     log: options.log,
     now: options.now,
-    options: expandLocalSettings(ws, backendName, backendOptions(ws, backendName, options.flags?.[backendName]), shellQuote),
+    options: expandLocalSettings(
+      ws,
+      backendName,
+      backendOptions(ws, backendName, options.flags?.[backendName]),
+      shellQuote,
+    ),
     report: path.join(snapshot.dir, rel.report),
     reports: suite.length > 0 ? Object.fromEntries(suite) : undefined,
     runDir: rdir,
@@ -173,9 +229,16 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
         // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder
         const current = await folderIdentity(snapshot.dir)
         if (current === undefined || current !== seen) {
-          throw new ExpError(`${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`, {code: 'MOVED', suggestion: `exp show ${located.name}`})
+          throw new ExpError(
+            `${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`,
+            {code: 'MOVED', suggestion: `exp show ${located.name}`},
+          )
         }
-        if (existsSync(rdir)) throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {code: 'EXISTS', suggestion: 'launch again.'})
+        if (existsSync(rdir))
+          throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {
+            code: 'EXISTS',
+            suggestion: 'launch again.',
+          })
         const madeRuns = await createRunFolder(rdir)
         try {
           // the config this run ran, kept with it: `exp diff EXP@RUN-ID` compares it after config.yaml moved on

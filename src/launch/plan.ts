@@ -20,13 +20,20 @@ export function queuedRecord(request: LaunchRequest, backend: BackendName): RunR
     host: os.hostname(),
     run_id: request.runId,
     schema: 1,
-    stages: request.stages.map((s) => ({command: [...s.argv], cwd: s.cwd, log: rel(s.log), name: s.name, state: 'queued' as const})),
+    stages: request.stages.map((s) => ({
+      command: [...s.argv],
+      cwd: s.cwd,
+      log: rel(s.log),
+      name: s.name,
+      state: 'queued' as const,
+    })),
     state: 'queued',
     // the exp process that launched it supervises it until a backend hands it on (local --detach, a SLURM job id)
     ...supervisorFields(identify()),
     updated_at: now,
   }
-  if (request.reports) record.reports = Object.fromEntries(Object.entries(request.reports).map(([name, file]) => [name, rel(file)]))
+  if (request.reports)
+    record.reports = Object.fromEntries(Object.entries(request.reports).map(([name, file]) => [name, rel(file)]))
   else if (request.stages.some((s) => s.name === 'evaluate')) record.report = rel(request.report)
   record.checkpoint = rel(request.checkpointDir)
   if (request.configSha256) record.config_sha256 = request.configSha256

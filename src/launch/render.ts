@@ -14,7 +14,11 @@ export interface LaunchOutput {
 
 export function renderLaunchResult(r: LaunchResult | SweepLaunchResult): LaunchOutput {
   if ('variants' in r) {
-    const exitCode = r.interrupted ? EXIT.interrupted : r.variants.some((v) => v.error || v.state === 'failed') ? EXIT.failure : undefined
+    const exitCode = r.interrupted
+      ? EXIT.interrupted
+      : r.variants.some((v) => v.error || v.state === 'failed')
+        ? EXIT.failure
+        : undefined
     return {err: [], exitCode, out: renderSweepLaunch(r)}
   }
   return renderSingle(r)
@@ -25,7 +29,10 @@ function renderSingle(r: LaunchResult): LaunchOutput {
   const err: string[] = []
   const where = `run ${r.run_id} of ${r.experiment} on ${r.backend}`
   if (r.dry_run) {
-    const wrote = r.backend === 'slurm' ? 'nothing was submitted; the batch scripts were written so you can read them' : 'nothing was started or written'
+    const wrote =
+      r.backend === 'slurm'
+        ? 'nothing was submitted; the batch scripts were written so you can read them'
+        : 'nothing was started or written'
     out.push(`Dry run: ${wrote}. It would start ${where}:`)
     for (const s of r.stages) out.push(`  ${s.name}: ${displayCommand(s.argv)}`)
     out.push(`  working directory: ${r.stages[0]?.cwd}`)
@@ -39,14 +46,20 @@ function renderSingle(r: LaunchResult): LaunchOutput {
   }
   if (r.forced_over) err.push(`Warning: launched beside the live run ${r.forced_over} (--force).`)
   if (r.detached || r.record.state === 'queued' || r.record.state === 'running') {
-    out.push(r.detached ? `Started ${where} in the background (supervisor pid ${r.record.supervisor_pid}).` : `Submitted ${where}: ${r.record.state}.`)
+    out.push(
+      r.detached
+        ? `Started ${where} in the background (supervisor pid ${r.record.supervisor_pid}).`
+        : `Submitted ${where}: ${r.record.state}.`,
+    )
     out.push(`Follow it: exp watch ${r.experiment}  ·  exp logs ${r.experiment} --follow  ·  exp runs ${r.experiment}`)
     return {err, out}
   }
   if (r.record.state === 'completed') {
     out.push(`Run ${r.run_id} completed${durationOf(r)}.`)
     if (r.verdict && r.report) {
-      const metric = r.verdict.metric ? `${r.verdict.metric.name} ${typeof r.verdict.metric.value === 'number' ? formatNumber(r.verdict.metric.value) : String(r.verdict.metric.value)}, ` : ''
+      const metric = r.verdict.metric
+        ? `${r.verdict.metric.name} ${typeof r.verdict.metric.value === 'number' ? formatNumber(r.verdict.metric.value) : String(r.verdict.metric.value)}, `
+        : ''
       const by = r.verdict.decided_by === 'exp' ? ' (decided by exp.yaml gates)' : ''
       out.push(`Report ${r.report}: ${metric}gates_passed ${String(r.verdict.gates_passed)}${by}.`)
     }
@@ -55,11 +68,15 @@ function renderSingle(r: LaunchResult): LaunchOutput {
   }
   if (r.record.state === 'interrupted') {
     const stage = r.record.stages.find((s) => s.state === 'interrupted')
-    err.push(`Interrupted: ${where} stopped${stage ? ` during ${stage.name}` : ''}; recorded as interrupted in ${r.run_dir}/run.json.`)
+    err.push(
+      `Interrupted: ${where} stopped${stage ? ` during ${stage.name}` : ''}; recorded as interrupted in ${r.run_dir}/run.json.`,
+    )
     return {err, exitCode: EXIT.interrupted, out}
   }
   const f = r.failure
-  const how = f ? `${f.stage} ${f.reason}${f.last_output ? ` (last output: ${f.last_output})` : ''}` : r.record.reason ?? r.record.state
+  const how = f
+    ? `${f.stage} ${f.reason}${f.last_output ? ` (last output: ${f.last_output})` : ''}`
+    : (r.record.reason ?? r.record.state)
   err.push(`Error: run ${r.run_id} ${r.record.state}: ${how}. Log: ${f ? f.log : `${r.run_dir}/launch.log`}`)
   return {err, exitCode: EXIT.failure, out}
 }

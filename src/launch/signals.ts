@@ -5,7 +5,9 @@
  */
 export const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 
-export async function withStopSignals<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<{result: T; stoppedBy?: NodeJS.Signals}> {
+export async function withStopSignals<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<{result: T; stoppedBy?: NodeJS.Signals}> {
   const controller = new AbortController()
   let stoppedBy: NodeJS.Signals | undefined
   const handlers = STOP_SIGNALS.map((sig) => {

@@ -49,7 +49,8 @@ export async function readLeaderboard(file: string): Promise<Leaderboard> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return {columns: [], exists: false, file, metric: null, rows: []}
-    if (code === 'EISDIR') throw new ExpError(`${file} is a folder, not a leaderboard CSV.`, {code: 'INVALID_LEADERBOARD'})
+    if (code === 'EISDIR')
+      throw new ExpError(`${file} is a folder, not a leaderboard CSV.`, {code: 'INVALID_LEADERBOARD'})
     throw error
   }
   const {parse} = await import('csv-parse/sync')
@@ -57,14 +58,19 @@ export async function readLeaderboard(file: string): Promise<Leaderboard> {
   try {
     records = parse(text, {bom: true, skip_empty_lines: true}) as string[][]
   } catch (error) {
-    throw new ExpError(`${file} is not valid CSV (${messageOf(error)}); fix or remove it.`, {code: 'INVALID_LEADERBOARD'})
+    throw new ExpError(`${file} is not valid CSV (${messageOf(error)}); fix or remove it.`, {
+      code: 'INVALID_LEADERBOARD',
+    })
   }
   if (records.length === 0) return {columns: [], exists: true, file, metric: null, rows: []}
   const [columns, ...body] = records.map((cells) => cells.map(unescapeFormula))
   if (columns[1] !== 'experiment') {
-    throw new ExpError(`${file} is not an exp leaderboard (its second column is "${columns[1] ?? ''}", expected "experiment"); fix or remove it.`, {
-      code: 'INVALID_LEADERBOARD',
-    })
+    throw new ExpError(
+      `${file} is not an exp leaderboard (its second column is "${columns[1] ?? ''}", expected "experiment"); fix or remove it.`,
+      {
+        code: 'INVALID_LEADERBOARD',
+      },
+    )
   }
   const rows = body.map((cells) => Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? ''])))
   return {columns, exists: true, file, metric: columns[3] ?? null, rows}
@@ -84,7 +90,8 @@ export function upsertEntry(board: Leaderboard, entry: LeaderboardEntry, directi
   }
   const reserved = new Set<string>([...FIXED_COLUMNS, ...AFTER_METRIC, entry.metric])
   for (const [k, v] of Object.entries(entry.metrics)) if (!reserved.has(k) && !NOT_METRICS.has(k)) row[k] = String(v)
-  for (const [k, v] of Object.entries(entry.params ?? {})) if (!reserved.has(k)) row[k] = typeof v === 'string' ? v : JSON.stringify(v)
+  for (const [k, v] of Object.entries(entry.params ?? {}))
+    if (!reserved.has(k)) row[k] = typeof v === 'string' ? v : JSON.stringify(v)
 
   const rows = board.rows.filter((r) => r.experiment !== entry.experiment)
   rows.push(row)
@@ -115,7 +122,8 @@ export function withoutExperiment(board: Leaderboard, experiment: string, direct
  */
 export async function leaderboardText(board: Leaderboard): Promise<string> {
   const {stringify} = await import('csv-stringify/sync')
-  const typed = (cell: string): string | number => (cell.trim() !== '' && String(Number(cell)) === cell ? Number(cell) : cell)
+  const typed = (cell: string): string | number =>
+    cell.trim() !== '' && String(Number(cell)) === cell ? Number(cell) : cell
   return stringify(
     board.rows.map((r) => board.columns.map((c) => typed(r[c] ?? ''))),
     {columns: board.columns, escape_formulas: true, header: true},
@@ -159,7 +167,9 @@ export async function showLeaderboard(file: string, options: {top?: number} = {}
     exists: board.exists,
     file: board.file,
     metric: board.metric,
-    rows: rows.map((r) => Object.fromEntries(board.columns.map((c) => [c, c === 'experiment' || c === 'config' ? r[c] : cellValue(r[c])]))),
+    rows: rows.map((r) =>
+      Object.fromEntries(board.columns.map((c) => [c, c === 'experiment' || c === 'config' ? r[c] : cellValue(r[c])])),
+    ),
     total: board.rows.length,
   }
 }
@@ -172,7 +182,12 @@ type PromoteSettings = {root: string; settings: {promote: {leaderboard: string; 
  * (`--metric acc --direction max`) goes, without the flag, to a board named by them (`leaderboard-acc-max.csv`
  * beside the shared one), never re-ranking the shared board.
  */
-export function leaderboardPath(ws: PromoteSettings, flag: string | undefined, cwd: string, spec?: {metric: string; direction: Direction}): string {
+export function leaderboardPath(
+  ws: PromoteSettings,
+  flag: string | undefined,
+  cwd: string,
+  spec?: {metric: string; direction: Direction},
+): string {
   if (flag !== undefined) return path.resolve(cwd, flag)
   const shared = path.resolve(ws.root, ws.settings.promote.leaderboard)
   const {direction, metric} = ws.settings.promote

@@ -8,7 +8,12 @@ import path from 'node:path'
  * A write that fails at any step (a full disk, an I/O error) removes its temporary file before it throws.
  * `createDir: false` refuses to create the folder (a run record must never bring back a folder that was moved away).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number, options: {createDir?: boolean} = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  mode?: number,
+  options: {createDir?: boolean} = {},
+): Promise<void> {
   const dir = path.dirname(file)
   if (options.createDir !== false) await fs.mkdir(dir, {recursive: true})
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
@@ -33,7 +38,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   await fsyncDir(dir)
 }
 
-export async function writeJsonAtomic(file: string, value: unknown, options: {createDir?: boolean} = {}): Promise<void> {
+export async function writeJsonAtomic(
+  file: string,
+  value: unknown,
+  options: {createDir?: boolean} = {},
+): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', undefined, options)
 }
 

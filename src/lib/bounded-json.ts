@@ -8,13 +8,15 @@ export const JSON_LIMITS = {maxBytes: 16 * 1024 * 1024, maxDepth: 100}
 export class JsonLimitError extends Error {}
 
 export function parseJsonBounded(text: string, limits = JSON_LIMITS): unknown {
-  if (text.length > limits.maxBytes) throw new JsonLimitError(`larger than ${Math.round(limits.maxBytes / 1024 / 1024)} MB`)
+  if (text.length > limits.maxBytes)
+    throw new JsonLimitError(`larger than ${Math.round(limits.maxBytes / 1024 / 1024)} MB`)
   let depth = 0
   let inString = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (inString) {
-      if (c === 92) i++ // backslash: skip the escaped character
+      if (c === 92)
+        i++ // backslash: skip the escaped character
       else if (c === 34) inString = false
     } else if (c === 34) inString = true
     else if (c === 123 || c === 91) {

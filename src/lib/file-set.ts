@@ -113,7 +113,12 @@ function checkEntry(root: string, entry: FileSetEntry): void {
   const ok =
     Array.isArray(entry.writes) &&
     Array.isArray(entry.removes) &&
-    entry.writes.every((w) => typeof w.target === 'string' && typeof w.staged === 'string' && resolve(root, w.staged) === stagedPath(resolve(root, w.target), entry.id)) &&
+    entry.writes.every(
+      (w) =>
+        typeof w.target === 'string' &&
+        typeof w.staged === 'string' &&
+        resolve(root, w.staged) === stagedPath(resolve(root, w.target), entry.id),
+    ) &&
     entry.removes.every((f) => typeof f === 'string')
   if (!ok) throw new Error('the entry is not one exp wrote (its staged files are not beside their targets)')
 }

@@ -88,7 +88,10 @@ export interface HashPoolOptions {
 }
 
 /** Hash `files` (absolute paths, with their expected sizes for ordering); results in the same order. */
-export async function hashFiles(files: Array<{file: string; size: number}>, options: HashPoolOptions = {}): Promise<HashedFile[]> {
+export async function hashFiles(
+  files: Array<{file: string; size: number}>,
+  options: HashPoolOptions = {},
+): Promise<HashedFile[]> {
   const results: HashedFile[] = Array.from({length: files.length})
   if (files.length === 0) return results
   if (files.reduce((n, f) => n + f.size, 0) <= INLINE_BYTES) return hashInline(files, results, options)
@@ -119,7 +122,11 @@ export async function hashFiles(files: Array<{file: string; size: number}>, opti
   return results
 }
 
-async function hashInline(files: Array<{file: string}>, results: HashedFile[], options: HashPoolOptions): Promise<HashedFile[]> {
+async function hashInline(
+  files: Array<{file: string}>,
+  results: HashedFile[],
+  options: HashPoolOptions,
+): Promise<HashedFile[]> {
   const [fs, {createHash}] = await Promise.all([import('node:fs'), import('node:crypto')])
   const buffer = Buffer.allocUnsafe(1024 * 1024)
   for (const [i, {file}] of files.entries()) {

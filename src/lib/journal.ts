@@ -67,7 +67,8 @@ export async function pendingEntries(dir: string): Promise<PendingEntries> {
     if (!name.endsWith('.json')) continue
     try {
       const value = JSON.parse(await fs.readFile(file, 'utf8')) as JournalEntry
-      if (!value || typeof value !== 'object' || typeof value.op !== 'string' || typeof value.id !== 'string') throw new Error('not a journal entry')
+      if (!value || typeof value !== 'object' || typeof value.op !== 'string' || typeof value.id !== 'string')
+        throw new Error('not a journal entry')
       out.entries.push(value)
     } catch (error) {
       out.unreadable.push({error: messageOf(error), file})

@@ -41,7 +41,12 @@ export interface BatchItem {
 
 export type BatchResult = {error: unknown; ok: false} | {ok: true; outcome: MoveOutcome}
 
-export async function journaledMoveBatch(ctx: MoveContext, id: string, items: BatchItem[], hooks: MoveHooks = {}): Promise<BatchResult[]> {
+export async function journaledMoveBatch(
+  ctx: MoveContext,
+  id: string,
+  items: BatchItem[],
+  hooks: MoveHooks = {},
+): Promise<BatchResult[]> {
   const at = hooks.at ?? (() => {})
   const results: BatchResult[] = items.map(() => ({ok: true, outcome: {crossDevice: false}}))
   const live = new Set<number>()
@@ -82,8 +87,18 @@ export async function journaledMoveBatch(ctx: MoveContext, id: string, items: Ba
   const syncEach = async (dirs: Iterable<string>) => {
     await Promise.all([...new Set(dirs)].map((dir) => fsyncDir(dir)))
   }
-  await Promise.all([...new Set([...live].map((i) => path.dirname(paths[i].dst)))].map((dir) => fs.mkdir(dir, {recursive: true})))
-  const entry: BatchEntry = {id, moves: [...live].map((i) => items[i].entry), op: BATCH_OP, phase: 'move', pid: process.pid, schema: 1, started_at: new Date().toISOString()}
+  await Promise.all(
+    [...new Set([...live].map((i) => path.dirname(paths[i].dst)))].map((dir) => fs.mkdir(dir, {recursive: true})),
+  )
+  const entry: BatchEntry = {
+    id,
+    moves: [...live].map((i) => items[i].entry),
+    op: BATCH_OP,
+    phase: 'move',
+    pid: process.pid,
+    schema: 1,
+    started_at: new Date().toISOString(),
+  }
   await writeEntry(ctx.journalDir, entry)
   try {
     await at('journaled')
@@ -120,8 +135,12 @@ export async function journaledMoveBatch(ctx: MoveContext, id: string, items: Ba
 export async function recoverBatch(
   ctx: MoveContext,
   entry: BatchEntry,
-): Promise<Array<{action: Awaited<ReturnType<typeof recoverMove>>; move: MoveEntry} | {error: unknown; move: MoveEntry}>> {
-  const out: Array<{action: Awaited<ReturnType<typeof recoverMove>>; move: MoveEntry} | {error: unknown; move: MoveEntry}> = []
+): Promise<
+  Array<{action: Awaited<ReturnType<typeof recoverMove>>; move: MoveEntry} | {error: unknown; move: MoveEntry}>
+> {
+  const out: Array<
+    {action: Awaited<ReturnType<typeof recoverMove>>; move: MoveEntry} | {error: unknown; move: MoveEntry}
+  > = []
   for (const move of entry.moves) {
     try {
       out.push({action: await recoverMove(ctx, move), move})

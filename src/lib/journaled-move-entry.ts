@@ -73,7 +73,10 @@ export function moveId(name: string): string {
 /** The hidden siblings of a destination a move uses (hidden: the scan never takes them for experiments). */
 export function siblingsOf(dst: string): {staging: string; copy: string} {
   const base = path.basename(dst)
-  return {copy: path.join(path.dirname(dst), `.${base}.exp-copy`), staging: path.join(path.dirname(dst), `.${base}.exp-staging`)}
+  return {
+    copy: path.join(path.dirname(dst), `.${base}.exp-copy`),
+    staging: path.join(path.dirname(dst), `.${base}.exp-staging`),
+  }
 }
 
 /** Writes the staged files into the staging folder, durably; calls `midway` between two of them (tests stop there). */
@@ -97,7 +100,12 @@ export async function identityOf(p: string): Promise<Identity | undefined> {
 export function stagingDirs(staging: string, entry: MoveEntry): string[] {
   const dirs = new Set<string>()
   for (const file of entry.staged) {
-    for (let dir = path.dirname(path.join(staging, file.from)); dir.startsWith(staging + path.sep); dir = path.dirname(dir)) dirs.add(dir)
+    for (
+      let dir = path.dirname(path.join(staging, file.from));
+      dir.startsWith(staging + path.sep);
+      dir = path.dirname(dir)
+    )
+      dirs.add(dir)
   }
   return [...[...dirs].sort((a, b) => b.length - a.length), staging]
 }

@@ -14,7 +14,14 @@ interface Entry {
 }
 
 async function listTree(dir: string): Promise<Map<string, Entry>> {
-  const entries = await fg('**', {cwd: dir, dot: true, followSymbolicLinks: false, objectMode: true, onlyFiles: false, stats: true})
+  const entries = await fg('**', {
+    cwd: dir,
+    dot: true,
+    followSymbolicLinks: false,
+    objectMode: true,
+    onlyFiles: false,
+    stats: true,
+  })
   const out = new Map<string, Entry>()
   for (const e of entries) {
     const kind = e.dirent.isSymbolicLink() ? 'link' : e.dirent.isDirectory() ? 'dir' : 'file'
@@ -27,20 +34,28 @@ async function listTree(dir: string): Promise<Map<string, Entry>> {
  * Every file of `src` is in `dst` with the same size and sha256 (symlinks: the same target). Without `subset`, dst
  * holds nothing else. With `sync`, each file of dst is fsynced once verified (it is about to become the only copy).
  */
-export async function verifyCopy(src: string, dst: string, options: {subset?: boolean; sync?: boolean} = {}): Promise<void> {
+export async function verifyCopy(
+  src: string,
+  dst: string,
+  options: {subset?: boolean; sync?: boolean} = {},
+): Promise<void> {
   const [from, to] = await Promise.all([listTree(src), listTree(dst)])
   const fail = (what: string) => {
-    throw new ExpError(`the copy of ${src} in ${dst} is not identical (${what}); nothing was removed.`, {code: 'VERIFY_FAILED'})
+    throw new ExpError(`the copy of ${src} in ${dst} is not identical (${what}); nothing was removed.`, {
+      code: 'VERIFY_FAILED',
+    })
   }
   if (!options.subset && from.size !== to.size) fail(`${from.size} entries in the source, ${to.size} in the copy`)
   for (const [rel, a] of from) {
     const b = to.get(rel)
     if (!b || b.kind !== a.kind) fail(`${rel} is missing`)
     if (a.kind === 'link') {
-      if ((await fs.readlink(path.join(src, rel))) !== (await fs.readlink(path.join(dst, rel)))) fail(`${rel} points elsewhere`)
+      if ((await fs.readlink(path.join(src, rel))) !== (await fs.readlink(path.join(dst, rel))))
+        fail(`${rel} points elsewhere`)
     } else if (a.kind === 'file') {
       if (a.size !== b!.size) fail(`${rel}: ${a.size} bytes in the source, ${b!.size} in the copy`)
-      if ((await sha256File(path.join(src, rel))) !== (await sha256File(path.join(dst, rel)))) fail(`${rel}: different content`)
+      if ((await sha256File(path.join(src, rel))) !== (await sha256File(path.join(dst, rel))))
+        fail(`${rel}: different content`)
       if (options.sync) await syncFile(path.join(dst, rel))
     }
   }

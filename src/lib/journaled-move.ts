@@ -5,9 +5,37 @@ import {ExpError, messageOf} from '../errors.js'
 import {fsyncDir} from './atomic.js'
 import {entryFile, removeEntry, writeEntry} from './journal.js'
 import {verifyCopy, writeStaged} from './journaled-move-verify.js'
-import {COPY_IDENTITY, exists, type Identity, identityOf, type MoveContext, type MoveEntry, type MoveHooks, type MoveOutcome, movePaths, type StageFn, stagingDirs} from './journaled-move-entry.js'
+import {
+  COPY_IDENTITY,
+  exists,
+  type Identity,
+  identityOf,
+  type MoveContext,
+  type MoveEntry,
+  type MoveHooks,
+  type MoveOutcome,
+  movePaths,
+  type StageFn,
+  stagingDirs,
+} from './journaled-move-entry.js'
 
-export {exists, type Identity, identityOf, type MoveContext, type MoveEntry, type MoveHooks, moveId, type MoveOutcome, type MovePaths, movePaths, type MovePoint, siblingsOf, type StagedFile, type StageFn, stagingDirs} from './journaled-move-entry.js'
+export {
+  exists,
+  type Identity,
+  identityOf,
+  type MoveContext,
+  type MoveEntry,
+  type MoveHooks,
+  moveId,
+  type MoveOutcome,
+  type MovePaths,
+  movePaths,
+  type MovePoint,
+  siblingsOf,
+  type StagedFile,
+  type StageFn,
+  stagingDirs,
+} from './journaled-move-entry.js'
 
 /**
  * Moving a whole directory (an experiment, between experiments/ and the archive), crash-safe. Nothing here knows
@@ -89,9 +117,12 @@ export async function journaledMove(
     try {
       recovered = await recoverMove(ctx, entry)
     } catch (recoveryError) {
-      throw new ExpError(`${messageOf(error)}; putting it back failed too (${messageOf(recoveryError)}). The journal keeps the step: the next exp command retries.`, {
-        code: 'MOVE_FAILED',
-      })
+      throw new ExpError(
+        `${messageOf(error)}; putting it back failed too (${messageOf(recoveryError)}). The journal keeps the step: the next exp command retries.`,
+        {
+          code: 'MOVE_FAILED',
+        },
+      )
     }
     await removeEntry(ctx.journalDir, entry.id)
     // failed after the commit point (while finishing): recovery completed it, so the move did happen
@@ -112,9 +143,12 @@ export async function checkMove(ctx: MoveContext, entry: MoveEntry): Promise<voi
   const identity = await identityOf(src)
   if (!identity) throw new ExpError(`${entry.src} does not exist (any more).`, {code: 'NOT_FOUND'})
   if (await exists(entryFile(ctx.journalDir, entry.id))) {
-    throw new ExpError(`an earlier interrupted move of ${entry.name} could not be completed (${path.relative(ctx.root, entryFile(ctx.journalDir, entry.id))}); it is left alone.`, {
-      code: 'JOURNAL_STUCK',
-    })
+    throw new ExpError(
+      `an earlier interrupted move of ${entry.name} could not be completed (${path.relative(ctx.root, entryFile(ctx.journalDir, entry.id))}); it is left alone.`,
+      {
+        code: 'JOURNAL_STUCK',
+      },
+    )
   }
   entry.src_identity = identity
 }
@@ -123,7 +157,12 @@ export async function checkMove(ctx: MoveContext, entry: MoveEntry): Promise<voi
  * Rename the staged files into the destination (idempotent: a file already moved is not in staging any more).
  * `sync` makes each folder touched durable (a batch collects them and syncs each folder once).
  */
-export async function finishMove(staging: string, dst: string, entry: MoveEntry, sync: (dir: string) => Promise<void> = fsyncDir): Promise<void> {
+export async function finishMove(
+  staging: string,
+  dst: string,
+  entry: MoveEntry,
+  sync: (dir: string) => Promise<void> = fsyncDir,
+): Promise<void> {
   if (!(await exists(staging))) return
   const touched = new Set<string>()
   for (const file of entry.staged) {
@@ -131,7 +170,10 @@ export async function finishMove(staging: string, dst: string, entry: MoveEntry,
     if (!(await exists(from))) continue
     const to = path.join(dst, file.to)
     if (!file.replace && (await exists(to))) {
-      throw new ExpError(`${file.to} appeared in ${entry.dst} while it was being moved; it is not overwritten (the staged copy stays in ${path.basename(staging)}/).`, {code: 'EXISTS'})
+      throw new ExpError(
+        `${file.to} appeared in ${entry.dst} while it was being moved; it is not overwritten (the staged copy stays in ${path.basename(staging)}/).`,
+        {code: 'EXISTS'},
+      )
     }
     await fs.mkdir(path.dirname(to), {recursive: true})
     await fs.rename(from, to)

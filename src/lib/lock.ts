@@ -83,7 +83,9 @@ export class WorkspaceLock {
         continue
       }
       if (Date.now() >= deadline) {
-        const who = current ? `PID ${current.pid}${current.host === os.hostname() ? '' : ` on ${current.host}`} since ${current.since}` : 'another process'
+        const who = current
+          ? `PID ${current.pid}${current.host === os.hostname() ? '' : ` on ${current.host}`} since ${current.since}`
+          : 'another process'
         const what = current?.command ? ` (exp ${current.command})` : ''
         throw new ExpError(`workspace is locked by ${who}${what}.`, {
           code: 'LOCKED',
@@ -170,7 +172,13 @@ async function isStale(file: string, owner: LockOwner | null): Promise<boolean> 
 
 async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   const guard = `${file}.break`
-  const guardOwner: LockOwner = {command: 'break', host: os.hostname(), nonce: randomBytes(8).toString('hex'), pid: process.pid, since: new Date().toISOString()}
+  const guardOwner: LockOwner = {
+    command: 'break',
+    host: os.hostname(),
+    nonce: randomBytes(8).toString('hex'),
+    pid: process.pid,
+    since: new Date().toISOString(),
+  }
   if (!(await tryCreate(guard, guardOwner))) {
     // someone else is breaking it; a guard older than GUARD_STALE_MS was left by a crash mid-break
     const stat = await fs.stat(guard).catch(() => undefined)
@@ -180,7 +188,8 @@ async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   }
   try {
     const current = await readOwner(file)
-    const same = current === null ? seen === null : current !== undefined && seen !== null && current.nonce === seen.nonce
+    const same =
+      current === null ? seen === null : current !== undefined && seen !== null && current.nonce === seen.nonce
     if (same) await fs.rm(file, {force: true})
   } finally {
     await fs.rm(guard, {force: true})

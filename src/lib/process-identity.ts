@@ -49,7 +49,12 @@ export function processStart(pid: number): string | undefined {
     }
   }
   try {
-    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim() || undefined
+    return (
+      execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || undefined
+    )
   } catch {
     return undefined
   }
@@ -75,7 +80,11 @@ export function isSameProcess(identity: Partial<ProcessIdentity> | undefined): b
  * Send `signal` to the recorded process (or, with `group`, to the process group it leads) only when it is still
  * the same process. Returns whether the signal was sent.
  */
-export function signalIfSame(identity: Partial<ProcessIdentity> | undefined, signal: NodeJS.Signals, group = false): boolean {
+export function signalIfSame(
+  identity: Partial<ProcessIdentity> | undefined,
+  signal: NodeJS.Signals,
+  group = false,
+): boolean {
   if (!isSameProcess(identity)) return false
   try {
     process.kill(group ? -identity!.pid! : identity!.pid!, signal)

@@ -13,7 +13,9 @@ export function shellQuote(value: string): string {
  * character (line breaks included) is written as an escape (\\n, \\x1b). What follows `#` can never become a command.
  */
 export function shellComment(text: string): string {
-  return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
+  return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g, (c) =>
+    c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )
 }
 
 /** An argument list as one shell command line, every argument quoted. */

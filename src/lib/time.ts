@@ -44,7 +44,10 @@ export function logStamp(date: Date): string {
 
 /** A timestamp usable in a file name: 20250122T101500Z. */
 export function fileStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 /** Epoch times accepted from a file's own numbers: 2000-01-01 to 2100-01-01, in seconds or milliseconds. */

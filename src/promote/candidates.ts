@@ -22,7 +22,10 @@ export interface NotCandidate {
  * that pass the gate and have never been promoted (no `promotions` entry in metadata.json, rolled back or not: a
  * promotion someone undid is not offered again), best metric first.
  */
-export async function findCandidates(ws: Workspace, options: CandidateSearch): Promise<{candidates: PromotionPlan[]; excluded: NotCandidate[]}> {
+export async function findCandidates(
+  ws: Workspace,
+  options: CandidateSearch,
+): Promise<{candidates: PromotionPlan[]; excluded: NotCandidate[]}> {
   const items = await classifyWorkspace(ws, {location: 'experiments', now: options.now})
   const candidates: PromotionPlan[] = []
   const excluded: NotCandidate[] = []
@@ -38,7 +41,9 @@ export async function findCandidates(ws: Workspace, options: CandidateSearch): P
     if (result.ok) candidates.push(result.plan)
     else excluded.push({experiment: s.name, reason: result.reason})
   }
-  candidates.sort((a, b) => compareMetric(options.spec.direction, a.value, b.value) || a.experiment.localeCompare(b.experiment))
+  candidates.sort(
+    (a, b) => compareMetric(options.spec.direction, a.value, b.value) || a.experiment.localeCompare(b.experiment),
+  )
   return {candidates, excluded}
 }
 
@@ -46,7 +51,10 @@ export async function findCandidates(ws: Workspace, options: CandidateSearch): P
  * Two chosen experiments can map to one production file (the same name on two dates). Only the better one (the
  * first: plans come best first) goes there; the others are set aside with the reason.
  */
-export function onePerTarget(plans: PromotionPlan[]): {kept: PromotionPlan[]; clashes: Array<{plan: PromotionPlan; winner: PromotionPlan}>} {
+export function onePerTarget(plans: PromotionPlan[]): {
+  kept: PromotionPlan[]
+  clashes: Array<{plan: PromotionPlan; winner: PromotionPlan}>
+} {
   const byTarget = new Map<string, PromotionPlan>()
   const kept: PromotionPlan[] = []
   const clashes: Array<{plan: PromotionPlan; winner: PromotionPlan}> = []

@@ -32,7 +32,12 @@ export function promotedCheckpoint(s: ExperimentSnapshot, report: Report | undef
 }
 
 /** The provenance line of a production config: `# checkpoint: experiments/<name>/checkpoints/<id> (manifest sha256 …)`. */
-export function checkpointHeaderLine(experimentPath: string, checkpoint: PromotedCheckpoint | null | undefined): string[] {
+export function checkpointHeaderLine(
+  experimentPath: string,
+  checkpoint: PromotedCheckpoint | null | undefined,
+): string[] {
   if (!checkpoint) return []
-  return [`# checkpoint: ${experimentPath}/${checkpoint.path} (${checkpoint.manifest_sha256 ? `manifest sha256 ${checkpoint.manifest_sha256}` : `${checkpoint.state}: no manifest`})`]
+  return [
+    `# checkpoint: ${experimentPath}/${checkpoint.path} (${checkpoint.manifest_sha256 ? `manifest sha256 ${checkpoint.manifest_sha256}` : `${checkpoint.state}: no manifest`})`,
+  ]
 }

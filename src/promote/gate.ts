@@ -31,7 +31,8 @@ export function checkGate(report: Report | undefined, spec: GateSpec, label = re
   if (report.error || !report.data) return {pass: false, reason: `${label}: ${report.error ?? 'not a JSON object'}`}
   const data = report.data
   if (!('gates_passed' in data)) return {pass: false, reason: `${label} has no gates_passed`}
-  if (data.gates_passed !== true) return {pass: false, reason: `${label}: gates_passed is ${describe(data.gates_passed)}, not true`}
+  if (data.gates_passed !== true)
+    return {pass: false, reason: `${label}: gates_passed is ${describe(data.gates_passed)}, not true`}
   const errors = data.errors ?? data.error
   if (hasErrors(errors)) return {pass: false, reason: `${label} lists errors: ${short(errors)}`}
 
@@ -41,7 +42,8 @@ export function checkGate(report: Report | undefined, spec: GateSpec, label = re
   if (typeof raw !== 'number' || !Number.isFinite(raw)) {
     return {pass: false, reason: `${label}: ${spec.metric} is ${describe(raw)}, not a finite number${bound}`}
   }
-  if (spec.threshold === undefined) return {pass: true, reason: `${spec.metric} ${formatMeasured(raw)} (no threshold)`, value: raw}
+  if (spec.threshold === undefined)
+    return {pass: true, reason: `${spec.metric} ${formatMeasured(raw)} (no threshold)`, value: raw}
   const meets = spec.direction === 'min' ? raw <= spec.threshold : raw >= spec.threshold
   const op = meets ? symbol(spec.direction) : spec.direction === 'min' ? '>' : '<'
   return {pass: meets, reason: `${spec.metric} ${formatMeasured(raw)} ${op} threshold ${spec.threshold}`, value: raw}
@@ -65,6 +67,6 @@ function describe(value: unknown): string {
 }
 
 function short(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value)
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))
   return text.length > 80 ? `${text.slice(0, 77)}...` : text
 }

@@ -37,11 +37,35 @@ export interface ExecuteOptions {
 }
 
 /** The outcome a plan would have, without writing (dry run), from the target state seen while planning. */
-export function describePlan(ws: Workspace, plan: PromotionPlan, options: Pick<ExecuteOptions, 'force' | 'leaderboard'>, dryRun: boolean): PromotionOutcome {
+export function describePlan(
+  ws: Workspace,
+  plan: PromotionPlan,
+  options: Pick<ExecuteOptions, 'force' | 'leaderboard'>,
+  dryRun: boolean,
+): PromotionOutcome {
   const action: PromotionAction =
-    plan.target_state === 'absent' ? 'create' : plan.target_state === 'identical' ? 'unchanged' : options.force ? 'replace' : 'refused'
-  const message = action === 'refused' ? conflictMessage(ws, plan) : action === 'unchanged' ? unchangedMessage(ws, plan) : `${dryRun ? 'Would promote' : 'Promote'} ${summary(ws, plan)}`
-  return outcome(ws, plan, action, false, message, action === 'replace' ? relativeToRoot(ws, path.join(path.dirname(plan.target), HISTORY_DIR)) + '/' : null, options.leaderboard)
+    plan.target_state === 'absent'
+      ? 'create'
+      : plan.target_state === 'identical'
+        ? 'unchanged'
+        : options.force
+          ? 'replace'
+          : 'refused'
+  const message =
+    action === 'refused'
+      ? conflictMessage(ws, plan)
+      : action === 'unchanged'
+        ? unchangedMessage(ws, plan)
+        : `${dryRun ? 'Would promote' : 'Promote'} ${summary(ws, plan)}`
+  return outcome(
+    ws,
+    plan,
+    action,
+    false,
+    message,
+    action === 'replace' ? relativeToRoot(ws, path.join(path.dirname(plan.target), HISTORY_DIR)) + '/' : null,
+    options.leaderboard,
+  )
 }
 
 export function summary(ws: Workspace, plan: PromotionPlan): string {
@@ -57,7 +81,15 @@ export function unchangedMessage(ws: Workspace, plan: PromotionPlan): string {
   return `${relativeToRoot(ws, plan.target)} already holds the config of ${plan.experiment} (identical content); nothing to do.`
 }
 
-export function outcome(ws: Workspace, plan: PromotionPlan, action: PromotionAction, written: boolean, message: string, history: string | null, leaderboard: string | null): PromotionOutcome {
+export function outcome(
+  ws: Workspace,
+  plan: PromotionPlan,
+  action: PromotionAction,
+  written: boolean,
+  message: string,
+  history: string | null,
+  leaderboard: string | null,
+): PromotionOutcome {
   return {
     action,
     config_sha256: plan.config_sha256,

@@ -12,4 +12,13 @@
 export {type Assessment, HISTORY_DIR, type PromotionPlan, type TargetOptions} from './plan.js'
 export {assess, planPromotion, targetFor} from './assess.js'
 export {type Provenance, provenanceHeader, splitProvenance} from './provenance.js'
-export {conflictMessage, describePlan, type ExecuteOptions, outcome, type PromotionAction, type PromotionOutcome, summary, unchangedMessage} from './outcome.js'
+export {
+  conflictMessage,
+  describePlan,
+  type ExecuteOptions,
+  outcome,
+  type PromotionAction,
+  type PromotionOutcome,
+  summary,
+  unchangedMessage,
+} from './outcome.js'

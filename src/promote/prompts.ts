@@ -9,7 +9,14 @@ import type {PromoteAsk} from './service.js'
 export function candidateChoices(candidates: PromotionPlan[], previews: PromotionOutcome[]) {
   return candidates.map((plan, i) => {
     const p = previews[i]
-    const what = p.action === 'create' ? 'new file' : p.action === 'unchanged' ? 'identical, no-op' : p.action === 'replace' ? 'replaces (--force)' : 'exists: needs --force'
+    const what =
+      p.action === 'create'
+        ? 'new file'
+        : p.action === 'unchanged'
+          ? 'identical, no-op'
+          : p.action === 'replace'
+            ? 'replaces (--force)'
+            : 'exists: needs --force'
     return {
       checked: false,
       // a choice that would be refused cannot be picked: it says why instead

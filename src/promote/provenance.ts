@@ -16,7 +16,8 @@ export interface Provenance {
 }
 
 export function provenanceHeader(ws: Workspace, plan: PromotionPlan, promotedAt: Date): string {
-  const bound = plan.threshold === null ? 'no threshold' : `threshold ${plan.direction === 'min' ? '<=' : '>='} ${plan.threshold}`
+  const bound =
+    plan.threshold === null ? 'no threshold' : `threshold ${plan.direction === 'min' ? '<=' : '>='} ${plan.threshold}`
   return [
     HEADER_FIRST,
     `# experiment: ${oneLine(plan.experiment)}`,
@@ -40,7 +41,8 @@ export function splitProvenance(text: string): {provenance?: Provenance; body: s
   for (const line of text.slice(HEADER_FIRST.length + 1, end).split('\n')) {
     const m = /^# ([^:]+): (.*)$/.exec(line)
     if (!m) continue
-    if (['experiment', 'config_sha256', 'source', 'promoted_at', 'report'].includes(m[1])) provenance[m[1] as keyof Provenance] = m[2]
+    if (['experiment', 'config_sha256', 'source', 'promoted_at', 'report'].includes(m[1]))
+      provenance[m[1] as keyof Provenance] = m[2]
     else provenance.metric ??= `${m[1]}: ${m[2]}`
   }
   return {body: text.slice(end + HEADER_LAST.length + 2), provenance}

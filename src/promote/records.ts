@@ -30,7 +30,9 @@ export async function readMetadataRecord(ws: Workspace, dir: string): Promise<Me
   try {
     metadata = await parseMetadata(text, relativeToRoot(ws, file), PROMOTION_FIELDS)
   } catch (error) {
-    throw new ExpError(`${messageOf(error).replace(/\.$/, '')}; fix it first (promotions are recorded there).`, {code: 'INVALID_METADATA'})
+    throw new ExpError(`${messageOf(error).replace(/\.$/, '')}; fix it first (promotions are recorded there).`, {
+      code: 'INVALID_METADATA',
+    })
   }
   return {file, metadata, promotions: metadata.promotions ?? []}
 }
@@ -42,5 +44,11 @@ export function metadataWrite(record: MetadataRecord, promotions: PromotionEntry
 
 /** A promotion entry in force for this target (not rolled back), optionally of this exact config. */
 export function isInForce(p: PromotionEntry, target: string, sha?: string): boolean {
-  return Boolean(p) && typeof p === 'object' && p.target === target && !p.rolled_back_at && (sha === undefined || p.config_sha256 === sha)
+  return (
+    Boolean(p) &&
+    typeof p === 'object' &&
+    p.target === target &&
+    !p.rolled_back_at &&
+    (sha === undefined || p.config_sha256 === sha)
+  )
 }

@@ -30,14 +30,28 @@ export type PromoteCommandResult = {kind: 'promote'; result: PromoteResult} | {k
 
 /** The command's defaults (exp.yaml's promote section) resolved, then a rollback or a promotion. */
 export async function promoteRequest(ws: Workspace, r: PromoteRequest): Promise<PromoteCommandResult> {
-  const productionDir = r.productionDir ? path.resolve(r.cwd, r.productionDir) : path.resolve(ws.root, ws.settings.promote.production_dir ?? ws.paths.configs)
+  const productionDir = r.productionDir
+    ? path.resolve(r.cwd, r.productionDir)
+    : path.resolve(ws.root, ws.settings.promote.production_dir ?? ws.paths.configs)
   if (r.rollback !== undefined) {
-    if (r.name) throw new ExpError('--rollback takes a production file, not an experiment NAME.', {code: 'USAGE', exit: EXIT.usage, suggestion: `exp promote --rollback ${r.rollback}`})
+    if (r.name)
+      throw new ExpError('--rollback takes a production file, not an experiment NAME.', {
+        code: 'USAGE',
+        exit: EXIT.usage,
+        suggestion: `exp promote --rollback ${r.rollback}`,
+      })
     const {rollbackProduction} = await import('./rollback.js')
-    return {kind: 'rollback', result: await rollbackProduction(ws, {cwd: r.cwd, dryRun: r.dryRun, file: r.rollback, now: r.now, productionDir})}
+    return {
+      kind: 'rollback',
+      result: await rollbackProduction(ws, {cwd: r.cwd, dryRun: r.dryRun, file: r.rollback, now: r.now, productionDir}),
+    }
   }
-  if (r.configName !== undefined && !r.name) throw new ExpError('--config-name needs an experiment NAME.', {code: 'USAGE', exit: EXIT.usage})
-  const [{leaderboardPath}, {promote}] = await Promise.all([import('../leaderboard/leaderboard.js'), import('./service.js')])
+  if (r.configName !== undefined && !r.name)
+    throw new ExpError('--config-name needs an experiment NAME.', {code: 'USAGE', exit: EXIT.usage})
+  const [{leaderboardPath}, {promote}] = await Promise.all([
+    import('../leaderboard/leaderboard.js'),
+    import('./service.js'),
+  ])
   const spec = {
     direction: (r.direction as Direction | undefined) ?? ws.settings.promote.direction,
     metric: r.metric ?? ws.settings.promote.metric,

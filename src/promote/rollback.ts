@@ -51,9 +51,12 @@ export async function rollbackProduction(ws: Workspace, options: RollbackOptions
   const run = async (): Promise<RollbackResult> => {
     const [newest] = await keptVersions(target)
     if (!newest) {
-      throw new ExpError(`no previous version of ${rel} in ${relativeToRoot(ws, path.join(path.dirname(target), HISTORY_DIR))}/ to put back (a first promotion has none: remove the file to undo it).`, {
-        code: 'NO_HISTORY',
-      })
+      throw new ExpError(
+        `no previous version of ${rel} in ${relativeToRoot(ws, path.join(path.dirname(target), HISTORY_DIR))}/ to put back (a first promotion has none: remove the file to undo it).`,
+        {
+          code: 'NO_HISTORY',
+        },
+      )
     }
     const current = await readIfExists(target)
     const provenance = current === undefined ? undefined : splitProvenance(current).provenance
@@ -71,18 +74,32 @@ export async function rollbackProduction(ws: Workspace, options: RollbackOptions
     if (options.dryRun) return result
     const writes: Write[] = keep === undefined ? [] : [{data: current!, file: keep}]
     writes.push({data: await fs.readFile(newest, 'utf8'), file: target})
-    const marked = provenance?.experiment ? await markRolledBack(ws, provenance.experiment, rel, provenance.config_sha256, now) : undefined
+    const marked = provenance?.experiment
+      ? await markRolledBack(ws, provenance.experiment, rel, provenance.config_sha256, now)
+      : undefined
     if (marked) writes.push(...marked.writes)
-    await commitFileSet(ws.paths.journal, ws.root, {op: 'rollback', removes: [newest], what: `the rollback of ${rel}`, writes})
+    await commitFileSet(ws.paths.journal, ws.root, {
+      op: 'rollback',
+      removes: [newest],
+      what: `the rollback of ${rel}`,
+      writes,
+    })
     return {...result, leaderboard: marked?.leaderboard ?? null, metadata_marked: marked !== undefined}
   }
   return options.dryRun ? run() : withWorkspaceLock(ws, run, {command: 'promote --rollback'})
 }
 
 /** The newest matching promotion in the experiment's metadata.json, marked; its leaderboard row removed. */
-async function markRolledBack(ws: Workspace, experiment: string, target: string, sha: string | undefined, now: Date): Promise<{writes: Write[]; leaderboard: string | null} | undefined> {
+async function markRolledBack(
+  ws: Workspace,
+  experiment: string,
+  target: string,
+  sha: string | undefined,
+  now: Date,
+): Promise<{writes: Write[]; leaderboard: string | null} | undefined> {
   // the name comes from a file's comment: never let it point outside the experiment folders
-  if (experiment === '' || experiment.includes('/') || experiment.includes('\\') || experiment.startsWith('.')) return undefined
+  if (experiment === '' || experiment.includes('/') || experiment.includes('\\') || experiment.startsWith('.'))
+    return undefined
   for (const dir of [path.join(ws.paths.experiments, experiment), path.join(ws.paths.archive, experiment)]) {
     if (!existsSync(path.join(dir, METADATA_FILE))) continue
     const record = await readMetadataRecord(ws, dir).catch(() => undefined)
@@ -91,9 +108,14 @@ async function markRolledBack(ws: Workspace, experiment: string, target: string,
     const promotions = record.promotions.map((p, i) => (i === index ? {...p, rolled_back_at: now.toISOString()} : p))
     const writes = [metadataWrite(record, promotions)]
     const entry = record.promotions[index]
-    const stillPromoted = promotions.some((p) => p && typeof p === 'object' && typeof p.target === 'string' && !p.rolled_back_at)
+    const stillPromoted = promotions.some(
+      (p) => p && typeof p === 'object' && typeof p.target === 'string' && !p.rolled_back_at,
+    )
     // a promotion made with --no-update-leaderboard (leaderboard: null) put no row anywhere
-    const board = stillPromoted || entry.leaderboard === null ? undefined : await rowRemoval(ws, experiment, entry.leaderboard, entry.direction === 'max' ? 'max' : 'min')
+    const board =
+      stillPromoted || entry.leaderboard === null
+        ? undefined
+        : await rowRemoval(ws, experiment, entry.leaderboard, entry.direction === 'max' ? 'max' : 'min')
     if (board) writes.push(board)
     return {leaderboard: board ? relativeToRoot(ws, board.file) : null, writes}
   }
@@ -101,9 +123,17 @@ async function markRolledBack(ws: Workspace, experiment: string, target: string,
 }
 
 /** The leaderboard the promotion went to (as its entry records it, when inside the workspace; else the shared one), without the experiment's row. */
-async function rowRemoval(ws: Workspace, experiment: string, recorded: unknown, direction: Direction): Promise<Write | undefined> {
+async function rowRemoval(
+  ws: Workspace,
+  experiment: string,
+  recorded: unknown,
+  direction: Direction,
+): Promise<Write | undefined> {
   const lb = await import('../leaderboard/leaderboard.js')
-  const inside = typeof recorded === 'string' && recorded.endsWith('.csv') && !relativeToRoot(ws, path.resolve(ws.root, recorded)).startsWith('/')
+  const inside =
+    typeof recorded === 'string' &&
+    recorded.endsWith('.csv') &&
+    !relativeToRoot(ws, path.resolve(ws.root, recorded)).startsWith('/')
   const file = inside ? path.resolve(ws.root, recorded) : lb.leaderboardPath(ws, undefined, ws.root)
   const board = await lb.readLeaderboard(file)
   if (!board.rows.some((r) => r.experiment === experiment)) return undefined

@@ -49,19 +49,32 @@ export async function promote(ws: Workspace, options: PromoteOptions): Promise<P
   // a broken, foreign or differently ranked leaderboard is refused before anything else (read again under the lock)
   if (options.leaderboard !== null) {
     const lb = await import('../leaderboard/leaderboard.js')
-    await checkOutputFile(ws, options.leaderboard, {flag: options.leaderboardSource ?? '--leaderboard-csv', isOurs: lb.isLeaderboardCsv, what: 'an exp leaderboard'})
+    await checkOutputFile(ws, options.leaderboard, {
+      flag: options.leaderboardSource ?? '--leaderboard-csv',
+      isOurs: lb.isLeaderboardCsv,
+      what: 'an exp leaderboard',
+    })
     lb.checkBoardMetric(await lb.readLeaderboard(options.leaderboard), options.spec.metric)
   }
-  const result = await (options.name === undefined ? promoteCandidates(ws, options) : promoteNamed(ws, options.name, options))
+  const result = await (options.name === undefined
+    ? promoteCandidates(ws, options)
+    : promoteNamed(ws, options.name, options))
   // reports/index.html, when there is one, shows the promoted experiments' metrics as they now stand
-  if (result.promotions.some((p) => p.written)) await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now)
+  if (result.promotions.some((p) => p.written))
+    await (await import('../report/service.js')).refreshIndexAfterChange(ws, options.now)
   return result
 }
 
 async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions): Promise<PromoteResult> {
   const plan = await planPromotion(ws, name, {now: options.now, spec: options.spec, target: options.target})
   const preview = describePlan(ws, plan, options, options.dryRun)
-  const result = (promotions: PromotionOutcome[]): PromoteResult => ({candidates: null, dry_run: options.dryRun, excluded: null, needs_choice: false, promotions})
+  const result = (promotions: PromotionOutcome[]): PromoteResult => ({
+    candidates: null,
+    dry_run: options.dryRun,
+    excluded: null,
+    needs_choice: false,
+    promotions,
+  })
   if (preview.action === 'refused') throw new ExpError(preview.message, {code: 'TARGET_EXISTS'})
   if (options.dryRun) return result([preview])
   // identical content: nothing to ask; executing only records what a killed promotion may have left unrecorded
@@ -73,7 +86,8 @@ async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions
         suggestion: `exp promote ${plan.experiment} --yes`,
       })
     }
-    if (!(await options.ask.confirm(preview))) throw new ExpError('cancelled; nothing was promoted.', {code: 'CANCELLED', exit: EXIT.usage})
+    if (!(await options.ask.confirm(preview)))
+      throw new ExpError('cancelled; nothing was promoted.', {code: 'CANCELLED', exit: EXIT.usage})
   }
   const [done] = await executePromotions(ws, [plan], options)
   if (done.action === 'refused') throw new ExpError(done.message, {code: 'REFUSED'})
@@ -81,9 +95,19 @@ async function promoteNamed(ws: Workspace, name: string, options: PromoteOptions
 }
 
 async function promoteCandidates(ws: Workspace, options: PromoteOptions): Promise<PromoteResult> {
-  const {candidates, excluded} = await findCandidates(ws, {now: options.now, spec: options.spec, target: options.target})
+  const {candidates, excluded} = await findCandidates(ws, {
+    now: options.now,
+    spec: options.spec,
+    target: options.target,
+  })
   const previews = candidates.map((plan) => describePlan(ws, plan, options, true))
-  const result: PromoteResult = {candidates: previews, dry_run: options.dryRun, excluded, needs_choice: false, promotions: []}
+  const result: PromoteResult = {
+    candidates: previews,
+    dry_run: options.dryRun,
+    excluded,
+    needs_choice: false,
+    promotions: [],
+  }
   if (candidates.length === 0) return result
 
   let chosen: PromotionPlan[]
@@ -95,10 +119,16 @@ async function promoteCandidates(ws: Workspace, options: PromoteOptions): Promis
   const skipped = new Map(
     clashes.map(({plan, winner}) => [
       plan,
-      {...describePlan(ws, plan, options, true), action: 'skipped' as const, message: `${plan.experiment} is skipped: ${winner.experiment} (better ${plan.metric}) goes to the same file ${describePlan(ws, winner, options, true).target}.`},
+      {
+        ...describePlan(ws, plan, options, true),
+        action: 'skipped' as const,
+        message: `${plan.experiment} is skipped: ${winner.experiment} (better ${plan.metric}) goes to the same file ${describePlan(ws, winner, options, true).target}.`,
+      },
     ]),
   )
-  const done = options.dryRun ? kept.map((plan) => describePlan(ws, plan, options, true)) : await executePromotions(ws, kept, options)
+  const done = options.dryRun
+    ? kept.map((plan) => describePlan(ws, plan, options, true))
+    : await executePromotions(ws, kept, options)
   const byPlan = new Map(kept.map((plan, i) => [plan, done[i]]))
   result.promotions = chosen.map((plan) => byPlan.get(plan) ?? skipped.get(plan)!)
   return result

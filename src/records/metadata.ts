@@ -13,7 +13,11 @@ import {readIfExists} from '../lib/read-if-exists.js'
 
 /** The schema, built from the zod module (loaded on first use). */
 function schemaOf(z: typeof Z) {
-  const promotion = z.looseObject({target: z.string().optional(), config_sha256: z.string().optional(), rolled_back_at: z.string().nullable().optional()})
+  const promotion = z.looseObject({
+    target: z.string().optional(),
+    config_sha256: z.string().optional(),
+    rolled_back_at: z.string().nullable().optional(),
+  })
   return z.looseObject({
     schema: z.number().optional(),
     name: z.string().optional(),
@@ -40,7 +44,11 @@ let schema: ReturnType<typeof schemaOf> | undefined
  * What is wrong with a parsed metadata.json, as one line naming the file and the field, or undefined. `fields`: only
  * these top-level fields matter (a writer refuses only what it would lose; a stray `status: 42` is the scan's warning).
  */
-export async function metadataProblem(value: unknown, file: string, fields?: readonly string[]): Promise<string | undefined> {
+export async function metadataProblem(
+  value: unknown,
+  file: string,
+  fields?: readonly string[],
+): Promise<string | undefined> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return `${file}: not a JSON object`
   schema ??= schemaOf((await import('zod')).z)
   const result = schema.safeParse(value)

@@ -11,15 +11,31 @@ type Check = (v: Value) => boolean
 const STATES = new Set(['queued', 'running', 'completed', 'failed', 'interrupted', 'cancelled'])
 const STAGE_NAME = /^(train|evaluate|finetune|evaluate:.+)$/
 
-const isObject = (v: Value): v is Record<string, Value> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+const isObject = (v: Value): v is Record<string, Value> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 const str: Check = (v) => typeof v === 'string'
 const int: Check = (v) => Number.isSafeInteger(v)
-const optional = (check: Check): Check => (v) => v === undefined || check(v)
-const nullable = (check: Check): Check => (v) => v === null || check(v)
-const fields = (shape: Record<string, Check>): Check => (v) => isObject(v) && Object.entries(shape).every(([k, check]) => check(v[k]))
-const recordOf = (check: Check): Check => (v) => isObject(v) && Object.values(v).every((x) => check(x))
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined || check(v)
+const nullable =
+  (check: Check): Check =>
+  (v) =>
+    v === null || check(v)
+const fields =
+  (shape: Record<string, Check>): Check =>
+  (v) =>
+    isObject(v) && Object.entries(shape).every(([k, check]) => check(v[k]))
+const recordOf =
+  (check: Check): Check =>
+  (v) =>
+    isObject(v) && Object.values(v).every((x) => check(x))
 /** every index, holes included (Array.every skips them; the schema does not) */
-const arrayOf = (check: Check): Check => (v) => Array.isArray(v) && Array.from(v, (x) => check(x)).every(Boolean)
+const arrayOf =
+  (check: Check): Check =>
+  (v) =>
+    Array.isArray(v) && Array.from(v, (x) => check(x)).every(Boolean)
 
 const stage = fields({
   checkpoint: optional(isObject),

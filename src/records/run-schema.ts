@@ -62,7 +62,14 @@ export function runSchemaOf(z: typeof Z) {
 /** What a vast run keeps (backends/vast/state.ts `VastData`): the offers, every rent attempt, the instance, the cost. */
 function vastFields(z: typeof Z) {
   const num = z.number()
-  const offer = z.looseObject({id: num, machine_id: num.nullable(), gpu: z.string(), num_gpus: num, dph_total: num, disk_dph: num})
+  const offer = z.looseObject({
+    id: num,
+    machine_id: num.nullable(),
+    gpu: z.string(),
+    num_gpus: num,
+    dph_total: num,
+    disk_dph: num,
+  })
   const attempt = z.looseObject({
     offer_id: num,
     machine_id: num.nullable(),

@@ -96,7 +96,10 @@ export function runFile(experimentDir: string, runId: string): string {
  * The one order of runs, newest first: by creation time (a run id carries only the second, so two runs created in
  * the same second would otherwise be ordered by their random suffix), then id. The scan and `exp runs` both use it.
  */
-export function compareRuns(a: {created_at?: string; run_id: string}, b: {created_at?: string; run_id: string}): number {
+export function compareRuns(
+  a: {created_at?: string; run_id: string},
+  b: {created_at?: string; run_id: string},
+): number {
   return (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.run_id.localeCompare(a.run_id)
 }
 
@@ -118,7 +121,11 @@ export function overallState(stages: StageRecord[]): RunState {
  * record is checked against the schema first: a record exp would not read back is refused, and nothing is written.
  */
 export async function writeRun(experimentDir: string, record: RunRecord, now = new Date()): Promise<RunRecord> {
-  if (!isPlainName(record.run_id)) throw new ExpError(`refusing to write a run record with run_id ${JSON.stringify(record.run_id)} (not a plain name).`, {code: 'INVALID_RECORD'})
+  if (!isPlainName(record.run_id))
+    throw new ExpError(
+      `refusing to write a run record with run_id ${JSON.stringify(record.run_id)} (not a plain name).`,
+      {code: 'INVALID_RECORD'},
+    )
   const next = {...record, state: overallState(record.stages), updated_at: now.toISOString()}
   const file = runFile(experimentDir, record.run_id)
   const problem = runRecordProblem(next, record.run_id) ?? (await runSchemaProblem(next))
@@ -151,7 +158,9 @@ export function parseRun(text: string, file: string): RunRecord {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new ExpError(`${file}: not valid JSON (${(error as Error).message.split('\n')[0]}); record not used.`, {code: 'INVALID_RECORD'})
+    throw new ExpError(`${file}: not valid JSON (${(error as Error).message.split('\n')[0]}); record not used.`, {
+      code: 'INVALID_RECORD',
+    })
   }
   const checked = checkRunRecord(value, path.basename(path.dirname(file)))
   if (!checked.ok) throw new ExpError(`${file}: ${checked.problem}; record not used.`, {code: 'INVALID_RECORD'})
@@ -159,13 +168,17 @@ export function parseRun(text: string, file: string): RunRecord {
 }
 
 /** A parsed run.json found in `runs/<folder>/` as a record, or the one problem (`field: problem`) that makes it unusable. */
-export function checkRunRecord(value: unknown, folder: string): {ok: true; record: RunRecord} | {ok: false; problem: string} {
+export function checkRunRecord(
+  value: unknown,
+  folder: string,
+): {ok: true; record: RunRecord} | {ok: false; problem: string} {
   const problem = runRecordProblem(value, folder)
-  return problem === undefined && isRecordShape(value) ? {ok: true, record: value} : {ok: false, problem: problem ?? 'not a JSON object'}
+  return problem === undefined && isRecordShape(value)
+    ? {ok: true, record: value}
+    : {ok: false, problem: problem ?? 'not a JSON object'}
 }
 
 /** What runRecordProblem has checked, as a type (identity, stages and paths; other fields are read defensively). */
 function isRecordShape(value: unknown): value is RunRecord {
   return typeof value === 'object' && value !== null && Array.isArray((value as {stages?: unknown}).stages)
 }
-

@@ -30,7 +30,8 @@ export function remoteCheckpointDir(ref: Pick<CheckpointRef, 'experiment' | 'run
 /** The files a manifest lists, through the checkpoint manifest module; a manifest that does not parse is one line. */
 function manifestFiles(text: string, where: string): ManifestFile[] {
   const read = parseManifest(text)
-  if (!read.manifest) throw new ExpError(`${where}/${read.error}; the checkpoint cannot be verified.`, {code: 'BAD_MANIFEST'})
+  if (!read.manifest)
+    throw new ExpError(`${where}/${read.error}; the checkpoint cannot be verified.`, {code: 'BAD_MANIFEST'})
   return read.manifest.files
 }
 
@@ -38,9 +39,19 @@ function manifestFiles(text: string, where: string): ManifestFile[] {
 async function localManifest(ref: CheckpointRef, dir: string): Promise<{text: string; own: boolean}> {
   const file = path.join(dir, MANIFEST_FILE)
   if (existsSync(file)) return {own: true, text: await fs.readFile(file, 'utf8')}
-  const files = await Promise.all(listCheckpoint(dir).map(async (f) => ({...f, sha256: await sha256File(path.join(dir, f.path))})))
+  const files = await Promise.all(
+    listCheckpoint(dir).map(async (f) => ({...f, sha256: await sha256File(path.join(dir, f.path))})),
+  )
   const bytes = files.reduce((n, f) => n + f.size, 0)
-  const manifest = {adopted: true, bytes, experiment: ref.experiment, files, format: 'exp-checkpoint-manifest', run_id: ref.runId, version: 1}
+  const manifest = {
+    adopted: true,
+    bytes,
+    experiment: ref.experiment,
+    files,
+    format: 'exp-checkpoint-manifest',
+    run_id: ref.runId,
+    version: 1,
+  }
   return {own: false, text: JSON.stringify(manifest, null, 2) + '\n'}
 }
 
@@ -58,13 +69,23 @@ export type UploadOutcome = 'uploaded' | 'already-there'
  * copy starts while the listing is still under way (the checkpoint a run just made is new on the remote; were it
  * there after all, the copy is stopped and its partial folder removed before the manifests are compared).
  */
-export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}, listing?: Promise<RemoteEntry[]> | RemoteEntry[], early = false): Promise<UploadOutcome> {
+export async function uploadCheckpoint(
+  rclone: Rclone,
+  ref: CheckpointRef,
+  options: RcloneRunOptions = {},
+  listing?: Promise<RemoteEntry[]> | RemoteEntry[],
+  early = false,
+): Promise<UploadOutcome> {
   const local = path.join(ref.experimentDir, 'checkpoints', ref.runId)
   const remoteDir = remoteCheckpointDir(ref)
   const parent = path.posix.dirname(remoteDir)
   const tmp = `${parent}/${PARTIAL}${ref.runId}-${randomBytes(4).toString('hex')}`
   const own = existsSync(path.join(local, MANIFEST_FILE))
-  const copy = (signal?: AbortSignal) => rclone.run(['copy', local, rclone.path(tmp), '-I', ...(own ? [] : ['--exclude', `/${MANIFEST_FILE}`]), '--transfers', '4'], {...options, signal})
+  const copy = (signal?: AbortSignal) =>
+    rclone.run(
+      ['copy', local, rclone.path(tmp), '-I', ...(own ? [] : ['--exclude', `/${MANIFEST_FILE}`]), '--transfers', '4'],
+      {...options, signal},
+    )
   const stop = early ? new AbortController() : undefined
   let started = stop && copy(stop.signal)
   started?.catch(() => {}) // awaited below, or stopped
@@ -83,18 +104,28 @@ export async function uploadCheckpoint(rclone: Rclone, ref: CheckpointRef, optio
     throw error
   }
   if (entries.some((e) => e.IsDir && e.Name === ref.runId)) {
-    const [mine, theirs] = await Promise.all([localManifest(ref, local), rclone.read(`${remoteDir}/${MANIFEST_FILE}`), cancel()])
+    const [mine, theirs] = await Promise.all([
+      localManifest(ref, local),
+      rclone.read(`${remoteDir}/${MANIFEST_FILE}`),
+      cancel(),
+    ])
     if (theirs !== undefined) {
-      if (sameFiles(sorted(manifestFiles(theirs, remoteDir)), sorted(manifestFiles(mine.text, local)))) return 'already-there'
-      throw new ExpError(`${rclone.path(remoteDir)} already holds a different checkpoint (its manifest differs); it was not overwritten.`, {
-        code: 'CHECKPOINT_CONFLICT',
-        suggestion: 'compare the two manifests; remove the remote copy with rclone purge if it is the wrong one',
-      })
+      if (sameFiles(sorted(manifestFiles(theirs, remoteDir)), sorted(manifestFiles(mine.text, local))))
+        return 'already-there'
+      throw new ExpError(
+        `${rclone.path(remoteDir)} already holds a different checkpoint (its manifest differs); it was not overwritten.`,
+        {
+          code: 'CHECKPOINT_CONFLICT',
+          suggestion: 'compare the two manifests; remove the remote copy with rclone purge if it is the wrong one',
+        },
+      )
     }
     // a folder without a manifest (not one exp left whole): uploaded again, as when it is not there
   }
   // (the listing may show this upload's own partial folder, when the copy started first)
-  const leftovers = entries.filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`) && `${parent}/${e.Name}` !== tmp).map((e) => rclone.purge(`${parent}/${e.Name}`))
+  const leftovers = entries
+    .filter((e) => e.IsDir && e.Name.startsWith(`${PARTIAL}${ref.runId}-`) && `${parent}/${e.Name}` !== tmp)
+    .map((e) => rclone.purge(`${parent}/${e.Name}`))
   // without its own manifest, one is made (sizes and sha256) beside the copy
   const made = own ? undefined : localManifest(ref, local)
   await Promise.all([...leftovers, started ?? copy(), made])
@@ -118,11 +149,18 @@ export async function remoteCheckpoints(rclone: Rclone, experiment: string): Pro
  * Download a checkpoint missing locally and verify it against its remote manifest (every size and sha256) before it
  * takes its final local name; a file that does not match is named and nothing is left behind.
  */
-export async function fetchCheckpoint(rclone: Rclone, ref: CheckpointRef, options: RcloneRunOptions = {}): Promise<{files: number; bytes: number}> {
+export async function fetchCheckpoint(
+  rclone: Rclone,
+  ref: CheckpointRef,
+  options: RcloneRunOptions = {},
+): Promise<{files: number; bytes: number}> {
   const remoteDir = remoteCheckpointDir(ref)
   const text = await rclone.read(`${remoteDir}/${MANIFEST_FILE}`)
   if (text === undefined) {
-    throw new ExpError(`checkpoint ${ref.runId} of ${ref.experiment} is neither here nor on ${rclone.path(remoteDir)}.`, {code: 'CHECKPOINT_MISSING'})
+    throw new ExpError(
+      `checkpoint ${ref.runId} of ${ref.experiment} is neither here nor on ${rclone.path(remoteDir)}.`,
+      {code: 'CHECKPOINT_MISSING'},
+    )
   }
   const files = manifestFiles(text, rclone.path(remoteDir))
   const parent = path.join(ref.experimentDir, 'checkpoints')
@@ -134,12 +172,22 @@ export async function fetchCheckpoint(rclone: Rclone, ref: CheckpointRef, option
     for (const f of files) {
       const file = path.join(tmp, f.path)
       const size = existsSync(file) ? (await fs.stat(file)).size : -1
-      const bad = size < 0 ? 'missing' : size === f.size ? ((await sha256File(file)) === f.sha256 ? undefined : 'sha256 differs') : `size ${size}, manifest says ${f.size}`
+      const bad =
+        size < 0
+          ? 'missing'
+          : size === f.size
+            ? (await sha256File(file)) === f.sha256
+              ? undefined
+              : 'sha256 differs'
+            : `size ${size}, manifest says ${f.size}`
       if (bad) {
-        throw new ExpError(`the remote copy of checkpoint ${ref.runId} is corrupt: ${f.path} (${bad}); refused, nothing kept.`, {
-          code: 'CHECKPOINT_CORRUPT',
-          suggestion: 'push the checkpoint again from a machine that has it whole',
-        })
+        throw new ExpError(
+          `the remote copy of checkpoint ${ref.runId} is corrupt: ${f.path} (${bad}); refused, nothing kept.`,
+          {
+            code: 'CHECKPOINT_CORRUPT',
+            suggestion: 'push the checkpoint again from a machine that has it whole',
+          },
+        )
       }
     }
     // another worker of this machine may have fetched the same checkpoint meanwhile: theirs is verified too

@@ -25,7 +25,9 @@ export async function remoteNodeHooks(ws: Workspace, log: (line: string) => void
       const name = experiment.split('/')[0]
       const [pushed] = await pushExperiments(ws, remote, {names: [name]})
       const uploaded = pushed.checkpoints.filter((c) => c.outcome === 'uploaded').map((c) => c.run_id)
-      log(`${node.id}: pushed ${name} to ${remote.rclone.path(`experiments/${name}`)} (${pushed.files} file(s)${uploaded.length ? `, checkpoint ${uploaded.join(', ')}` : ''})`)
+      log(
+        `${node.id}: pushed ${name} to ${remote.rclone.path(`experiments/${name}`)} (${pushed.files} file(s)${uploaded.length ? `, checkpoint ${uploaded.join(', ')}` : ''})`,
+      )
     },
     async beforeLaunch(node, doc) {
       const {source} = checkpointSource(doc, node)
@@ -37,7 +39,9 @@ export async function remoteNodeHooks(ws: Workspace, log: (line: string) => void
       const name = path.basename(dir)
       if (!existsSync(dir)) await pullExperiments(ws, remote, {names: [name]})
       const got = await fetchCheckpoint(remote.rclone, {experiment: name, experimentDir: dir, runId: run})
-      log(`${node.id}: input checkpoint ${name}/checkpoints/${run} downloaded from the remote and verified (${got.files} file(s), ${got.bytes} bytes)`)
+      log(
+        `${node.id}: input checkpoint ${name}/checkpoints/${run} downloaded from the remote and verified (${got.files} file(s), ${got.bytes} bytes)`,
+      )
     },
   }
 }

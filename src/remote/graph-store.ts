@@ -32,7 +32,11 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
   return {
     label,
     shared: true,
-    stats: () => ({lease_taken: waits.taken, lease_wait_max_s: waits.maxMs / 1000, lease_wait_total_s: waits.totalMs / 1000}),
+    stats: () => ({
+      lease_taken: waits.taken,
+      lease_wait_max_s: waits.maxMs / 1000,
+      lease_wait_total_s: waits.totalMs / 1000,
+    }),
     async read() {
       // Without the lease a read can overlap a replacement; the WebDAV server may then serve a mix that does not
       // parse. A whole graph always parses, so a few fresh reads settle it; a graph broken for real still fails.
@@ -68,7 +72,11 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
     },
   }
 
-  async function updateOnce<T>(command: string, mutate: (doc: GraphDoc) => Promise<T> | T, options: UpdateOptions<T>): Promise<UpdateResult<T>> {
+  async function updateOnce<T>(
+    command: string,
+    mutate: (doc: GraphDoc) => Promise<T> | T,
+    options: UpdateOptions<T>,
+  ): Promise<UpdateResult<T>> {
     // a change that a wait can make moot (a claim): once the lease looks free after a wait, one lease-free read
     // decides whether to take it at all, instead of a turn under the lease that changes nothing
     let moot: UpdateResult<T> | undefined
@@ -90,7 +98,10 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
       if (change.written) {
         // the temporary copy is no write of state: the lease is checked beside its upload, before the move
         const tmp = `${REMOTE_GRAPH}.${randomBytes(4).toString('hex')}.tmp`
-        const [, held] = await Promise.allSettled([rclone.writeText(tmp, serializeGraph(change.doc)), lease.assertHeld()])
+        const [, held] = await Promise.allSettled([
+          rclone.writeText(tmp, serializeGraph(change.doc)),
+          lease.assertHeld(),
+        ])
         if (held.status === 'rejected') {
           await rclone.remove(tmp)
           throw held.reason

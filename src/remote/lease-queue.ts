@@ -38,7 +38,13 @@ export interface QueueOptions {
  * written within the grace (a renewal rewrites it; a holder's clock ahead of ours only makes it look older, and
  * then it is read). Reading decides every expiry.
  */
-export function liveUnread(store: LeaseStore, known: Map<string, LeaseBody> | undefined, name: string, now: number, graceMs: number): LeaseBody | true | undefined {
+export function liveUnread(
+  store: LeaseStore,
+  known: Map<string, LeaseBody> | undefined,
+  name: string,
+  now: number,
+  graceMs: number,
+): LeaseBody | true | undefined {
   if (!known) return undefined
   const cached = known.get(name)
   if (cached && Date.parse(cached.expires) + graceMs >= now) return cached
@@ -61,14 +67,18 @@ export class WaitQueue {
    */
   async ahead(names: string[]): Promise<string[]> {
     const {clock, known, lifeMs: graceMs, store} = this.options
-    const tickets = names.filter((n) => n.endsWith(TICKET_SUFFIX) && n !== this.mine?.name && (!this.mine || n < this.mine.name)).sort()
+    const tickets = names
+      .filter((n) => n.endsWith(TICKET_SUFFIX) && n !== this.mine?.name && (!this.mine || n < this.mine.name))
+      .sort()
     const live: string[] = []
     for (const name of tickets) {
       if (!liveUnread(store, known, name, clock.now(), graceMs)) {
         const body = await store.read(name).catch(() => undefined)
         if (body) known.set(name, body)
         // unreadable: being written, or gone between list and read; respected until its name is long past
-        if (body ? Date.parse(body.expires) + graceMs < clock.now() : Date.parse(isoOf(name)) + 2 * graceMs < clock.now()) {
+        if (
+          body ? Date.parse(body.expires) + graceMs < clock.now() : Date.parse(isoOf(name)) + 2 * graceMs < clock.now()
+        ) {
           await store.remove(name).catch(() => false)
           continue
         }
@@ -84,7 +94,10 @@ export class WaitQueue {
     const {lifeMs} = this.options
     const expires = new Date(now + lifeMs).toISOString()
     if (!this.mine) {
-      this.mine = {body: {...this.options.body, created: new Date(now).toISOString(), expires}, name: ticketName(now, this.options.body.host, this.options.body.pid)}
+      this.mine = {
+        body: {...this.options.body, created: new Date(now).toISOString(), expires},
+        name: ticketName(now, this.options.body.host, this.options.body.pid),
+      }
     } else if (Date.parse(this.mine.body.expires) - now > lifeMs / 3) return
     this.mine.body = {...this.mine.body, expires}
     await this.options.store.write(this.mine.name, this.mine.body)

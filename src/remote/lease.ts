@@ -45,7 +45,10 @@ export interface LeaseInfo {
 
 /** `<utc>-<host>-<pid>-<random>.json`: sorts by creation time, never the same for two takers. */
 export function leaseName(now: number, host: string, pid: number, random = randomBytes(4).toString('hex')): string {
-  const utc = new Date(now).toISOString().replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const utc = new Date(now)
+    .toISOString()
+    .replaceAll(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${utc}-${host.replaceAll(/[^\w.-]/g, '_')}-${pid}-${random}.json`
 }
 
@@ -57,7 +60,13 @@ export function describeHolder(body: LeaseBody | undefined, name: string): strin
  * Every lease in the folder with its state at `now` (expired = past expires + grace). `known`: bodies read before; a
  * lease live by its last known expiry is not read again (a renewal only moves expiry later), one past it is re-read.
  */
-export async function inspectLeases(store: LeaseStore, now: number, graceMs: number, listed?: string[], known?: Map<string, LeaseBody>): Promise<LeaseInfo[]> {
+export async function inspectLeases(
+  store: LeaseStore,
+  now: number,
+  graceMs: number,
+  listed?: string[],
+  known?: Map<string, LeaseBody>,
+): Promise<LeaseInfo[]> {
   const names = (listed ?? (await store.list())).filter((n) => n.endsWith('.json')).sort()
   const infos: LeaseInfo[] = []
   for (const name of names) {
@@ -69,7 +78,9 @@ export async function inspectLeases(store: LeaseStore, now: number, graceMs: num
     const body = unread ?? (await store.read(name).catch(() => undefined))
     if (!body) {
       // vanished between list and read, or being written: respected until long past the time in its name
-      const created = Date.parse(name.slice(0, 16).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'))
+      const created = Date.parse(
+        name.slice(0, 16).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+      )
       infos.push({name, state: Number.isFinite(created) && created + 2 * graceMs < now ? 'expired' : 'unreadable'})
       continue
     }
@@ -148,10 +159,13 @@ export class Lease {
     if (this.paused && Date.parse(this.body.expires) - this.options.clock.now() < margin) this.lost = true
     if (!this.lost && (await this.options.store.list()).includes(this.name)) return
     this.lost = true
-    throw new ExpError(`the remote lease ${this.name} vanished (taken over or deleted) or ran out; the update was aborted before writing anything.`, {
-      code: 'LEASE_LOST',
-      suggestion: 'run the command again',
-    })
+    throw new ExpError(
+      `the remote lease ${this.name} vanished (taken over or deleted) or ran out; the update was aborted before writing anything.`,
+      {
+        code: 'LEASE_LOST',
+        suggestion: 'run the command again',
+      },
+    )
   }
 
   async release(): Promise<void> {
@@ -177,7 +191,10 @@ export async function acquireLease(input: LeaseOptions): Promise<Lease> {
  * The same, for a change that may no longer be needed once the wait is over (a claim of a node another machine took
  * meanwhile): after a wait, `stillWanted()` is asked before the lease is taken; false → undefined, no lease taken.
  */
-export async function acquireLeaseIfWanted(input: LeaseOptions, stillWanted: () => Promise<boolean>): Promise<Lease | undefined> {
+export async function acquireLeaseIfWanted(
+  input: LeaseOptions,
+  stillWanted: () => Promise<boolean>,
+): Promise<Lease | undefined> {
   return takeLease(input, stillWanted)
 }
 
@@ -188,7 +205,12 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
   const graceMs = (options.graceSeconds ?? options.leaseSeconds) * 1000
   const waitMs = (options.waitSeconds ?? Math.max(300, options.leaseSeconds * 10)) * 1000
   const known = new Map<string, LeaseBody>()
-  const holder = {command: options.command, holder: `${options.host}:${options.pid}`, host: options.host, pid: options.pid}
+  const holder = {
+    command: options.command,
+    holder: `${options.host}:${options.pid}`,
+    host: options.host,
+    pid: options.pid,
+  }
   const queue = new WaitQueue({body: holder, clock, known, lifeMs: (options.leaseSeconds * 1000) / 3, store})
   const started = clock.now()
   let deadline = started + waitMs
@@ -219,7 +241,9 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
         }
       }
       if (clock.now() >= deadline) {
-        const who = others[0] ? `held by ${describeHolder(others[0].body, others[0].name)}` : `queued for by ${ahead.length} machine(s) before this one`
+        const who = others[0]
+          ? `held by ${describeHolder(others[0].body, others[0].name)}`
+          : `queued for by ${ahead.length} machine(s) before this one`
         throw new ExpError(`the remote lease is ${who}; gave up waiting.`, {
           code: 'LEASE_BUSY',
           exit: 3,
@@ -239,12 +263,22 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
  * for the others to go (it never proceeds while it sees one); the others delete theirs and back off. So the oldest
  * gets it: no livelock. Undefined when ours lost (deleted, or a rival is older, or the wait is over).
  */
-async function contend(options: LeaseOptions & {clock: LeaseClock}, holder: Omit<LeaseBody, 'created' | 'expires'>, graceMs: number, known: Map<string, LeaseBody>, deadline: number): Promise<Lease | undefined> {
+async function contend(
+  options: LeaseOptions & {clock: LeaseClock},
+  holder: Omit<LeaseBody, 'created' | 'expires'>,
+  graceMs: number,
+  known: Map<string, LeaseBody>,
+  deadline: number,
+): Promise<Lease | undefined> {
   const {clock, store} = options
   const random = options.random ?? Math.random
   const now = clock.now()
   const name = leaseName(now, options.host, options.pid)
-  const body: LeaseBody = {...holder, created: new Date(now).toISOString(), expires: new Date(now + options.leaseSeconds * 1000).toISOString()}
+  const body: LeaseBody = {
+    ...holder,
+    created: new Date(now).toISOString(),
+    expires: new Date(now + options.leaseSeconds * 1000).toISOString(),
+  }
   await store.write(name, body)
   for (let round = 0; ; round++) {
     await clock.sleep(options.settleSeconds * 1000 * (round === 0 ? 1 : 1 + random()))
@@ -264,14 +298,22 @@ async function contend(options: LeaseOptions & {clock: LeaseClock}, holder: Omit
 }
 
 /** Live leases of others; expired ones (past grace) are removed with a warning naming their holder. */
-async function liveOthers(options: LeaseOptions & {clock: LeaseClock}, graceMs: number, mine: string | undefined, listed: string[], known: Map<string, LeaseBody>): Promise<LeaseInfo[]> {
+async function liveOthers(
+  options: LeaseOptions & {clock: LeaseClock},
+  graceMs: number,
+  mine: string | undefined,
+  listed: string[],
+  known: Map<string, LeaseBody>,
+): Promise<LeaseInfo[]> {
   const infos = await inspectLeases(options.store, options.clock.now(), graceMs, listed, known)
   const live: LeaseInfo[] = []
   for (const info of infos) {
     if (info.name === mine) continue
     if (info.state === 'expired') {
       const until = info.body ? ` (expired ${info.body.expires})` : ''
-      options.warn?.(`warning: taking over the expired remote lease of ${describeHolder(info.body, info.name)}${until}.`)
+      options.warn?.(
+        `warning: taking over the expired remote lease of ${describeHolder(info.body, info.name)}${until}.`,
+      )
       await options.store.remove(info.name).catch(() => false)
     } else live.push(info) // an unreadable lease may be one being written: respect it
   }

@@ -73,11 +73,17 @@ export class Rclone {
       stripFinalNewline: false,
     })
     const code = result.exitCode ?? 1
-    if ((result as {code?: string}).code === 'ENOENT' || (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-      throw new ExpError(`rclone is not installed (no "${this.binary}" on PATH); remote ${this.target.remote} cannot be reached.`, {
-        code: 'RCLONE_MISSING',
-        suggestion: 'install rclone (Debian: apt-get install rclone) and run exp again',
-      })
+    if (
+      (result as {code?: string}).code === 'ENOENT' ||
+      (result.failed && result.exitCode === undefined && /ENOENT/.test(String(result.message)))
+    ) {
+      throw new ExpError(
+        `rclone is not installed (no "${this.binary}" on PATH); remote ${this.target.remote} cannot be reached.`,
+        {
+          code: 'RCLONE_MISSING',
+          suggestion: 'install rclone (Debian: apt-get install rclone) and run exp again',
+        },
+      )
     }
     const out = {code, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
     if (code !== 0 && !(options.allow ?? []).includes(code)) throw await this.classify(out, args[0])
@@ -136,7 +142,12 @@ export class Rclone {
     const remote = this.target.remote
     const text = r.stderr
     const detail = lastError(text)
-    if (/didn't find section in config file|config file .*not found.*section|NOTICE: Config file .* not found/i.test(text) || !(await this.knowsRemote())) {
+    if (
+      /didn't find section in config file|config file .*not found.*section|NOTICE: Config file .* not found/i.test(
+        text,
+      ) ||
+      !(await this.knowsRemote())
+    ) {
       return new ExpError(`remote ${remote} is not configured in rclone (rclone listremotes does not name it).`, {
         code: 'REMOTE_UNKNOWN',
         suggestion: `rclone config (to add ${remote.slice(0, -1)}), or set remote.rclone_remote in exp.yaml / --rclone-remote`,
@@ -149,13 +160,19 @@ export class Rclone {
         suggestion: `rclone config reconnect ${remote}`,
       })
     }
-    if (/connection refused|no such host|timeout|i\/o timeout|connection reset|network is unreachable|EOF|broken pipe|dial tcp/i.test(text)) {
+    if (
+      /connection refused|no such host|timeout|i\/o timeout|connection reset|network is unreachable|EOF|broken pipe|dial tcp/i.test(
+        text,
+      )
+    ) {
       return new ExpError(`remote ${remote} is unreachable (${detail}); nothing was changed locally.`, {
         code: 'REMOTE_UNREACHABLE',
         suggestion: 'check the network or the server, then run the command again',
       })
     }
-    return new ExpError(`rclone ${verb ?? ''} on ${remote} failed with exit ${r.code} (${detail}).`, {code: 'REMOTE_FAILED'})
+    return new ExpError(`rclone ${verb ?? ''} on ${remote} failed with exit ${r.code} (${detail}).`, {
+      code: 'REMOTE_FAILED',
+    })
   }
 
   /** Whether `rclone listremotes` names the remote (a remote given as a path, `/x` or `:local:`, always counts). */
@@ -165,13 +182,21 @@ export class Rclone {
     const {execa} = await import('execa')
     const r = await execa(this.binary, ['listremotes'], {env: this.env, extendEnv: false, reject: false})
     if (r.exitCode !== 0) return true // cannot tell: let the caller's own error speak
-    return String(r.stdout).split('\n').some((line) => line.trim().toLowerCase() === name.toLowerCase())
+    return String(r.stdout)
+      .split('\n')
+      .some((line) => line.trim().toLowerCase() === name.toLowerCase())
   }
 }
 
 /** The last ERROR line of rclone's stderr, trimmed to what a person needs. */
 function lastError(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   const error = [...lines].reverse().find((l) => /ERROR|Failed|error/i.test(l)) ?? lines.at(-1) ?? 'no message'
-  return error.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\s+/, '').replace(/^(ERROR|Failed to \w+|NOTICE)\s*:\s*/i, '').slice(0, 200)
+  return error
+    .replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\s+/, '')
+    .replace(/^(ERROR|Failed to \w+|NOTICE)\s*:\s*/i, '')
+    .slice(0, 200)
 }

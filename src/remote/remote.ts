@@ -80,7 +80,12 @@ export function remoteLeaseOptions(remote: Remote, command: string, warn?: (line
 }
 
 /** Take the remote lease for `command`, run `fn` (which calls lease.assertHeld() before writing), release. */
-export async function withRemoteLease<T>(remote: Remote, command: string, fn: (lease: Lease) => Promise<T>, warn?: (line: string) => void): Promise<T> {
+export async function withRemoteLease<T>(
+  remote: Remote,
+  command: string,
+  fn: (lease: Lease) => Promise<T>,
+  warn?: (line: string) => void,
+): Promise<T> {
   return holding(await acquireLease(remoteLeaseOptions(remote, command, warn)), fn)
 }
 

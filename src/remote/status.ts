@@ -43,7 +43,8 @@ export async function remoteStatus(ws: Workspace, remote: Remote, now: Date): Pr
       for (const e of await rclone.list(`${EXPERIMENTS_DIR}/${name}`, {recursive: true})) {
         const top = e.Path.split('/')
         if (top[0] !== 'checkpoints' && !e.IsDir) theirs.set(e.Path, e.Size)
-        else if (top[0] === 'checkpoints' && top.length === 2 && e.IsDir && !top[1].startsWith('.')) theirs.set(`${e.Path}/`, -1)
+        else if (top[0] === 'checkpoints' && top.length === 2 && e.IsDir && !top[1].startsWith('.'))
+          theirs.set(`${e.Path}/`, -1)
       }
     }
     const entry: ExperimentSync = {different: [], local_only: [], name, remote_only: [], state: 'same'}
@@ -52,12 +53,23 @@ export async function remoteStatus(ws: Workspace, remote: Remote, now: Date): Pr
       else if (theirs.get(p) !== size) entry.different.push(p)
     }
     for (const p of theirs.keys()) if (!mine.has(p)) entry.remote_only.push(p)
-    entry.state = !remoteNames.has(name) ? 'local-only' : !local.has(name) ? 'remote-only' : entry.local_only.length + entry.remote_only.length + entry.different.length > 0 ? 'different' : 'same'
+    entry.state = !remoteNames.has(name)
+      ? 'local-only'
+      : !local.has(name)
+        ? 'remote-only'
+        : entry.local_only.length + entry.remote_only.length + entry.different.length > 0
+          ? 'different'
+          : 'same'
     experiments.push(entry)
   }
   return {
     experiments,
-    leases: leases.map((l) => ({expires: l.body?.expires ?? null, holder: describeHolder(l.body, l.name), name: l.name, state: l.state})),
+    leases: leases.map((l) => ({
+      expires: l.body?.expires ?? null,
+      holder: describeHolder(l.body, l.name),
+      name: l.name,
+      state: l.state,
+    })),
     remote: rclone.path(),
   }
 }

@@ -43,7 +43,11 @@ export interface PullPlan {
 }
 
 /** Files are told apart by size and modification time (a pull itself compares their bytes). */
-export async function planPull(ws: Workspace, remote: Remote, options: {names?: string[]; checkpoints?: boolean}): Promise<PullPlan[]> {
+export async function planPull(
+  ws: Workspace,
+  remote: Remote,
+  options: {names?: string[]; checkpoints?: boolean},
+): Promise<PullPlan[]> {
   const names = options.names?.length ? options.names : await remoteExperiments(remote)
   const out: PullPlan[] = []
   for (const name of names) {

@@ -4,7 +4,13 @@ import path from 'node:path'
 
 import {listExperimentNames, resolveName} from '../experiments/resolve.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {checkpointListing, fetchCheckpoint, remoteCheckpoints, uploadCheckpoint, type UploadOutcome} from './checkpoint-sync.js'
+import {
+  checkpointListing,
+  fetchCheckpoint,
+  remoteCheckpoints,
+  uploadCheckpoint,
+  type UploadOutcome,
+} from './checkpoint-sync.js'
 import type {RcloneRunOptions} from './rclone.js'
 import {EXPERIMENTS_DIR, type Remote} from './remote.js'
 
@@ -48,7 +54,8 @@ export async function walkFiles(dir: string, skipTop?: string, prefix = ''): Pro
   for (const entry of entries) {
     const rel = prefix + entry.name
     if (entry.isDirectory()) {
-      if (!(prefix === '' && entry.name === skipTop)) out.push(...(await walkFiles(path.join(dir, entry.name), skipTop, `${rel}/`)))
+      if (!(prefix === '' && entry.name === skipTop))
+        out.push(...(await walkFiles(path.join(dir, entry.name), skipTop, `${rel}/`)))
     } else if (entry.isFile()) {
       const stat = await fs.stat(path.join(dir, entry.name))
       out.push({mtimeMs: stat.mtimeMs, path: rel, size: stat.size})
@@ -65,7 +72,11 @@ export async function localExperiments(ws: Workspace, names?: string[]): Promise
 
 const rcloneOptions = (options: SyncOptions): RcloneRunOptions => ({progress: options.progress})
 
-export async function pushExperiments(ws: Workspace, remote: Remote, options: SyncOptions = {}): Promise<PushedExperiment[]> {
+export async function pushExperiments(
+  ws: Workspace,
+  remote: Remote,
+  options: SyncOptions = {},
+): Promise<PushedExperiment[]> {
   const {rclone} = remote
   const out: PushedExperiment[] = []
   for (const name of await localExperiments(ws, options.names)) {
@@ -88,7 +99,13 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
       // the newest checkpoint first (the one a run just made): it starts up while the listing is under way
       for (const runId of [...runIds].reverse()) {
         const early = runId === runIds.at(-1)
-        const outcome = await uploadCheckpoint(rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options), listing, early)
+        const outcome = await uploadCheckpoint(
+          rclone,
+          {experiment: name, experimentDir: dir, runId},
+          rcloneOptions(options),
+          listing,
+          early,
+        )
         options.log?.(`${name}: checkpoint ${runId} ${outcome === 'uploaded' ? 'uploaded' : 'already on the remote'}`)
         checkpoints.push({outcome, run_id: runId})
       }
@@ -105,7 +122,10 @@ export async function pushExperiments(ws: Workspace, remote: Remote, options: Sy
 export async function localCheckpoints(experimentDir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(path.join(experimentDir, 'checkpoints'), {withFileTypes: true})
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort()
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort()
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error
@@ -123,10 +143,17 @@ export interface PulledExperiment {
 
 /** The experiments on the remote (folder names under experiments/). */
 export async function remoteExperiments(remote: Remote): Promise<string[]> {
-  return (await remote.rclone.list(EXPERIMENTS_DIR)).filter((e) => e.IsDir && !e.Name.startsWith('.')).map((e) => e.Name).sort()
+  return (await remote.rclone.list(EXPERIMENTS_DIR))
+    .filter((e) => e.IsDir && !e.Name.startsWith('.'))
+    .map((e) => e.Name)
+    .sort()
 }
 
-export async function pullExperiments(ws: Workspace, remote: Remote, options: SyncOptions & {checkpoints?: boolean} = {}): Promise<PulledExperiment[]> {
+export async function pullExperiments(
+  ws: Workspace,
+  remote: Remote,
+  options: SyncOptions & {checkpoints?: boolean} = {},
+): Promise<PulledExperiment[]> {
   const names = options.names?.length ? options.names : await remoteExperiments(remote)
   const out: PulledExperiment[] = []
   for (const name of names) {
@@ -134,8 +161,12 @@ export async function pullExperiments(ws: Workspace, remote: Remote, options: Sy
     const staging = path.join(ws.paths.state, `remote-pull-${randomBytes(4).toString('hex')}`)
     const result: PulledExperiment = {added: [], checkpoints: [], kept_local: [], name, updated: []}
     try {
-      await remote.rclone.run(['copy', remote.rclone.path(`${EXPERIMENTS_DIR}/${name}`), staging, ...NOT_CHECKPOINTS], rcloneOptions(options))
-      for (const f of await walkFiles(staging)) await placeFile(path.join(staging, f.path), path.join(dir, f.path), f, result)
+      await remote.rclone.run(
+        ['copy', remote.rclone.path(`${EXPERIMENTS_DIR}/${name}`), staging, ...NOT_CHECKPOINTS],
+        rcloneOptions(options),
+      )
+      for (const f of await walkFiles(staging))
+        await placeFile(path.join(staging, f.path), path.join(dir, f.path), f, result)
     } finally {
       await fs.rm(staging, {force: true, recursive: true})
     }
@@ -143,12 +174,18 @@ export async function pullExperiments(ws: Workspace, remote: Remote, options: Sy
       const have = new Set(await localCheckpoints(dir))
       for (const runId of await remoteCheckpoints(remote.rclone, name)) {
         if (have.has(runId)) continue
-        const got = await fetchCheckpoint(remote.rclone, {experiment: name, experimentDir: dir, runId}, rcloneOptions(options))
+        const got = await fetchCheckpoint(
+          remote.rclone,
+          {experiment: name, experimentDir: dir, runId},
+          rcloneOptions(options),
+        )
         options.log?.(`${name}: checkpoint ${runId} downloaded and verified (${got.files} file(s))`)
         result.checkpoints.push({run_id: runId, ...got})
       }
     }
-    options.log?.(`${name}: ${result.added.length} added, ${result.updated.length} updated, ${result.kept_local.length} kept (local is newer)`)
+    options.log?.(
+      `${name}: ${result.added.length} added, ${result.updated.length} updated, ${result.kept_local.length} kept (local is newer)`,
+    )
     out.push(result)
   }
   return out

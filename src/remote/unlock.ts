@@ -21,11 +21,14 @@ export async function unlockRemote(remote: Remote, options: UnlockOptions): Prom
   const infos = await inspectLeases(store, options.now.getTime(), remote.leaseSeconds * 1000)
   const live = infos.filter((l) => l.state !== 'expired')
   if (live.length > 0 && !options.force) {
-    throw new ExpError(`the remote lease is held by ${live.map((l) => describeHolder(l.body, l.name)).join(', ')}; nothing removed.`, {
-      code: 'LEASE_HELD',
-      exit: EXIT.locked,
-      suggestion: 'exp remote unlock --force, only if that holder is gone',
-    })
+    throw new ExpError(
+      `the remote lease is held by ${live.map((l) => describeHolder(l.body, l.name)).join(', ')}; nothing removed.`,
+      {
+        code: 'LEASE_HELD',
+        exit: EXIT.locked,
+        suggestion: 'exp remote unlock --force, only if that holder is gone',
+      },
+    )
   }
   const go = !options.dryRun && (live.length === 0 || (await options.confirm(live)))
   const leases: UnlockResult['leases'] = []

@@ -83,10 +83,16 @@ export function lineChart(series: readonly Series[], options: {xLabel: string; y
   })
   const lines = series.map((s, i) => {
     const points = thin(s.points)
-    const pts = polylinePoints(points.length, (j) => sx(points[j][0]), (j) => sy(points[j][1]))
+    const pts = polylinePoints(
+      points.length,
+      (j) => sx(points[j][0]),
+      (j) => sy(points[j][1]),
+    )
     return html`<polyline class="curve" data-series="${s.label}" data-count="${s.points.length}" stroke="${PALETTE[i % PALETTE.length]}" points="${pts}"><title>${s.label}</title></polyline>`
   })
-  const legend = series.map((s, i) => html`<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${s.label}</span>`)
+  const legend = series.map(
+    (s, i) => html`<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${s.label}</span>`,
+  )
   return html`<figure class="chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${options.yLabel} against ${options.xLabel}" data-scale="${log ? 'log' : 'linear'}" data-y-min="${y0}" data-y-max="${y1}" data-top="${PAD.top}" data-bottom="${H - PAD.bottom}">
 ${ticks}
 <line class="axis" x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}"/>
@@ -104,7 +110,11 @@ export function sparkline(values: readonly number[]): SafeHtml {
   const log = wantsLog(values)
   const ys = thin(values, 200).map((v) => (log ? Math.log10(v) : v))
   const [lo, hi] = extent(ys)
-  const pts = polylinePoints(ys.length, (i) => (ys.length === 1 ? w / 2 : (i / (ys.length - 1)) * w), (i) => h - 2 - ((ys[i] - lo) / (hi - lo)) * (h - 4))
+  const pts = polylinePoints(
+    ys.length,
+    (i) => (ys.length === 1 ? w / 2 : (i / (ys.length - 1)) * w),
+    (i) => h - 2 - ((ys[i] - lo) / (hi - lo)) * (h - 4),
+  )
   return html`<svg class="spark" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="last training curve"><polyline stroke="${PALETTE[0]}" points="${pts}"/></svg>`
 }
 
@@ -121,7 +131,10 @@ export interface PlotPoint {
  * One marker per point: y against a numeric x (log when the values span decades) or against categories in order of
  * appearance. A point without y sits on the x axis. Each marker carries data-variant/data-x/data-y for a reader.
  */
-export function pointChart(points: readonly PlotPoint[], options: {key: string; xLabel: string; yLabel: string}): SafeHtml {
+export function pointChart(
+  points: readonly PlotPoint[],
+  options: {key: string; xLabel: string; yLabel: string},
+): SafeHtml {
   const numeric = points.every((p) => typeof p.x === 'number' && Number.isFinite(p.x))
   const categories = numeric ? [] : [...new Set(points.map((p) => String(p.x)))]
   const xs = numeric ? points.map((p) => p.x as number) : categories.map((_, i) => i)
@@ -132,21 +145,35 @@ export function pointChart(points: readonly PlotPoint[], options: {key: string; 
   const yLog = wantsLog(ys)
   const ty = (v: number) => (yLog ? Math.log10(v) : v)
   const [y0, y1] = ys.length === 0 ? [0, 1] : extent(ys.map(ty))
-  const sx = (p: PlotPoint) => PAD.left + ((numeric ? tx(p.x as number) : categories.indexOf(String(p.x))) - x0) / (x1 - x0) * (W - PAD.left - PAD.right)
-  const sy = (y: number | undefined) => (y === undefined ? H - PAD.bottom : H - PAD.bottom - ((ty(y) - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom))
+  const sx = (p: PlotPoint) =>
+    PAD.left +
+    (((numeric ? tx(p.x as number) : categories.indexOf(String(p.x))) - x0) / (x1 - x0)) * (W - PAD.left - PAD.right)
+  const sy = (y: number | undefined) =>
+    y === undefined ? H - PAD.bottom : H - PAD.bottom - ((ty(y) - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom)
   const marks = points.map((p) => {
     const [cx, cy] = [r2(sx(p)), r2(sy(p.y))]
     const cls = `point${p.best ? ' best' : ''}${p.failed ? ' failed' : ''}${p.y === undefined ? ' no-metric' : ''}`
     const title = html`<title>${p.label}: ${options.xLabel} ${String(p.x)}, ${options.yLabel} ${p.y === undefined ? 'none' : formatNumber(p.y)}</title>`
     const data = {x: String(p.x), y: p.y === undefined ? '' : String(p.y)}
-    if (p.failed) return html`<path class="${cls}" data-variant="${p.label}" data-x="${data.x}" data-y="${data.y}" d="M${cx - 5},${cy - 5}L${cx + 5},${cy + 5}M${cx - 5},${cy + 5}L${cx + 5},${cy - 5}">${title}</path>`
-    if (p.best) return html`<path class="${cls}" data-variant="${p.label}" data-x="${data.x}" data-y="${data.y}" d="M${cx},${cy - 7}L${cx + 7},${cy}L${cx},${cy + 7}L${cx - 7},${cy}Z">${title}</path>`
+    if (p.failed)
+      return html`<path class="${cls}" data-variant="${p.label}" data-x="${data.x}" data-y="${data.y}" d="M${cx - 5},${cy - 5}L${cx + 5},${cy + 5}M${cx - 5},${cy + 5}L${cx + 5},${cy - 5}">${title}</path>`
+    if (p.best)
+      return html`<path class="${cls}" data-variant="${p.label}" data-x="${data.x}" data-y="${data.y}" d="M${cx},${cy - 7}L${cx + 7},${cy}L${cx},${cy + 7}L${cx - 7},${cy}Z">${title}</path>`
     return html`<circle class="${cls}" data-variant="${p.label}" data-x="${data.x}" data-y="${data.y}" cx="${cx}" cy="${cy}" r="4.5">${title}</circle>`
   })
   const xTicks = numeric
     ? html`<text x="${PAD.left}" y="${H - 8}">${formatNumber(xLog ? 10 ** x0 : x0)}</text><text x="${W - PAD.right}" y="${H - 8}" text-anchor="end">${formatNumber(xLog ? 10 ** x1 : x1)}</text>`
-    : categories.map((c, i) => html`<text x="${r2(PAD.left + ((i - x0) / (x1 - x0)) * (W - PAD.left - PAD.right))}" y="${H - PAD.bottom + 12}" text-anchor="middle">${c}</text>`)
-  const yTicks = ys.length === 0 ? '' : [0, 0.5, 1].map((f) => html`<text x="${PAD.left - 4}" y="${r2(H - PAD.bottom - f * (H - PAD.top - PAD.bottom))}" text-anchor="end" dominant-baseline="middle">${formatNumber(yLog ? 10 ** (y0 + f * (y1 - y0)) : y0 + f * (y1 - y0))}</text>`)
+    : categories.map(
+        (c, i) =>
+          html`<text x="${r2(PAD.left + ((i - x0) / (x1 - x0)) * (W - PAD.left - PAD.right))}" y="${H - PAD.bottom + 12}" text-anchor="middle">${c}</text>`,
+      )
+  const yTicks =
+    ys.length === 0
+      ? ''
+      : [0, 0.5, 1].map(
+          (f) =>
+            html`<text x="${PAD.left - 4}" y="${r2(H - PAD.bottom - f * (H - PAD.top - PAD.bottom))}" text-anchor="end" dominant-baseline="middle">${formatNumber(yLog ? 10 ** (y0 + f * (y1 - y0)) : y0 + f * (y1 - y0))}</text>`,
+        )
   return html`<figure class="chart"><svg class="sweep" data-param="${options.key}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${options.yLabel} against ${options.xLabel}">
 <line class="axis" x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}"/><line class="axis" x1="${PAD.left}" x2="${PAD.left}" y1="${PAD.top}" y2="${H - PAD.bottom}"/>
 ${yTicks}${xTicks}

@@ -25,7 +25,8 @@ export interface ExperimentPageOptions {
 /** One experiment as a self-contained page. */
 export function renderExperimentPage(data: PageData, options: ExperimentPageOptions): string {
   const d = data.details
-  const link = (rel: string) => href(path.relative(options.pageDir, path.join(options.experimentDir, rel)).split(path.sep).join('/'))
+  const link = (rel: string) =>
+    href(path.relative(options.pageDir, path.join(options.experimentDir, rel)).split(path.sep).join('/'))
   const body = html`
 ${options.indexHref ? html`<nav><a href="${options.indexHref}">← all experiments</a></nav>` : ''}
 <h1 id="name">${d.name}</h1>
@@ -41,18 +42,41 @@ ${runsSection(d.runs_detail, link)}
 <h2>Evaluations</h2>
 ${evaluationsSection(data)}
 <h2>Training curves</h2>
-${data.curves.length === 0 ? html`<p class="muted">No run logged a loss to metrics.jsonl.</p>` : lineChart(data.curves.map((c) => ({label: c.run_id, points: c.points})), {xLabel: 'step', yLabel: 'loss'})}
+${
+  data.curves.length === 0
+    ? html`<p class="muted">No run logged a loss to metrics.jsonl.</p>`
+    : lineChart(
+        data.curves.map((c) => ({label: c.run_id, points: c.points})),
+        {xLabel: 'step', yLabel: 'loss'},
+      )
+}
 <h2>Checkpoints</h2>
 ${
   data.checkpoints.length === 0
     ? html`<p class="muted">No checkpoints.</p>`
     : table(
         ['checkpoint', 'files', 'bytes', 'integrity'],
-        data.checkpoints.map((c) => [c.path, c.files, c.bytes, html`<span class="${c.integrity === 'verified' ? 'pass' : c.integrity === 'no manifest' ? '' : 'fail'}">${c.integrity}</span>${c.problems.length ? html`: ${c.problems.join('; ')}` : ''}`]),
+        data.checkpoints.map((c) => [
+          c.path,
+          c.files,
+          c.bytes,
+          html`<span class="${c.integrity === 'verified' ? 'pass' : c.integrity === 'no manifest' ? '' : 'fail'}">${c.integrity}</span>${c.problems.length ? html`: ${c.problems.join('; ')}` : ''}`,
+        ]),
         {numeric: [1, 2]},
       )
 }
-${data.otherReports.length === 0 ? '' : html`<h2>Other reports</h2>${table(['report', 'gates_passed', 'metrics'], data.otherReports.map((r) => [r.path, r.error ? `invalid: ${r.error}` : formatValue(r.gates_passed), metricsText(r.metrics)]))}`}
+${
+  data.otherReports.length === 0
+    ? ''
+    : html`<h2>Other reports</h2>${table(
+        ['report', 'gates_passed', 'metrics'],
+        data.otherReports.map((r) => [
+          r.path,
+          r.error ? `invalid: ${r.error}` : formatValue(r.gates_passed),
+          metricsText(r.metrics),
+        ]),
+      )}`
+}
 `
   return page({body, generatedAt: options.generatedAt, key: options.key, title: `${d.name} — exp report`})
 }
@@ -63,7 +87,10 @@ function configSection(data: PageData): SafeHtml {
   const note = html`<p class="muted">base: ${base.path}${base.changed_since_creation ? ' (changed since this experiment was created)' : ''}</p>`
   if (base.error) return html`${note}<p>${base.error}</p>`
   if (base.changes.length === 0) return html`${note}<p>No changes against the base.</p>`
-  return html`${note}${table(['key', 'base', 'this experiment'], base.changes.map((c) => [c.key, formatValue(c.from), formatValue(c.to)]))}`
+  return html`${note}${table(
+    ['key', 'base', 'this experiment'],
+    base.changes.map((c) => [c.key, formatValue(c.from), formatValue(c.to)]),
+  )}`
 }
 
 function stageMs(s: StageRecord): number | undefined {
@@ -80,8 +107,16 @@ function runsSection(runs: RunRecord[], link: (rel: string) => string): SafeHtml
       const ms = stageMs(s)
       return html`<div>${s.name}: <span class="${s.state === 'completed' ? 'pass' : s.state === 'failed' ? 'fail' : ''}">${s.state}</span>${ms === undefined ? '' : ` · ${formatDuration(ms)}`} · <a href="${link(s.log)}">log</a></div>`
     })
-    const cost = typeof run.backend_data?.cost_usd === 'number' ? `$${(run.backend_data.cost_usd as number).toFixed(2)}` : ''
-    return [run.run_id, run.backend, html`${run.state}${run.reason ? html`<div class="muted">${run.reason}</div>` : ''}`, stages, cost, html`<a href="${link(`runs/${run.run_id}/launch.log`)}">launch.log</a>`]
+    const cost =
+      typeof run.backend_data?.cost_usd === 'number' ? `$${(run.backend_data.cost_usd as number).toFixed(2)}` : ''
+    return [
+      run.run_id,
+      run.backend,
+      html`${run.state}${run.reason ? html`<div class="muted">${run.reason}</div>` : ''}`,
+      stages,
+      cost,
+      html`<a href="${link(`runs/${run.run_id}/launch.log`)}">launch.log</a>`,
+    ]
   })
   return html`${timeline(ordered)}${table(['run', 'backend', 'state', 'stages', 'cost', 'record'], rows, {numeric: [4]})}`
 }
@@ -104,7 +139,10 @@ function timeline(runs: RunRecord[]): SafeHtml {
   const H = runs.length * rowH + 20
   const x = (t: number) => Math.round((left + ((t - t0) / (t1 - t0)) * (W - left - 10)) * 100) / 100
   const labels = runs.map((run, row) => html`<text x="4" y="${row * rowH + 13}">${run.run_id}</text>`)
-  const bars = spans.map((s) => html`<rect x="${x(s.a)}" y="${s.row * rowH + 3}" width="${Math.max(2, x(s.b) - x(s.a))}" height="${rowH - 6}" fill="${PALETTE[s.i % PALETTE.length]}"><title>${s.stage.name}: ${s.stage.state}</title></rect>`)
+  const bars = spans.map(
+    (s) =>
+      html`<rect x="${x(s.a)}" y="${s.row * rowH + 3}" width="${Math.max(2, x(s.b) - x(s.a))}" height="${rowH - 6}" fill="${PALETTE[s.i % PALETTE.length]}"><title>${s.stage.name}: ${s.stage.state}</title></rect>`,
+  )
   return html`<figure class="chart"><svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="runs over time">${labels}${bars}<text x="${left}" y="${H - 4}">${new Date(t0).toISOString()}</text><text x="${W - 10}" y="${H - 4}" text-anchor="end">${formatDuration(t1 - t0)} later</text></svg></figure>`
 }
 
@@ -119,8 +157,20 @@ function evaluationsSection(data: PageData): SafeHtml {
   if (data.evaluations.length === 0) return html`<p class="muted">No run evaluated a checkpoint yet.</p>`
   return html`${data.evaluations.map(({checkpoint, rows}) => {
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].slice(0, 8)
-    const verdict = (r: (typeof rows)[number]) => (r.missing ? html`<span class="fail">no report</span>` : r.gates_passed === true ? html`<span class="pass">passed</span>` : r.gates_passed === false ? html`<span class="fail">failed</span>` : html`<span class="muted">no verdict</span>`)
-    const body = rows.map((r) => [r.evaluation, r.run_id, verdict(r), ...keys.map((k) => (r.metrics[k] === undefined ? '' : formatNumber(r.metrics[k])))])
+    const verdict = (r: (typeof rows)[number]) =>
+      r.missing
+        ? html`<span class="fail">no report</span>`
+        : r.gates_passed === true
+          ? html`<span class="pass">passed</span>`
+          : r.gates_passed === false
+            ? html`<span class="fail">failed</span>`
+            : html`<span class="muted">no verdict</span>`
+    const body = rows.map((r) => [
+      r.evaluation,
+      r.run_id,
+      verdict(r),
+      ...keys.map((k) => (r.metrics[k] === undefined ? '' : formatNumber(r.metrics[k]))),
+    ])
     return html`<h3>${checkpoint}</h3>${table(['evaluation', 'run', 'verdict', ...keys], body, {className: 'evaluations', numeric: keys.map((_, i) => i + 3)})}`
   })}`
 }

@@ -76,7 +76,8 @@ export function parseMetricsQuickly(text: string): MetricsRow[] {
     for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
     try {
       const rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`) as unknown[]
-      if (rows.length === lines && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) return rows as MetricsRow[]
+      if (rows.length === lines && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r)))
+        return rows as MetricsRow[]
     } catch {
       // some line is not JSON: the careful parse below skips it
     }
@@ -105,7 +106,11 @@ export function lossCurves(): LossCurve {
   }
 }
 
-export async function gatherPage(details: ExperimentDetails, snapshot: ExperimentSnapshot, losses: LossCurve = lossCurves()): Promise<PageData> {
+export async function gatherPage(
+  details: ExperimentDetails,
+  snapshot: ExperimentSnapshot,
+  losses: LossCurve = lossCurves(),
+): Promise<PageData> {
   const dir = snapshot.dir
   const byPath = new Map<string, Report>(snapshot.reports.map((r) => [path.resolve(r.path), r]))
   const named = new Set<string>()
@@ -117,7 +122,14 @@ export async function gatherPage(details: ExperimentDetails, snapshot: Experimen
       const report = byPath.get(file)
       const checkpoint = runCheckpoint(run)
       const rows = groups.get(checkpoint) ?? []
-      rows.push({evaluation, gates_passed: report?.data?.gates_passed, metrics: numericMetrics(report), missing: !report, report: rel, run_id: run.run_id})
+      rows.push({
+        evaluation,
+        gates_passed: report?.data?.gates_passed,
+        metrics: numericMetrics(report),
+        missing: !report,
+        report: rel,
+        run_id: run.run_id,
+      })
       groups.set(checkpoint, rows)
     }
   }
@@ -166,10 +178,21 @@ function checkpointsOf(dir: string): CheckpointView[] {
     walk(folder, '')
     let bytes = 0
     for (const size of sizes.values()) bytes += size
-    const view: CheckpointView = {bytes, files: sizes.size, integrity: 'no manifest', path: `checkpoints/${entry.name}`, problems: [], run_id: entry.name}
+    const view: CheckpointView = {
+      bytes,
+      files: sizes.size,
+      integrity: 'no manifest',
+      path: `checkpoints/${entry.name}`,
+      problems: [],
+      run_id: entry.name,
+    }
     if (manifest) {
       try {
-        const files = (JSON.parse(readFileSync(path.join(folder, 'MANIFEST.json'), 'utf8')) as {files?: Array<{path: string; size: number}>}).files
+        const files = (
+          JSON.parse(readFileSync(path.join(folder, 'MANIFEST.json'), 'utf8')) as {
+            files?: Array<{path: string; size: number}>
+          }
+        ).files
         if (!Array.isArray(files)) throw new Error('no files list')
         for (const f of files) {
           const size = sizes.get(f.path)

@@ -40,7 +40,10 @@ export function raw(text: string): SafeHtml {
 
 /** A link target relative to the page, each path segment percent-encoded (the attribute is escaped by `html`). */
 export function href(relativePath: string): string {
-  return relativePath.split('/').map((s) => (s === '..' || s === '.' ? s : encodeURIComponent(s))).join('/')
+  return relativePath
+    .split('/')
+    .map((s) => (s === '..' || s === '.' ? s : encodeURIComponent(s)))
+    .join('/')
 }
 
 /** The meta tag naming what a page was built from (a hash), so `exp report --all` rebuilds only changed pages. */
@@ -70,8 +73,12 @@ export function page(options: PageOptions): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="${GENERATOR}">
-${options.key ? html`<meta name="${KEY_META}" content="${options.key}">
-` : ''}<title>${options.title}</title>
+${
+  options.key
+    ? html`<meta name="${KEY_META}" content="${options.key}">
+`
+    : ''
+}<title>${options.title}</title>
 <style>${raw(STYLE)}</style>
 </head>
 <body>
@@ -123,10 +130,16 @@ svg .point.failed { fill: none; stroke: var(--bad); stroke-width: 2.2; } svg .po
 export const PALETTE = ['#2f81f7', '#e16f24', '#2da44e', '#bf3989', '#8250df', '#1b7c83', '#d4a72c', '#cf222e']
 
 /** A table in a box that scrolls sideways on a narrow screen (the page itself never does). */
-export function table(headers: readonly Value[], rows: ReadonlyArray<readonly Value[]>, options: {numeric?: readonly number[]; className?: string} = {}): SafeHtml {
+export function table(
+  headers: readonly Value[],
+  rows: ReadonlyArray<readonly Value[]>,
+  options: {numeric?: readonly number[]; className?: string} = {},
+): SafeHtml {
   const numeric = new Set(options.numeric ?? [])
   const head = headers.map((h) => html`<th>${h}</th>`)
-  const body = rows.map((r) => html`<tr>${r.map((c, i) => (numeric.has(i) ? html`<td class="num">${c}</td>` : html`<td>${c}</td>`))}</tr>`)
+  const body = rows.map(
+    (r) => html`<tr>${r.map((c, i) => (numeric.has(i) ? html`<td class="num">${c}</td>` : html`<td>${c}</td>`))}</tr>`,
+  )
   return html`<div class="scroll"><table class="${options.className ?? ''}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`
 }
 

@@ -21,7 +21,9 @@ export function renderIndexPage(entries: IndexEntry[], options: {generatedAt: Da
         : table(
             ['experiment', 'status', 'reason', options.metric, 'last training curve'],
             list.map((e) => [
-              e.page ? html`<a class="experiment" href="${href(e.page)}">${e.listed.name}</a>` : html`<span class="experiment">${e.listed.name}</span>`,
+              e.page
+                ? html`<a class="experiment" href="${href(e.page)}">${e.listed.name}</a>`
+                : html`<span class="experiment">${e.listed.name}</span>`,
               statusBadge(e.listed.status),
               e.listed.reason,
               e.listed.metric ? formatValue(e.listed.metric.value) : '',
@@ -30,7 +32,9 @@ export function renderIndexPage(entries: IndexEntry[], options: {generatedAt: Da
             {numeric: [3]},
           )
     }</section>`
-  const counts = ['active', 'success', 'failed', 'stale'].map((s) => `${active.filter((e) => e.listed.status === s).length} ${s}`).join(', ')
+  const counts = ['active', 'success', 'failed', 'stale']
+    .map((s) => `${active.filter((e) => e.listed.status === s).length} ${s}`)
+    .join(', ')
   const body = html`<h1>Experiments</h1>
 <p class="muted">${active.length} in the workspace (${counts}), ${archived.length} archived.</p>
 <nav class="tabs"><a href="#active">Experiments</a><a href="#archived">Archived</a></nav>

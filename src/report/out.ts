@@ -1,5 +1,15 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
@@ -15,13 +25,32 @@ import {GENERATOR, KEY_META} from './html.js'
 export function checkPageTarget(ws: Workspace, file: string): void {
   const target = path.resolve(file)
   const inside = (dir: string) => target === dir || target.startsWith(dir + path.sep)
-  const own = [path.join(ws.root, 'exp.yaml'), path.join(ws.root, 'exp.local.yaml'), path.join(ws.root, '.exp'), ws.paths.experiments, ws.paths.archive, ws.paths.configs]
+  const own = [
+    path.join(ws.root, 'exp.yaml'),
+    path.join(ws.root, 'exp.local.yaml'),
+    path.join(ws.root, '.exp'),
+    ws.paths.experiments,
+    ws.paths.archive,
+    ws.paths.configs,
+  ]
   const hit = own.find((p) => inside(path.resolve(p)))
-  if (hit) throw new ExpError(`refusing to write a page to ${file}: it is part of the workspace (${path.relative(ws.root, hit) || hit}).`, {code: 'OUT_REFUSED', suggestion: 'write it under reports/ or outside the workspace.'})
+  if (hit)
+    throw new ExpError(
+      `refusing to write a page to ${file}: it is part of the workspace (${path.relative(ws.root, hit) || hit}).`,
+      {code: 'OUT_REFUSED', suggestion: 'write it under reports/ or outside the workspace.'},
+    )
   const stats = lstatSync(target, {throwIfNoEntry: false})
   if (!stats) return
-  if (!stats.isFile()) throw new ExpError(`refusing to write a page to ${file}: it is ${stats.isDirectory() ? 'a directory' : stats.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}.`, {code: 'OUT_REFUSED'})
-  if (!isExpPage(target)) throw new ExpError(`refusing to overwrite ${file}: it is not a page exp wrote.`, {code: 'OUT_REFUSED', suggestion: 'choose another --out, or remove the file first.'})
+  if (!stats.isFile())
+    throw new ExpError(
+      `refusing to write a page to ${file}: it is ${stats.isDirectory() ? 'a directory' : stats.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}.`,
+      {code: 'OUT_REFUSED'},
+    )
+  if (!isExpPage(target))
+    throw new ExpError(`refusing to overwrite ${file}: it is not a page exp wrote.`, {
+      code: 'OUT_REFUSED',
+      suggestion: 'choose another --out, or remove the file first.',
+    })
 }
 
 /** What an existing file's head says: whether exp wrote it, and the key of what it shows (see `page`); undefined when there is no file. */
@@ -32,7 +61,10 @@ export function readPageHead(file: string): {expPage: boolean; key?: string} | u
   try {
     const buffer = Buffer.alloc(2048)
     const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8')
-    return {expPage: head.includes(`<meta name="generator" content="${GENERATOR}">`), key: new RegExp(`<meta name="${KEY_META}" content="([0-9a-f]+)">`).exec(head)?.[1]}
+    return {
+      expPage: head.includes(`<meta name="generator" content="${GENERATOR}">`),
+      key: new RegExp(`<meta name="${KEY_META}" content="([0-9a-f]+)">`).exec(head)?.[1],
+    }
   } finally {
     closeSync(fd)
   }
@@ -71,7 +103,6 @@ export function writePage(file: string, text: string): void {
     throw error
   }
 }
-
 
 /** The private folder beside `dir`'s pages where one exp process keeps its temporary files (see page-thread.ts). */
 export function privateFolder(dir: string): string {

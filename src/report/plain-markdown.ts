@@ -62,12 +62,28 @@ export function plainMarkdown(source: string): string | undefined {
       blankBefore = true
       continue
     }
-    if (line.startsWith(' ') || line.endsWith(' ') || SETEXT_OR_RULE.test(line) || /^\d+[.)]/.test(line) || line.startsWith('```') || line.startsWith('+ ')) return undefined
+    if (
+      line.startsWith(' ') ||
+      line.endsWith(' ') ||
+      SETEXT_OR_RULE.test(line) ||
+      /^\d+[.)]/.test(line) ||
+      line.startsWith('```') ||
+      line.startsWith('+ ')
+    )
+      return undefined
     const heading = HEADING.exec(line)
     if (line.startsWith('#') && !heading) return undefined
     if (heading) {
       // a heading ends a paragraph; a closing #-sequence or an empty heading is left to markdown-it
-      if (paragraph.length > 0 || list.length > 0 || heading[2].trim() === '' || heading[2].startsWith(' ') || heading[2].endsWith('#') || !flush()) return undefined
+      if (
+        paragraph.length > 0 ||
+        list.length > 0 ||
+        heading[2].trim() === '' ||
+        heading[2].startsWith(' ') ||
+        heading[2].endsWith('#') ||
+        !flush()
+      )
+        return undefined
       const body = inline(heading[2])
       if (body === undefined) return undefined
       out.push(`<h${heading[1].length}>${body}</h${heading[1].length}>\n`)
@@ -76,7 +92,14 @@ export function plainMarkdown(source: string): string | undefined {
       const item = line.slice(2)
       // an item interrupting a paragraph, an empty item, a second list after a blank line (a loose list): markdown-it
       // an item opening with another block's marker (a nested list, a heading, a rule) is left to markdown-it too
-      if (paragraph.length > 0 || item.trim() === '' || /^([-#+>=]|\d+[.)])/.test(item) || SETEXT_OR_RULE.test(item) || (blankBefore && lastBlock === 'ul' && list.length === 0)) return undefined
+      if (
+        paragraph.length > 0 ||
+        item.trim() === '' ||
+        /^([-#+>=]|\d+[.)])/.test(item) ||
+        SETEXT_OR_RULE.test(item) ||
+        (blankBefore && lastBlock === 'ul' && list.length === 0)
+      )
+        return undefined
       const body = inline(item)
       if (body === undefined) return undefined
       list.push(body)

@@ -71,14 +71,27 @@ const noMetrics = () => []
 async function buildPage(ws: Workspace, item: Classified, file: string, options: BuildOptions): Promise<string> {
   const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: noMetrics})
   const data = await gatherPage(details, item.snapshot, options.losses)
-  return renderExperimentPage(data, {experimentDir: item.snapshot.dir, generatedAt: options.now(), indexHref: options.indexHref, key: options.key, pageDir: path.dirname(file), promote: ws.settings.promote})
+  return renderExperimentPage(data, {
+    experimentDir: item.snapshot.dir,
+    generatedAt: options.now(),
+    indexHref: options.indexHref,
+    key: options.key,
+    pageDir: path.dirname(file),
+    promote: ws.settings.promote,
+  })
 }
 
 /**
  * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
  * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
  */
-function pageKey(ws: Workspace, item: Classified, file: string, indexLink: string | undefined, baseStat: (f: string) => string): string {
+function pageKey(
+  ws: Workspace,
+  item: Classified,
+  file: string,
+  indexLink: string | undefined,
+  baseStat: (f: string) => string,
+): string {
   const {classification: c, snapshot: s} = item
   const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
   return sha256(
@@ -100,16 +113,27 @@ function pageKey(ws: Workspace, item: Classified, file: string, indexLink: strin
 }
 
 /** `exp report NAME [--out FILE] [--open]`: one experiment's page. */
-export async function reportExperiment(ws: Workspace, options: ReportOptions & {name: string; out?: string; open?: boolean; env?: NodeJS.ProcessEnv}): Promise<ReportResult> {
+export async function reportExperiment(
+  ws: Workspace,
+  options: ReportOptions & {name: string; out?: string; open?: boolean; env?: NodeJS.ProcessEnv},
+): Promise<ReportResult> {
   const located = await resolveExperiment(ws, options.name)
   const file = path.resolve(options.out ?? pageFile(ws, located.name))
   checkPageTarget(ws, file)
-  const [item] = await classifyWorkspace(ws, {location: located.location, log: options.log, now: options.now, only: [located.name]})
+  const [item] = await classifyWorkspace(ws, {
+    location: located.location,
+    log: options.log,
+    now: options.now,
+    only: [located.name],
+  })
   writePage(file, await buildPage(ws, item, file, {...options, indexHref: indexHref(ws, path.dirname(file))}))
   const result: ReportResult = {experiment: located.name, file: relativeToRoot(ws, file), warnings: []}
   if (options.open) {
     result.opened = await openInBrowser(file, options.env ?? process.env)
-    if (!result.opened) result.warnings.push(`could not open ${result.file}: no xdg-open (or open) on PATH; open it in a browser yourself.`)
+    if (!result.opened)
+      result.warnings.push(
+        `could not open ${result.file}: no xdg-open (or open) on PATH; open it in a browser yourself.`,
+      )
   }
   return result
 }
@@ -123,7 +147,13 @@ function lastSpark(item: Classified, losses: LossCurve): SafeHtml {
   return sparkline([])
 }
 
-function renderIndex(ws: Workspace, items: Classified[], now: Date, hasPage: (name: string) => boolean, spark = (item: Classified) => lastSpark(item, lossCurves())): string {
+function renderIndex(
+  ws: Workspace,
+  items: Classified[],
+  now: Date,
+  hasPage: (name: string) => boolean,
+  spark = (item: Classified) => lastSpark(item, lossCurves()),
+): string {
   const metric = ws.settings.promote.metric
   const entries: IndexEntry[] = items.map((item) => ({
     spark: spark(item),
@@ -161,11 +191,18 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const index = indexFile(ws)
   checkPageTarget(ws, index)
   const missing = missingPages(ws)
-  const writer = missing >= THREAD_MIN_PAGES ? pageThread(privateFolder(ws.paths.reports), missing) : {flush: async () => {}, write: writePage}
+  const writer =
+    missing >= THREAD_MIN_PAGES
+      ? pageThread(privateFolder(ws.paths.reports), missing)
+      : {flush: async () => {}, write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
   const stats = new Map<string, string>()
-  const baseStat = (f: string) => stats.get(f) ?? stats.set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`).get(f)!
+  const baseStat = (f: string) =>
+    stats.get(f) ??
+    stats
+      .set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`)
+      .get(f)!
   const warnings: string[] = []
   // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
   // points kept to the end were collected again and again by the garbage collector)
@@ -176,7 +213,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
-    if (!existsSync(index)) writePage(index, renderIndex(ws, [], options.now(), () => false))
+    if (!existsSync(index))
+      writePage(
+        index,
+        renderIndex(ws, [], options.now(), () => false),
+      )
     const indexLink = indexHref(ws, ws.paths.reports)
     for (const item of items) {
       const file = pageFile(ws, item.snapshot.name)
@@ -184,7 +225,9 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       if (written.has(file)) continue
       const head = readPageHead(file)
       if (head && !head.expPage) {
-        warnings.push(`${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`)
+        warnings.push(
+          `${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`,
+        )
         continue
       }
       const key = pageKey(ws, item, file, indexLink, baseStat)
@@ -200,7 +243,16 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     await writer.flush()
   }
   const losses = lossCurves()
-  writePage(index, renderIndex(ws, items, options.now(), (name) => written.has(pageFile(ws, name)), (item) => sparks.get(item) ?? lastSpark(item, losses)))
+  writePage(
+    index,
+    renderIndex(
+      ws,
+      items,
+      options.now(),
+      (name) => written.has(pageFile(ws, name)),
+      (item) => sparks.get(item) ?? lastSpark(item, losses),
+    ),
+  )
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
@@ -219,7 +271,10 @@ export async function refreshIndex(ws: Workspace, now: Clock): Promise<string | 
   const index = indexFile(ws)
   if (!existsSync(index) || !isExpPage(index)) return undefined
   const items = await classifyWorkspace(ws, {location: 'all', now})
-  writePage(index, renderIndex(ws, items, now(), (name) => existsSync(pageFile(ws, name))))
+  writePage(
+    index,
+    renderIndex(ws, items, now(), (name) => existsSync(pageFile(ws, name))),
+  )
   return relativeToRoot(ws, index)
 }
 

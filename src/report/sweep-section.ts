@@ -19,7 +19,13 @@ export function sweepSection(variants: ListedVariant[], options: SweepSectionOpt
   if (variants.length === 0) return html`<p class="muted">No variants.</p>`
   const keys = [...new Set(variants.flatMap((v) => Object.keys(v.params)))]
   const passed = variants.filter((v) => v.status === 'success')
-  const best = passed.length > 0 ? bestVariant(passed.map((v) => ({...v, metric: v.metric?.value})), options.direction).variant : undefined
+  const best =
+    passed.length > 0
+      ? bestVariant(
+          passed.map((v) => ({...v, metric: v.metric?.value})),
+          options.direction,
+        ).variant
+      : undefined
   const rows = variants.map((v) => [
     html`<span class="${v.variant === best ? 'best' : ''}">${v.variant}</span>`,
     statusBadge(v.status),
@@ -27,8 +33,17 @@ export function sweepSection(variants: ListedVariant[], options: SweepSectionOpt
     v.metric ? formatNumber(v.metric.value) : '',
     v.reason,
   ])
-  const comparison = table(['variant', 'status', ...keys, options.metric, 'reason'], rows, {className: 'variants', numeric: [keys.length + 2]})
-  const point = (v: ListedVariant, x: unknown): PlotPoint => ({best: v.variant === best, failed: v.status === 'failed', label: v.variant, x, y: v.metric?.value})
+  const comparison = table(['variant', 'status', ...keys, options.metric, 'reason'], rows, {
+    className: 'variants',
+    numeric: [keys.length + 2],
+  })
+  const point = (v: ListedVariant, x: unknown): PlotPoint => ({
+    best: v.variant === best,
+    failed: v.status === 'failed',
+    label: v.variant,
+    x,
+    y: v.metric?.value,
+  })
   const charts = (keys.length > 0 ? keys : ['variant']).map((key) =>
     pointChart(
       variants.map((v) => point(v, key === 'variant' && keys.length === 0 ? v.variant : v.params[key])),

@@ -28,10 +28,19 @@ export async function cancelRuns(ws: Workspace, options: CancelOptions): Promise
   const context = {log: options.log ?? (() => {}), now: options.now, ws}
   const snapshot = await experimentWithRuns(ws, options.name, context)
   // a sweep: every variant's runs too, each cancelled in its own folder
-  const all = withVariants([snapshot]).flatMap((s) => (options.run === undefined || s === snapshot ? s.runs : []).map((record) => ({experimentDir: s.dir, record})))
-  const refs = (options.run === undefined ? all : [{experimentDir: snapshot.dir, record: pickRun(snapshot, options.run)}]).filter((r) => holdsResources(r.record))
+  const all = withVariants([snapshot]).flatMap((s) =>
+    (options.run === undefined || s === snapshot ? s.runs : []).map((record) => ({experimentDir: s.dir, record})),
+  )
+  const refs = (
+    options.run === undefined ? all : [{experimentDir: snapshot.dir, record: pickRun(snapshot, options.run)}]
+  ).filter((r) => holdsResources(r.record))
   const targets = refs.map((r) => r.record)
-  const result: CancelResult = {confirmed: true, dry_run: Boolean(options.dryRun), experiment: snapshot.name, runs: targets}
+  const result: CancelResult = {
+    confirmed: true,
+    dry_run: Boolean(options.dryRun),
+    experiment: snapshot.name,
+    runs: targets,
+  }
   if (targets.length === 0 || options.dryRun) return result
   if (options.confirm && !(await options.confirm(targets))) return {...result, confirmed: false}
   const done: RunRecord[] = []

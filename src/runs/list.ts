@@ -36,11 +36,21 @@ export interface RunsResult {
  * Every run (of one experiment, or of all in experiments/; a sweep's with its variants'), newest first, live ones
  * refreshed through their backends.
  */
-export async function listRuns(ws: Workspace, options: {name?: string; now: Clock; log?: (line: string) => void; advance?: boolean}): Promise<RunsResult> {
+export async function listRuns(
+  ws: Workspace,
+  options: {name?: string; now: Clock; log?: (line: string) => void; advance?: boolean},
+): Promise<RunsResult> {
   // EXP/VARIANT: the sweep's rows of that variant
-  const [name, variant] = options.name?.includes('/') ? [options.name.slice(0, options.name.indexOf('/')), (await resolveTarget(ws, options.name)).variant] : [options.name]
+  const [name, variant] = options.name?.includes('/')
+    ? [options.name.slice(0, options.name.indexOf('/')), (await resolveTarget(ws, options.name)).variant]
+    : [options.name]
   // --advance: the backends may act on what they see (vast: upload, fetch results' marker, destroy, rent again)
-  const snapshots = await runsOf(ws, name, {advance: options.advance, log: options.log ?? (() => {}), now: options.now, ws})
+  const snapshots = await runsOf(ws, name, {
+    advance: options.advance,
+    log: options.log ?? (() => {}),
+    now: options.now,
+    ws,
+  })
   // the refresh may have seen transitions of a named sweep: its orchestration log and status table follow
   for (const s of snapshots) {
     if (name === undefined || s.location !== 'experiments' || !s.variants?.some((v) => v.runs.length > 0)) continue
@@ -50,7 +60,10 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
   const now = options.now().getTime()
   const rows: RunRow[] = []
   const createdAt = new Map<RunRow, string>()
-  const sources = snapshots.flatMap((snap) => [{dir: snap.dir, name: snap.name, runs: snap.runs, variant: null as string | null}, ...(snap.variants ?? []).map((v) => ({dir: v.dir, name: snap.name, runs: v.runs, variant: v.name}))])
+  const sources = snapshots.flatMap((snap) => [
+    {dir: snap.dir, name: snap.name, runs: snap.runs, variant: null as string | null},
+    ...(snap.variants ?? []).map((v) => ({dir: v.dir, name: snap.name, runs: v.runs, variant: v.name})),
+  ])
   for (const snap of sources.filter((s) => variant === undefined || s.variant === variant)) {
     for (const run of snap.runs) {
       const span = runSpan(run, now)
@@ -59,14 +72,21 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
         cost: runCost(run) ?? null,
         dir: relativeToRoot(ws, runDir(snap.dir, run.run_id)),
         duration_ms: span.ms ?? null,
-        ended_at: run.state === 'queued' || run.state === 'running' || span.end === undefined ? null : new Date(span.end).toISOString(),
+        ended_at:
+          run.state === 'queued' || run.state === 'running' || span.end === undefined
+            ? null
+            : new Date(span.end).toISOString(),
         experiment: snap.name,
         notice: typeof run.backend_data?.notice === 'string' ? run.backend_data.notice : null,
         reason: (notStarted(run) ? run.reason : undefined) ?? runReason(run) ?? null,
         run_id: run.run_id,
         stages: run.stages.map((s) => {
           const shown = shownStage(run, s)
-          const out: RunRow['stages'][number] = {name: s.name, state: shown.state, ...(shown.state === 'skipped' ? {why: shown.why} : {})}
+          const out: RunRow['stages'][number] = {
+            name: s.name,
+            state: shown.state,
+            ...(shown.state === 'skipped' ? {why: shown.why} : {}),
+          }
           if (s.exit_code !== undefined) out.exit_code = s.exit_code
           if (s.job_id !== undefined) out.job_id = s.job_id
           return out
@@ -80,6 +100,11 @@ export async function listRuns(ws: Workspace, options: {name?: string; now: Cloc
     }
   }
   const key = (row: RunRow) => ({created_at: createdAt.get(row), run_id: row.run_id})
-  rows.sort((a, b) => compareRuns(key(a), key(b)) || a.experiment.localeCompare(b.experiment) || (a.variant ?? '').localeCompare(b.variant ?? ''))
+  rows.sort(
+    (a, b) =>
+      compareRuns(key(a), key(b)) ||
+      a.experiment.localeCompare(b.experiment) ||
+      (a.variant ?? '').localeCompare(b.variant ?? ''),
+  )
   return {runs: rows}
 }

@@ -63,7 +63,10 @@ async function target(ws: Workspace, options: LogsOptions): Promise<Target> {
   else if (options.stage) {
     chosen = stageFiles.filter((f) => f.stage === options.stage)
     if (chosen.length === 0) {
-      throw new ExpError(`run ${record.run_id} has no ${options.stage} stage (it ran: ${record.stages.map((s) => s.name).join(', ')}).`, {code: 'NO_STAGE'})
+      throw new ExpError(
+        `run ${record.run_id} has no ${options.stage} stage (it ran: ${record.stages.map((s) => s.name).join(', ')}).`,
+        {code: 'NO_STAGE'},
+      )
     }
   } else chosen = stageFiles
   return {files: chosen.map((f) => ({...f, rel: relativeToRoot(ws, f.abs)})), record, snapshot}
@@ -77,7 +80,14 @@ export async function readLogs(ws: Workspace, options: LogsOptions): Promise<Log
     const content = await fs.readFile(f.abs, 'utf8').catch(() => undefined)
     const stage = record.stages.find((s) => s.name === f.stage)
     const shown = stage ? shownStage(record, stage) : undefined
-    logs.push({content, exists: content !== undefined, path: f.rel, stage: f.stage, ...(shown?.state === 'skipped' ? {skipped: shown.why} : {}), ...(shown?.state === 'not started' ? {not_started: shown.why ?? 'the launch failed'} : {})})
+    logs.push({
+      content,
+      exists: content !== undefined,
+      path: f.rel,
+      stage: f.stage,
+      ...(shown?.state === 'skipped' ? {skipped: shown.why} : {}),
+      ...(shown?.state === 'not started' ? {not_started: shown.why ?? 'the launch failed'} : {}),
+    })
   }
   const remote = options.stage === 'launch' ? undefined : await liveRemoteOutput(record)
   return {experiment: snapshot.name, logs, run_id: record.run_id, state: record.state, ...(remote ? {remote} : {})}
@@ -96,7 +106,11 @@ export interface FollowOptions extends LogsOptions {
  * print what is left and return the run's final record. `write` gets raw text; a header precedes each file when
  * several are followed.
  */
-export async function followLogs(ws: Workspace, options: FollowOptions, write: (text: string) => void): Promise<LogsResult> {
+export async function followLogs(
+  ws: Workspace,
+  options: FollowOptions,
+  write: (text: string) => void,
+): Promise<LogsResult> {
   const found = await target(ws, options)
   const {files, snapshot} = found
   let {record} = found
@@ -144,6 +158,10 @@ export async function followLogs(ws: Workspace, options: FollowOptions, write: (
   }
   await drain()
   for (const f of files) emit(f, decoders.get(f.abs)!.end())
-  return {experiment: snapshot.name, logs: files.map((f) => ({exists: offsets.has(f.abs), path: f.rel, stage: f.stage})), run_id: record.run_id, state: record.state}
+  return {
+    experiment: snapshot.name,
+    logs: files.map((f) => ({exists: offsets.has(f.abs), path: f.rel, stage: f.stage})),
+    run_id: record.run_id,
+    state: record.state,
+  }
 }
-

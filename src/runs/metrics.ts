@@ -44,7 +44,8 @@ export function lastValues(rows: MetricsRow[]): {values: Record<string, number>;
   const values: Record<string, number> = {}
   let step: number | null = null
   for (const row of rows) {
-    for (const [k, v] of Object.entries(row)) if (k !== 'step' && typeof v === 'number' && Number.isFinite(v)) values[k] = v
+    for (const [k, v] of Object.entries(row))
+      if (k !== 'step' && typeof v === 'number' && Number.isFinite(v)) values[k] = v
     if (typeof row.step === 'number' && Number.isFinite(row.step)) step = row.step
   }
   return {lines: rows.length, step, values}
@@ -71,7 +72,11 @@ export interface LatestMetrics {
 }
 
 /** The last values of the newest run (runs newest first) that wrote metrics.jsonl; null when none did. */
-export function latestMetrics(experimentDir: string, runs: ReadonlyArray<{run_id: string}>, read: (runDirectory: string) => MetricsRow[] = readMetrics): LatestMetrics | null {
+export function latestMetrics(
+  experimentDir: string,
+  runs: ReadonlyArray<{run_id: string}>,
+  read: (runDirectory: string) => MetricsRow[] = readMetrics,
+): LatestMetrics | null {
   for (const run of runs) {
     const rows = read(path.join(experimentDir, 'runs', run.run_id))
     if (rows.length === 0) continue

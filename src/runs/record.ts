@@ -40,7 +40,9 @@ export function isLive(state: RunState): boolean {
 
 /** The supervisor's recorded identity (undefined when none is recorded). */
 export function supervisorIdentity(record: RunRecord): ProcessIdentity | undefined {
-  return record.supervisor_pid === undefined ? undefined : {boot_id: record.boot_id, pid: record.supervisor_pid, start: record.supervisor_start}
+  return record.supervisor_pid === undefined
+    ? undefined
+    : {boot_id: record.boot_id, pid: record.supervisor_pid, start: record.supervisor_start}
 }
 
 /** A local stage's engine (the leader of its process group), as recorded. */
@@ -49,13 +51,19 @@ export function stageIdentity(record: RunRecord, stage: StageRecord): ProcessIde
 }
 
 /** The fields that record `identity` as a run's supervisor. */
-export function supervisorFields(identity: ProcessIdentity): Pick<RunRecord, 'boot_id' | 'supervisor_pid' | 'supervisor_start'> {
+export function supervisorFields(
+  identity: ProcessIdentity,
+): Pick<RunRecord, 'boot_id' | 'supervisor_pid' | 'supervisor_start'> {
   return {boot_id: identity.boot_id, supervisor_pid: identity.pid, supervisor_start: identity.start}
 }
 
 /** Run ids sort by time: 20250122-101500-3f2a. */
 export function newRunId(now: Date, random: () => string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\.\d+Z$/, '')
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+    .replace(/\.\d+Z$/, '')
   return `${stamp}-${random()}`
 }
 

@@ -27,7 +27,9 @@ export async function refreshLiveRuns(snapshots: ExperimentSnapshot[], context: 
       // a read-only command still lists when the disk is full (or read-only): the records as they were read
       const problem = filesystemError(error)
       if (!problem) throw error
-      context.log(`Warning: the state of ${refs.length} ${name} run(s) could not be brought up to date: ${problem.message}`)
+      context.log(
+        `Warning: the state of ${refs.length} ${name} run(s) could not be brought up to date: ${problem.message}`,
+      )
       continue
     }
     const byId = new Map<string, RunRecord>(updated.map((r) => [`${r.experiment}/${r.run_id}`, r]))

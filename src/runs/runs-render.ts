@@ -9,7 +9,17 @@ type RunRow = RunsResult['runs'][number]
 export function renderRunsTable(runs: RunRow[], wide: boolean | undefined): string {
   const withCost = runs.some((r) => r.cost !== null)
   const withVariant = runs.some((r) => r.variant !== null)
-  const headers = ['run', 'experiment', ...(withVariant ? ['variant'] : []), 'backend', 'state', 'stages', 'duration', ...(withCost ? ['cost'] : []), 'reason']
+  const headers = [
+    'run',
+    'experiment',
+    ...(withVariant ? ['variant'] : []),
+    'backend',
+    'state',
+    'stages',
+    'duration',
+    ...(withCost ? ['cost'] : []),
+    'reason',
+  ]
   const rows = runs.map((r) => [
     r.run_id,
     r.experiment,
@@ -27,12 +37,15 @@ export function renderRunsTable(runs: RunRow[], wide: boolean | undefined): stri
 /** The total cost of a sweep's variants' runs, when a backend billed any. */
 export function variantsCostLine(runs: RunRow[]): string | undefined {
   const costs = runs.filter((r) => r.variant !== null && r.cost !== null)
-  if (costs.length > 0) return `Cost of the variants' runs: $${formatNumber(costs.reduce((sum, r) => sum + r.cost!, 0))}`
+  if (costs.length > 0)
+    return `Cost of the variants' runs: $${formatNumber(costs.reduce((sum, r) => sum + r.cost!, 0))}`
   return undefined
 }
 
 /** Each stage with its state where it differs from the run's (a completed run: `train evaluate`), exit codes that are not 0. */
 function stagesCell(r: RunRow): string {
   const code = (c: number | null | undefined) => (c === undefined || c === null || c === 0 ? '' : `(${c})`)
-  return r.stages.map((s) => `${s.name}${s.state === r.state ? '' : `:${s.state.replace(' ', '-')}`}${code(s.exit_code)}`).join(' ')
+  return r.stages
+    .map((s) => `${s.name}${s.state === r.state ? '' : `:${s.state.replace(' ', '-')}`}${code(s.exit_code)}`)
+    .join(' ')
 }

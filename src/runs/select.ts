@@ -13,7 +13,12 @@ import {refreshLiveRuns} from './refresh.js'
  * call per backend (a sweep's variants' runs included). The generic run commands (runs, logs, watch, cancel,
  * collect) all start here.
  */
-export async function runsOf(ws: Workspace, name: string | undefined, context: BackendContext, where: Location | 'all' = 'experiments'): Promise<ExperimentSnapshot[]> {
+export async function runsOf(
+  ws: Workspace,
+  name: string | undefined,
+  context: BackendContext,
+  where: Location | 'all' = 'experiments',
+): Promise<ExperimentSnapshot[]> {
   if (name === undefined) {
     const snapshots = await scanExperiments(ws, {location: where})
     await refreshLiveRuns(withVariants(snapshots), context)
@@ -34,7 +39,11 @@ export function withVariants(snapshots: ExperimentSnapshot[]): ExperimentSnapsho
  * One experiment and its runs (newest first), refreshed; `EXP/VARIANT` is one variant of a sweep, named so (its
  * folder is the variant's, its runs the variant's).
  */
-export async function experimentWithRuns(ws: Workspace, name: string, context: BackendContext): Promise<ExperimentSnapshot> {
+export async function experimentWithRuns(
+  ws: Workspace,
+  name: string,
+  context: BackendContext,
+): Promise<ExperimentSnapshot> {
   const target = name.includes('/') ? await resolveTarget(ws, name) : undefined
   const [snapshot] = await runsOf(ws, target?.name ?? name, context)
   if (!snapshot) throw new ExpError(`no experiment named "${name}".`, {code: 'NOT_FOUND'})
@@ -49,18 +58,28 @@ export function pickRun(snapshot: ExperimentSnapshot, id?: string): RunRecord {
   if (snapshot.runs.length === 0) {
     const variants = snapshot.variants?.map((v) => v.name) ?? []
     if (variants.length > 0) {
-      throw new ExpError(`${snapshot.name} is a sweep: its runs are its variants' (${variants.join(', ')}); name one.`, {code: 'SWEEP', suggestion: `exp runs ${snapshot.name}`})
+      throw new ExpError(
+        `${snapshot.name} is a sweep: its runs are its variants' (${variants.join(', ')}); name one.`,
+        {code: 'SWEEP', suggestion: `exp runs ${snapshot.name}`},
+      )
     }
     const invalid = snapshot.warnings.find((w) => w.startsWith('runs/'))
     if (invalid) throw new ExpError(`${snapshot.name} has no usable run: ${invalid}.`, {code: 'INVALID_RECORD'})
-    throw new ExpError(`${snapshot.name} has no runs yet.`, {code: 'NO_RUNS', suggestion: `exp launch ${snapshot.name}`})
+    throw new ExpError(`${snapshot.name} has no runs yet.`, {
+      code: 'NO_RUNS',
+      suggestion: `exp launch ${snapshot.name}`,
+    })
   }
   if (id === undefined) return snapshot.runs[0]
   const matches = snapshot.runs.filter((r) => r.run_id === id || r.run_id.startsWith(id))
   const exact = matches.find((r) => r.run_id === id)
   if (exact) return exact
   if (matches.length === 1) return matches[0]
-  if (matches.length === 0) throw new ExpError(`${snapshot.name} has no run ${id}.`, {code: 'NOT_FOUND', suggestion: `exp runs ${snapshot.name}`})
+  if (matches.length === 0)
+    throw new ExpError(`${snapshot.name} has no run ${id}.`, {
+      code: 'NOT_FOUND',
+      suggestion: `exp runs ${snapshot.name}`,
+    })
   throw new ExpError(`run id "${id}" is ambiguous: ${matches.map((r) => r.run_id).join(', ')}.`, {code: 'AMBIGUOUS'})
 }
 
@@ -76,9 +95,13 @@ export function runSpan(run: RunRecord, now: number): {start?: number; end?: num
 
 /** Why a run ended as it did: the run's own reason, else its failed/interrupted/cancelled stage's. */
 export function runReason(run: RunRecord): string | undefined {
-  const stage = run.stages.find((s) => s.state === 'failed') ?? run.stages.find((s) => s.state === 'interrupted' || s.state === 'cancelled')
+  const stage =
+    run.stages.find((s) => s.state === 'failed') ??
+    run.stages.find((s) => s.state === 'interrupted' || s.state === 'cancelled')
   if (stage) {
-    const detail = stage.reason ?? (stage.exit_code === undefined || stage.exit_code === null ? undefined : `exit code ${stage.exit_code}`)
+    const detail =
+      stage.reason ??
+      (stage.exit_code === undefined || stage.exit_code === null ? undefined : `exit code ${stage.exit_code}`)
     return `${stage.name} ${stage.state}${detail ? ` (${detail})` : ''}`
   }
   return run.reason

@@ -24,13 +24,24 @@ export async function watchRequest(ws: Workspace, options: Omit<WatchOptions, 's
   if ('sweep' in result) {
     if (stoppedBy || result.stopped) {
       const live = result.variants.filter((v) => v.state === 'queued' || v.state === 'running').length
-      return {exit: EXIT.interrupted, lines: [], note: `Stopped watching; ${live} variant(s) still live: their jobs go on (exp watch ${result.experiment} resumes).`, result}
+      return {
+        exit: EXIT.interrupted,
+        lines: [],
+        note: `Stopped watching; ${live} variant(s) still live: their jobs go on (exp watch ${result.experiment} resumes).`,
+        result,
+      }
     }
     const {renderSweepSummary} = await import('../sweeps/observe-render.js')
     const lines = [...result.collected.map((c) => `${c.variant}: ${c.message}`), ...renderSweepSummary(result)]
     return {exit: result.variants.some((v) => v.state !== 'completed') ? EXIT.failure : undefined, lines, result}
   }
-  if (stoppedBy) return {exit: EXIT.interrupted, lines: [], note: `Stopped watching; run ${result.run_id} is still ${result.record.state}.`, result}
+  if (stoppedBy)
+    return {
+      exit: EXIT.interrupted,
+      lines: [],
+      note: `Stopped watching; run ${result.run_id} is still ${result.record.state}.`,
+      result,
+    }
   // the run has ended: what it means for the experiment (the report's metric and verdict)
   const {experimentOutcome, outcomeLine} = await import('../experiments/outcome.js')
   const outcome = await experimentOutcome(ws, options.name, {now: options.now})

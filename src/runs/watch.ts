@@ -35,7 +35,11 @@ export interface WatchResult {
  * every interval, print each stage's state change, and when it completes while watched, collect its results.
  */
 export async function watchRun(ws: Workspace, options: WatchOptions): Promise<WatchResult> {
-  return watchSnapshot(ws, options, await experimentWithRuns(ws, options.name, {advance: true, log: options.log, now: options.now, ws}))
+  return watchSnapshot(
+    ws,
+    options,
+    await experimentWithRuns(ws, options.name, {advance: true, log: options.log, now: options.now, ws}),
+  )
 }
 
 /** A sweep (EXP, not one of its variants, without --run) is followed whole; anything else as one run. */
@@ -73,7 +77,13 @@ async function watchSnapshot(ws: Workspace, options: WatchOptions, first: Experi
     }
     record = next
   }
-  const result: WatchResult = {backend: record.backend, changes, experiment: snapshot.name, record, run_id: record.run_id}
+  const result: WatchResult = {
+    backend: record.backend,
+    changes,
+    experiment: snapshot.name,
+    record,
+    run_id: record.run_id,
+  }
   if (isLive(record.state)) return result // stopped watching (Ctrl-C); the run goes on
   say(`run ${record.run_id} ${record.state}`)
   // a failed run is collected too: its logs come home, and a rented machine stops billing (vast --auto-shutdown)
@@ -101,4 +111,3 @@ function stageDetail(s: StageRecord): string {
   if (s.job_id) return ` (job ${s.job_id})`
   return ''
 }
-

@@ -18,8 +18,14 @@ export const SWEEP_WORKER_LOG = 'sweep-launch.log'
  * aborts (Ctrl-C) every running variant is interrupted and no further one starts. Used by local and vast.ai
  * (vast: each variant rents its own instance; up to `jobs` instances at once).
  */
-export async function launchInPool(ws: Workspace, todo: VariantChoice[], options: SweepLaunchOptions & {jobs: number}, base: SweepLaunchResult): Promise<SweepLaunchResult> {
-  if (options.detach && !options.dryRun && (options.backend ?? ws.settings.backends.default) === 'local') return detachSweep(ws, todo, options, base)
+export async function launchInPool(
+  ws: Workspace,
+  todo: VariantChoice[],
+  options: SweepLaunchOptions & {jobs: number},
+  base: SweepLaunchResult,
+): Promise<SweepLaunchResult> {
+  if (options.detach && !options.dryRun && (options.backend ?? ws.settings.backends.default) === 'local')
+    return detachSweep(ws, todo, options, base)
   const signal = options.io?.signal
   const results = new Map<string, SweepVariantResult>(base.variants.map((v) => [v.variant, v]))
   let next = 0
@@ -31,7 +37,12 @@ export async function launchInPool(ws: Workspace, todo: VariantChoice[], options
   const one = async (c: VariantChoice) => {
     const entry = results.get(c.variant)!
     try {
-      const r = await launchExperiment(ws, {...options, io: {signal}, log: (line) => options.log(`${c.variant}: ${line}`), name: c.name})
+      const r = await launchExperiment(ws, {
+        ...options,
+        io: {signal},
+        log: (line) => options.log(`${c.variant}: ${line}`),
+        name: c.name,
+      })
       Object.assign(entry, {run_id: r.run_id, state: r.record.state})
       base.commands.push(...r.commands)
       say(`${c.variant}: ${r.record.state}${r.failure ? ` (${r.failure.stage} ${r.failure.reason})` : ''}`)
@@ -58,21 +69,46 @@ export async function launchInPool(ws: Workspace, todo: VariantChoice[], options
 }
 
 /** `--detach`: the whole sweep goes to ONE background `exp launch` (its output in the sweep's sweep-launch.log). */
-async function detachSweep(ws: Workspace, todo: VariantChoice[], options: SweepLaunchOptions & {jobs: number}, base: SweepLaunchResult): Promise<SweepLaunchResult> {
+async function detachSweep(
+  ws: Workspace,
+  todo: VariantChoice[],
+  options: SweepLaunchOptions & {jobs: number},
+  base: SweepLaunchResult,
+): Promise<SweepLaunchResult> {
   const sweepDir = path.dirname(todo[0].dir)
-  const argv = [EXP_BIN, 'launch', base.experiment, '--backend', 'local', '--jobs', String(options.jobs), '--root', ws.root, ...todo.flatMap((c) => ['--only', c.variant])]
+  const argv = [
+    EXP_BIN,
+    'launch',
+    base.experiment,
+    '--backend',
+    'local',
+    '--jobs',
+    String(options.jobs),
+    '--root',
+    ws.root,
+    ...todo.flatMap((c) => ['--only', c.variant]),
+  ]
   if (options.force) argv.push('--force')
   const handle = await fs.open(path.join(sweepDir, SWEEP_WORKER_LOG), 'a')
   let pid: number | undefined
   try {
-    const child = spawn(process.execPath, argv, {detached: true, env: options.env ?? process.env, stdio: ['ignore', handle.fd, handle.fd]})
+    const child = spawn(process.execPath, argv, {
+      detached: true,
+      env: options.env ?? process.env,
+      stdio: ['ignore', handle.fd, handle.fd],
+    })
     child.on('error', () => {})
     child.unref()
     pid = child.pid
   } finally {
     await handle.close()
   }
-  if (pid === undefined) throw new ExpError(`the background worker could not be started (${process.execPath} ${EXP_BIN}).`, {code: 'SUPERVISOR_FAILED'})
-  options.log(`${todo.length} variant(s) handed to a background worker (pid ${pid}); its output: ${path.relative(ws.root, path.join(sweepDir, SWEEP_WORKER_LOG))}`)
+  if (pid === undefined)
+    throw new ExpError(`the background worker could not be started (${process.execPath} ${EXP_BIN}).`, {
+      code: 'SUPERVISOR_FAILED',
+    })
+  options.log(
+    `${todo.length} variant(s) handed to a background worker (pid ${pid}); its output: ${path.relative(ws.root, path.join(sweepDir, SWEEP_WORKER_LOG))}`,
+  )
   return {...base, commands: [[process.execPath, ...argv]], worker_pid: pid}
 }

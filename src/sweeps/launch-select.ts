@@ -23,12 +23,18 @@ export interface VariantChoice {
  * sha256 is recorded in each run.json), so re-running is safe and interrupted work resumes; `only` picks
  * variants; `force` relaunches all, live ones included. A variant with a live run is skipped (it is running).
  */
-export async function chooseVariants(sweep: ExperimentSnapshot, options: {only?: string[]; force?: boolean}): Promise<VariantChoice[]> {
+export async function chooseVariants(
+  sweep: ExperimentSnapshot,
+  options: {only?: string[]; force?: boolean},
+): Promise<VariantChoice[]> {
   const variants = sweep.variants ?? []
   const names = variants.map((v) => path.basename(v.dir))
   const unknown = (options.only ?? []).filter((n) => !names.includes(n))
   if (unknown.length > 0) {
-    throw new ExpError(`${sweep.name} has no variant ${unknown.map((n) => `"${n}"`).join(', ')} (variants: ${names.join(', ')}).`, {code: 'NOT_FOUND', exit: EXIT.usage})
+    throw new ExpError(
+      `${sweep.name} has no variant ${unknown.map((n) => `"${n}"`).join(', ')} (variants: ${names.join(', ')}).`,
+      {code: 'NOT_FOUND', exit: EXIT.usage},
+    )
   }
   const out: VariantChoice[] = []
   for (const [i, v] of variants.entries()) {
@@ -44,7 +50,12 @@ export async function chooseVariants(sweep: ExperimentSnapshot, options: {only?:
   return out
 }
 
-function decide(runs: RunRecord[], sha: string | null, force: boolean, hasConfig: boolean): Pick<VariantChoice, 'action' | 'why'> {
+function decide(
+  runs: RunRecord[],
+  sha: string | null,
+  force: boolean,
+  hasConfig: boolean,
+): Pick<VariantChoice, 'action' | 'why'> {
   if (!hasConfig) return {action: 'skip', why: `no ${CONFIG_FILE}`}
   if (force) return {action: 'launch', why: '--force'}
   const live = runs.find((r) => isLive(r.state))

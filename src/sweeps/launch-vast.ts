@@ -26,11 +26,22 @@ interface Prepared {
  * ONE payload (vast/group.ts). Unless detached, the launch waits until every instance has its payload; exp watch
  * then follows, collects each variant into its own folder, and the last collect on an instance destroys it.
  */
-export async function launchVastSweep(ws: Workspace, todo: VariantChoice[], options: SweepLaunchOptions & {jobs: number}, base: SweepLaunchResult): Promise<SweepLaunchResult> {
+export async function launchVastSweep(
+  ws: Workspace,
+  todo: VariantChoice[],
+  options: SweepLaunchOptions & {jobs: number},
+  base: SweepLaunchResult,
+): Promise<SweepLaunchResult> {
   const variants = new Map(base.variants.map((v) => [v.variant, v]))
   const prepared: Prepared[] = []
   for (const choice of todo) {
-    const launch = await launchExperiment(ws, {...options, backend: 'vast', log: (line) => options.log(`${choice.variant}: ${line}`), name: choice.name, prepareOnly: true})
+    const launch = await launchExperiment(ws, {
+      ...options,
+      backend: 'vast',
+      log: (line) => options.log(`${choice.variant}: ${line}`),
+      name: choice.name,
+      prepareOnly: true,
+    })
     prepared.push({choice, launch})
     Object.assign(variants.get(choice.variant)!, {run_id: launch.run_id, state: launch.record.state})
     base.files.push(...launch.files)
@@ -39,7 +50,10 @@ export async function launchVastSweep(ws: Workspace, todo: VariantChoice[], opti
   const groups = Array.from({length: count}, (_, k) => prepared.filter((_p, i) => i % count === k))
   if (options.dryRun) {
     base.commands.push(...prepared.flatMap((p) => p.launch.commands.slice(0, 1)).slice(0, count))
-    for (const [k, g] of groups.entries()) options.log(`instance ${k + 1} of ${count} would run ${g.map((p) => p.choice.variant).join(', ')}, one after another`)
+    for (const [k, g] of groups.entries())
+      options.log(
+        `instance ${k + 1} of ${count} would run ${g.map((p) => p.choice.variant).join(', ')}, one after another`,
+      )
     return {...base, variants: [...variants.values()]}
   }
   const context = {env: options.env, log: options.log, now: options.now, ws}
@@ -59,7 +73,8 @@ export async function launchVastSweep(ws: Workspace, todo: VariantChoice[], opti
   }
   let records: RunRecord[] = rented.map((r) => r.record)
   if (!options.detach && rented.length > 0) {
-    const poll = Math.min(resolveOptions(ws.settings.backends.vast, options.flags?.vast).poll_interval, SUBMIT_POLL_MAX_S) * 1000
+    const poll =
+      Math.min(resolveOptions(ws.settings.backends.vast, options.flags?.vast).poll_interval, SUBMIT_POLL_MAX_S) * 1000
     records = await awaitUploads(context, rented, options.io ?? {}, poll)
   }
   for (const [i, record] of records.entries()) {
@@ -76,8 +91,16 @@ async function abandonGroup(group: Prepared[], error: unknown, options: SweepLau
   const at = options.now().toISOString()
   for (const p of group) {
     const record = p.launch.record
-    await writeRun(p.choice.dir, {...record, reason, stages: endStages(record.stages, 'failed', `not run: ${reason}`, at)}, options.now())
-    await appendLaunchLog(launchLogFile(runDir(p.choice.dir, p.launch.run_id)), {action: 'launch', description: 'no instance could be rented', details: reason, result: 'failed'}, options.now())
+    await writeRun(
+      p.choice.dir,
+      {...record, reason, stages: endStages(record.stages, 'failed', `not run: ${reason}`, at)},
+      options.now(),
+    )
+    await appendLaunchLog(
+      launchLogFile(runDir(p.choice.dir, p.launch.run_id)),
+      {action: 'launch', description: 'no instance could be rented', details: reason, result: 'failed'},
+      options.now(),
+    )
     options.log(`${p.choice.variant}: not launched: ${reason}`)
   }
 }

@@ -26,11 +26,25 @@ export async function isSweepLaunch(ws: Workspace, name: string): Promise<boolea
  */
 export async function launchSweep(ws: Workspace, options: SweepLaunchOptions): Promise<SweepLaunchResult> {
   const target = await resolveTarget(ws, options.name)
-  const [item] = await classifyWorkspace(ws, {location: 'experiments', log: options.log, now: options.now, only: [target.name]})
-  if (!item?.snapshot.variants?.length) throw new ExpError(`${target.name} is not a sweep in experiments/.`, {code: 'NOT_A_SWEEP'})
+  const [item] = await classifyWorkspace(ws, {
+    location: 'experiments',
+    log: options.log,
+    now: options.now,
+    only: [target.name],
+  })
+  if (!item?.snapshot.variants?.length)
+    throw new ExpError(`${target.name} is not a sweep in experiments/.`, {code: 'NOT_A_SWEEP'})
   const jobs = options.jobs ?? 1
-  if (!Number.isInteger(jobs) || jobs < 1) throw new ExpError(`--jobs must be a whole number of at least 1 (got ${jobs}).`, {code: 'BAD_JOBS', exit: EXIT.usage})
-  if (options.stage && options.stage !== 'all') throw new ExpError('a sweep launch runs train then evaluate for each variant; --stage applies to one variant (EXP/V).', {code: 'BAD_STAGE', exit: EXIT.usage})
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new ExpError(`--jobs must be a whole number of at least 1 (got ${jobs}).`, {
+      code: 'BAD_JOBS',
+      exit: EXIT.usage,
+    })
+  if (options.stage && options.stage !== 'all')
+    throw new ExpError(
+      'a sweep launch runs train then evaluate for each variant; --stage applies to one variant (EXP/V).',
+      {code: 'BAD_STAGE', exit: EXIT.usage},
+    )
   const choices = await chooseVariants(item.snapshot, {force: options.force, only: options.only})
   const backend = options.backend ?? ws.settings.backends.default
   const base: SweepLaunchResult = {
@@ -49,11 +63,20 @@ export async function launchSweep(ws: Workspace, options: SweepLaunchOptions): P
   if (todo.length === 0) return base
   const result = await launchOn(ws, backend, todo, {...options, jobs}, base)
   // what this launch submitted, started or ended goes into the orchestration log and the status table
-  if (!result.dry_run) await (await import('./observe.js')).observeSweep({experiment: result.experiment, now: options.now(), workspace: ws})
+  if (!result.dry_run)
+    await (
+      await import('./observe.js')
+    ).observeSweep({experiment: result.experiment, now: options.now(), workspace: ws})
   return result
 }
 
-async function launchOn(ws: Workspace, backend: BackendName, todo: VariantChoice[], options: SweepLaunchOptions & {jobs: number}, base: SweepLaunchResult): Promise<SweepLaunchResult> {
+async function launchOn(
+  ws: Workspace,
+  backend: BackendName,
+  todo: VariantChoice[],
+  options: SweepLaunchOptions & {jobs: number},
+  base: SweepLaunchResult,
+): Promise<SweepLaunchResult> {
   if (backend === 'slurm') return (await import('./launch-slurm.js')).launchSlurmSweep(ws, todo, options, base)
   if (backend === 'vast') return (await import('./launch-vast.js')).launchVastSweep(ws, todo, options, base)
   return (await import('./launch-local.js')).launchInPool(ws, todo, options, base)

@@ -48,14 +48,17 @@ export function firstTable(lines: Array<{line: number; text: string}>): Table | 
     const headers = splitRow(lines[i].text)
     if (!isDelimiter(splitRow(lines[i + 1].text))) continue
     const rows: Table['rows'] = []
-    for (let j = i + 2; j < lines.length && lines[j].text.trim().startsWith('|'); j++) rows.push({cells: splitRow(lines[j].text), line: lines[j].line})
+    for (let j = i + 2; j < lines.length && lines[j].text.trim().startsWith('|'); j++)
+      rows.push({cells: splitRow(lines[j].text), line: lines[j].line})
     return {headers, line: lines[i].line, rows}
   }
   return undefined
 }
 
 /** `- **Epochs**: 3`, `- Epochs: 3`, `* GPUs — 1` → key/value pairs (markup removed), in order. */
-export function listItems(lines: Array<{line: number; text: string}>): Array<{key: string; value: string; line: number}> {
+export function listItems(
+  lines: Array<{line: number; text: string}>,
+): Array<{key: string; value: string; line: number}> {
   const out: Array<{key: string; value: string; line: number}> = []
   for (const {line, text} of lines) {
     const m = /^\s*[-*+]\s+(.*)$/.exec(text)

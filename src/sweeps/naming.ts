@@ -5,9 +5,25 @@ import {sha256} from '../lib/hash.js'
  * Variant names: `{abbreviation}{value}` for the parameters that vary across the sweep only, in column/axis order,
  * joined by `_` (`rank8_lr1e-5`, `Llama-3.2-1B_rank8`). Pure: the scaffold refuses a bad set before writing.
  */
-export const DEFAULT_ABBREVIATIONS: Readonly<Record<string, string>> = {batch_size: 'bs', learning_rate: 'lr', lora_rank: 'rank', lr: 'lr'}
+export const DEFAULT_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  batch_size: 'bs',
+  learning_rate: 'lr',
+  lora_rank: 'rank',
+  lr: 'lr',
+}
 /** folders an experiment (or a variant) already uses, and the sweep's own files: never a variant name */
-export const RESERVED_NAMES = ['runs', 'reports', 'checkpoints', 'artifacts', 'config.yaml', 'notes.md', 'metadata.json', 'sweep.yaml', 'experiment_summary.md', 'scaffold-runs.log']
+export const RESERVED_NAMES = [
+  'runs',
+  'reports',
+  'checkpoints',
+  'artifacts',
+  'config.yaml',
+  'notes.md',
+  'metadata.json',
+  'sweep.yaml',
+  'experiment_summary.md',
+  'scaffold-runs.log',
+]
 export const MAX_NAME_LENGTH = 60
 
 export interface NamingAxis {
@@ -46,23 +62,39 @@ export function varyingAxes(axes: NamingAxis[], rows: NamingRow[]): NamingAxis[]
 }
 
 /** Names for every row, or an ExpError naming the rows that cannot be told apart (or use a reserved name). */
-export function variantNames(axes: NamingAxis[], rows: NamingRow[], abbreviations: Record<string, string> = {}): string[] {
+export function variantNames(
+  axes: NamingAxis[],
+  rows: NamingRow[],
+  abbreviations: Record<string, string> = {},
+): string[] {
   if (rows.length < 2) {
-    throw new ExpError(`a sweep needs at least 2 variants, found ${rows.length}: create a plain experiment instead (exp new NAME --set key=value).`, {code: 'NOT_A_SWEEP', exit: EXIT.usage})
+    throw new ExpError(
+      `a sweep needs at least 2 variants, found ${rows.length}: create a plain experiment instead (exp new NAME --set key=value).`,
+      {code: 'NOT_A_SWEEP', exit: EXIT.usage},
+    )
   }
   const varying = varyingAxes(axes, rows)
   if (varying.length === 0) {
-    throw new ExpError(`nothing varies across the ${rows.length} variants (${axes.map((a) => a.key).join(', ') || 'no parameters'}): create a plain experiment instead.`, {code: 'NOT_A_SWEEP', exit: EXIT.usage})
+    throw new ExpError(
+      `nothing varies across the ${rows.length} variants (${axes.map((a) => a.key).join(', ') || 'no parameters'}): create a plain experiment instead.`,
+      {code: 'NOT_A_SWEEP', exit: EXIT.usage},
+    )
   }
   const names = rows.map((row) => nameOf(varying, row, abbreviations))
   const seen = new Map<string, number>()
   for (const [i, name] of names.entries()) {
     if (RESERVED_NAMES.includes(name)) {
-      throw new ExpError(`${rows[i].label} would be named "${name}", which is reserved for exp's own files and folders; set sweep.abbreviations in exp.yaml.`, {code: 'NAME_CLASH', exit: EXIT.usage})
+      throw new ExpError(
+        `${rows[i].label} would be named "${name}", which is reserved for exp's own files and folders; set sweep.abbreviations in exp.yaml.`,
+        {code: 'NAME_CLASH', exit: EXIT.usage},
+      )
     }
     const j = seen.get(name)
     if (j !== undefined) {
-      throw new ExpError(`${rows[j].label} and ${rows[i].label} would both be named "${name}"; set sweep.abbreviations in exp.yaml or make the rows differ.`, {code: 'NAME_CLASH', exit: EXIT.usage})
+      throw new ExpError(
+        `${rows[j].label} and ${rows[i].label} would both be named "${name}"; set sweep.abbreviations in exp.yaml or make the rows differ.`,
+        {code: 'NAME_CLASH', exit: EXIT.usage},
+      )
     }
     seen.set(name, i)
   }

@@ -8,7 +8,14 @@ const duration = (ms: number | null) => (ms === null ? undefined : formatDuratio
 export function renderSweepSummary(s: SweepSummary): string[] {
   const table = renderTable(
     ['variant', 'state', 'train', 'evaluation', s.metric_name, 'verdict'],
-    s.variants.map((v) => [v.variant, v.state, duration(v.train_ms), duration(v.evaluation_ms), v.metric === null ? undefined : formatNumber(v.metric), `${v.verdict}: ${v.reason}`]),
+    s.variants.map((v) => [
+      v.variant,
+      v.state,
+      duration(v.train_ms),
+      duration(v.evaluation_ms),
+      v.metric === null ? undefined : formatNumber(v.metric),
+      `${v.verdict}: ${v.reason}`,
+    ]),
   )
   const {evaluate: e, train: t} = s.phases
   const lines = [

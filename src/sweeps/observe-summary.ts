@@ -47,7 +47,10 @@ export function summariseSweep(ws: Workspace, snap: ExperimentSnapshot, now: Dat
   const {direction, metric} = ws.settings.promote
   const classification = classify(snap, {direction, metric, now, staleDays: ws.settings.classification.stale_days})
   const verdicts = new Map((classification.variants ?? []).map((v) => [v.name, v]))
-  const phases: SweepSummary['phases'] = {evaluate: {completed: 0, failed: 0, other: 0, skipped: 0}, train: {completed: 0, failed: 0, other: 0}}
+  const phases: SweepSummary['phases'] = {
+    evaluate: {completed: 0, failed: 0, other: 0, skipped: 0},
+    train: {completed: 0, failed: 0, other: 0},
+  }
   const starts: number[] = []
   const ends: number[] = []
   const dirOf = new Map((snap.variants ?? []).map((v) => [v.name, v.dir]))
@@ -68,7 +71,10 @@ export function summariseSweep(ws: Workspace, snap: ExperimentSnapshot, now: Dat
       logs: v.run ? relativeToRoot(ws, runDir(dirOf.get(v.variant)!, v.run.run_id)) : null,
       metric: verdict?.metric ?? null,
       reason: verdict?.classification.reason ?? '',
-      report: v.run?.report && existsSync(path.join(dirOf.get(v.variant)!, v.run.report)) ? relativeToRoot(ws, path.join(dirOf.get(v.variant)!, v.run.report)) : null,
+      report:
+        v.run?.report && existsSync(path.join(dirOf.get(v.variant)!, v.run.report))
+          ? relativeToRoot(ws, path.join(dirOf.get(v.variant)!, v.run.report))
+          : null,
       run_id: v.run?.run_id ?? null,
       state: v.run?.state ?? 'not launched',
       train_ms: stageDuration(v.train) ?? null,
@@ -78,7 +84,8 @@ export function summariseSweep(ws: Workspace, snap: ExperimentSnapshot, now: Dat
   })
   const scored = variants.filter((v) => v.metric !== null).map((v) => ({...v, metric: v.metric!}))
   const best = scored.length > 0 ? bestVariant(scored, direction) : undefined
-  const file = (name: string) => (existsSync(path.join(snap.dir, name)) ? relativeToRoot(ws, path.join(snap.dir, name)) : null)
+  const file = (name: string) =>
+    existsSync(path.join(snap.dir, name)) ? relativeToRoot(ws, path.join(snap.dir, name)) : null
   return {
     best: best ? {metric: best.metric, variant: best.variant} : null,
     experiment: snap.name,

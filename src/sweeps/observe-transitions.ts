@@ -26,7 +26,12 @@ export interface VariantRun {
 export function variantRuns(sweep: ExperimentSnapshot): VariantRun[] {
   return (sweep.variants ?? []).map((v) => {
     const run = v.runs[0]
-    return {evaluations: run?.stages.filter((s) => s.name !== 'train') ?? [], run, train: run?.stages.find((s) => s.name === 'train'), variant: v.name}
+    return {
+      evaluations: run?.stages.filter((s) => s.name !== 'train') ?? [],
+      run,
+      train: run?.stages.find((s) => s.name === 'train'),
+      variant: v.name,
+    }
   })
 }
 
@@ -48,19 +53,52 @@ export function stageDuration(s: StageRecord | undefined): number | undefined {
 
 function stageEntries(v: VariantRun, s: StageRecord, now: number): Transition[] {
   const base = `${v.variant}/${v.run!.run_id}/${s.name}`
-  const what = s.name === 'train' ? 'training' : s.name === 'evaluate' ? 'evaluation' : `evaluation ${s.name.slice('evaluate:'.length)}`
+  const what =
+    s.name === 'train'
+      ? 'training'
+      : s.name === 'evaluate'
+        ? 'evaluation'
+        : `evaluation ${s.name.slice('evaluate:'.length)}`
   const prefix = s.name === 'train' ? 'TRAIN' : 'EVAL'
   const job = s.job_id ? `job ${s.job_id}` : `run ${v.run!.run_id}`
   const out: Transition[] = []
   if (skipped(v, s)) {
-    out.push({action: `${prefix}_SKIPPED`, at: time(s.ended_at, now), description: `${v.variant}: ${what} not run`, details: s.reason ?? `training ${v.train?.state ?? 'did not complete'}`, key: `${base}/skipped`, result: 'SKIPPED'})
+    out.push({
+      action: `${prefix}_SKIPPED`,
+      at: time(s.ended_at, now),
+      description: `${v.variant}: ${what} not run`,
+      details: s.reason ?? `training ${v.train?.state ?? 'did not complete'}`,
+      key: `${base}/skipped`,
+      result: 'SKIPPED',
+    })
     return out
   }
-  if (s.started_at) out.push({action: `${prefix}_STARTED`, at: time(s.started_at, now), description: `${v.variant}: ${what} started (${job})`, details: `log ${s.log}`, key: `${base}/started`, result: 'RUNNING'})
+  if (s.started_at)
+    out.push({
+      action: `${prefix}_STARTED`,
+      at: time(s.started_at, now),
+      description: `${v.variant}: ${what} started (${job})`,
+      details: `log ${s.log}`,
+      key: `${base}/started`,
+      result: 'RUNNING',
+    })
   if (ended(s)) {
     const took = stageDuration(s)
-    const details = [took === undefined ? undefined : `duration ${formatDuration(took)}`, s.exit_code === undefined || s.exit_code === null ? undefined : `exit code ${s.exit_code}`, s.reason].filter(Boolean).join('; ')
-    out.push({action: `${prefix}_${s.state.toUpperCase()}`, at: time(s.ended_at, now), description: `${v.variant}: ${what} ${s.state} (${job})`, details: details || undefined, key: `${base}/${s.state}`, result: s.state.toUpperCase()})
+    const details = [
+      took === undefined ? undefined : `duration ${formatDuration(took)}`,
+      s.exit_code === undefined || s.exit_code === null ? undefined : `exit code ${s.exit_code}`,
+      s.reason,
+    ]
+      .filter(Boolean)
+      .join('; ')
+    out.push({
+      action: `${prefix}_${s.state.toUpperCase()}`,
+      at: time(s.ended_at, now),
+      description: `${v.variant}: ${what} ${s.state} (${job})`,
+      details: details || undefined,
+      key: `${base}/${s.state}`,
+      result: s.state.toUpperCase(),
+    })
   }
   return out
 }
@@ -79,25 +117,47 @@ function phaseEntries(runs: VariantRun[], phase: Phase, logged: Set<string>, now
   const open = runs.filter((v) => v.run && !covered.has(v.run.run_id))
   const stages = (v: VariantRun) => (phase === 'train' ? (v.train ? [v.train] : []) : v.evaluations)
   const out: Transition[] = []
-  const started = open.flatMap((v) => stages(v).filter((s) => s.started_at).map((s) => ({at: time(s.started_at, now), id: v.run!.run_id})))
+  const started = open.flatMap((v) =>
+    stages(v)
+      .filter((s) => s.started_at)
+      .map((s) => ({at: time(s.started_at, now), id: v.run!.run_id})),
+  )
   const opened = open.some((v) => logged.has(`phase:${phase}:start:${v.run!.run_id}`))
   if (!opened && started.length > 0) {
     const first = started.reduce((a, b) => (b.at < a.at ? b : a))
-    out.push({action: 'PHASE_START', at: first.at, description: `${PHASE_NAME[phase]} phase started`, details: `${open.length} variant(s) in this round`, key: `phase:${phase}:start:${first.id}`})
+    out.push({
+      action: 'PHASE_START',
+      at: first.at,
+      description: `${PHASE_NAME[phase]} phase started`,
+      details: `${open.length} variant(s) in this round`,
+      key: `phase:${phase}:start:${first.id}`,
+    })
   }
   const all = open.flatMap(stages)
   // the round ends once nothing of it is live and no variant waits without a run (or every variant has one)
   const nothingLive = !runs.some((v) => v.run && isLive(v.run.state))
-  if (open.length === 0 || all.length === 0 || !all.every(ended) || !(nothingLive || runs.every((v) => v.run))) return out
-  const count = (state: RunState) => open.flatMap((v) => stages(v).filter((s) => s.state === state && !skipped(v, s))).length
+  if (open.length === 0 || all.length === 0 || !all.every(ended) || !(nothingLive || runs.every((v) => v.run)))
+    return out
+  const count = (state: RunState) =>
+    open.flatMap((v) => stages(v).filter((s) => s.state === state && !skipped(v, s))).length
   const skips = open.flatMap((v) => stages(v).filter((s) => skipped(v, s))).length
   const other = all.length - skips - count('completed') - count('failed')
   const jobs = all.length - skips
   const starts = all.map((s) => time(s.started_at, Number.NaN)).filter((t) => !Number.isNaN(t))
   const ends = all.map((s) => time(s.ended_at, now))
   const end = Math.max(...ends)
-  const details = [starts.length > 0 ? `duration ${formatDuration(end - Math.min(...starts))}` : undefined, skips > 0 ? `${skips} SKIPPED (training did not complete)` : undefined, other > 0 ? `${other} CANCELLED or INTERRUPTED` : undefined].filter((d): d is string => d !== undefined)
-  out.push({action: 'PHASE_COMPLETE', at: end, description: `${PHASE_NAME[phase]} phase: ${jobs} jobs completed - ${count('completed')} COMPLETED, ${count('failed')} FAILED`, details, key: `phase:${phase}:end:${open.map((v) => v.run!.run_id).join(',')}`})
+  const details = [
+    starts.length > 0 ? `duration ${formatDuration(end - Math.min(...starts))}` : undefined,
+    skips > 0 ? `${skips} SKIPPED (training did not complete)` : undefined,
+    other > 0 ? `${other} CANCELLED or INTERRUPTED` : undefined,
+  ].filter((d): d is string => d !== undefined)
+  out.push({
+    action: 'PHASE_COMPLETE',
+    at: end,
+    description: `${PHASE_NAME[phase]} phase: ${jobs} jobs completed - ${count('completed')} COMPLETED, ${count('failed')} FAILED`,
+    details,
+    key: `phase:${phase}:end:${open.map((v) => v.run!.run_id).join(',')}`,
+  })
   return out
 }
 
@@ -107,19 +167,27 @@ function doneEntry(sweep: ExperimentSnapshot, runs: VariantRun[], now: number): 
   if (withRun.length === 0 || withRun.some((v) => isLive(v.run!.state))) return []
   const ok = withRun.filter((v) => v.run!.state === 'completed').length
   const trained = withRun.filter((v) => v.train?.state === 'completed').length
-  const evaluated = withRun.filter((v) => v.evaluations.length > 0 && v.evaluations.every((s) => s.state === 'completed')).length
+  const evaluated = withRun.filter(
+    (v) => v.evaluations.length > 0 && v.evaluations.every((s) => s.state === 'completed'),
+  ).length
   const never = runs.length - withRun.length
   const at = Math.max(...withRun.flatMap((v) => v.run!.stages.map((s) => time(s.ended_at, now))))
   const first = Math.min(...withRun.map((v) => time(v.run!.created_at, now)))
   const status = ok === runs.length ? 'SUCCESS' : ok === 0 ? 'FAILED' : 'PARTIAL'
-  return [{
-    action: 'SWEEP_COMPLETE',
-    at,
-    description: `${sweep.name}: ${ok}/${runs.length} variants completed`,
-    details: [`training ${trained}/${withRun.length} completed; evaluation ${evaluated}/${withRun.length} completed`, `total ${formatDuration(at - first)}`, ...(never > 0 ? [`${never} variant(s) never launched`] : [])],
-    key: `done:${withRun.map((v) => v.run!.run_id).join(',')}`,
-    result: status,
-  }]
+  return [
+    {
+      action: 'SWEEP_COMPLETE',
+      at,
+      description: `${sweep.name}: ${ok}/${runs.length} variants completed`,
+      details: [
+        `training ${trained}/${withRun.length} completed; evaluation ${evaluated}/${withRun.length} completed`,
+        `total ${formatDuration(at - first)}`,
+        ...(never > 0 ? [`${never} variant(s) never launched`] : []),
+      ],
+      key: `done:${withRun.map((v) => v.run!.run_id).join(',')}`,
+      result: status,
+    },
+  ]
 }
 
 /** Discovery of the variants and the check of their scaffolding (config.yaml present, setup not failed). */
@@ -127,11 +195,28 @@ function scaffoldEntries(sweep: ExperimentSnapshot, at: number): Transition[] {
   const names = (sweep.variants ?? []).map((v) => v.name)
   const id = `${names.length}:${names.join(',')}`
   const failedSetup = new Set(sweep.sweep?.variants.filter((v) => v.setup === 'failed').map((v) => v.name))
-  const problems = (sweep.variants ?? []).flatMap((v) => [...(v.hasConfig ? [] : [`${v.name}: no config.yaml`]), ...(failedSetup.has(v.name) ? [`${v.name}: setup failed`] : [])])
+  const problems = (sweep.variants ?? []).flatMap((v) => [
+    ...(v.hasConfig ? [] : [`${v.name}: no config.yaml`]),
+    ...(failedSetup.has(v.name) ? [`${v.name}: setup failed`] : []),
+  ])
   const ready = names.filter((n) => !problems.some((p) => p.startsWith(`${n}:`))).length
   return [
-    {action: 'DISCOVER', at, description: `sweep ${sweep.name}: ${names.length} variants in sweep.yaml`, details: names.join(', '), key: `discover:${id}`, result: `${names.length} variants found`},
-    {action: 'VERIFY', at, description: `scaffolding of ${names.length} variants (config.yaml, setup)`, details: problems.length > 0 ? problems : undefined, key: `verify:${id}`, result: `${ready}/${names.length} variants ready`},
+    {
+      action: 'DISCOVER',
+      at,
+      description: `sweep ${sweep.name}: ${names.length} variants in sweep.yaml`,
+      details: names.join(', '),
+      key: `discover:${id}`,
+      result: `${names.length} variants found`,
+    },
+    {
+      action: 'VERIFY',
+      at,
+      description: `scaffolding of ${names.length} variants (config.yaml, setup)`,
+      details: problems.length > 0 ? problems : undefined,
+      key: `verify:${id}`,
+      result: `${ready}/${names.length} variants ready`,
+    },
   ]
 }
 
@@ -143,11 +228,25 @@ export function sweepTransitions(sweep: ExperimentSnapshot, logged: Set<string>,
   for (const v of runs) {
     if (!v.run) continue
     const stages = [v.train, ...v.evaluations].filter((s): s is StageRecord => s !== undefined)
-    const job = stages.map((s) => s.job_id).filter(Boolean).join(', ')
-    events.push({action: 'SUBMIT', at: time(v.run.created_at, nowMs), description: `${v.variant}: run ${v.run.run_id} submitted (${v.run.backend})`, details: job ? `jobs ${job}` : undefined, key: `${v.variant}/${v.run.run_id}/submitted`, result: 'QUEUED'})
+    const job = stages
+      .map((s) => s.job_id)
+      .filter(Boolean)
+      .join(', ')
+    events.push({
+      action: 'SUBMIT',
+      at: time(v.run.created_at, nowMs),
+      description: `${v.variant}: run ${v.run.run_id} submitted (${v.run.backend})`,
+      details: job ? `jobs ${job}` : undefined,
+      key: `${v.variant}/${v.run.run_id}/submitted`,
+      result: 'QUEUED',
+    })
     for (const s of stages) events.push(...stageEntries(v, s, nowMs))
   }
-  events.push(...phaseEntries(runs, 'train', logged, nowMs), ...phaseEntries(runs, 'evaluate', logged, nowMs), ...doneEntry(sweep, runs, nowMs))
+  events.push(
+    ...phaseEntries(runs, 'train', logged, nowMs),
+    ...phaseEntries(runs, 'evaluate', logged, nowMs),
+    ...doneEntry(sweep, runs, nowMs),
+  )
   const fresh = events.filter((e) => !logged.has(e.key)).sort((a, b) => a.at - b.at || rank(a) - rank(b))
   const first = Math.min(nowMs, ...events.map((e) => e.at))
   return [...scaffoldEntries(sweep, first).filter((e) => !logged.has(e.key)), ...fresh]

@@ -43,7 +43,11 @@ export async function watchSweep(ws: Workspace, options: SweepWatchOptions): Pro
   }
   let snap = await refresh()
   const runs = () => variantRuns(snap)
-  if (runs().every((v) => !v.run)) throw new ExpError(`no variant of ${snap.name} has been launched yet.`, {code: 'NO_RUNS', suggestion: `exp launch ${snap.name}`})
+  if (runs().every((v) => !v.run))
+    throw new ExpError(`no variant of ${snap.name} has been launched yet.`, {
+      code: 'NO_RUNS',
+      suggestion: `exp launch ${snap.name}`,
+    })
   const changes: string[] = []
   const say = (line: string) => {
     changes.push(line)
@@ -53,8 +57,15 @@ export async function watchSweep(ws: Workspace, options: SweepWatchOptions): Pro
   const seen = new Set<string>()
   for (let pass = 0; pass < 3; pass++) for (const t of sweepTransitions(snap, seen, options.now())) seen.add(t.key)
   say(`[${logStamp(options.now())}] sweep ${snap.name}: ${runs().length} variants`)
-  for (const v of runs()) say(`  ${v.variant}: ${v.run ? `${v.run.state} (run ${v.run.run_id}, ${v.run.backend}) — ${v.run.stages.map((s) => `${s.name} ${s.state}`).join(', ')}` : 'not launched'}`)
-  const watched = new Set(runs().filter((v) => v.run && isLive(v.run.state)).map((v) => v.run!.run_id))
+  for (const v of runs())
+    say(
+      `  ${v.variant}: ${v.run ? `${v.run.state} (run ${v.run.run_id}, ${v.run.backend}) — ${v.run.stages.map((s) => `${s.name} ${s.state}`).join(', ')}` : 'not launched'}`,
+    )
+  const watched = new Set(
+    runs()
+      .filter((v) => v.run && isLive(v.run.state))
+      .map((v) => v.run!.run_id),
+  )
   const live = () => runs().filter((v) => v.run && isLive(v.run.state))
   const intervalMs = options.intervalMs ?? defaultIntervalMs(ws, snap)
   while (live().length > 0 && !options.signal?.aborted) {

@@ -23,7 +23,9 @@ export interface SweepVariant {
 
 export interface SweepRecord {
   schema: 1
-  source: {kind: 'grid'; axes: Array<{key: string; values: string[]}>} | {kind: 'summary'; file: string; title: string; template: string}
+  source:
+    | {kind: 'grid'; axes: Array<{key: string; values: string[]}>}
+    | {kind: 'summary'; file: string; title: string; template: string}
   /** the varying keys the names are made of, in order, and the abbreviations used */
   naming: {varying: string[]; abbreviations: Record<string, string>}
   controls: Array<{run_name: string; cells: Record<string, string>}>
@@ -49,7 +51,9 @@ export function parseSweep(text: string): {record?: SweepRecord; error?: string}
   }
   const record = value as SweepRecord | null
   if (!record || typeof record !== 'object' || !Array.isArray(record.variants)) return {error: 'no "variants" list'}
-  const bad = record.variants.find((v) => !v || typeof v.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v.name))
+  const bad = record.variants.find(
+    (v) => !v || typeof v.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v.name),
+  )
   if (bad) return {error: `variant ${JSON.stringify(bad?.name ?? bad)} is not a folder name`}
   for (const v of record.variants) if (!v.params || typeof v.params !== 'object') v.params = {}
   return {record}

@@ -47,19 +47,35 @@ export async function rerunSetup(ws: Workspace, options: ResetupOptions): Promis
     const record = await readSweepRecord(dir, located.name)
     const all = record.variants.map((v) => v.name)
     const unknown = (options.only ?? []).filter((v) => !all.includes(v))
-    if (unknown.length > 0) throw new ExpError(`${located.name} has no variant ${unknown.join(', ')} (variants: ${all.join(', ')}).`, {code: 'NOT_FOUND'})
+    if (unknown.length > 0)
+      throw new ExpError(`${located.name} has no variant ${unknown.join(', ')} (variants: ${all.join(', ')}).`, {
+        code: 'NOT_FOUND',
+      })
     return {chosen: options.only?.length ? all.filter((v) => options.only!.includes(v)) : all, record}
   }
   if (options.dryRun) {
     const {chosen} = await choose()
-    const would_run = chosen.map((variant) => ({command: displayCommand(setupArgv(ws, setupTemplate(ws)!, dir, variant, options.env)), variant}))
-    return {dry_run: true, failures: [], name: located.name, variants: chosen.map((variant) => ({state: 'none', variant})), would_run}
+    const would_run = chosen.map((variant) => ({
+      command: displayCommand(setupArgv(ws, setupTemplate(ws)!, dir, variant, options.env)),
+      variant,
+    }))
+    return {
+      dry_run: true,
+      failures: [],
+      name: located.name,
+      variants: chosen.map((variant) => ({state: 'none', variant})),
+      would_run,
+    }
   }
   return withWorkspaceLock(ws, async () => {
     const {chosen, record} = await choose()
     const log = new ScaffoldLog(options.now)
     const variants = await runSetup(ws, dir, chosen, log, options.env)
-    for (const o of variants) Object.assign(record.variants.find((v) => v.name === o.variant)!, {setup: o.state, setup_error: o.error})
+    for (const o of variants)
+      Object.assign(
+        record.variants.find((v) => v.name === o.variant)!,
+        {setup: o.state, setup_error: o.error},
+      )
     for (const v of record.variants) if (v.setup_error === undefined) delete v.setup_error
     await finishLog(dir, record, variants, log, true)
     return {dry_run: false, failures: variants.filter((v) => v.state === 'failed'), name: located.name, variants}

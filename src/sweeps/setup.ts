@@ -45,25 +45,52 @@ export class ScaffoldLog {
   }
 }
 
-export async function runSetup(ws: Workspace, experimentDir: string, variants: string[], log: ScaffoldLog, env: NodeJS.ProcessEnv = process.env): Promise<SetupOutcome[]> {
+export async function runSetup(
+  ws: Workspace,
+  experimentDir: string,
+  variants: string[],
+  log: ScaffoldLog,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SetupOutcome[]> {
   const hook = setupTemplate(ws)
   if (!hook) return variants.map((variant) => ({state: 'none', variant}))
   const out: SetupOutcome[] = []
   for (const variant of variants) {
     const dir = path.join(experimentDir, variant)
     const argv = setupArgv(ws, hook, experimentDir, variant, env)
-    const result = await execa(argv[0], argv.slice(1), {all: true, cwd: dir, env, reject: false, stdin: 'ignore', timeout: 600_000})
+    const result = await execa(argv[0], argv.slice(1), {
+      all: true,
+      cwd: dir,
+      env,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 600_000,
+    })
     await fs.writeFile(path.join(dir, SETUP_LOG), result.all ?? '')
     const ok = result.exitCode === 0
-    const why = result.failed && result.exitCode === undefined ? (result.shortMessage ?? 'could not start').split('\n')[0] : `exit code ${result.exitCode}`
-    log.add({action: 'RUN_SETUP', description: `${variant}: ${displayCommand(argv)}`, details: `output in ${variant}/${SETUP_LOG}`, result: ok ? 'ok' : `FAILED (${why})`})
+    const why =
+      result.failed && result.exitCode === undefined
+        ? (result.shortMessage ?? 'could not start').split('\n')[0]
+        : `exit code ${result.exitCode}`
+    log.add({
+      action: 'RUN_SETUP',
+      description: `${variant}: ${displayCommand(argv)}`,
+      details: `output in ${variant}/${SETUP_LOG}`,
+      result: ok ? 'ok' : `FAILED (${why})`,
+    })
     out.push(ok ? {state: 'ok', variant} : {error: why, state: 'failed', variant})
   }
   return out
 }
 
 /** The hook's command line for one variant (what runSetup runs, and what `exp sweep setup --dry-run` shows). */
-export function setupArgv(ws: Workspace, hook: NonNullable<ReturnType<typeof setupTemplate>>, experimentDir: string, variant: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export function setupArgv(
+  ws: Workspace,
+  hook: NonNullable<ReturnType<typeof setupTemplate>>,
+  experimentDir: string,
+  variant: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   return expandArgv(hook.argv, {
     ...hook.local,
     config: 'config.yaml',
@@ -79,5 +106,8 @@ export function setupArgv(ws: Workspace, hook: NonNullable<ReturnType<typeof set
 
 /** Exit 1 naming the variants whose setup failed (the others are set up). */
 export function setupFailed(failures: SetupOutcome[], total: number): ExpError {
-  return new ExpError(`setup failed for ${failures.length} of ${total} variants: ${failures.map((f) => `${f.variant} (${f.error})`).join(', ')}; see scaffold-runs.log.`, {code: 'SETUP_FAILED'})
+  return new ExpError(
+    `setup failed for ${failures.length} of ${total} variants: ${failures.map((f) => `${f.variant} (${f.error})`).join(', ')}; see scaffold-runs.log.`,
+    {code: 'SETUP_FAILED'},
+  )
 }

@@ -30,7 +30,12 @@ export function statusRows(runs: VariantRun[], metrics: Map<string, number | und
     const metric = metrics.get(v.variant)
     return {
       evaluation_job: v.evaluations.length === 0 ? '—' : [...new Set(v.evaluations.map(jobOf))].join(', '),
-      evaluation_state: evaluation.length === 0 ? '—' : v.evaluations.length === 1 ? evaluation[0] : v.evaluations.map((s, i) => `${s.name.replace(/^evaluate:/, '')}: ${evaluation[i]}`).join(', '),
+      evaluation_state:
+        evaluation.length === 0
+          ? '—'
+          : v.evaluations.length === 1
+            ? evaluation[0]
+            : v.evaluations.map((s, i) => `${s.name.replace(/^evaluate:/, '')}: ${evaluation[i]}`).join(', '),
       metric: metric === undefined ? '—' : formatNumber(metric),
       train_job: jobOf(v.train),
       train_state: v.train?.state ?? 'not launched',
@@ -42,7 +47,10 @@ export function statusRows(runs: VariantRun[], metrics: Map<string, number | und
 export function renderStatusTable(rows: StatusRow[], metricName: string): string {
   const headers = ['Variant', 'Train job', 'Train state', 'Evaluation job', 'Evaluation state', metricName]
   const lines = [`| ${headers.map(cell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`]
-  for (const r of rows) lines.push(`| ${[r.variant, r.train_job, r.train_state, r.evaluation_job, r.evaluation_state, r.metric].map(cell).join(' | ')} |`)
+  for (const r of rows)
+    lines.push(
+      `| ${[r.variant, r.train_job, r.train_state, r.evaluation_job, r.evaluation_state, r.metric].map(cell).join(' | ')} |`,
+    )
   return lines.join('\n')
 }
 

@@ -35,7 +35,10 @@ export interface SummaryPlan {
 }
 
 export function snakeCase(header: string): string {
-  return header.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')
+  return header
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
 }
 
 export function typedValue(spelling: string): unknown {
@@ -64,7 +67,8 @@ function under(secs: Section[], title: RegExp): Array<{line: number; text: strin
   const i = secs.findIndex((s) => title.test(s.title))
   if (i === -1) return undefined
   const out = [...secs[i].body]
-  for (let j = i + 1; j < secs.length && secs[j].level > secs[i].level; j++) out.push({line: secs[j].line, text: ''}, ...secs[j].body)
+  for (let j = i + 1; j < secs.length && secs[j].level > secs[i].level; j++)
+    out.push({line: secs[j].line, text: ''}, ...secs[j].body)
   return out
 }
 
@@ -76,7 +80,10 @@ export function parseSummary(text: string, file: string, columnKeys: Record<stri
   const titleMatch = /^#\s+(.*)$/.exec(first)
   if (!titleMatch) fail(file, 1, 'line 1 must be the title ("# Experiment: name").')
   const title = titleMatch[1].replace(/^experiment\s*(summary)?\s*[:—-]\s*/i, '').trim()
-  const slug = title.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|-+$/g, '')
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '')
 
   const runsSection = under(secs, /^all runs$/i)
   if (!runsSection) fail(file, undefined, 'no "All Runs" section (a "## All Runs" heading with a table of runs).')
@@ -84,23 +91,32 @@ export function parseSummary(text: string, file: string, columnKeys: Record<stri
   if (!table) fail(file, undefined, 'the "All Runs" section has no table.')
   const keys = table.headers.map((h) => columnKeys[h] ?? snakeCase(h))
   for (const required of ['run_name', 'type']) {
-    if (!keys.includes(required)) fail(file, table.line, `the All Runs table has no "${required === 'run_name' ? 'Run Name' : 'Type'}" column.`)
+    if (!keys.includes(required))
+      fail(file, table.line, `the All Runs table has no "${required === 'run_name' ? 'Run Name' : 'Type'}" column.`)
   }
-  const columns = table.headers.map((header, i) => ({header, key: keys[i]})).filter((c) => !NOT_PARAMETERS.includes(c.key))
+  const columns = table.headers
+    .map((header, i) => ({header, key: keys[i]}))
+    .filter((c) => !NOT_PARAMETERS.includes(c.key))
 
   const runs: SummaryRun[] = []
   const controls: SummaryPlan['controls'] = []
   for (const row of table.rows) {
-    if (row.cells.length !== table.headers.length) fail(file, row.line, `the row has ${row.cells.length} cells, the header has ${table.headers.length}.`)
+    if (row.cells.length !== table.headers.length)
+      fail(file, row.line, `the row has ${row.cells.length} cells, the header has ${table.headers.length}.`)
     const cell = (key: string) => row.cells[keys.indexOf(key)]
     const type = cell('type').toLowerCase()
     const runName = cell('run_name')
     if (!runName) fail(file, row.line, 'the row has no Run Name.')
     if (type === 'control') {
-      controls.push({cells: Object.fromEntries(table.headers.map((h, i) => [h, row.cells[i]])), line: row.line, run_name: runName})
+      controls.push({
+        cells: Object.fromEntries(table.headers.map((h, i) => [h, row.cells[i]])),
+        line: row.line,
+        run_name: runName,
+      })
       continue
     }
-    if (type !== 'fine-tuned' && type !== 'finetuned') fail(file, row.line, `Type "${cell('type')}" is neither Fine-tuned nor Control.`)
+    if (type !== 'fine-tuned' && type !== 'finetuned')
+      fail(file, row.line, `Type "${cell('type')}" is neither Fine-tuned nor Control.`)
     const spelling: Record<string, string> = {}
     const values: Record<string, unknown> = {}
     for (const c of columns) {
@@ -111,17 +127,32 @@ export function parseSummary(text: string, file: string, columnKeys: Record<stri
     }
     runs.push({line: row.line, run_name: runName, spelling, values})
   }
-  if (runs.length === 0) fail(file, table.line, `the All Runs table has no Fine-tuned rows (${controls.length} Control) — nothing to train.`)
+  if (runs.length === 0)
+    fail(file, table.line, `the All Runs table has no Fine-tuned rows (${controls.length} Control) — nothing to train.`)
 
   // Resources: the dataset, and the model checkpoints (matched to the Model column by name)
-  const dataset = (under(secs, /dataset/i) ? listItems(under(secs, /dataset/i)!) : []).map((i) => i.value).find(looksLikePath)
+  const dataset = (under(secs, /dataset/i) ? listItems(under(secs, /dataset/i)!) : [])
+    .map((i) => i.value)
+    .find(looksLikePath)
   if (!dataset) fail(file, undefined, 'missing the dataset path (Resources → Dataset: "- Path: /data/train.json").')
-  const models = (under(secs, /^models?$/i) ?? []).length > 0 ? listItems(under(secs, /^models?$/i)!).filter((i) => looksLikePath(i.value)) : []
+  const models =
+    (under(secs, /^models?$/i) ?? []).length > 0
+      ? listItems(under(secs, /^models?$/i)!).filter((i) => looksLikePath(i.value))
+      : []
   const paths = [dataset]
   for (const run of runs) {
     const name = typeof run.values.model === 'string' ? run.values.model : undefined
-    const match = name ? models.find((m) => m.key === name || path.basename(m.value) === name) : models.length === 1 ? models[0] : undefined
-    if (!match) fail(file, run.line, `missing the model path${name ? ` for ${name}` : ''} (Resources → Models: "- ${name ?? 'Model'}: /models/${name ?? 'name'}").`)
+    const match = name
+      ? models.find((m) => m.key === name || path.basename(m.value) === name)
+      : models.length === 1
+        ? models[0]
+        : undefined
+    if (!match)
+      fail(
+        file,
+        run.line,
+        `missing the model path${name ? ` for ${name}` : ''} (Resources → Models: "- ${name ?? 'Model'}: /models/${name ?? 'name'}").`,
+      )
     run.values.model_checkpoint = match.value
     if (!paths.includes(match.value)) paths.push(match.value)
   }

@@ -61,24 +61,44 @@ export interface VerifyResult {
 export async function verifyCheckpoints(ws: Workspace, options: VerifyOptions): Promise<VerifyResult> {
   const names = options.names ?? []
   if (names.length === 0 && !options.all) {
-    throw new ExpError('name the experiments whose checkpoints to verify, or use --all.', {code: 'USAGE', exit: EXIT.usage, suggestion: 'exp verify --all'})
+    throw new ExpError('name the experiments whose checkpoints to verify, or use --all.', {
+      code: 'USAGE',
+      exit: EXIT.usage,
+      suggestion: 'exp verify --all',
+    })
   }
   if (options.adopt && names.length === 0) {
-    throw new ExpError('--adopt needs the experiments named: exp cannot prove a checkpoint was whole, so it adopts only those you name.', {code: 'USAGE', exit: EXIT.usage})
+    throw new ExpError(
+      '--adopt needs the experiments named: exp cannot prove a checkpoint was whole, so it adopts only those you name.',
+      {code: 'USAGE', exit: EXIT.usage},
+    )
   }
   const candidates = await listExperimentNames(ws)
-  const targets = names.length > 0 ? dedupe(names.map((n) => resolveName(candidates, n))) : candidates.filter((c) => options.archived || c.location === 'experiments')
+  const targets =
+    names.length > 0
+      ? dedupe(names.map((n) => resolveName(candidates, n)))
+      : candidates.filter((c) => options.archived || c.location === 'experiments')
   const started = Date.now()
   const folders = targets.flatMap((t) => checkpointFolders(ws, t))
   const adopted = new Set<string>()
-  const wouldAdopt = options.adopt && options.dryRun ? folders.filter((f) => readManifest(f.dir).error === 'absent').map((f) => relativeToRoot(ws, f.dir)) : undefined
+  const wouldAdopt =
+    options.adopt && options.dryRun
+      ? folders.filter((f) => readManifest(f.dir).error === 'absent').map((f) => relativeToRoot(ws, f.dir))
+      : undefined
   if (options.adopt && !options.dryRun) {
     await withWorkspaceLock(
       ws,
       async () => {
         for (const f of folders) {
           if (readManifest(f.dir).error !== 'absent') continue // re-checked under the lock
-          await commitCheckpoint({adopted: true, argv: null, experimentDir: f.experimentDir, now: options.now, runId: f.runId, stage: 'adopted'})
+          await commitCheckpoint({
+            adopted: true,
+            argv: null,
+            experimentDir: f.experimentDir,
+            now: options.now,
+            runId: f.runId,
+            stage: 'adopted',
+          })
           adopted.add(f.dir)
         }
       },
@@ -107,7 +127,14 @@ export async function verifyCheckpoints(ws: Workspace, options: VerifyOptions): 
       state: check.state,
     })
   }
-  return {checkpoints, duration_ms: Date.now() - started, hashed_bytes: checkpoints.reduce((n, c) => n + c.hashed_bytes, 0), problems, quick: Boolean(options.quick), would_adopt: wouldAdopt}
+  return {
+    checkpoints,
+    duration_ms: Date.now() - started,
+    hashed_bytes: checkpoints.reduce((n, c) => n + c.hashed_bytes, 0),
+    problems,
+    quick: Boolean(options.quick),
+    would_adopt: wouldAdopt,
+  }
 }
 
 interface Folder {
@@ -118,7 +145,10 @@ interface Folder {
 }
 
 function checkpointFolders(ws: Workspace, located: Located): Folder[] {
-  const experimentDir = path.join(located.location === 'archive' ? ws.paths.archive : ws.paths.experiments, located.name)
+  const experimentDir = path.join(
+    located.location === 'archive' ? ws.paths.archive : ws.paths.experiments,
+    located.name,
+  )
   let names: string[]
   try {
     names = readdirSync(path.join(experimentDir, CHECKPOINTS_DIR), {withFileTypes: true})
@@ -128,7 +158,12 @@ function checkpointFolders(ws: Workspace, located: Located): Folder[] {
   } catch {
     return [] // no checkpoints/ folder: nothing to verify
   }
-  return names.map((runId) => ({dir: path.join(experimentDir, CHECKPOINTS_DIR, runId), experimentDir, location: located, runId}))
+  return names.map((runId) => ({
+    dir: path.join(experimentDir, CHECKPOINTS_DIR, runId),
+    experimentDir,
+    location: located,
+    runId,
+  }))
 }
 
 function dedupe(list: Located[]): Located[] {

@@ -35,7 +35,7 @@ const FOLDER_READMES: Record<'experiments' | 'archive' | 'configs' | 'reports', 
   archive:
     '# Archived experiments\n\nFinished experiments moved here by `exp archive`, each with a `metadata.json` that records its status, reason and\nwhen it was archived. `exp restore NAME` moves one back. Nothing here is ever deleted by exp.\n',
   configs:
-    '# Production configs\n\nThe configs everybody uses. `exp promote` copies an experiment\'s config here (as `train_<name>.yaml`) once it\npassed its gates; previous versions are kept under `.history/`. The golden config is the base of `exp new`.\n',
+    "# Production configs\n\nThe configs everybody uses. `exp promote` copies an experiment's config here (as `train_<name>.yaml`) once it\npassed its gates; previous versions are kept under `.history/`. The golden config is the base of `exp new`.\n",
   experiments:
     '# Experiments\n\nOne folder per experiment, `YYYY-MM-DD-name/`, made by `exp new`: `config.yaml`, `notes.md`, `metadata.json`,\nthen `runs/`, `checkpoints/` and `reports/` once launched. `exp list` says where each one stands and why.\n',
   reports:
@@ -43,7 +43,11 @@ const FOLDER_READMES: Record<'experiments' | 'archive' | 'configs' | 'reports', 
 }
 
 export function gitignoreLines(paths: {experiments: string; archive: string}): string[] {
-  const lines = ['# exp: keep each experiment\'s record (config.yaml, notes.md, metadata.json, reports) in git, not its artifacts', '.exp/', 'exp.local.yaml']
+  const lines = [
+    "# exp: keep each experiment's record (config.yaml, notes.md, metadata.json, reports) in git, not its artifacts",
+    '.exp/',
+    'exp.local.yaml',
+  ]
   for (const base of [paths.experiments, paths.archive]) {
     lines.push(`${base}/*/checkpoints/`, `${base}/*/artifacts/`, `${base}/*/runs/*/*.log`)
   }
@@ -65,13 +69,21 @@ export async function initWorkspace(dir: string): Promise<InitResult> {
   await fs.mkdir(root, {recursive: true})
 
   record(WORKSPACE_FILE, await writeFileIfAbsent(path.join(root, WORKSPACE_FILE), SETTINGS_TEMPLATE))
-  const names = {archive: 'experiments-archive', configs: 'configs', experiments: 'experiments', reports: 'reports'} as const
+  const names = {
+    archive: 'experiments-archive',
+    configs: 'configs',
+    experiments: 'experiments',
+    reports: 'reports',
+  } as const
   for (const [key, folder] of Object.entries(names) as Array<[keyof typeof names, string]>) {
     await fs.mkdir(path.join(root, folder), {recursive: true})
     record(`${folder}/README.md`, await writeFileIfAbsent(path.join(root, folder, 'README.md'), FOLDER_READMES[key]))
   }
   const golden = await fs.readFile(GOLDEN_CONFIG, 'utf8')
-  record('configs/train_burgers_golden.yaml', await writeFileIfAbsent(path.join(root, 'configs', 'train_burgers_golden.yaml'), golden))
+  record(
+    'configs/train_burgers_golden.yaml',
+    await writeFileIfAbsent(path.join(root, 'configs', 'train_burgers_golden.yaml'), golden),
+  )
 
   const gitignore = path.join(root, '.gitignore')
   const existing = await fs.readFile(gitignore, 'utf8').catch(() => '')

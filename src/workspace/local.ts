@@ -26,10 +26,14 @@ export function localSettings(ws: Workspace): Record<string, string> {
     return {}
   }
   const value = parseYamlDocument(text, file, 'INVALID_SETTINGS').toJS() ?? {}
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ExpError(`invalid ${LOCAL_FILE}: expected name: value pairs.`, {code: 'INVALID_SETTINGS'})
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ExpError(`invalid ${LOCAL_FILE}: expected name: value pairs.`, {code: 'INVALID_SETTINGS'})
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (v !== null && typeof v === 'object') throw new ExpError(`invalid ${LOCAL_FILE}: "${k}" must be a plain value, not a list or a mapping.`, {code: 'INVALID_SETTINGS'})
+    if (v !== null && typeof v === 'object')
+      throw new ExpError(`invalid ${LOCAL_FILE}: "${k}" must be a plain value, not a list or a mapping.`, {
+        code: 'INVALID_SETTINGS',
+      })
     out[k] = v === null ? '' : String(v)
   }
   cache.set(file, out)
@@ -43,7 +47,10 @@ export function localPlaceholders(ws: Workspace, args: readonly string[], where:
     for (const m of arg.matchAll(PLACEHOLDER_PATTERN)) {
       const name = m[1]?.startsWith('local.') ? m[1].slice('local.'.length) : undefined
       if (name !== undefined && !(name in local)) {
-        throw new ExpError(`${where} uses {local.${name}}, but "${name}" is not set in ${LOCAL_FILE}.`, {code: 'UNKNOWN_LOCAL', suggestion: `add "${name}: …" to ${LOCAL_FILE}`})
+        throw new ExpError(`${where} uses {local.${name}}, but "${name}" is not set in ${LOCAL_FILE}.`, {
+          code: 'UNKNOWN_LOCAL',
+          suggestion: `add "${name}: …" to ${LOCAL_FILE}`,
+        })
       }
     }
   }
@@ -54,7 +61,12 @@ export function localPlaceholders(ws: Workspace, args: readonly string[], where:
  * A backend's settings with `{local.NAME}` filled in every string (and list of strings). Lines of
  * `backends.slurm.setup` are shell: a value placed there is shell-quoted by `quote`.
  */
-export function expandLocalSettings(ws: Workspace, name: string, options: Record<string, unknown>, quote: (s: string) => string): Record<string, unknown> {
+export function expandLocalSettings(
+  ws: Workspace,
+  name: string,
+  options: Record<string, unknown>,
+  quote: (s: string) => string,
+): Record<string, unknown> {
   const fill = (text: string, key: string, quoted: boolean): string => {
     const values = localPlaceholders(ws, [text], `exp.yaml backends.${name}.${key}`)
     return text.replace(/\{(local\.[A-Za-z0-9_-]+)\}/g, (_, k: string) => (quoted ? quote(values[k]) : values[k]))
@@ -62,7 +74,8 @@ export function expandLocalSettings(ws: Workspace, name: string, options: Record
   return Object.fromEntries(
     Object.entries(options).map(([key, value]) => {
       if (typeof value === 'string') return [key, fill(value, key, false)]
-      if (Array.isArray(value)) return [key, value.map((v) => (typeof v === 'string' ? fill(v, key, key === 'setup') : v))]
+      if (Array.isArray(value))
+        return [key, value.map((v) => (typeof v === 'string' ? fill(v, key, key === 'setup') : v))]
       return [key, value]
     }),
   )

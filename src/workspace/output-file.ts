@@ -35,7 +35,10 @@ export async function checkOutputFile(ws: Workspace, file: string, kind: OutputK
   if (stats && !stats.isFile()) throw refuse('is not a regular file.')
   if (!stats) {
     const parent = await fs.stat(path.dirname(file)).catch(() => undefined)
-    if (!parent?.isDirectory()) throw refuse(`its folder ${relativeToRoot(ws, path.dirname(file))} does not exist (exp does not create folders for it).`)
+    if (!parent?.isDirectory())
+      throw refuse(
+        `its folder ${relativeToRoot(ws, path.dirname(file))} does not exist (exp does not create folders for it).`,
+      )
     return
   }
   const handle = await fs.open(file, 'r')
@@ -47,5 +50,6 @@ export async function checkOutputFile(ws: Workspace, file: string, kind: OutputK
   } finally {
     await handle.close()
   }
-  if (head.trim() !== '' && !kind.isOurs(head)) throw refuse(`exists and is not ${kind.what}; exp replaces only its own. Remove it or choose another file.`)
+  if (head.trim() !== '' && !kind.isOurs(head))
+    throw refuse(`exists and is not ${kind.what}; exp replaces only its own. Remove it or choose another file.`)
 }

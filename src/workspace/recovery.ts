@@ -37,7 +37,9 @@ export function registerRecovery(ops: string[], load: () => Promise<RecoveryHand
  */
 export async function recoverInterrupted(ws: Workspace): Promise<string[]> {
   const {entries, unreadable} = await pendingEntries(ws.paths.journal)
-  const lines: string[] = unreadable.map((u) => `journal entry ${path.relative(ws.root, u.file)} is unreadable (${u.error}); left alone.`)
+  const lines: string[] = unreadable.map(
+    (u) => `journal entry ${path.relative(ws.root, u.file)} is unreadable (${u.error}); left alone.`,
+  )
   lines.push(...(await removeUnfinishedNew(ws)))
   if (entries.length > 0) await loadRecoveryHandlers()
   for (const entry of entries) {

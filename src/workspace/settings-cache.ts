@@ -22,7 +22,10 @@ export async function loadSettings(file: string): Promise<Settings> {
   const build = process.env.EXP_BUILD_ID
   const dir = cacheDir()
   const key = [build, file, stat.dev, stat.ino, stat.size, stat.ctimeNs, stat.mtimeNs].join(' ')
-  const entry = dir && build ? path.join(dir, 'settings', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`) : undefined
+  const entry =
+    dir && build
+      ? path.join(dir, 'settings', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`)
+      : undefined
   if (entry) {
     const cached = await readEntry(entry)
     if (cached?.key === key) return cached.settings

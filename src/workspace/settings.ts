@@ -20,7 +20,11 @@ const argvOf = (known: readonly string[]) =>
     .superRefine((args, ctx) => {
       for (const [i, arg] of args.entries()) {
         for (const name of unknownPlaceholders(arg, known)) {
-          ctx.addIssue({code: 'custom', message: `unknown placeholder {${name}} (known: ${known.map((p) => `{${p}}`).join(' ')} {local.NAME}; write {{ and }} for literal braces)`, path: [i]})
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown placeholder {${name}} (known: ${known.map((p) => `{${p}}`).join(' ')} {local.NAME}; write {{ and }} for literal braces)`,
+            path: [i],
+          })
         }
       }
     })
@@ -66,13 +70,24 @@ export const settingsSchema = z.strictObject({
   base_config: z.string().default('configs/train_burgers_golden.yaml'),
   classification: z.strictObject({stale_days: z.number().positive().default(30)}).default({stale_days: 30}),
   cron: z
-    .strictObject({command: z.string().default('archive --status all --older-than 14d --yes'), schedule: z.string().default('0 0 * * 0')})
+    .strictObject({
+      command: z.string().default('archive --status all --older-than 14d --yes'),
+      schedule: z.string().default('0 0 * * 0'),
+    })
     .default({command: 'archive --status all --older-than 14d --yes', schedule: '0 0 * * 0'}),
   // evaluate: one argument list, or an evaluation suite (named evaluations, each its own stage evaluate:<name>);
   // finetune: the engine of work-graph finetune nodes (optional: train's otherwise)
   engines: z
     .strictObject({
-      evaluate: z.union([argv, z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an evaluation name is letters, digits, - and _'), argv).refine((m) => Object.keys(m).length > 0, 'name at least one evaluation')]),
+      evaluate: z.union([
+        argv,
+        z
+          .record(
+            z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'an evaluation name is letters, digits, - and _'),
+            argv,
+          )
+          .refine((m) => Object.keys(m).length > 0, 'name at least one evaluation'),
+      ]),
       finetune: argv.optional(),
       setup: argvOf(SETUP_PLACEHOLDERS).optional(), // a sweep's setup hook, run in each variant folder
       train: argv,
@@ -108,7 +123,9 @@ export const settingsSchema = z.strictObject({
   sweep: z
     .strictObject({
       abbreviations: z.record(z.string(), z.string()).default({}),
-      columns: z.record(z.string(), z.string().regex(/^[^.]+(\.[^.]+)*$/, 'expected a key path such as training.learning_rate')).default({}),
+      columns: z
+        .record(z.string(), z.string().regex(/^[^.]+(\.[^.]+)*$/, 'expected a key path such as training.learning_rate'))
+        .default({}),
       templates: z.record(z.string().regex(/^\./, 'expected an extension such as .json'), z.string()).default({}),
     })
     .default({abbreviations: {}, columns: {}, templates: {}}),
@@ -138,6 +155,7 @@ export function parseSettings(text: string, file: string): Settings {
     throw new ExpError(`invalid ${file}: expected a mapping of settings.`, {code: 'INVALID_SETTINGS'})
   }
   const result = settingsSchema.safeParse(raw)
-  if (!result.success) throw new ExpError(`invalid ${file}: ${describeIssues(result.error)}`, {code: 'INVALID_SETTINGS'})
+  if (!result.success)
+    throw new ExpError(`invalid ${file}: ${describeIssues(result.error)}`, {code: 'INVALID_SETTINGS'})
   return result.data
 }

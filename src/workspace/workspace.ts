@@ -35,7 +35,10 @@ export async function openWorkspace(options: OpenOptions = {}): Promise<Workspac
   if (options.root) {
     root = path.resolve(cwd, options.root)
     if (!existsSync(path.join(root, WORKSPACE_FILE))) {
-      throw new ExpError(`${root} is not an exp workspace (no ${WORKSPACE_FILE}).`, {code: 'NO_WORKSPACE', suggestion: `exp init ${root}`})
+      throw new ExpError(`${root} is not an exp workspace (no ${WORKSPACE_FILE}).`, {
+        code: 'NO_WORKSPACE',
+        suggestion: `exp init ${root}`,
+      })
     }
   } else {
     root = findWorkspaceRoot(cwd)
@@ -57,9 +60,12 @@ function checkPathsApart(ws: Workspace): void {
   for (const a of entries) {
     for (const b of entries) {
       if (a.key < b.key && (a.p === b.p || a.p.startsWith(b.p + path.sep) || b.p.startsWith(a.p + path.sep))) {
-        throw new ExpError(`invalid ${ws.file}: "paths.${a.key}" (${ws.settings.paths[a.key]}) and "paths.${b.key}" (${ws.settings.paths[b.key]}) overlap; each must be a folder of its own.`, {
-          code: 'INVALID_SETTINGS',
-        })
+        throw new ExpError(
+          `invalid ${ws.file}: "paths.${a.key}" (${ws.settings.paths[a.key]}) and "paths.${b.key}" (${ws.settings.paths[b.key]}) overlap; each must be a folder of its own.`,
+          {
+            code: 'INVALID_SETTINGS',
+          },
+        )
       }
     }
   }
@@ -94,7 +100,11 @@ export function relativeToRoot(ws: Workspace, p: string): string {
  * Run a mutating step holding the workspace lock. Every mutating command goes through here, so recovery of an
  * interrupted step (the journal) runs first, under the same lock; `fn` receives one line per step recovered.
  */
-export async function withWorkspaceLock<T>(ws: Workspace, fn: (recovered: string[]) => Promise<T>, options?: LockOptions): Promise<T> {
+export async function withWorkspaceLock<T>(
+  ws: Workspace,
+  fn: (recovered: string[]) => Promise<T>,
+  options?: LockOptions,
+): Promise<T> {
   return withLock(
     ws.paths.lock,
     async () => {
@@ -104,4 +114,3 @@ export async function withWorkspaceLock<T>(ws: Workspace, fn: (recovered: string
     options,
   )
 }
-

@@ -17,7 +17,8 @@ async function locations(ws: string): Promise<Map<string, string[]>> {
     const digest = sha(await fs.readFile(file))
     out.set(digest, [...(out.get(digest) ?? []), path.relative(ws, file)])
   }
-  for (const name of await fs.readdir(path.join(ws, 'configs'))) if (name.endsWith('.yaml')) await add(path.join(ws, 'configs', name))
+  for (const name of await fs.readdir(path.join(ws, 'configs')))
+    if (name.endsWith('.yaml')) await add(path.join(ws, 'configs', name))
   for (const name of await fs.readdir(path.join(ws, 'experiments'))) {
     const config = path.join(ws, 'experiments', name, 'config.yaml')
     if (await fs.stat(config).catch(() => undefined)) await add(config)
@@ -39,10 +40,17 @@ async function assertEachOnce(ws: string, files: Map<string, string>, final = fa
       const dir = path.join(ws, path.dirname(where[0]))
       const metadata = JSON.parse(await fs.readFile(path.join(dir, 'metadata.json'), 'utf8'))
       assert.equal(metadata.adopted.sha256, digest, `${name}: its metadata.json records where it came from`)
-      assert.match(await fs.readFile(path.join(dir, 'notes.md'), 'utf8'), new RegExp(`Original: \`configs/${name}\\.yaml\``))
+      assert.match(
+        await fs.readFile(path.join(dir, 'notes.md'), 'utf8'),
+        new RegExp(`Original: \`configs/${name}\\.yaml\``),
+      )
     }
   }
-  assert.deepEqual((await fs.readdir(path.join(ws, 'experiments'))).filter((n) => n.startsWith('.')), [], 'no hidden leftovers')
+  assert.deepEqual(
+    (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => n.startsWith('.')),
+    [],
+    'no hidden leftovers',
+  )
   // a kill while a journal entry was being written leaves its hidden temporary file: not an entry; the next command
   // that takes the lock removes it (so it is gone at the end)
   const journal = await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [] as string[])
@@ -77,7 +85,13 @@ describe('exp adopt, killed at random instants (crash safety)', function () {
     assert.equal(clean.code, 0, clean.stderr)
     // the time per file, from the adopted_at the uninterrupted run recorded; adapted to the machine's load below
     const stamps = await Promise.all(
-      [...files.values()].map(async (name) => Date.parse(JSON.parse(await fs.readFile(path.join(twin, 'experiments', `2025-07-01-migration-${name}`, 'metadata.json'), 'utf8')).adopted.adopted_at)),
+      [...files.values()].map(async (name) =>
+        Date.parse(
+          JSON.parse(
+            await fs.readFile(path.join(twin, 'experiments', `2025-07-01-migration-${name}`, 'metadata.json'), 'utf8'),
+          ).adopted.adopted_at,
+        ),
+      ),
     )
     let perFileMs = Math.max(1, (Math.max(...stamps) - Math.min(...stamps)) / (COUNT - 1))
     await removeDir(twin)
@@ -90,7 +104,8 @@ describe('exp adopt, killed at random instants (crash safety)', function () {
     for (;;) {
       runs++
       assert.ok(runs < 200, 'the adopt finishes')
-      const remaining = async (): Promise<number> => (await fs.readdir(path.join(ws, 'configs'))).filter((n) => n.includes('_experimental')).length
+      const remaining = async (): Promise<number> =>
+        (await fs.readdir(path.join(ws, 'configs'))).filter((n) => n.includes('_experimental')).length
       const child = execa(process.execPath, [EXP_BIN, ...args], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false})
       let ended = false
       void child.finally(() => (ended = true))
@@ -103,7 +118,8 @@ describe('exp adopt, killed at random instants (crash safety)', function () {
         if (Math.random() < 0.2) {
           await sleep(Math.random() * startupMs)
         } else {
-          while (!ended && !(await fs.readdir(journalDir).catch(() => [] as string[])).some((n) => n.endsWith('.json'))) await sleep(2)
+          while (!ended && !(await fs.readdir(journalDir).catch(() => [] as string[])).some((n) => n.endsWith('.json')))
+            await sleep(2)
           begun = Date.now()
           await sleep(Math.random() * perFileMs * 3)
         }
@@ -128,9 +144,15 @@ describe('exp adopt, killed at random instants (crash safety)', function () {
     const adopted = await assertEachOnce(ws, files, true)
     assert.equal(adopted, COUNT)
     const list = await expJson(['list'], {cwd: ws})
-    assert.equal(list.json.experiments.filter((e: any) => e.name.includes('-migration-')).length, COUNT, 'exp list shows every adopted experiment')
+    assert.equal(
+      list.json.experiments.filter((e: any) => e.name.includes('-migration-')).length,
+      COUNT,
+      'exp list shows every adopted experiment',
+    )
     assert.ok(kills >= 8, `killed ${kills} times`)
     assert.ok(midStep >= 3, `${midStep} kills interrupted a step`)
-    console.log(`      adopt crash test: ${kills} SIGKILLs (${midStep} in the middle of a step) over ${runs} runs in ${((Date.now() - started) / 1000).toFixed(1)}s; ${COUNT} files checked by sha256 after every kill; an uninterrupted adopt took ${cleanMs} ms`)
+    console.log(
+      `      adopt crash test: ${kills} SIGKILLs (${midStep} in the middle of a step) over ${runs} runs in ${((Date.now() - started) / 1000).toFixed(1)}s; ${COUNT} files checked by sha256 after every kill; an uninterrupted adopt took ${cleanMs} ms`,
+    )
   })
 })

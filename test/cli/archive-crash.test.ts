@@ -16,7 +16,10 @@ interface Made {
   files: Record<string, string>
 }
 
-const kindOf = (i: number): Kind => (['success', 'success', 'success', 'failed', 'failed', 'failed', 'stale', 'stale', 'stale', 'active'] as const)[i % 10]
+const kindOf = (i: number): Kind =>
+  (['success', 'success', 'success', 'failed', 'failed', 'failed', 'stale', 'stale', 'stale', 'active'] as const)[
+    i % 10
+  ]
 
 /**
  * A workspace of `count` experiments, each with config, notes, metadata, a report and checkpoints/ with two small
@@ -30,7 +33,12 @@ async function crowdedWorkspace(count: number): Promise<{ws: string; made: Made[
     const kind = kindOf(i)
     const name = `2025-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')}-exp-${String(i).padStart(3, '0')}`
     const metadata = {hypothesis: `latent ${i} helps`, name, schema: 1, seed: i}
-    const report = kind === 'success' ? {final_nrmse: 0.05, gates_passed: true} : kind === 'failed' ? {final_nrmse: 0.4, gates_passed: false} : {final_nrmse: 0.2}
+    const report =
+      kind === 'success'
+        ? {final_nrmse: 0.05, gates_passed: true}
+        : kind === 'failed'
+          ? {final_nrmse: 0.4, gates_passed: false}
+          : {final_nrmse: 0.2}
     const dir = path.join(ws, 'experiments', name)
     await writeTree(dir, {
       'checkpoints/step_1.pt': randomBytes(2048).toString('base64'),
@@ -41,7 +49,8 @@ async function crowdedWorkspace(count: number): Promise<{ws: string; made: Made[
       'reports/eval.json': report,
     })
     if (kind === 'stale') await age(dir, 45)
-    if (kind === 'success' && i % 7 === 0) await writeTree(ws, {[`reports/test_${name}.json`]: {experiment: name, final_nrmse: 0.05, gates_passed: true}})
+    if (kind === 'success' && i % 7 === 0)
+      await writeTree(ws, {[`reports/test_${name}.json`]: {experiment: name, final_nrmse: 0.05, gates_passed: true}})
     const files = await treeSnapshot(dir)
     for (const key of Object.keys(files)) if (key.endsWith('/')) delete files[key]
     made.push({files, kind, metadata, name})
@@ -77,7 +86,8 @@ async function assertEveryFileOnce(ws: string, made: Made[]): Promise<{files: nu
     const extra = Object.keys(tree).filter((rel) => !(rel in m.files))
     if (inArchive) {
       const record = JSON.parse(await fs.readFile(path.join(here, 'metadata.json'), 'utf8'))
-      for (const [k, v] of Object.entries(m.metadata)) assert.deepEqual(record[k], v, `${m.name}: metadata key ${k} kept`)
+      for (const [k, v] of Object.entries(m.metadata))
+        assert.deepEqual(record[k], v, `${m.name}: metadata key ${k} kept`)
       assert.equal(record.archive.status, m.kind)
       assert.equal(record.archive.file_count, Object.keys(m.files).length)
       const copies = record.archive.reports.map((r: any) => r.to)
@@ -89,7 +99,11 @@ async function assertEveryFileOnce(ws: string, made: Made[]): Promise<{files: nu
   }
   assert.deepEqual(await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => []), [], 'no journal entry left')
   for (const dir of ['experiments', 'experiments-archive']) {
-    assert.deepEqual((await fs.readdir(path.join(ws, dir))).filter((n) => n.startsWith('.')), [], `no hidden leftovers in ${dir}/`)
+    assert.deepEqual(
+      (await fs.readdir(path.join(ws, dir))).filter((n) => n.startsWith('.')),
+      [],
+      `no hidden leftovers in ${dir}/`,
+    )
   }
   return {files}
 }
@@ -134,9 +148,15 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     for (;;) {
       runs++
       assert.ok(runs < 1000, 'the archive finishes') // after 60 s of kills the next run is left to finish
-      const remaining = (await fs.readdir(path.join(ws, 'experiments'))).filter((n) => !n.startsWith('.') && n !== 'README.md').length
+      const remaining = (await fs.readdir(path.join(ws, 'experiments'))).filter(
+        (n) => !n.startsWith('.') && n !== 'README.md',
+      ).length
       const toDo = remaining - 30
-      const child = execa(process.execPath, [EXP_BIN, 'archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false})
+      const child = execa(process.execPath, [EXP_BIN, 'archive', '--status', 'all', '--yes'], {
+        cwd: ws,
+        env: {EXP_ROOT: undefined},
+        reject: false,
+      })
       await fs.mkdir(path.join(ws, '.exp', 'journal'), {recursive: true})
       // a random instant: a fifth of the kills during start-up (lock take-over, recovery, scan), the others inside a
       // batch of moves (they go 64 to a journal entry): a few ms after a batch's entry appears, so the kills land all
@@ -211,17 +231,31 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     assert.equal(rows.length, 2, 'a header and exactly one row')
     const record = JSON.parse(await fs.readFile(path.join(ws, 'experiments-archive', winner, 'metadata.json'), 'utf8'))
     assert.equal(record.promotions.length, 1, 'the promotion is recorded once, in the archived experiment')
-    const summaries = results.slice(0, 2).filter((r) => r.code === 0).map((r) => JSON.parse(r.stdout).summary)
-    assert.equal(summaries.reduce((n, s) => n + s.archived, 0), 54, 'each experiment archived once')
-    assert.equal(summaries.reduce((n, s) => n + s.failed, 0), 0, 'no collisions')
+    const summaries = results
+      .slice(0, 2)
+      .filter((r) => r.code === 0)
+      .map((r) => JSON.parse(r.stdout).summary)
+    assert.equal(
+      summaries.reduce((n, s) => n + s.archived, 0),
+      54,
+      'each experiment archived once',
+    )
+    assert.equal(
+      summaries.reduce((n, s) => n + s.failed, 0),
+      0,
+      'no collisions',
+    )
 
     await assertEveryFileOnce(ws, [...made, ...(await madeByNew(ws))])
     // the same outcome as one uninterrupted run (metadata.json holds times, so it is compared by its keys)
     const strip = async (dir: string) => {
       const tree = await treeSnapshot(dir)
       // the promoted config and the leaderboard carry the time of promotion: checked above
-      const timed = (key: string) => key.startsWith('configs/train_') || key.startsWith('configs/.history') || key === 'reports/leaderboard.csv'
-      for (const key of Object.keys(tree)) if (key.endsWith('metadata.json') || key.startsWith('.exp/') || key.includes('while-archiving') || timed(key)) delete tree[key]
+      const timed = (key: string) =>
+        key.startsWith('configs/train_') || key.startsWith('configs/.history') || key === 'reports/leaderboard.csv'
+      for (const key of Object.keys(tree))
+        if (key.endsWith('metadata.json') || key.startsWith('.exp/') || key.includes('while-archiving') || timed(key))
+          delete tree[key]
       return tree
     }
     assert.deepEqual(await strip(ws), await strip(twin))
@@ -234,5 +268,7 @@ async function madeByNew(ws: string): Promise<Made[]> {
   const dir = path.join(ws, 'experiments', name)
   const files = await treeSnapshot(dir)
   for (const key of Object.keys(files)) if (key.endsWith('/')) delete files[key]
-  return [{files, kind: 'active', metadata: JSON.parse(await fs.readFile(path.join(dir, 'metadata.json'), 'utf8')), name}]
+  return [
+    {files, kind: 'active', metadata: JSON.parse(await fs.readFile(path.join(dir, 'metadata.json'), 'utf8')), name},
+  ]
 }

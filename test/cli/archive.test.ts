@@ -4,7 +4,18 @@ import {existsSync, promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-import {age, exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {
+  age,
+  exp,
+  expJson,
+  inProcess,
+  makeExperiment,
+  removeDir,
+  requireTool,
+  tempWorkspace,
+  treeSnapshot,
+  writeTree,
+} from '../support/exp.js'
 
 /** One experiment of every kind; the expected status of each. */
 const KINDS: Record<string, 'success' | 'failed' | 'stale' | 'active'> = {
@@ -15,13 +26,31 @@ const KINDS: Record<string, 'success' | 'failed' | 'stale' | 'active'> = {
   '2025-01-22-test-64dim': 'success',
   '2025-02-01-running': 'active',
 }
-const OWN_METADATA = {hypothesis: 'gates fail at lr 0.1', name: '2025-01-11-bad', schema: 1, status: 'failed', tags: ['lr']}
+const OWN_METADATA = {
+  hypothesis: 'gates fail at lr 0.1',
+  name: '2025-01-11-bad',
+  schema: 1,
+  status: 'failed',
+  tags: ['lr'],
+}
 
 async function mixedWorkspace(): Promise<string> {
   const ws = await tempWorkspace()
-  await age(await makeExperiment(ws, '2024-06-01-forgotten', {'checkpoints/step_100.pt': 'w1', 'checkpoints/step_200.pt': 'w2'}), 45)
-  await makeExperiment(ws, '2025-01-10-good', {'checkpoints/final.pt': 'weights', 'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}})
-  await makeExperiment(ws, '2025-01-11-bad', {'metadata.json': OWN_METADATA, 'reports/eval.json': {final_nrmse: 0.4, gates_passed: false}})
+  await age(
+    await makeExperiment(ws, '2024-06-01-forgotten', {
+      'checkpoints/step_100.pt': 'w1',
+      'checkpoints/step_200.pt': 'w2',
+    }),
+    45,
+  )
+  await makeExperiment(ws, '2025-01-10-good', {
+    'checkpoints/final.pt': 'weights',
+    'reports/eval.json': {final_nrmse: 0.05, gates_passed: true},
+  })
+  await makeExperiment(ws, '2025-01-11-bad', {
+    'metadata.json': OWN_METADATA,
+    'reports/eval.json': {final_nrmse: 0.4, gates_passed: false},
+  })
   await makeExperiment(ws, '2025-01-12-judged', {'notes.md': '# judged\n\nResult: ✗ diverged\n'})
   await makeExperiment(ws, '2025-01-22-test-64dim', {'reports/eval.json': {note: 'no verdict here'}})
   await writeTree(ws, {'reports/test_2025-01-22-test-64dim.json': {final_nrmse: 0.08, gates_passed: true}})
@@ -29,7 +58,8 @@ async function mixedWorkspace(): Promise<string> {
   return ws
 }
 
-const names = (status: string) => Object.keys(KINDS).filter((n) => status === 'all' ? KINDS[n] !== 'active' : KINDS[n] === status)
+const names = (status: string) =>
+  Object.keys(KINDS).filter((n) => (status === 'all' ? KINDS[n] !== 'active' : KINDS[n] === status))
 const where = async (ws: string, name: string) => {
   const a = existsSync(path.join(ws, 'experiments', name))
   const b = existsSync(path.join(ws, 'experiments-archive', name))
@@ -59,7 +89,8 @@ describe('exp archive', () => {
       assert.deepEqual(r.json.results.map((x: any) => x.name).sort(), names(status))
       assert.ok(r.json.results.every((x: any) => x.outcome === 'archived'))
       assert.deepEqual(r.json.summary, {archived: names(status).length, failed: 0, skipped: 0})
-      for (const name of Object.keys(KINDS)) assert.equal(await where(ws, name), names(status).includes(name) ? 'archive' : 'experiments', name)
+      for (const name of Object.keys(KINDS))
+        assert.equal(await where(ws, name), names(status).includes(name) ? 'archive' : 'experiments', name)
     })
   }
 
@@ -68,12 +99,13 @@ describe('exp archive', () => {
     assert.deepEqual(r.json.results.map((x: any) => x.name).sort(), [...names('failed'), ...names('stale')].sort())
   })
 
-  it('moves the whole directory, copies the workspace reports and writes the archive metadata, keeping the experiment\'s keys', async () => {
+  it("moves the whole directory, copies the workspace reports and writes the archive metadata, keeping the experiment's keys", async () => {
     const before = await ownFiles(path.join(ws, 'experiments/2025-01-11-bad'))
     const before64 = await ownFiles(path.join(ws, 'experiments/2025-01-22-test-64dim'))
     const config = await fs.readFile(path.join(ws, 'experiments/2025-01-11-bad/config.yaml'))
     let originalBytes = 0
-    for (const f of ['config.yaml', 'notes.md', 'metadata.json', 'reports/eval.json']) originalBytes += (await fs.stat(path.join(ws, 'experiments/2025-01-11-bad', f))).size
+    for (const f of ['config.yaml', 'notes.md', 'metadata.json', 'reports/eval.json'])
+      originalBytes += (await fs.stat(path.join(ws, 'experiments/2025-01-11-bad', f))).size
     const r = await exp(['archive', '2025-01-11-bad', 'test-64dim', '--yes'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^archived 2025-01-11-bad → experiments-archive\/2025-01-11-bad\/ \(failed\)$/m)
@@ -99,14 +131,27 @@ describe('exp archive', () => {
     const copy = 'reports/test_2025-01-22-test-64dim.json'
     assert.deepEqual({...tree, [copy]: undefined}, {...before64, [copy]: undefined})
     const workspaceReport = await fs.readFile(path.join(ws, 'reports/test_2025-01-22-test-64dim.json'))
-    assert.deepEqual(await fs.readFile(path.join(t64, copy)), workspaceReport, 'the workspace report is copied (and stays in reports/)')
+    assert.deepEqual(
+      await fs.readFile(path.join(t64, copy)),
+      workspaceReport,
+      'the workspace report is copied (and stays in reports/)',
+    )
     const r64 = JSON.parse(await fs.readFile(path.join(t64, 'metadata.json'), 'utf8')).archive
     assert.equal(r64.status, 'success')
-    assert.deepEqual(r64.reports.map((x: any) => [x.from, x.to, x.bytes]), [['reports/test_2025-01-22-test-64dim.json', copy, workspaceReport.length]])
+    assert.deepEqual(
+      r64.reports.map((x: any) => [x.from, x.to, x.bytes]),
+      [['reports/test_2025-01-22-test-64dim.json', copy, workspaceReport.length]],
+    )
 
     // the archive listing shows them with the status they were archived with
     const list = await expJson(['list', '--archived'], {cwd: ws})
-    assert.deepEqual(list.json.experiments.map((e: any) => [e.name, e.status]), [['2025-01-11-bad', 'failed'], ['2025-01-22-test-64dim', 'success']])
+    assert.deepEqual(
+      list.json.experiments.map((e: any) => [e.name, e.status]),
+      [
+        ['2025-01-11-bad', 'failed'],
+        ['2025-01-22-test-64dim', 'success'],
+      ],
+    )
   })
 
   it('a stale experiment stays stale in the archive (the status recorded at archiving)', async () => {
@@ -119,11 +164,20 @@ describe('exp archive', () => {
   it('refuses an active experiment even by name, says why, and still archives the others (exit 1)', async () => {
     const alone = await exp(['archive', 'running', '--yes'], {cwd: ws})
     assert.equal(alone.code, 1)
-    assert.match(alone.stdout, /failed 2025-02-01-running: it is active \(no verdict yet; never launched; last change .*\); an active experiment is never archived\./)
+    assert.match(
+      alone.stdout,
+      /failed 2025-02-01-running: it is active \(no verdict yet; never launched; last change .*\); an active experiment is never archived\./,
+    )
     assert.equal(await where(ws, '2025-02-01-running'), 'experiments')
     const mixed = await expJson(['archive', 'running', 'good', '--yes'], {cwd: ws})
     assert.equal(mixed.code, 1)
-    assert.deepEqual(mixed.json.results.map((x: any) => [x.name, x.outcome]), [['2025-02-01-running', 'failed'], ['2025-01-10-good', 'archived']])
+    assert.deepEqual(
+      mixed.json.results.map((x: any) => [x.name, x.outcome]),
+      [
+        ['2025-02-01-running', 'failed'],
+        ['2025-01-10-good', 'archived'],
+      ],
+    )
     assert.equal(await where(ws, '2025-01-10-good'), 'archive')
     assert.equal(await where(ws, '2025-02-01-running'), 'experiments')
   })
@@ -132,7 +186,10 @@ describe('exp archive', () => {
     const before = await treeSnapshot(ws)
     const r = await exp(['archive', 'good', 'nope', '--yes'], {cwd: ws})
     assert.equal(r.code, 1)
-    assert.match(r.stderr, /^Error: no experiment named "nope" in experiments\/; nothing was archived\. Try: exp list$/m)
+    assert.match(
+      r.stderr,
+      /^Error: no experiment named "nope" in experiments\/; nothing was archived\. Try: exp list$/m,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
     const archivedAlready = await exp(['archive', 'good', '--yes'], {cwd: ws})
     assert.equal(archivedAlready.code, 0)
@@ -155,13 +212,19 @@ describe('exp archive', () => {
     assert.match(r.stdout, /^2024-06-01-forgotten {2}stale: no verdict; never launched; nothing changed for/m)
     assert.match(r.stdout, /→ experiments-archive\/2024-06-01-forgotten\/ {2}\(4 files, \d+ B, moved whole\)/)
     assert.match(r.stdout, /files: checkpoints\/ \(2 files, 4 B\), config\.yaml, notes\.md/)
-    assert.match(r.stdout, /copies workspace report reports\/test_2025-01-22-test-64dim\.json → reports\/test_2025-01-22-test-64dim\.json/)
+    assert.match(
+      r.stdout,
+      /copies workspace report reports\/test_2025-01-22-test-64dim\.json → reports\/test_2025-01-22-test-64dim\.json/,
+    )
     assert.doesNotMatch(r.stdout, /running/)
     const json = await expJson(['archive', 'running', 'bad', '--dry-run'], {cwd: ws})
     assert.equal(json.code, 1, 'an active experiment named is refused, even in a dry run')
     assert.equal(json.json.dry_run, true)
     assert.match(json.json.items[0].refused, /active/)
-    assert.deepEqual(json.json.items[1].contents.map((c: any) => c.path), ['config.yaml', 'metadata.json', 'notes.md', 'reports/'])
+    assert.deepEqual(
+      json.json.items[1].contents.map((c: any) => c.path),
+      ['config.yaml', 'metadata.json', 'notes.md', 'reports/'],
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
   })
 
@@ -183,7 +246,10 @@ describe('exp archive', () => {
     const before = await treeSnapshot(path.join(ws, 'experiments-archive/2025-01-10-good'))
     const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws})
     assert.equal(r.code, 1)
-    assert.match(r.stdout, /^failed 2025-01-10-good: experiments-archive\/2025-01-10-good already exists; it is never overwritten\.$/m)
+    assert.match(
+      r.stdout,
+      /^failed 2025-01-10-good: experiments-archive\/2025-01-10-good already exists; it is never overwritten\.$/m,
+    )
     assert.match(r.stdout, /Archived 4, skipped 0, failed 1/)
     assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments-archive/2025-01-10-good')), before)
     assert.equal(await where(ws, '2024-06-01-forgotten'), 'archive')
@@ -194,7 +260,10 @@ describe('exp archive', () => {
     const before = await treeSnapshot(ws)
     const r = await exp(['archive', '--status', 'stale'], {cwd: ws})
     assert.equal(r.code, 2)
-    assert.match(r.stderr, /^Error: archiving 1 experiment needs confirmation and there is no terminal to ask on\. Try: add --yes to archive them, or --dry-run to see what would happen\.$/m)
+    assert.match(
+      r.stderr,
+      /^Error: archiving 1 experiment needs confirmation and there is no terminal to ask on\. Try: add --yes to archive them, or --dry-run to see what would happen\.$/m,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
     const json = await expJson(['archive', '--status', 'stale'], {cwd: ws})
     assert.equal(json.code, 2)
@@ -226,11 +295,16 @@ describe('exp archive', () => {
     const holder = execa('sleep', ['60'])
     try {
       const since = new Date().toISOString()
-      await writeTree(ws, {'.exp/lock': {command: 'archive --status all --yes', host: os.hostname(), nonce: 'abc', pid: holder.pid, since}})
+      await writeTree(ws, {
+        '.exp/lock': {command: 'archive --status all --yes', host: os.hostname(), nonce: 'abc', pid: holder.pid, since},
+      })
       const before = await treeSnapshot(path.join(ws, 'experiments'))
       const r = await exp(['archive', '--status', 'all', '--yes'], {cwd: ws, env: {EXP_LOCK_TIMEOUT_MS: '1000'}})
       assert.equal(r.code, 3)
-      assert.equal(r.stderr.trim(), `Error: workspace is locked by PID ${holder.pid} since ${since} (exp archive --status all --yes). Try: wait for it to finish, then run the command again.`)
+      assert.equal(
+        r.stderr.trim(),
+        `Error: workspace is locked by PID ${holder.pid} since ${since} (exp archive --status all --yes). Try: wait for it to finish, then run the command again.`,
+      )
       assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments')), before)
     } finally {
       holder.kill()
@@ -256,7 +330,10 @@ describe('exp restore', () => {
     const archived = await ownFiles(path.join(ws, 'experiments-archive/2025-01-11-bad'))
     const r = await exp(['restore', 'bad', '--yes'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /^Restored 2025-01-11-bad: experiments-archive\/2025-01-11-bad\/ → experiments\/2025-01-11-bad\/ \(archived as failed on .*\)\.$/m)
+    assert.match(
+      r.stdout,
+      /^Restored 2025-01-11-bad: experiments-archive\/2025-01-11-bad\/ → experiments\/2025-01-11-bad\/ \(archived as failed on .*\)\.$/m,
+    )
     assert.equal(await where(ws, '2025-01-11-bad'), 'experiments')
     assert.deepEqual(await ownFiles(path.join(ws, 'experiments/2025-01-11-bad')), archived)
     const record = JSON.parse(await fs.readFile(path.join(ws, 'experiments/2025-01-11-bad/metadata.json'), 'utf8'))
@@ -265,7 +342,9 @@ describe('exp restore', () => {
     assert.ok(record.archive.restored_at)
     // archived again: the earlier record is kept under previous
     assert.equal((await exp(['archive', 'bad', '--yes'], {cwd: ws})).code, 0)
-    const again = JSON.parse(await fs.readFile(path.join(ws, 'experiments-archive/2025-01-11-bad/metadata.json'), 'utf8'))
+    const again = JSON.parse(
+      await fs.readFile(path.join(ws, 'experiments-archive/2025-01-11-bad/metadata.json'), 'utf8'),
+    )
     assert.equal(again.archive.previous.length, 1)
     assert.equal(again.archive.previous[0].restored_at, record.archive.restored_at)
     assert.deepEqual(again.tags, ['lr'])
@@ -276,7 +355,10 @@ describe('exp restore', () => {
     const before = await treeSnapshot(ws)
     const r = await exp(['restore', '2025-01-10-good', '--yes'], {cwd: ws})
     assert.equal(r.code, 1)
-    assert.match(r.stderr, /^Error: experiments\/2025-01-10-good already exists; restore never overwrites it\. Try: rename or archive experiments\/2025-01-10-good first\.$/m)
+    assert.match(
+      r.stderr,
+      /^Error: experiments\/2025-01-10-good already exists; restore never overwrites it\. Try: rename or archive experiments\/2025-01-10-good first\.$/m,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
   })
 
@@ -284,7 +366,10 @@ describe('exp restore', () => {
     const before = await treeSnapshot(ws)
     const noYes = await exp(['restore', 'good'], {cwd: ws})
     assert.equal(noYes.code, 2)
-    assert.match(noYes.stderr, /needs confirmation and there is no terminal to ask on\. Try: exp restore 2025-01-10-good --yes/)
+    assert.match(
+      noYes.stderr,
+      /needs confirmation and there is no terminal to ask on\. Try: exp restore 2025-01-10-good --yes/,
+    )
     const unknown = await exp(['restore', 'nope', '--yes'], {cwd: ws})
     assert.equal(unknown.code, 1)
     assert.match(unknown.stderr, /no archived experiment named "nope"/)
@@ -293,7 +378,10 @@ describe('exp restore', () => {
     assert.match(active.stderr, /"2025-02-01-running" is not archived/)
     const dry = await exp(['restore', 'good', '--dry-run'], {cwd: ws})
     assert.equal(dry.code, 0)
-    assert.match(dry.stdout, /Would restore 2025-01-10-good: experiments-archive\/2025-01-10-good\/ → experiments\/2025-01-10-good\//)
+    assert.match(
+      dry.stdout,
+      /Would restore 2025-01-10-good: experiments-archive\/2025-01-10-good\/ → experiments\/2025-01-10-good\//,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
   })
 })

@@ -10,7 +10,9 @@ const sha = (text: string | Buffer) => createHash('sha256').update(text).digest(
 /** exp new + a passing report + exp promote: a real promoted production config. */
 async function promoted(ws: string, name: string, set: string): Promise<void> {
   assert.equal((await exp(['new', name, '--date', '2025-05-01', '--set', set], {cwd: ws})).code, 0)
-  await writeTree(path.join(ws, 'experiments', `2025-05-01-${name}`), {'reports/eval.json': {final_nrmse: 0.04, gates_passed: true}})
+  await writeTree(path.join(ws, 'experiments', `2025-05-01-${name}`), {
+    'reports/eval.json': {final_nrmse: 0.04, gates_passed: true},
+  })
   const r = await exp(['promote', name, '--auto-promote', '--force'], {cwd: ws})
   assert.equal(r.code, 0, r.stderr)
 }
@@ -42,7 +44,13 @@ describe('exp configs and exp adopt', function () {
     const r = await expJson(['configs'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     const by = Object.fromEntries(r.json.configs.map((c: any) => [c.file, c]))
-    assert.deepEqual(Object.keys(by).sort(), ['configs/train_burgers_experimental.yaml', 'configs/train_burgers_experimental_v2.yaml', 'configs/train_burgers_golden.yaml', 'configs/train_p1.yaml', 'configs/train_p2.yaml'])
+    assert.deepEqual(Object.keys(by).sort(), [
+      'configs/train_burgers_experimental.yaml',
+      'configs/train_burgers_experimental_v2.yaml',
+      'configs/train_burgers_golden.yaml',
+      'configs/train_p1.yaml',
+      'configs/train_p2.yaml',
+    ])
     assert.equal(by['configs/train_burgers_golden.yaml'].label, 'base config')
     assert.equal(by['configs/train_burgers_golden.yaml'].experiments, 2, 'p1 and p2 were created from it')
     assert.equal(by['configs/train_p1.yaml'].label, 'promoted')
@@ -78,7 +86,10 @@ describe('exp configs and exp adopt', function () {
     assert.match(noYes.stderr, /needs confirmation and there is no terminal.*--yes/)
     const dry = await exp(['adopt', '--pattern', '*_experimental*', '--dry-run', '--date', '2025-06-01'], {cwd: ws})
     assert.equal(dry.code, 0)
-    assert.match(dry.stdout, /^would adopt configs\/train_burgers_experimental\.yaml → 2025-06-01-migration-train_burgers_experimental\/config\.yaml$/m)
+    assert.match(
+      dry.stdout,
+      /^would adopt configs\/train_burgers_experimental\.yaml → 2025-06-01-migration-train_burgers_experimental\/config\.yaml$/m,
+    )
     const refused = await exp(['adopt', 'train_p1.yaml', 'train_burgers_golden.yaml', '--yes'], {cwd: ws})
     assert.equal(refused.code, 1)
     assert.match(refused.stdout, /^refused configs\/train_p1\.yaml: it has exp's provenance header .*--force/m)
@@ -90,12 +101,19 @@ describe('exp configs and exp adopt', function () {
     const configsBefore = await treeSnapshot(path.join(ws, 'configs'))
     const r = await exp(['adopt', '--pattern', '*_experimental*', '--yes', '--date', '2025-06-01'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /^adopted configs\/train_burgers_experimental\.yaml → 2025-06-01-migration-train_burgers_experimental\/config\.yaml$/m)
+    assert.match(
+      r.stdout,
+      /^adopted configs\/train_burgers_experimental\.yaml → 2025-06-01-migration-train_burgers_experimental\/config\.yaml$/m,
+    )
     assert.match(r.stdout, /^adopted configs\/train_burgers_experimental_v2\.yaml → /m)
     assert.match(r.stdout, /Adopted 2, refused 0, skipped 0, failed 0\./)
     const after = await treeSnapshot(path.join(ws, 'configs'))
-    for (const key of Object.keys(configsBefore)) if (!key.includes('_experimental')) assert.equal(after[key], configsBefore[key], `${key} untouched`)
-    assert.deepEqual(Object.keys(after).filter((k) => k.includes('_experimental')), [])
+    for (const key of Object.keys(configsBefore))
+      if (!key.includes('_experimental')) assert.equal(after[key], configsBefore[key], `${key} untouched`)
+    assert.deepEqual(
+      Object.keys(after).filter((k) => k.includes('_experimental')),
+      [],
+    )
 
     for (const [file, text] of Object.entries(leftover)) {
       const name = `2025-06-01-migration-${path.basename(file, '.yaml')}`
@@ -110,7 +128,10 @@ describe('exp configs and exp adopt', function () {
     const status = Object.fromEntries(list.json.experiments.map((e: any) => [e.name, e.status]))
     assert.equal(status['2025-06-01-migration-train_burgers_experimental'], 'stale', 'the file was 60 days old')
     assert.equal(status['2025-06-01-migration-train_burgers_experimental_v2'], 'active')
-    assert.ok(!existsSync(path.join(ws, '.exp', 'journal')) || (await fs.readdir(path.join(ws, '.exp', 'journal'))).length === 0)
+    assert.ok(
+      !existsSync(path.join(ws, '.exp', 'journal')) ||
+        (await fs.readdir(path.join(ws, '.exp', 'journal'))).length === 0,
+    )
 
     const again = await exp(['adopt', '--pattern', '*_experimental*', '--yes'], {cwd: ws})
     assert.equal(again.code, 1)
@@ -126,6 +147,9 @@ describe('exp configs and exp adopt', function () {
     await writeTree(ws, {'configs/train_p2.yaml': 'a: 1\n'})
     const taken = await exp(['adopt', 'train_p2.yaml', '--yes', '--date', '2025-06-02'], {cwd: ws})
     assert.equal(taken.code, 1)
-    assert.match(taken.stdout, /refused configs\/train_p2\.yaml: experiment 2025-06-02-migration-train_p2 already exists/)
+    assert.match(
+      taken.stdout,
+      /refused configs\/train_p2\.yaml: experiment 2025-06-02-migration-train_p2 already exists/,
+    )
   })
 })

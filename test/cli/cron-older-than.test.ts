@@ -15,9 +15,16 @@ describe('exp archive --older-than (and the weekly cron line)', function () {
 
   beforeEach(async () => {
     ws = await tempWorkspace()
-    for (const [name, days] of [['old-fail', 20], ['fresh-fail', 3], ['old-done', 30]] as const) {
+    for (const [name, days] of [
+      ['old-fail', 20],
+      ['fresh-fail', 3],
+      ['old-done', 30],
+    ] as const) {
       await makeExperiment(ws, name)
-      const r = await exp(['mark', name, name.endsWith('fail') ? '--failed' : '--success', '--reason', 'checked by hand'], {cwd: ws})
+      const r = await exp(
+        ['mark', name, name.endsWith('fail') ? '--failed' : '--success', '--reason', 'checked by hand'],
+        {cwd: ws},
+      )
       assert.equal(r.code, 0, r.stderr)
       await age(path.join(ws, 'experiments', name), days)
     }
@@ -30,7 +37,7 @@ describe('exp archive --older-than (and the weekly cron line)', function () {
     const r = await expJson(['archive', '--status', 'all', '--older-than', '14d', '--yes'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(r.json.results.map((x: {name: string}) => x.name).sort(), ['old-done', 'old-fail'])
-    assert.ok(existsSync(path.join(ws, 'experiments', 'fresh-fail')), 'this week\'s failed experiment stays')
+    assert.ok(existsSync(path.join(ws, 'experiments', 'fresh-fail')), "this week's failed experiment stays")
     assert.ok(existsSync(path.join(ws, 'experiments-archive', 'old-fail')))
   })
 
@@ -38,7 +45,10 @@ describe('exp archive --older-than (and the weekly cron line)', function () {
     const hours = await expJson(['archive', '--older-than', '48h', '--dry-run'], {cwd: ws})
     assert.deepEqual(hours.json.items.map((i: {name: string}) => i.name).sort(), ['fresh-fail', 'old-done', 'old-fail'])
     const weeks = await expJson(['archive', '--older-than', '4w', '--dry-run'], {cwd: ws})
-    assert.deepEqual(weeks.json.items.map((i: {name: string}) => i.name), ['old-done'])
+    assert.deepEqual(
+      weeks.json.items.map((i: {name: string}) => i.name),
+      ['old-done'],
+    )
     assert.equal((await exp(['archive', '--older-than', 'two weeks', '--dry-run'], {cwd: ws})).code, 2)
     assert.equal((await exp(['archive', 'old-fail', '--older-than', '14d', '--dry-run'], {cwd: ws})).code, 2)
   })

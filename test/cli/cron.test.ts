@@ -19,13 +19,18 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
   let ws: string
   let other: string
 
-  const crontab = (args: string[], input?: string) => execa('crontab', ['-u', user, ...args], {input: input ?? '', reject: false})
+  const crontab = (args: string[], input?: string) =>
+    execa('crontab', ['-u', user, ...args], {input: input ?? '', reject: false})
   const table = async () => {
     const r = await crontab(['-l'])
     return r.exitCode === 0 ? r.stdout + '\n' : ''
   }
   const asUser = async (args: string[], cwd: string) => {
-    const r = await execa('runuser', ['-u', user, '--', process.execPath, EXP_BIN, ...args], {cwd, env: {EXP_ROOT: undefined}, reject: false})
+    const r = await execa('runuser', ['-u', user, '--', process.execPath, EXP_BIN, ...args], {
+      cwd,
+      env: {EXP_ROOT: undefined},
+      reject: false,
+    })
     return {code: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout)}
   }
   const workspaceFor = async () => {
@@ -36,12 +41,28 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
 
   before(async function () {
     const root = process.getuid?.() === 0
-    const tools = root && (await Promise.all(['crontab', 'runuser', 'useradd', 'userdel'].map((t) => execa('sh', ['-c', `command -v ${t}`], {reject: false})))).every((r) => r.exitCode === 0)
-    requireTool(this, Boolean(tools), 'root with crontab, runuser, useradd and userdel (a throwaway user keeps your own crontab out of the tests)')
+    const tools =
+      root &&
+      (
+        await Promise.all(
+          ['crontab', 'runuser', 'useradd', 'userdel'].map((t) =>
+            execa('sh', ['-c', `command -v ${t}`], {reject: false}),
+          ),
+        )
+      ).every((r) => r.exitCode === 0)
+    requireTool(
+      this,
+      Boolean(tools),
+      'root with crontab, runuser, useradd and userdel (a throwaway user keeps your own crontab out of the tests)',
+    )
     await execa('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', user])
     created = true
     const probe = await execa('runuser', ['-u', user, '--', process.execPath, EXP_BIN, '--version'], {reject: false})
-    requireTool(this, probe.exitCode === 0, `the throwaway user can run this checkout's exp (${String(probe.stderr).split('\n')[0]})`)
+    requireTool(
+      this,
+      probe.exitCode === 0,
+      `the throwaway user can run this checkout's exp (${String(probe.stderr).split('\n')[0]})`,
+    )
   })
 
   after(async () => {
@@ -60,7 +81,8 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     await removeDir(other)
   })
 
-  const OTHERS = 'MAILTO=""\n# nightly backup, written by hand\n15 3 * * * /usr/local/bin/backup --all >/dev/null 2>&1\n'
+  const OTHERS =
+    'MAILTO=""\n# nightly backup, written by hand\n15 3 * * * /usr/local/bin/backup --all >/dev/null 2>&1\n'
 
   it('show with no crontab at all says nothing is installed', async () => {
     const r = await asUser(['cron', 'show', '--json'], ws)
@@ -78,12 +100,20 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(EXP_BIN)}' archive --status all --older-than 14d --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
     assert.equal(await table(), OTHERS + expected + '\n')
 
-    const second = await asUser(['cron', 'install', '--schedule', '30 2 * * 1', '--command', 'archive --status failed --yes'], ws)
+    const second = await asUser(
+      ['cron', 'install', '--schedule', '30 2 * * 1', '--command', 'archive --status failed --yes'],
+      ws,
+    )
     assert.equal(second.code, 0, second.stderr)
     assert.match(second.stdout, /^Replaced the exp line/)
     const lines = (await table()).split('\n')
     assert.equal(lines.filter((l) => l.endsWith(`# exp:${ws}`)).length, 1, 'one line per workspace')
-    assert.equal(await table(), OTHERS + expected.replace('0 0 * * 0', '30 2 * * 1').replace('--status all --older-than 14d', '--status failed') + '\n')
+    assert.equal(
+      await table(),
+      OTHERS +
+        expected.replace('0 0 * * 0', '30 2 * * 1').replace('--status all --older-than 14d', '--status failed') +
+        '\n',
+    )
 
     // another workspace gets its own line; removing one leaves the other and the person's lines
     assert.equal((await asUser(['cron', 'install'], other)).code, 0)
@@ -106,14 +136,20 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     const text = await asUser(['cron', 'show'], ws)
     assert.equal(text.code, 0, text.stderr)
     assert.match(text.stdout, /^@weekly cd '.*# exp:/m)
-    assert.match(text.stdout, /^Next runs: \d{4}-\d\d-\d\d 00:00 [+-]\d\d:\d\d, \d{4}-\d\d-\d\d 00:00 [+-]\d\d:\d\d, \d{4}-\d\d-\d\d 00:00 [+-]\d\d:\d\d$/m)
+    assert.match(
+      text.stdout,
+      /^Next runs: \d{4}-\d\d-\d\d 00:00 [+-]\d\d:\d\d, \d{4}-\d\d-\d\d 00:00 [+-]\d\d:\d\d, \d{4}-\d\d-\d\d 00:00 [+-]\d\d:\d\d$/m,
+    )
     const json = JSON.parse((await asUser(['cron', 'show', '--json'], ws)).stdout)
     assert.equal(json.installed, true)
     assert.equal(json.schedule, '@weekly')
     const runs = json.next_runs.map((t: string) => new Date(t))
     assert.equal(runs.length, 3)
     for (const run of runs) assert.equal(run.getDay(), 0, 'Sundays')
-    assert.equal(runs[1].getTime() - runs[0].getTime(), 7 * 86_400_000 + (runs[1].getTimezoneOffset() - runs[0].getTimezoneOffset()) * 60_000)
+    assert.equal(
+      runs[1].getTime() - runs[0].getTime(),
+      7 * 86_400_000 + (runs[1].getTimezoneOffset() - runs[0].getTimezoneOffset()) * 60_000,
+    )
   })
 
   it('a bad schedule is a one-line error and the crontab is not touched', async () => {
@@ -150,7 +186,10 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     assert.match(log, /\] Archived 2, skipped 0, failed 0/)
     // a second week: nothing left to archive, the log grows
     await execa('runuser', ['-u', user, '--', 'env', '-i', 'sh', '-c', command], {cwd: '/'})
-    assert.match(await fs.readFile(path.join(ws, '.exp', 'cron.log'), 'utf8'), /Archived 2, skipped 0, failed 0.*\n.*Nothing to archive\.\n.*Archived 0, skipped 0, failed 0/s)
+    assert.match(
+      await fs.readFile(path.join(ws, '.exp', 'cron.log'), 'utf8'),
+      /Archived 2, skipped 0, failed 0.*\n.*Nothing to archive\.\n.*Archived 0, skipped 0, failed 0/s,
+    )
   })
 
   it('six installs at once in six workspaces keep all six lines (and the others); six removes at once leave the others', async () => {
@@ -161,7 +200,8 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
       for (const r of installs) assert.equal(r.code, 0, r.stderr)
       const after = await table()
       assert.ok(after.startsWith(OTHERS), 'the other lines are kept')
-      for (const dir of six) assert.equal(after.split('\n').filter((l) => l.endsWith(` # exp:${dir}`)).length, 1, `one line for ${dir}`)
+      for (const dir of six)
+        assert.equal(after.split('\n').filter((l) => l.endsWith(` # exp:${dir}`)).length, 1, `one line for ${dir}`)
       const removes = await Promise.all(six.map((dir) => asUser(['cron', 'remove'], dir)))
       for (const r of removes) assert.equal(r.code, 0, r.stderr)
       assert.equal(await table(), OTHERS)

@@ -3,10 +3,22 @@ import {execa} from 'execa'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {
+  exp,
+  expJson,
+  inProcess,
+  makeExperiment,
+  removeDir,
+  requireTool,
+  tempWorkspace,
+  treeSnapshot,
+  writeTree,
+} from '../support/exp.js'
 
-const A_CONFIG = 'model:\n  latent_dim: 16\n  layers: [32, 32]\ntraining:\n  lr: 0.01\n  schedule: {kind: cosine}\nonly_a: true\n'
-const B_CONFIG = 'model:\n  latent_dim: 64\n  layers: [32, 64]\ntraining:\n  lr: 0.01\n  schedule: {kind: step}\nonly_b: "x"\n'
+const A_CONFIG =
+  'model:\n  latent_dim: 16\n  layers: [32, 32]\ntraining:\n  lr: 0.01\n  schedule: {kind: cosine}\nonly_a: true\n'
+const B_CONFIG =
+  'model:\n  latent_dim: 64\n  layers: [32, 64]\ntraining:\n  lr: 0.01\n  schedule: {kind: step}\nonly_b: "x"\n'
 
 describe('exp diff', function () {
   inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
@@ -14,8 +26,14 @@ describe('exp diff', function () {
   let ws: string
   before(async () => {
     ws = await tempWorkspace()
-    await makeExperiment(ws, '2025-02-01-small', {'config.yaml': A_CONFIG, 'reports/eval.json': {accuracy: 0.7, final_nrmse: 0.2, gates_passed: false}})
-    await makeExperiment(ws, '2025-02-02-large', {'config.yaml': B_CONFIG, 'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}})
+    await makeExperiment(ws, '2025-02-01-small', {
+      'config.yaml': A_CONFIG,
+      'reports/eval.json': {accuracy: 0.7, final_nrmse: 0.2, gates_passed: false},
+    })
+    await makeExperiment(ws, '2025-02-02-large', {
+      'config.yaml': B_CONFIG,
+      'reports/eval.json': {final_nrmse: 0.05, gates_passed: true},
+    })
   })
   after(() => removeDir(ws))
 
@@ -30,7 +48,14 @@ describe('exp diff', function () {
       {a: null, b: 'x', in: 'b', key: 'only_b'},
       {a: 'cosine', b: 'step', in: 'both', key: 'training.schedule.kind'},
     ])
-    assert.deepEqual(r.json.a, {config_path: 'experiments/2025-02-01-small/config.yaml', kind: 'experiment', metrics: {accuracy: 0.7, final_nrmse: 0.2}, report: 'experiments/2025-02-01-small/reports/eval.json', status: 'failed', subject: '2025-02-01-small'})
+    assert.deepEqual(r.json.a, {
+      config_path: 'experiments/2025-02-01-small/config.yaml',
+      kind: 'experiment',
+      metrics: {accuracy: 0.7, final_nrmse: 0.2},
+      report: 'experiments/2025-02-01-small/reports/eval.json',
+      status: 'failed',
+      subject: '2025-02-01-small',
+    })
     assert.equal(r.json.b.subject, '2025-02-02-large')
     assert.deepEqual(r.json.metrics, ['final_nrmse', 'accuracy'])
   })
@@ -69,12 +94,21 @@ describe('exp diff', function () {
   describe('with a promoted config, a launched run and a variant', () => {
     let runId: string
     before(async function () {
-      requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 for the embedded engine')
+      requireTool(
+        this,
+        (await execa('python3', ['--version'], {reject: false})).exitCode === 0,
+        'python3 for the embedded engine',
+      )
       assert.equal((await exp(['new', 'golden-copy', '--date', '2025-02-03'], {cwd: ws})).code, 0)
       const dir = path.join(ws, 'experiments', '2025-02-03-golden-copy')
       await writeTree(dir, {'reports/eval.json': {final_nrmse: 0.04, gates_passed: true}})
-      assert.equal((await exp(['new', 'promoted', '--date', '2025-02-04', '--add', 'model.layers=[4, 8]'], {cwd: ws})).code, 0)
-      await writeTree(path.join(ws, 'experiments', '2025-02-04-promoted'), {'reports/eval.json': {final_nrmse: 0.03, gates_passed: true}})
+      assert.equal(
+        (await exp(['new', 'promoted', '--date', '2025-02-04', '--add', 'model.layers=[4, 8]'], {cwd: ws})).code,
+        0,
+      )
+      await writeTree(path.join(ws, 'experiments', '2025-02-04-promoted'), {
+        'reports/eval.json': {final_nrmse: 0.03, gates_passed: true},
+      })
       const promoted = await exp(['promote', 'promoted', '--auto-promote'], {cwd: ws})
       assert.equal(promoted.code, 0, promoted.stderr)
       const launched = await expJson(['launch', 'golden-copy'], {cwd: ws})
@@ -83,11 +117,17 @@ describe('exp diff', function () {
       // the experiment's config moves on after the run; a variant folder of a sweep changes one key
       const config = await fs.readFile(path.join(dir, 'config.yaml'), 'utf8')
       await fs.writeFile(path.join(dir, 'config.yaml'), config.replace('latent_dim: 8 ', 'latent_dim: 12 '))
-      await writeTree(dir, {'lr-high/config.yaml': config.replace('learning_rate: 0.05', 'learning_rate: 0.1'), 'lr-high/reports/eval.json': {final_nrmse: 0.09, gates_passed: true}})
+      await writeTree(dir, {
+        'lr-high/config.yaml': config.replace('learning_rate: 0.05', 'learning_rate: 0.1'),
+        'lr-high/reports/eval.json': {final_nrmse: 0.09, gates_passed: true},
+      })
     })
 
     it('an experiment and its promoted config: no difference (the provenance header is not config)', async () => {
-      assert.match(await fs.readFile(path.join(ws, 'configs', 'train_promoted.yaml'), 'utf8'), /^# Promoted by exp: provenance/)
+      assert.match(
+        await fs.readFile(path.join(ws, 'configs', 'train_promoted.yaml'), 'utf8'),
+        /^# Promoted by exp: provenance/,
+      )
       const r = await expJson(['diff', 'promoted', 'configs/train_promoted.yaml', '--exit-code'], {cwd: ws})
       assert.equal(r.code, 0, JSON.stringify(r.json))
       assert.equal(r.json.identical, true)
@@ -108,10 +148,10 @@ describe('exp diff', function () {
       assert.equal(r.json.a.kind, 'run')
       assert.equal(r.json.a.status, 'completed')
       assert.equal(r.json.a.config_path, `experiments/2025-02-03-golden-copy/runs/${runId}/config.yaml`)
-      assert.equal(typeof r.json.a.metrics.final_nrmse, 'number', 'the run report\'s metrics')
+      assert.equal(typeof r.json.a.metrics.final_nrmse, 'number', "the run report's metrics")
     })
 
-    it('a variant and a run: only the variant\'s key differs; both sides\' metrics', async () => {
+    it("a variant and a run: only the variant's key differs; both sides' metrics", async () => {
       const r = await expJson(['diff', 'golden-copy/lr-high', 'golden-copy@' + runId], {cwd: ws})
       assert.equal(r.code, 0, r.stderr)
       assert.deepEqual(r.json.differences, [{a: 0.1, b: 0.05, in: 'both', key: 'training.learning_rate'}])
@@ -130,15 +170,31 @@ describe('exp compare', function () {
   // five experiments: data.nx, training.epochs and model.activation are the same everywhere; latent_dim varies in all,
   // lr in one, layers (a list) in two, dropout exists in one only, name starts with "=" in one (a CSV formula)
   const configs: Record<string, [string, object | undefined]> = {
-    '2025-03-01-a': ['model: {latent_dim: 8, layers: [16, 16], activation: relu, name: plain}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n', {final_nrmse: 0.3, gates_passed: false}],
-    '2025-03-02-b': ['model: {latent_dim: 16, layers: [16, 16], activation: relu, name: plain}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n', {final_nrmse: 0.05, gates_passed: true}],
-    '2025-03-03-c': ['model: {latent_dim: 32, layers: [32, 32], activation: relu, name: plain}\ntraining: {lr: 0.001, epochs: 100}\ndata: {nx: 64}\n', {final_nrmse: 0.1, gates_passed: true, accuracy: 0.9}],
-    '2025-03-04-d': ['model: {latent_dim: 64, layers: [16, 16], activation: relu, name: "=HYPERLINK(1)", dropout: 0.1}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n', {final_nrmse: 0.02, gates_passed: true}],
-    '2025-03-05-e': ['model: {latent_dim: 4, layers: [8, 8], activation: relu, name: plain}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n', undefined],
+    '2025-03-01-a': [
+      'model: {latent_dim: 8, layers: [16, 16], activation: relu, name: plain}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n',
+      {final_nrmse: 0.3, gates_passed: false},
+    ],
+    '2025-03-02-b': [
+      'model: {latent_dim: 16, layers: [16, 16], activation: relu, name: plain}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n',
+      {final_nrmse: 0.05, gates_passed: true},
+    ],
+    '2025-03-03-c': [
+      'model: {latent_dim: 32, layers: [32, 32], activation: relu, name: plain}\ntraining: {lr: 0.001, epochs: 100}\ndata: {nx: 64}\n',
+      {final_nrmse: 0.1, gates_passed: true, accuracy: 0.9},
+    ],
+    '2025-03-04-d': [
+      'model: {latent_dim: 64, layers: [16, 16], activation: relu, name: "=HYPERLINK(1)", dropout: 0.1}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n',
+      {final_nrmse: 0.02, gates_passed: true},
+    ],
+    '2025-03-05-e': [
+      'model: {latent_dim: 4, layers: [8, 8], activation: relu, name: plain}\ntraining: {lr: 0.01, epochs: 100}\ndata: {nx: 64}\n',
+      undefined,
+    ],
   }
   before(async () => {
     ws = await tempWorkspace()
-    for (const [name, [config, report]] of Object.entries(configs)) await makeExperiment(ws, name, {'config.yaml': config, ...(report ? {'reports/eval.json': report} : {})})
+    for (const [name, [config, report]] of Object.entries(configs))
+      await makeExperiment(ws, name, {'config.yaml': config, ...(report ? {'reports/eval.json': report} : {})})
   })
   after(() => removeDir(ws))
   const names = Object.keys(configs)
@@ -150,9 +206,24 @@ describe('exp compare', function () {
     assert.deepEqual(r.json.params, ['model.dropout', 'model.latent_dim', 'model.layers', 'model.name', 'training.lr'])
     assert.deepEqual(r.json.metrics, ['final_nrmse', 'accuracy'])
     assert.deepEqual(r.json.sort, {direction: 'min', metric: 'final_nrmse'})
-    assert.deepEqual(r.json.rows.map((row: any) => [row.rank, row.subject]), [[1, '2025-03-04-d'], [2, '2025-03-02-b'], [3, '2025-03-03-c'], [4, '2025-03-01-a'], [null, '2025-03-05-e']])
+    assert.deepEqual(
+      r.json.rows.map((row: any) => [row.rank, row.subject]),
+      [
+        [1, '2025-03-04-d'],
+        [2, '2025-03-02-b'],
+        [3, '2025-03-03-c'],
+        [4, '2025-03-01-a'],
+        [null, '2025-03-05-e'],
+      ],
+    )
     const d = r.json.rows[0]
-    assert.deepEqual(d.params, {'model.dropout': 0.1, 'model.latent_dim': 64, 'model.layers': [16, 16], 'model.name': '=HYPERLINK(1)', 'training.lr': 0.01})
+    assert.deepEqual(d.params, {
+      'model.dropout': 0.1,
+      'model.latent_dim': 64,
+      'model.layers': [16, 16],
+      'model.name': '=HYPERLINK(1)',
+      'training.lr': 0.01,
+    })
     assert.deepEqual(d.metrics, {accuracy: null, final_nrmse: 0.02})
     assert.equal(d.status, 'success')
     assert.equal(r.json.rows[1].params['model.dropout'], null, 'absent on that row')
@@ -165,8 +236,22 @@ describe('exp compare', function () {
     const {parse} = await import('csv-parse/sync')
     const rows = parse(r.stdout, {columns: true}) as Array<Record<string, string>>
     assert.equal(rows.length, 5)
-    assert.deepEqual(Object.keys(rows[0]), ['rank', 'subject', 'status', 'model.dropout', 'model.latent_dim', 'model.layers', 'model.name', 'training.lr', 'final_nrmse', 'accuracy'])
-    assert.deepEqual(rows.map((row) => row.subject), ['2025-03-04-d', '2025-03-02-b', '2025-03-03-c', '2025-03-01-a', '2025-03-05-e'])
+    assert.deepEqual(Object.keys(rows[0]), [
+      'rank',
+      'subject',
+      'status',
+      'model.dropout',
+      'model.latent_dim',
+      'model.layers',
+      'model.name',
+      'training.lr',
+      'final_nrmse',
+      'accuracy',
+    ])
+    assert.deepEqual(
+      rows.map((row) => row.subject),
+      ['2025-03-04-d', '2025-03-02-b', '2025-03-03-c', '2025-03-01-a', '2025-03-05-e'],
+    )
     assert.equal(rows[0]['model.name'], "'=HYPERLINK(1)")
     assert.equal(rows[0]['model.layers'], '[16,16]')
     assert.equal(rows[2].accuracy, '0.9')
@@ -174,13 +259,32 @@ describe('exp compare', function () {
   })
 
   it('--params, --metrics, --sort with --direction max, --md, and the table', async () => {
-    const r = await expJson(['compare', ...names, '--params', 'model.latent_dim', '--params', 'training', '--metrics', 'accuracy', '--sort', 'accuracy', '--direction', 'max'], {cwd: ws})
+    const r = await expJson(
+      [
+        'compare',
+        ...names,
+        '--params',
+        'model.latent_dim',
+        '--params',
+        'training',
+        '--metrics',
+        'accuracy',
+        '--sort',
+        'accuracy',
+        '--direction',
+        'max',
+      ],
+      {cwd: ws},
+    )
     assert.deepEqual(r.json.params, ['model.latent_dim', 'training.epochs', 'training.lr'])
     assert.deepEqual(r.json.metrics, ['accuracy'])
     assert.equal(r.json.rows[0].subject, '2025-03-03-c')
     const md = await exp(['compare', 'b', 'c', '--md'], {cwd: ws})
     const lines = md.stdout.trim().split('\n')
-    assert.equal(lines[0], '| rank | subject | status | model.latent_dim | model.layers | training.lr | final_nrmse | accuracy |')
+    assert.equal(
+      lines[0],
+      '| rank | subject | status | model.latent_dim | model.layers | training.lr | final_nrmse | accuracy |',
+    )
     assert.equal(lines[1], '| --- | --- | --- | --- | --- | --- | --- | --- |')
     assert.equal(lines[2], '| 1 | 2025-03-02-b | success | 16 | [16,16] | 0.01 | 0.05 |  |')
     assert.equal(lines.length, 4)

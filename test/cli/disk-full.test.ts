@@ -96,7 +96,9 @@ describe('disk full and read-only filesystems (a real tmpfs)', function () {
       '  evaluate: [sh, -c, "sleep 60; echo evaluated"]',
     ]
     await fs.appendFile(path.join(ws, 'exp.yaml'), engines.join('\n') + '\n')
-    await makeExperiment(ws, '2025-01-22-good', {'reports/eval.json': {final_loss: 0.5, final_nrmse: 0.05, gates_passed: true}})
+    await makeExperiment(ws, '2025-01-22-good', {
+      'reports/eval.json': {final_loss: 0.5, final_nrmse: 0.05, gates_passed: true},
+    })
     await age(await makeExperiment(ws, '2024-06-01-old'), 45)
     await fs.mkdir(path.join(ws, '.exp'), {recursive: true}) // a workspace in use has its state folder
   })
@@ -136,7 +138,11 @@ describe('disk full and read-only filesystems (a real tmpfs)', function () {
   it('launch: interrupted while the disk is full: the engine is stopped, one line, no orphan', async () => {
     const yaml = path.join(ws, 'exp.yaml')
     await fs.writeFile(yaml, (await fs.readFile(yaml, 'utf8')).replace('echo trained', 'sleep 60; echo trained'))
-    const child = spawn(process.execPath, [EXP_BIN, 'launch', 'good'], {cwd: ws, env: {...process.env, EXP_ROOT: undefined}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [EXP_BIN, 'launch', 'good'], {
+      cwd: ws,
+      env: {...process.env, EXP_ROOT: undefined},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))

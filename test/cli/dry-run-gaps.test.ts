@@ -18,9 +18,19 @@ describe('--dry-run on graph add, sweep setup, verify --adopt, remote push and p
   before(async () => {
     ws = await tempWorkspace()
     suite.dirs.push(ws)
-    for (const args of [['new', 'alpha', '--date', '2026-11-30'], ['new', 'sw', '--date', '2026-11-30', '--grid', 'model.latent_dim=4,8']]) assert.equal((await run(args)).code, 0)
-    await writeTree(ws, {'experiments/2026-11-30-alpha/checkpoints/r1/model.pt': 'weights', 'setup.py': 'import sys\nopen("set-up", "w").write(sys.argv[1])\n'})
-    await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "loc:"\n  rclone_root: "${path.join(suite.rc.dir, 'root')}"\nengines:\n  train: [python3, t.py]\n  evaluate: [python3, e.py]\n  setup: [python3, "{workspace}/setup.py", "{variant}"]\n`)
+    for (const args of [
+      ['new', 'alpha', '--date', '2026-11-30'],
+      ['new', 'sw', '--date', '2026-11-30', '--grid', 'model.latent_dim=4,8'],
+    ])
+      assert.equal((await run(args)).code, 0)
+    await writeTree(ws, {
+      'experiments/2026-11-30-alpha/checkpoints/r1/model.pt': 'weights',
+      'setup.py': 'import sys\nopen("set-up", "w").write(sys.argv[1])\n',
+    })
+    await fs.appendFile(
+      path.join(ws, 'exp.yaml'),
+      `remote:\n  rclone_remote: "loc:"\n  rclone_root: "${path.join(suite.rc.dir, 'root')}"\nengines:\n  train: [python3, t.py]\n  evaluate: [python3, e.py]\n  setup: [python3, "{workspace}/setup.py", "{variant}"]\n`,
+    )
   })
 
   /** run `args` and assert the workspace did not change */
@@ -35,7 +45,16 @@ describe('--dry-run on graph add, sweep setup, verify --adopt, remote push and p
   }
 
   it('graph add --dry-run: the node it would add, no graph file; a clash is still refused', async () => {
-    const r = await unchanged(['graph', 'add', 'base', '--action', 'train', '--set', 'model.latent_dim=16', '--dry-run'])
+    const r = await unchanged([
+      'graph',
+      'add',
+      'base',
+      '--action',
+      'train',
+      '--set',
+      'model.latent_dim=16',
+      '--dry-run',
+    ])
     assert.match(r.stdout, /^Would add train node base \(graph version 0; nothing written\)\.$/m)
     assert.equal(r.json.node.spec.train_config.model.latent_dim, 16)
     assert.equal((await run(['graph', 'add', 'base', '--action', 'noop'])).code, 0)
@@ -44,17 +63,23 @@ describe('--dry-run on graph add, sweep setup, verify --adopt, remote push and p
     assert.match(clash.stderr, /already has a node "base"/)
   })
 
-  it('sweep setup --dry-run: the hook\'s command in each variant, nothing run', async () => {
+  it("sweep setup --dry-run: the hook's command in each variant, nothing run", async () => {
     const r = await unchanged(['sweep', 'setup', 'sw', '--only', 'latent-dim8', '--dry-run'])
     assert.match(r.stdout, /^Would run in latent-dim8: python3 \S+setup\.py latent-dim8$/m)
     assert.doesNotMatch(r.stdout, /latent-dim4/)
-    assert.deepEqual(r.json.would_run.map((w: {variant: string}) => w.variant), ['latent-dim8'])
+    assert.deepEqual(
+      r.json.would_run.map((w: {variant: string}) => w.variant),
+      ['latent-dim8'],
+    )
     assert.equal(existsSync(path.join(ws, 'experiments', '2026-11-30-sw', 'latent-dim8', 'set-up')), false)
   })
 
   it('verify --adopt --dry-run: the checkpoints without a manifest it would adopt, no manifest written (exit 1: still without)', async () => {
     const r = await unchanged(['verify', '--adopt', 'alpha', '--dry-run'], 1)
-    assert.match(r.stdout, /^experiments\/2026-11-30-alpha\/checkpoints\/r1: would be adopted \(no manifest; nothing written\)$/m)
+    assert.match(
+      r.stdout,
+      /^experiments\/2026-11-30-alpha\/checkpoints\/r1: would be adopted \(no manifest; nothing written\)$/m,
+    )
     assert.deepEqual(r.json.would_adopt, ['experiments/2026-11-30-alpha/checkpoints/r1'])
   })
 
@@ -65,16 +90,21 @@ describe('--dry-run on graph add, sweep setup, verify --adopt, remote push and p
     assert.equal((await run(['remote', 'push', 'alpha'])).code, 0)
     const b = await tempWorkspace()
     suite.dirs.push(b)
-    await fs.appendFile(path.join(b, 'exp.yaml'), `remote:\n  rclone_remote: "loc:"\n  rclone_root: "${path.join(suite.rc.dir, 'root')}"\n`)
+    await fs.appendFile(
+      path.join(b, 'exp.yaml'),
+      `remote:\n  rclone_remote: "loc:"\n  rclone_root: "${path.join(suite.rc.dir, 'root')}"\n`,
+    )
     const before = await treeSnapshot(b)
     const pull = await run(['remote', 'pull', '--checkpoints', '--dry-run'], b)
     assert.equal(pull.code, 0, pull.stderr)
-    assert.match(pull.stdout, /^2026-11-30-alpha: would add [1-9]\d*, update 0, keep 0 \(local is newer\); checkpoint\(s\) r1$/m)
+    assert.match(
+      pull.stdout,
+      /^2026-11-30-alpha: would add [1-9]\d*, update 0, keep 0 \(local is newer\); checkpoint\(s\) r1$/m,
+    )
     assert.deepEqual(await treeSnapshot(b), before)
     const json = await expJson(['remote', 'pull', '--checkpoints', '--dry-run'], {cwd: b, env: suite.rc.env})
     assert.ok(json.json.experiments[0].add.includes('config.yaml'))
     const again = await run(['remote', 'pull', '--dry-run'], ws)
     assert.match(again.stdout, /would add 0, update 0, keep 0/, 'what was just pushed is already here')
   })
-
 })

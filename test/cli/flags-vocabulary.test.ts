@@ -10,15 +10,44 @@ import {exp, inProcess, ROOT, tempDir} from '../support/exp.js'
  * flag (`--threshold`, alias `--nrmse-threshold`), kebab-case names. Each command is classified below; a command
  * missing from the classification fails the test, so a new command has to decide.
  */
-interface ManifestFlag {aliases?: string[]; char?: string; name: string; type: string}
-const manifest = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, ManifestFlag>; hidden?: boolean}>}
+interface ManifestFlag {
+  aliases?: string[]
+  char?: string
+  name: string
+  type: string
+}
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, {flags: Record<string, ManifestFlag>; hidden?: boolean}>
+}
 const commands = manifest.commands
 const ids = Object.keys(commands).sort()
 
 /** Commands that ask a person before acting (and so take -y/--yes). */
 const ASKS = ['adopt', 'archive', 'cancel', 'graph:remove', 'promote', 'remote:unlock', 'restore']
 /** Commands that change the workspace, a crontab or a remote (and so take --dry-run). */
-const WRITES = ['adopt', 'archive', 'cancel', 'cron:install', 'cron:remove', 'graph:add', 'graph:mark', 'graph:remove', 'graph:reset', 'graph:run', 'graph:submit', 'launch', 'mark', 'new', 'promote', 'remote:pull', 'remote:push', 'remote:unlock', 'restore', 'sweep:setup', 'verify']
+const WRITES = [
+  'adopt',
+  'archive',
+  'cancel',
+  'cron:install',
+  'cron:remove',
+  'graph:add',
+  'graph:mark',
+  'graph:remove',
+  'graph:reset',
+  'graph:run',
+  'graph:submit',
+  'launch',
+  'mark',
+  'new',
+  'promote',
+  'remote:pull',
+  'remote:push',
+  'remote:unlock',
+  'restore',
+  'sweep:setup',
+  'verify',
+]
 /** Commands that only read, or write only a view a person asked for (an HTML/CSV file), or run inside a job exp made. */
 const NO_DRY_RUN: Record<string, string> = {
   'checkpoint-stage': 'internal: run by the job script exp generates',
@@ -51,8 +80,15 @@ describe('one flag vocabulary, on every command in the manifest', function () {
 
   it('every command is classified (asks / writes / why no --dry-run)', () => {
     assert.ok(ids.length >= 40, `only ${ids.length} commands`)
-    assert.deepEqual(ids.filter((id) => !WRITES.includes(id) && !(id in NO_DRY_RUN)), [])
-    assert.deepEqual([...ASKS, ...WRITES, ...Object.keys(NO_DRY_RUN)].filter((id) => !commands[id]), [], 'classified commands that do not exist')
+    assert.deepEqual(
+      ids.filter((id) => !WRITES.includes(id) && !(id in NO_DRY_RUN)),
+      [],
+    )
+    assert.deepEqual(
+      [...ASKS, ...WRITES, ...Object.keys(NO_DRY_RUN)].filter((id) => !commands[id]),
+      [],
+      'classified commands that do not exist',
+    )
   })
 
   it('every command that asks has -y/--yes; -y means --yes everywhere', () => {
@@ -71,14 +107,21 @@ describe('one flag vocabulary, on every command in the manifest', function () {
   })
 
   it('every command that writes has --dry-run', () => {
-    assert.deepEqual(WRITES.filter((id) => commands[id]?.flags['dry-run']?.type !== 'boolean'), [])
+    assert.deepEqual(
+      WRITES.filter((id) => commands[id]?.flags['dry-run']?.type !== 'boolean'),
+      [],
+    )
   })
 
   it('--json on every command; -h is never a flag of a command (it is help); names are kebab-case', () => {
     const problems = ids.flatMap((id) => [
       ...(commands[id].flags.json ? [] : [`${id}: no --json`]),
-      ...flagsOf(id).filter((f) => f.char === 'h').map((f) => `${id}: -h is --${f.name}`),
-      ...flagsOf(id).filter((f) => !/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(f.name)).map((f) => `${id}: --${f.name} is not kebab-case`),
+      ...flagsOf(id)
+        .filter((f) => f.char === 'h')
+        .map((f) => `${id}: -h is --${f.name}`),
+      ...flagsOf(id)
+        .filter((f) => !/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(f.name))
+        .map((f) => `${id}: --${f.name} is not kebab-case`),
     ])
     assert.deepEqual(problems, [])
   })
@@ -86,7 +129,9 @@ describe('one flag vocabulary, on every command in the manifest', function () {
   it('one threshold flag: --threshold, with --nrmse-threshold only as its alias', () => {
     const problems = ids.flatMap((id) => [
       ...(commands[id].flags['nrmse-threshold'] ? [`${id}: --nrmse-threshold is a flag of its own`] : []),
-      ...(commands[id].flags.threshold && !commands[id].flags.threshold.aliases?.includes('nrmse-threshold') ? [`${id}: --threshold without the --nrmse-threshold alias`] : []),
+      ...(commands[id].flags.threshold && !commands[id].flags.threshold.aliases?.includes('nrmse-threshold')
+        ? [`${id}: --threshold without the --nrmse-threshold alias`]
+        : []),
     ])
     assert.deepEqual(problems, [])
   })
@@ -95,13 +140,16 @@ describe('one flag vocabulary, on every command in the manifest', function () {
     const dir = await tempDir()
     const problems: string[] = []
     let next = 0 // four child processes at a time, each taking the next command as it finishes
-    await Promise.all([0, 1, 2, 3].map(async () => {
-      while (next < ids.length) {
-        const id = ids[next++]
-        const r = await exp([...id.split(':'), '-h'], {cwd: dir})
-        if (r.code !== 0 || !/USAGE/.test(r.stdout)) problems.push(`${id} -h: exit ${r.code} ${r.stderr.split('\n')[0]}`)
-      }
-    }))
+    await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        while (next < ids.length) {
+          const id = ids[next++]
+          const r = await exp([...id.split(':'), '-h'], {cwd: dir})
+          if (r.code !== 0 || !/USAGE/.test(r.stdout))
+            problems.push(`${id} -h: exit ${r.code} ${r.stderr.split('\n')[0]}`)
+        }
+      }),
+    )
     problems.sort()
     assert.deepEqual(problems, [])
     for (const flag of ['--yes', '--auto-promote', '-y']) {
@@ -117,7 +165,10 @@ describe('one flag vocabulary, on every command in the manifest', function () {
     for (const [args, pattern] of [
       [['launch'], /^Error: Missing 1 required arg: name Try: exp launch --help$/],
       [['promote', '--bogus'], /^Error: Nonexistent flag: --bogus Try: exp promote --help$/],
-      [['promote', 'x', '--threshold', 'abc'], /^Error: Parsing --threshold: expected a finite number, got "abc" Try: exp promote --help$/],
+      [
+        ['promote', 'x', '--threshold', 'abc'],
+        /^Error: Parsing --threshold: expected a finite number, got "abc" Try: exp promote --help$/,
+      ],
     ] as const) {
       const r = await exp([...args], {cwd: dir})
       assert.equal(r.code, 2, args.join(' '))
@@ -136,7 +187,11 @@ describe('one flag vocabulary, on every command in the manifest', function () {
 
   it('the README command table names every command and every flag of it (checked against the manifest)', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-    const rows = readme.split(/^## Commands$/m)[1].split(/^## /m)[0].split('\n').filter((l) => l.startsWith('| `exp'))
+    const rows = readme
+      .split(/^## Commands$/m)[1]
+      .split(/^## /m)[0]
+      .split('\n')
+      .filter((l) => l.startsWith('| `exp'))
     const problems = ids.flatMap((id) => {
       if (commands[id].hidden) return []
       const name = `exp ${id.replaceAll(':', ' ')}`

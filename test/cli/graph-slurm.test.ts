@@ -4,7 +4,14 @@ import path from 'node:path'
 
 import {EXP_BIN, exp, expJson} from '../support/exp.js'
 import {enginesYaml, graphOf, node, readGraph, writeGraph} from '../support/graph.js'
-import {closeClusterSession, type ClusterSession, jobState, openClusterSession, slurm, waitFor} from '../support/slurm.js'
+import {
+  closeClusterSession,
+  type ClusterSession,
+  jobState,
+  openClusterSession,
+  slurm,
+  waitFor,
+} from '../support/slurm.js'
 
 /** exp processes (the built bin/run.js) whose working directory is `dir`. */
 function expProcessesIn(dir: string): number[] {
@@ -72,21 +79,42 @@ describe('exp graph submit --slurm (a real SLURM cluster)', function () {
     assert.equal(submitted.nodes.done.status, 'not_started')
 
     const ids = Object.values(jobOf) as string[]
-    await waitFor('every job to end', async () => {
-      const states = await Promise.all(ids.map((id) => jobState(cluster, id)))
-      return states.every((s) => s === '' || !/^(PENDING|CONFIGURING|RUNNING|COMPLETING)/.test(s))
-    }, 120_000)
+    await waitFor(
+      'every job to end',
+      async () => {
+        const states = await Promise.all(ids.map((id) => jobState(cluster, id)))
+        return states.every((s) => s === '' || !/^(PENDING|CONFIGURING|RUNNING|COMPLETING)/.test(s))
+      },
+      120_000,
+    )
     await shims.reset()
     const show = await expJson(['graph', 'show'], {cwd: ws, env})
     assert.equal(show.code, 0, show.stderr)
     assert.equal((await shims.calls()).filter((c) => c.startsWith('squeue')).length, 1, 'one squeue call for every job')
     const status = Object.fromEntries(show.json.nodes.map((n: any) => [n.id, n.status]))
-    assert.deepEqual(status, {base: 'completed', done: 'not_started', 'ev-bad': 'interrupted', 'ev-good': 'completed', 'ft-bad': 'failed', 'ft-good': 'completed'})
+    assert.deepEqual(status, {
+      base: 'completed',
+      done: 'not_started',
+      'ev-bad': 'interrupted',
+      'ev-good': 'completed',
+      'ft-bad': 'failed',
+      'ft-good': 'completed',
+    })
     const evBad = (await readGraph(ws)).nodes['ev-bad']
     assert.match(evBad.reason, /^dependency ft-bad failed/)
-    assert.equal(show.json.nodes.find((n: any) => n.id === 'done').why, 'blocked: ev-bad interrupted — exp graph reset ev-bad')
+    assert.equal(
+      show.json.nodes.find((n: any) => n.id === 'done').why,
+      'blocked: ev-bad interrupted — exp graph reset ev-bad',
+    )
     // the cluster is the suite's (other files' jobs run beside these): this workspace's jobs, by working directory
     const pending = await slurm(cluster, 'squeue', ['-h', '-t', 'pending,running', '-o', '%i %Z'])
-    assert.equal(pending.stdout.split('\n').filter((line) => line.includes(scratch)).join('\n'), '', 'no job pending')
+    assert.equal(
+      pending.stdout
+        .split('\n')
+        .filter((line) => line.includes(scratch))
+        .join('\n'),
+      '',
+      'no job pending',
+    )
   })
 })

@@ -30,7 +30,9 @@ function runRecord(runId: string, patch: Record<string, unknown> = {}, stage: Re
     host: os.hostname(),
     run_id: runId,
     schema: 1,
-    stages: [{command: ['true'], cwd: '.', log: `runs/${runId}/train.log`, name: 'train', state: 'completed', ...stage}],
+    stages: [
+      {command: ['true'], cwd: '.', log: `runs/${runId}/train.log`, name: 'train', state: 'completed', ...stage},
+    ],
     state: 'completed',
     updated_at: '2025-01-22T10:16:00.000Z',
     ...patch,
@@ -68,13 +70,21 @@ describe('hardening: records, identities, launch races, output, secrets', functi
     const r = await exp(['logs', 'x'], {cwd: ws})
     assert.ok(!r.stdout.includes('TOPSECRET'), 'the file outside was printed')
     assert.equal(r.code, 1)
-    oneLine(r.stderr, /runs\/r1\/run\.json: stages\[0\]\.log "\.\.\/\.\.\/secret\.txt" is not a path inside the experiment/)
+    oneLine(
+      r.stderr,
+      /runs\/r1\/run\.json: stages\[0\]\.log "\.\.\/\.\.\/secret\.txt" is not a path inside the experiment/,
+    )
   })
 
   it('2: a folder name with a line break never reaches a vast script: launch refuses it in one line', async () => {
     root = await tempDir('exp-hard-vast-')
     ws = path.join(root, 'ws')
-    const env = {FAKE_VAST_HOME: path.join(root, 'fake'), PATH: `${FAKE_VAST}${path.delimiter}${process.env.PATH}`, VAST_API_KEY: 'k-123456', XDG_CONFIG_HOME: path.join(root, 'xdg')}
+    const env = {
+      FAKE_VAST_HOME: path.join(root, 'fake'),
+      PATH: `${FAKE_VAST}${path.delimiter}${process.env.PATH}`,
+      VAST_API_KEY: 'k-123456',
+      XDG_CONFIG_HOME: path.join(root, 'xdg'),
+    }
     await fs.mkdir(env.FAKE_VAST_HOME, {recursive: true})
     assert.equal((await exp(['init', ws], {cwd: root, env})).code, 0)
     const name = '2025-01-22-evil\nid >PWNED\n#'
@@ -92,11 +102,19 @@ describe('hardening: records, identities, launch races, output, secrets', functi
     const stranger = spawn('sleep', ['60'], {detached: true, stdio: 'ignore'})
     children.push(stranger)
     const pid = stranger.pid!
-    const record = runRecord('r1', {boot_id: bootId(), state: 'running', supervisor_pid: pid, supervisor_start: '1'}, {pid, pid_start: '1', state: 'running'})
+    const record = runRecord(
+      'r1',
+      {boot_id: bootId(), state: 'running', supervisor_pid: pid, supervisor_start: '1'},
+      {pid, pid_start: '1', state: 'running'},
+    )
     await makeExperiment(ws, '2025-01-22-x', {'runs/r1/run.json': record})
     const runs = await expJson(['runs', 'x'], {cwd: ws})
     assert.equal(runs.code, 0, runs.stderr)
-    assert.equal(JSON.stringify(runs.json).includes('"interrupted"'), true, `still live: ${JSON.stringify(runs.json).slice(0, 400)}`)
+    assert.equal(
+      JSON.stringify(runs.json).includes('"interrupted"'),
+      true,
+      `still live: ${JSON.stringify(runs.json).slice(0, 400)}`,
+    )
     const cancel = await exp(['cancel', 'x', '--yes'], {cwd: ws})
     assert.equal(cancel.code, 0, cancel.stderr)
     assert.equal(stranger.exitCode, null, 'the unrelated process was signalled')
@@ -121,7 +139,10 @@ describe('hardening: records, identities, launch races, output, secrets', functi
 
   it('5: an engine that prints one line and exits at once: the line is in the log every time (50 launches)', async () => {
     ws = await tempWorkspace()
-    await fs.appendFile(path.join(ws, 'exp.yaml'), `engines:\n  train: [sh, -c, "echo line-{run_id}; printf x"]\n  evaluate: ["true"]\n`)
+    await fs.appendFile(
+      path.join(ws, 'exp.yaml'),
+      `engines:\n  train: [sh, -c, "echo line-{run_id}; printf x"]\n  evaluate: ["true"]\n`,
+    )
     const names = ['a', 'b', 'c', 'd', 'e']
     for (const n of names) await makeExperiment(ws, `2025-01-22-${n}`)
     let found = 0
@@ -130,7 +151,10 @@ describe('hardening: records, identities, launch races, output, secrets', functi
       for (const [i, r] of results.entries()) {
         assert.equal(r.code, 0, r.stderr)
         const runId: string = r.json.run_id
-        const log: string = await fs.readFile(path.join(ws!, 'experiments', `2025-01-22-${names[i]}`, 'runs', runId, 'train.log'), 'utf8')
+        const log: string = await fs.readFile(
+          path.join(ws!, 'experiments', `2025-01-22-${names[i]}`, 'runs', runId, 'train.log'),
+          'utf8',
+        )
         assert.equal(log, `line-${runId}\nx`)
         found++
       }
@@ -138,7 +162,7 @@ describe('hardening: records, identities, launch races, output, secrets', functi
     assert.equal(found, 50)
   })
 
-  it('14: the vast key from vastai\'s key file (or shaped like a key) never reaches run.json, launch.log or stderr', async () => {
+  it("14: the vast key from vastai's key file (or shaped like a key) never reaches run.json, launch.log or stderr", async () => {
     root = await tempDir('exp-hard-key-')
     ws = path.join(root, 'ws')
     const key = 'filekey-7c1e2d3f-never-print-me'
@@ -149,8 +173,16 @@ describe('hardening: records, identities, launch races, output, secrets', functi
     const home = path.join(root, 'fake')
     await fs.mkdir(home, {recursive: true})
     const msg = `bad request for api_key=${key} (other key ${hexKey}, token api-key: s3cr3t-token-99)`
-    await fs.writeFile(path.join(home, 'scenario.json'), JSON.stringify({http_errors: [{command: 'create instance', msg, status: 400, times: 10}]}))
-    const env = {FAKE_VAST_HOME: home, PATH: `${FAKE_VAST}${path.delimiter}${process.env.PATH}`, VAST_API_KEY: undefined, XDG_CONFIG_HOME: xdg}
+    await fs.writeFile(
+      path.join(home, 'scenario.json'),
+      JSON.stringify({http_errors: [{command: 'create instance', msg, status: 400, times: 10}]}),
+    )
+    const env = {
+      FAKE_VAST_HOME: home,
+      PATH: `${FAKE_VAST}${path.delimiter}${process.env.PATH}`,
+      VAST_API_KEY: undefined,
+      XDG_CONFIG_HOME: xdg,
+    }
     assert.equal((await exp(['init', ws], {cwd: root, env})).code, 0)
     await fs.appendFile(path.join(ws, 'exp.yaml'), 'backends:\n  vast:\n    poll_interval: 0.2\n')
     await makeExperiment(ws, '2025-01-22-x')
@@ -159,15 +191,20 @@ describe('hardening: records, identities, launch races, output, secrets', functi
     const texts = [r.stdout, r.stderr]
     const runs = path.join(ws, 'experiments', '2025-01-22-x', 'runs')
     for (const id of await fs.readdir(runs).catch(() => [] as string[])) {
-      for (const f of await fs.readdir(path.join(runs, id), {recursive: true})) texts.push(await fs.readFile(path.join(runs, id, f), 'utf8').catch(() => ''))
+      for (const f of await fs.readdir(path.join(runs, id), {recursive: true}))
+        texts.push(await fs.readFile(path.join(runs, id, f), 'utf8').catch(() => ''))
     }
     assert.ok(texts.join('\n').includes('bad request'), `vastai's error was recorded: ${r.stderr}`)
-    for (const secret of [key, hexKey, 's3cr3t-token-99']) assert.ok(!texts.some((t) => t.includes(secret)), `${secret} leaked: ${r.stderr}`)
+    for (const secret of [key, hexKey, 's3cr3t-token-99'])
+      assert.ok(!texts.some((t) => t.includes(secret)), `${secret} leaked: ${r.stderr}`)
   })
 
   it('16: a YAML alias bomb in exp.yaml and a file where exp needs a folder are one line naming the path', async () => {
     ws = await tempWorkspace()
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n')
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`),
+    ].join('\n')
     const yaml = path.join(ws, 'exp.yaml')
     const original = await fs.readFile(yaml, 'utf8')
     await fs.writeFile(yaml, `${original}\nbomb:\n${bomb.replace(/^/gm, '  ')}\n`)

@@ -4,7 +4,17 @@ import path from 'node:path'
 
 import {execa} from 'execa'
 
-import {age, exp, expIn, makeExperiment, removeDir, tempDir, treeSnapshot, writeTree, type ExpResult} from '../support/exp.js'
+import {
+  age,
+  exp,
+  expIn,
+  makeExperiment,
+  removeDir,
+  tempDir,
+  treeSnapshot,
+  writeTree,
+  type ExpResult,
+} from '../support/exp.js'
 
 /**
  * The in-process runner (test/support/in-process.ts) stands in for the built binary only if a command gives the same
@@ -73,7 +83,10 @@ describe('exp in-process gives what the binary gives', () => {
       codes = codes.add(a.code)
     }
     assert.ok(codes.size >= 3, `successes and several kinds of failure were compared (exit codes ${[...codes]})`)
-    const strip = (t: Record<string, string>) => Object.keys(t).filter((k) => !k.startsWith('.exp/')).sort()
+    const strip = (t: Record<string, string>) =>
+      Object.keys(t)
+        .filter((k) => !k.startsWith('.exp/'))
+        .sort()
     assert.deepEqual(strip(await treeSnapshot(ws.inner)), strip(await treeSnapshot(ws.child)), 'the same files on disk')
   })
 
@@ -82,7 +95,10 @@ describe('exp in-process gives what the binary gives', () => {
     const before = {argv: process.argv, cwd: process.cwd(), env: {...process.env}, exitCode: process.exitCode}
     const r = await inProcessExp(['show', 'no-such-experiment'], ws.inner, {EXP_LOG_TIMESTAMPS: '1'})
     assert.notEqual(r.code, 0)
-    assert.deepEqual({argv: process.argv, cwd: process.cwd(), env: {...process.env}, exitCode: process.exitCode}, before)
+    assert.deepEqual(
+      {argv: process.argv, cwd: process.cwd(), env: {...process.env}, exitCode: process.exitCode},
+      before,
+    )
   })
 
   const inProcessExp = (args: string[], cwd: string, env?: Record<string, string>) => expIn(args, {cwd, env})

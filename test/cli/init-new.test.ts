@@ -15,18 +15,32 @@ describe('exp init', () => {
     const r = await exp(['init', 'ws'], {cwd: dir})
     assert.equal(r.code, 0, r.stderr)
     const ws = path.join(dir, 'ws')
-    for (const f of ['exp.yaml', 'experiments/README.md', 'experiments-archive/README.md', 'configs/README.md', 'reports/README.md', 'configs/train_burgers_golden.yaml']) {
+    for (const f of [
+      'exp.yaml',
+      'experiments/README.md',
+      'experiments-archive/README.md',
+      'configs/README.md',
+      'reports/README.md',
+      'configs/train_burgers_golden.yaml',
+    ]) {
       assert.ok(existsSync(path.join(ws, f)), f)
     }
     const gitignore = await fs.readFile(path.join(ws, '.gitignore'), 'utf8')
     assert.match(gitignore, /^experiments\/\*\/checkpoints\/$/m)
     const rules = gitignore.split('\n').filter((l) => l && !l.startsWith('#'))
-    assert.ok(rules.every((l) => !/config\.yaml|notes\.md|metadata\.json|\*\.json|\*\.yaml/.test(l)), 'the record stays in git')
+    assert.ok(
+      rules.every((l) => !/config\.yaml|notes\.md|metadata\.json|\*\.json|\*\.yaml/.test(l)),
+      'the record stays in git',
+    )
   })
 
   it('is idempotent and never overwrites a user file', async () => {
     dir = await tempDir()
-    await writeTree(dir, {'.gitignore': 'node_modules/', 'exp.yaml': 'classification:\n  stale_days: 7\n', 'configs/README.md': 'mine'})
+    await writeTree(dir, {
+      '.gitignore': 'node_modules/',
+      'exp.yaml': 'classification:\n  stale_days: 7\n',
+      'configs/README.md': 'mine',
+    })
     assert.equal((await exp(['init'], {cwd: dir})).code, 0)
     const first = await treeSnapshot(dir)
     assert.equal(await fs.readFile(path.join(dir, 'exp.yaml'), 'utf8'), 'classification:\n  stale_days: 7\n')
@@ -48,7 +62,10 @@ describe('exp new', () => {
   afterEach(() => removeDir(ws))
 
   it('creates a dated experiment with config, notes (real diff) and metadata', async () => {
-    const r = await expJson(['new', 'test-64dim', '--date', '2025-01-22', '--set', 'model.latent_dim=64', '--hypothesis', 'wider is better'], {cwd: ws})
+    const r = await expJson(
+      ['new', 'test-64dim', '--date', '2025-01-22', '--set', 'model.latent_dim=64', '--hypothesis', 'wider is better'],
+      {cwd: ws},
+    )
     assert.equal(r.code, 0, r.stderr)
     const dir = path.join(ws, 'experiments', '2025-01-22-test-64dim')
     const config = await fs.readFile(path.join(dir, 'config.yaml'), 'utf8')
@@ -75,7 +92,9 @@ describe('exp new', () => {
   it('records the git commit when the workspace is a git checkout', async () => {
     const {execa} = await import('execa')
     await execa('git', ['init', '-q'], {cwd: ws})
-    await execa('git', ['-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '--allow-empty', '-m', 'x'], {cwd: ws})
+    await execa('git', ['-c', 'user.email=a@b', '-c', 'user.name=a', 'commit', '-q', '--allow-empty', '-m', 'x'], {
+      cwd: ws,
+    })
     const head = (await execa('git', ['rev-parse', 'HEAD'], {cwd: ws})).stdout.trim()
     assert.equal((await exp(['new', 'g', '--date', '2025-01-01'], {cwd: ws})).code, 0)
     const meta = JSON.parse(await fs.readFile(path.join(ws, 'experiments/2025-01-01-g/metadata.json'), 'utf8'))
@@ -87,7 +106,10 @@ describe('exp new', () => {
     const sub = path.join(ws, 'experiments')
     const r = await exp(['new', 'small', '--from', 'small', '--date', '2025-02-02'], {cwd: sub})
     assert.equal(r.code, 0, r.stderr)
-    assert.equal(await fs.readFile(path.join(ws, 'experiments/2025-02-02-small/config.yaml'), 'utf8'), 'model:\n  latent_dim: 4\n')
+    assert.equal(
+      await fs.readFile(path.join(ws, 'experiments/2025-02-02-small/config.yaml'), 'utf8'),
+      'model:\n  latent_dim: 4\n',
+    )
   })
 
   for (const bad of ['../escape', 'a/b', 'has space', 'x..y', 'bad*name']) {
@@ -141,7 +163,17 @@ describe('exp new', () => {
     await send('Hypothesis', 'terminals are fine\r')
     const result = await child
     assert.equal(result.exitCode, 0, String(result.stdout))
-    const meta = JSON.parse(await fs.readFile(path.join(ws, 'experiments', (await fs.readdir(path.join(ws, 'experiments'))).find((n) => n.endsWith('prompted-one'))!, 'metadata.json'), 'utf8'))
+    const meta = JSON.parse(
+      await fs.readFile(
+        path.join(
+          ws,
+          'experiments',
+          (await fs.readdir(path.join(ws, 'experiments'))).find((n) => n.endsWith('prompted-one'))!,
+          'metadata.json',
+        ),
+        'utf8',
+      ),
+    )
     assert.equal(meta.hypothesis, 'terminals are fine')
   })
 
@@ -193,7 +225,11 @@ describe('workspace discovery and exp.yaml validation', () => {
     ['an unknown key', 'paths:\n  experimets: exps\n', /unknown key "paths\.experimets"/],
     ['a wrong type', 'classification:\n  stale_days: soon\n', /"classification\.stale_days": .*number/i],
     ['invalid YAML', 'paths: [\n', /invalid YAML in .*exp\.yaml \(line \d+\)/],
-    ['an unknown engine placeholder', 'engines:\n  train: [python3, t.py, "{confg}"]\n  evaluate: [python3, e.py]\n', /placeholder \{confg\}/],
+    [
+      'an unknown engine placeholder',
+      'engines:\n  train: [python3, t.py, "{confg}"]\n  evaluate: [python3, e.py]\n',
+      /placeholder \{confg\}/,
+    ],
   ]
   for (const [what, text, pattern] of cases) {
     it(`a malformed exp.yaml (${what}) is a one-line error naming the file, and nothing changes`, async () => {

@@ -10,7 +10,9 @@ import {exp, inProcess, removeDir, ROOT, tempWorkspace} from '../support/exp.js'
  * --json twice: once as it is meant to be called (it may still refuse, in a workspace with one experiment and no
  * runs) and once with a flag that does not exist (a usage error: exit 2, never oclif's internal error object).
  */
-const manifest = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {args: Record<string, unknown>}>}
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, {args: Record<string, unknown>}>
+}
 
 /** How each command is called in a valid invocation; a command missing here fails the test (add it). */
 const VALID: Record<string, string[]> = {
@@ -63,18 +65,23 @@ const camel = /^[a-z]+[A-Z]/
 function camelKeys(value: unknown, where = ''): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => camelKeys(v, `${where}[${i}]`))
   if (!value || typeof value !== 'object') return []
-  return Object.entries(value).flatMap(([k, v]) => [...(camel.test(k) ? [`${where}.${k}`] : []), ...(k === 'config' || k === 'params' ? [] : camelKeys(v, `${where}.${k}`))])
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(camel.test(k) ? [`${where}.${k}`] : []),
+    ...(k === 'config' || k === 'params' ? [] : camelKeys(v, `${where}.${k}`)),
+  ])
 }
 
 async function parallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = []
   let next = 0
-  await Promise.all(Array.from({length: limit}, async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i])
-    }
-  }))
+  await Promise.all(
+    Array.from({length: limit}, async () => {
+      while (next < items.length) {
+        const i = next++
+        out[i] = await fn(items[i])
+      }
+    }),
+  )
   return out
 }
 
@@ -86,7 +93,10 @@ describe('--json: exactly one JSON document on stdout, for every command', funct
 
   before(async () => {
     ws = await tempWorkspace()
-    for (const args of [['new', 'alpha', '--date', '2026-01-02'], ['launch', 'alpha']]) {
+    for (const args of [
+      ['new', 'alpha', '--date', '2026-01-02'],
+      ['launch', 'alpha'],
+    ]) {
       const r = await exp(args, {cwd: ws})
       assert.equal(r.code, 0, r.stderr)
     }
@@ -94,27 +104,35 @@ describe('--json: exactly one JSON document on stdout, for every command', funct
   after(() => removeDir(ws))
 
   it('every command in the manifest has a valid invocation in this test', () => {
-    assert.deepEqual(ids.filter((id) => !VALID[id]), [])
+    assert.deepEqual(
+      ids.filter((id) => !VALID[id]),
+      [],
+    )
     assert.ok(ids.length >= 40, `only ${ids.length} commands in the manifest`)
   })
 
-  it('valid invocations: stdout parses as one document; a failure is exp\'s error shape; keys are snake_case', async () => {
+  it("valid invocations: stdout parses as one document; a failure is exp's error shape; keys are snake_case", async () => {
     const problems = await parallel(ids, 3, async (id) => {
-      const r = await exp([...id.split(':'), ...VALID[id], '--json'], {cwd: ws, env: {PATH: process.env.PATH, RCLONE_CONFIG: path.join(ws, 'no-rclone.conf')}, timeout: 30_000})
+      const r = await exp([...id.split(':'), ...VALID[id], '--json'], {
+        cwd: ws,
+        env: {PATH: process.env.PATH, RCLONE_CONFIG: path.join(ws, 'no-rclone.conf')},
+        timeout: 30_000,
+      })
       let json: any
       try {
         json = JSON.parse(r.stdout)
       } catch {
         return `${id}: stdout is not one JSON document (exit ${r.code}): ${r.stdout.slice(0, 200)}`
       }
-      if (r.code !== 0 && !(json?.error && typeof json.error.message === 'string' && json.error.exit === r.code)) return `${id}: exit ${r.code} without exp's error shape: ${r.stdout.slice(0, 200)}`
+      if (r.code !== 0 && !(json?.error && typeof json.error.message === 'string' && json.error.exit === r.code))
+        return `${id}: exit ${r.code} without exp's error shape: ${r.stdout.slice(0, 200)}`
       const keys = camelKeys(json)
       return keys.length > 0 ? `${id}: camelCase keys ${keys.slice(0, 5).join(', ')}` : undefined
     })
     assert.deepEqual(problems.filter(Boolean), [])
   })
 
-  it('usage errors (a flag that does not exist): one document, exp\'s error shape, exit 2', async () => {
+  it("usage errors (a flag that does not exist): one document, exp's error shape, exit 2", async () => {
     const problems = await parallel(ids, 3, async (id) => {
       const r = await exp([...id.split(':'), '--no-such-flag', '--json'], {cwd: ws})
       let json: any
@@ -124,7 +142,8 @@ describe('--json: exactly one JSON document on stdout, for every command', funct
         return `${id}: stdout is not one JSON document (exit ${r.code}): ${r.stdout.slice(0, 200)}`
       }
       if (r.code !== 2) return `${id}: exit ${r.code}, not 2`
-      if (json?.error?.code !== 'USAGE' || json.error.exit !== 2 || !/no-such-flag/.test(json.error.message)) return `${id}: not exp's error shape: ${r.stdout.slice(0, 200)}`
+      if (json?.error?.code !== 'USAGE' || json.error.exit !== 2 || !/no-such-flag/.test(json.error.message))
+        return `${id}: not exp's error shape: ${r.stdout.slice(0, 200)}`
       return undefined
     })
     assert.deepEqual(problems.filter(Boolean), [])

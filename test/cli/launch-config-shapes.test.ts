@@ -12,11 +12,21 @@ describe('exp launch: the embedded engine reads configs exp new --set wrote', fu
   after(() => removeDir(ws))
 
   it('launches an experiment whose config holds a block list and a list of maps', async function () {
-    requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 is not installed')
+    requireTool(
+      this,
+      (await execa('python3', ['--version'], {reject: false})).exitCode === 0,
+      'python3 is not installed',
+    )
     ws = await tempWorkspace()
-    const made = await exp(['new', 'x', '--add', 'model.extra=[1,2]', '--add', 'model.pairs=[{a: 1}, {b: [2, 3]}]'], {cwd: ws})
+    const made = await exp(['new', 'x', '--add', 'model.extra=[1,2]', '--add', 'model.pairs=[{a: 1}, {b: [2, 3]}]'], {
+      cwd: ws,
+    })
     assert.equal(made.code, 0, made.stderr)
-    const dir = path.join(ws, 'experiments', readdirSync(path.join(ws, 'experiments')).find((d) => d.endsWith('-x'))!)
+    const dir = path.join(
+      ws,
+      'experiments',
+      readdirSync(path.join(ws, 'experiments')).find((d) => d.endsWith('-x'))!,
+    )
     assert.match(readFileSync(path.join(dir, 'config.yaml'), 'utf8'), /extra:\n\s+- 1\n\s+- 2\n/)
     const launched = await exp(['launch', 'x'], {cwd: ws})
     assert.equal(launched.code, 0, `${launched.stdout}\n${launched.stderr}`)

@@ -4,7 +4,19 @@ import {existsSync, promises as fs, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {isProcessAlive} from '../../src/lib/process-alive.js'
-import {EXP_BIN, exp, expJson, makeExperiment, removeDir, requireTool, ROOT, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {
+  EXP_BIN,
+  exp,
+  expJson,
+  makeExperiment,
+  removeDir,
+  requireTool,
+  ROOT,
+  tempDir,
+  tempWorkspace,
+  treeSnapshot,
+  writeTree,
+} from '../support/exp.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -20,7 +32,12 @@ async function runsOf(experimentDir: string): Promise<any[]> {
 }
 
 /** Wait until the newest run of an experiment satisfies `ok` (polling run.json). */
-async function waitForRun(experimentDir: string, ok: (run: any) => boolean, what: string, timeoutMs = 20_000): Promise<any> {
+async function waitForRun(
+  experimentDir: string,
+  ok: (run: any) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const [run] = await runsOf(experimentDir).catch(() => [])
@@ -124,14 +141,28 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     assert.equal(run.backend, 'local')
     assert.equal(run.state, 'completed')
     assert.equal(run.report, `reports/${run.run_id}.json`)
-    assert.deepEqual(run.stages.map((s: any) => [s.name, s.state, s.exit_code]), [['train', 'completed', 0], ['evaluate', 'completed', 0]])
+    assert.deepEqual(
+      run.stages.map((s: any) => [s.name, s.state, s.exit_code]),
+      [
+        ['train', 'completed', 0],
+        ['evaluate', 'completed', 0],
+      ],
+    )
     for (const s of run.stages) {
       assert.ok(Date.parse(s.started_at) <= Date.parse(s.ended_at))
       assert.ok(Number.isInteger(s.pid))
       assert.equal(s.cwd, golden)
       assert.equal(s.command[0], 'python3')
     }
-    assert.deepEqual(run.stages[0].command.slice(1), [path.join(ROOT, 'engines', 'burgers', 'train.py'), '--config', 'config.yaml', '--out', `checkpoints/${run.run_id}`, '--metrics', `runs/${run.run_id}/metrics.jsonl`])
+    assert.deepEqual(run.stages[0].command.slice(1), [
+      path.join(ROOT, 'engines', 'burgers', 'train.py'),
+      '--config',
+      'config.yaml',
+      '--out',
+      `checkpoints/${run.run_id}`,
+      '--metrics',
+      `runs/${run.run_id}/metrics.jsonl`,
+    ])
     assert.ok(existsSync(path.join(golden, 'checkpoints', run.run_id)))
     const rdir = path.join(golden, 'runs', run.run_id)
     assert.match(await fs.readFile(path.join(rdir, 'train.log'), 'utf8'), /epoch 200\/200 loss/)
@@ -139,7 +170,10 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     const log = await fs.readFile(path.join(rdir, 'launch.log'), 'utf8')
     for (const line of log.split('\n')) assert.match(line, LOG_LINE)
     assert.match(log, /\] LAUNCH: run \S+ of \S+-golden on local\n/)
-    assert.match(log, /\] TRAIN: started python3 .*train\.py --config config\.yaml --out checkpoints\/\S+ --metrics runs\/\S+\/metrics\.jsonl\nDetails: pid \d+/)
+    assert.match(
+      log,
+      /\] TRAIN: started python3 .*train\.py --config config\.yaml --out checkpoints\/\S+ --metrics runs\/\S+\/metrics\.jsonl\nDetails: pid \d+/,
+    )
     assert.match(log, /\] EVALUATE: finished\nDetails: exit code 0 after [\d.]+s\nResult: completed/)
     assert.match(log, /\] RUN: run \S+ finished\n.*\nResult: completed/)
   })
@@ -149,14 +183,18 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     assert.ok(seen.parsed > 3, `only ${seen.parsed} reads`)
     const order = ['queued', 'running', 'completed']
     assert.ok(seen.states.includes('running') && seen.states.at(-1) === 'completed', seen.states.join(' → '))
-    for (let i = 1; i < seen.states.length; i++) assert.ok(order.indexOf(seen.states[i]) > order.indexOf(seen.states[i - 1]), seen.states.join(' → '))
+    for (let i = 1; i < seen.states.length; i++)
+      assert.ok(order.indexOf(seen.states[i]) > order.indexOf(seen.states[i - 1]), seen.states.join(' → '))
   })
 
   it('--stage evaluate re-evaluates the last checkpoint into a new report', async () => {
     const [trained] = await runsOf(golden)
     const r = await expJson(['launch', 'golden', '--stage', 'evaluate'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual(r.json.record.stages.map((s: any) => [s.name, s.state]), [['evaluate', 'completed']])
+    assert.deepEqual(
+      r.json.record.stages.map((s: any) => [s.name, s.state]),
+      [['evaluate', 'completed']],
+    )
     const argv = r.json.record.stages[0].command
     assert.equal(argv[argv.indexOf('--checkpoint') + 1], `checkpoints/${trained.run_id}`)
     assert.equal(argv[argv.indexOf('--report') + 1], `reports/${r.json.run_id}.json`)
@@ -174,7 +212,10 @@ describe('exp launch: the embedded Burgers engine end to end', function () {
     const r = await exp(['launch', 'golden', '--dry-run'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /train: python3 \S+\/train\.py --config config\.yaml --out checkpoints\/\S+/)
-    assert.match(r.stdout, /evaluate: python3 \S+\/evaluate\.py --config config\.yaml --checkpoint checkpoints\/\S+ --report reports\/\S+\.json/)
+    assert.match(
+      r.stdout,
+      /evaluate: python3 \S+\/evaluate\.py --config config\.yaml --checkpoint checkpoints\/\S+ --report reports\/\S+\.json/,
+    )
     assert.ok(r.stdout.includes(`working directory: ${golden}`))
     assert.match(r.stdout, /runs\/\S+\/run\.json\n/)
     assert.match(r.stdout, /runs\/\S+\/launch\.log\n/)
@@ -250,8 +291,10 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
         '',
       ].join('\n'),
     )
-    for (const mode of ['ok', 'fail', 'slow', 'gate']) await makeExperiment(ws, `2025-01-01-${mode}`, {'config.yaml': `mode: ${mode}\n`})
-    for (const name of ['2025-01-02-sigint', '2025-01-02-sigkill', '2025-01-02-cancel', '2025-01-02-missing']) await makeExperiment(ws, name, {'config.yaml': 'mode: slow\n'})
+    for (const mode of ['ok', 'fail', 'slow', 'gate'])
+      await makeExperiment(ws, `2025-01-01-${mode}`, {'config.yaml': `mode: ${mode}\n`})
+    for (const name of ['2025-01-02-sigint', '2025-01-02-sigkill', '2025-01-02-cancel', '2025-01-02-missing'])
+      await makeExperiment(ws, name, {'config.yaml': 'mode: slow\n'})
   })
   after(async () => {
     const kill = (pid: number, signal: NodeJS.Signals) => {
@@ -276,9 +319,15 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     assert.equal(report.gates.decided_by, 'exp')
     assert.deepEqual(report.gates.checks[0], {limit: {max: 0.1}, metric: 'final_nrmse', passed: true, value: 0.05})
     const log = await fs.readFile(path.join(ws, r.json.run_dir, 'launch.log'), 'utf8')
-    assert.match(log, /GATES: exp decided the gates of reports\/\S+\.json \(the report had no gates_passed\)\nDetails: final_nrmse 0\.05 <= 0\.1: pass\nResult: gates_passed: true/)
+    assert.match(
+      log,
+      /GATES: exp decided the gates of reports\/\S+\.json \(the report had no gates_passed\)\nDetails: final_nrmse 0\.05 <= 0\.1: pass\nResult: gates_passed: true/,
+    )
     const text = await exp(['launch', 'ok'], {cwd: ws})
-    assert.match(text.stdout, /exp decided it from exp\.yaml gates: final_nrmse 0\.05 <= 0\.1: pass → gates_passed true/)
+    assert.match(
+      text.stdout,
+      /exp decided it from exp\.yaml gates: final_nrmse 0\.05 <= 0\.1: pass → gates_passed true/,
+    )
     const list = await expJson(['list'], {cwd: ws})
     assert.equal(list.json.experiments.find((e: any) => e.slug === 'ok').status, 'success')
   })
@@ -287,10 +336,22 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     const r = await exp(['launch', 'fail'], {cwd: ws})
     assert.equal(r.code, 1)
     const [run] = await runsOf(path.join(ws, 'experiments', '2025-01-01-fail'))
-    assert.equal(r.stderr.trim(), `Error: run ${run.run_id} failed: train exited with code 1 (last output: loss is NaN). Log: experiments/2025-01-01-fail/runs/${run.run_id}/train.log`)
-    assert.deepEqual(run.stages.map((s: any) => [s.name, s.state, s.exit_code ?? null, s.reason ?? null]), [['train', 'failed', 1, null], ['evaluate', 'cancelled', null, 'train failed']])
+    assert.equal(
+      r.stderr.trim(),
+      `Error: run ${run.run_id} failed: train exited with code 1 (last output: loss is NaN). Log: experiments/2025-01-01-fail/runs/${run.run_id}/train.log`,
+    )
+    assert.deepEqual(
+      run.stages.map((s: any) => [s.name, s.state, s.exit_code ?? null, s.reason ?? null]),
+      [
+        ['train', 'failed', 1, null],
+        ['evaluate', 'cancelled', null, 'train failed'],
+      ],
+    )
     assert.equal(run.state, 'failed')
-    assert.match(await fs.readFile(path.join(ws, 'experiments', '2025-01-01-fail', run.stages[0].log), 'utf8'), /loss is NaN/)
+    assert.match(
+      await fs.readFile(path.join(ws, 'experiments', '2025-01-01-fail', run.stages[0].log), 'utf8'),
+      /loss is NaN/,
+    )
     const list = await expJson(['list'], {cwd: ws})
     const item = list.json.experiments.find((e: any) => e.slug === 'fail')
     assert.equal(item.status, 'failed')
@@ -306,13 +367,19 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     assert.equal(run.stages[0].state, 'failed')
     assert.equal(run.stages[0].reason, 'cannot start exp-no-such-python: not found')
     const list = await expJson(['list'], {cwd: ws})
-    assert.match(list.json.experiments.find((e: any) => e.slug === 'missing').reason, /failed: train cannot start exp-no-such-python: not found$/)
+    assert.match(
+      list.json.experiments.find((e: any) => e.slug === 'missing').reason,
+      /failed: train cannot start exp-no-such-python: not found$/,
+    )
   })
 
   it('an unknown placeholder in exp.yaml engines is refused, naming it', async () => {
     const bad = await tempDir()
     try {
-      await writeTree(bad, {'exp.yaml': 'engines:\n  train: [python3, train.py, --out, "{chekpoint_dir}"]\n  evaluate: [python3, eval.py]\n'})
+      await writeTree(bad, {
+        'exp.yaml':
+          'engines:\n  train: [python3, train.py, --out, "{chekpoint_dir}"]\n  evaluate: [python3, eval.py]\n',
+      })
       await makeExperiment(bad, '2025-01-01-x')
       const before = await treeSnapshot(bad)
       const r = await exp(['launch', 'x'], {cwd: bad})
@@ -324,7 +391,7 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     }
   })
 
-  it('Ctrl-C stops the engine\'s process group, records the run interrupted and exits 130', async () => {
+  it("Ctrl-C stops the engine's process group, records the run interrupted and exits 130", async () => {
     const dir = path.join(ws, 'experiments', '2025-01-02-sigint')
     const child = execa(process.execPath, [EXP_BIN, 'launch', 'sigint'], {cwd: ws, reject: false})
     const running = await waitForRun(dir, (r) => r.stages[0].state === 'running' && r.stages[0].pid, 'train running')
@@ -336,7 +403,10 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     assert.match(String(r.stderr), /Interrupted: run \S+ of 2025-01-02-sigint on local stopped during train/)
     const [run] = await runsOf(dir)
     assert.equal(run.state, 'interrupted')
-    assert.deepEqual(run.stages.map((s: any) => s.state), ['interrupted', 'interrupted'])
+    assert.deepEqual(
+      run.stages.map((s: any) => s.state),
+      ['interrupted', 'interrupted'],
+    )
     assert.equal(run.stages[0].reason, 'stopped by SIGINT')
     assert.ok(!isProcessAlive(engine), 'the engine outlived exp')
     const runs = await expJson(['runs', 'sigint'], {cwd: ws})
@@ -352,7 +422,10 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     await child
     const runs = await expJson(['runs', 'sigkill'], {cwd: ws})
     assert.equal(runs.json.runs[0].state, 'interrupted')
-    assert.match(runs.json.runs[0].reason, /^train interrupted \(exp process \(PID \d+\) is gone(; its engine \(process group \d+\) may still be running)?\)$/)
+    assert.match(
+      runs.json.runs[0].reason,
+      /^train interrupted \(exp process \(PID \d+\) is gone(; its engine \(process group \d+\) may still be running)?\)$/,
+    )
     const list = await expJson(['list'], {cwd: ws})
     const item = list.json.experiments.find((e: any) => e.slug === 'sigkill')
     assert.notEqual(item.rule, 'live-run', item.reason)
@@ -384,7 +457,10 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
 
     const again = await exp(['launch', 'gate'], {cwd: ws})
     assert.equal(again.code, 1)
-    assert.match(again.stderr, new RegExp(`already has a live run: ${r.json.run_id} is (queued|running) on local\\. Try: .*--force`))
+    assert.match(
+      again.stderr,
+      new RegExp(`already has a live run: ${r.json.run_id} is (queued|running) on local\\. Try: .*--force`),
+    )
     const before = await treeSnapshot(dir)
     const forced = await expJson(['launch', 'gate', '--force', '--dry-run'], {cwd: ws})
     assert.equal(forced.code, 0, forced.stderr)
@@ -433,7 +509,13 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     assert.equal(done.code, 0, done.stderr)
     assert.equal(done.json.runs[0].state, 'cancelled')
     const [run] = await runsOf(dir)
-    assert.deepEqual(run.stages.map((s: any) => [s.state, s.reason]), [['cancelled', 'cancelled by exp cancel'], ['cancelled', 'cancelled by exp cancel']])
+    assert.deepEqual(
+      run.stages.map((s: any) => [s.state, s.reason]),
+      [
+        ['cancelled', 'cancelled by exp cancel'],
+        ['cancelled', 'cancelled by exp cancel'],
+      ],
+    )
     assert.ok(await gone(running.stages[0].pid), 'engine still running')
     assert.ok(await gone(r.json.record.supervisor_pid), 'supervisor still running')
     const nothing = await exp(['cancel', 'cancel', '--yes'], {cwd: ws})
@@ -441,11 +523,17 @@ describe('exp launch: scripted engines, failures, signals and background runs', 
     assert.match(nothing.stdout, /has no live run to cancel/)
   })
 
-  it('runs lists every experiment\'s runs; collect on a local run has nothing to bring home', async () => {
+  it("runs lists every experiment's runs; collect on a local run has nothing to bring home", async () => {
     const all = await expJson(['runs'], {cwd: ws})
     assert.equal(all.code, 0, all.stderr)
     const states = new Set(all.json.runs.map((r: any) => `${r.experiment}:${r.state}`))
-    for (const s of ['2025-01-01-fail:failed', '2025-01-02-sigint:interrupted', '2025-01-01-gate:completed', '2025-01-02-cancel:cancelled']) assert.ok(states.has(s), s)
+    for (const s of [
+      '2025-01-01-fail:failed',
+      '2025-01-02-sigint:interrupted',
+      '2025-01-01-gate:completed',
+      '2025-01-02-cancel:cancelled',
+    ])
+      assert.ok(states.has(s), s)
     // newest first: by creation time, then id (records/run.ts compareRuns); an id carries only the second, so two
     // runs of the same second are in creation order, not their random suffixes' order
     const seconds = all.json.runs.map((r: any) => r.run_id.slice(0, 15))

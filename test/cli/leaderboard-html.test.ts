@@ -7,7 +7,6 @@ import type {Browser} from 'playwright-core'
 import {CHROMIUM, launchChromium} from '../support/browser.js'
 import {exp, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
 
-
 /** The HTML leaderboard opened in a real headless Chromium (Debian's package): the rows and the SVG bars render. */
 describe('exp leaderboard --html in a headless browser', () => {
   inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
@@ -26,7 +25,10 @@ describe('exp leaderboard --html in a headless browser', () => {
     this.timeout(120_000)
     ws = await tempWorkspace()
     for (const [i, [name, value]] of experiments.entries()) {
-      await makeExperiment(ws, name, {'config.yaml': `seed: ${i}\n`, 'reports/eval.json': {final_nrmse: value, gates_passed: true}})
+      await makeExperiment(ws, name, {
+        'config.yaml': `seed: ${i}\n`,
+        'reports/eval.json': {final_nrmse: value, gates_passed: true},
+      })
       const r = await exp(['promote', name, '--auto-promote'], {cwd: ws})
       assert.equal(r.code, 0, r.stderr)
     }
@@ -53,23 +55,56 @@ describe('exp leaderboard --html in a headless browser', () => {
     try {
       assert.equal(await page.title(), 'exp leaderboard')
       const headers = await page.locator('thead th').allTextContents()
-      assert.deepEqual(headers.slice(0, 6), ['rank', 'experiment', 'config', 'final_nrmse', 'gates_passed', 'promoted_at'])
-      const rows = await page.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)))
+      assert.deepEqual(headers.slice(0, 6), [
+        'rank',
+        'experiment',
+        'config',
+        'final_nrmse',
+        'gates_passed',
+        'promoted_at',
+      ])
+      const rows = await page
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)))
       assert.deepEqual(
         rows.map((cells) => cells.slice(0, 4)),
-        experiments.map(([name, value], i) => [String(i + 1), name, `configs/train_${name.slice(11)}.yaml`, String(value)]),
+        experiments.map(([name, value], i) => [
+          String(i + 1),
+          name,
+          `configs/train_${name.slice(11)}.yaml`,
+          String(value),
+        ]),
       )
       assert.equal(await page.locator('tbody i').count(), 0, 'a name is text, never markup')
 
-      const bars = await page.locator('svg rect.bar').evaluateAll((rects) => rects.map((rect) => ({value: Number(rect.getAttribute('data-value')), width: rect.getBoundingClientRect().width})))
+      const bars = await page.locator('svg rect.bar').evaluateAll((rects) =>
+        rects.map((rect) => ({
+          value: Number(rect.getAttribute('data-value')),
+          width: rect.getBoundingClientRect().width,
+        })),
+      )
       assert.equal(bars.length, experiments.length)
-      assert.deepEqual(bars.map((b) => b.value), experiments.map(([, v]) => v))
-      for (let i = 1; i < bars.length; i++) assert.ok(bars[i].width > bars[i - 1].width, `bar ${i} is wider than bar ${i - 1} (higher NRMSE)`)
+      assert.deepEqual(
+        bars.map((b) => b.value),
+        experiments.map(([, v]) => v),
+      )
+      for (let i = 1; i < bars.length; i++)
+        assert.ok(bars[i].width > bars[i - 1].width, `bar ${i} is wider than bar ${i - 1} (higher NRMSE)`)
       const widest = bars.at(-1)!
-      for (const b of bars) assert.ok(Math.abs(b.width / widest.width - b.value / widest.value) < 0.01, 'widths are proportional to the metric')
+      for (const b of bars)
+        assert.ok(
+          Math.abs(b.width / widest.width - b.value / widest.value) < 0.01,
+          'widths are proportional to the metric',
+        )
       const labels = await page.locator('svg text.label').allTextContents()
-      assert.deepEqual(labels, experiments.map(([name], i) => `${i + 1}. ${name}`))
-      assert.ok(requests.every((u) => u.startsWith('file:')), `no network: ${requests.join(' ')}`)
+      assert.deepEqual(
+        labels,
+        experiments.map(([name], i) => `${i + 1}. ${name}`),
+      )
+      assert.ok(
+        requests.every((u) => u.startsWith('file:')),
+        `no network: ${requests.join(' ')}`,
+      )
     } finally {
       await page.close()
     }
@@ -82,7 +117,10 @@ describe('exp leaderboard --html in a headless browser', () => {
     try {
       assert.equal(await page.locator('tbody tr').count(), 2)
       assert.equal(await page.locator('svg rect.bar').count(), 2)
-      assert.match((await page.locator('p.meta').textContent()) ?? '', /4 experiment\(s\), ranked by final_nrmse \(top 2 shown\)/)
+      assert.match(
+        (await page.locator('p.meta').textContent()) ?? '',
+        /4 experiment\(s\), ranked by final_nrmse \(top 2 shown\)/,
+      )
     } finally {
       await page.close()
     }

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {age, exp, expJson, inProcess, makeExperiment, removeDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {
+  age,
+  exp,
+  expJson,
+  inProcess,
+  makeExperiment,
+  removeDir,
+  tempWorkspace,
+  treeSnapshot,
+  writeTree,
+} from '../support/exp.js'
 
 describe('exp list and exp show', () => {
   inProcess() // commands run in this process (test/support/in-process.ts); e2e: true for the binary
@@ -13,21 +23,35 @@ describe('exp list and exp show', () => {
     await makeExperiment(ws, '2025-01-01-fresh')
     await age(await makeExperiment(ws, '2024-06-01-forgotten'), 45)
     // rule 3: reports in the experiment's reports/ and in the workspace's reports/
-    await age(await makeExperiment(ws, '2025-01-10-good', {'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}}), 60)
+    await age(
+      await makeExperiment(ws, '2025-01-10-good', {'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}}),
+      60,
+    )
     await makeExperiment(ws, '2025-01-11-bad', {'reports/eval.json': {final_nrmse: 0.4, gates_passed: false}})
-    await makeExperiment(ws, '2025-01-12-crashed', {'reports/eval.json': {error: 'CUDA out of memory', final_nrmse: 0.01}})
+    await makeExperiment(ws, '2025-01-12-crashed', {
+      'reports/eval.json': {error: 'CUDA out of memory', final_nrmse: 0.01},
+    })
     await makeExperiment(ws, '2025-01-22-test-64dim')
     await writeTree(ws, {'reports/test_2025-01-22-test-64dim.json': {final_nrmse: 0.08, gates_passed: true}})
     await makeExperiment(ws, '2025-01-23-named')
-    await writeTree(ws, {'reports/any-name.json': {experiment: '2025-01-23-named', final_nrmse: 0.3, gates_passed: false}})
+    await writeTree(ws, {
+      'reports/any-name.json': {experiment: '2025-01-23-named', final_nrmse: 0.3, gates_passed: false},
+    })
     // newest report wins (created_at beats mtime)
     await makeExperiment(ws, '2025-01-24-newest', {
       'reports/a.json': {created_at: '2025-01-25T00:00:00Z', gates_passed: false},
       'reports/b.json': {created_at: '2025-01-26T00:00:00Z', final_nrmse: 0.07, gates_passed: true},
     })
     // rule 2 beats rule 3; metadata beats notes
-    await makeExperiment(ws, '2025-01-25-notes', {'notes.md': '# x\n\nStatus: ✗ loss exploded\n', 'reports/eval.json': {gates_passed: true}})
-    await makeExperiment(ws, '2025-01-26-meta', {'metadata.json': {status: 'success'}, 'notes.md': 'Result: ✗\n', 'reports/eval.json': {gates_passed: false}})
+    await makeExperiment(ws, '2025-01-25-notes', {
+      'notes.md': '# x\n\nStatus: ✗ loss exploded\n',
+      'reports/eval.json': {gates_passed: true},
+    })
+    await makeExperiment(ws, '2025-01-26-meta', {
+      'metadata.json': {status: 'success'},
+      'notes.md': 'Result: ✗\n',
+      'reports/eval.json': {gates_passed: false},
+    })
     // an invalid report is a warning, never a verdict
     await makeExperiment(ws, '2025-01-27-broken-report', {'reports/eval.json': '{"final_nrmse": 0.1,'})
   })
@@ -67,7 +91,10 @@ describe('exp list and exp show', () => {
     const r = await exp(['list'], {cwd: ws})
     assert.equal(r.code, 0)
     assert.match(r.stdout, /^NAME\s+STATUS\s+LAST ACTIVITY\s+FINAL_NRMSE\s+REASON/m)
-    assert.match(r.stdout, /2025-01-10-good\s+success\s+\d+\w ago\s+0\.05\s+experiments\/2025-01-10-good\/reports\/eval\.json/)
+    assert.match(
+      r.stdout,
+      /2025-01-10-good\s+success\s+\d+\w ago\s+0\.05\s+experiments\/2025-01-10-good\/reports\/eval\.json/,
+    )
     assert.match(r.stdout, /Active: 2 {2}Success: 4 {2}Failed: 4 {2}Stale: 1/)
     assert.match(r.stderr, /Warning: 2025-01-27-broken-report: .*not valid JSON/)
   })
@@ -99,14 +126,23 @@ describe('exp list and exp show', () => {
     assert.equal(r.json.status, 'success')
     assert.equal(r.json.reports_detail[0].metrics.final_nrmse, 0.05)
     const text = await exp(['show', '2025-01-10-good'], {cwd: ws})
-    assert.match(text.stdout, /status: +success — experiments\/2025-01-10-good\/reports\/eval\.json: gates_passed is true/)
+    assert.match(
+      text.stdout,
+      /status: +success — experiments\/2025-01-10-good\/reports\/eval\.json: gates_passed is true/,
+    )
   })
 
   it('show gives the config diff against the base for an experiment made by exp new', async () => {
-    assert.equal((await exp(['new', 'diffed', '--date', '2025-02-01', '--set', 'model.latent_dim=3'], {cwd: ws})).code, 0)
+    assert.equal(
+      (await exp(['new', 'diffed', '--date', '2025-02-01', '--set', 'model.latent_dim=3'], {cwd: ws})).code,
+      0,
+    )
     try {
       const r = await expJson(['show', 'diffed'], {cwd: ws})
-      assert.deepEqual(r.json.base.changes.map((c: any) => [c.key, c.to]), [['model.latent_dim', 3]])
+      assert.deepEqual(
+        r.json.base.changes.map((c: any) => [c.key, c.to]),
+        [['model.latent_dim', 3]],
+      )
       assert.equal(r.json.base.changed_since_creation, false)
     } finally {
       await removeDir(path.join(ws, 'experiments/2025-02-01-diffed'))

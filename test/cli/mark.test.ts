@@ -20,7 +20,11 @@ describe('exp mark', function () {
   const notes = '# 2025-04-01-strict\n\n## Results\n\nNRMSE 0.11 against a 0.1 gate.\n'
   before(async () => {
     ws = await tempWorkspace()
-    dir = await makeExperiment(ws, '2025-04-01-strict', {'metadata.json': {hypothesis: 'h', schema: 1}, 'notes.md': notes, 'reports/eval.json': {final_nrmse: 0.11, gates_passed: false}})
+    dir = await makeExperiment(ws, '2025-04-01-strict', {
+      'metadata.json': {hypothesis: 'h', schema: 1},
+      'notes.md': notes,
+      'reports/eval.json': {final_nrmse: 0.11, gates_passed: false},
+    })
   })
   after(() => removeDir(ws))
 
@@ -34,8 +38,14 @@ describe('exp mark', function () {
     assert.equal(e.rule, 'metadata')
     assert.equal(e.reason, 'metadata.json status is "success": the 0.1 gate is too strict here')
     const table = await exp(['list'], {cwd: ws})
-    assert.match(table.stdout, /2025-04-01-strict\s+success\s+.*metadata\.json status is "success": the 0\.1 gate is too strict here/)
-    assert.equal(await read(path.join(dir, 'notes.md')), `${notes}\nStatus: ✓ the 0.1 gate is too strict here <!-- exp mark -->\n`)
+    assert.match(
+      table.stdout,
+      /2025-04-01-strict\s+success\s+.*metadata\.json status is "success": the 0\.1 gate is too strict here/,
+    )
+    assert.equal(
+      await read(path.join(dir, 'notes.md')),
+      `${notes}\nStatus: ✓ the 0.1 gate is too strict here <!-- exp mark -->\n`,
+    )
     const metadata = JSON.parse(await read(path.join(dir, 'metadata.json')))
     assert.equal(metadata.status, 'success')
     assert.equal(metadata.hypothesis, 'h', 'other keys kept')
@@ -43,12 +53,18 @@ describe('exp mark', function () {
     assert.ok(!('previous_status' in metadata.verdict))
   })
 
-  it('marking again replaces exp\'s line (one verdict line), --failed writes ✗', async () => {
+  it("marking again replaces exp's line (one verdict line), --failed writes ✗", async () => {
     const r = await exp(['mark', 'strict', '--failed', '--reason', 'on second thought: unstable'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /Marked 2025-04-01-strict failed/)
-    assert.equal(await read(path.join(dir, 'notes.md')), `${notes}\nStatus: ✗ on second thought: unstable <!-- exp mark -->\n`)
-    assert.equal((await listed(ws, '2025-04-01-strict')).reason, 'metadata.json status is "failed": on second thought: unstable')
+    assert.equal(
+      await read(path.join(dir, 'notes.md')),
+      `${notes}\nStatus: ✗ on second thought: unstable <!-- exp mark -->\n`,
+    )
+    assert.equal(
+      (await listed(ws, '2025-04-01-strict')).reason,
+      'metadata.json status is "failed": on second thought: unstable',
+    )
   })
 
   it('--clear --dry-run changes nothing; --clear restores report-based classification and the files', async () => {
@@ -71,7 +87,7 @@ describe('exp mark', function () {
     assert.match(again.stdout, /nothing to clear/)
   })
 
-  it('a person\'s own status and Status: line survive a mark and its --clear', async () => {
+  it("a person's own status and Status: line survive a mark and its --clear", async () => {
     const own = '# mine\n\nStatus: ✗ I judged this one myself\n'
     const mine = await makeExperiment(ws, '2025-04-02-mine', {'metadata.json': {status: 'failed'}, 'notes.md': own})
     assert.equal((await exp(['mark', 'mine', '--success'], {cwd: ws})).code, 0)
@@ -93,7 +109,10 @@ describe('exp mark', function () {
     assert.match(template, /exp mark NAME --success --reason/)
     assert.equal((await listed(ws, name)).status, 'active')
     assert.equal((await exp(['mark', 'fresh', '--failed', '--reason', 'never converged'], {cwd: ws})).code, 0)
-    assert.match(await read(path.join(ws, 'experiments', name, 'notes.md')), /Status: pending\n[\s\S]*-->\n\nStatus: ✗ never converged <!-- exp mark -->\n$/)
+    assert.match(
+      await read(path.join(ws, 'experiments', name, 'notes.md')),
+      /Status: pending\n[\s\S]*-->\n\nStatus: ✗ never converged <!-- exp mark -->\n$/,
+    )
     assert.equal((await listed(ws, name)).reason, 'metadata.json status is "failed": never converged')
   })
 

@@ -12,7 +12,11 @@ describe('training curves: {metrics} and exp show', function () {
   let ws: string
 
   before(async function () {
-    requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 is not installed')
+    requireTool(
+      this,
+      (await execa('python3', ['--version'], {reject: false})).exitCode === 0,
+      'python3 is not installed',
+    )
     ws = await tempWorkspace()
     const made = await exp(['new', 'curve', '--date', '2025-03-01', '--set', 'training.epochs=12'], {cwd: ws})
     assert.equal(made.code, 0, made.stderr)
@@ -23,8 +27,14 @@ describe('training curves: {metrics} and exp show', function () {
     const run = await expJson(['launch', 'curve'], {cwd: ws})
     assert.equal(run.code, 0, run.stderr)
     const file = path.join(ws, run.json.run_dir, 'metrics.jsonl')
-    const rows = (await fs.readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
-    assert.deepEqual(rows.map((r) => [r.stage, r.step]), [...Array.from({length: 12}, (_, i) => ['train', i + 1]), ['evaluate', 12]])
+    const rows = (await fs.readFile(file, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    assert.deepEqual(
+      rows.map((r) => [r.stage, r.step]),
+      [...Array.from({length: 12}, (_, i) => ['train', i + 1]), ['evaluate', 12]],
+    )
     const report = JSON.parse(await fs.readFile(path.join(ws, run.json.report), 'utf8'))
     assert.equal(rows.at(-1).final_nrmse, report.final_nrmse)
 
@@ -38,7 +48,12 @@ describe('training curves: {metrics} and exp show', function () {
       values: {final_nrmse: report.final_nrmse, loss: rows[11].loss, max_nrmse: report.max_nrmse},
     })
     const text = await exp(['show', 'curve'], {cwd: ws})
-    assert.match(text.stdout, new RegExp(`metrics: +runs/${run.json.run_id}/metrics\\.jsonl \\(13 lines, step 12\\): loss=\\S+ final_nrmse=\\S+ max_nrmse=\\S+`))
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `metrics: +runs/${run.json.run_id}/metrics\\.jsonl \\(13 lines, step 12\\): loss=\\S+ final_nrmse=\\S+ max_nrmse=\\S+`,
+      ),
+    )
   })
 
   it('an evaluate-only launch writes into its own run folder; show takes the newest run that has metrics', async () => {

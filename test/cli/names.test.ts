@@ -17,11 +17,18 @@ describe('names: did-you-mean, paths, unknown commands', function () {
 
   before(async () => {
     ws = await tempWorkspace()
-    for (const args of [['new', 'lat2', '--date', '2026-01-05'], ['new', 'sweepy', '--date', '2026-01-06', '--grid', 'model.latent_dim=4,8'], ['new', 'old-one', '--date', '2026-01-01']]) {
+    for (const args of [
+      ['new', 'lat2', '--date', '2026-01-05'],
+      ['new', 'sweepy', '--date', '2026-01-06', '--grid', 'model.latent_dim=4,8'],
+      ['new', 'old-one', '--date', '2026-01-01'],
+    ]) {
       const r = await exp(args, {cwd: ws})
       assert.equal(r.code, 0, r.stderr)
     }
-    await fs.rename(path.join(ws, 'experiments', '2026-01-01-old-one'), path.join(ws, 'experiments-archive', '2026-01-01-old-one'))
+    await fs.rename(
+      path.join(ws, 'experiments', '2026-01-01-old-one'),
+      path.join(ws, 'experiments-archive', '2026-01-01-old-one'),
+    )
   })
   after(() => removeDir(ws))
 
@@ -45,8 +52,12 @@ describe('names: did-you-mean, paths, unknown commands', function () {
     assert.equal(JSON.parse(dot.stdout).name, dated)
     const rel = await exp(['show', `./${dated}`, '--json'], {cwd: path.join(ws, 'experiments')})
     assert.equal(JSON.parse(rel.stdout).name, dated)
-    const variants = (await fs.readdir(path.join(ws, 'experiments', '2026-01-06-sweepy'), {withFileTypes: true})).filter((e) => e.isDirectory() && e.name !== 'reports').map((e) => e.name)
-    const variant = await exp(['show', '.', '--json'], {cwd: path.join(ws, 'experiments', '2026-01-06-sweepy', variants[0])})
+    const variants = (await fs.readdir(path.join(ws, 'experiments', '2026-01-06-sweepy'), {withFileTypes: true}))
+      .filter((e) => e.isDirectory() && e.name !== 'reports')
+      .map((e) => e.name)
+    const variant = await exp(['show', '.', '--json'], {
+      cwd: path.join(ws, 'experiments', '2026-01-06-sweepy', variants[0]),
+    })
     assert.equal(variant.code, 0, variant.stderr)
     assert.match(variant.stdout, new RegExp(variants[0]))
   })
@@ -71,7 +82,13 @@ describe('names: did-you-mean, paths, unknown commands', function () {
   it('on a terminal, Enter after an unknown command runs nothing (it once ran exp init)', async () => {
     const dir = await tempDir()
     // script(1) gives exp a pseudo-terminal; the input is one Enter
-    const r = await execa('script', ['-qec', `${process.execPath} ${EXP_BIN} lsit`, '/dev/null'], {cwd: dir, env: {EXP_ROOT: undefined}, input: '\n', reject: false, timeout: 30_000})
+    const r = await execa('script', ['-qec', `${process.execPath} ${EXP_BIN} lsit`, '/dev/null'], {
+      cwd: dir,
+      env: {EXP_ROOT: undefined},
+      input: '\n',
+      reject: false,
+      timeout: 30_000,
+    })
     assert.equal(existsSync(path.join(dir, 'exp.yaml')), false, `exp init ran: ${r.stdout}`)
     assert.match(String(r.stdout), /Did you mean "exp list"/)
     await removeDir(dir)

@@ -22,8 +22,14 @@ const sha = (text: string) => createHash('sha256').update(text).digest('hex')
 
 async function twoExperiments(): Promise<string> {
   const ws = await tempWorkspace()
-  await makeExperiment(ws, A, {'config.yaml': CONFIGS[A], 'reports/eval.json': {final_loss: 0.4, final_nrmse: 0.05, gates_passed: true}})
-  await makeExperiment(ws, B, {'config.yaml': CONFIGS[B], 'reports/eval.json': {final_loss: 0.3, final_nrmse: 0.04, gates_passed: true}})
+  await makeExperiment(ws, A, {
+    'config.yaml': CONFIGS[A],
+    'reports/eval.json': {final_loss: 0.4, final_nrmse: 0.05, gates_passed: true},
+  })
+  await makeExperiment(ws, B, {
+    'config.yaml': CONFIGS[B],
+    'reports/eval.json': {final_loss: 0.3, final_nrmse: 0.04, gates_passed: true},
+  })
   return ws
 }
 
@@ -37,10 +43,18 @@ const inForce = (p: any) => p && p.target === TARGET && !p.rolled_back_at
 
 /** What the production file says, and a check that everything else agrees with it. */
 async function assertAgree(ws: string): Promise<string | undefined> {
-  assert.deepEqual((await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [])).filter((n) => n.endsWith('.json')), [], 'no journal entry left')
+  assert.deepEqual(
+    (await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [])).filter((n) => n.endsWith('.json')),
+    [],
+    'no journal entry left',
+  )
   for (const dir of ['configs', 'configs/.history', 'reports', `experiments/${A}`, `experiments/${B}`]) {
     const names = await fs.readdir(path.join(ws, dir)).catch(() => [] as string[])
-    assert.deepEqual(names.filter((n) => n.endsWith('.staged') || n.endsWith('.tmp')), [], `no staged or temporary file in ${dir}`)
+    assert.deepEqual(
+      names.filter((n) => n.endsWith('.staged') || n.endsWith('.tmp')),
+      [],
+      `no staged or temporary file in ${dir}`,
+    )
   }
   const entries: Array<{experiment: string; p: any}> = []
   for (const name of [A, B]) {
@@ -53,13 +67,32 @@ async function assertAgree(ws: string): Promise<string | undefined> {
   const kept = history.filter((n) => /^train_prod\.\d{8}T\d{6}Z(-\d+)?\.yaml$/.test(n))
   const rolledBackCopies = history.filter((n) => n.includes('.rolled-back'))
   const live = entries.filter((e) => inForce(e.p)).sort((a, b) => a.p.promoted_at.localeCompare(b.p.promoted_at))
-  assert.equal(rolledBackCopies.length, entries.filter((e) => e.p.rolled_back_at).length, 'one rolled-back copy per promotion marked rolled back')
+  assert.equal(
+    rolledBackCopies.length,
+    entries.filter((e) => e.p.rolled_back_at).length,
+    'one rolled-back copy per promotion marked rolled back',
+  )
 
   const csv = path.join(ws, 'reports', 'leaderboard.csv')
-  const rows = existsSync(csv) ? (await fs.readFile(csv, 'utf8')).trim().split('\n').slice(1).filter(Boolean).map((l) => l.split(',')) : []
+  const rows = existsSync(csv)
+    ? (await fs.readFile(csv, 'utf8'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((l) => l.split(','))
+    : []
   const rowNames = rows.map((r) => r[1]).sort()
-  assert.deepEqual(rowNames, [...new Set(live.map((e) => e.experiment))].sort(), 'a leaderboard row for exactly the experiments with a promotion in force')
-  assert.deepEqual(rows.map((r) => r[0]), rows.map((_, i) => String(i + 1)), 'ranked 1..n')
+  assert.deepEqual(
+    rowNames,
+    [...new Set(live.map((e) => e.experiment))].sort(),
+    'a leaderboard row for exactly the experiments with a promotion in force',
+  )
+  assert.deepEqual(
+    rows.map((r) => r[0]),
+    rows.map((_, i) => String(i + 1)),
+    'ranked 1..n',
+  )
   for (const r of rows) assert.equal(r[2], TARGET)
 
   const production = existsSync(path.join(ws, TARGET)) ? await fs.readFile(path.join(ws, TARGET), 'utf8') : undefined
@@ -103,9 +136,44 @@ describe('exp promote and rollback, killed (crash safety)', function () {
     assert.equal((await exp(promoteArgs(A), {cwd: base})).code, 0)
     const cases = [
       // promote B over A: kept version, production file, metadata.json, leaderboard
-      {args: promoteArgs(B), points: ['journaled', 'staged-0', 'staged-1', 'staged-2', 'staged-3', 'committed', 'renamed-0', 'renamed-1', 'renamed-2', 'renamed-3'], op: 'promote', after: B, before: A},
+      {
+        args: promoteArgs(B),
+        points: [
+          'journaled',
+          'staged-0',
+          'staged-1',
+          'staged-2',
+          'staged-3',
+          'committed',
+          'renamed-0',
+          'renamed-1',
+          'renamed-2',
+          'renamed-3',
+        ],
+        op: 'promote',
+        after: B,
+        before: A,
+      },
       // then roll it back: rolled-back copy, production file, metadata.json, leaderboard; the kept version removed
-      {args: ROLLBACK, points: ['journaled', 'staged-0', 'staged-1', 'staged-2', 'staged-3', 'committed', 'renamed-0', 'renamed-1', 'renamed-2', 'renamed-3', 'removed'], op: 'rollback', after: A, before: B},
+      {
+        args: ROLLBACK,
+        points: [
+          'journaled',
+          'staged-0',
+          'staged-1',
+          'staged-2',
+          'staged-3',
+          'committed',
+          'renamed-0',
+          'renamed-1',
+          'renamed-2',
+          'renamed-3',
+          'removed',
+        ],
+        op: 'rollback',
+        after: A,
+        before: B,
+      },
     ]
     let kills = 0
     for (const c of cases) {
@@ -122,17 +190,34 @@ describe('exp promote and rollback, killed (crash safety)', function () {
       for (const point of c.points) {
         ws = `${base}-${c.op}-${point}`
         await execa('cp', ['-a', base, ws])
-        const r = await execa(process.execPath, [EXP_BIN, ...c.args], {cwd: ws, env: {EXP_ROOT: undefined, EXP_TEST_KILL_AT: `${c.op}:${point}`}, reject: false})
+        const r = await execa(process.execPath, [EXP_BIN, ...c.args], {
+          cwd: ws,
+          env: {EXP_ROOT: undefined, EXP_TEST_KILL_AT: `${c.op}:${point}`},
+          reject: false,
+        })
         assert.equal(r.signal, 'SIGKILL', `${c.op} killed at ${point}: ${r.stderr}`)
         kills++
         const lines = await recover(ws)
         const committed = c.points.indexOf(point) >= c.points.indexOf('committed')
-        assert.match(lines.join('\n'), committed ? /^finished the (promotion|rollback)/m : /^rolled back the (promotion|rollback)/m, `${c.op} at ${point}`)
-        assert.equal(await assertAgree(ws), committed ? c.after : c.before, `${c.op} at ${point}: production after recovery`)
+        assert.match(
+          lines.join('\n'),
+          committed ? /^finished the (promotion|rollback)/m : /^rolled back the (promotion|rollback)/m,
+          `${c.op} at ${point}`,
+        )
+        assert.equal(
+          await assertAgree(ws),
+          committed ? c.after : c.before,
+          `${c.op} at ${point}: production after recovery`,
+        )
         const tree = await visible(ws)
         if (!committed) assert.deepEqual(tree, before, `${c.op} at ${point}: nothing of it is left`)
         // after the commit point: the same files as an uninterrupted run (times in names and contents aside)
-        else assert.deepEqual(Object.keys(tree).map(stampless).sort(), Object.keys(done).map(stampless).sort(), `${c.op} at ${point}: the same files as a run to the end`)
+        else
+          assert.deepEqual(
+            Object.keys(tree).map(stampless).sort(),
+            Object.keys(done).map(stampless).sort(),
+            `${c.op} at ${point}: the same files as a run to the end`,
+          )
         await removeDir(ws)
       }
     }
@@ -189,7 +274,9 @@ async function killLane(ws: string, quota: number, started: number): Promise<Lan
   while (result.kills < quota) {
     assert.ok(Date.now() - started < 150_000, `${result.kills} kills in 150 s`)
     const production = await assertAgree(ws)
-    const history = (await fs.readdir(path.join(ws, 'configs', '.history')).catch(() => [] as string[])).filter((n) => !n.includes('rolled-back'))
+    const history = (await fs.readdir(path.join(ws, 'configs', '.history')).catch(() => [] as string[])).filter(
+      (n) => !n.includes('rolled-back'),
+    )
     const choices = [promoteArgs(production === A ? B : A), ...(history.length > 0 ? [ROLLBACK] : [])]
     const args = choices[Math.floor(Math.random() * choices.length)]
     // a fifth of the kills anywhere in the run (start-up, lock, recovery, the step); the others at a random instant
@@ -198,10 +285,12 @@ async function killLane(ws: string, quota: number, started: number): Promise<Lan
     const child = execa(process.execPath, [EXP_BIN, ...args], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false})
     const kill = () => child.kill('SIGKILL')
     let timer = Math.random() < 0.2 ? setTimeout(kill, Math.random() * estimate) : undefined
-    const watcher = timer ? undefined : watch(journalDir, (_, name) => {
-      if (timer || !name?.endsWith('.json')) return
-      timer = setTimeout(kill, Math.random() * windowMs)
-    })
+    const watcher = timer
+      ? undefined
+      : watch(journalDir, (_, name) => {
+          if (timer || !name?.endsWith('.json')) return
+          timer = setTimeout(kill, Math.random() * windowMs)
+        })
     const r = await child
     clearTimeout(timer)
     watcher?.close()
@@ -212,10 +301,15 @@ async function killLane(ws: string, quota: number, started: number): Promise<Lan
       continue
     }
     result.kills++
-    const journal = (await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [] as string[])).filter((n) => n.endsWith('.json'))
+    const journal = (await fs.readdir(path.join(ws, '.exp', 'journal')).catch(() => [] as string[])).filter((n) =>
+      n.endsWith('.json'),
+    )
     if (journal.length > 0) result.midStep++
     if (watcher) windowMs = journal.length > 0 ? Math.min(60, windowMs * 1.2) : Math.max(2, windowMs * 0.7)
-    for (const line of await recover(ws)) result.outcomes.push(line.startsWith('finished') ? 'finished' : line.startsWith('rolled back') ? 'rolled back' : line)
+    for (const line of await recover(ws))
+      result.outcomes.push(
+        line.startsWith('finished') ? 'finished' : line.startsWith('rolled back') ? 'rolled back' : line,
+      )
   }
   await assertAgree(ws)
   result.outcomes = [...new Set(result.outcomes)]

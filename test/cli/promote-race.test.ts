@@ -11,7 +11,10 @@ describe('exp promote racing exp archive', () => {
 
   it('an experiment archived while promote waited for the lock is promoted where it now is, recorded once', async () => {
     ws = await tempWorkspace()
-    const dir = await makeExperiment(ws, '2025-01-22-x', {'config.yaml': 'model: {latent_dim: 8}\n', 'reports/eval.json': {final_nrmse: 0.05, gates_passed: true}})
+    const dir = await makeExperiment(ws, '2025-01-22-x', {
+      'config.yaml': 'model: {latent_dim: 8}\n',
+      'reports/eval.json': {final_nrmse: 0.05, gates_passed: true},
+    })
     const lock = await holdWorkspaceLock(ws)
     const promote = exp(['promote', 'x', '--threshold', '0.1', '--auto-promote'], {cwd: ws})
     await lock.someoneWaits() // promote has assessed the experiment and waits for the lock

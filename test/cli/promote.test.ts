@@ -3,7 +3,17 @@ import {createHash} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, inProcess, makeExperiment, removeDir, tempDir, tempWorkspace, treeSnapshot, writeTree} from '../support/exp.js'
+import {
+  exp,
+  expJson,
+  inProcess,
+  makeExperiment,
+  removeDir,
+  tempDir,
+  tempWorkspace,
+  treeSnapshot,
+  writeTree,
+} from '../support/exp.js'
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex')
 const read = (ws: string, rel: string) => fs.readFile(path.join(ws, rel), 'utf8')
@@ -11,8 +21,18 @@ const readJson = async (ws: string, rel: string) => JSON.parse(await read(ws, re
 const CONFIG = '# my comment\nmodel:\n  latent_dim: 64\ntraining:\n  learning_rate: 0.01\n'
 
 /** A successful experiment made by hand: config, a report with the metric, optional extra files. */
-async function good(ws: string, name: string, value: unknown = 0.05, extra: Record<string, string | object> = {}, config = CONFIG): Promise<string> {
-  return makeExperiment(ws, name, {'config.yaml': config, 'reports/eval.json': {final_loss: 0.5, final_nrmse: value, gates_passed: true}, ...extra})
+async function good(
+  ws: string,
+  name: string,
+  value: unknown = 0.05,
+  extra: Record<string, string | object> = {},
+  config = CONFIG,
+): Promise<string> {
+  return makeExperiment(ws, name, {
+    'config.yaml': config,
+    'reports/eval.json': {final_loss: 0.5, final_nrmse: value, gates_passed: true},
+    ...extra,
+  })
 }
 
 function oneLineError(r: {stderr: string}, pattern: RegExp): void {
@@ -30,7 +50,9 @@ describe('exp promote NAME', () => {
   afterEach(() => removeDir(ws))
 
   it('promotes experiments/2025-01-22-test-64dim to configs/train_test-64dim.yaml with provenance, metadata and a leaderboard row', async () => {
-    await good(ws, '2025-01-22-test-64dim', 0.05, {'metadata.json': {created_at: '2025-01-22T09:00:00Z', hypothesis: 'wider is better', schema: 1}})
+    await good(ws, '2025-01-22-test-64dim', 0.05, {
+      'metadata.json': {created_at: '2025-01-22T09:00:00Z', hypothesis: 'wider is better', schema: 1},
+    })
     const r = await expJson(['promote', 'test-64dim', '--nrmse-threshold', '0.1', '--auto-promote'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     const [p] = r.json.promotions
@@ -62,7 +84,10 @@ describe('exp promote NAME', () => {
 
     const csv = await read(ws, 'reports/leaderboard.csv')
     assert.equal(csv.split('\n')[0], 'rank,experiment,config,final_nrmse,gates_passed,promoted_at,final_loss')
-    assert.match(csv.split('\n')[1], /^1,2025-01-22-test-64dim,configs\/train_test-64dim\.yaml,0\.05,true,\d{4}-.*,0\.5$/)
+    assert.match(
+      csv.split('\n')[1],
+      /^1,2025-01-22-test-64dim,configs\/train_test-64dim\.yaml,0\.05,true,\d{4}-.*,0\.5$/,
+    )
     // exp show reports the promotion
     assert.equal((await expJson(['show', 'test-64dim'], {cwd: ws})).json.promotions.length, 1)
   })
@@ -71,13 +96,28 @@ describe('exp promote NAME', () => {
     await good(ws, '2025-01-22-test-64dim')
     const r = await exp(['promote', 'test-64dim', '--auto-promote'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /^Promoted 2025-01-22-test-64dim → configs\/train_test-64dim\.yaml \(final_nrmse 0\.05 \(no threshold\), from experiments\/2025-01-22-test-64dim\/config\.yaml\)$/m)
+    assert.match(
+      r.stdout,
+      /^Promoted 2025-01-22-test-64dim → configs\/train_test-64dim\.yaml \(final_nrmse 0\.05 \(no threshold\), from experiments\/2025-01-22-test-64dim\/config\.yaml\)$/m,
+    )
     assert.match(r.stdout, /^Leaderboard: reports\/leaderboard\.csv$/m)
   })
 
   // every validation failure: one line, exit code ≠ 0, nothing written
-  const failures: Array<{what: string; setup: (ws: string) => Promise<unknown>; args: string[]; code: number; error: RegExp}> = [
-    {args: ['nope'], code: 1, error: /no experiment named "nope"/, setup: async () => {}, what: 'an unknown experiment'},
+  const failures: Array<{
+    what: string
+    setup: (ws: string) => Promise<unknown>
+    args: string[]
+    code: number
+    error: RegExp
+  }> = [
+    {
+      args: ['nope'],
+      code: 1,
+      error: /no experiment named "nope"/,
+      setup: async () => {},
+      what: 'an unknown experiment',
+    },
     {
       args: ['x'],
       code: 1,
@@ -88,7 +128,13 @@ describe('exp promote NAME', () => {
       },
       what: 'no config.yaml',
     },
-    {args: ['x'], code: 1, error: /cannot be promoted: no report with a verdict/, setup: (w) => makeExperiment(w, '2025-01-22-x'), what: 'no report'},
+    {
+      args: ['x'],
+      code: 1,
+      error: /cannot be promoted: no report with a verdict/,
+      setup: (w) => makeExperiment(w, '2025-01-22-x'),
+      what: 'no report',
+    },
     {
       args: ['x'],
       code: 1,
@@ -117,8 +163,20 @@ describe('exp promote NAME', () => {
       setup: (w) => good(w, '2025-01-22-x', 'NaN'),
       what: 'a NaN metric',
     },
-    {args: ['x'], code: 1, error: /final_nrmse is "0\.05" \(a string\), not a finite number/, setup: (w) => good(w, '2025-01-22-x', '0.05'), what: 'a string metric'},
-    {args: ['x'], code: 1, error: /final_nrmse is null, not a finite number/, setup: (w) => good(w, '2025-01-22-x', null), what: 'a null metric'},
+    {
+      args: ['x'],
+      code: 1,
+      error: /final_nrmse is "0\.05" \(a string\), not a finite number/,
+      setup: (w) => good(w, '2025-01-22-x', '0.05'),
+      what: 'a string metric',
+    },
+    {
+      args: ['x'],
+      code: 1,
+      error: /final_nrmse is null, not a finite number/,
+      setup: (w) => good(w, '2025-01-22-x', null),
+      what: 'a null metric',
+    },
     {
       args: ['x', '--nrmse-threshold', '0.1'],
       code: 1,
@@ -140,14 +198,21 @@ describe('exp promote NAME', () => {
       setup: async (w) => {
         await good(w, '2025-01-22-x', 0.2)
         const text = await fs.readFile(path.join(w, 'exp.yaml'), 'utf8')
-        await fs.writeFile(path.join(w, 'exp.yaml'), text.replace('leaderboard: reports/leaderboard.csv', 'leaderboard: reports/leaderboard.csv\n  threshold: 0.1'))
+        await fs.writeFile(
+          path.join(w, 'exp.yaml'),
+          text.replace(
+            'leaderboard: reports/leaderboard.csv',
+            'leaderboard: reports/leaderboard.csv\n  threshold: 0.1',
+          ),
+        )
       },
       what: 'a metric above promote.threshold in exp.yaml',
     },
     {
       args: ['x'],
       code: 1,
-      error: /x cannot be promoted: it is classified failed \(notes\.md line 3: Status: ✗ unstable\); only experiments classified success are promoted/,
+      error:
+        /x cannot be promoted: it is classified failed \(notes\.md line 3: Status: ✗ unstable\); only experiments classified success are promoted/,
       setup: (w) => good(w, '2025-01-22-x', 0.05, {'notes.md': '# x\n\nStatus: ✗ unstable\n'}),
       what: "a person's ✗ in notes.md",
     },
@@ -162,7 +227,10 @@ describe('exp promote NAME', () => {
       args: ['x'],
       code: 1,
       error: /reports\/eval\.json lists errors: \["NaN loss at step 12"\]/,
-      setup: (w) => makeExperiment(w, '2025-01-22-x', {'reports/eval.json': {errors: ['NaN loss at step 12'], final_nrmse: 0.05, gates_passed: true}}),
+      setup: (w) =>
+        makeExperiment(w, '2025-01-22-x', {
+          'reports/eval.json': {errors: ['NaN loss at step 12'], final_nrmse: 0.05, gates_passed: true},
+        }),
       what: 'a report listing errors',
     },
     {
@@ -179,16 +247,47 @@ describe('exp promote NAME', () => {
       setup: (w) => good(w, '2025-01-22-x', 0.05, {'metadata.json': '{"schema": 1,'}),
       what: 'a metadata.json that is not valid JSON',
     },
-    {args: ['x'], code: 2, error: /needs a confirmation and there is no terminal to ask on\. Try: exp promote 2025-01-22-x --yes/, setup: (w) => good(w, '2025-01-22-x'), what: 'no terminal and no --auto-promote'},
-    {args: ['x', '--config-name', '../escape.yaml'], code: 2, error: /invalid --config-name "\.\.\/escape\.yaml": it must be a file name/, setup: (w) => good(w, '2025-01-22-x'), what: 'a --config-name that is a path'},
-    {args: ['--config-name', 'a.yaml'], code: 2, error: /--config-name needs an experiment NAME/, setup: (w) => good(w, '2025-01-22-x'), what: '--config-name without NAME'},
-    {args: ['x', 'extra'], code: 2, error: /Unexpected argument: extra/, setup: (w) => good(w, '2025-01-22-x'), what: 'an extra argument'},
+    {
+      args: ['x'],
+      code: 2,
+      error: /needs a confirmation and there is no terminal to ask on\. Try: exp promote 2025-01-22-x --yes/,
+      setup: (w) => good(w, '2025-01-22-x'),
+      what: 'no terminal and no --auto-promote',
+    },
+    {
+      args: ['x', '--config-name', '../escape.yaml'],
+      code: 2,
+      error: /invalid --config-name "\.\.\/escape\.yaml": it must be a file name/,
+      setup: (w) => good(w, '2025-01-22-x'),
+      what: 'a --config-name that is a path',
+    },
+    {
+      args: ['--config-name', 'a.yaml'],
+      code: 2,
+      error: /--config-name needs an experiment NAME/,
+      setup: (w) => good(w, '2025-01-22-x'),
+      what: '--config-name without NAME',
+    },
+    {
+      args: ['x', 'extra'],
+      code: 2,
+      error: /Unexpected argument: extra/,
+      setup: (w) => good(w, '2025-01-22-x'),
+      what: 'an extra argument',
+    },
   ]
   for (const f of failures) {
     it(`refuses ${f.what}: one line, exit ${f.code}, nothing written`, async () => {
       await f.setup(ws)
       const before = await treeSnapshot(ws)
-      const r = await exp(['promote', ...f.args, ...(f.args.includes('--auto-promote') || f.what.includes('terminal') ? [] : ['--auto-promote'])], {cwd: ws})
+      const r = await exp(
+        [
+          'promote',
+          ...f.args,
+          ...(f.args.includes('--auto-promote') || f.what.includes('terminal') ? [] : ['--auto-promote']),
+        ],
+        {cwd: ws},
+      )
       assert.equal(r.code, f.code, r.stderr)
       if (f.code === 1) oneLineError(r, f.error)
       else assert.match(r.stderr, f.error)
@@ -231,16 +330,27 @@ describe('exp promote NAME', () => {
     await fs.mkdir(path.join(ws, 'prod'))
     await writeTree(ws, {'prod/train_test-64dim.yaml': 'old: true\n'})
     // relative to where the command runs
-    r = await expJson(['promote', 'test-64dim', '--production-dir', '../prod', '--force', '--auto-promote'], {cwd: path.join(ws, 'experiments')})
+    r = await expJson(['promote', 'test-64dim', '--production-dir', '../prod', '--force', '--auto-promote'], {
+      cwd: path.join(ws, 'experiments'),
+    })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.json.promotions[0].target, 'prod/train_test-64dim.yaml')
     assert.match(r.json.promotions[0].history, /^prod\/\.history\/train_test-64dim\.\d{8}T\d{6}Z\.yaml$/)
     assert.equal(await read(ws, r.json.promotions[0].history), 'old: true\n')
     const meta = await readJson(ws, 'experiments/2025-01-22-test-64dim/metadata.json')
-    assert.deepEqual(meta.promotions.map((p: any) => p.target), ['configs/train_burgers_prod.yaml', 'prod/train_test-64dim.yaml'])
+    assert.deepEqual(
+      meta.promotions.map((p: any) => p.target),
+      ['configs/train_burgers_prod.yaml', 'prod/train_test-64dim.yaml'],
+    )
     // promote.production_dir in exp.yaml
     const yaml = await read(ws, 'exp.yaml')
-    await fs.writeFile(path.join(ws, 'exp.yaml'), yaml.replace('leaderboard: reports/leaderboard.csv', 'leaderboard: reports/leaderboard.csv\n  production_dir: deploy'))
+    await fs.writeFile(
+      path.join(ws, 'exp.yaml'),
+      yaml.replace(
+        'leaderboard: reports/leaderboard.csv',
+        'leaderboard: reports/leaderboard.csv\n  production_dir: deploy',
+      ),
+    )
     await good(ws, '2025-02-01-other', 0.04)
     r = await expJson(['promote', 'other', '--auto-promote'], {cwd: ws})
     assert.equal(r.json.promotions[0].target, 'deploy/train_other.yaml')
@@ -252,7 +362,10 @@ describe('exp promote NAME', () => {
     let before = await treeSnapshot(ws)
     let r = await exp(['promote', 'x', '--auto-promote'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.match(r.stdout, /configs\/train_x\.yaml already holds the config of 2025-01-22-x \(identical content\); nothing to do\./)
+    assert.match(
+      r.stdout,
+      /configs\/train_x\.yaml already holds the config of 2025-01-22-x \(identical content\); nothing to do\./,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
     // a hand-made production file with the same content, no confirmation needed for a no-op
     await good(ws, '2025-01-23-y')
@@ -270,7 +383,10 @@ describe('exp promote NAME', () => {
     const before = await treeSnapshot(ws)
     const refused = await exp(['promote', 'x', '--auto-promote'], {cwd: ws})
     assert.equal(refused.code, 1)
-    oneLineError(refused, /configs\/train_x\.yaml exists with different content; 2025-01-22-x replaces it only with --force \(the current version is then kept in configs\/\.history\/\)/)
+    oneLineError(
+      refused,
+      /configs\/train_x\.yaml exists with different content; 2025-01-22-x replaces it only with --force \(the current version is then kept in configs\/\.history\/\)/,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
 
     const forced = await expJson(['promote', 'x', '--auto-promote', '--force'], {cwd: ws})
@@ -304,13 +420,20 @@ describe('exp promote NAME', () => {
     await good(ws, '2025-01-22-v2', 0.05, {}, 'v: 2\n')
     await good(ws, '2025-01-23-v3', 0.04, {}, 'v: 3\n')
     await writeTree(ws, {'configs/prod.yaml': 'v: 1\n'})
-    for (const name of ['v2', 'v3']) assert.equal((await exp(['promote', name, '--config-name', 'prod.yaml', '--force', '--auto-promote'], {cwd: ws})).code, 0)
+    for (const name of ['v2', 'v3'])
+      assert.equal(
+        (await exp(['promote', name, '--config-name', 'prod.yaml', '--force', '--auto-promote'], {cwd: ws})).code,
+        0,
+      )
     assert.ok((await read(ws, 'configs/prod.yaml')).endsWith('v: 3\n'))
 
     const before = await treeSnapshot(ws)
     const dry = await exp(['promote', '--rollback', 'prod.yaml', '--dry-run'], {cwd: ws})
     assert.equal(dry.code, 0, dry.stderr)
-    assert.match(dry.stdout, /^Would restore configs\/prod\.yaml from configs\/\.history\/prod\.\d{8}T\d{6}Z(-\d+)?\.yaml/)
+    assert.match(
+      dry.stdout,
+      /^Would restore configs\/prod\.yaml from configs\/\.history\/prod\.\d{8}T\d{6}Z(-\d+)?\.yaml/,
+    )
     assert.deepEqual(await treeSnapshot(ws), before)
 
     assert.equal((await exp(['promote', '--rollback', 'prod.yaml'], {cwd: ws})).code, 0)
@@ -320,7 +443,10 @@ describe('exp promote NAME', () => {
     assert.equal((await exp(['promote', '--rollback', 'prod.yaml'], {cwd: ws})).code, 1)
     const history = (await fs.readdir(path.join(ws, 'configs/.history'))).sort()
     assert.equal(history.length, 2)
-    assert.ok(history.every((n) => n.endsWith('.rolled-back.yaml')), history.join(' '))
+    assert.ok(
+      history.every((n) => n.endsWith('.rolled-back.yaml')),
+      history.join(' '),
+    )
     const r = await exp(['promote', 'v2', '--rollback', 'prod.yaml'], {cwd: ws})
     assert.equal(r.code, 2)
   })
@@ -332,7 +458,10 @@ describe('exp promote NAME', () => {
     const before = await treeSnapshot(ws)
     const r = await exp(['promote', 'x', '--dry-run', '--threshold', '0.1'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.equal(r.stdout.trim(), 'Would promote 2025-01-22-x → configs/train_x.yaml (final_nrmse 0.05 ≤ threshold 0.1, from experiments/2025-01-22-x/config.yaml)')
+    assert.equal(
+      r.stdout.trim(),
+      'Would promote 2025-01-22-x → configs/train_x.yaml (final_nrmse 0.05 ≤ threshold 0.1, from experiments/2025-01-22-x/config.yaml)',
+    )
     const j = await expJson(['promote', 'y', '--dry-run', '--force'], {cwd: ws})
     assert.equal(j.json.dry_run, true)
     assert.equal(j.json.promotions[0].action, 'replace')
@@ -340,7 +469,13 @@ describe('exp promote NAME', () => {
     // without NAME: what --auto-promote would do; y would be refused, so the exit code says 1 as the real run would
     const all = await expJson(['promote', '--dry-run'], {cwd: ws})
     assert.equal(all.code, 1)
-    assert.deepEqual(all.json.promotions.map((p: any) => [p.experiment, p.action]), [['2025-01-23-y', 'refused'], ['2025-01-22-x', 'create']])
+    assert.deepEqual(
+      all.json.promotions.map((p: any) => [p.experiment, p.action]),
+      [
+        ['2025-01-23-y', 'refused'],
+        ['2025-01-22-x', 'create'],
+      ],
+    )
     // the dry run of a gate failure fails like the real thing
     assert.equal((await exp(['promote', 'x', '--dry-run', '--threshold', '0.01'], {cwd: ws})).code, 1)
     assert.deepEqual(await treeSnapshot(ws), before)
@@ -348,17 +483,34 @@ describe('exp promote NAME', () => {
 
   it('direction max (exp.yaml) gates with ≥ and ranks the highest first', async () => {
     const yaml = await read(ws, 'exp.yaml')
-    await fs.writeFile(path.join(ws, 'exp.yaml'), yaml.replace('metric: final_nrmse', 'metric: accuracy\n  threshold: 0.9').replace('direction: min', 'direction: max'))
+    await fs.writeFile(
+      path.join(ws, 'exp.yaml'),
+      yaml
+        .replace('metric: final_nrmse', 'metric: accuracy\n  threshold: 0.9')
+        .replace('direction: min', 'direction: max'),
+    )
     await makeExperiment(ws, '2025-01-01-a', {'reports/r.json': {accuracy: 0.93, gates_passed: true}})
-    await makeExperiment(ws, '2025-01-02-b', {'config.yaml': 'b: 1\n', 'reports/r.json': {accuracy: 0.97, gates_passed: true}})
-    await makeExperiment(ws, '2025-01-03-c', {'config.yaml': 'c: 1\n', 'reports/r.json': {accuracy: 0.85, gates_passed: true}})
+    await makeExperiment(ws, '2025-01-02-b', {
+      'config.yaml': 'b: 1\n',
+      'reports/r.json': {accuracy: 0.97, gates_passed: true},
+    })
+    await makeExperiment(ws, '2025-01-03-c', {
+      'config.yaml': 'c: 1\n',
+      'reports/r.json': {accuracy: 0.85, gates_passed: true},
+    })
     const low = await exp(['promote', 'c', '--auto-promote'], {cwd: ws})
     assert.equal(low.code, 1)
     oneLineError(low, /accuracy 0\.85 < threshold 0\.9/)
     for (const n of ['a', 'b']) assert.equal((await exp(['promote', n, '--auto-promote'], {cwd: ws})).code, 0)
     const lb = await expJson(['leaderboard'], {cwd: ws})
     assert.equal(lb.json.metric, 'accuracy')
-    assert.deepEqual(lb.json.rows.map((r: any) => [r.rank, r.experiment, r.accuracy]), [[1, '2025-01-02-b', 0.97], [2, '2025-01-01-a', 0.93]])
+    assert.deepEqual(
+      lb.json.rows.map((r: any) => [r.rank, r.experiment, r.accuracy]),
+      [
+        [1, '2025-01-02-b', 0.97],
+        [2, '2025-01-01-a', 0.93],
+      ],
+    )
     // --direction on the command line wins over exp.yaml
     const flipped = await exp(['promote', 'c', '--direction', 'min', '--dry-run'], {cwd: ws})
     assert.equal(flipped.code, 0, flipped.stderr)
@@ -367,17 +519,40 @@ describe('exp promote NAME', () => {
 
   it('the leaderboard is upserted (promote twice: one row), sorted best first, with the report’s other numeric metrics', async () => {
     await good(ws, '2025-01-01-a', 0.08)
-    await makeExperiment(ws, '2025-01-02-b', {'config.yaml': 'b: 1\n', 'reports/r.json': {final_nrmse: 0.03, gates_passed: true, metrics: {spectral_error: 0.7}, wall_time_s: 61}})
+    await makeExperiment(ws, '2025-01-02-b', {
+      'config.yaml': 'b: 1\n',
+      'reports/r.json': {final_nrmse: 0.03, gates_passed: true, metrics: {spectral_error: 0.7}, wall_time_s: 61},
+    })
     await good(ws, '2025-01-03-c', 0.05, {}, 'c: 1\n')
     for (const n of ['a', 'b', 'c']) assert.equal((await exp(['promote', n, '--auto-promote'], {cwd: ws})).code, 0)
     // a better report and a changed config for a: promote again (forced), still one row for a
-    await writeTree(path.join(ws, 'experiments/2025-01-01-a'), {'config.yaml': 'a: 2\n', 'reports/eval.json': {created_at: '2099-01-01T00:00:00Z', final_nrmse: 0.01, gates_passed: true}})
+    await writeTree(path.join(ws, 'experiments/2025-01-01-a'), {
+      'config.yaml': 'a: 2\n',
+      'reports/eval.json': {created_at: '2099-01-01T00:00:00Z', final_nrmse: 0.01, gates_passed: true},
+    })
     const r = await exp(['promote', 'a', '--auto-promote', '--force'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     const {parse} = await import('csv-parse/sync')
     const rows = parse(await read(ws, 'reports/leaderboard.csv'), {columns: true}) as Array<Record<string, string>>
-    assert.deepEqual(Object.keys(rows[0]), ['rank', 'experiment', 'config', 'final_nrmse', 'gates_passed', 'promoted_at', 'final_loss', 'spectral_error', 'wall_time_s'])
-    assert.deepEqual(rows.map((row) => [row.rank, row.experiment, row.final_nrmse]), [['1', '2025-01-01-a', '0.01'], ['2', '2025-01-02-b', '0.03'], ['3', '2025-01-03-c', '0.05']])
+    assert.deepEqual(Object.keys(rows[0]), [
+      'rank',
+      'experiment',
+      'config',
+      'final_nrmse',
+      'gates_passed',
+      'promoted_at',
+      'final_loss',
+      'spectral_error',
+      'wall_time_s',
+    ])
+    assert.deepEqual(
+      rows.map((row) => [row.rank, row.experiment, row.final_nrmse]),
+      [
+        ['1', '2025-01-01-a', '0.01'],
+        ['2', '2025-01-02-b', '0.03'],
+        ['3', '2025-01-03-c', '0.05'],
+      ],
+    )
     assert.equal(rows[1].spectral_error, '0.7')
     assert.equal(rows[1].config, 'configs/train_b.yaml')
     assert.ok(rows.every((row) => row.gates_passed === 'true' && !Number.isNaN(Date.parse(row.promoted_at))))
@@ -389,10 +564,16 @@ describe('exp promote NAME', () => {
     await good(ws, '2025-01-02-b', 0.07, {}, 'b: 1\n')
     assert.equal((await exp(['promote', 'a', '--auto-promote', '--no-update-leaderboard'], {cwd: ws})).code, 0)
     assert.ok(!existsSync(path.join(ws, 'reports/leaderboard.csv')))
-    assert.equal((await exp(['promote', 'b', '--auto-promote', '--leaderboard-csv', 'reports/other.csv'], {cwd: ws})).code, 0)
+    assert.equal(
+      (await exp(['promote', 'b', '--auto-promote', '--leaderboard-csv', 'reports/other.csv'], {cwd: ws})).code,
+      0,
+    )
     assert.ok(!existsSync(path.join(ws, 'reports/leaderboard.csv')))
     const lb = await expJson(['leaderboard', '--leaderboard-csv', 'reports/other.csv'], {cwd: ws})
-    assert.deepEqual(lb.json.rows.map((r: any) => r.experiment), ['2025-01-02-b'])
+    assert.deepEqual(
+      lb.json.rows.map((r: any) => r.experiment),
+      ['2025-01-02-b'],
+    )
   })
 
   it('promotes an archived experiment by NAME, and a metadata.json warning that loses nothing does not block', async () => {
@@ -440,7 +621,11 @@ describe('exp promote without NAME (candidates)', () => {
     const before = await treeSnapshot(ws)
     const r = await exp(['promote', '--threshold', '0.1'], {cwd: ws})
     assert.equal(r.code, 2)
-    const names = r.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[1])
+    const names = r.stdout
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[1])
     assert.deepEqual(names, ['2025-01-02-ok-a', '2025-01-01-ok-b', '2025-01-03-ok-c'])
     assert.match(r.stdout, /^#\s+EXPERIMENT\s+FINAL_NRMSE\s+TARGET\s+TARGET STATE$/m)
     oneLineError(r, /3 candidate\(s\) and no terminal to pick them on; nothing was promoted\. Try: exp promote --yes/)
@@ -448,21 +633,37 @@ describe('exp promote without NAME (candidates)', () => {
     // --dry-run --json gives the same list, and why the others are not candidates
     const j = await expJson(['promote', '--threshold', '0.1', '--dry-run'], {cwd: ws})
     assert.equal(j.code, 0)
-    assert.deepEqual(j.json.candidates.map((c: any) => c.experiment), names)
+    assert.deepEqual(
+      j.json.candidates.map((c: any) => c.experiment),
+      names,
+    )
     const excluded = Object.fromEntries(j.json.excluded.map((e: any) => [e.experiment, e.reason]))
     assert.match(excluded['2025-01-04-too-high'], /final_nrmse 0\.5 > threshold 0\.1/)
     assert.match(excluded['2025-01-07-done'], /already promoted/)
-    assert.ok(!('2025-01-05-failed' in excluded) && !('2025-01-06-vetoed' in excluded), 'only successful experiments are considered')
+    assert.ok(
+      !('2025-01-05-failed' in excluded) && !('2025-01-06-vetoed' in excluded),
+      'only successful experiments are considered',
+    )
   })
 
   it('--auto-promote promotes them all; afterwards there are none left', async () => {
     const r = await expJson(['promote', '--threshold', '0.1', '--auto-promote'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
-    assert.deepEqual(r.json.promotions.map((p: any) => [p.experiment, p.action]), [['2025-01-02-ok-a', 'create'], ['2025-01-01-ok-b', 'create'], ['2025-01-03-ok-c', 'create']])
+    assert.deepEqual(
+      r.json.promotions.map((p: any) => [p.experiment, p.action]),
+      [
+        ['2025-01-02-ok-a', 'create'],
+        ['2025-01-01-ok-b', 'create'],
+        ['2025-01-03-ok-c', 'create'],
+      ],
+    )
     for (const n of ['a', 'b', 'c']) assert.ok(existsSync(path.join(ws, `configs/train_ok-${n}.yaml`)))
     assert.ok(!existsSync(path.join(ws, 'configs/train_too-high.yaml')))
     const lb = await expJson(['leaderboard'], {cwd: ws})
-    assert.deepEqual(lb.json.rows.map((x: any) => x.experiment), ['2025-01-02-ok-a', '2025-01-01-ok-b', '2025-01-03-ok-c'])
+    assert.deepEqual(
+      lb.json.rows.map((x: any) => x.experiment),
+      ['2025-01-02-ok-a', '2025-01-01-ok-b', '2025-01-03-ok-c'],
+    )
     const again = await exp(['promote', '--threshold', '0.1'], {cwd: ws})
     assert.equal(again.code, 0)
     assert.match(again.stdout, /^No candidates/)
@@ -476,7 +677,10 @@ describe('exp promote without NAME (candidates)', () => {
     const by = Object.fromEntries(r.json.promotions.map((p: any) => [p.experiment, p]))
     assert.equal(by['2025-03-01-ok-a'].action, 'create')
     assert.equal(by['2025-01-02-ok-a'].action, 'skipped')
-    assert.match(by['2025-01-02-ok-a'].message, /2025-03-01-ok-a \(better final_nrmse\) goes to the same file configs\/train_ok-a\.yaml/)
+    assert.match(
+      by['2025-01-02-ok-a'].message,
+      /2025-03-01-ok-a \(better final_nrmse\) goes to the same file configs\/train_ok-a\.yaml/,
+    )
     assert.equal(by['2025-01-03-ok-c'].action, 'refused')
     assert.equal(by['2025-01-01-ok-b'].action, 'create')
     assert.ok((await read(ws, 'configs/train_ok-a.yaml')).endsWith('a: 2\n'))
@@ -503,7 +707,12 @@ describe('exp promote on a terminal (pseudo-terminal)', () => {
     const {execa} = await import('execa')
     const {EXP_BIN} = await import('../support/exp.js')
     const cmd = [process.execPath, EXP_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-    const child = execa('script', ['-qfec', cmd, '/dev/null'], {cwd: ws, env: {COLUMNS: '200', TERM: 'xterm'}, reject: false, timeout: 60_000})
+    const child = execa('script', ['-qfec', cmd, '/dev/null'], {
+      cwd: ws,
+      env: {COLUMNS: '200', TERM: 'xterm'},
+      reject: false,
+      timeout: 60_000,
+    })
     let screen = ''
     child.stdout!.on('data', (chunk: Buffer) => {
       screen += chunk.toString()
@@ -569,8 +778,15 @@ describe('concurrent promotions', () => {
     const {parse} = await import('csv-parse/sync')
     const rows = parse(await read(ws, 'reports/leaderboard.csv'), {columns: true}) as Array<Record<string, string>>
     assert.equal(rows.length, 8)
-    assert.deepEqual(rows.map((r) => r.experiment), [...names].reverse(), 'best (lowest) first')
-    assert.deepEqual(rows.map((r) => r.rank), ['1', '2', '3', '4', '5', '6', '7', '8'])
+    assert.deepEqual(
+      rows.map((r) => r.experiment),
+      [...names].reverse(),
+      'best (lowest) first',
+    )
+    assert.deepEqual(
+      rows.map((r) => r.rank),
+      ['1', '2', '3', '4', '5', '6', '7', '8'],
+    )
     for (const n of names) {
       const meta = await readJson(ws, `experiments/${n}/metadata.json`)
       assert.equal(meta.promotions.length, 1, n)
@@ -601,7 +817,13 @@ describe('exp leaderboard', () => {
     assert.match(r.stdout, /^1\s+2025-01-02-e1\s+configs\/train_e1\.yaml\s+0\.1\s+true/m)
     const top = await expJson(['leaderboard', '--top', '2'], {cwd: ws})
     assert.equal(top.json.total, 3)
-    assert.deepEqual(top.json.rows.map((x: any) => [x.rank, x.experiment, x.final_nrmse]), [[1, '2025-01-02-e1', 0.1], [2, '2025-01-03-e2', 0.2]])
+    assert.deepEqual(
+      top.json.rows.map((x: any) => [x.rank, x.experiment, x.final_nrmse]),
+      [
+        [1, '2025-01-02-e1', 0.1],
+        [2, '2025-01-03-e2', 0.2],
+      ],
+    )
     assert.equal((await exp(['leaderboard', '--top', '0'], {cwd: ws})).code, 2)
   })
 })

@@ -10,7 +10,10 @@ import {removeDir, requireTool, ROOT, tempDir} from '../support/exp.js'
 export function quickStartCommands(readme: string): string[] {
   const section = readme.split(/^## Quick start$/m)[1]?.split(/^## /m)[0] ?? ''
   const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? ''
-  return block.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+  return block
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
 }
 
 /**
@@ -24,14 +27,24 @@ describe('README quick start, as written, on a fresh copy with a user-prefix ins
   let dir: string
 
   before(async function () {
-    requireTool(this, existsSync(path.join(ROOT, '.git')) || existsSync(path.join(ROOT, '.git', 'HEAD')), 'a git checkout (the fresh copy is git archive HEAD)')
+    requireTool(
+      this,
+      existsSync(path.join(ROOT, '.git')) || existsSync(path.join(ROOT, '.git', 'HEAD')),
+      'a git checkout (the fresh copy is git archive HEAD)',
+    )
   })
   after(() => removeDir(dir))
 
   it('reaches a promoted config and the leaderboard page', async () => {
     const commands = quickStartCommands(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))
-    assert.ok(commands.some((c) => c.startsWith('exp promote')) && commands.some((c) => c.startsWith('exp leaderboard')), commands.join('\n'))
-    assert.ok(commands.some((c) => /NPM_CONFIG_PREFIX=\$HOME\/\.local npm link|npm link --prefix|npx/.test(c)), 'a no-root install')
+    assert.ok(
+      commands.some((c) => c.startsWith('exp promote')) && commands.some((c) => c.startsWith('exp leaderboard')),
+      commands.join('\n'),
+    )
+    assert.ok(
+      commands.some((c) => /NPM_CONFIG_PREFIX=\$HOME\/\.local npm link|npm link --prefix|npx/.test(c)),
+      'a no-root install',
+    )
     dir = await tempDir('exp-quickstart-')
     const repo = path.join(dir, 'exp')
     const home = path.join(dir, 'home')

@@ -11,7 +11,7 @@ import {rcloneSuite} from '../support/rclone.js'
 /** A random DAG of train nodes: each depends on up to two earlier ones (seeded, so a failure can be replayed). */
 function randomDag(n: number, seed: number): Array<Record<string, unknown>> {
   let s = seed
-  const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
   return Array.from({length: n}, (_, i) => {
     const deps = new Set<string>()
     for (let k = 0; k < (i === 0 ? 0 : Math.floor(rand() * 3)); k++) deps.add(`n${Math.floor(rand() * i)}`)
@@ -37,18 +37,33 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
       const nodes = randomDag(NODES, repetition * 7919)
       // through the server: a folder made behind its back stays unseen while it caches the listing of its parent
       // (repetitions 2, 4 and 5 of five once found no graph)
-      await new Rclone(normaliseTarget('dav:', root), {...process.env, ...suite.rc.env}).writeText('work_graph.json', JSON.stringify(graphOf(nodes), null, 2))
+      await new Rclone(normaliseTarget('dav:', root), {...process.env, ...suite.rc.env}).writeText(
+        'work_graph.json',
+        JSON.stringify(graphOf(nodes), null, 2),
+      )
       const workspaces = await Promise.all(
         Array.from({length: 4}, async () => {
           const ws = await graphWorkspace()
-          await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 20\n  settle_seconds: 0.1\n`)
+          await fs.appendFile(
+            path.join(ws, 'exp.yaml'),
+            `remote:\n  rclone_remote: "dav:"\n  rclone_root: ${root}\n  lease_seconds: 20\n  settle_seconds: 0.1\n`,
+          )
           dirs.push(ws)
           return ws
         }),
       )
       const env = {...suite.rc.env, ENGINE_SLEEP: '0.05', EXP_ROOT: undefined}
       const started = Date.now()
-      const runners = await Promise.all(workspaces.map((cwd) => execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {cwd, env, reject: false, timeout: 950_000})))
+      const runners = await Promise.all(
+        workspaces.map((cwd) =>
+          execa(process.execPath, [EXP_BIN, 'graph', 'run', '--workers', '2', '--json'], {
+            cwd,
+            env,
+            reject: false,
+            timeout: 950_000,
+          }),
+        ),
+      )
       for (const r of runners) assert.equal(r.exitCode, 0, `${r.stderr}\n${String(r.stdout).slice(0, 2000)}`)
       const ranBy = runners.map((r) => JSON.parse(String(r.stdout)).ran.map((x: any) => x.id) as string[])
       assert.equal(ranBy.flat().length, NODES, `the runners together ran ${NODES} nodes`)
@@ -56,12 +71,18 @@ describe('the work graph on a WebDAV remote: 4 workspaces (4 machines) race on o
       assert.ok(ranBy.filter((ids) => ids.length > 0).length >= 2, 'more than one machine ran nodes')
       // the lease goes to the machine waiting longest: nobody waits for more than the other three machines' turns
       // (a turn is the race's time over the turns taken: the lease is busy all along), with room for jitter
-      const stats = runners.map((r) => JSON.parse(String(r.stdout)).store as {lease_taken: number; lease_wait_max_s: number})
+      const stats = runners.map(
+        (r) => JSON.parse(String(r.stdout)).store as {lease_taken: number; lease_wait_max_s: number},
+      )
       const turn = (Date.now() - started) / 1000 / stats.reduce((n, s) => n + s.lease_taken, 0)
       const longest = Math.max(...stats.map((s) => s.lease_wait_max_s))
-      assert.ok(longest <= 2 * 3 * turn + 5, `the longest wait for the lease, ${longest} s, is within 2 × 3 turns of ${turn.toFixed(2)} s`)
+      assert.ok(
+        longest <= 2 * 3 * turn + 5,
+        `the longest wait for the lease, ${longest} s, is within 2 × 3 turns of ${turn.toFixed(2)} s`,
+      )
       const times: Record<string, Array<{start: number; end?: number}>> = {}
-      for (const ws of workspaces) for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
+      for (const ws of workspaces)
+        for (const [id, runs] of Object.entries(await engineTimes(ws))) times[id] = [...(times[id] ?? []), ...runs]
       const g = JSON.parse(await fs.readFile(path.join(suite.rc.served, root, 'work_graph.json'), 'utf8'))
       assertRanOnceInOrder(nodes, times, g)
       assert.equal(g.version, 1 + 3 * NODES, 'every write is one version: none lost')

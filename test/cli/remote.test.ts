@@ -14,12 +14,18 @@ import {graphOf, node} from '../support/graph.js'
 import {type RcloneFixture, rcloneFixture} from '../support/rclone.js'
 
 const EXPERIMENT = '2026-11-30-alpha'
-const sha = async (file: string) => createHash('sha256').update(await fs.readFile(file)).digest('hex')
+const sha = async (file: string) =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex')
 
 /** A workspace with one experiment (and, when asked, a checkpoint of `bytes` random bytes) whose remote is `remote`. */
 async function workspace(remote: string, root: string, checkpointBytes = 0): Promise<string> {
   const ws = await tempWorkspace()
-  await fs.appendFile(path.join(ws, 'exp.yaml'), `remote:\n  rclone_remote: "${remote}"\n  rclone_root: "${root}"\n  lease_seconds: 2\n  settle_seconds: 0.2\n`)
+  await fs.appendFile(
+    path.join(ws, 'exp.yaml'),
+    `remote:\n  rclone_remote: "${remote}"\n  rclone_root: "${root}"\n  lease_seconds: 2\n  settle_seconds: 0.2\n`,
+  )
   const r = await exp(['new', 'alpha', '--date', '2026-11-30', '--hypothesis', 'h'], {cwd: ws})
   assert.equal(r.code, 0, r.stderr)
   if (checkpointBytes > 0) {
@@ -93,8 +99,14 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
     dirs.push(ws)
     const r = await run(['remote', 'status'], ws)
     assert.equal(r.code, 1)
-    assert.equal(r.stderr.trim(), 'Error: remote nosuch: is not configured in rclone (rclone listremotes does not name it). Try: rclone config (to add nosuch), or set remote.rclone_remote in exp.yaml / --rclone-remote')
-    const missing = await exp(['remote', 'status', '--rclone-remote', 'dav:'], {cwd: ws, env: {...rc.env, PATH: path.join(ws, 'no-bin')}})
+    assert.equal(
+      r.stderr.trim(),
+      'Error: remote nosuch: is not configured in rclone (rclone listremotes does not name it). Try: rclone config (to add nosuch), or set remote.rclone_remote in exp.yaml / --rclone-remote',
+    )
+    const missing = await exp(['remote', 'status', '--rclone-remote', 'dav:'], {
+      cwd: ws,
+      env: {...rc.env, PATH: path.join(ws, 'no-bin')},
+    })
     assert.equal(missing.code, 1)
     assert.match(missing.stderr, /rclone is not installed .*remote dav: cannot be reached/)
   })
@@ -102,24 +114,49 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
   it('a lease holder SIGKILLed is taken over after expiry, with a warning naming it; unlock shows it first', async () => {
     const ws = await workspace('dav:', 'leases')
     dirs.push(ws)
-    const holder = execa(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'support', 'lease-holder.ts'), 'dav:', 'leases', '4'], {cwd: ROOT, env: rc.env, reject: false})
-    const held = await new Promise<string>((resolve) => holder.stdout!.on('data', (d) => String(d).startsWith('held') && resolve(String(d).trim())))
+    const holder = execa(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'test', 'support', 'lease-holder.ts'), 'dav:', 'leases', '4'],
+      {cwd: ROOT, env: rc.env, reject: false},
+    )
+    const held = await new Promise<string>((resolve) =>
+      holder.stdout!.on('data', (d) => String(d).startsWith('held') && resolve(String(d).trim())),
+    )
     const unlock = await run(['remote', 'unlock'], ws)
     assert.equal(unlock.code, 3)
     assert.match(unlock.stderr, new RegExp(`held by ${os.hostname()}:${holder.pid} \\(lease-holder`))
     holder.kill('SIGKILL')
     await holder
     const warnings: string[] = []
-    const lease = await acquireLease({command: 'test', host: 'b', leaseSeconds: 1, pid: 2, settleSeconds: 0.2, store: rcloneLeaseStore(rclone('leases')), warn: (l) => warnings.push(l)})
+    const lease = await acquireLease({
+      command: 'test',
+      host: 'b',
+      leaseSeconds: 1,
+      pid: 2,
+      settleSeconds: 0.2,
+      store: rcloneLeaseStore(rclone('leases')),
+      warn: (l) => warnings.push(l),
+    })
     assert.equal(warnings.length, 1)
-    assert.match(warnings[0], new RegExp(`taking over the expired remote lease of ${os.hostname()}:${holder.pid} \\(lease-holder`))
+    assert.match(
+      warnings[0],
+      new RegExp(`taking over the expired remote lease of ${os.hostname()}:${holder.pid} \\(lease-holder`),
+    )
     assert.ok(!(await rclone('leases').list('locks')).some((e) => held.endsWith(e.Name)))
     await lease.release()
   })
 
   it('a holder whose lease is deleted under it aborts before writing', async () => {
     const store = rcloneLeaseStore(rclone('deleted'))
-    const lease = await acquireLease({autoRenew: false, command: 'test', host: 'a', leaseSeconds: 5, pid: 1, settleSeconds: 0.2, store})
+    const lease = await acquireLease({
+      autoRenew: false,
+      command: 'test',
+      host: 'a',
+      leaseSeconds: 5,
+      pid: 1,
+      settleSeconds: 0.2,
+      store,
+    })
     await rclone('deleted').remove(`locks/${lease.name}`)
     const write = async () => {
       await lease.assertHeld()
@@ -150,7 +187,11 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
     dirs.push(ws)
     // rclone's own setting (any flag can be an RCLONE_* variable): no low-level retries against a server that is gone
     const env = {...rc.env, EXP_ROOT: undefined, RCLONE_LOW_LEVEL_RETRIES: '1'}
-    const push = execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'remote', 'push'], {cwd: ws, env, reject: false})
+    const push = execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'remote', 'push'], {
+      cwd: ws,
+      env,
+      reject: false,
+    })
     const parent = path.join(rc.served, 'fault', 'experiments', EXPERIMENT, 'checkpoints')
     for (;;) {
       if (push.exitCode !== null) assert.fail(`push ended before the server was stopped: ${(await push).stderr}`)
@@ -162,7 +203,10 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
     await rc.stop()
     const r = await push
     assert.notEqual(r.exitCode, 0)
-    assert.match(String(r.stderr).trim(), /^Error: remote dav: is unreachable \(.*\); nothing was changed locally\. Try: check the network or the server, then run the command again$/)
+    assert.match(
+      String(r.stderr).trim(),
+      /^Error: remote dav: is unreachable \(.*\); nothing was changed locally\. Try: check the network or the server, then run the command again$/,
+    )
     assert.ok(!existsSync(path.join(parent, 'r1')), 'no checkpoint under its final name')
     await rc.start()
     const again = await run(['remote', 'push'], ws)

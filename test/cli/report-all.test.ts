@@ -23,7 +23,8 @@ describe('exp report --all: many pages through the writer thread', function () {
     ws = await tempWorkspace()
     reports = path.join(ws, 'reports')
     for (let i = 0; i < N; i++) {
-      const metrics = Array.from({length: 20}, (_, s) => JSON.stringify({loss: 1 / (s + 1 + i), step: s + 1})).join('\n') + '\n'
+      const metrics =
+        Array.from({length: 20}, (_, s) => JSON.stringify({loss: 1 / (s + 1 + i), step: s + 1})).join('\n') + '\n'
       await makeExperiment(ws, name(i), {
         'notes.md': `# ${name(i)}\n\nRun ${i}: \`lr\` sweep.\n`,
         'reports/eval.json': {final_nrmse: i / 100, gates_passed: i % 3 !== 0},
@@ -34,7 +35,18 @@ describe('exp report --all: many pages through the writer thread', function () {
           experiment: name(i),
           run_id: '20250401-000000-0001',
           schema: 1,
-          stages: [{command: ['python3', 'train.py'], cwd: '.', ended_at: '2025-04-01T01:00:00.000Z', exit_code: 0, log: 'runs/20250401-000000-0001/train.log', name: 'train', started_at: '2025-04-01T00:00:00.000Z', state: 'completed'}],
+          stages: [
+            {
+              command: ['python3', 'train.py'],
+              cwd: '.',
+              ended_at: '2025-04-01T01:00:00.000Z',
+              exit_code: 0,
+              log: 'runs/20250401-000000-0001/train.log',
+              name: 'train',
+              started_at: '2025-04-01T00:00:00.000Z',
+              state: 'completed',
+            },
+          ],
           state: 'completed',
           updated_at: '2025-04-01T01:00:00.000Z',
         },
@@ -52,7 +64,9 @@ describe('exp report --all: many pages through the writer thread', function () {
     assert.deepEqual([first.json.pages, first.json.pages_changed, first.json.experiments], [N, N, N])
     assert.deepEqual(await pages(), Array.from({length: N}, (_, i) => `${name(i)}.html`).sort())
     assert.deepEqual(await leftovers(), [], 'no temporary file or folder is left')
-    const before = new Map(await Promise.all((await pages()).map(async (p) => [p, await content(path.join(reports, p))] as const)))
+    const before = new Map(
+      await Promise.all((await pages()).map(async (p) => [p, await content(path.join(reports, p))] as const)),
+    )
     for (const text of before.values()) assert.match(text, /<\/html>\n$/, 'each page is whole')
     assert.equal([...before.values()].filter((t) => t.includes('class="curve"')).length, N, 'each page draws its curve')
 

@@ -47,7 +47,11 @@ describe('checkpoint manifests through SLURM (a real cluster)', function () {
     const manifest = JSON.parse(await fs.readFile(path.join(dir(), 'checkpoints', run.run_id, 'MANIFEST.json'), 'utf8'))
     assert.equal(manifest.run_id, run.run_id)
     assert.deepEqual(manifest.argv, run.stages[0].command)
-    assert.equal(run.stages[0].checkpoint.files, manifest.files.length, 'the stage record names the committed checkpoint')
+    assert.equal(
+      run.stages[0].checkpoint.files,
+      manifest.files.length,
+      'the stage record names the committed checkpoint',
+    )
     assert.equal(run.stages[0].checkpoint.bytes, manifest.bytes)
     assert.equal((await exp(['verify', 'ck'], {cwd: ws, env})).code, 0)
   })

@@ -18,7 +18,10 @@ describe('start-up fast path', () => {
     await makeExperiment(ws, '2025-01-02-beta')
     // days old, so "LAST ACTIVITY" reads the same for both paths' calls (seconds old, 9s ago → 10s ago widened the column)
     for (const name of ['2025-01-01-alpha', '2025-01-02-beta']) await age(path.join(ws, 'experiments', name), 3)
-    for (const args of [['a', '--action', 'paper'], ['b', '--action', 'noop', '--depends-on', 'a']]) {
+    for (const args of [
+      ['a', '--action', 'paper'],
+      ['b', '--action', 'noop', '--depends-on', 'a'],
+    ]) {
       const r = await exp(['graph', 'add', ...args], {cwd: ws})
       assert.equal(r.code, 0, r.stderr)
     }
@@ -31,11 +34,21 @@ describe('start-up fast path', () => {
 
   const runIds = /\d{8}-\d{6}-[0-9a-f]{4}/g
   const times = /\d{4}-\d\d-\d\dT[\d:.]+Z/g
-  const same = (s: string) => s.replaceAll(runIds, 'RUN').replaceAll(times, 'TIME').replaceAll(/\d+(ms|s) ago/g, 'AGO').replaceAll(/"idle_ms": [\d.]+/g, 'IDLE').replaceAll(/"supervisor_(pid|start)": "?\d+"?/g, 'PID')
+  const same = (s: string) =>
+    s
+      .replaceAll(runIds, 'RUN')
+      .replaceAll(times, 'TIME')
+      .replaceAll(/\d+(ms|s) ago/g, 'AGO')
+      .replaceAll(/"idle_ms": [\d.]+/g, 'IDLE')
+      .replaceAll(/"supervisor_(pid|start)": "?\d+"?/g, 'PID')
   const both = async (args: string[], env: Record<string, string> = {}) => {
     const fast = await exp(args, {cwd: ws, env})
     const slow = await exp(args, {cwd: ws, env: {...env, EXP_NO_FAST_PATH: '1'}})
-    assert.deepEqual({code: fast.code, stderr: same(fast.stderr), stdout: same(fast.stdout)}, {code: slow.code, stderr: same(slow.stderr), stdout: same(slow.stdout)}, `exp ${args.join(' ')}`)
+    assert.deepEqual(
+      {code: fast.code, stderr: same(fast.stderr), stdout: same(fast.stdout)},
+      {code: slow.code, stderr: same(slow.stderr), stdout: same(slow.stdout)},
+      `exp ${args.join(' ')}`,
+    )
     return fast
   }
 
@@ -73,10 +86,13 @@ describe('start-up fast path', () => {
     })
   }
 
-  it('the workspace root from EXP_ROOT (the flag\'s env) and --root, from another folder', async () => {
+  it("the workspace root from EXP_ROOT (the flag's env) and --root, from another folder", async () => {
     const elsewhere = await tempDir()
     try {
-      for (const [args, env] of [[['list', '--json'], {EXP_ROOT: ws}], [['list', '--root', ws], {}]] as const) {
+      for (const [args, env] of [
+        [['list', '--json'], {EXP_ROOT: ws}],
+        [['list', '--root', ws], {}],
+      ] as const) {
         const fast = await exp([...args], {cwd: elsewhere, env})
         const slow = await exp([...args], {cwd: elsewhere, env: {...env, EXP_NO_FAST_PATH: '1'}})
         assert.equal(fast.code, 0, fast.stderr)
@@ -93,7 +109,10 @@ describe('start-up fast path', () => {
     const register = `import {register} from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)})`
     const loadsOclif = async (args: string[], env: Record<string, string> = {}) => {
       await fs.rm(log, {force: true})
-      const r = await exp(args, {cwd: ws, env: {...env, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`}})
+      const r = await exp(args, {
+        cwd: ws,
+        env: {...env, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`},
+      })
       const urls = await fs.readFile(log, 'utf8')
       assert.match(urls, /bin\/run\.js/)
       assert.equal(r.code, args.includes('--bogus') ? 2 : 0, r.stderr)

@@ -34,7 +34,11 @@ describe('start-up: help without oclif', function () {
         out.push(chunks.join(''))
       }
       process.stdout.write(JSON.stringify(out))`
-    const r = await execa(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(calls)], {cwd: dir, env: {...env, DEBUG: undefined}, reject: false})
+    const r = await execa(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(calls)], {
+      cwd: dir,
+      env: {...env, DEBUG: undefined},
+      reject: false,
+    })
     assert.equal(r.exitCode, 0, r.stderr)
     return JSON.parse(r.stdout)
   }
@@ -42,7 +46,8 @@ describe('start-up: help without oclif', function () {
   it('every entry (root, topics, every command) is what oclif prints for `exp ... --help`', async () => {
     const keys = Object.keys(texts)
     assert.ok(keys.length >= 45, `${keys.length} entries`)
-    for (const id of ['', 'list', 'graph', 'graph:show', 'cron:install', 'launch', 'help', 'autocomplete']) assert.ok(keys.includes(id), id)
+    for (const id of ['', 'list', 'graph', 'graph:show', 'cron:install', 'launch', 'help', 'autocomplete'])
+      assert.ok(keys.includes(id), id)
     const calls = keys.map((k) => [...(k ? k.split(':') : []), '--help'])
     const oclif = await oclifRenders(calls)
     // what bin/run.js prints for those calls (its one substitution: the version line of the root help)
@@ -54,16 +59,36 @@ describe('start-up: help without oclif', function () {
   })
 
   it('the other forms (-h, a topic alone, exp alone) and the forms left to oclif print the same on both paths', async () => {
-    const forms = [['-h'], [], ['graph'], ['sweep', '-h'], ['graph', 'show', '-h'], ['list', '--json', '--help'], ['help', 'list'], ['show', 'alpha', '--help'], ['nope', '--help']]
+    const forms = [
+      ['-h'],
+      [],
+      ['graph'],
+      ['sweep', '-h'],
+      ['graph', 'show', '-h'],
+      ['list', '--json', '--help'],
+      ['help', 'list'],
+      ['show', 'alpha', '--help'],
+      ['nope', '--help'],
+    ]
     for (const argv of forms) {
-      const [fast, slow] = await Promise.all([exp(argv, {cwd: dir}), exp(argv, {cwd: dir, env: {EXP_NO_FAST_PATH: '1'}})])
-      assert.deepEqual({code: fast.code, stderr: fast.stderr, stdout: fast.stdout}, {code: slow.code, stderr: slow.stderr, stdout: slow.stdout}, `exp ${argv.join(' ')}`)
+      const [fast, slow] = await Promise.all([
+        exp(argv, {cwd: dir}),
+        exp(argv, {cwd: dir, env: {EXP_NO_FAST_PATH: '1'}}),
+      ])
+      assert.deepEqual(
+        {code: fast.code, stderr: fast.stderr, stdout: fast.stdout},
+        {code: slow.code, stderr: slow.stderr, stdout: slow.stdout},
+        `exp ${argv.join(' ')}`,
+      )
     }
   })
 
-  it('another width or colour is oclif\'s to render: the text follows it', async () => {
+  it("another width or colour is oclif's to render: the text follows it", async () => {
     for (const env of [{OCLIF_COLUMNS: '120'}, {FORCE_COLOR: '1'}, {OCLIF_COLUMNS: '80', FORCE_COLOR: '1'}]) {
-      const [fast, slow] = await Promise.all([exp(['launch', '--help'], {cwd: dir, env}), exp(['launch', '--help'], {cwd: dir, env: {...env, EXP_NO_FAST_PATH: '1'}})])
+      const [fast, slow] = await Promise.all([
+        exp(['launch', '--help'], {cwd: dir, env}),
+        exp(['launch', '--help'], {cwd: dir, env: {...env, EXP_NO_FAST_PATH: '1'}}),
+      ])
       assert.equal(fast.code, 0, fast.stderr)
       assert.equal(fast.stdout, slow.stdout, JSON.stringify(env))
       assert.notEqual(fast.stdout, texts.launch.trimEnd(), `${JSON.stringify(env)} changes the text`)

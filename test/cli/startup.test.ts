@@ -12,7 +12,7 @@ describe('start-up', () => {
   })
   after(() => removeDir(dir))
 
-  it('--version (answered before oclif loads) prints exactly oclif\'s version line', async () => {
+  it("--version (answered before oclif loads) prints exactly oclif's version line", async () => {
     const config = await Config.load(ROOT)
     for (const flag of ['--version', '-v']) {
       const r = await exp([flag], {cwd: dir})

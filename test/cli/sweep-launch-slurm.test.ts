@@ -61,32 +61,70 @@ describe('exp launch on a sweep (a real SLURM cluster, MaxArraySize=4)', functio
     const calls = await sbatches()
     assert.equal(calls.length, 2, calls.join('\n'))
     assert.match(calls[0], /^sbatch --parsable .*train\.array\.slurm$/)
-    const trainArray = r.json.variants[0].run_id && JSON.parse(await fs.readFile(path.join(dir, r.json.variants[0].variant, 'runs', r.json.variants[0].run_id, 'run.json'), 'utf8')).backend_data.jobs.train.array.job
-    assert.match(calls[1], new RegExp(`^sbatch --parsable --dependency=aftercorr:${trainArray} --kill-on-invalid-dep=yes .*evaluate\\.array\\.slurm$`))
+    const trainArray =
+      r.json.variants[0].run_id &&
+      JSON.parse(
+        await fs.readFile(
+          path.join(dir, r.json.variants[0].variant, 'runs', r.json.variants[0].run_id, 'run.json'),
+          'utf8',
+        ),
+      ).backend_data.jobs.train.array.job
+    assert.match(
+      calls[1],
+      new RegExp(
+        `^sbatch --parsable --dependency=aftercorr:${trainArray} --kill-on-invalid-dep=yes .*evaluate\\.array\\.slurm$`,
+      ),
+    )
     const script = await fs.readFile(calls[0].split(' ').pop()!, 'utf8')
     assert.match(script, /#SBATCH --array='?0-3%2'?\n/)
-    assert.equal((await fs.readFile(path.join(path.dirname(calls[0].split(' ').pop()!), 'variants.txt'), 'utf8')).trim().split('\n').length, 4)
+    assert.equal(
+      (await fs.readFile(path.join(path.dirname(calls[0].split(' ').pop()!), 'variants.txt'), 'utf8'))
+        .trim()
+        .split('\n').length,
+      4,
+    )
 
     await s!.shims.reset()
     const rows = await settled('four')
-    assert.equal((await s!.shims.calls()).filter((c) => c.startsWith('sbatch') || c.startsWith('scancel')).length, 0, 'watching by exp list submits nothing')
+    assert.equal(
+      (await s!.shims.calls()).filter((c) => c.startsWith('sbatch') || c.startsWith('scancel')).length,
+      0,
+      'watching by exp list submits nothing',
+    )
     const byName = Object.fromEntries(rows.map((v: any) => [v.variant, v]))
     assert.equal(byName['latent-dim8_epochs2'].status, 'failed')
     assert.equal(rows.filter((v: any) => v.status === 'success').length, 3)
     assert.equal(rows.filter((v: any) => v.reports === 1).length, 3, 'three evaluations ran')
-    const failed = JSON.parse(await fs.readFile(path.join(dir, 'latent-dim8_epochs2', 'runs', byName['latent-dim8_epochs2'].runs && (await fs.readdir(path.join(dir, 'latent-dim8_epochs2', 'runs')))[0], 'run.json'), 'utf8'))
+    const failed = JSON.parse(
+      await fs.readFile(
+        path.join(
+          dir,
+          'latent-dim8_epochs2',
+          'runs',
+          byName['latent-dim8_epochs2'].runs && (await fs.readdir(path.join(dir, 'latent-dim8_epochs2', 'runs')))[0],
+          'run.json',
+        ),
+        'utf8',
+      ),
+    )
     const evaluate = failed.stages.find((st: any) => st.name === 'evaluate')
     assert.notEqual(evaluate.state, 'completed')
-    assert.equal(evaluate.started_at, undefined, 'the failed variant\'s evaluation never started')
+    assert.equal(evaluate.started_at, undefined, "the failed variant's evaluation never started")
     await waitFor('nothing of this launch pending', async () => (await pending('four')) === '', 20_000)
     const listed = (await json(['list'])).json.experiments.find((e: any) => e.name.endsWith('-four'))
     assert.match(listed.reason, /3\/4/)
 
-    await fs.writeFile(path.join(dir, 'latent-dim8_epochs2', 'config.yaml'), (await fs.readFile(path.join(dir, 'latent-dim8_epochs2', 'config.yaml'), 'utf8')).replace('fail: true\n', ''))
+    await fs.writeFile(
+      path.join(dir, 'latent-dim8_epochs2', 'config.yaml'),
+      (await fs.readFile(path.join(dir, 'latent-dim8_epochs2', 'config.yaml'), 'utf8')).replace('fail: true\n', ''),
+    )
     await s!.shims.reset()
     const again = await json(['launch', 'four', '--slurm'])
     assert.equal(again.code, 0, again.stderr)
-    assert.deepEqual(again.json.variants.filter((v: any) => v.action === 'launch').map((v: any) => v.variant), ['latent-dim8_epochs2'])
+    assert.deepEqual(
+      again.json.variants.filter((v: any) => v.action === 'launch').map((v: any) => v.variant),
+      ['latent-dim8_epochs2'],
+    )
     assert.equal((await sbatches()).length, 2)
   })
 
@@ -104,7 +142,10 @@ describe('exp launch on a sweep (a real SLURM cluster, MaxArraySize=4)', functio
     assert.equal(squeues.length, 1, squeues.join('\n'))
     assert.match(squeues[0], /^squeue -h -t all -r -j (\d+_\d,)*\d+_\d -o /)
     const rows = await settled('six')
-    assert.deepEqual(rows.map((v: any) => v.status), Array.from({length: 6}, () => 'success'))
+    assert.deepEqual(
+      rows.map((v: any) => v.status),
+      Array.from({length: 6}, () => 'success'),
+    )
   })
 
   it('a refused sbatch (bad partition) leaves nothing queued and records why', async () => {

@@ -12,8 +12,10 @@ import {exp, type ExpResult, expJson, inProcess, removeDir, requireTool, ROOT, t
  */
 const FAKE_DIR = path.join(ROOT, 'test', 'support', 'fake-vastai')
 // an engine small enough to live in exp.yaml: train fails when the variant's config says `fail: true`
-const TRAIN = "import os,sys; c=open('config.yaml').read(); sys.exit(1) if 'fail: true' in c else None; os.makedirs(sys.argv[1], exist_ok=True); open(os.path.join(sys.argv[1], 'model.bin'), 'w').write('m')"
-const EVALUATE = "import json,os,sys; os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True); open(sys.argv[1], 'w').write(json.dumps(dict(gates_passed=True, final_nrmse=0.1)))"
+const TRAIN =
+  "import os,sys; c=open('config.yaml').read(); sys.exit(1) if 'fail: true' in c else None; os.makedirs(sys.argv[1], exist_ok=True); open(os.path.join(sys.argv[1], 'model.bin'), 'w').write('m')"
+const EVALUATE =
+  "import json,os,sys; os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True); open(sys.argv[1], 'w').write(json.dumps(dict(gates_passed=True, final_nrmse=0.1)))"
 
 interface Call {
   argv: string[]
@@ -48,13 +50,28 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
     ws = path.join(root, 'ws')
     home = path.join(root, 'fake-vast')
     await fs.mkdir(home, {recursive: true})
-    env = {FAKE_VAST_HOME: home, PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}`, VAST_API_KEY: 'acct-sweep-key', XDG_CONFIG_HOME: path.join(root, 'xdg')}
+    env = {
+      FAKE_VAST_HOME: home,
+      PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}`,
+      VAST_API_KEY: 'acct-sweep-key',
+      XDG_CONFIG_HOME: path.join(root, 'xdg'),
+    }
     assert.equal((await exp(['init', ws], {cwd: root, env})).code, 0)
-    const yaml = ['backends:', '  vast:', '    poll_interval: 0.2', 'engines:', `  train: ["{python}", "-c", ${JSON.stringify(TRAIN)}, "{checkpoint_dir}"]`, `  evaluate: ["{python}", "-c", ${JSON.stringify(EVALUATE)}, "{report}"]`, '']
+    const yaml = [
+      'backends:',
+      '  vast:',
+      '    poll_interval: 0.2',
+      'engines:',
+      `  train: ["{python}", "-c", ${JSON.stringify(TRAIN)}, "{checkpoint_dir}"]`,
+      `  evaluate: ["{python}", "-c", ${JSON.stringify(EVALUATE)}, "{report}"]`,
+      '',
+    ]
     await fs.appendFile(path.join(ws, 'exp.yaml'), yaml.join('\n'))
   })
   afterEach(async () => {
-    const state = JSON.parse(await fs.readFile(path.join(home, 'state.json'), 'utf8').catch(() => '{}')) as {instances?: Record<string, {onstart_pid?: number}>}
+    const state = JSON.parse(await fs.readFile(path.join(home, 'state.json'), 'utf8').catch(() => '{}')) as {
+      instances?: Record<string, {onstart_pid?: number}>
+    }
     for (const inst of Object.values(state.instances ?? {})) {
       try {
         if (inst.onstart_pid) process.kill(-inst.onstart_pid, 'SIGKILL')
@@ -71,7 +88,16 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Call)
   const sweep = async (failing?: string) => {
-    const r = await run(['new', 'sw', '--grid', 'model.latent_dim=8,16', '--grid', 'training.epochs=1,2', '--date', '2025-03-01'])
+    const r = await run([
+      'new',
+      'sw',
+      '--grid',
+      'model.latent_dim=8,16',
+      '--grid',
+      'training.epochs=1,2',
+      '--date',
+      '2025-03-01',
+    ])
     assert.equal(r.code, 0, r.stderr)
     const dir = path.join(ws, 'experiments', '2025-03-01-sw')
     if (failing) await fs.appendFile(path.join(dir, failing, 'config.yaml'), 'fail: true\n')
@@ -111,8 +137,14 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
       assert.equal(r.backend_data.instance_live, false, watched.stdout)
       assert.ok(r.backend_data.instance_share > 0 && r.backend_data.instance_share <= 1)
       assert.ok(existsSync(path.join(dir, VARIANTS[i], r.report)), `${VARIANTS[i]}'s report came home`)
-      assert.ok(existsSync(path.join(dir, VARIANTS[i], r.backend_data.checkpoint_dir, 'model.bin')), `${VARIANTS[i]}'s checkpoint came home`)
-      assert.match(await fs.readFile(path.join(dir, VARIANTS[i], 'runs', r.run_id, 'launch.log'), 'utf8'), /\] COLLECT: from instance/)
+      assert.ok(
+        existsSync(path.join(dir, VARIANTS[i], r.backend_data.checkpoint_dir, 'model.bin')),
+        `${VARIANTS[i]}'s checkpoint came home`,
+      )
+      assert.match(
+        await fs.readFile(path.join(dir, VARIANTS[i], 'runs', r.run_id, 'launch.log'), 'utf8'),
+        /\] COLLECT: from instance/,
+      )
     }
     // the shares of each instance add up to the whole of it
     for (const id of ids) {
@@ -122,7 +154,10 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
     }
     const listed = await expJson(['runs', 'sw'], {cwd: ws, env})
     assert.equal(listed.code, 0, listed.stderr)
-    assert.ok(listed.json.runs.filter((r: any) => typeof r.cost === 'number').length >= 4, JSON.stringify(listed.json.runs.map((r: any) => r.cost)))
+    assert.ok(
+      listed.json.runs.filter((r: any) => typeof r.cost === 'number').length >= 4,
+      JSON.stringify(listed.json.runs.map((r: any) => r.cost)),
+    )
     const table = await run(['runs', 'sw'])
     assert.match(table.stdout, /Cost of the variants' runs: \$/)
   })
@@ -132,11 +167,15 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
     const launched = await run(['launch', 'sw', '--backend', 'vast', '--jobs', '2'])
     assert.equal(launched.code, 0, launched.stdout + launched.stderr)
     // advance without watching until no variant is live: they end uncollected, as when watch starts late
-    const finished = async () => (await Promise.all(VARIANTS.map((v) => runOf(dir, v)))).every((r) => !['queued', 'running'].includes(r.state))
+    const finished = async () =>
+      (await Promise.all(VARIANTS.map((v) => runOf(dir, v)))).every((r) => !['queued', 'running'].includes(r.state))
     for (let i = 0; i < 300 && !(await finished()); i++) assert.equal((await run(['runs', 'sw', '--advance'])).code, 0)
     assert.ok(await finished(), 'every variant ended')
     const before = await Promise.all(VARIANTS.map((v) => runOf(dir, v)))
-    assert.ok(before.some((r) => !r.backend_data.collected_at), 'some results still wait on an instance')
+    assert.ok(
+      before.some((r) => !r.backend_data.collected_at),
+      'some results still wait on an instance',
+    )
     const watched = await run(['watch', 'sw', '--interval', '0.3'])
     assert.equal(watched.code, 0, watched.stdout + watched.stderr)
     for (const [i, r] of (await Promise.all(VARIANTS.map((v) => runOf(dir, v)))).entries()) {
@@ -152,10 +191,14 @@ describe('exp launch SWEEP --backend vast (fake vastai)', function () {
     const states = records.map((r) => r.state)
     assert.deepEqual(states, ['completed', 'failed', 'completed', 'completed'])
     assert.equal(records[1].stages[0].exit_code, 1)
-    for (const i of [0, 2, 3]) assert.ok(existsSync(path.join(dir, VARIANTS[i], records[i].report)), `${VARIANTS[i]}'s report came home`)
+    for (const i of [0, 2, 3])
+      assert.ok(existsSync(path.join(dir, VARIANTS[i], records[i].report)), `${VARIANTS[i]}'s report came home`)
     const c = await calls()
     const ids = [...new Set(records.map((r) => r.backend_data.instance_id))]
     const destroyed = new Set(c.filter((x) => x.cmd === 'destroy instance').map((x) => Number(x.argv[2])))
-    assert.ok(ids.every((id) => destroyed.has(id)), `destroyed ${[...destroyed].join(', ')} of ${ids.join(', ')}`)
+    assert.ok(
+      ids.every((id) => destroyed.has(id)),
+      `destroyed ${[...destroyed].join(', ')} of ${ids.join(', ')}`,
+    )
   })
 })

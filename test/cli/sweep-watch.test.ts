@@ -34,7 +34,11 @@ else:
 `
 const VARIANTS = ['modeok_lr0.01', 'modeok_lr0.02', 'modefail_lr0.01', 'modefail_lr0.02']
 // a summary a person wrote: CRLF line ends, bytes that are not UTF-8, no trailing newline
-const PERSON = Buffer.concat([Buffer.from('# Experiment: sw\r\n\r\nWritten by hand: caf'), Buffer.from([0xe9, 0xff]), Buffer.from('\r\n| a | b |\r\n|---|---|')])
+const PERSON = Buffer.concat([
+  Buffer.from('# Experiment: sw\r\n\r\nWritten by hand: caf'),
+  Buffer.from([0xe9, 0xff]),
+  Buffer.from('\r\n| a | b |\r\n|---|---|'),
+])
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -49,7 +53,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 /** launch.log as entries (the blank-line separated blocks). */
 const entries = (log: string) => log.split('\n\n').filter((e) => e.trim() !== '')
 /** Entries sorted, DISCOVER/VERIFY without their stamp (they are stamped when first observed). */
-const normalised = (list: string[]) => list.map((e) => (/^\[[^\]]+\] (DISCOVER|VERIFY):/.test(e) ? e.slice(e.indexOf(']')) : e)).sort()
+const normalised = (list: string[]) =>
+  list.map((e) => (/^\[[^\]]+\] (DISCOVER|VERIFY):/.test(e) ? e.slice(e.indexOf(']')) : e)).sort()
 
 describe('exp watch on a sweep: orchestration log, status table, summary', function () {
   this.timeout(120_000)
@@ -59,7 +64,11 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
   const children: ResultPromise[] = []
   const run = (args: string[]) => exp(args, {cwd: ws, env: {GATE_DIR: gates}})
   const watch = (...extra: string[]) => {
-    const child = execa(process.execPath, [EXP_BIN, 'watch', 'sw', '--interval', '0.1', ...extra], {cwd: ws, env: {EXP_CACHE_DIR: path.join(ws, 'cache'), EXP_ROOT: undefined, GATE_DIR: gates}, reject: false})
+    const child = execa(process.execPath, [EXP_BIN, 'watch', 'sw', '--interval', '0.1', ...extra], {
+      cwd: ws,
+      env: {EXP_CACHE_DIR: path.join(ws, 'cache'), EXP_ROOT: undefined, GATE_DIR: gates},
+      reject: false,
+    })
     children.push(child)
     return child
   }
@@ -71,13 +80,38 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
   const log = () => fs.readFile(path.join(sweep, 'launch.log'), 'utf8').catch(() => '')
 
   before(async function () {
-    requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 is not installed')
+    requireTool(
+      this,
+      (await execa('python3', ['--version'], {reject: false})).exitCode === 0,
+      'python3 is not installed',
+    )
     ws = await tempWorkspace()
     gates = path.join(ws, 'gates')
     await fs.mkdir(gates)
     await fs.writeFile(path.join(ws, 'engine.py'), ENGINE)
-    await fs.appendFile(path.join(ws, 'exp.yaml'), ['engines:', '  train: ["{python}", "{workspace}/engine.py", train, "{config}", "{checkpoint_dir}"]', '  evaluate: ["{python}", "{workspace}/engine.py", evaluate, "{config}", "{checkpoint_dir}", "{report}"]', ''].join('\n'))
-    const made = await run(['new', 'sw', '--add', 'mode=ok', '--add', 'lr=0.01', '--grid', 'mode=ok,fail', '--grid', 'lr=0.01,0.02', '--date', '2025-10-22'])
+    await fs.appendFile(
+      path.join(ws, 'exp.yaml'),
+      [
+        'engines:',
+        '  train: ["{python}", "{workspace}/engine.py", train, "{config}", "{checkpoint_dir}"]',
+        '  evaluate: ["{python}", "{workspace}/engine.py", evaluate, "{config}", "{checkpoint_dir}", "{report}"]',
+        '',
+      ].join('\n'),
+    )
+    const made = await run([
+      'new',
+      'sw',
+      '--add',
+      'mode=ok',
+      '--add',
+      'lr=0.01',
+      '--grid',
+      'mode=ok,fail',
+      '--grid',
+      'lr=0.01,0.02',
+      '--date',
+      '2025-10-22',
+    ])
     assert.equal(made.code, 0, made.stderr)
     sweep = path.join(ws, 'experiments', '2025-10-22-sw')
     await fs.writeFile(path.join(sweep, 'experiment_summary.md'), PERSON)
@@ -107,7 +141,9 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     killed.kill('SIGKILL')
     await killed
     for (let i = 0; i < 3; i++) assert.equal((await run(['runs', 'sw'])).code, 0)
-    await until('the training phase to end', async () => /PHASE_COMPLETE: Training phase: 4 jobs completed - 2 COMPLETED, 2 FAILED/.test(await log()))
+    await until('the training phase to end', async () =>
+      /PHASE_COMPLETE: Training phase: 4 jobs completed - 2 COMPLETED, 2 FAILED/.test(await log()),
+    )
     const restarted = watch()
     const restartedOut = output(restarted)
     await until('the restarted watch to start', async () => /sweep 2025-10-22-sw: 4 variants/.test(restartedOut()))
@@ -130,12 +166,24 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     ]
     for (const v of VARIANTS) {
       const ok = v.startsWith('modeok')
-      expected.push(`SUBMIT: ${v}: run`, `TRAIN_STARTED: ${v}: training started`, `TRAIN_${ok ? 'COMPLETED' : 'FAILED'}: ${v}: training ${ok ? 'completed' : 'failed'}`)
-      expected.push(...(ok ? [`EVAL_STARTED: ${v}: evaluation started`, `EVAL_COMPLETED: ${v}: evaluation completed`] : [`EVAL_SKIPPED: ${v}: evaluation not run`]))
+      expected.push(
+        `SUBMIT: ${v}: run`,
+        `TRAIN_STARTED: ${v}: training started`,
+        `TRAIN_${ok ? 'COMPLETED' : 'FAILED'}: ${v}: training ${ok ? 'completed' : 'failed'}`,
+      )
+      expected.push(
+        ...(ok
+          ? [`EVAL_STARTED: ${v}: evaluation started`, `EVAL_COMPLETED: ${v}: evaluation completed`]
+          : [`EVAL_SKIPPED: ${v}: evaluation not run`]),
+      )
     }
-    for (const e of expected) assert.equal(heads.filter((h) => h.startsWith(e)).length, 1, `${e} not logged exactly once:\n${heads.join('\n')}`)
+    for (const e of expected)
+      assert.equal(heads.filter((h) => h.startsWith(e)).length, 1, `${e} not logged exactly once:\n${heads.join('\n')}`)
     assert.equal(heads.length, expected.length, heads.join('\n'))
-    assert.match(await log(), /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] SWEEP_COMPLETE: .*\nDetails: training 2\/4 completed; evaluation 2\/4 completed\nDetails: total \d+s\nResult: PARTIAL\n/m)
+    assert.match(
+      await log(),
+      /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] SWEEP_COMPLETE: .*\nDetails: training 2\/4 completed; evaluation 2\/4 completed\nDetails: total \d+s\nResult: PARTIAL\n/m,
+    )
     const state = JSON.parse(await fs.readFile(path.join(sweep, '.launch-log.json'), 'utf8'))
     assert.equal(state.logged.length, expected.length)
     assert.equal(state.pending, undefined)
@@ -158,7 +206,10 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     const summary = await fs.readFile(path.join(sweep, 'experiment_summary.md'))
     assert.deepEqual(summary.subarray(0, PERSON.length), PERSON)
     const table = summary.subarray(PERSON.length).toString('utf8')
-    assert.match(table, /^\n\n<!-- exp:status -->\n\| Variant \| Train job \| Train state \| Evaluation job \| Evaluation state \| final_nrmse \|\n/)
+    assert.match(
+      table,
+      /^\n\n<!-- exp:status -->\n\| Variant \| Train job \| Train state \| Evaluation job \| Evaluation state \| final_nrmse \|\n/,
+    )
     assert.match(table, /\| modeok_lr0\.01 \| \S+ \| completed \| \S+ \| completed \| 0\.01 \|/)
     assert.match(table, /\| modefail_lr0\.02 \| \S+ \| failed \| \S+ \| skipped \| — \|/)
     assert.match(table, /<!-- \/exp:status -->\n$/)
@@ -172,7 +223,10 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     assert.match(out, /^Evaluation: 2 jobs - 2 COMPLETED, 0 FAILED, 2 SKIPPED \(training did not complete\)$/m)
     assert.match(out, /^Total time: \d+s$/m)
     assert.match(out, /^Best: modeok_lr0\.01 \(final_nrmse 0\.01\)$/m)
-    assert.match(out, /^Logs: .*experiments\/2025-10-22-sw\/modeok_lr0\.01\/runs\/\S+\); orchestration log experiments\/2025-10-22-sw\/launch\.log$/m)
+    assert.match(
+      out,
+      /^Logs: .*experiments\/2025-10-22-sw\/modeok_lr0\.01\/runs\/\S+\); orchestration log experiments\/2025-10-22-sw\/launch\.log$/m,
+    )
     assert.match(out, /^Status table: experiments\/2025-10-22-sw\/experiment_summary\.md$/m)
     assert.match(out, /^Next: exp compare 2025-10-22-sw +exp promote 2025-10-22-sw\/modeok_lr0\.01$/m)
     assert.match(out, /EVAL_COMPLETED: modeok_lr0\.02: evaluation completed/)
@@ -181,7 +235,12 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
   it('observers SIGKILLed at any point of a from-scratch observation: the next one leaves every entry once', async () => {
     const reference = normalised(entries(await log()))
     const files = [path.join(sweep, 'launch.log'), path.join(sweep, '.launch-log.json')]
-    const observer = () => execa(process.execPath, [EXP_BIN, 'runs', 'sw'], {cwd: ws, env: {EXP_CACHE_DIR: path.join(ws, 'cache'), EXP_ROOT: undefined}, reject: false})
+    const observer = () =>
+      execa(process.execPath, [EXP_BIN, 'runs', 'sw'], {
+        cwd: ws,
+        env: {EXP_CACHE_DIR: path.join(ws, 'cache'), EXP_ROOT: undefined},
+        reject: false,
+      })
     const started = Date.now()
     await observer()
     const full = Date.now() - started
@@ -207,27 +266,47 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
       assert.deepEqual(normalised(entries(await log())), reference, `after kill ${i}`)
     }
     // the kills aimed at the append must land there on most machines (timing decides: a few may miss)
-    assert.ok(pending >= 2, `only ${pending} of 6 aimed kills landed mid-append (${holding} of 12 left the lock to a dead holder)`)
+    assert.ok(
+      pending >= 2,
+      `only ${pending} of 6 aimed kills landed mid-append (${holding} of 12 left the lock to a dead holder)`,
+    )
   })
 
   it('watch --json returns the summary; runs lists every variant; logs reads one variant', async () => {
     const r = await expJson(['watch', 'sw'], {cwd: ws})
     assert.equal(r.code, 1)
     assert.equal(r.json.sweep, true)
-    assert.deepEqual(r.json.variants.map((v: any) => [v.variant, v.state, v.metric]), [['modeok_lr0.01', 'completed', 0.01], ['modeok_lr0.02', 'completed', 0.02], ['modefail_lr0.01', 'failed', null], ['modefail_lr0.02', 'failed', null]])
-    assert.deepEqual(r.json.phases, {evaluate: {completed: 2, failed: 0, other: 0, skipped: 2}, train: {completed: 2, failed: 2, other: 0}})
+    assert.deepEqual(
+      r.json.variants.map((v: any) => [v.variant, v.state, v.metric]),
+      [
+        ['modeok_lr0.01', 'completed', 0.01],
+        ['modeok_lr0.02', 'completed', 0.02],
+        ['modefail_lr0.01', 'failed', null],
+        ['modefail_lr0.02', 'failed', null],
+      ],
+    )
+    assert.deepEqual(r.json.phases, {
+      evaluate: {completed: 2, failed: 0, other: 0, skipped: 2},
+      train: {completed: 2, failed: 2, other: 0},
+    })
     assert.deepEqual(r.json.best, {metric: 0.01, variant: 'modeok_lr0.01'})
     const runs = await expJson(['runs', 'sw'], {cwd: ws})
     assert.deepEqual(runs.json.runs.map((x: any) => x.variant).sort(), [...VARIANTS].sort())
     assert.ok(runs.json.runs.every((x: any) => x.experiment === '2025-10-22-sw'))
     const one = await expJson(['runs', 'sw/modefail_lr0.01'], {cwd: ws})
-    assert.deepEqual(one.json.runs.map((x: any) => [x.variant, x.state]), [['modefail_lr0.01', 'failed']])
+    assert.deepEqual(
+      one.json.runs.map((x: any) => [x.variant, x.state]),
+      [['modefail_lr0.01', 'failed']],
+    )
     const text = await run(['runs', 'sw'])
     assert.match(text.stdout, /^RUN +EXPERIMENT +VARIANT +BACKEND/m)
     const logs = await run(['logs', 'sw/modefail_lr0.01', '--stage', 'train'])
     assert.equal(logs.code, 0, logs.stderr)
     assert.match(logs.stdout, /loss is NaN/)
-    assertOneLineError(await run(['logs', 'sw']), /2025-10-22-sw is a sweep: its runs are its variants' \(modeok_lr0\.01, .*\); name one/)
+    assertOneLineError(
+      await run(['logs', 'sw']),
+      /2025-10-22-sw is a sweep: its runs are its variants' \(modeok_lr0\.01, .*\); name one/,
+    )
   })
 
   it('Ctrl-C ends only the watching; cancel stops every live variant after asking, or one with EXP/VARIANT', async () => {
@@ -239,13 +318,20 @@ describe('exp watch on a sweep: orchestration log, status table, summary', funct
     w.kill('SIGINT')
     const stopped = await w
     assert.equal(stopped.exitCode, 130)
-    assert.match(String(stopped.stderr), /Stopped watching; 3 variant\(s\) still live: their jobs go on \(exp watch 2025-10-22-sw resumes\)\./)
+    assert.match(
+      String(stopped.stderr),
+      /Stopped watching; 3 variant\(s\) still live: their jobs go on \(exp watch 2025-10-22-sw resumes\)\./,
+    )
     const live = await expJson(['runs', 'sw'], {cwd: ws})
     assert.equal(live.json.runs.filter((x: any) => x.state === 'running' || x.state === 'queued').length, 3)
 
     assertOneLineError(await run(['cancel', 'sw']), /needs confirmation and there is no terminal to ask on/)
     const dry = await run(['cancel', 'sw', '--dry-run'])
-    assert.equal(dry.stdout.match(/Would cancel run \S+ of 2025-10-22-sw\/mode\S+ \(local, (running|queued)\)/g)?.length, 3, dry.stdout)
+    assert.equal(
+      dry.stdout.match(/Would cancel run \S+ of 2025-10-22-sw\/mode\S+ \(local, (running|queued)\)/g)?.length,
+      3,
+      dry.stdout,
+    )
     const one = await run(['cancel', 'sw/modeok_lr0.01', '--yes'])
     assert.equal(one.code, 0, one.stderr)
     assert.match(one.stdout, /^Run \S+ \(local\): cancelled\.$/m)

@@ -22,8 +22,11 @@ describe('read-only commands and vast.ai (fake vastai)', function () {
   let root: string | undefined
   afterEach(async () => {
     if (root) {
-      const state = JSON.parse(await fs.readFile(path.join(root, 'fake', 'state.json'), 'utf8').catch(() => '{}')) as {instances?: Record<string, {onstart_pid?: number}>}
-      for (const inst of Object.values(state.instances ?? {})) if (inst.onstart_pid) process.kill(-inst.onstart_pid, 'SIGKILL')
+      const state = JSON.parse(await fs.readFile(path.join(root, 'fake', 'state.json'), 'utf8').catch(() => '{}')) as {
+        instances?: Record<string, {onstart_pid?: number}>
+      }
+      for (const inst of Object.values(state.instances ?? {}))
+        if (inst.onstart_pid) process.kill(-inst.onstart_pid, 'SIGKILL')
     }
     await removeDir(root)
   })
@@ -33,8 +36,14 @@ describe('read-only commands and vast.ai (fake vastai)', function () {
     const home = path.join(root, 'fake')
     await fs.mkdir(home, {recursive: true})
     await fs.writeFile(path.join(home, 'scenario.json'), JSON.stringify({per_instance: {'1': {stuck_loading: true}}}))
-    const env = {FAKE_VAST_HOME: home, PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}`, VAST_API_KEY: 'acct-key-ro', XDG_CONFIG_HOME: path.join(root, 'xdg')}
-    const vast = (...args: string[]) => execFileSync(path.join(FAKE_DIR, 'vastai'), args, {encoding: 'utf8', env: {...process.env, ...env}})
+    const env = {
+      FAKE_VAST_HOME: home,
+      PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}`,
+      VAST_API_KEY: 'acct-key-ro',
+      XDG_CONFIG_HOME: path.join(root, 'xdg'),
+    }
+    const vast = (...args: string[]) =>
+      execFileSync(path.join(FAKE_DIR, 'vastai'), args, {encoding: 'utf8', env: {...process.env, ...env}})
     const ws = path.join(root, 'ws')
     assert.equal((await exp(['init', ws], {cwd: root, env})).code, 0)
     assert.equal((await exp(['new', 'demo'], {cwd: ws, env})).code, 0)
@@ -42,8 +51,14 @@ describe('read-only commands and vast.ai (fake vastai)', function () {
     const dir = path.join(ws, 'experiments', name)
 
     // instances: 1 stuck loading (past its deadline), 2 running (payload not uploaded), 3 stopped (job ended), 4 lost create
-    const create = (offer: string, label: string) => JSON.parse(vast('create', 'instance', offer, '--image', 'img', '--label', label, '--raw')).new_contract as number
-    const ids = [create('18234567', 'exp-a'), create('18234601', 'exp-b'), create('19012345', 'exp-c'), create('19876543', `exp-${name}-r4`)]
+    const create = (offer: string, label: string) =>
+      JSON.parse(vast('create', 'instance', offer, '--image', 'img', '--label', label, '--raw')).new_contract as number
+    const ids = [
+      create('18234567', 'exp-a'),
+      create('18234601', 'exp-b'),
+      create('19012345', 'exp-c'),
+      create('19876543', `exp-${name}-r4`),
+    ]
     for (let i = 0; i < 4; i++) vast('show', 'instances', '--raw')
     vast('stop', 'instance', String(ids[2]))
     const rows = JSON.parse(vast('show', 'instances', '--raw')) as Array<{id: number; actual_status: string}>
@@ -53,7 +68,18 @@ describe('read-only commands and vast.ai (fake vastai)', function () {
     )
 
     const long = new Date(Date.now() - 3 * 3600_000).toISOString()
-    const attempt = (id: number, extra: Partial<VastAttempt> = {}): VastAttempt => ({at: long, created_at: long, disk_dph: 0.01, dph_total: 0.3, gpu: 'RTX 4090', instance_id: id, machine_id: id, num_gpus: 1, offer_id: 18234567, ...extra})
+    const attempt = (id: number, extra: Partial<VastAttempt> = {}): VastAttempt => ({
+      at: long,
+      created_at: long,
+      disk_dph: 0.01,
+      dph_total: 0.3,
+      gpu: 'RTX 4090',
+      instance_id: id,
+      machine_id: id,
+      num_gpus: 1,
+      offer_id: 18234567,
+      ...extra,
+    })
     const runs: Array<[string, RunRecord['state'], Partial<VastData>]> = [
       ['r1', 'queued', {attempts: [attempt(ids[0])]}], // loading past the deadline: acting destroys it and rents again
       ['r2', 'running', {attempts: [attempt(ids[1])]}], // running: acting uploads the payload
@@ -74,14 +100,17 @@ describe('read-only commands and vast.ai (fake vastai)', function () {
     const readCalls = await calls(home)
     assert.ok(readCalls.length > 0 && readCalls.length <= 3, readCalls.join(', '))
     assert.deepEqual([...new Set(readCalls)], ['show instances'])
-    const seen = JSON.parse((await exp(['runs', 'demo', '--json'], {cwd: ws, env})).stdout) as {runs: Array<{run_id: string; state: string}>}
+    const seen = JSON.parse((await exp(['runs', 'demo', '--json'], {cwd: ws, env})).stdout) as {
+      runs: Array<{run_id: string; state: string}>
+    }
     assert.equal(seen.runs.find((r) => r.run_id === 'r5')?.state, 'failed', 'what it observes is recorded')
     assert.equal(seen.runs.find((r) => r.run_id === 'r2')?.state, 'running')
 
     await fs.rm(path.join(home, 'calls.log'), {force: true})
     assert.equal((await exp(['runs', '--advance'], {cwd: ws, env})).code, 0)
     const acted = new Set(await calls(home))
-    for (const cmd of ['copy', 'destroy instance']) assert.ok(acted.has(cmd), `exp runs --advance acts: ${[...acted].join(', ')}`)
+    for (const cmd of ['copy', 'destroy instance'])
+      assert.ok(acted.has(cmd), `exp runs --advance acts: ${[...acted].join(', ')}`)
   })
 })
 
@@ -96,7 +125,18 @@ async function calls(home: string): Promise<string[]> {
 function vastRecord(experiment: string, runId: string, state: RunRecord['state'], data: Partial<VastData>): RunRecord {
   const full: VastData = {
     attempts: [],
-    candidates: [{disk_dph: 0.01, dph_total: 0.3, geolocation: null, gpu: 'RTX 4090', id: 18234567, machine_id: 1, num_gpus: 1, reliability: 0.99} as unknown as VastData['candidates'][number]],
+    candidates: [
+      {
+        disk_dph: 0.01,
+        dph_total: 0.3,
+        geolocation: null,
+        gpu: 'RTX 4090',
+        id: 18234567,
+        machine_id: 1,
+        num_gpus: 1,
+        reliability: 0.99,
+      } as unknown as VastData['candidates'][number],
+    ],
     checkpoint_dir: `checkpoints/${runId}`,
     cost_usd: 0,
     instance_live: false,

@@ -15,7 +15,8 @@ const KEY = 'acct-KEY-5f3e9c1d-never-print-me'
 
 function hasTools(): boolean {
   try {
-    for (const tool of ['python3', 'bash', 'tar', 'sha256sum']) execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'})
+    for (const tool of ['python3', 'bash', 'tar', 'sha256sum'])
+      execFileSync('sh', ['-c', `command -v ${tool}`], {stdio: 'ignore'})
     return true
   } catch {
     return false
@@ -40,7 +41,9 @@ interface World {
   record(): Promise<any>
 }
 
-async function world(options: {scenario?: object; vast?: string; env?: Record<string, string | undefined>} = {}): Promise<World> {
+async function world(
+  options: {scenario?: object; vast?: string; env?: Record<string, string | undefined>} = {},
+): Promise<World> {
   const root = await tempDir('exp-vast-')
   const ws = path.join(root, 'ws')
   const home = path.join(root, 'fake-vast')
@@ -85,7 +88,12 @@ async function world(options: {scenario?: object; vast?: string; env?: Record<st
     },
     outputs,
     async record() {
-      const runs = path.join(ws, 'experiments', (await fs.readdir(path.join(ws, 'experiments'))).find((n) => n.endsWith('-demo'))!, 'runs')
+      const runs = path.join(
+        ws,
+        'experiments',
+        (await fs.readdir(path.join(ws, 'experiments'))).find((n) => n.endsWith('-demo'))!,
+        'runs',
+      )
       const [id] = (await fs.readdir(runs)).sort().reverse()
       return JSON.parse(await fs.readFile(path.join(runs, id, 'run.json'), 'utf8'))
     },
@@ -98,7 +106,9 @@ async function world(options: {scenario?: object; vast?: string; env?: Record<st
 /** Kill whatever the fake's instances still run (their onstart process groups), then remove everything. */
 async function cleanup(w: World | undefined): Promise<void> {
   if (!w) return
-  const state = JSON.parse(await fs.readFile(path.join(w.home, 'state.json'), 'utf8').catch(() => '{}')) as {instances?: Record<string, {onstart_pid?: number}>}
+  const state = JSON.parse(await fs.readFile(path.join(w.home, 'state.json'), 'utf8').catch(() => '{}')) as {
+    instances?: Record<string, {onstart_pid?: number}>
+  }
   for (const inst of Object.values(state.instances ?? {})) {
     if (!inst.onstart_pid) continue
     try {
@@ -162,7 +172,13 @@ describe('exp launch --vast (fake vastai)', function () {
 
     const record = await w.record()
     assert.equal(record.state, 'completed')
-    assert.deepEqual(record.stages.map((s: any) => [s.name, s.state, s.exit_code]), [['train', 'completed', 0], ['evaluate', 'completed', 0]])
+    assert.deepEqual(
+      record.stages.map((s: any) => [s.name, s.state, s.exit_code]),
+      [
+        ['train', 'completed', 0],
+        ['evaluate', 'completed', 0],
+      ],
+    )
     const data = record.backend_data
     assert.equal(data.offer_id, 19876543) // the cheapest verified 1-GPU offer
     assert.equal(data.machine_id, 28111)
@@ -170,7 +186,9 @@ describe('exp launch --vast (fake vastai)', function () {
     assert.equal(data.instance_live, false)
     assert.ok(data.collected_at)
     assert.ok(typeof data.cost_usd === 'number' && data.cost_usd >= 0)
-    const exp = path.dirname(path.dirname(path.dirname(path.join(w.ws, 'experiments', record.experiment, 'runs', record.run_id, 'run.json'))))
+    const exp = path.dirname(
+      path.dirname(path.dirname(path.join(w.ws, 'experiments', record.experiment, 'runs', record.run_id, 'run.json'))),
+    )
     const report = JSON.parse(await fs.readFile(path.join(exp, record.report), 'utf8'))
     assert.equal(report.gates_passed, true)
     assert.ok(existsSync(path.join(exp, data.checkpoint_dir, 'model.json')), 'checkpoint came home')
@@ -178,12 +196,17 @@ describe('exp launch --vast (fake vastai)', function () {
 
     // the instance stopped itself with its own key; exp destroyed it after the verified collect
     const state = JSON.parse(await fs.readFile(path.join(w.home, 'state.json'), 'utf8'))
-    const history = (Object.values(state.instances)[0] as any).history.map((h: any) => `${h.event}${h.by ? `:${h.by}` : ''}`)
+    const history = (Object.values(state.instances)[0] as any).history.map(
+      (h: any) => `${h.event}${h.by ? `:${h.by}` : ''}`,
+    )
     assert.ok(history.includes('stopped:instance_key'), history.join(' '))
     assert.ok(history.includes('destroyed:account_key'), history.join(' '))
     const calls = await w.calls()
     assert.deepEqual(creates(calls), [19876543])
-    assert.ok(calls.every((c) => !c.argv.includes('--api-key') || c.cmd === 'stop instance'), 'exp never passes --api-key')
+    assert.ok(
+      calls.every((c) => !c.argv.includes('--api-key') || c.cmd === 'stop instance'),
+      'exp never passes --api-key',
+    )
     assert.ok(calls.filter((c) => c.cmd === 'destroy instance').every((c) => c.argv.includes('-y')))
 
     // the key: not in the workspace (scripts, records, logs, results), not in anything exp printed
@@ -200,7 +223,10 @@ describe('exp launch --vast (fake vastai)', function () {
     const r = await w.run(['launch', 'demo', '--vast', '--gpu', 'RTX_4090', '--dry-run'])
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /would rent offer 18234567: RTX 4090 at \$0\.3569\/h/)
-    assert.match(r.stdout, /create: vastai create instance 18234567 --image python:3\.11-slim --disk 20 --onstart \S+onstart\.sh --label exp-\S+-demo-\S+ --cancel-unavail --raw/)
+    assert.match(
+      r.stdout,
+      /create: vastai create instance 18234567 --image python:3\.11-slim --disk 20 --onstart \S+onstart\.sh --label exp-\S+-demo-\S+ --cancel-unavail --raw/,
+    )
     assert.match(r.stdout, /onstart script \(\d+ characters\):\n\s+#!\/bin\/bash/)
     assert.match(r.stdout, /vastai stop instance "\$CONTAINER_ID" --api-key "\$CONTAINER_API_KEY"/)
     const api = commands(await w.calls()).filter((c) => c !== '--version')
@@ -208,7 +234,11 @@ describe('exp launch --vast (fake vastai)', function () {
     const search = (await w.calls()).find((c) => c.cmd === 'search offers')!
     assert.match(search.argv[2], /gpu_name=RTX_4090 num_gpus=1 reliability>=0\.95/)
     assert.deepEqual(search.argv.slice(3), ['-o', 'dph+', '--storage', '20', '--raw'])
-    const expDir = path.join(w.ws, 'experiments', (await fs.readdir(path.join(w.ws, 'experiments'))).find((n) => n.endsWith('-demo'))!)
+    const expDir = path.join(
+      w.ws,
+      'experiments',
+      (await fs.readdir(path.join(w.ws, 'experiments'))).find((n) => n.endsWith('-demo'))!,
+    )
     assert.equal(existsSync(path.join(expDir, 'runs')), false, 'a dry run writes nothing')
   })
 
@@ -220,18 +250,26 @@ describe('exp launch --vast (fake vastai)', function () {
     assert.deepEqual(creates(await w.calls()), [19876543, 18234567])
     let record = await w.record()
     assert.equal(record.backend_data.offer_id, 18234567)
-    assert.deepEqual(record.backend_data.attempts.map((a: any) => a.outcome ?? 'current'), ['offer-gone', 'current'])
+    assert.deepEqual(
+      record.backend_data.attempts.map((a: any) => a.outcome ?? 'current'),
+      ['offer-gone', 'current'],
+    )
 
     const cancelled = await w.run(['cancel', 'demo', '--yes'])
     assert.equal(cancelled.code, 0, cancelled.stderr)
     record = await w.record()
     assert.equal(record.state, 'cancelled')
     assert.equal(record.backend_data.instance_live, false)
-    assert.deepEqual(destroys(await w.calls()), [['destroy', 'instance', String(record.backend_data.instance_id), '-y']])
+    assert.deepEqual(destroys(await w.calls()), [
+      ['destroy', 'instance', String(record.backend_data.instance_id), '-y'],
+    ])
   })
 
   it('destroys an instance stuck loading past the deadline and retries once on another machine (--no-auto-shutdown keeps it, and exp runs says it bills disk)', async () => {
-    w = await world({scenario: {per_instance: {'1': {stuck_loading: true}}}, vast: '    loading_timeout_minutes: 0.1\n'})
+    w = await world({
+      scenario: {per_instance: {'1': {stuck_loading: true}}},
+      vast: '    loading_timeout_minutes: 0.1\n',
+    })
     const launched = await w.run(['launch', 'demo', '--vast', '--no-auto-shutdown'])
     assert.equal(launched.code, 0, launched.stderr)
     assert.match(launched.stdout, /still loading after 0\.1 min/)
@@ -246,7 +284,11 @@ describe('exp launch --vast (fake vastai)', function () {
     assert.notEqual(second.machine_id, first.machine_id)
     assert.equal(record.backend_data.retried, true)
     const calls = await w.calls()
-    assert.deepEqual(destroys(calls), [['destroy', 'instance', String(first.instance_id), '-y']], 'only the stuck one: the other is kept')
+    assert.deepEqual(
+      destroys(calls),
+      [['destroy', 'instance', String(first.instance_id), '-y']],
+      'only the stuck one: the other is kept',
+    )
     assert.equal(creates(calls).length, 2)
     assert.equal((await w.json(['list'])).json.experiments[0].status, 'success')
 
@@ -259,14 +301,24 @@ describe('exp launch --vast (fake vastai)', function () {
 
   it('a job that fails on the instance fails the run by its exit code; watch brings the logs home and destroys the instance', async () => {
     w = await world()
-    const expDir = path.join(w.ws, 'experiments', (await fs.readdir(path.join(w.ws, 'experiments'))).find((n) => n.endsWith('-demo'))!)
+    const expDir = path.join(
+      w.ws,
+      'experiments',
+      (await fs.readdir(path.join(w.ws, 'experiments'))).find((n) => n.endsWith('-demo'))!,
+    )
     await fs.writeFile(path.join(expDir, 'config.yaml'), 'data:\n  nx: 2\n') // the engine refuses it: exit 2
     assert.equal((await w.run(['launch', 'demo', '--vast'])).code, 0)
     const watched = await watchToEnd(w)
     assert.equal(watched.code, 1)
     assert.match(watched.stdout, /destroyed \(auto-shutdown\)/)
     const record = await w.record()
-    assert.deepEqual(record.stages.map((s: any) => [s.name, s.state, s.exit_code ?? null]), [['train', 'failed', 2], ['evaluate', 'cancelled', null]])
+    assert.deepEqual(
+      record.stages.map((s: any) => [s.name, s.state, s.exit_code ?? null]),
+      [
+        ['train', 'failed', 2],
+        ['evaluate', 'cancelled', null],
+      ],
+    )
     const list = (await w.json(['list'])).json.experiments[0]
     assert.equal(list.status, 'failed')
     assert.match(list.reason, /train exited with code 2/)
@@ -325,10 +377,16 @@ describe('exp launch --vast (fake vastai)', function () {
     const r = await w.run(['launch', 'demo', '--vast'])
     assert.equal(r.code, 4, r.stderr)
     assert.match(r.stderr, /no vast\.ai API key is configured.*vastai set api-key/)
-    assert.deepEqual(commands(await w.calls()).filter((c) => c !== '--version'), [])
+    assert.deepEqual(
+      commands(await w.calls()).filter((c) => c !== '--version'),
+      [],
+    )
     // nothing was started, so nothing is left: no run folder, no run record
     const [experiment] = (await fs.readdir(path.join(w.ws, 'experiments'))).filter((n) => n.endsWith('-demo'))
-    assert.ok(!existsSync(path.join(w.ws, 'experiments', experiment, 'runs')) || (await fs.readdir(path.join(w.ws, 'experiments', experiment, 'runs'))).length === 0)
+    assert.ok(
+      !existsSync(path.join(w.ws, 'experiments', experiment, 'runs')) ||
+        (await fs.readdir(path.join(w.ws, 'experiments', experiment, 'runs'))).length === 0,
+    )
   })
 
   it('a key vast.ai refuses is exit 4 too, and the key is never in the error', async () => {

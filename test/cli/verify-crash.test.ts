@@ -34,14 +34,17 @@ describe('checkpoint commit under SIGKILL', function () {
     ws = await tempWorkspace()
     await writeTree(ws, {
       'engine.py': ENGINE,
-      'exp.yaml': 'engines:\n  train: ["{python}", "{workspace}/engine.py", train, "{checkpoint_dir}"]\n  evaluate: ["{python}", "{workspace}/engine.py", evaluate, "{report}"]\n',
+      'exp.yaml':
+        'engines:\n  train: ["{python}", "{workspace}/engine.py", train, "{checkpoint_dir}"]\n  evaluate: ["{python}", "{workspace}/engine.py", evaluate, "{report}"]\n',
     })
     experimentDir = await makeExperiment(ws, '2025-01-01-big')
   })
   after(async () => removeDir(ws))
 
-  const runIds = () => (existsSync(path.join(experimentDir, 'runs')) ? readdirSync(path.join(experimentDir, 'runs')).sort() : [])
-  const readRun = async (id: string) => JSON.parse(await fs.readFile(path.join(experimentDir, 'runs', id, 'run.json'), 'utf8'))
+  const runIds = () =>
+    existsSync(path.join(experimentDir, 'runs')) ? readdirSync(path.join(experimentDir, 'runs')).sort() : []
+  const readRun = async (id: string) =>
+    JSON.parse(await fs.readFile(path.join(experimentDir, 'runs', id, 'run.json'), 'utf8'))
 
   it('never leaves a partial MANIFEST.json; a killed commit shows the checkpoint uncommitted', async () => {
     // one whole run first: how long hashing takes here, and that it is recorded
@@ -55,7 +58,12 @@ describe('checkpoint commit under SIGKILL', function () {
     let kills = 0
     for (let i = 0; i < 8; i++) {
       const known = new Set(runIds())
-      const child = execa(process.execPath, [EXP_BIN, 'launch', 'big'], {cwd: ws, env: {EXP_ROOT: undefined}, reject: false, stdin: 'ignore'})
+      const child = execa(process.execPath, [EXP_BIN, 'launch', 'big'], {
+        cwd: ws,
+        env: {EXP_ROOT: undefined},
+        reject: false,
+        stdin: 'ignore',
+      })
       // hashing starts as soon as the train stage is recorded completed
       let runId: string | undefined
       const deadline = Date.now() + 30_000
@@ -85,7 +93,8 @@ describe('checkpoint commit under SIGKILL', function () {
         assert.equal(state, 'uncommitted')
         assert.equal((await readRun(runId!)).state, 'interrupted', 'the run is not left running')
         // exp's own temporary file, if the kill came mid-write, is the only thing beside the engine's files
-        for (const f of await fs.readdir(dir)) assert.match(f, /^(weights\.bin|step\.txt|\.MANIFEST\.json\.\d+\.[\da-f]+\.tmp)$/)
+        for (const f of await fs.readdir(dir))
+          assert.match(f, /^(weights\.bin|step\.txt|\.MANIFEST\.json\.\d+\.[\da-f]+\.tmp)$/)
       }
     }
     assert.equal(kills, 8)

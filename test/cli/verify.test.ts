@@ -3,7 +3,16 @@ import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, promises as fs, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {exp, expJson, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace, treeSnapshot} from '../support/exp.js'
+import {
+  exp,
+  expJson,
+  inProcess,
+  makeExperiment,
+  removeDir,
+  requireTool,
+  tempWorkspace,
+  treeSnapshot,
+} from '../support/exp.js'
 
 const MiB = 1024 * 1024
 const NO_MANIFEST = 'no manifest: the train stage did not finish or predates manifests'
@@ -21,7 +30,18 @@ describe('exp verify: checkpoint manifests', function () {
   const ck = (name: string, ...rel: string[]) => path.join(dirOf(name), 'checkpoints', 'r1', ...rel)
 
   /** One experiment per case, each with a 1 MiB model, a small optimizer state and a sha256sum sidecar, adopted. */
-  const CASES = ['byte', 'truncated', 'deleted', 'extra', 'zero', 'nomanifest', 'badjson', 'symlink', 'sidecar', 'good'] as const
+  const CASES = [
+    'byte',
+    'truncated',
+    'deleted',
+    'extra',
+    'zero',
+    'nomanifest',
+    'badjson',
+    'symlink',
+    'sidecar',
+    'good',
+  ] as const
   before(async function () {
     ws = await tempWorkspace()
     for (const c of CASES) {
@@ -29,7 +49,11 @@ describe('exp verify: checkpoint manifests', function () {
       await fs.mkdir(ck(`2025-01-01-${c}`, 'opt'), {recursive: true})
       const model = randomBytes(MiB)
       await fs.writeFile(ck(`2025-01-01-${c}`, 'model.bin'), model)
-      if (c === 'sidecar') await fs.writeFile(ck(`2025-01-01-${c}`, 'model.bin.sha256'), `${createHash('sha256').update(model).digest('hex')}  model.bin\n`)
+      if (c === 'sidecar')
+        await fs.writeFile(
+          ck(`2025-01-01-${c}`, 'model.bin.sha256'),
+          `${createHash('sha256').update(model).digest('hex')}  model.bin\n`,
+        )
       await fs.writeFile(ck(`2025-01-01-${c}`, 'opt', 'state.bin'), randomBytes(4096))
     }
     const adopt = await exp(['verify', '--adopt', ...CASES], {cwd: ws})
@@ -39,18 +63,31 @@ describe('exp verify: checkpoint manifests', function () {
   after(async () => removeDir(ws))
 
   it('a good checkpoint: exit 0, full and quick; the manifest says it was adopted', async () => {
-    for (const args of [['verify', 'good'], ['verify', 'good', '--quick']]) {
+    for (const args of [
+      ['verify', 'good'],
+      ['verify', 'good', '--quick'],
+    ]) {
       const r = await exp(args, {cwd: ws})
       assert.equal(r.code, 0, r.stdout + r.stderr)
       assert.equal(r.stdout.trim(), '')
     }
     const manifest = JSON.parse(await fs.readFile(ck('2025-01-01-good', 'MANIFEST.json'), 'utf8'))
     assert.equal(manifest.adopted, true)
-    assert.deepEqual(manifest.files.map((f: any) => [f.path, f.size]), [['model.bin', MiB], ['opt/state.bin', 4096]])
+    assert.deepEqual(
+      manifest.files.map((f: any) => [f.path, f.size]),
+      [
+        ['model.bin', MiB],
+        ['opt/state.bin', 4096],
+      ],
+    )
   })
 
   const corrupt: Record<string, {damage: (name: string) => Promise<void>; line: string; quickState: string}> = {
-    badjson: {damage: (n) => fs.writeFile(ck(n, 'MANIFEST.json'), '{"format": "exp-checkpoint-manifest", "files": ['), line: 'checkpoints/r1/MANIFEST.json: does not parse', quickState: 'corrupt'},
+    badjson: {
+      damage: (n) => fs.writeFile(ck(n, 'MANIFEST.json'), '{"format": "exp-checkpoint-manifest", "files": ['),
+      line: 'checkpoints/r1/MANIFEST.json: does not parse',
+      quickState: 'corrupt',
+    },
     byte: {
       async damage(n) {
         const h = await fs.open(ck(n, 'model.bin'), 'r+')
@@ -63,18 +100,42 @@ describe('exp verify: checkpoint manifests', function () {
       line: 'checkpoints/r1/model.bin: sha256 differs',
       quickState: 'committed', // the quick state reads no content
     },
-    deleted: {damage: (n) => fs.rm(ck(n, 'opt', 'state.bin')), line: 'checkpoints/r1/opt/state.bin: missing', quickState: 'corrupt'},
-    extra: {damage: (n) => fs.writeFile(ck(n, 'opt', 'stray.pt'), 'x'), line: 'checkpoints/r1/opt/stray.pt: extra', quickState: 'corrupt'},
-    nomanifest: {damage: (n) => fs.rm(ck(n, 'MANIFEST.json')), line: `checkpoints/r1: ${NO_MANIFEST}`, quickState: 'uncommitted'},
+    deleted: {
+      damage: (n) => fs.rm(ck(n, 'opt', 'state.bin')),
+      line: 'checkpoints/r1/opt/state.bin: missing',
+      quickState: 'corrupt',
+    },
+    extra: {
+      damage: (n) => fs.writeFile(ck(n, 'opt', 'stray.pt'), 'x'),
+      line: 'checkpoints/r1/opt/stray.pt: extra',
+      quickState: 'corrupt',
+    },
+    nomanifest: {
+      damage: (n) => fs.rm(ck(n, 'MANIFEST.json')),
+      line: `checkpoints/r1: ${NO_MANIFEST}`,
+      quickState: 'uncommitted',
+    },
     sidecar: {
       // an engine's sha256sum sidecar that disagrees with the file and the manifest (same length, so only its content differs)
       damage: (n) => fs.writeFile(ck(n, 'model.bin.sha256'), `${'0'.repeat(64)}  model.bin\n`),
       line: 'checkpoints/r1/model.bin: sha256 differs from its sidecar model.bin.sha256',
       quickState: 'corrupt',
     },
-    symlink: {damage: (n) => fs.symlink('/etc/hostname', ck(n, 'opt', 'link.bin')), line: 'checkpoints/r1/opt/link.bin: symlink pointing outside the experiment', quickState: 'corrupt'},
-    truncated: {damage: (n) => fs.truncate(ck(n, 'model.bin'), MiB / 2), line: `checkpoints/r1/model.bin: size ${MiB / 2} ≠ ${MiB}`, quickState: 'corrupt'},
-    zero: {damage: (n) => fs.truncate(ck(n, 'model.bin'), 0), line: `checkpoints/r1/model.bin: size 0 ≠ ${MiB}`, quickState: 'corrupt'},
+    symlink: {
+      damage: (n) => fs.symlink('/etc/hostname', ck(n, 'opt', 'link.bin')),
+      line: 'checkpoints/r1/opt/link.bin: symlink pointing outside the experiment',
+      quickState: 'corrupt',
+    },
+    truncated: {
+      damage: (n) => fs.truncate(ck(n, 'model.bin'), MiB / 2),
+      line: `checkpoints/r1/model.bin: size ${MiB / 2} ≠ ${MiB}`,
+      quickState: 'corrupt',
+    },
+    zero: {
+      damage: (n) => fs.truncate(ck(n, 'model.bin'), 0),
+      line: `checkpoints/r1/model.bin: size 0 ≠ ${MiB}`,
+      quickState: 'corrupt',
+    },
   }
 
   for (const [c, {damage, line}] of Object.entries(corrupt)) {
@@ -87,7 +148,10 @@ describe('exp verify: checkpoint manifests', function () {
       const lines = r.stdout.trim().split('\n')
       // the damaged sidecar is itself a file of the manifest, so its own sha256 differs too
       assert.equal(lines.length, c === 'sidecar' ? 2 : 1, r.stdout)
-      assert.ok(lines.some((l) => l.startsWith(`${name}: ${line}`)), `${r.stdout}\n  expected: ${name}: ${line}`)
+      assert.ok(
+        lines.some((l) => l.startsWith(`${name}: ${line}`)),
+        `${r.stdout}\n  expected: ${name}: ${line}`,
+      )
       assert.match(r.stderr, /1 checkpoint: 0 good, 1 with problems/)
       assert.deepEqual(await treeSnapshot(ws), before)
     })
@@ -97,18 +161,25 @@ describe('exp verify: checkpoint manifests', function () {
     const {code, json} = await expJson(['verify', '--all'], {cwd: ws})
     assert.equal(code, 1)
     const states = Object.fromEntries(json.checkpoints.map((c: any) => [c.experiment.slice(11), c.state]))
-    assert.deepEqual(states, {...Object.fromEntries(Object.keys(corrupt).map((c) => [c, c === 'nomanifest' ? 'uncommitted' : 'corrupt'])), good: 'committed'})
+    assert.deepEqual(states, {
+      ...Object.fromEntries(Object.keys(corrupt).map((c) => [c, c === 'nomanifest' ? 'uncommitted' : 'corrupt'])),
+      good: 'committed',
+    })
     assert.equal(json.problems.length, Object.keys(corrupt).length + 1) // + the sidecar's own sha256
   })
 
-  it('exp list --json and exp show --json carry each checkpoint\'s quick state (no hashing)', async () => {
+  it("exp list --json and exp show --json carry each checkpoint's quick state (no hashing)", async () => {
     const {code, json} = await expJson(['list'], {cwd: ws})
     assert.equal(code, 0)
-    const states = Object.fromEntries(json.experiments.map((e: any) => [e.slug, e.checkpoints.map((c: any) => c.state).join()]))
+    const states = Object.fromEntries(
+      json.experiments.map((e: any) => [e.slug, e.checkpoints.map((c: any) => c.state).join()]),
+    )
     for (const [c, {quickState}] of Object.entries(corrupt)) assert.equal(states[c], quickState, c)
     assert.equal(states.good, 'committed')
     const show = await expJson(['show', 'truncated'], {cwd: ws})
-    assert.deepEqual(show.json.checkpoints, [{path: 'checkpoints/r1', problems: [`model.bin: size ${MiB / 2} ≠ ${MiB}`], run_id: 'r1', state: 'corrupt'}])
+    assert.deepEqual(show.json.checkpoints, [
+      {path: 'checkpoints/r1', problems: [`model.bin: size ${MiB / 2} ≠ ${MiB}`], run_id: 'r1', state: 'corrupt'},
+    ])
   })
 
   it('usage: no name and no --all, or --adopt without a name, is exit 2', async () => {
@@ -128,7 +199,7 @@ describe('exp launch: the manifest is the commit, and evaluate refuses a broken 
   })
   after(async () => removeDir(ws))
 
-  it('a completed train commits MANIFEST.json (with the engine\'s sidecar) and records hashing in the run', async () => {
+  it("a completed train commits MANIFEST.json (with the engine's sidecar) and records hashing in the run", async () => {
     const {code, json} = await expJson(['launch', 'burgers'], {cwd: ws})
     assert.equal(code, 0, JSON.stringify(json))
     const train = json.record.stages.find((s: any) => s.name === 'train')
@@ -143,20 +214,36 @@ describe('exp launch: the manifest is the commit, and evaluate refuses a broken 
     assert.equal(manifest.adopted, false)
     assert.match(manifest.config_sha256, /^[\da-f]{64}$/)
     assert.deepEqual(manifest.argv, train.command)
-    assert.deepEqual(manifest.files.map((f: any) => f.path), ['model.json', 'model.json.sha256.json', 'train_summary.json'])
+    assert.deepEqual(
+      manifest.files.map((f: any) => f.path),
+      ['model.json', 'model.json.sha256.json', 'train_summary.json'],
+    )
     assert.equal((await exp(['verify', 'burgers'], {cwd: ws})).code, 0)
   })
 
-  it('exp promote names the run\'s checkpoint and its manifest sha256 in metadata.json and the production header', async () => {
+  it("exp promote names the run's checkpoint and its manifest sha256 in metadata.json and the production header", async () => {
     const [run] = (await expJson(['runs', 'burgers'], {cwd: ws})).json.runs
     const r = await exp(['promote', 'burgers', '--auto-promote'], {cwd: ws})
     assert.equal(r.code, 0, r.stdout + r.stderr)
-    const manifest = await fs.readFile(path.join(ws, 'experiments', run.experiment, 'checkpoints', run.run_id, 'MANIFEST.json'))
+    const manifest = await fs.readFile(
+      path.join(ws, 'experiments', run.experiment, 'checkpoints', run.run_id, 'MANIFEST.json'),
+    )
     const sha = createHash('sha256').update(manifest).digest('hex')
-    const metadata = JSON.parse(await fs.readFile(path.join(ws, 'experiments', run.experiment, 'metadata.json'), 'utf8'))
-    assert.deepEqual(metadata.promotions[0].checkpoint, {manifest_sha256: sha, path: `checkpoints/${run.run_id}`, state: 'committed'})
+    const metadata = JSON.parse(
+      await fs.readFile(path.join(ws, 'experiments', run.experiment, 'metadata.json'), 'utf8'),
+    )
+    assert.deepEqual(metadata.promotions[0].checkpoint, {
+      manifest_sha256: sha,
+      path: `checkpoints/${run.run_id}`,
+      state: 'committed',
+    })
     const production = await fs.readFile(path.join(ws, 'configs', 'train_burgers.yaml'), 'utf8')
-    assert.ok(production.includes(`# checkpoint: experiments/${run.experiment}/checkpoints/${run.run_id} (manifest sha256 ${sha})\n`), production.slice(0, 800))
+    assert.ok(
+      production.includes(
+        `# checkpoint: experiments/${run.experiment}/checkpoints/${run.run_id} (manifest sha256 ${sha})\n`,
+      ),
+      production.slice(0, 800),
+    )
   })
 
   it('an evaluate on a corrupted checkpoint does not start the engine; the reason names the file', async () => {
@@ -169,7 +256,11 @@ describe('exp launch: the manifest is the commit, and evaluate refuses a broken 
     assert.equal(evaluate.state, 'failed')
     assert.equal(evaluate.pid, undefined, 'the engine was never started')
     assert.match(evaluate.reason, new RegExp(`checkpoints/${first.run_id}/model\\.json: size 100 ≠ \\d+`))
-    assert.equal(existsSync(path.join(ws, 'experiments', first.experiment, json.record.report)), false, 'no report written')
+    assert.equal(
+      existsSync(path.join(ws, 'experiments', first.experiment, json.record.report)),
+      false,
+      'no report written',
+    )
     assert.equal(existsSync(path.join(ws, 'experiments', first.experiment, evaluate.log)), false, 'no engine output')
   })
 })
@@ -182,11 +273,18 @@ describe('exp archive / exp restore across filesystems check checkpoints against
   before(async function () {
     ws = await tempWorkspace()
     const other = existsSync('/dev/shm') ? statSync('/dev/shm').dev : undefined
-    requireTool(this, other !== undefined && other !== statSync(ws).dev, 'a tmpfs at /dev/shm on another filesystem than the temporary folder')
+    requireTool(
+      this,
+      other !== undefined && other !== statSync(ws).dev,
+      'a tmpfs at /dev/shm on another filesystem than the temporary folder',
+    )
     archive = await fs.mkdtemp(path.join('/dev/shm', 'exp-verify-archive-'))
     await fs.writeFile(path.join(ws, 'exp.yaml'), `paths:\n  archive: ${archive}\n`)
     for (const name of ['2025-01-01-fine', '2025-01-01-rotten']) {
-      const dir = await makeExperiment(ws, name, {'checkpoints/r1/model.bin': randomBytes(64 * 1024).toString('base64'), 'notes.md': 'Status: ✓\n'})
+      const dir = await makeExperiment(ws, name, {
+        'checkpoints/r1/model.bin': randomBytes(64 * 1024).toString('base64'),
+        'notes.md': 'Status: ✓\n',
+      })
       assert.ok(existsSync(dir))
     }
     assert.equal((await exp(['verify', '--adopt', 'fine', 'rotten'], {cwd: ws})).code, 0)
@@ -203,7 +301,10 @@ describe('exp archive / exp restore across filesystems check checkpoints against
     const before = await treeSnapshot(path.join(ws, 'experiments', '2025-01-01-rotten'))
     const r = await exp(['archive', 'rotten', '--yes'], {cwd: ws})
     assert.equal(r.code, 1, r.stdout + r.stderr)
-    assert.match(r.stdout + r.stderr, /does not match its checkpoint manifest \(checkpoints\/r1\/model\.bin: sha256 differs/)
+    assert.match(
+      r.stdout + r.stderr,
+      /does not match its checkpoint manifest \(checkpoints\/r1\/model\.bin: sha256 differs/,
+    )
     assert.deepEqual(await treeSnapshot(path.join(ws, 'experiments', '2025-01-01-rotten')), before)
     assert.equal(existsSync(path.join(archive, '2025-01-01-rotten')), false)
   })
@@ -212,7 +313,10 @@ describe('exp archive / exp restore across filesystems check checkpoints against
     assert.equal((await exp(['archive', 'fine', '--yes'], {cwd: ws})).code, 0)
     assert.ok(existsSync(path.join(archive, '2025-01-01-fine', 'checkpoints', 'r1', 'MANIFEST.json')))
     const archived = await expJson(['verify', '--all', '--archived'], {cwd: ws})
-    assert.deepEqual(archived.json.checkpoints.filter((c: any) => c.location === 'archive').map((c: any) => c.state), ['committed'])
+    assert.deepEqual(
+      archived.json.checkpoints.filter((c: any) => c.location === 'archive').map((c: any) => c.state),
+      ['committed'],
+    )
     const r = await exp(['restore', 'fine', '--yes'], {cwd: ws})
     assert.equal(r.code, 0, r.stderr)
     assert.equal((await exp(['verify', 'fine'], {cwd: ws})).code, 0)

@@ -7,7 +7,16 @@ export const CHROMIUM = '/usr/bin/chromium'
 export async function launchChromium(): Promise<Browser> {
   const {chromium} = await import('playwright-core')
   return chromium.launch({
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     executablePath: CHROMIUM,
   })
 }

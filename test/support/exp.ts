@@ -86,7 +86,11 @@ function callOf(args: string[], options: RunOptions) {
   return {args, bin: EXP_BIN, cwd: options.cwd, env, root: ROOT}
 }
 
-async function expChild(args: string[], env: Record<string, string | undefined>, options: RunOptions): Promise<ExpResult> {
+async function expChild(
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: RunOptions,
+): Promise<ExpResult> {
   callCounts().child++
   const result = await execa(process.execPath, [EXP_BIN, ...args], {
     cwd: options.cwd,
@@ -99,7 +103,10 @@ async function expChild(args: string[], env: Record<string, string | undefined>,
 }
 
 /** `exp ... --json`, parsed; fails the test with stderr when the output is not JSON. */
-export async function expJson<T = any>(args: string[], options: RunOptions): Promise<{code: number; json: T; stderr: string}> {
+export async function expJson<T = any>(
+  args: string[],
+  options: RunOptions,
+): Promise<{code: number; json: T; stderr: string}> {
   const r = await exp([...args, '--json'], options)
   try {
     return {code: r.code, json: JSON.parse(r.stdout) as T, stderr: r.stderr}
@@ -155,7 +162,9 @@ export async function treeSnapshot(dir: string): Promise<Record<string, string>>
       out[rel + '/'] = 'dir'
       for (const e of (await fs.readdir(p)).sort()) await visit(path.join(p, e))
     } else {
-      out[rel] = createHash('sha256').update(await fs.readFile(p)).digest('hex')
+      out[rel] = createHash('sha256')
+        .update(await fs.readFile(p))
+        .digest('hex')
     }
   }
   await visit(dir)
@@ -163,7 +172,11 @@ export async function treeSnapshot(dir: string): Promise<Record<string, string>>
 }
 
 /** Make an experiment directory by hand (as a researcher's old experiments look), without exp new. */
-export async function makeExperiment(ws: string, name: string, tree: Record<string, string | object> = {}): Promise<string> {
+export async function makeExperiment(
+  ws: string,
+  name: string,
+  tree: Record<string, string | object> = {},
+): Promise<string> {
   const dir = path.join(ws, 'experiments', name)
   await writeTree(dir, {'config.yaml': 'model:\n  latent_dim: 8\n', 'notes.md': `# ${name}\n`, ...tree})
   return dir

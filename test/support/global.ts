@@ -84,7 +84,8 @@ interface TimingContext {
 
 let fileStarted = 0
 let countsAtStart = {child: 0, inProcess: 0}
-const counts = () => ((globalThis as {__expCallCounts?: {child: number; inProcess: number}}).__expCallCounts ??= {child: 0, inProcess: 0})
+const counts = () =>
+  ((globalThis as {__expCallCounts?: {child: number; inProcess: number}}).__expCallCounts ??= {child: 0, inProcess: 0})
 
 /** Per test file in parallel mode (each worker runs one file at a time): its wall time, tests and exp calls. */
 export const mochaHooks = {
@@ -100,7 +101,13 @@ export const mochaHooks = {
     if (files.length !== 1) return // serial mode: the reporter times each file itself
     const file = path.relative(process.cwd(), files[0])
     const now = counts()
-    const row = {child: now.child - countsAtStart.child, file, inProcess: now.inProcess - countsAtStart.inProcess, ms: Date.now() - fileStarted, tests: root.total()}
+    const row = {
+      child: now.child - countsAtStart.child,
+      file,
+      inProcess: now.inProcess - countsAtStart.inProcess,
+      ms: Date.now() - fileStarted,
+      tests: root.total(),
+    }
     const name = createHash('sha256').update(file).digest('hex').slice(0, 16)
     await fs.writeFile(path.join(dir, 'timing', `${name}.json`), JSON.stringify(row))
   },

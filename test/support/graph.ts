@@ -58,12 +58,20 @@ export async function readGraph(ws: string): Promise<any> {
 }
 
 /** A node in the team's format. */
-export function node(id: string, action: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function node(
+  id: string,
+  action: string,
+  dependsOn: string[] = [],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const key = {eval: 'eval_config', finetune: 'experiment_config', train: 'train_config'}[action]
   return {id, action, depends_on: dependsOn, status: 'not_started', spec: key ? {[key]: {seed: 1}} : {}, ...extra}
 }
 
-export function graphOf(nodes: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function graphOf(
+  nodes: Array<Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {version: 1, updated_utc: 1732900000.25, nodes: Object.fromEntries(nodes.map((n) => [n.id, n])), ...extra}
 }
 
@@ -86,12 +94,21 @@ export async function engineTimes(ws: string): Promise<Record<string, Array<{sta
 export const graphCmd = (ws: string, args: string[], timeout = 120_000) => exp(['graph', ...args], {cwd: ws, timeout})
 
 /** Every node ran once, after its dependencies ended, and ends completed with a complete history. */
-export function assertRanOnceInOrder(nodes: Array<Record<string, unknown>>, times: Record<string, Array<{start: number; end?: number}>>, g: any): void {
+export function assertRanOnceInOrder(
+  nodes: Array<Record<string, unknown>>,
+  times: Record<string, Array<{start: number; end?: number}>>,
+  g: any,
+): void {
   for (const n of nodes) {
     const id = n.id as string
     assert.equal(times[id]?.length, 1, `${id} ran ${times[id]?.length ?? 0} times`)
-    for (const dep of n.depends_on as string[]) assert.ok(times[id][0].start >= times[dep][0].end!, `${id} started before ${dep} ended`)
+    for (const dep of n.depends_on as string[])
+      assert.ok(times[id][0].start >= times[dep][0].end!, `${id} started before ${dep} ended`)
     assert.equal(g.nodes[id].status, 'completed', id)
-    assert.deepEqual(g.nodes[id].history.map((h: any) => h.to), ['in_progress', 'completed'], `${id} history`)
+    assert.deepEqual(
+      g.nodes[id].history.map((h: any) => h.to),
+      ['in_progress', 'completed'],
+      `${id} history`,
+    )
   }
 }

@@ -19,7 +19,15 @@ export async function holdWorkspaceLock(ws: string): Promise<HeldLock> {
   await fs.mkdir(path.dirname(lock), {recursive: true})
   const stat = readFileSync('/proc/self/stat', 'utf8')
   const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  const owner = {boot_id: bootId(), command: 'archive', host: os.hostname(), nonce: 'feedfacefeedface', pid: process.pid, since: new Date().toISOString(), start}
+  const owner = {
+    boot_id: bootId(),
+    command: 'archive',
+    host: os.hostname(),
+    nonce: 'feedfacefeedface',
+    pid: process.pid,
+    since: new Date().toISOString(),
+    start,
+  }
   await fs.writeFile(lock, JSON.stringify(owner))
   let waiting = false
   const watcher = watch(path.dirname(lock), (_event, file) => {

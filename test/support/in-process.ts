@@ -37,8 +37,11 @@ export function inProcessRefusal(call: InProcessCall & {input?: string}): string
   if (call.input) return 'input on stdin'
   if (!existsSync(call.cwd)) return 'no such working directory'
   if (call.env.EXP_TEST_KILL_AT) return 'EXP_TEST_KILL_AT kills its process'
-  if (call.args.some((a) => a === '--help' || a === '-h' || a === '--' || a === '--version' || a === '-v')) return 'help or version'
-  manifestCommands ??= (JSON.parse(readFileSync(path.join(call.root, 'oclif.manifest.json'), 'utf8')) as {commands: Manifest}).commands
+  if (call.args.some((a) => a === '--help' || a === '-h' || a === '--' || a === '--version' || a === '-v'))
+    return 'help or version'
+  manifestCommands ??= (
+    JSON.parse(readFileSync(path.join(call.root, 'oclif.manifest.json'), 'utf8')) as {commands: Manifest}
+  ).commands
   return commandId(call.args) ? undefined : 'not one of exp’s own commands'
 }
 
@@ -59,7 +62,10 @@ async function runFastPath(root: string, args: string[]): Promise<boolean> {
   const file = path.join(root, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.js`)
   if (!existsSync(file)) return false
   const load = async (f: string) => import(pathToFileURL(f).href)
-  const [{default: command}, {runFast}] = await Promise.all([load(file), load(path.join(root, 'dist', 'fast', 'run.js'))])
+  const [{default: command}, {runFast}] = await Promise.all([
+    load(file),
+    load(path.join(root, 'dist', 'fast', 'run.js')),
+  ])
   return runFast(command, manifestCommands![id], args.slice(id.split(':').length))
 }
 
@@ -72,7 +78,7 @@ let loaded: Promise<{oclif: Oclif; config: unknown}> | undefined
 
 async function load(root: string): Promise<{oclif: Oclif; config: unknown}> {
   const mod = await import(pathToFileURL(path.join(root, 'dist', 'oclif.js')).href)
-  const oclif = (mod.default?.Config ? mod.default : mod.default?.default ?? mod) as Oclif
+  const oclif = (mod.default?.Config ? mod.default : (mod.default?.default ?? mod)) as Oclif
   const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
   pjson.oclif.plugins = []
   return {config: await oclif.Config.load({pjson, root}), oclif}
@@ -84,11 +90,19 @@ const STREAM_PROPS = ['isTTY', 'columns', 'rows'] as const
 /** Run one exp command in this process (call `inProcessRefusal` first). */
 export async function runInProcess(call: InProcessCall): Promise<InProcessResult> {
   busy = true
-  const saved = {argv: process.argv, cwd: process.cwd(), env: {...process.env}, exit: process.exit, exitCode: process.exitCode}
+  const saved = {
+    argv: process.argv,
+    cwd: process.cwd(),
+    env: {...process.env},
+    exit: process.exit,
+    exitCode: process.exitCode,
+  }
   const out: string[] = []
   const err: string[] = []
   const writes = {stderr: process.stderr.write, stdout: process.stdout.write}
-  const streamProps = [process.stdin, process.stdout, process.stderr].map((s) => STREAM_PROPS.map((p) => Object.getOwnPropertyDescriptor(s, p)))
+  const streamProps = [process.stdin, process.stdout, process.stderr].map((s) =>
+    STREAM_PROPS.map((p) => Object.getOwnPropertyDescriptor(s, p)),
+  )
   let exitCalled: number | undefined
   try {
     for (const s of [process.stdin, process.stdout, process.stderr]) {

@@ -27,6 +27,9 @@ if (op === 'archive') {
 }
 
 async function acrossDevices(from: string, to: string): Promise<void> {
-  if (path.dirname(from) !== path.dirname(to)) throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${from}' -> '${to}'`), {code: 'EXDEV'})
+  if (path.dirname(from) !== path.dirname(to))
+    throw Object.assign(new Error(`EXDEV: cross-device link not permitted, rename '${from}' -> '${to}'`), {
+      code: 'EXDEV',
+    })
   await fs.rename(from, to)
 }

@@ -35,7 +35,9 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() && true)).once('error', () => resolve(false))
+      const socket = net
+        .connect(port, '127.0.0.1', () => resolve(socket.end() && true))
+        .once('error', () => resolve(false))
     })
     if (ok) return
     if (Date.now() > until) throw new Error(`rclone serve webdav did not listen on ${port}`)
@@ -68,7 +70,10 @@ export async function rcloneFixture(): Promise<RcloneFixture> {
     port,
     served,
     async start() {
-      server = execa('rclone', ['serve', 'webdav', served, '--addr', `127.0.0.1:${port}`, '-q'], {env: {...process.env, ...env}, reject: false})
+      server = execa('rclone', ['serve', 'webdav', served, '--addr', `127.0.0.1:${port}`, '-q'], {
+        env: {...process.env, ...env},
+        reject: false,
+      })
       await waitForPort(port)
     },
     async stop() {

@@ -26,7 +26,8 @@ export interface Cluster {
 /** Why a cluster cannot be started here, or undefined when it can. */
 export function clusterUnavailable(): string | undefined {
   const r = spawnSync('bash', [CLUSTER_SCRIPT, 'available'], {encoding: 'utf8'})
-  if (r.status !== 0) return `SLURM is not installed (${(r.stderr || '').trim().split('\n')[0]}); apt-get install slurmctld slurmd slurm-client munge`
+  if (r.status !== 0)
+    return `SLURM is not installed (${(r.stderr || '').trim().split('\n')[0]}); apt-get install slurmctld slurmd slurm-client munge`
   if (process.getuid?.() !== 0) return 'a throwaway SLURM cluster needs root (slurmd, SlurmUser=root)'
   return undefined
 }
@@ -51,7 +52,11 @@ export async function startCluster(cpus = 8, extraConf = ''): Promise<Cluster> {
   // the script makes the mkdtemp directory itself world-executable, as munged needs
   const dir = await tempDir('exp-slurm-cluster-')
   const ports = {SLURM_CLUSTER_CTLD_PORT: String(await freePort()), SLURM_CLUSTER_SLURMD_PORT: String(await freePort())}
-  const r = await execa('bash', [CLUSTER_SCRIPT, 'start', dir], {env: {SLURM_CLUSTER_CPUS: String(cpus), SLURM_CLUSTER_EXTRA_CONF: extraConf, ...ports}, reject: false, timeout: 90_000})
+  const r = await execa('bash', [CLUSTER_SCRIPT, 'start', dir], {
+    env: {SLURM_CLUSTER_CPUS: String(cpus), SLURM_CLUSTER_EXTRA_CONF: extraConf, ...ports},
+    reject: false,
+    timeout: 90_000,
+  })
   if (r.exitCode !== 0) {
     await removeDir(dir)
     throw new Error(`the test SLURM cluster did not start (exit ${r.exitCode}):\n${r.stderr}`)
@@ -88,7 +93,12 @@ export async function stopCluster(cluster: Cluster | undefined): Promise<void> {
 }
 
 /** A SLURM client command run by hand (not by exp): sbatch, squeue, scancel, scontrol. */
-export async function slurm(cluster: Cluster, tool: string, args: string[], cwd?: string): Promise<{code: number; stdout: string; stderr: string}> {
+export async function slurm(
+  cluster: Cluster,
+  tool: string,
+  args: string[],
+  cwd?: string,
+): Promise<{code: number; stdout: string; stderr: string}> {
   const r = await execa(tool, args, {cwd, env: cluster.env, reject: false, timeout: 30_000})
   return {code: r.exitCode ?? 1, stderr: String(r.stderr), stdout: String(r.stdout)}
 }
@@ -108,7 +118,10 @@ export interface Shims {
 }
 
 /** Wrappers for the SLURM commands that log each call, then exec the real command (found on PATH now). */
-export async function makeShims(dir: string, tools = ['sacct', 'sbatch', 'scancel', 'scontrol', 'squeue']): Promise<Shims> {
+export async function makeShims(
+  dir: string,
+  tools = ['sacct', 'sbatch', 'scancel', 'scontrol', 'squeue'],
+): Promise<Shims> {
   const bin = path.join(dir, 'bin')
   const log = path.join(dir, 'calls.log')
   await fs.mkdir(bin, {recursive: true})
@@ -116,7 +129,11 @@ export async function makeShims(dir: string, tools = ['sacct', 'sbatch', 'scance
   for (const tool of tools) {
     const real = spawnSync('bash', ['-c', `command -v ${tool}`], {encoding: 'utf8'}).stdout.trim()
     if (!real) throw new Error(`${tool} not found on PATH`)
-    await fs.writeFile(path.join(bin, tool), `#!/bin/bash\nprintf '%s\\n' "${tool} $*" >> ${quote(log)}\nexec ${quote(real)} "$@"\n`, {mode: 0o755})
+    await fs.writeFile(
+      path.join(bin, tool),
+      `#!/bin/bash\nprintf '%s\\n' "${tool} $*" >> ${quote(log)}\nexec ${quote(real)} "$@"\n`,
+      {mode: 0o755},
+    )
   }
   return {
     bin,
@@ -131,7 +148,11 @@ export async function makeShims(dir: string, tools = ['sacct', 'sbatch', 'scance
 }
 
 /** Poll `check` until it returns something other than undefined/false; fail with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()

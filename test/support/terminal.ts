@@ -14,10 +14,12 @@ export function terminalScreen(child: ResultPromise): TerminalScreen {
     screen += chunk.toString()
     wake()
   })
-  child.finally(() => {
-    exited = true
-    wake()
-  }).catch(() => {})
+  child
+    .finally(() => {
+      exited = true
+      wake()
+    })
+    .catch(() => {})
   return {
     shows: async (text, ms = 30_000) => {
       const deadline = Date.now() + ms

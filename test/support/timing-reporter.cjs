@@ -18,10 +18,11 @@ class TimingReporter extends Mocha.reporters.Spec {
     const files = new Map()
     const started = Date.now()
     const parallel = typeof runner.isParallelMode === 'function' && runner.isParallelMode()
-    if (!parallel) runner.on(EVENT_SUITE_BEGIN, (suite) => {
-      if (!suite.file || !suite.parent || !suite.parent.root) return
-      suite.__timing = {at: Date.now(), ...counters()}
-    })
+    if (!parallel)
+      runner.on(EVENT_SUITE_BEGIN, (suite) => {
+        if (!suite.file || !suite.parent || !suite.parent.root) return
+        suite.__timing = {at: Date.now(), ...counters()}
+      })
     runner.on(EVENT_SUITE_END, (suite) => {
       const t = suite.__timing
       if (!t) return
@@ -43,9 +44,13 @@ class TimingReporter extends Mocha.reporters.Spec {
       const lines = ['', '  Time per test file (wall, slowest first; exp calls: child processes / in-process):']
       for (const [file, r] of rows.slice(0, top)) {
         const share = ((100 * r.ms) / sum).toFixed(1).padStart(5)
-        lines.push(`  ${(r.ms / 1000).toFixed(1).padStart(7)} s ${share} %  ${String(r.tests).padStart(4)} tests  ${String(r.child).padStart(5)} / ${String(r.inProcess).padEnd(5)} ${file}`)
+        lines.push(
+          `  ${(r.ms / 1000).toFixed(1).padStart(7)} s ${share} %  ${String(r.tests).padStart(4)} tests  ${String(r.child).padStart(5)} / ${String(r.inProcess).padEnd(5)} ${file}`,
+        )
       }
-      const jobs = parallel ? `, ${(sum / 1000).toFixed(1)} s of file time over ${(total / 1000).toFixed(1)} s of wall` : ''
+      const jobs = parallel
+        ? `, ${(sum / 1000).toFixed(1)} s of file time over ${(total / 1000).toFixed(1)} s of wall`
+        : ''
       lines.push(`  ${(total / 1000).toFixed(1).padStart(7)} s total, ${rows.length} files${jobs}`)
       process.stdout.write(lines.join('\n') + '\n')
     })

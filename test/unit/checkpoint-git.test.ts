@@ -21,15 +21,24 @@ describe('checkpoint manifest: git commit', () => {
     await fs.mkdir(path.join(experiment, 'checkpoints', 'r1'), {recursive: true})
     await fs.writeFile(path.join(experiment, 'config.yaml'), 'seed: 0\n')
     assert.equal(await gitCommit(experiment), null)
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], {cwd: dir, encoding: 'utf8'}).trim()
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], {cwd: dir, encoding: 'utf8'}).trim()
     git('init', '-q')
     git('add', '.')
     git('commit', '-qm', 'first')
     const head = git('rev-parse', 'HEAD')
     assert.equal(await gitCommit(experiment), head)
     const commit = async (lookup?: Promise<string | null>) => {
-      await commitCheckpoint({argv: ['train'], experimentDir: experiment, gitCommit: lookup, now, runId: 'r1', stage: 'train'})
-      return JSON.parse(await fs.readFile(path.join(experiment, 'checkpoints', 'r1', 'MANIFEST.json'), 'utf8')).git_commit
+      await commitCheckpoint({
+        argv: ['train'],
+        experimentDir: experiment,
+        gitCommit: lookup,
+        now,
+        runId: 'r1',
+        stage: 'train',
+      })
+      return JSON.parse(await fs.readFile(path.join(experiment, 'checkpoints', 'r1', 'MANIFEST.json'), 'utf8'))
+        .git_commit
     }
     assert.equal(await commit(), head)
     assert.equal(await commit(Promise.resolve('f'.repeat(40))), 'f'.repeat(40))

@@ -42,20 +42,32 @@ describe('checkpoint hashing and commits', () => {
     assert.deepEqual(empty.warnings, ['the checkpoint folder is empty'])
     await fs.writeFile(path.join(dir, 'checkpoints', 'r0', 'zero.bin'), '')
     await fs.rm(path.join(dir, 'checkpoints', 'r0', 'MANIFEST.json'))
-    assert.deepEqual((await commitCheckpoint({argv: null, experimentDir: dir, now, runId: 'r0', stage: 'train'})).warnings, ['zero.bin: 0 bytes'])
+    assert.deepEqual(
+      (await commitCheckpoint({argv: null, experimentDir: dir, now, runId: 'r0', stage: 'train'})).warnings,
+      ['zero.bin: 0 bytes'],
+    )
     assert.ok(isKnownTemporary('.MANIFEST.json.4242.0a1b2c3d.tmp'))
     assert.ok(!isKnownTemporary('MANIFEST.json.bak'))
   })
 
-  it('vast collect: a checkpoint that arrived different from the instance\'s sha256 is left uncommitted, naming the file', async () => {
+  it("vast collect: a checkpoint that arrived different from the instance's sha256 is left uncommitted, naming the file", async () => {
     const ck = path.join(dir, 'checkpoints', 'r1')
     await fs.mkdir(ck, {recursive: true})
     await fs.writeFile(path.join(ck, 'model.bin'), 'weights')
     const right = `${await sha256File(path.join(ck, 'model.bin'))}  ./model.bin\n`
-    const ok = await commitCollected({argv: ['train'], checkpoint: 'checkpoints/r1', experimentDir: dir, now, sums: right})
+    const ok = await commitCollected({
+      argv: ['train'],
+      checkpoint: 'checkpoints/r1',
+      experimentDir: dir,
+      now,
+      sums: right,
+    })
     assert.equal(ok.files, 1)
     const wrong = `${'1'.repeat(64)}  ./model.bin\n`
-    await assert.rejects(commitCollected({argv: ['train'], checkpoint: 'checkpoints/r1', experimentDir: dir, now, sums: wrong}), /checkpoints\/r1\/model\.bin: sha256 differs from the instance's/)
+    await assert.rejects(
+      commitCollected({argv: ['train'], checkpoint: 'checkpoints/r1', experimentDir: dir, now, sums: wrong}),
+      /checkpoints\/r1\/model\.bin: sha256 differs from the instance's/,
+    )
     assert.equal(existsSync(path.join(ck, 'MANIFEST.json')), false)
   })
 })

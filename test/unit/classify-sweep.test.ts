@@ -11,15 +11,40 @@ const opts = {direction: 'min' as const, metric: 'final_nrmse', now: NOW, staleD
 const DIR = '/ws/experiments/2025-01-22-s'
 
 function snap(name: string, partial: Partial<ExperimentSnapshot> = {}): ExperimentSnapshot {
-  return {bytes: 0, date: null, dir: `${DIR}/${name}`, fileCount: 1, hasConfig: true, lastModified: NOW.getTime() - DAY, lastModifiedPath: 'config.yaml', location: 'experiments', name, reports: [], runs: [], slug: name, warnings: [], ...partial}
+  return {
+    bytes: 0,
+    date: null,
+    dir: `${DIR}/${name}`,
+    fileCount: 1,
+    hasConfig: true,
+    lastModified: NOW.getTime() - DAY,
+    lastModifiedPath: 'config.yaml',
+    location: 'experiments',
+    name,
+    reports: [],
+    runs: [],
+    slug: name,
+    warnings: [],
+    ...partial,
+  }
 }
 
-const report = (v: string, data: object) => parseReport(`${DIR}/${v}/reports/r.json`, JSON.stringify(data), NOW.getTime() - DAY, 'experiment')
+const report = (v: string, data: object) =>
+  parseReport(`${DIR}/${v}/reports/r.json`, JSON.stringify(data), NOW.getTime() - DAY, 'experiment')
 const passed = (v: string, nrmse: number) => snap(v, {reports: [report(v, {final_nrmse: nrmse, gates_passed: true})]})
 const failed = (v: string) => snap(v, {reports: [report(v, {final_nrmse: 0.9, gates_passed: false})]})
 function running(v: string, state: RunState = 'running'): ExperimentSnapshot {
   const t = NOW.toISOString()
-  const run: RunRecord = {backend: 'local', created_at: t, experiment: v, run_id: 'r1', schema: 1, stages: [], state, updated_at: t}
+  const run: RunRecord = {
+    backend: 'local',
+    created_at: t,
+    experiment: v,
+    run_id: 'r1',
+    schema: 1,
+    stages: [],
+    state,
+    updated_at: t,
+  }
   return snap(v, {runs: [run]})
 }
 
@@ -28,8 +53,11 @@ function sweep(variants: ExperimentSnapshot[], partial: Partial<ExperimentSnapsh
 }
 
 describe('classify: a sweep aggregates its variants, with reasons', () => {
-  it('a person\'s verdict on the experiment wins over its variants', () => {
-    const c = classify(sweep([running('a'), passed('b', 0.1)], {notesText: '\n'.repeat(6) + 'Status: ✗ abandoned'}), opts)
+  it("a person's verdict on the experiment wins over its variants", () => {
+    const c = classify(
+      sweep([running('a'), passed('b', 0.1)], {notesText: '\n'.repeat(6) + 'Status: ✗ abandoned'}),
+      opts,
+    )
     assert.equal(c.status, 'failed')
     assert.equal(c.rule, 'notes')
     assert.equal(c.variants?.length, 2)
@@ -46,7 +74,10 @@ describe('classify: a sweep aggregates its variants, with reasons', () => {
     assert.deepEqual([c.status, c.rule], ['success', 'variants'])
     assert.equal(c.reason, '2/4 variants passed; best c, final_nrmse 0.031')
     assert.equal(c.source, 'c/reports/r.json')
-    assert.match(classify(sweep([passed('a', 0.05), passed('c', 0.031)]), {...opts, direction: 'max'}).reason, /best a, final_nrmse 0.05/)
+    assert.match(
+      classify(sweep([passed('a', 0.05), passed('c', 0.031)]), {...opts, direction: 'max'}).reason,
+      /best a, final_nrmse 0.05/,
+    )
   })
 
   it('every variant failed → failed, with the first failure', () => {
@@ -66,7 +97,13 @@ describe('classify: a sweep aggregates its variants, with reasons', () => {
 
   it('each variant is classified by the same function as an experiment', () => {
     const c = classify(sweep([passed('a', 0.1), failed('b')]), opts)
-    assert.deepEqual(c.variants!.map((v) => [v.name, v.classification.status, v.metric]), [['a', 'success', 0.1], ['b', 'failed', 0.9]])
+    assert.deepEqual(
+      c.variants!.map((v) => [v.name, v.classification.status, v.metric]),
+      [
+        ['a', 'success', 0.1],
+        ['b', 'failed', 0.9],
+      ],
+    )
     assert.deepEqual(c.variants![0].classification, classify(passed('a', 0.1), opts))
   })
 })

@@ -41,7 +41,17 @@ function run(state: RunState, daysAgo: number, stageState: RunState = state): Ru
     experiment: '2025-01-22-x',
     run_id: `r-${daysAgo}`,
     schema: 1,
-    stages: [{command: ['python3', 'train.py'], cwd: '.', ended_at: state === 'running' ? undefined : t, exit_code: stageState === 'failed' ? 3 : 0, log: 'train.log', name: 'train', state: stageState}],
+    stages: [
+      {
+        command: ['python3', 'train.py'],
+        cwd: '.',
+        ended_at: state === 'running' ? undefined : t,
+        exit_code: stageState === 'failed' ? 3 : 0,
+        log: 'train.log',
+        name: 'train',
+        state: stageState,
+      },
+    ],
     state,
     updated_at: t,
   }
@@ -104,7 +114,10 @@ describe('classify', () => {
     assert.equal(c.status, 'failed')
     assert.match(c.reason, /train exited with code 3/)
     // an older failed run does not override a newer passing report
-    assert.equal(classify(snap({reports: [report({gates_passed: true}, 1)], runs: [run('failed', 5)]}), opts).status, 'success')
+    assert.equal(
+      classify(snap({reports: [report({gates_passed: true}, 1)], runs: [run('failed', 5)]}), opts).status,
+      'success',
+    )
   })
 
   it('interrupted and cancelled runs are not verdicts', () => {
@@ -130,10 +143,13 @@ describe('classify', () => {
     assert.equal(c.status, 'success')
     assert.equal(c.source, 'metadata.json')
     // a status that is not a verdict is ignored
-    assert.equal(classify(snap({metadata: {status: 'wip'}, reports: [report({gates_passed: false}, 1)]}), opts).status, 'failed')
+    assert.equal(
+      classify(snap({metadata: {status: 'wip'}, reports: [report({gates_passed: false}, 1)]}), opts).status,
+      'failed',
+    )
   })
 
-  it('rule 1: a live run beats everything, even a person\'s verdict', () => {
+  it("rule 1: a live run beats everything, even a person's verdict", () => {
     const s = snap({lastModified: NOW.getTime() - 90 * DAY, metadata: {status: 'failed'}, runs: [run('running', 0)]})
     const c = classify(s, opts)
     assert.equal(c.status, 'active')

@@ -23,7 +23,10 @@ function lineCount(text: string): number {
 
 function overLimit(files: string[], limit: number): string[] {
   return files
-    .map((path) => ({path: relative(process.cwd(), path).split(sep).join('/'), lines: lineCount(readFileSync(path, 'utf8'))}))
+    .map((path) => ({
+      path: relative(process.cwd(), path).split(sep).join('/'),
+      lines: lineCount(readFileSync(path, 'utf8')),
+    }))
     .filter(({lines}) => lines > limit)
     .map(({path, lines}) => `${path}: ${lines} lines`)
 }

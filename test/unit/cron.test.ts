@@ -3,12 +3,39 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {buildCronLine, cronEscape, findLines, shellQuote, splitCronLine, withLine, withoutLine} from '../../src/cron/crontab.js'
+import {
+  buildCronLine,
+  cronEscape,
+  findLines,
+  shellQuote,
+  splitCronLine,
+  withLine,
+  withoutLine,
+} from '../../src/cron/crontab.js'
 import {nextRuns, validateSchedule} from '../../src/cron/schedule.js'
 import {isExpError} from '../../src/errors.js'
 import {removeDir, tempDir} from '../support/exp.js'
 
-const NASTY = ['plain', 'two words', "it's", '$(touch /tmp/pwned)', '`id`', 'a"b', 'back\\slash', '*', '', '-n', '100%', 'tab\there', 'ünï', "'", "''", '; rm -rf ~', '$HOME', 'a=b']
+const NASTY = [
+  'plain',
+  'two words',
+  "it's",
+  '$(touch /tmp/pwned)',
+  '`id`',
+  'a"b',
+  'back\\slash',
+  '*',
+  '',
+  '-n',
+  '100%',
+  'tab\there',
+  'ünï',
+  "'",
+  "''",
+  '; rm -rf ~',
+  '$HOME',
+  'a=b',
+]
 
 describe('crontab lines', () => {
   let dir: string
@@ -34,9 +61,19 @@ describe('crontab lines', () => {
     const root = path.join(dir, `my ws's $HOME 100% \`x\``)
     await fs.mkdir(path.join(root, '.exp'), {recursive: true})
     const bin = path.join(dir, 'fake-exp.js')
-    await fs.writeFile(bin, 'console.log(JSON.stringify({argv: process.argv.slice(2), cwd: process.cwd(), stamps: process.env.EXP_LOG_TIMESTAMPS}))\n')
+    await fs.writeFile(
+      bin,
+      'console.log(JSON.stringify({argv: process.argv.slice(2), cwd: process.cwd(), stamps: process.env.EXP_LOG_TIMESTAMPS}))\n',
+    )
     const log = path.join(root, '.exp', 'cron.log')
-    const line = buildCronLine({args: ['archive', '--status', 'all', '--yes', "it's"], bin, log, node: process.execPath, root, schedule: '0 0 * * 0'})
+    const line = buildCronLine({
+      args: ['archive', '--status', 'all', '--yes', "it's"],
+      bin,
+      log,
+      node: process.execPath,
+      root,
+      schedule: '0 0 * * 0',
+    })
     assert.ok(line.startsWith('0 0 * * 0 cd '))
     assert.ok(line.endsWith(` # exp:${root.replace(/%/g, '\\%')}`))
     // what cron does: unescape \% then hand the command to sh, with a bare environment
@@ -44,13 +81,19 @@ describe('crontab lines', () => {
     assert.equal(schedule, '0 0 * * 0')
     await execa('env', ['-i', 'sh', '-c', command.replace(/\\%/g, '%')])
     await execa('env', ['-i', 'sh', '-c', command.replace(/\\%/g, '%')])
-    const runs = (await fs.readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const runs = (await fs.readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     assert.equal(runs.length, 2, 'appends')
     assert.deepEqual(runs[0], {argv: ['archive', '--status', 'all', '--yes', "it's"], cwd: root, stamps: '1'})
   })
 
   it('refuses values with line breaks', () => {
-    assert.throws(() => buildCronLine({args: ['archive'], bin: '/b', log: '/l', node: '/n', root: '/a\nb', schedule: '0 0 * * 0'}), /line break/)
+    assert.throws(
+      () => buildCronLine({args: ['archive'], bin: '/b', log: '/l', node: '/n', root: '/a\nb', schedule: '0 0 * * 0'}),
+      /line break/,
+    )
   })
 
   it('installs in place of the old line, keeps every other line, and removes only its own', () => {
@@ -77,7 +120,8 @@ describe('crontab lines', () => {
 
 describe('cron schedules', () => {
   it('accepts what crontab accepts', () => {
-    for (const s of ['0 0 * * 0', '*/15 2-4 1,15 * mon-fri', '30 2 * jan-mar 7', '@weekly', '@daily', '  0  0 * * 0 ']) assert.doesNotThrow(() => validateSchedule(s), s)
+    for (const s of ['0 0 * * 0', '*/15 2-4 1,15 * mon-fri', '30 2 * jan-mar 7', '@weekly', '@daily', '  0  0 * * 0 '])
+      assert.doesNotThrow(() => validateSchedule(s), s)
     assert.equal(validateSchedule('  0  0 * * 0 '), '0 0 * * 0')
   })
 
@@ -95,7 +139,8 @@ describe('cron schedules', () => {
     for (const [schedule, why] of bad) {
       assert.throws(
         () => validateSchedule(schedule),
-        (error: unknown) => isExpError(error) && error.exit === 2 && why.test(error.message) && !error.message.includes('\n'),
+        (error: unknown) =>
+          isExpError(error) && error.exit === 2 && why.test(error.message) && !error.message.includes('\n'),
         schedule,
       )
     }
@@ -103,11 +148,17 @@ describe('cron schedules', () => {
 
   it('computes the next three runs in local time', () => {
     const from = new Date(2025, 0, 22, 10, 0) // a Wednesday, local time
-    assert.deepEqual(nextRuns('0 0 * * 0', from).map((d) => [d.getDate(), d.getHours(), d.getDay()]), [
-      [26, 0, 0],
-      [2, 0, 0],
-      [9, 0, 0],
-    ])
-    assert.deepEqual(nextRuns('@daily', from).map((d) => d.getDate()), [23, 24, 25])
+    assert.deepEqual(
+      nextRuns('0 0 * * 0', from).map((d) => [d.getDate(), d.getHours(), d.getDay()]),
+      [
+        [26, 0, 0],
+        [2, 0, 0],
+        [9, 0, 0],
+      ],
+    )
+    assert.deepEqual(
+      nextRuns('@daily', from).map((d) => d.getDate()),
+      [23, 24, 25],
+    )
   })
 })

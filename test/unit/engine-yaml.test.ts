@@ -37,7 +37,11 @@ describe('embedded engine reads the YAML exp writes (miniyaml against the yaml w
   this.timeout(30_000)
 
   it('gives the same value as the yaml package for every shape --set can produce', async function () {
-    requireTool(this, (await execa('python3', ['--version'], {reject: false})).exitCode === 0, 'python3 is not installed')
+    requireTool(
+      this,
+      (await execa('python3', ['--version'], {reject: false})).exitCode === 0,
+      'python3 is not installed',
+    )
     const golden = readFileSync(path.join(ROOT, 'configs', 'train_burgers_golden.yaml'), 'utf8')
     const texts = SETS.map((set) => {
       const doc = parseConfigText(golden, 'golden.yaml')
@@ -45,14 +49,28 @@ describe('embedded engine reads the YAML exp writes (miniyaml against the yaml w
       return doc.toString()
     })
     const all = parseConfigText(golden, 'golden.yaml')
-    applyOverrides(all, SETS.map((s) => parseOverride(s)))
+    applyOverrides(
+      all,
+      SETS.map((s) => parseOverride(s)),
+    )
     texts.push(all.toString())
-    assert.ok(texts.some((t) => /^ {4}- 1$/m.test(t)), 'the writer writes block lists')
-    assert.ok(texts.some((t) => /: [|>]/.test(t)), 'the writer writes block scalars')
-    const script = 'import json, sys\nsys.path.insert(0, sys.argv[1])\nimport miniyaml\nprint(json.dumps([miniyaml.loads(t) for t in json.load(sys.stdin)]))'
-    const r = await execa('python3', ['-c', script, path.join(ROOT, 'engines', 'burgers')], {input: JSON.stringify(texts), reject: false})
+    assert.ok(
+      texts.some((t) => /^ {4}- 1$/m.test(t)),
+      'the writer writes block lists',
+    )
+    assert.ok(
+      texts.some((t) => /: [|>]/.test(t)),
+      'the writer writes block scalars',
+    )
+    const script =
+      'import json, sys\nsys.path.insert(0, sys.argv[1])\nimport miniyaml\nprint(json.dumps([miniyaml.loads(t) for t in json.load(sys.stdin)]))'
+    const r = await execa('python3', ['-c', script, path.join(ROOT, 'engines', 'burgers')], {
+      input: JSON.stringify(texts),
+      reject: false,
+    })
     assert.equal(r.exitCode, 0, r.stderr)
     const read = JSON.parse(r.stdout) as unknown[]
-    for (const [i, text] of texts.entries()) assert.deepEqual(read[i], parse(text), `${SETS[i] ?? 'all at once'}:\n${text}`)
+    for (const [i, text] of texts.entries())
+      assert.deepEqual(read[i], parse(text), `${SETS[i] ?? 'all at once'}:\n${text}`)
   })
 })

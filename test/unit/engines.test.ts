@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 
-import {displayCommand, EMBEDDED_TEMPLATES, engineTemplates, expandArgv, placeholdersIn, placeholderValues, pythonCommand} from '../../src/launch/engines.js'
+import {
+  displayCommand,
+  EMBEDDED_TEMPLATES,
+  engineTemplates,
+  expandArgv,
+  placeholdersIn,
+  placeholderValues,
+  pythonCommand,
+} from '../../src/launch/engines.js'
 import {formatLaunchLogEntry} from '../../src/launch/launch-log.js'
 import {backendOptions} from '../../src/launch/launch.js'
 import {EMBEDDED_ENGINE_DIR} from '../../src/lib/package.js'
@@ -16,15 +24,37 @@ describe('engines: templates and placeholders', () => {
     assert.deepEqual(engineTemplates(w), EMBEDDED_TEMPLATES)
     const values = placeholderValues({env: {}, experimentDir: '/ws/experiments/2025-01-22-a', runId: 'R1', ws: w})
     assert.deepEqual(Object.keys(values).sort(), [...PLACEHOLDERS].sort())
-    assert.deepEqual(expandArgv(engineTemplates(w).train, values), ['python3', `${EMBEDDED_ENGINE_DIR}/train.py`, '--config', 'config.yaml', '--out', 'checkpoints/R1', '--metrics', 'runs/R1/metrics.jsonl'])
-    assert.deepEqual(expandArgv(engineTemplates(w).evaluate, values).slice(4), ['--checkpoint', 'checkpoints/R1', '--report', 'reports/R1.json', '--metrics', 'runs/R1/metrics.jsonl'])
+    assert.deepEqual(expandArgv(engineTemplates(w).train, values), [
+      'python3',
+      `${EMBEDDED_ENGINE_DIR}/train.py`,
+      '--config',
+      'config.yaml',
+      '--out',
+      'checkpoints/R1',
+      '--metrics',
+      'runs/R1/metrics.jsonl',
+    ])
+    assert.deepEqual(expandArgv(engineTemplates(w).evaluate, values).slice(4), [
+      '--checkpoint',
+      'checkpoints/R1',
+      '--report',
+      'reports/R1.json',
+      '--metrics',
+      'runs/R1/metrics.jsonl',
+    ])
     assert.equal(values.experiment, '2025-01-22-a')
     assert.equal(values.run_dir, 'runs/R1')
     assert.equal(values.workspace, '/ws')
   })
 
   it('an evaluate-only run reads the checkpoint of the run that trained it', () => {
-    const values = placeholderValues({checkpointRunId: 'OLD', env: {}, experimentDir: '/ws/experiments/x', runId: 'NEW', ws: ws()})
+    const values = placeholderValues({
+      checkpointRunId: 'OLD',
+      env: {},
+      experimentDir: '/ws/experiments/x',
+      runId: 'NEW',
+      ws: ws(),
+    })
     assert.equal(values.checkpoint_dir, 'checkpoints/OLD')
     assert.equal(values.report, 'reports/NEW.json')
   })
@@ -35,13 +65,19 @@ describe('engines: templates and placeholders', () => {
   })
 
   it('uses exp.yaml engines when present', () => {
-    const w = ws('engines:\n  train: [python3, "{workspace}/train.py", --out, "{checkpoint_dir}"]\n  evaluate: [python3, eval.py, "{report}"]\n')
+    const w = ws(
+      'engines:\n  train: [python3, "{workspace}/train.py", --out, "{checkpoint_dir}"]\n  evaluate: [python3, eval.py, "{report}"]\n',
+    )
     assert.deepEqual(engineTemplates(w).evaluate, ['python3', 'eval.py', '{report}'])
     assert.deepEqual(placeholdersIn(engineTemplates(w).train), new Set(['workspace', 'checkpoint_dir']))
   })
 
   it('substitutes exactly inside arguments, in one pass, never splitting or re-expanding', () => {
-    const out = expandArgv(['--out={run_dir}/ckpt', '{config}', 'a b {run_id}', '{{"lr": 1}}', '{run_id}{run_id}'], {config: 'my config.yaml', run_dir: 'runs/{run_id}', run_id: 'R'})
+    const out = expandArgv(['--out={run_dir}/ckpt', '{config}', 'a b {run_id}', '{{"lr": 1}}', '{run_id}{run_id}'], {
+      config: 'my config.yaml',
+      run_dir: 'runs/{run_id}',
+      run_id: 'R',
+    })
     assert.deepEqual(out, ['--out=runs/{run_id}/ckpt', 'my config.yaml', 'a b R', '{"lr": 1}', 'RR'])
   })
 
@@ -64,8 +100,14 @@ describe('engines: templates and placeholders', () => {
 
 describe('launch.log entries', () => {
   it('use the [YYYY-MM-DD HH:MM:SS] ACTION: / Details: / Result: format, one line each', () => {
-    const text = formatLaunchLogEntry({action: 'train', description: 'started\npython3 train.py', details: ['pid 1', 'log x'], result: 'running'}, new Date(2025, 0, 22, 10, 15, 0))
-    assert.equal(text, '[2025-01-22 10:15:00] TRAIN: started python3 train.py\nDetails: pid 1\nDetails: log x\nResult: running\n\n')
+    const text = formatLaunchLogEntry(
+      {action: 'train', description: 'started\npython3 train.py', details: ['pid 1', 'log x'], result: 'running'},
+      new Date(2025, 0, 22, 10, 15, 0),
+    )
+    assert.equal(
+      text,
+      '[2025-01-22 10:15:00] TRAIN: started python3 train.py\nDetails: pid 1\nDetails: log x\nResult: running\n\n',
+    )
   })
 })
 

@@ -27,13 +27,22 @@ describe('exp gates on reports', () => {
     const data = await read(file)
     assert.equal(data.gates_passed, true)
     assert.equal(data.created_at, '2025-01-22T10:00:00Z')
-    assert.deepEqual(data.gates, {checks: [{limit: {max: 0.15}, metric: 'final_nrmse', passed: true, value: 0.12}], decided_at: '2025-01-22T10:00:05.000Z', decided_by: 'exp'})
+    assert.deepEqual(data.gates, {
+      checks: [{limit: {max: 0.15}, metric: 'final_nrmse', passed: true, value: 0.12}],
+      decided_at: '2025-01-22T10:00:05.000Z',
+      decided_by: 'exp',
+    })
     assert.equal(reportVerdict(parseReport(file, JSON.stringify(data), 0, 'experiment'))?.verdict, 'success')
   })
 
   it('fails a gate that is out of bounds, missing, or not a number; every gate must pass', async () => {
     const file = await write({final_nrmse: 0.2, metrics: {accuracy: 0.9}, loss: 'nan'})
-    const outcome = await applyGates(file, {accuracy: {min: 0.8}, final_nrmse: {max: 0.15}, loss: {max: 1}, speed: {min: 1}})
+    const outcome = await applyGates(file, {
+      accuracy: {min: 0.8},
+      final_nrmse: {max: 0.15},
+      loss: {max: 1},
+      speed: {min: 1},
+    })
     assert.equal(outcome.decided_by, 'exp')
     const data = await read(file)
     assert.equal(data.gates_passed, false)
@@ -45,14 +54,14 @@ describe('exp gates on reports', () => {
     assert.equal(describeCheck(byMetric.final_nrmse), 'final_nrmse 0.2 <= 0.15: fail')
   })
 
-  it('never overrides the engine\'s own gates_passed', async () => {
+  it("never overrides the engine's own gates_passed", async () => {
     const file = await write({final_nrmse: 0.9, gates_passed: true})
     const before = await fs.readFile(file, 'utf8')
     assert.deepEqual(await applyGates(file, {final_nrmse: {max: 0.15}}), {decided_by: 'engine', passed: true})
     assert.equal(await fs.readFile(file, 'utf8'), before)
   })
 
-  it('keeps an engine\'s own `gates` field and writes exp\'s beside it', async () => {
+  it("keeps an engine's own `gates` field and writes exp's beside it", async () => {
     const file = await write({final_nrmse: 0.01, gates: ['engine-defined']})
     await applyGates(file, {final_nrmse: {max: 0.15}})
     const data = await read(file)
@@ -67,7 +76,11 @@ describe('exp gates on reports', () => {
     assert.equal((await applyGates(broken, {final_nrmse: {max: 1}})).decided_by, 'none')
     assert.equal(await fs.readFile(broken, 'utf8'), '{"final_nrmse": ')
     const plain = await write({final_nrmse: 0.1})
-    assert.deepEqual(await applyGates(plain, undefined), {decided_by: 'none', reason: 'the report has no gates_passed and exp.yaml has no gates', report: 'ok'})
+    assert.deepEqual(await applyGates(plain, undefined), {
+      decided_by: 'none',
+      reason: 'the report has no gates_passed and exp.yaml has no gates',
+      report: 'ok',
+    })
   })
 
   it('checks both bounds', () => {

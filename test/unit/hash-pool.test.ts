@@ -34,7 +34,12 @@ describe('hash pool: in this thread below INLINE_BYTES, worker threads above', (
         {file: path.join(dir, 'empty'), size: 0},
       ]
       const results = await hashFiles(files, {onProgress: (bytes) => (progress += bytes)})
-      assert.deepEqual(results, [{bytes: small.length, sha256: sha(small)}, {error: 'ENOENT'}, {bytes: big.length, sha256: sha(big)}, {bytes: 0, sha256: sha(Buffer.alloc(0))}])
+      assert.deepEqual(results, [
+        {bytes: small.length, sha256: sha(small)},
+        {error: 'ENOENT'},
+        {bytes: big.length, sha256: sha(big)},
+        {bytes: 0, sha256: sha(Buffer.alloc(0))},
+      ])
       assert.equal(progress, big.length + small.length)
     })
   }

@@ -57,7 +57,10 @@ const base = {command: 'exp graph run', host: 'laptop', leaseSeconds: 30, pid: 4
 
 describe('remote lease protocol (fake clock, fake storage)', () => {
   it('names a lease <utc>-<host>-<pid>-<random>.json', () => {
-    assert.equal(leaseName(Date.parse('2026-11-30T05:01:02.345Z'), 'gpu-1.lab', 7, 'abcd'), '20261130T050102Z-gpu-1.lab-7-abcd.json')
+    assert.equal(
+      leaseName(Date.parse('2026-11-30T05:01:02.345Z'), 'gpu-1.lab', 7, 'abcd'),
+      '20261130T050102Z-gpu-1.lab-7-abcd.json',
+    )
   })
 
   it('takes a free lease after the settle delay, renews it and releases it', async () => {
@@ -122,7 +125,11 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     await clock.sleep(15_000)
     await first.release()
     await Promise.all(takers)
-    assert.deepEqual(order, ['turn-1', 'turn-2', 'turn-3', 'turn-4', 'turn-5', 'waiter'], 'the lease went to the one waiting longest')
+    assert.deepEqual(
+      order,
+      ['turn-1', 'turn-2', 'turn-3', 'turn-4', 'turn-5', 'waiter'],
+      'the lease went to the one waiting longest',
+    )
     assert.equal(store.files.size, 0, 'no lease and no queue ticket left')
   })
 
@@ -150,7 +157,11 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     })
     await Promise.all([busy, ...others])
     assert.equal(got[0], 'busy')
-    assert.deepEqual(new Set(got.slice(1, 4)), new Set(['b', 'c', 'd']), `the waiting machines went before the busy one took it again: ${got}`)
+    assert.deepEqual(
+      new Set(got.slice(1, 4)),
+      new Set(['b', 'c', 'd']),
+      `the waiting machines went before the busy one took it again: ${got}`,
+    )
     // each waited for at most the holder's turn and the turns of those before it (3 × (settle 2 s + 1 s) + looks)
     assert.ok(Math.max(...waits) < 3 * 3000 + 3000, `longest wait ${Math.max(...waits)} ms`)
     assert.equal(store.files.size, 0)
@@ -172,7 +183,7 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     const other = await acquireLease({...base, clock, host: 'node-7', store})
     const waiting = acquireLease({...base, clock, store})
     await clock.sleep(20_000)
-    assert.deepEqual(reads, [] as string[], 'the holder\'s lease, written 20 s ago (lease 30 s), was not read')
+    assert.deepEqual(reads, [] as string[], "the holder's lease, written 20 s ago (lease 30 s), was not read")
     await clock.sleep(20_000)
     assert.ok(reads.includes(other.name), 'past the grace by its listing time, it is read')
     await other.renew() // the body says live: no take-over
@@ -182,14 +193,24 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     await (await waiting).release()
   })
 
-  it('a killed waiter\'s ticket holds the queue up only for its short life (a third of the lease) and its grace', async () => {
+  it("a killed waiter's ticket holds the queue up only for its short life (a third of the lease) and its grace", async () => {
     const clock = fakeClock()
     const store = fakeStore()
     const t0 = clock.now()
     const ticket = ticketName(t0, 'killed', 5)
-    await store.write(ticket, {command: 'graph run', created: new Date(t0).toISOString(), expires: new Date(t0 + 10_000).toISOString(), holder: 'killed:5', host: 'killed', pid: 5})
+    await store.write(ticket, {
+      command: 'graph run',
+      created: new Date(t0).toISOString(),
+      expires: new Date(t0 + 10_000).toISOString(),
+      holder: 'killed:5',
+      host: 'killed',
+      pid: 5,
+    })
     const lease = await acquireLease({...base, clock, store})
-    assert.ok(clock.now() - t0 >= 20_000 && clock.now() - t0 < 30_000, `deferred to the dead ticket until its expiry and grace, ${clock.now() - t0} ms`)
+    assert.ok(
+      clock.now() - t0 >= 20_000 && clock.now() - t0 < 30_000,
+      `deferred to the dead ticket until its expiry and grace, ${clock.now() - t0} ms`,
+    )
     assert.ok(!store.files.has(ticket), 'the dead ticket was removed')
     await lease.release()
   })
@@ -264,7 +285,8 @@ describe('remote lease protocol (fake clock, fake storage)', () => {
     // a slow storage: a renewal that has listed the lease is still writing when someone deletes it
     let finishWrite: () => void = () => {}
     const write = store.write
-    store.write = (name, body) => new Promise<void>((resolve) => (finishWrite = () => void write(name, body).then(resolve)))
+    store.write = (name, body) =>
+      new Promise<void>((resolve) => (finishWrite = () => void write(name, body).then(resolve)))
     await lease.pauseRenewals()
     const renewal = lease.renew() // the renewal timer firing inside the section
     await new Promise((resolve) => setImmediate(resolve))

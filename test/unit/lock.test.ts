@@ -36,7 +36,11 @@ describe('the workspace lock', () => {
     await lock.release()
     assert.ok(!existsSync(file))
     await (await WorkspaceLock.acquire(file, {waitMs: 0})).release()
-    assert.deepEqual((await fs.readdir(path.dirname(file))).filter((n) => n.startsWith('lock')), [], 'no temporary files left')
+    assert.deepEqual(
+      (await fs.readdir(path.dirname(file))).filter((n) => n.startsWith('lock')),
+      [],
+      'no temporary files left',
+    )
   })
 
   it('sweeps temporary owner files left by processes killed mid-acquisition, and keeps live ones', async () => {
@@ -55,7 +59,12 @@ describe('the workspace lock', () => {
     await assert.rejects(WorkspaceLock.acquire(file, {waitMs: 400}), (error: unknown) => {
       assert.ok(isExpError(error))
       assert.equal(error.exit, 3)
-      assert.match(error.message, new RegExp(`^workspace is locked by PID ${process.pid} since ${held.owner.since.replace(/[.]/g, '\\.')} \\(exp archive --status all --yes\\)\\.$`))
+      assert.match(
+        error.message,
+        new RegExp(
+          `^workspace is locked by PID ${process.pid} since ${held.owner.since.replace(/[.]/g, '\\.')} \\(exp archive --status all --yes\\)\\.$`,
+        ),
+      )
       return true
     })
     assert.ok(Date.now() - started >= 400, 'it waited before failing')
@@ -75,17 +84,29 @@ describe('the workspace lock', () => {
   it('takes over at once a lock left by a dead process', async () => {
     const pid = await deadPid()
     await fs.mkdir(path.dirname(file), {recursive: true})
-    const dead: LockOwner = {command: 'archive', host: os.hostname(), nonce: 'deadbeef', pid, since: new Date().toISOString()}
+    const dead: LockOwner = {
+      command: 'archive',
+      host: os.hostname(),
+      nonce: 'deadbeef',
+      pid,
+      since: new Date().toISOString(),
+    }
     await fs.writeFile(file, JSON.stringify(dead))
     const lock = await WorkspaceLock.acquire(file, {waitMs: 0})
     assert.equal(JSON.parse(await fs.readFile(file, 'utf8')).pid, process.pid)
     await lock.release()
   })
 
-  it('does not take over a live process\'s lock', async () => {
+  it("does not take over a live process's lock", async () => {
     await fs.mkdir(path.dirname(file), {recursive: true})
     // the test runner's parent is alive and is not us
-    const live: LockOwner = {command: 'archive', host: os.hostname(), nonce: 'cafe', pid: process.ppid, since: new Date().toISOString()}
+    const live: LockOwner = {
+      command: 'archive',
+      host: os.hostname(),
+      nonce: 'cafe',
+      pid: process.ppid,
+      since: new Date().toISOString(),
+    }
     await fs.writeFile(file, JSON.stringify(live))
     await assert.rejects(WorkspaceLock.acquire(file, {waitMs: 0}), /workspace is locked by PID/)
     assert.equal(JSON.parse(await fs.readFile(file, 'utf8')).nonce, 'cafe', 'left as it was')
@@ -93,7 +114,16 @@ describe('the workspace lock', () => {
 
   it('never lets two concurrent acquirers in this process hold it (starting from a dead lock)', async () => {
     await fs.mkdir(path.dirname(file), {recursive: true})
-    await fs.writeFile(file, JSON.stringify({command: 'x', host: os.hostname(), nonce: 'dead', pid: await deadPid(), since: new Date().toISOString()}))
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        command: 'x',
+        host: os.hostname(),
+        nonce: 'dead',
+        pid: await deadPid(),
+        since: new Date().toISOString(),
+      }),
+    )
     let holders = 0
     let most = 0
     let entered = 0

@@ -32,7 +32,11 @@ async function makeWorkspace(dir: string, settings = ''): Promise<Workspace> {
 }
 
 /** Every original file in exactly one place, whole; the archive record when archived; nothing left over. */
-async function assertWhole(ws: Workspace, original: Record<string, string>, where: 'experiments' | 'archive'): Promise<void> {
+async function assertWhole(
+  ws: Workspace,
+  original: Record<string, string>,
+  where: 'experiments' | 'archive',
+): Promise<void> {
   const active = path.join(ws.paths.experiments, NAME)
   const archived = path.join(ws.paths.archive, NAME)
   assert.equal(existsSync(active), where === 'experiments', `in experiments/: ${existsSync(active)}`)
@@ -53,16 +57,31 @@ async function assertWhole(ws: Workspace, original: Record<string, string>, wher
   }
   assert.deepEqual(await fs.readdir(ws.paths.journal).catch(() => []), [], 'journal empty')
   for (const dir of [ws.paths.experiments, ws.paths.archive]) {
-    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.startsWith('.')), [], `no hidden copies in ${dir}`)
+    assert.deepEqual(
+      (await fs.readdir(dir)).filter((n) => n.startsWith('.')),
+      [],
+      `no hidden copies in ${dir}`,
+    )
   }
 }
 
 async function crashAt(ws: Workspace, op: 'archive' | 'restore', point: string, mode: 'same' | 'cross'): Promise<void> {
-  const r = await execa(process.execPath, [await bundledScript(CRASHER), ws.root, op, NAME, point, mode], {cwd: ROOT, reject: false})
+  const r = await execa(process.execPath, [await bundledScript(CRASHER), ws.root, op, NAME, point, mode], {
+    cwd: ROOT,
+    reject: false,
+  })
   assert.equal(r.signal, 'SIGKILL', `the ${op} was killed at "${point}" (exit ${r.exitCode}: ${r.stderr})`)
   // one entry per move (across filesystems) or per batch (one filesystem): either names the experiment
-  const entries = await Promise.all((await fs.readdir(ws.paths.journal)).map((f) => fs.readFile(path.join(ws.paths.journal, f), 'utf8')))
-  assert.ok(entries.some((text) => JSON.parse(text).dst?.endsWith(NAME) || JSON.parse(text).moves?.some((m: {name: string}) => m.name === NAME)), 'the journal names the interrupted move')
+  const entries = await Promise.all(
+    (await fs.readdir(ws.paths.journal)).map((f) => fs.readFile(path.join(ws.paths.journal, f), 'utf8')),
+  )
+  assert.ok(
+    entries.some(
+      (text) =>
+        JSON.parse(text).dst?.endsWith(NAME) || JSON.parse(text).moves?.some((m: {name: string}) => m.name === NAME),
+    ),
+    'the journal names the interrupted move',
+  )
 }
 
 describe('journaled moves (archive and restore) killed at every step', () => {
@@ -92,7 +111,10 @@ describe('journaled moves (archive and restore) killed at every step', () => {
       // rolled back: not even the folder's mtime changed (a stale experiment stays stale)
       if (after === 'experiments') assert.equal((await fs.stat(path.join(ws.paths.experiments, NAME))).mtimeMs, mtime)
       assert.equal(lines.length, 1, lines.join('\n'))
-      assert.match(lines[0], after === 'archive' ? /finished the interrupted archiving/ : /rolled back the interrupted archiving/)
+      assert.match(
+        lines[0],
+        after === 'archive' ? /finished the interrupted archiving/ : /rolled back the interrupted archiving/,
+      )
       await assertWhole(ws, original, after)
       if (after === 'experiments') {
         // and the next run does the job
@@ -103,7 +125,10 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     })
   }
 
-  for (const [point, after] of [['staged', 'archive'], ['committed', 'experiments']] as const) {
+  for (const [point, after] of [
+    ['staged', 'archive'],
+    ['committed', 'experiments'],
+  ] as const) {
     it(`restore killed at "${point}": recovery leaves it whole in ${after}/`, async () => {
       dir = await tempDir('exp-move-')
       const ws = await makeWorkspace(dir)
@@ -115,8 +140,13 @@ describe('journaled moves (archive and restore) killed at every step', () => {
       assert.ok(existsSync(here))
       assert.equal(existsSync(path.join(after === 'archive' ? ws.paths.experiments : ws.paths.archive, NAME)), false)
       const tree = await treeSnapshot(here)
-      for (const [rel, sha] of Object.entries(archivedTree)) if (rel !== 'metadata.json') assert.equal(tree[rel], sha, rel)
-      for (const d of [ws.paths.experiments, ws.paths.archive]) assert.deepEqual((await fs.readdir(d)).filter((n) => n.startsWith('.')), [])
+      for (const [rel, sha] of Object.entries(archivedTree))
+        if (rel !== 'metadata.json') assert.equal(tree[rel], sha, rel)
+      for (const d of [ws.paths.experiments, ws.paths.archive])
+        assert.deepEqual(
+          (await fs.readdir(d)).filter((n) => n.startsWith('.')),
+          [],
+        )
       const record = JSON.parse(await fs.readFile(path.join(here, 'metadata.json'), 'utf8'))
       assert.equal(record.archive.status, 'success', 'the archive record stays as history')
       assert.equal(typeof record.archive.restored_at === 'string', after === 'experiments')
@@ -141,13 +171,19 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     await crashAt(ws, 'archive', 'committed', 'cross')
     await fs.writeFile(path.join(ws.paths.experiments, NAME, 'notes.md'), 'edited after the copy\n')
     const lines = await recoverInterrupted(ws)
-    assert.match(lines.join('\n'), /could not recover the interrupted archiving of 2025-01-10-good: .*notes\.md: .*journal entry kept/)
+    assert.match(
+      lines.join('\n'),
+      /could not recover the interrupted archiving of 2025-01-10-good: .*notes\.md: .*journal entry kept/,
+    )
     assert.ok(existsSync(path.join(ws.paths.experiments, NAME, 'notes.md')))
     assert.ok(existsSync(path.join(ws.paths.archive, NAME, 'notes.md')))
     assert.ok(existsSync(path.join(ws.paths.journal, `move-${NAME}.json`)))
     // and that experiment is not moved again while its step is unresolved
     const again = await archiveExperiments(ws, {names: [NAME], now}).catch((error) => error)
-    assert.match(String(again.message ?? JSON.stringify(again.results)), /already exists; it is never overwritten|could not be completed/)
+    assert.match(
+      String(again.message ?? JSON.stringify(again.results)),
+      /already exists; it is never overwritten|could not be completed/,
+    )
   })
 
   it('keeps a partial copy and the staged record when the source vanished by other means, and says so', async () => {
@@ -156,7 +192,10 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     await crashAt(ws, 'archive', 'copied', 'cross')
     await fs.rm(path.join(ws.paths.experiments, NAME), {recursive: true}) // not exp's doing
     const lines = await recoverInterrupted(ws)
-    assert.match(lines.join('\n'), /found it in neither experiments\/2025-01-10-good nor experiments-archive\/2025-01-10-good; kept for you to look at: experiments-archive\/\.2025-01-10-good\.exp-copy, experiments-archive\/\.2025-01-10-good\.exp-staging/)
+    assert.match(
+      lines.join('\n'),
+      /found it in neither experiments\/2025-01-10-good nor experiments-archive\/2025-01-10-good; kept for you to look at: experiments-archive\/\.2025-01-10-good\.exp-copy, experiments-archive\/\.2025-01-10-good\.exp-staging/,
+    )
     assert.ok(existsSync(path.join(ws.paths.archive, `.${NAME}.exp-copy`, 'checkpoints', 'model.pt')))
   })
 
@@ -167,7 +206,10 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     await crashAt(ws, 'archive', 'committed', 'same')
     const {listExperiments} = await import('../../src/experiments/listing.js')
     const list = await listExperiments(ws, {archived: true, now})
-    assert.deepEqual(list.experiments.map((e) => [e.name, e.status]), [[NAME, 'success']])
+    assert.deepEqual(
+      list.experiments.map((e) => [e.name, e.status]),
+      [[NAME, 'success']],
+    )
     await assertWhole(ws, original, 'archive')
   })
 
@@ -216,7 +258,11 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     const shm = '/dev/shm'
     const other = existsSync(shm) ? statSync(shm).dev : undefined
     dir = await tempDir('exp-move-')
-    requireTool(this, other !== undefined && other !== statSync(dir).dev, 'a tmpfs at /dev/shm on another filesystem than the temporary folder')
+    requireTool(
+      this,
+      other !== undefined && other !== statSync(dir).dev,
+      'a tmpfs at /dev/shm on another filesystem than the temporary folder',
+    )
     const archive = await fs.mkdtemp(path.join(shm, 'exp-archive-'))
     try {
       const ws = await makeWorkspace(dir, `paths:\n  archive: ${archive}\n`)
@@ -237,7 +283,14 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     dir = await tempDir('exp-move-')
     const ws = await makeWorkspace(dir)
     await fs.mkdir(ws.paths.journal, {recursive: true})
-    const entry = (id: string, op: string) => ({id, op, phase: 'x', pid: 1, schema: 1, started_at: new Date().toISOString()})
+    const entry = (id: string, op: string) => ({
+      id,
+      op,
+      phase: 'x',
+      pid: 1,
+      schema: 1,
+      started_at: new Date().toISOString(),
+    })
     await fs.writeFile(path.join(ws.paths.journal, 'a.json'), JSON.stringify(entry('a', 'test-step')))
     await fs.writeFile(path.join(ws.paths.journal, 'b.json'), JSON.stringify(entry('b', 'from-the-future')))
     const seen: string[] = []
@@ -250,7 +303,10 @@ describe('journaled moves (archive and restore) killed at every step', () => {
     }))
     const lines = await recoverInterrupted(ws)
     assert.deepEqual(seen, ['a'])
-    assert.deepEqual(lines, ['finished test step a.', 'journal entry b has an unknown step "from-the-future" (from a newer exp?); left alone.'])
+    assert.deepEqual(lines, [
+      'finished test step a.',
+      'journal entry b has an unknown step "from-the-future" (from a newer exp?); left alone.',
+    ])
     assert.deepEqual(await fs.readdir(ws.paths.journal), ['b.json'])
   })
 
@@ -281,13 +337,19 @@ describe('journaled moves (archive and restore) killed at every step', () => {
         `const hooks = {at: (p) => { if (p === ${JSON.stringify(point)} && ++seen === ${nth}) process.kill(process.pid, 'SIGKILL') }}`,
         `await archiveExperiments(await openWorkspace({root: ${JSON.stringify(dir)}}), {hooks, now: () => new Date(), status: ['all']})`,
       ].join('\n')
-      const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', crasher], {cwd: ROOT, reject: false})
+      const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', crasher], {
+        cwd: ROOT,
+        reject: false,
+      })
       assert.equal(r.signal, 'SIGKILL', r.stderr)
       const ws = await openWorkspace({root: dir})
       const pending = await fs.readdir(ws.paths.journal)
       assert.equal(pending.length, 1, `one batch entry pending: ${pending.join(', ')}`)
       await recoverInterrupted(ws)
-      const files = async (d: string) => Object.fromEntries(Object.entries(await treeSnapshot(d)).filter(([rel, sha]) => sha !== 'dir' || /^\.[^/]/.test(rel)))
+      const files = async (d: string) =>
+        Object.fromEntries(
+          Object.entries(await treeSnapshot(d)).filter(([rel, sha]) => sha !== 'dir' || /^\.[^/]/.test(rel)),
+        )
       const [active, done] = [await files(ws.paths.experiments), await files(ws.paths.archive)]
       for (const [rel, sha] of Object.entries(before)) {
         if (sha === 'dir') continue
@@ -296,8 +358,16 @@ describe('journaled moves (archive and restore) killed at every step', () => {
         if (!rel.endsWith('metadata.json')) assert.equal(inArchive ? done[rel] : active[rel], sha, `${rel} whole`)
       }
       assert.equal(new Set(Object.keys(done).map((rel) => rel.split('/')[0])).size, archived)
-      assert.deepEqual(Object.keys(active).filter((rel) => !(rel in before)), [], 'nothing staged left in experiments/')
-      assert.deepEqual(Object.keys(done).filter((rel) => !(rel in before) || rel.startsWith('.')), [], 'nothing staged left in the archive')
+      assert.deepEqual(
+        Object.keys(active).filter((rel) => !(rel in before)),
+        [],
+        'nothing staged left in experiments/',
+      )
+      assert.deepEqual(
+        Object.keys(done).filter((rel) => !(rel in before) || rel.startsWith('.')),
+        [],
+        'nothing staged left in the archive',
+      )
       assert.deepEqual(await fs.readdir(ws.paths.journal), [], 'journal empty')
     })
   }

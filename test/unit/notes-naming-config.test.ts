@@ -28,7 +28,19 @@ describe('notes.md verdicts', () => {
 })
 
 describe('experiment names', () => {
-  for (const bad of ['a/b', '..', 'a..b', 'has space', 'tab\tname', 'ünïcode', '-flag', '.hidden', 'semi;colon', '$(rm)', '']) {
+  for (const bad of [
+    'a/b',
+    '..',
+    'a..b',
+    'has space',
+    'tab\tname',
+    'ünïcode',
+    '-flag',
+    '.hidden',
+    'semi;colon',
+    '$(rm)',
+    '',
+  ]) {
     it(`refuses ${JSON.stringify(bad)}`, () => {
       assert.throws(() => validateName(bad), ExpError)
     })
@@ -46,7 +58,11 @@ describe('config overrides and diff', () => {
 
   it('sets nested values with YAML typing and keeps comments', () => {
     const doc = parseConfigText(base, 'c.yaml')
-    const added = applyOverrides(doc, [parseOverride('model.latent_dim=64'), parseOverride('training.lr=1e-3'), parseOverride('training.schedule.1=5')])
+    const added = applyOverrides(doc, [
+      parseOverride('model.latent_dim=64'),
+      parseOverride('training.lr=1e-3'),
+      parseOverride('training.schedule.1=5'),
+    ])
     assert.deepEqual(added, ['training.lr'])
     const text = doc.toString()
     assert.match(text, /# golden/)

@@ -8,14 +8,22 @@ import type {Transition} from '../../src/sweeps/observe-transitions.js'
 import {appendTransitions, LOG_STATE_FILE} from '../../src/sweeps/orchestration-log.js'
 import {STATUS_END, STATUS_START, withStatusTable, writeStatusTable} from '../../src/sweeps/status-table.js'
 
-const t = (key: string, at: number): Transition => ({action: 'TRAIN_COMPLETED', at, description: `${key}: training completed`, details: 'duration 3s', key, result: 'COMPLETED'})
+const t = (key: string, at: number): Transition => ({
+  action: 'TRAIN_COMPLETED',
+  at,
+  description: `${key}: training completed`,
+  details: 'duration 3s',
+  key,
+  result: 'COMPLETED',
+})
 const text = (ts: Transition[]) => ts.map((x) => formatLaunchLogEntry(x, new Date(x.at))).join('')
 
 describe('orchestration log: each transition once', () => {
   let dir: string
   const logFile = () => path.join(dir, 'launch.log')
   const stateFile = () => path.join(dir, LOG_STATE_FILE)
-  const append = (items: Transition[]) => appendTransitions({derive: () => items, dir, lockFile: path.join(dir, '..', `${path.basename(dir)}.lock`)})
+  const append = (items: Transition[]) =>
+    appendTransitions({derive: () => items, dir, lockFile: path.join(dir, '..', `${path.basename(dir)}.lock`)})
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-olog-'))
   })
@@ -27,8 +35,14 @@ describe('orchestration log: each transition once', () => {
   it('appends only the keys not logged yet, in order', async () => {
     const a = t('a', 1_000_000)
     const b = t('b', 2_000_000)
-    assert.deepEqual((await append([a])).map((x) => x.key), ['a'])
-    assert.deepEqual((await append([a, b])).map((x) => x.key), ['b'])
+    assert.deepEqual(
+      (await append([a])).map((x) => x.key),
+      ['a'],
+    )
+    assert.deepEqual(
+      (await append([a, b])).map((x) => x.key),
+      ['b'],
+    )
     assert.deepEqual(await append([a, b]), [])
     assert.equal(await fs.readFile(logFile(), 'utf8'), text([a, b]))
   })
@@ -39,9 +53,24 @@ describe('orchestration log: each transition once', () => {
     const whole = text(owed)
     for (const written of [0, 7, whole.length - 1, whole.length]) {
       await fs.writeFile(logFile(), text([a]) + whole.slice(0, written))
-      await fs.writeFile(stateFile(), JSON.stringify({logged: ['a'], pending: {keys: ['b', 'c'], offset: Buffer.byteLength(text([a])), text: whole}, schema: 1}))
-      assert.deepEqual(await append([a, ...owed, t('d', 4_000_000)]).then((r) => r.map((x) => x.key)), ['d'], `killed after ${written} bytes`)
-      assert.equal(await fs.readFile(logFile(), 'utf8'), text([a, ...owed, t('d', 4_000_000)]), `killed after ${written} bytes`)
+      await fs.writeFile(
+        stateFile(),
+        JSON.stringify({
+          logged: ['a'],
+          pending: {keys: ['b', 'c'], offset: Buffer.byteLength(text([a])), text: whole},
+          schema: 1,
+        }),
+      )
+      assert.deepEqual(
+        await append([a, ...owed, t('d', 4_000_000)]).then((r) => r.map((x) => x.key)),
+        ['d'],
+        `killed after ${written} bytes`,
+      )
+      assert.equal(
+        await fs.readFile(logFile(), 'utf8'),
+        text([a, ...owed, t('d', 4_000_000)]),
+        `killed after ${written} bytes`,
+      )
       const state = JSON.parse(await fs.readFile(stateFile(), 'utf8'))
       assert.deepEqual(state.logged, ['a', 'b', 'c', 'd'])
       assert.equal(state.pending, undefined)
@@ -77,11 +106,18 @@ describe('status table in experiment_summary.md', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-status-'))
     try {
       const file = path.join(dir, 'experiment_summary.md')
-      const before = Buffer.concat([Buffer.from('# T\r\nlatin1: '), Buffer.from([0xe9, 0xff]), Buffer.from(`\r\n${STATUS_START}\nold\n${STATUS_END}\r\ntail \u00e9\r\n`)])
+      const before = Buffer.concat([
+        Buffer.from('# T\r\nlatin1: '),
+        Buffer.from([0xe9, 0xff]),
+        Buffer.from(`\r\n${STATUS_START}\nold\n${STATUS_END}\r\ntail \u00e9\r\n`),
+      ])
       await fs.writeFile(file, before, {mode: 0o640})
       assert.equal(await writeStatusTable(file, '| v — ✓ |'), true)
       const after = await fs.readFile(file)
-      const cut = (b: Buffer) => [b.subarray(0, b.indexOf(STATUS_START) + STATUS_START.length), b.subarray(b.indexOf(STATUS_END))]
+      const cut = (b: Buffer) => [
+        b.subarray(0, b.indexOf(STATUS_START) + STATUS_START.length),
+        b.subarray(b.indexOf(STATUS_END)),
+      ]
       assert.deepEqual(cut(after), cut(before))
       assert.match(after.toString('utf8'), /\| v — ✓ \|/)
       assert.equal((await fs.stat(file)).mode & 0o777, 0o640)

@@ -17,7 +17,9 @@ describe('isProcessAlive', () => {
     // the background sleep's parent becomes `sleep 5` (exec), which never waits for it: it stays a zombie
     const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], {stdio: ['ignore', 'pipe', 'ignore']})
     try {
-      const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))))
+      const pid = Number(
+        await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))),
+      )
       // until the kernel shows it as a zombie (state Z in /proc/PID/stat), not a fixed wait
       const zombie = async () => /^\d+ \(.*\) Z /.test(await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''))
       const deadline = Date.now() + 10_000

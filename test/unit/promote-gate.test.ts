@@ -5,7 +5,8 @@ import {compareMetric} from '../../src/reports/metric.js'
 import {splitProvenance} from '../../src/promote/promote.js'
 import {parseReport} from '../../src/reports/report.js'
 
-const report = (data: object | string) => parseReport('/ws/reports/eval.json', typeof data === 'string' ? data : JSON.stringify(data), 0, 'experiment')
+const report = (data: object | string) =>
+  parseReport('/ws/reports/eval.json', typeof data === 'string' ? data : JSON.stringify(data), 0, 'experiment')
 const min = {direction: 'min' as const, metric: 'final_nrmse', threshold: 0.1}
 
 describe('the promotion gate', () => {
@@ -30,7 +31,10 @@ describe('the promotion gate', () => {
   })
 
   it('reads the metric under `metrics` too, and needs no threshold', () => {
-    const r = checkGate(report({gates_passed: true, metrics: {final_nrmse: 0.3}}), {direction: 'min', metric: 'final_nrmse'})
+    const r = checkGate(report({gates_passed: true, metrics: {final_nrmse: 0.3}}), {
+      direction: 'min',
+      metric: 'final_nrmse',
+    })
     assert.deepEqual(r, {pass: true, reason: 'final_nrmse 0.3 (no threshold)', value: 0.3})
   })
 
@@ -39,10 +43,18 @@ describe('the promotion gate', () => {
     ['an invalid report', '{"final_nrmse": NaN}', /^L: not valid JSON/],
     ['no gates_passed', {final_nrmse: 0.05}, /^L has no gates_passed$/],
     ['gates_passed false', {final_nrmse: 0.05, gates_passed: false}, /^L: gates_passed is false, not true$/],
-    ['gates_passed as a string', {final_nrmse: 0.05, gates_passed: 'true'}, /^L: gates_passed is "true" \(a string\), not true$/],
+    [
+      'gates_passed as a string',
+      {final_nrmse: 0.05, gates_passed: 'true'},
+      /^L: gates_passed is "true" \(a string\), not true$/,
+    ],
     ['errors', {errors: ['diverged'], final_nrmse: 0.05, gates_passed: true}, /^L lists errors: \["diverged"\]$/],
     ['a missing metric', {gates_passed: true}, /^L has no final_nrmse \(threshold ≤ 0\.1\)$/],
-    ['a NaN string', {final_nrmse: 'NaN', gates_passed: true}, /^L: final_nrmse is "NaN" \(a string\), not a finite number \(threshold ≤ 0\.1\)$/],
+    [
+      'a NaN string',
+      {final_nrmse: 'NaN', gates_passed: true},
+      /^L: final_nrmse is "NaN" \(a string\), not a finite number \(threshold ≤ 0\.1\)$/,
+    ],
     ['a numeric string', {final_nrmse: '0.05', gates_passed: true}, /is "0\.05" \(a string\), not a finite number/],
     ['null', {final_nrmse: null, gates_passed: true}, /final_nrmse is null, not a finite number/],
   ]
@@ -57,7 +69,11 @@ describe('the promotion gate', () => {
 
   it('fails on a NaN or infinite number handed over directly', () => {
     for (const value of [Number.NaN, Number.POSITIVE_INFINITY]) {
-      const r = checkGate({data: {final_nrmse: value, gates_passed: true}, path: 'x', scope: 'experiment', time: 0}, min, 'L')
+      const r = checkGate(
+        {data: {final_nrmse: value, gates_passed: true}, path: 'x', scope: 'experiment', time: 0},
+        min,
+        'L',
+      )
       assert.equal(r.pass, false)
       assert.match(r.reason, /not a finite number \(threshold ≤ 0\.1\)/)
     }
@@ -72,8 +88,12 @@ describe('the promotion gate', () => {
 
 describe('provenance header', () => {
   it('splits exp’s header from the config and leaves other files whole', () => {
-    const text = '# Promoted by exp: provenance (the rest of this file is the experiment config, unchanged)\n# experiment: 2025-01-22-x\n# config_sha256: abc\n# end of provenance\nmodel:\n  a: 1\n'
-    assert.deepEqual(splitProvenance(text), {body: 'model:\n  a: 1\n', provenance: {config_sha256: 'abc', experiment: '2025-01-22-x'}})
+    const text =
+      '# Promoted by exp: provenance (the rest of this file is the experiment config, unchanged)\n# experiment: 2025-01-22-x\n# config_sha256: abc\n# end of provenance\nmodel:\n  a: 1\n'
+    assert.deepEqual(splitProvenance(text), {
+      body: 'model:\n  a: 1\n',
+      provenance: {config_sha256: 'abc', experiment: '2025-01-22-x'},
+    })
     assert.deepEqual(splitProvenance('# my own comment\nmodel: {}\n'), {body: '# my own comment\nmodel: {}\n'})
   })
 })

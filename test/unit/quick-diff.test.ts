@@ -30,13 +30,28 @@ const full = (text: string) => diffConfigs(base().value, parseConfigText(text, '
 describe('quickDiff: a config against its base without parsing it', () => {
   const same: Array<[string, string]> = [
     ['one top-level value', BASE.replace('seed: 0 ', 'seed: 7 ')],
-    ['nested values, comment changed too', BASE.replace('nx: 64          # grid points', 'nx: 128 # finer').replace('deep: 1.5', 'deep: true')],
+    [
+      'nested values, comment changed too',
+      BASE.replace('nx: 64          # grid points', 'nx: 128 # finer').replace('deep: 1.5', 'deep: true'),
+    ],
     ['a number becomes a string', BASE.replace('latent_dim: 8', 'latent_dim: "8"')],
     ['a string value', BASE.replace('name: burgers', "name: 'kdv'")],
     ['only a comment changed', BASE.replace('seed: 0   # one seed', 'seed: 0   # another')],
     ['byte-identical', BASE],
-    ['every core spelling', BASE.replace('seed: 0 ', 'seed: 0x1F ').replace('nx: 64 ', 'nx: -1.5e3 ').replace('deep: 1.5', 'deep: NULL').replace('name: burgers', 'name: .inf').replace('latent_dim: 8', 'latent_dim: 007')],
-    ['plain strings that look like other things', BASE.replace('name: burgers', 'name: yes').replace('latent_dim: 8', 'latent_dim: 1.2.3').replace('deep: 1.5', 'deep: a#b')],
+    [
+      'every core spelling',
+      BASE.replace('seed: 0 ', 'seed: 0x1F ')
+        .replace('nx: 64 ', 'nx: -1.5e3 ')
+        .replace('deep: 1.5', 'deep: NULL')
+        .replace('name: burgers', 'name: .inf')
+        .replace('latent_dim: 8', 'latent_dim: 007'),
+    ],
+    [
+      'plain strings that look like other things',
+      BASE.replace('name: burgers', 'name: yes')
+        .replace('latent_dim: 8', 'latent_dim: 1.2.3')
+        .replace('deep: 1.5', 'deep: a#b'),
+    ],
   ]
   for (const [what, text] of same) {
     it(`${what}: the same changes as a full parse`, () => {

@@ -14,7 +14,11 @@ const MALFORMED: Array<[string, Record<string, unknown>, RegExp]> = [
   ['metrics a list', {metrics: [0.1]}, /^metrics \[0\.1\] is not an object$/],
   ['experiment a number', {experiment: 7}, /^experiment 7 is not a string$/],
   ['created_at a number', {created_at: 1737540000}, /^created_at 1737540000 is not a string$/],
-  ["exp's gate record without checks", {exp_gates: {decided_at: 'now', decided_by: 'exp'}}, /^exp_gates\.checks is missing$/],
+  [
+    "exp's gate record without checks",
+    {exp_gates: {decided_at: 'now', decided_by: 'exp'}},
+    /^exp_gates\.checks is missing$/,
+  ],
 ]
 
 describe('records: reports', () => {
@@ -27,11 +31,17 @@ describe('records: reports', () => {
       dir = await tempDir('exp-records-report-')
       const file = path.join(dir, 'r1.json')
       await fs.writeFile(file, JSON.stringify(data))
-      const read = await readReport(file, 'reports/r1.json').then(() => assert.fail('accepted'), (e: unknown) => e)
+      const read = await readReport(file, 'reports/r1.json').then(
+        () => assert.fail('accepted'),
+        (e: unknown) => e,
+      )
       assert.ok(read instanceof ExpError)
       assert.match(read.message, /^reports\/r1\.json: /)
       assert.equal(read.message.split('\n').length, 1)
-      const written = await writeReport(file, data, 'reports/r1.json').then(() => assert.fail('accepted'), (e: unknown) => e)
+      const written = await writeReport(file, data, 'reports/r1.json').then(
+        () => assert.fail('accepted'),
+        (e: unknown) => e,
+      )
       assert.ok(written instanceof ExpError)
       assert.match(written.message, /^refusing to write reports\/r1\.json: /)
       assert.equal(await fs.readFile(file, 'utf8'), JSON.stringify(data), 'the report changed')
@@ -41,7 +51,15 @@ describe('records: reports', () => {
   it("exp's gate decision keeps every field of the engine's report, values and order, and adds its own after them", async () => {
     dir = await tempDir('exp-records-report-')
     const file = path.join(dir, 'r1.json')
-    const engine = {z_first: 'kept', experiment: 'x', metrics: {final_nrmse: 0.05, note: null}, nested: {deep: [1, {a: 'b'}]}, big: 12345678901234, tiny: 1e-9, unicode: 'ü ✓'}
+    const engine = {
+      z_first: 'kept',
+      experiment: 'x',
+      metrics: {final_nrmse: 0.05, note: null},
+      nested: {deep: [1, {a: 'b'}]},
+      big: 12345678901234,
+      tiny: 1e-9,
+      unicode: 'ü ✓',
+    }
     await fs.writeFile(file, JSON.stringify(engine))
     const outcome = await applyGates(file, {final_nrmse: {max: 0.1}}, new Date('2025-01-22T10:00:00Z'))
     assert.equal(outcome.decided_by, 'exp')
@@ -57,7 +75,11 @@ describe('records: reports', () => {
     const file = path.join(dir, 'r1.json')
     await fs.writeFile(file, JSON.stringify({metrics: {final_nrmse: '0.05'}}))
     const outcome = await applyGates(file, {final_nrmse: {max: 0.1}})
-    assert.deepEqual(outcome, {decided_by: 'none', reason: 'the report cannot be judged (metrics.final_nrmse "0.05" is not a number)', report: 'invalid'})
+    assert.deepEqual(outcome, {
+      decided_by: 'none',
+      reason: 'the report cannot be judged (metrics.final_nrmse "0.05" is not a number)',
+      report: 'invalid',
+    })
     assert.equal(await fs.readFile(file, 'utf8'), JSON.stringify({metrics: {final_nrmse: '0.05'}}))
   })
 })

@@ -13,12 +13,74 @@ import {runSchemaOf} from '../../src/records/run-schema.js'
 const schema = runSchemaOf(z)
 const zodAccepts = (v: unknown) => schema.safeParse(v).success
 
-const STAGE = {command: ['python3', 'train.py', '--config', 'config.yaml'], cwd: '/w/experiments/x', log: 'runs/r1/train.log', name: 'train', state: 'completed', started_at: '2025-01-22T10:15:00.000Z', ended_at: '2025-01-22T10:16:00.000Z', exit_code: 0, signal: null, pid: 1234, pid_start: '5678', reason: 'ok', checkpoint: {path: 'checkpoints/r1', bytes: 3}}
-const LOCAL = {schema: 1, backend: 'local', run_id: 'r1', experiment: 'x', created_at: '2025-01-22T10:15:00.000Z', updated_at: '2025-01-22T10:16:00.000Z', state: 'completed', stages: [STAGE, {...STAGE, name: 'evaluate:rollout', state: 'queued', exit_code: undefined}], supervisor_pid: 1, supervisor_start: '2', boot_id: 'b', host: 'h', report: 'reports/r1.json', reports: {rollout: 'reports/r1/rollout.json'}, checkpoint: 'checkpoints/r1', config_sha256: 'ab', not_started: false, backend_data: {}, extra: {kept: true}}
-const SLURM = {...LOCAL, backend: 'slurm', backend_data: {jobs: {train: {script: 'runs/r1/train.sbatch', id: '12_3', cluster: 'c'}, evaluate: {script: 's'}}}}
+const STAGE = {
+  command: ['python3', 'train.py', '--config', 'config.yaml'],
+  cwd: '/w/experiments/x',
+  log: 'runs/r1/train.log',
+  name: 'train',
+  state: 'completed',
+  started_at: '2025-01-22T10:15:00.000Z',
+  ended_at: '2025-01-22T10:16:00.000Z',
+  exit_code: 0,
+  signal: null,
+  pid: 1234,
+  pid_start: '5678',
+  reason: 'ok',
+  checkpoint: {path: 'checkpoints/r1', bytes: 3},
+}
+const LOCAL = {
+  schema: 1,
+  backend: 'local',
+  run_id: 'r1',
+  experiment: 'x',
+  created_at: '2025-01-22T10:15:00.000Z',
+  updated_at: '2025-01-22T10:16:00.000Z',
+  state: 'completed',
+  stages: [STAGE, {...STAGE, name: 'evaluate:rollout', state: 'queued', exit_code: undefined}],
+  supervisor_pid: 1,
+  supervisor_start: '2',
+  boot_id: 'b',
+  host: 'h',
+  report: 'reports/r1.json',
+  reports: {rollout: 'reports/r1/rollout.json'},
+  checkpoint: 'checkpoints/r1',
+  config_sha256: 'ab',
+  not_started: false,
+  backend_data: {},
+  extra: {kept: true},
+}
+const SLURM = {
+  ...LOCAL,
+  backend: 'slurm',
+  backend_data: {jobs: {train: {script: 'runs/r1/train.sbatch', id: '12_3', cluster: 'c'}, evaluate: {script: 's'}}},
+}
 
 /** The values a field is set to in the mutations: one of each JSON type and a few edge cases. */
-const VALUES: unknown[] = [undefined, null, 0, 1, -1, 1.5, Number.NaN, 2 ** 60, '', 'x', 'train', 'local', 'slurm', 'vast', 'completed', true, false, [], ['x'], [1], {}, {a: 1}, {script: 1}]
+const VALUES: unknown[] = [
+  undefined,
+  null,
+  0,
+  1,
+  -1,
+  1.5,
+  Number.NaN,
+  2 ** 60,
+  '',
+  'x',
+  'train',
+  'local',
+  'slurm',
+  'vast',
+  'completed',
+  true,
+  false,
+  [],
+  ['x'],
+  [1],
+  {},
+  {a: 1},
+  {script: 1},
+]
 
 /** Every path to a value inside `v` (object keys and array indices). */
 function paths(v: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
@@ -58,7 +120,8 @@ describe('run records: the quick check never accepts what the schema refuses', (
         for (const [i, value] of [...VALUES, 'removed'].entries()) {
           const mutated = mutate(base, at, value, i === VALUES.length)
           checked++
-          if (surelyValidRun(mutated)) assert.equal(zodAccepts(mutated), true, `${at.join('.')} = ${JSON.stringify(value)}`)
+          if (surelyValidRun(mutated))
+            assert.equal(zodAccepts(mutated), true, `${at.join('.')} = ${JSON.stringify(value)}`)
           else refused++
         }
       }

@@ -10,7 +10,8 @@ describe('settings cache: exp.yaml validated once per change', () => {
   let file: string
   let cache: string
   const saved = {build: process.env.EXP_BUILD_ID, cache: process.env.EXP_CACHE_DIR}
-  const entries = async () => (await fs.readdir(path.join(cache, 'settings')).catch(() => [] as string[])).filter((f) => f.endsWith('.json'))
+  const entries = async () =>
+    (await fs.readdir(path.join(cache, 'settings')).catch(() => [] as string[])).filter((f) => f.endsWith('.json'))
   const entryFile = async () => path.join(cache, 'settings', (await entries())[0])
 
   beforeEach(async () => {
@@ -22,7 +23,10 @@ describe('settings cache: exp.yaml validated once per change', () => {
     await fs.writeFile(file, 'classification: {stale_days: 30}\n')
   })
   afterEach(async () => {
-    for (const [key, value] of [['EXP_BUILD_ID', saved.build], ['EXP_CACHE_DIR', saved.cache]] as const) {
+    for (const [key, value] of [
+      ['EXP_BUILD_ID', saved.build],
+      ['EXP_CACHE_DIR', saved.cache],
+    ] as const) {
       if (value === undefined) delete process.env[key]
       else process.env[key] = value
     }

@@ -61,13 +61,16 @@ const input = {
 
 describe('slurm batch scripts', () => {
   it('quotes #SBATCH values the way sbatch reads them back: quotes, backslashes, spaces, #', () => {
-    for (const value of ["it's", 'a b', 'back\\slash', '#not-a-comment', "''", '', '$HOME', 'x\\\'y']) {
+    for (const value of ["it's", 'a b', 'back\\slash', '#not-a-comment', "''", '', '$HOME', "x\\'y"]) {
       assert.deepEqual(sbatchParse(`--comment=${sbatchQuote(value)}`), [`--comment=${value}`], value)
     }
   })
 
   it('refuses a line break in an #SBATCH value (a usage error)', () => {
-    assert.throws(() => sbatchQuote('a\nb'), (e: any) => e.exit === 2 && /line break/.test(e.message))
+    assert.throws(
+      () => sbatchQuote('a\nb'),
+      (e: any) => e.exit === 2 && /line break/.test(e.message),
+    )
   })
 
   it('escapes % in output paths and refuses a backslash, which SLURM cannot express', () => {
@@ -76,7 +79,18 @@ describe('slurm batch scripts', () => {
   })
 
   it('writes job name, output/error in the run folder, and every resource, in order', () => {
-    const options = sbatchOptions({...input, resources: {account: 'proj', cpus: 8, gpus: 2, mem: '16G', partition: 'gpu', sbatchArgs: ['--qos=high', '--exclusive'], time: '02:00:00'}})
+    const options = sbatchOptions({
+      ...input,
+      resources: {
+        account: 'proj',
+        cpus: 8,
+        gpus: 2,
+        mem: '16G',
+        partition: 'gpu',
+        sbatchArgs: ['--qos=high', '--exclusive'],
+        time: '02:00:00',
+      },
+    })
     assert.deepEqual(options, [
       '--job-name=exp-2025-01-22-x-train',
       `--output=${input.log}`,
@@ -95,7 +109,10 @@ describe('slurm batch scripts', () => {
   })
 
   it('refuses an extra sbatch argument that is not an option', () => {
-    assert.throws(() => sbatchOptions({...input, resources: {sbatchArgs: ['high']}}), (e: any) => e.exit === 2 && /not an option/.test(e.message))
+    assert.throws(
+      () => sbatchOptions({...input, resources: {sbatchArgs: ['high']}}),
+      (e: any) => e.exit === 2 && /not an option/.test(e.message),
+    )
   })
 
   it('renders a script whose #SBATCH lines sbatch reads back exactly, before any command', () => {
@@ -114,7 +131,10 @@ describe('slurm batch scripts', () => {
     // sbatch stops reading directives at the first command: every #SBATCH line comes before it
     const firstCommand = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('#'))
     assert.ok(lines.findLastIndex((l) => l.startsWith('#SBATCH')) < firstCommand)
-    assert.match(text, /cd '\/ws\/it'\\''s here\/experiments\/2025-01-22-x' &&\n {2}'python3' '\/opt\/exp\/engines\/burgers\/train.py' '--config' 'config.yaml'/)
+    assert.match(
+      text,
+      /cd '\/ws\/it'\\''s here\/experiments\/2025-01-22-x' &&\n {2}'python3' '\/opt\/exp\/engines\/burgers\/train.py' '--config' 'config.yaml'/,
+    )
   })
 
   it('the script runs the engine in the experiment directory and records start, end and exit code (bash, no SLURM)', async function () {
@@ -148,7 +168,11 @@ describe('slurm batch scripts', () => {
       assert.match(started, /^started_at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\njob_id=77\nhost=.+\n$/)
       const ended = await fs.readFile(path.join(runDir, 'train.exit'), 'utf8')
       assert.match(ended, /^exit_code=3\nended_at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\njob_id=77\nsignal=\n$/)
-      assert.deepEqual((await fs.readdir(runDir)).sort(), ['train.exit', 'train.slurm', 'train.started'], 'no temporary files left')
+      assert.deepEqual(
+        (await fs.readdir(runDir)).sort(),
+        ['train.exit', 'train.slurm', 'train.started'],
+        'no temporary files left',
+      )
     } finally {
       await fs.rm(root, {force: true, recursive: true})
     }
@@ -158,13 +182,20 @@ describe('slurm batch scripts', () => {
     this.timeout(20_000)
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-slurm-'))
     try {
-      const text = renderBatchScript({...input, argv: ['sleep', '30'], cwd: root, log: path.join(root, 'train.log'), runDir: root})
+      const text = renderBatchScript({
+        ...input,
+        argv: ['sleep', '30'],
+        cwd: root,
+        log: path.join(root, 'train.log'),
+        runDir: root,
+      })
       await fs.writeFile(path.join(root, 'train.slurm'), text)
       const {spawn} = await import('node:child_process')
       // its own process group, as SLURM signals every process of the job
       const child = spawn('bash', [path.join(root, 'train.slurm')], {detached: true, stdio: 'ignore'})
       const deadline = Date.now() + 10_000
-      while (!(await fs.stat(path.join(root, 'train.started')).catch(() => undefined)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      while (!(await fs.stat(path.join(root, 'train.started')).catch(() => undefined)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50))
       await new Promise((r) => setTimeout(r, 200))
       process.kill(-child.pid!, 'SIGTERM')
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
@@ -178,20 +209,42 @@ describe('slurm batch scripts', () => {
 
   it('submits train alone and evaluate after it (afterok, killed when the dependency cannot be met)', () => {
     assert.deepEqual(sbatchArgv('/r/train.slurm'), ['sbatch', '--parsable', '/r/train.slurm'])
-    assert.deepEqual(sbatchArgv('/r/evaluate.slurm', '12'), ['sbatch', '--parsable', '--dependency=afterok:12', '--kill-on-invalid-dep=yes', '/r/evaluate.slurm'])
+    assert.deepEqual(sbatchArgv('/r/evaluate.slurm', '12'), [
+      'sbatch',
+      '--parsable',
+      '--dependency=afterok:12',
+      '--kill-on-invalid-dep=yes',
+      '/r/evaluate.slurm',
+    ])
   })
 
   it('reads options from exp.yaml and flags, refusing wrong types as usage errors', () => {
-    assert.deepEqual(slurmResources({cpus: 4, gpus: '1', partition: 'gpu', poll_interval: 60, sbatch_args: ['--qos=x'], time: undefined}), {
-      account: undefined,
-      cpus: 4,
-      gpus: 1,
-      mem: undefined,
-      partition: 'gpu',
-      sbatchArgs: ['--qos=x'],
-      time: undefined,
-    })
-    assert.throws(() => slurmResources({cpus: 0}), (e: any) => e.exit === 2 && /cpus/.test(e.message))
-    assert.throws(() => slurmResources({gpus: 'two'}), (e: any) => e.exit === 2 && /gpus/.test(e.message))
+    assert.deepEqual(
+      slurmResources({
+        cpus: 4,
+        gpus: '1',
+        partition: 'gpu',
+        poll_interval: 60,
+        sbatch_args: ['--qos=x'],
+        time: undefined,
+      }),
+      {
+        account: undefined,
+        cpus: 4,
+        gpus: 1,
+        mem: undefined,
+        partition: 'gpu',
+        sbatchArgs: ['--qos=x'],
+        time: undefined,
+      },
+    )
+    assert.throws(
+      () => slurmResources({cpus: 0}),
+      (e: any) => e.exit === 2 && /cpus/.test(e.message),
+    )
+    assert.throws(
+      () => slurmResources({gpus: 'two'}),
+      (e: any) => e.exit === 2 && /gpus/.test(e.message),
+    )
   })
 })

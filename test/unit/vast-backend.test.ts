@@ -27,7 +27,13 @@ describe('vast backend refresh', () => {
 
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-vast-backend-'))
-    env = {...process.env, FAKE_VAST_HOME: path.join(dir, 'fake'), PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}`, VAST_API_KEY: 'acct-key-unit', XDG_CONFIG_HOME: path.join(dir, 'xdg')}
+    env = {
+      ...process.env,
+      FAKE_VAST_HOME: path.join(dir, 'fake'),
+      PATH: `${FAKE_DIR}${path.delimiter}${process.env.PATH}`,
+      VAST_API_KEY: 'acct-key-unit',
+      XDG_CONFIG_HOME: path.join(dir, 'xdg'),
+    }
     await fs.mkdir(path.join(expDir(), 'runs', 'r1'), {recursive: true})
   })
   afterEach(() => fs.rm(dir, {force: true, recursive: true}))
@@ -64,11 +70,22 @@ describe('vast backend refresh', () => {
   }
 
   // advance: these are the acting refreshes (exp watch, collect, the worker); read-only ones are in test/cli/vast-readonly
-  const context = () => ({advance: true, env, log: () => {}, now: () => new Date(), ws: workspaceAt(path.join(dir, 'ws'), settings)})
+  const context = () => ({
+    advance: true,
+    env,
+    log: () => {},
+    now: () => new Date(),
+    ws: workspaceAt(path.join(dir, 'ws'), settings),
+  })
 
   it('finds an instance whose create answer was lost (exp killed) by its label, and destroys it when the launch had given up', async () => {
-    const created = JSON.parse(vast('create', 'instance', '18234567', '--image', 'img', '--label', 'exp-2025-01-22-demo-r1', '--raw'))
-    const rec = await writeRun(expDir(), record('cancelled', {pending_create: {at: new Date().toISOString(), offer_id: 18234567}}))
+    const created = JSON.parse(
+      vast('create', 'instance', '18234567', '--image', 'img', '--label', 'exp-2025-01-22-demo-r1', '--raw'),
+    )
+    const rec = await writeRun(
+      expDir(),
+      record('cancelled', {pending_create: {at: new Date().toISOString(), offer_id: 18234567}}),
+    )
     const [out] = await vastBackend.refresh([{experimentDir: expDir(), record: rec}], context())
     const data = out.backend_data as unknown as VastData
     assert.equal(data.pending_create, undefined)
@@ -79,16 +96,34 @@ describe('vast backend refresh', () => {
     assert.deepEqual((await readRun(runFile(expDir(), 'r1'))).backend_data, out.backend_data)
   })
 
-  it('a live run whose instance was destroyed behind exp\'s back fails, without renting again', async () => {
+  it("a live run whose instance was destroyed behind exp's back fails, without renting again", async () => {
     const at = new Date().toISOString()
     const rec = await writeRun(
       expDir(),
-      record('running', {attempts: [{at, created_at: at, disk_dph: 0.01, dph_total: 0.3, gpu: 'RTX 4090', instance_id: 23456789, machine_id: 1, num_gpus: 1, offer_id: 18234567, uploaded_at: at}]}),
+      record('running', {
+        attempts: [
+          {
+            at,
+            created_at: at,
+            disk_dph: 0.01,
+            dph_total: 0.3,
+            gpu: 'RTX 4090',
+            instance_id: 23456789,
+            machine_id: 1,
+            num_gpus: 1,
+            offer_id: 18234567,
+            uploaded_at: at,
+          },
+        ],
+      }),
     )
     const [out] = await vastBackend.refresh([{experimentDir: expDir(), record: rec}], context())
     assert.equal(out.state, 'failed')
     assert.match(out.stages[0].reason ?? '', /instance 23456789 no longer exists/)
-    const calls = (await fs.readFile(path.join(dir, 'fake', 'calls.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).cmd)
+    const calls = (await fs.readFile(path.join(dir, 'fake', 'calls.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).cmd)
     assert.deepEqual(calls, ['show instances'])
   })
 
@@ -99,12 +134,35 @@ describe('vast backend refresh', () => {
       const runId = `r${i + 1}`
       await fs.mkdir(path.join(expDir(), 'runs', runId), {recursive: true})
       const at = new Date().toISOString()
-      const rec = record('queued', {attempts: [{at, created_at: at, disk_dph: 0.01, dph_total: 0.3, gpu: 'g', instance_id: id, machine_id: i, num_gpus: 1, offer_id: Number(offer)}]})
+      const rec = record('queued', {
+        attempts: [
+          {
+            at,
+            created_at: at,
+            disk_dph: 0.01,
+            dph_total: 0.3,
+            gpu: 'g',
+            instance_id: id,
+            machine_id: i,
+            num_gpus: 1,
+            offer_id: Number(offer),
+          },
+        ],
+      })
       refs.push({experimentDir: expDir(), record: await writeRun(expDir(), {...rec, run_id: runId})})
     }
     const out = await vastBackend.refresh(refs, context())
-    assert.deepEqual(out.map((r) => [r.run_id, r.state, (r.backend_data as unknown as VastData).state]), [['r1', 'queued', null], ['r2', 'queued', null]])
-    const calls = (await fs.readFile(path.join(dir, 'fake', 'calls.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).cmd)
+    assert.deepEqual(
+      out.map((r) => [r.run_id, r.state, (r.backend_data as unknown as VastData).state]),
+      [
+        ['r1', 'queued', null],
+        ['r2', 'queued', null],
+      ],
+    )
+    const calls = (await fs.readFile(path.join(dir, 'fake', 'calls.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).cmd)
     assert.deepEqual(calls, ['create instance', 'create instance', 'show instances'])
     for (const r of out) vast('destroy', 'instance', String((r.backend_data as unknown as VastData).instance_id), '-y')
   })

@@ -5,17 +5,30 @@ import path from 'node:path'
 
 import {apiKeySource, classifyFailure, findFailure, VastCli, versionAtLeast} from '../../src/backends/vast/cli.js'
 
-describe('vast cli: reading vastai\'s answers', () => {
+describe("vast cli: reading vastai's answers", () => {
   it('finds the --raw error line on stderr, whatever stdout holds', () => {
-    const f = findFailure({stderr: '{"error": true, "status_code": 404, "msg": "error 404/3603: no_such_ask Instance type by id 1 is not available."}\n', stdout: ''})
+    const f = findFailure({
+      stderr:
+        '{"error": true, "status_code": 404, "msg": "error 404/3603: no_such_ask Instance type by id 1 is not available."}\n',
+      stdout: '',
+    })
     assert.deepEqual(f, {msg: 'error 404/3603: no_such_ask Instance type by id 1 is not available.', status: 404})
     assert.equal(classifyFailure(f!, 'create').kind, 'offer-gone')
   })
 
   it('finds the plain and the legacy forms too', () => {
-    assert.deepEqual(findFailure({stderr: 'Failed with error 401: Invalid user key\n', stdout: ''}), {msg: 'Invalid user key', status: 401})
-    assert.deepEqual(findFailure({stderr: '', stdout: 'failed with error 429: API requests too frequent\n'}), {msg: 'API requests too frequent', status: 429})
-    assert.equal(findFailure({stderr: 'Warning: Unrecognized field: foo, see list of recognized fields.\n', stdout: '[]\n'}), undefined)
+    assert.deepEqual(findFailure({stderr: 'Failed with error 401: Invalid user key\n', stdout: ''}), {
+      msg: 'Invalid user key',
+      status: 401,
+    })
+    assert.deepEqual(findFailure({stderr: '', stdout: 'failed with error 429: API requests too frequent\n'}), {
+      msg: 'API requests too frequent',
+      status: 429,
+    })
+    assert.equal(
+      findFailure({stderr: 'Warning: Unrecognized field: foo, see list of recognized fields.\n', stdout: '[]\n'}),
+      undefined,
+    )
   })
 
   it('classifies auth (401, and 404 with auth_error), offer gone (3603/410), rate limit and the rest', () => {
@@ -82,8 +95,14 @@ describe('vast cli: the runner', () => {
       await fs.writeFile(path.join(dir, `out${i}`), a.stdout ?? '')
       await fs.writeFile(path.join(dir, `err${i}`), a.stderr ?? '')
     }
-    const cases = answers.map((a, i) => `  ${i}) cat ${dir}/out${i}; cat ${dir}/err${i} >&2; exit ${a.code ?? 0};;`).join('\n')
-    await fs.writeFile(file, `#!/bin/bash\nn=$(cat ${n} 2>/dev/null || echo 0)\necho $((n + 1)) > ${n}\necho "$*" >> ${dir}/argv\ncase $n in\n${cases}\n  *) exit 0;;\nesac\n`, {mode: 0o755})
+    const cases = answers
+      .map((a, i) => `  ${i}) cat ${dir}/out${i}; cat ${dir}/err${i} >&2; exit ${a.code ?? 0};;`)
+      .join('\n')
+    await fs.writeFile(
+      file,
+      `#!/bin/bash\nn=$(cat ${n} 2>/dev/null || echo 0)\necho $((n + 1)) > ${n}\necho "$*" >> ${dir}/argv\ncase $n in\n${cases}\n  *) exit 0;;\nesac\n`,
+      {mode: 0o755},
+    )
     return file
   }
 
@@ -92,14 +111,20 @@ describe('vast cli: the runner', () => {
     const command = await stub([
       {stderr: '{"error": true, "status_code": 429, "msg": "API requests too frequent endpoint threshold=4.5"}\n'},
       {stdout: '{\n "instance_api_key": "abc",\n "new_contract": 23456789,\n "success": true\n}\n'},
-      {stderr: '{"error": true, "status_code": 404, "msg": "error 404/3603: no_such_ask Instance type by id 7 is not available."}\n'},
+      {
+        stderr:
+          '{"error": true, "status_code": 404, "msg": "error 404/3603: no_such_ask Instance type by id 7 is not available."}\n',
+      },
       {stdout: '{"success": false, "msg": "odd"}'},
     ])
     const cli = new VastCli({command, env: {PATH: process.env.PATH}, sleep: async (ms) => void waits.push(ms)})
     assert.equal(await cli.createInstance(['create', 'instance', '7'], 7), 23456789)
     assert.deepEqual(waits, [2000])
     await assert.rejects(cli.createInstance(['create', 'instance', '7'], 7), (e: any) => e.kind === 'offer-gone')
-    await assert.rejects(cli.createInstance(['create', 'instance', '7'], 7), (e: any) => e.kind === 'server' && /odd/.test(e.message))
+    await assert.rejects(
+      cli.createInstance(['create', 'instance', '7'], 7),
+      (e: any) => e.kind === 'server' && /odd/.test(e.message),
+    )
     const argv = (await fs.readFile(path.join(dir, 'argv'), 'utf8')).trim().split('\n')
     assert.deepEqual(argv[0], 'create instance 7 --raw')
   })
@@ -109,7 +134,11 @@ describe('vast cli: the runner', () => {
       {stdout: 'destroying instance 5.\n'},
       {stdout: 'Are you sure? [y/N] \nAborted.\n'},
       {stderr: '{"error": true, "status_code": 404, "msg": "no_such_instance: Instance 6 not found."}\n'},
-      {stderr: 'rsync: [sender] link_stat "/workspace/x/out/status/" failed: No such file or directory (2)\nrsync error: some files/attrs were not transferred (code 23)\n', stdout: 'copying 5:/x .\n'},
+      {
+        stderr:
+          'rsync: [sender] link_stat "/workspace/x/out/status/" failed: No such file or directory (2)\nrsync error: some files/attrs were not transferred (code 23)\n',
+        stdout: 'copying 5:/x .\n',
+      },
     ])
     const cli = new VastCli({command, env: {PATH: process.env.PATH}})
     assert.equal(await cli.destroyInstance(5), true)
@@ -122,10 +151,13 @@ describe('vast cli: the runner', () => {
     assert.deepEqual(argv.slice(0, 3), ['destroy instance 5 -y', 'destroy instance 5 -y', 'destroy instance 6 -y'])
   })
 
-  it('blanks the account key out of any message built from vastai\'s output', async () => {
+  it("blanks the account key out of any message built from vastai's output", async () => {
     const command = await stub([{stderr: 'Traceback …\nValueError: bad key sekrit-key-123\n', code: 1}])
     const cli = new VastCli({command, env: {PATH: process.env.PATH, VAST_API_KEY: 'sekrit-key-123'}})
-    await assert.rejects(cli.showInstances(), (e: Error) => !e.message.includes('sekrit-key-123') && /\*\*\*/.test(e.message))
+    await assert.rejects(
+      cli.showInstances(),
+      (e: Error) => !e.message.includes('sekrit-key-123') && /\*\*\*/.test(e.message),
+    )
   })
 
   it('says how to install vastai when it is missing', async () => {

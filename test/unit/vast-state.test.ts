@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
 
 import {buildQuery, pickOffers, resolveOptions} from '../../src/backends/vast/offers.js'
-import {attemptCost, endLiveStages, finishStages, parseMarker, phaseOf, type VastAttempt} from '../../src/backends/vast/state.js'
+import {
+  attemptCost,
+  endLiveStages,
+  finishStages,
+  parseMarker,
+  phaseOf,
+  type VastAttempt,
+} from '../../src/backends/vast/state.js'
 import type {StageRecord} from '../../src/runs/record.js'
 import {settingsSchema} from '../../src/workspace/settings.js'
 
@@ -15,7 +22,10 @@ describe('vast offers', () => {
   })
 
   it('flags override exp.yaml; unset flags keep it; bad values fail with their name', () => {
-    const o = resolveOptions({...defaults, image: 'mine:1', max_price: 0.5}, {auto_shutdown: false, image: undefined, max_price: 0.8})
+    const o = resolveOptions(
+      {...defaults, image: 'mine:1', max_price: 0.5},
+      {auto_shutdown: false, image: undefined, max_price: 0.8},
+    )
     assert.equal(o.image, 'mine:1')
     assert.equal(o.max_price, 0.8)
     assert.equal(o.auto_shutdown, false)
@@ -33,10 +43,16 @@ describe('vast offers', () => {
       {id: 6},
     ]
     const picked = pickOffers(offers, 20, {limit: 3, maxPrice: 0.6, minReliability: 0.95})
-    assert.deepEqual(picked.map((o) => o.id), [3, 4, 1])
+    assert.deepEqual(
+      picked.map((o) => o.id),
+      [3, 4, 1],
+    )
     assert.equal(picked[2].disk_dph, 0.01)
     assert.equal(picked[0].disk_dph, 0.004) // 0.146 $/GB/month × 20 GB / 730 h
-    assert.deepEqual(pickOffers(offers, 20, {excludeMachines: [30], limit: 9, minReliability: 0.95}).map((o) => o.id), [4, 1, 5])
+    assert.deepEqual(
+      pickOffers(offers, 20, {excludeMachines: [30], limit: 9, minReliability: 0.95}).map((o) => o.id),
+      [4, 1, 5],
+    )
   })
 })
 
@@ -52,7 +68,16 @@ describe('vast run state', () => {
   })
 
   it('costs disk from creation to destroy, and the GPU only while it ran', () => {
-    const a: VastAttempt = {at: '', created_at: '2025-01-01T00:00:00Z', disk_dph: 0.01, dph_total: 0.51, gpu: 'x', machine_id: 1, num_gpus: 1, offer_id: 1}
+    const a: VastAttempt = {
+      at: '',
+      created_at: '2025-01-01T00:00:00Z',
+      disk_dph: 0.01,
+      dph_total: 0.51,
+      gpu: 'x',
+      machine_id: 1,
+      num_gpus: 1,
+      offer_id: 1,
+    }
     const t = (h: number) => new Date(Date.parse('2025-01-01T00:00:00Z') + h * 3_600_000)
     assert.equal(attemptCost(a, t(1)).toFixed(6), '0.010000') // loading for an hour: disk only
     a.running_at = t(1).toISOString()
@@ -70,24 +95,54 @@ describe('vast run state', () => {
 
   it('reads the exit marker: code, then an optional reason', () => {
     assert.deepEqual(parseMarker('0\n\n'), {code: 0, reason: undefined})
-    assert.deepEqual(parseMarker('97\nthe payload did not arrive within 60 min\n'), {code: 97, reason: 'the payload did not arrive within 60 min'})
+    assert.deepEqual(parseMarker('97\nthe payload did not arrive within 60 min\n'), {
+      code: 97,
+      reason: 'the payload did not arrive within 60 min',
+    })
     assert.equal(parseMarker(''), undefined)
     assert.equal(parseMarker('abc\n'), undefined)
   })
 
   it('finishes stages from their codes: a failed train leaves evaluate not run', () => {
     const ok = finishStages(stages(), {code: 0}, {evaluate: 0, train: 0}, {end: 'E', start: 'S'})
-    assert.deepEqual(ok.map((s) => [s.state, s.exit_code]), [['completed', 0], ['completed', 0]])
+    assert.deepEqual(
+      ok.map((s) => [s.state, s.exit_code]),
+      [
+        ['completed', 0],
+        ['completed', 0],
+      ],
+    )
     const bad = finishStages(stages(), {code: 2}, {train: 2}, {end: 'E', start: 'S'})
-    assert.deepEqual(bad.map((s) => [s.state, s.exit_code ?? null, s.reason ?? null]), [['failed', 2, null], ['cancelled', null, 'not run: train failed']])
+    assert.deepEqual(
+      bad.map((s) => [s.state, s.exit_code ?? null, s.reason ?? null]),
+      [
+        ['failed', 2, null],
+        ['cancelled', null, 'not run: train failed'],
+      ],
+    )
     const none = finishStages(stages(), {code: 97, reason: 'no payload'}, {}, {end: 'E'})
-    assert.deepEqual(none.map((s) => [s.state, s.reason]), [['failed', 'no payload'], ['cancelled', 'not run: train failed']])
+    assert.deepEqual(
+      none.map((s) => [s.state, s.reason]),
+      [
+        ['failed', 'no payload'],
+        ['cancelled', 'not run: train failed'],
+      ],
+    )
   })
 
   it('ends live stages: the first with the state and reason, the rest not run', () => {
     const failed = endLiveStages(stages(), 'failed', 'host lost', 'E')
-    assert.deepEqual(failed.map((s) => [s.state, s.reason]), [['failed', 'host lost'], ['cancelled', 'not run']])
+    assert.deepEqual(
+      failed.map((s) => [s.state, s.reason]),
+      [
+        ['failed', 'host lost'],
+        ['cancelled', 'not run'],
+      ],
+    )
     const cancelled = endLiveStages(stages(), 'cancelled', 'by you', 'E')
-    assert.deepEqual(cancelled.map((s) => s.state), ['cancelled', 'cancelled'])
+    assert.deepEqual(
+      cancelled.map((s) => s.state),
+      ['cancelled', 'cancelled'],
+    )
   })
 })

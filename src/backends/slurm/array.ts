@@ -36,8 +36,15 @@ export function renderArrayScript(input: ArrayScriptInput): string {
   const stageFile = `${input.stage}.slurm`
   const output = `${slurmOutputPath(path.join(input.dir, input.stage.replace(':', '-')))}-%a.out`
   // the variant's own log gets the engine's output; SLURM's own messages for a task go to <stage>-<task>.out here
-  const options = sbatchOptions({experiment: input.experiment, log: output, resources: input.resources, stage: input.stage}).filter((o) => !/^--(output|error)=/.test(o))
-  const directives = [...options, `--output=${output}`, `--array=0-${input.tasks - 1}%${input.throttle}`].map((o) => directive(o))
+  const options = sbatchOptions({
+    experiment: input.experiment,
+    log: output,
+    resources: input.resources,
+    stage: input.stage,
+  }).filter((o) => !/^--(output|error)=/.test(o))
+  const directives = [...options, `--output=${output}`, `--array=0-${input.tasks - 1}%${input.throttle}`].map((o) =>
+    directive(o),
+  )
   return `#!/bin/bash
 # exp sweep ${input.experiment.replace(/[\n\r]/g, ' ')}: the ${input.stage} stage of ${input.tasks} variant(s) as one job array, written by exp ${input.version}.
 # Task N runs the variant whose run folder is line N+1 of ${LIST_FILE} (next to this script), with that run's ${stageFile}.
@@ -81,13 +88,23 @@ export async function maxArraySize(env?: NodeJS.ProcessEnv): Promise<number> {
 }
 
 /** sbatch an array; its job id, or why it was refused. */
-export async function submitArray(script: string, after: string | undefined, env?: NodeJS.ProcessEnv): Promise<{id?: string; error?: string; argv: string[]}> {
-  const argv = ['sbatch', '--parsable', ...(after ? [`--dependency=aftercorr:${after}`, '--kill-on-invalid-dep=yes'] : []), script]
+export async function submitArray(
+  script: string,
+  after: string | undefined,
+  env?: NodeJS.ProcessEnv,
+): Promise<{id?: string; error?: string; argv: string[]}> {
+  const argv = [
+    'sbatch',
+    '--parsable',
+    ...(after ? [`--dependency=aftercorr:${after}`, '--kill-on-invalid-dep=yes'] : []),
+    script,
+  ]
   try {
     const r = await runSlurm('sbatch', argv.slice(1), {env})
     const id = r.stdout.trim().split(';')[0]
     if (r.code !== 0) return {argv, error: slurmMessage(r)}
-    if (!/^\d+$/.test(id)) return {argv, error: `unexpected answer from sbatch --parsable: ${JSON.stringify(r.stdout.trim())}`}
+    if (!/^\d+$/.test(id))
+      return {argv, error: `unexpected answer from sbatch --parsable: ${JSON.stringify(r.stdout.trim())}`}
     return {argv, id}
   } catch (error) {
     return {argv, error: (error as Error).message}

@@ -6,7 +6,16 @@ import {isLive, runDir, type StageName} from '../../runs/record.js'
 import type {BackendContext, RunRef} from '../backend.js'
 import {runSlurm, type SlurmResult, slurmMessage} from './runner.js'
 import {exitFile, startedFile} from './script.js'
-import {type EndRecord, isTerminalSlurmState, parseEndRecord, parseRecordFile, parseSacct, parseScontrolJob, parseSqueue, type SlurmJobState} from './states.js'
+import {
+  type EndRecord,
+  isTerminalSlurmState,
+  parseEndRecord,
+  parseRecordFile,
+  parseSacct,
+  parseScontrolJob,
+  parseSqueue,
+  type SlurmJobState,
+} from './states.js'
 
 /**
  * Refreshing SLURM runs: ONE `squeue -t all` call for every live job of every run (finished jobs stay listed
@@ -43,7 +52,9 @@ async function queueStates(ids: string[], context: BackendContext): Promise<Map<
   try {
     // array tasks (`<array job>_<task>`, a sweep's variants): -r lists each task on its own line, pending ones too
     const array = ids.some((id) => id.includes('_')) ? ['-r'] : []
-    result = await runSlurm('squeue', ['-h', '-t', 'all', ...array, '-j', ids.join(','), '-o', SQUEUE_FORMAT], {env: context.env})
+    result = await runSlurm('squeue', ['-h', '-t', 'all', ...array, '-j', ids.join(','), '-o', SQUEUE_FORMAT], {
+      env: context.env,
+    })
   } catch (error) {
     context.log(`cannot refresh SLURM runs: ${messageOf(error)}`)
     return undefined
@@ -65,17 +76,25 @@ async function readJobFile(file: string): Promise<string | undefined> {
 
 /** The job's own records, when they belong to this job (a hand re-submission of the script writes its own). */
 async function jobFiles(dir: string, stage: StageName, jobId: string): Promise<Pick<Observation, 'end' | 'started'>> {
-  const [startedText, endText] = await Promise.all([readJobFile(path.join(dir, startedFile(stage))), readJobFile(path.join(dir, exitFile(stage)))])
+  const [startedText, endText] = await Promise.all([
+    readJobFile(path.join(dir, startedFile(stage))),
+    readJobFile(path.join(dir, exitFile(stage))),
+  ])
   const started = startedText === undefined ? undefined : parseRecordFile(startedText)
   const end = endText === undefined ? undefined : parseEndRecord(endText)
   return {end: end?.jobId === jobId ? end : undefined, started: started?.job_id === jobId ? started : undefined}
 }
 
 /** sacct, where the cluster has accounting: one call for the jobs slurmctld has forgotten. */
-async function accountingStates(ids: string[], context: BackendContext): Promise<Map<string, SlurmJobState & {exitCode?: string}>> {
+async function accountingStates(
+  ids: string[],
+  context: BackendContext,
+): Promise<Map<string, SlurmJobState & {exitCode?: string}>> {
   if (ids.length === 0) return new Map()
   try {
-    const result = await runSlurm('sacct', ['-X', '-n', '-P', '-j', ids.join(','), '-o', 'JobID,State,ExitCode'], {env: context.env})
+    const result = await runSlurm('sacct', ['-X', '-n', '-P', '-j', ids.join(','), '-o', 'JobID,State,ExitCode'], {
+      env: context.env,
+    })
     // without slurmdbd: rc 1, "Slurm accounting storage is disabled": no accounting, not an error of the run
     if (result.code === 0) return parseSacct(result.stdout)
   } catch {
@@ -95,7 +114,17 @@ async function controllerRecord(id: string, context: BackendContext): Promise<{e
 }
 
 /** Final states of a job whose script started: without its end record, scontrol's exit code is worth one call. */
-export const RAN_STATES = new Set(['BOOT_FAIL', 'COMPLETED', 'DEADLINE', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'SPECIAL_EXIT', 'TIMEOUT'])
+export const RAN_STATES = new Set([
+  'BOOT_FAIL',
+  'COMPLETED',
+  'DEADLINE',
+  'FAILED',
+  'NODE_FAIL',
+  'OUT_OF_MEMORY',
+  'PREEMPTED',
+  'SPECIAL_EXIT',
+  'TIMEOUT',
+])
 
 export function observationKey(experimentDir: string, runId: string, jobId: string): string {
   return [experimentDir, runId, jobId].join('\0')
@@ -109,7 +138,10 @@ function jobOf(key: string): string {
  * What SLURM and each live job's own files say, keyed by observationKey; undefined when SLURM cannot be asked (then
  * nothing may be concluded).
  */
-export async function observeJobs(runs: RunRef[], context: BackendContext): Promise<Map<string, Observation> | undefined> {
+export async function observeJobs(
+  runs: RunRef[],
+  context: BackendContext,
+): Promise<Map<string, Observation> | undefined> {
   const queue = await queueStates(liveJobIds(runs), context)
   if (!queue) return undefined
 
@@ -127,7 +159,9 @@ export async function observeJobs(runs: RunRef[], context: BackendContext): Prom
     }
   }
   // (a job that caught SIGTERM wrote an end record, but only SLURM can say whether that was scancel or the time limit)
-  const forgotten = [...observations.entries()].filter(([, o]) => !o.slurm && (!o.end || o.end.signal)).map(([key]) => jobOf(key))
+  const forgotten = [...observations.entries()]
+    .filter(([, o]) => !o.slurm && (!o.end || o.end.signal))
+    .map(([key]) => jobOf(key))
   const accounting = await accountingStates([...new Set(forgotten)], context)
   for (const [key, obs] of observations) {
     const id = jobOf(key)

@@ -28,13 +28,18 @@ export class SlurmUnavailableError extends ExpError {
   constructor(tool: SlurmTool, detail: string) {
     super(`cannot run ${tool}: ${detail}.`, {
       code: 'SLURM_UNAVAILABLE',
-      suggestion: 'run exp on a machine with the SLURM client commands (a login node), with SLURM_CONF set if your cluster needs it',
+      suggestion:
+        'run exp on a machine with the SLURM client commands (a login node), with SLURM_CONF set if your cluster needs it',
     })
   }
 }
 
 /** Run one SLURM client command. A non-zero exit is returned (the caller decides); a missing tool or a timeout throws. */
-export async function runSlurm(tool: SlurmTool, args: readonly string[], options: SlurmRunOptions = {}): Promise<SlurmResult> {
+export async function runSlurm(
+  tool: SlurmTool,
+  args: readonly string[],
+  options: SlurmRunOptions = {},
+): Promise<SlurmResult> {
   const argv = [tool, ...args]
   const result = await execa(tool, [...args], {
     env: options.env ?? process.env,
@@ -44,10 +49,14 @@ export async function runSlurm(tool: SlurmTool, args: readonly string[], options
     stripFinalNewline: false,
     timeout: options.timeoutMs ?? 120_000,
   })
-  if (result.timedOut) throw new SlurmUnavailableError(tool, `no answer within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s`)
+  if (result.timedOut)
+    throw new SlurmUnavailableError(tool, `no answer within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s`)
   const spawnCode = (result.cause as NodeJS.ErrnoException | undefined)?.code
   if (result.exitCode === undefined) {
-    throw new SlurmUnavailableError(tool, spawnCode === 'ENOENT' ? `${tool} is not installed or not on PATH` : (result.shortMessage ?? 'it did not start'))
+    throw new SlurmUnavailableError(
+      tool,
+      spawnCode === 'ENOENT' ? `${tool} is not installed or not on PATH` : (result.shortMessage ?? 'it did not start'),
+    )
   }
   return {argv, code: result.exitCode, stderr: String(result.stderr), stdout: String(result.stdout)}
 }

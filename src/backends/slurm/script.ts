@@ -60,7 +60,10 @@ export function exitFile(stage: StageName): string {
  */
 export function sbatchQuote(value: string): string {
   if (/[\n\r\0]/.test(value)) {
-    throw new ExpError(`an #SBATCH value cannot contain a line break: ${JSON.stringify(value)}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+    throw new ExpError(`an #SBATCH value cannot contain a line break: ${JSON.stringify(value)}.`, {
+      code: 'INVALID_SLURM_OPTION',
+      exit: EXIT.usage,
+    })
   }
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", `'\\''`)}'`
 }
@@ -71,7 +74,9 @@ export function sbatchQuote(value: string): string {
  */
 export function slurmOutputPath(file: string): string {
   if (file.includes('\\')) {
-    throw new ExpError(`SLURM cannot write a job's output to a path containing a backslash: ${file}.`, {code: 'INVALID_SLURM_PATH'})
+    throw new ExpError(`SLURM cannot write a job's output to a path containing a backslash: ${file}.`, {
+      code: 'INVALID_SLURM_PATH',
+    })
   }
   return file.replaceAll('%', '%%')
 }
@@ -81,7 +86,8 @@ const OPTION_NAME = /^--?[A-Za-z][\w-]*$/
 /** One `#SBATCH` line: `--name='value'`, or the whole argument quoted when it is not of that form. */
 export function directive(arg: string): string {
   const eq = arg.indexOf('=')
-  if (eq > 0 && OPTION_NAME.test(arg.slice(0, eq))) return `#SBATCH ${arg.slice(0, eq)}=${sbatchQuote(arg.slice(eq + 1))}`
+  if (eq > 0 && OPTION_NAME.test(arg.slice(0, eq)))
+    return `#SBATCH ${arg.slice(0, eq)}=${sbatchQuote(arg.slice(eq + 1))}`
   if (OPTION_NAME.test(arg)) return `#SBATCH ${arg}`
   return `#SBATCH ${sbatchQuote(arg)}`
 }
@@ -99,7 +105,10 @@ export function sbatchOptions(input: Pick<BatchScriptInput, 'experiment' | 'log'
   if (r.account) options.push(`--account=${r.account}`)
   for (const arg of r.sbatchArgs) {
     if (!arg.startsWith('-')) {
-      throw new ExpError(`sbatch argument "${arg}" is not an option (expected e.g. --qos=high).`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+      throw new ExpError(`sbatch argument "${arg}" is not an option (expected e.g. --qos=high).`, {
+        code: 'INVALID_SLURM_OPTION',
+        exit: EXIT.usage,
+      })
     }
     options.push(arg)
   }
@@ -109,7 +118,12 @@ export function sbatchOptions(input: Pick<BatchScriptInput, 'experiment' | 'log'
 /** backends.slurm.setup, as written in exp.yaml (a line break inside a line would smuggle a second command: refused) */
 function setupLines(lines: string[] = []): string {
   if (lines.length === 0) return ''
-  for (const line of lines) if (/[\n\r\0]/.test(line)) throw new ExpError(`backends.slurm.setup lines cannot contain line breaks: ${JSON.stringify(line)}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+  for (const line of lines)
+    if (/[\n\r\0]/.test(line))
+      throw new ExpError(`backends.slurm.setup lines cannot contain line breaks: ${JSON.stringify(line)}.`, {
+        code: 'INVALID_SLURM_OPTION',
+        exit: EXIT.usage,
+      })
   return `# exp.yaml backends.slurm.setup\n${lines.join('\n')}\n`
 }
 
@@ -120,7 +134,9 @@ export function renderBatchScript(input: BatchScriptInput): string {
   return `#!/bin/bash
 # exp run ${shellComment(input.runId)} of ${shellComment(input.experiment)}: the ${stage} stage, written by exp ${input.version}.
 # To run it again by hand, from the experiment directory: sbatch ${shellComment(displayCommand([input.scriptRel]))}
-${sbatchOptions(input).map((o) => directive(o)).join('\n')}
+${sbatchOptions(input)
+  .map((o) => directive(o))
+  .join('\n')}
 
 # The job records its own start, end and exit code in the run folder (exp reads these files: they are right even
 # when the machine running exp cannot see this node's processes). Each file is written to a temporary name, then renamed.
@@ -153,7 +169,8 @@ exit "$exp_code"
 function engineLines(input: BatchScriptInput): string {
   const engine = `cd ${shellQuote(input.cwd)} &&\n  ${shellJoin(input.argv)}\nexp_code=$?`
   if (!input.exp) return engine
-  const step = (action: string) => `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
+  const step = (action: string) =>
+    `${shellJoin([...input.exp!, 'checkpoint-stage', action, input.cwd, input.runId])} 2>&1`
   if (isEvaluateStage(input.stage)) {
     // the engine's lines are not indented inside the if: a quoted argument may hold line breaks (python3 -c …)
     return `# the checkpoint this evaluates must pass exp's quick check (its manifest, every file with its size) first

@@ -112,7 +112,13 @@ export interface EndRecord {
 export function parseEndRecord(text: string): EndRecord | undefined {
   const fields = parseRecordFile(text)
   if (!/^\d+$/.test(fields.exit_code ?? '')) return undefined
-  return {endedAt: fields.ended_at || undefined, exitCode: Number(fields.exit_code), jobId: fields.job_id ?? '', signal: fields.signal || undefined, ...(fields.reason ? {reason: fields.reason} : {})}
+  return {
+    endedAt: fields.ended_at || undefined,
+    exitCode: Number(fields.exit_code),
+    jobId: fields.job_id ?? '',
+    signal: fields.signal || undefined,
+    ...(fields.reason ? {reason: fields.reason} : {}),
+  }
 }
 
 /** Words for a job state and its reason: `TIMEOUT (TimeLimit)`. */

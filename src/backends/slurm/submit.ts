@@ -38,10 +38,22 @@ export function slurmResources(options: Record<string, unknown>): SlurmResources
   const parsed = optionsSchema.safeParse(defined)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new ExpError(`invalid SLURM option ${issue.path.join('.')}: ${issue.message}.`, {code: 'INVALID_SLURM_OPTION', exit: EXIT.usage})
+    throw new ExpError(`invalid SLURM option ${issue.path.join('.')}: ${issue.message}.`, {
+      code: 'INVALID_SLURM_OPTION',
+      exit: EXIT.usage,
+    })
   }
   const o = parsed.data
-  return {account: o.account, cpus: o.cpus, gpus: o.gpus, mem: o.mem, partition: o.partition, sbatchArgs: o.sbatch_args, time: o.time, ...(o.setup.length > 0 ? {setup: o.setup} : {})}
+  return {
+    account: o.account,
+    cpus: o.cpus,
+    gpus: o.gpus,
+    mem: o.mem,
+    partition: o.partition,
+    sbatchArgs: o.sbatch_args,
+    time: o.time,
+    ...(o.setup.length > 0 ? {setup: o.setup} : {}),
+  }
 }
 
 export function scriptFile(runDirectory: string, stage: StageName): string {
@@ -50,7 +62,12 @@ export function scriptFile(runDirectory: string, stage: StageName): string {
 
 /** The sbatch argument list of a stage; `after` is the job it waits for (afterok), if any. */
 export function sbatchArgv(script: string, after?: string): string[] {
-  return ['sbatch', '--parsable', ...(after ? [`--dependency=afterok:${after}`, '--kill-on-invalid-dep=yes'] : []), script]
+  return [
+    'sbatch',
+    '--parsable',
+    ...(after ? [`--dependency=afterok:${after}`, '--kill-on-invalid-dep=yes'] : []),
+    script,
+  ]
 }
 
 export async function prepare(request: LaunchRequest): Promise<PreparedRun> {
@@ -105,7 +122,10 @@ export async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunR
   let previous: {name: StageName; id: string} | undefined
   for (const [i, stage] of record.stages.entries()) {
     const script = scriptFile(request.runDir, stage.name)
-    const argv = sbatchArgv(script, previous?.id ?? (request.afterJobs?.length ? request.afterJobs.join(':') : undefined))
+    const argv = sbatchArgv(
+      script,
+      previous?.id ?? (request.afterJobs?.length ? request.afterJobs.join(':') : undefined),
+    )
     let result: SlurmResult | undefined
     let failure: string | undefined
     try {
@@ -115,19 +135,36 @@ export async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunR
       failure = messageOf(error)
     }
     const [id, cluster] = (result?.stdout ?? '').trim().split(';')
-    if (!failure && !/^\d+$/.test(id ?? '')) failure = `unexpected answer from sbatch --parsable: ${JSON.stringify(result?.stdout.trim())}`
+    if (!failure && !/^\d+$/.test(id ?? ''))
+      failure = `unexpected answer from sbatch --parsable: ${JSON.stringify(result?.stdout.trim())}`
     if (failure) {
       await failSubmission(record, i, failure, request)
       throw new ExpError(`sbatch could not submit the ${stage.name} job: ${failure}`, {code: 'SBATCH_FAILED'})
     }
-    data.jobs[stage.name] = {...data.jobs[stage.name], cluster: cluster || undefined, id, script: path.relative(expDir, script)}
+    data.jobs[stage.name] = {
+      ...data.jobs[stage.name],
+      cluster: cluster || undefined,
+      id,
+      script: path.relative(expDir, script),
+    }
     record = await writeRun(
       expDir,
-      {...record, backend_data: {...record.backend_data, jobs: data.jobs}, stages: record.stages.map((s, j) => (j === i ? {...s, job_id: id} : s))},
+      {
+        ...record,
+        backend_data: {...record.backend_data, jobs: data.jobs},
+        stages: record.stages.map((s, j) => (j === i ? {...s, job_id: id} : s)),
+      },
       request.now(),
     )
-    request.log(`${stage.name}: submitted SLURM job ${id}${previous ? ` (runs after job ${previous.id} completes)` : ''}`)
-    await note({action: stage.name, description: `submitted ${argv.join(' ')}`, details: [`SLURM job ${id}`, `log ${stage.log}`], result: 'queued'})
+    request.log(
+      `${stage.name}: submitted SLURM job ${id}${previous ? ` (runs after job ${previous.id} completes)` : ''}`,
+    )
+    await note({
+      action: stage.name,
+      description: `submitted ${argv.join(' ')}`,
+      details: [`SLURM job ${id}`, `log ${stage.log}`],
+      result: 'queued',
+    })
     // evaluations wait for train (afterok), not for each other: a suite's jobs run side by side
     if (!isEvaluateStage(stage.name)) previous = {id, name: stage.name}
   }
@@ -136,22 +173,38 @@ export async function submit(prepared: PreparedRun, _io: LaunchIO): Promise<RunR
   return writeRun(expDir, rest, request.now())
 }
 
-async function failSubmission(record: RunRecord, failedAt: number, failure: string, context: LaunchRequest): Promise<RunRecord> {
+async function failSubmission(
+  record: RunRecord,
+  failedAt: number,
+  failure: string,
+  context: LaunchRequest,
+): Promise<RunRecord> {
   const submitted = record.stages.filter((s, j) => j < failedAt && s.job_id).map((s) => s.job_id!)
   let cancelled = ''
   if (submitted.length > 0) {
     try {
       const r = await runSlurm('scancel', submitted, {env: context.env})
-      cancelled = r.code === 0 ? `; cancelled job ${submitted.join(', ')}` : `; scancel ${submitted.join(' ')} failed: ${slurmMessage(r)}`
+      cancelled =
+        r.code === 0
+          ? `; cancelled job ${submitted.join(', ')}`
+          : `; scancel ${submitted.join(' ')} failed: ${slurmMessage(r)}`
     } catch (error) {
       cancelled = `; scancel failed: ${messageOf(error)}`
     }
   }
   const at = context.now().toISOString()
   const failedName = record.stages[failedAt].name
-  const failed = record.stages.map((s, j) => (j === failedAt ? {...s, ended_at: at, exit_code: null, reason: `sbatch failed: ${failure}`, state: 'failed' as const} : s))
+  const failed = record.stages.map((s, j) =>
+    j === failedAt
+      ? {...s, ended_at: at, exit_code: null, reason: `sbatch failed: ${failure}`, state: 'failed' as const}
+      : s,
+  )
   const stages = endStages(failed, 'cancelled', `${failedName} could not be submitted`, at)
-  const next = await writeRun(context.experiment.dir, {...record, reason: `sbatch failed for ${failedName}: ${failure}`, stages}, context.now())
+  const next = await writeRun(
+    context.experiment.dir,
+    {...record, reason: `sbatch failed for ${failedName}: ${failure}`, stages},
+    context.now(),
+  )
   await appendLaunchLog(
     launchLogFile(context.runDir),
     {action: failedName, description: 'sbatch failed', details: `${failure}${cancelled}`, result: next.state},

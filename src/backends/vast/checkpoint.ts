@@ -12,10 +12,24 @@ import type {Clock} from '../../lib/time.js'
  * A mismatch leaves the checkpoint uncommitted (no manifest) and fails the collect, naming the file: collecting
  * again copies it afresh (the instance keeps its results until they are collected).
  */
-export async function commitCollected(options: {experimentDir: string; checkpoint: string; sums?: string; argv: string[] | null; now: Clock}): Promise<CheckpointCommit> {
-  const commit = await commitCheckpoint({argv: options.argv, experimentDir: options.experimentDir, now: options.now, runId: path.basename(options.checkpoint), stage: 'train'})
+export async function commitCollected(options: {
+  experimentDir: string
+  checkpoint: string
+  sums?: string
+  argv: string[] | null
+  now: Clock
+}): Promise<CheckpointCommit> {
+  const commit = await commitCheckpoint({
+    argv: options.argv,
+    experimentDir: options.experimentDir,
+    now: options.now,
+    runId: path.basename(options.checkpoint),
+    stage: 'train',
+  })
   if (options.sums === undefined) return commit
-  const manifest = JSON.parse(await fs.readFile(path.join(options.experimentDir, options.checkpoint, MANIFEST_FILE), 'utf8')) as {files: Array<{path: string; sha256: string}>}
+  const manifest = JSON.parse(
+    await fs.readFile(path.join(options.experimentDir, options.checkpoint, MANIFEST_FILE), 'utf8'),
+  ) as {files: Array<{path: string; sha256: string}>}
   const arrived = new Map(manifest.files.map((f) => [f.path, f.sha256]))
   const problems: string[] = []
   for (const line of options.sums.split('\n')) {
@@ -27,8 +41,11 @@ export async function commitCollected(options: {experimentDir: string; checkpoin
   }
   if (problems.length === 0) return commit
   await fs.rm(path.join(options.experimentDir, options.checkpoint, MANIFEST_FILE), {force: true})
-  throw new ExpError(`the checkpoint that arrived is not the one the instance wrote (${options.checkpoint}/${problems[0]}${problems.length > 1 ? ` and ${problems.length - 1} more` : ''}); it is left uncommitted.`, {
-    code: 'COLLECT_INCOMPLETE',
-    suggestion: 'exp collect again: the instance keeps its results until they are collected.',
-  })
+  throw new ExpError(
+    `the checkpoint that arrived is not the one the instance wrote (${options.checkpoint}/${problems[0]}${problems.length > 1 ? ` and ${problems.length - 1} more` : ''}); it is left uncommitted.`,
+    {
+      code: 'COLLECT_INCOMPLETE',
+      suggestion: 'exp collect again: the instance keeps its results until they are collected.',
+    },
+  )
 }

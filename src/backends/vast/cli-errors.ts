@@ -1,7 +1,8 @@
 import {EXIT, ExpError} from '../../errors.js'
 
 // What vastai prints when it fails, classified into one-line errors (the shared vast.ai CLI contract, §0).
-export const KEY_SUGGESTION = 'vastai set api-key YOUR_KEY (or export VAST_API_KEY), with a key from https://cloud.vast.ai/manage-keys/'
+export const KEY_SUGGESTION =
+  'vastai set api-key YOUR_KEY (or export VAST_API_KEY), with a key from https://cloud.vast.ai/manage-keys/'
 
 export type VastErrorKind = 'auth' | 'offer-gone' | 'rate-limit' | 'not-found' | 'server' | 'output' | 'missing'
 
@@ -13,7 +14,11 @@ export class VastError extends ExpError {
     readonly status?: number,
     suggestion?: string,
   ) {
-    super(message, {code: `VAST_${kind.toUpperCase().replace('-', '_')}`, exit: kind === 'auth' ? EXIT.auth : EXIT.failure, suggestion})
+    super(message, {
+      code: `VAST_${kind.toUpperCase().replace('-', '_')}`,
+      exit: kind === 'auth' ? EXIT.auth : EXIT.failure,
+      suggestion,
+    })
     this.name = 'VastError'
   }
 }
@@ -42,7 +47,14 @@ export function findFailure(out: Pick<VastOutput, 'stdout' | 'stderr'>): VastFai
     try {
       const value = JSON.parse(text) as {error?: unknown; msg?: unknown; status_code?: unknown; detail?: unknown}
       if (value.error === true || typeof value.error === 'string') {
-        const msg = typeof value.msg === 'string' ? value.msg : typeof value.detail === 'string' ? value.detail : typeof value.error === 'string' ? value.error : ''
+        const msg =
+          typeof value.msg === 'string'
+            ? value.msg
+            : typeof value.detail === 'string'
+              ? value.detail
+              : typeof value.error === 'string'
+                ? value.error
+                : ''
         return {msg, status: typeof value.status_code === 'number' ? value.status_code : 0}
       }
     } catch {
@@ -59,13 +71,30 @@ export function findFailure(out: Pick<VastOutput, 'stdout' | 'stderr'>): VastFai
 export function classifyFailure(failure: VastFailure, what: string): VastError {
   const {msg, status} = failure
   const lower = msg.toLowerCase()
-  if (status === 401 || lower.includes('auth_error') || lower.includes('invalid user key') || lower.includes('please log in')) {
-    return new VastError('auth', `vast.ai refused the API key (${status || 'error'}: ${msg || 'unauthorized'}).`, status, KEY_SUGGESTION)
+  if (
+    status === 401 ||
+    lower.includes('auth_error') ||
+    lower.includes('invalid user key') ||
+    lower.includes('please log in')
+  ) {
+    return new VastError(
+      'auth',
+      `vast.ai refused the API key (${status || 'error'}: ${msg || 'unauthorized'}).`,
+      status,
+      KEY_SUGGESTION,
+    )
   }
-  if (lower.includes('no_such_ask') || lower.includes('3603')) return new VastError('offer-gone', `the offer is no longer available (${msg}).`, status)
-  if (status === 429 || lower.includes('too frequent')) return new VastError('rate-limit', `vast.ai is rate-limiting requests (${msg || '429'}).`, status)
-  if (status === 404 || lower.includes('no_such_instance') || lower.includes('not found')) return new VastError('not-found', `${what}: ${msg || 'not found'} (${status}).`, status)
-  return new VastError('server', `${what} failed: ${msg || '(no detail message supplied)'}${status ? ` (${status})` : ''}.`, status)
+  if (lower.includes('no_such_ask') || lower.includes('3603'))
+    return new VastError('offer-gone', `the offer is no longer available (${msg}).`, status)
+  if (status === 429 || lower.includes('too frequent'))
+    return new VastError('rate-limit', `vast.ai is rate-limiting requests (${msg || '429'}).`, status)
+  if (status === 404 || lower.includes('no_such_instance') || lower.includes('not found'))
+    return new VastError('not-found', `${what}: ${msg || 'not found'} (${status}).`, status)
+  return new VastError(
+    'server',
+    `${what} failed: ${msg || '(no detail message supplied)'}${status ? ` (${status})` : ''}.`,
+    status,
+  )
 }
 
 /** The last meaningful line of a traceback or of free text, for a one-line error. */
@@ -79,7 +108,8 @@ export function lastLine(text: string): string {
 
 /** `1.5.2` ≥ `1.1.0`? Missing parts count as 0; anything after the numbers (rc, dev) is ignored. */
 export function versionAtLeast(version: string, minimum: string): boolean {
-  const parse = (v: string) => (/^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v) ?? []).slice(1, 4).map((x) => Number(x ?? 0))
+  const parse = (v: string) =>
+    (/^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v) ?? []).slice(1, 4).map((x) => Number(x ?? 0))
   const a = parse(version)
   const b = parse(minimum)
   if (a.length === 0) return false

@@ -1,9 +1,27 @@
-import {classifyFailure, findFailure, KEY_SUGGESTION, lastLine, VastError, type VastOutput, versionAtLeast} from './cli-errors.js'
+import {
+  classifyFailure,
+  findFailure,
+  KEY_SUGGESTION,
+  lastLine,
+  VastError,
+  type VastOutput,
+  versionAtLeast,
+} from './cli-errors.js'
 import {apiKeySource} from './api-key.js'
 import {knownVastKeys, redactVastSecrets} from './redact.js'
 
 export {apiKeySource} from './api-key.js'
-export {classifyFailure, findFailure, KEY_SUGGESTION, lastLine, VastError, type VastErrorKind, type VastFailure, type VastOutput, versionAtLeast} from './cli-errors.js'
+export {
+  classifyFailure,
+  findFailure,
+  KEY_SUGGESTION,
+  lastLine,
+  VastError,
+  type VastErrorKind,
+  type VastFailure,
+  type VastOutput,
+  versionAtLeast,
+} from './cli-errors.js'
 
 /**
  * The one door to the `vastai` command-line tool. Every call goes through `VastCli.run`: an argument list (never a
@@ -109,10 +127,22 @@ export class VastCli {
       reject: false,
       timeout: options.timeoutMs ?? 180_000,
     })
-    if ((result as {code?: string}).code === 'ENOENT' || (result.exitCode === undefined && /ENOENT/.test(String(result.message)))) {
-      throw new VastError('missing', 'the vastai command is not installed (or not on PATH).', undefined, 'pip install vastai')
+    if (
+      (result as {code?: string}).code === 'ENOENT' ||
+      (result.exitCode === undefined && /ENOENT/.test(String(result.message)))
+    ) {
+      throw new VastError(
+        'missing',
+        'the vastai command is not installed (or not on PATH).',
+        undefined,
+        'pip install vastai',
+      )
     }
-    if (result.timedOut) throw new VastError('output', `${options.what ?? argv.slice(0, 3).join(' ')} did not finish within ${Math.round((options.timeoutMs ?? 180_000) / 1000)}s.`)
+    if (result.timedOut)
+      throw new VastError(
+        'output',
+        `${options.what ?? argv.slice(0, 3).join(' ')} did not finish within ${Math.round((options.timeoutMs ?? 180_000) / 1000)}s.`,
+      )
     return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
   }
 
@@ -123,7 +153,12 @@ export class VastCli {
     const {output} = await this.run(['--version'], {what: 'vastai --version'})
     const version = lastLine(output.stdout)
     if (!versionAtLeast(version, MIN_VASTAI_VERSION)) {
-      throw new VastError('missing', `vastai ${version || '(unknown version)'} is too old: exp needs ${MIN_VASTAI_VERSION} or newer (older ones list no instances).`, undefined, 'pip install --upgrade vastai')
+      throw new VastError(
+        'missing',
+        `vastai ${version || '(unknown version)'} is too old: exp needs ${MIN_VASTAI_VERSION} or newer (older ones list no instances).`,
+        undefined,
+        'pip install --upgrade vastai',
+      )
     }
     return version
   }
@@ -152,7 +187,12 @@ export class VastCli {
     const {json} = await this.run(args, {json: true, what: `vastai create instance ${offerId}`})
     const value = json as {success?: unknown; new_contract?: unknown; msg?: unknown; error?: unknown}
     if (value && value.success === true && typeof value.new_contract === 'number') return value.new_contract
-    const msg = typeof value?.msg === 'string' ? value.msg : typeof value?.error === 'string' ? value.error : 'no new_contract in the answer'
+    const msg =
+      typeof value?.msg === 'string'
+        ? value.msg
+        : typeof value?.error === 'string'
+          ? value.error
+          : 'no new_contract in the answer'
     throw classifyFailure({msg: this.redact(msg), status: 0}, `vastai create instance ${offerId}`)
   }
 
@@ -166,14 +206,24 @@ export class VastCli {
   /** `stop instance ID` (keeps the disk, and its bill); judged by vastai's `stopping instance ID.` line. */
   async stopInstance(id: number): Promise<void> {
     const {output} = await this.run(['stop', 'instance', String(id)], {what: `vastai stop instance ${id}`})
-    if (!/stopping instance/i.test(output.stdout)) throw new VastError('output', `vastai stop instance ${id} did not confirm: ${this.redact(lastLine(output.stdout) || lastLine(output.stderr) || 'no output')}`)
+    if (!/stopping instance/i.test(output.stdout))
+      throw new VastError(
+        'output',
+        `vastai stop instance ${id} did not confirm: ${this.redact(lastLine(output.stdout) || lastLine(output.stderr) || 'no output')}`,
+      )
   }
 
   /** `destroy instance ID -y`; true when vastai said it is destroying it, false when the instance was already gone. */
   async destroyInstance(id: number): Promise<boolean> {
     try {
-      const {output} = await this.run(['destroy', 'instance', String(id), '-y'], {what: `vastai destroy instance ${id}`})
-      if (!/destroying instance/i.test(output.stdout)) throw new VastError('output', `vastai destroy instance ${id} did not confirm: ${this.redact(lastLine(output.stdout) || lastLine(output.stderr) || 'no output')}`)
+      const {output} = await this.run(['destroy', 'instance', String(id), '-y'], {
+        what: `vastai destroy instance ${id}`,
+      })
+      if (!/destroying instance/i.test(output.stdout))
+        throw new VastError(
+          'output',
+          `vastai destroy instance ${id} did not confirm: ${this.redact(lastLine(output.stdout) || lastLine(output.stderr) || 'no output')}`,
+        )
       return true
     } catch (error) {
       if (error instanceof VastError && error.kind === 'not-found') return false
@@ -185,7 +235,12 @@ export class VastCli {
    * `vastai copy SRC DST`. It exits 0 even when rsync failed, so this returns what was printed and the caller
    * verifies the files itself; rsync's complaints are picked out for messages.
    */
-  async copy(src: string, dst: string, cwd: string, timeoutMs: number): Promise<{output: VastOutput; rsyncError?: string; missing: boolean}> {
+  async copy(
+    src: string,
+    dst: string,
+    cwd: string,
+    timeoutMs: number,
+  ): Promise<{output: VastOutput; rsyncError?: string; missing: boolean}> {
     const {output} = await this.run(['copy', src, dst], {cwd, timeoutMs, what: `vastai copy ${src} ${dst}`})
     const complaints = output.stderr
       .split('\n')

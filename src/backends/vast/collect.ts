@@ -26,7 +26,11 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
     return {files: [], message: `run ${record.run_id}: results already collected at ${data.collected_at}.`, record}
   }
   if (data.exit_code === undefined || !cur || cur.instance_id === undefined || cur.destroyed_at) {
-    return {files: [], message: `run ${record.run_id} ${record.state}${record.reason ? ` (${record.reason})` : ''}: there are no results on vast.ai to collect.`, record}
+    return {
+      files: [],
+      message: `run ${record.run_id} ${record.state}${record.reason ? ` (${record.reason})` : ''}: there are no results on vast.ai to collect.`,
+      record,
+    }
   }
   const id = cur.instance_id
   const rdir = runDir(run.experimentDir, record.run_id)
@@ -38,7 +42,8 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
   const marker = parseMarker(await fs.readFile(path.join(home, 'status', 'exp-exit'), 'utf8').catch(() => ''))
   if (!marker) problems.push('status/exp-exit')
   for (const s of record.stages) {
-    if (s.exit_code !== undefined && s.exit_code !== null && !existsSync(path.join(home, `${s.name}.log`))) problems.push(`${s.name}.log`)
+    if (s.exit_code !== undefined && s.exit_code !== null && !existsSync(path.join(home, `${s.name}.log`)))
+      problems.push(`${s.name}.log`)
   }
   const trained = record.stages.some((s) => s.name === 'train' && s.state === 'completed')
   const evaluated = record.stages.some((s) => s.name === 'evaluate' && s.state === 'completed')
@@ -48,7 +53,8 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
     else {
       try {
         const value = JSON.parse(reportText) as unknown
-        if (!value || typeof value !== 'object' || Array.isArray(value)) problems.push('report.json (not a JSON object)')
+        if (!value || typeof value !== 'object' || Array.isArray(value))
+          problems.push('report.json (not a JSON object)')
       } catch {
         problems.push('report.json (not valid JSON)')
       }
@@ -59,11 +65,24 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
   if (trained && checkpointFiles.length === 0) problems.push('checkpoints/')
   if (problems.length > 0) {
     const why = copied.rsyncError ? ` (vastai copy: ${copied.rsyncError})` : ''
-    await log(run.experimentDir, record.run_id, {action: 'collect', description: `from instance ${id}`, details: `missing or invalid: ${problems.join(', ')}${why}`, result: 'failed'}, context.now())
-    throw new ExpError(`the results of run ${record.run_id} did not all arrive from instance ${id}: ${problems.join(', ')}${why}.`, {
-      code: 'COLLECT_INCOMPLETE',
-      suggestion: `exp collect ${name} again; the instance keeps them (stopped, billing disk) until they are collected.`,
-    })
+    await log(
+      run.experimentDir,
+      record.run_id,
+      {
+        action: 'collect',
+        description: `from instance ${id}`,
+        details: `missing or invalid: ${problems.join(', ')}${why}`,
+        result: 'failed',
+      },
+      context.now(),
+    )
+    throw new ExpError(
+      `the results of run ${record.run_id} did not all arrive from instance ${id}: ${problems.join(', ')}${why}.`,
+      {
+        code: 'COLLECT_INCOMPLETE',
+        suggestion: `exp collect ${name} again; the instance keeps them (stopped, billing disk) until they are collected.`,
+      },
+    )
   }
 
   // place them as a local run leaves them: logs in the run folder, the report, the checkpoints
@@ -99,7 +118,8 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
     try {
       const outcome = await judgeEvaluation(run.experimentDir, record, i, context.ws.settings.gates, context.now())
       if (!outcome) continue
-      if (outcome.failure) record.stages = record.stages.map((s, j) => (j === i ? {...s, reason: outcome.failure, state: 'failed'} : s))
+      if (outcome.failure)
+        record.stages = record.stages.map((s, j) => (j === i ? {...s, reason: outcome.failure, state: 'failed'} : s))
       if (outcome.line) context.log(outcome.line)
       await log(run.experimentDir, record.run_id, outcome.entry, context.now())
     } catch (error) {
@@ -117,7 +137,13 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
       const {commitCollected} = await import('./checkpoint.js')
       const sums = await fs.readFile(path.join(home, 'status', CHECKPOINT_SUMS), 'utf8').catch(() => undefined)
       const argv = record.stages.find((s) => s.name === 'train')?.command ?? null
-      const committed = await commitCollected({argv, checkpoint: data.checkpoint_dir, experimentDir: run.experimentDir, now: context.now, sums})
+      const committed = await commitCollected({
+        argv,
+        checkpoint: data.checkpoint_dir,
+        experimentDir: run.experimentDir,
+        now: context.now,
+        sums,
+      })
       record.stages = record.stages.map((s) => (s.name === 'train' ? {...s, checkpoint: committed} : s))
     }
   }
@@ -140,7 +166,17 @@ export async function collectLocked(run: RunRef, context: BackendContext, cli: V
     message += `; instance ${id} is kept (stopped) and still bills its disk until exp cancel ${name}`
   }
   summarize(record, now)
-  await log(run.experimentDir, record.run_id, {action: 'collect', description: `from instance ${id}`, details: files.map((f) => path.relative(run.experimentDir, f)), result: message}, now)
+  await log(
+    run.experimentDir,
+    record.run_id,
+    {
+      action: 'collect',
+      description: `from instance ${id}`,
+      details: files.map((f) => path.relative(run.experimentDir, f)),
+      result: message,
+    },
+    now,
+  )
   record = await writeRun(run.experimentDir, record, now)
   return {files, message: `${message}.`, record}
 }

@@ -18,7 +18,20 @@ export function labelFor(experiment: string, runId: string): string {
 }
 
 export function createArgs(offerId: number, options: VastOptions, onstartFile: string, label: string): string[] {
-  return ['create', 'instance', String(offerId), '--image', options.image, '--disk', String(options.disk), '--onstart', onstartFile, '--label', label, '--cancel-unavail']
+  return [
+    'create',
+    'instance',
+    String(offerId),
+    '--image',
+    options.image,
+    '--disk',
+    String(options.disk),
+    '--onstart',
+    onstartFile,
+    '--label',
+    label,
+    '--cancel-unavail',
+  ]
 }
 
 export async function log(experimentDir: string, runId: string, entry: LaunchLogEntry, now: Date): Promise<void> {

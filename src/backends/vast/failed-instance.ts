@@ -9,7 +9,13 @@ import {endLiveStages, requeue, summarize, type VastAttempt, vastData} from './s
  * An instance that will not run the job: destroy it (only then is it safe to rent another), and retry ONCE on
  * another machine; a second failure, or a destroy that failed, ends the run as failed with the reason.
  */
-export async function fail(step: Step, record: RunRecord, cur: VastAttempt, outcome: VastAttempt['outcome'], reason: string): Promise<RunRecord> {
+export async function fail(
+  step: Step,
+  record: RunRecord,
+  cur: VastAttempt,
+  outcome: VastAttempt['outcome'],
+  reason: string,
+): Promise<RunRecord> {
   const {cli, context, experimentDir} = step
   const data = vastData(record)
   const id = cur.instance_id!
@@ -26,16 +32,36 @@ export async function fail(step: Step, record: RunRecord, cur: VastAttempt, outc
   cur.ended_at = now.toISOString()
   cur.outcome = outcome
   cur.reason = reason
-  await log(experimentDir, record.run_id, {action: 'fail', description: reason, details: destroyError ? `destroy failed: ${destroyError}` : `instance ${id} destroyed`, result: data.retried || destroyError ? 'failed' : 'retrying'}, now)
+  await log(
+    experimentDir,
+    record.run_id,
+    {
+      action: 'fail',
+      description: reason,
+      details: destroyError ? `destroy failed: ${destroyError}` : `instance ${id} destroyed`,
+      result: data.retried || destroyError ? 'failed' : 'retrying',
+    },
+    now,
+  )
 
   if (!destroyError && !data.retried) {
     data.retried = true
-    const failedMachines = data.attempts.filter((a) => a.instance_id !== undefined && a.machine_id !== null).map((a) => a.machine_id as number)
+    const failedMachines = data.attempts
+      .filter((a) => a.instance_id !== undefined && a.machine_id !== null)
+      .map((a) => a.machine_id as number)
     try {
       const offers = await cli.searchOffers(data.query, data.options.disk)
-      const choices = pickOffers(offers, data.options.disk, {excludeMachines: failedMachines, limit: data.options.max_offers, maxPrice: data.options.max_price, minReliability: data.options.min_reliability})
-      if (choices.length === 0) throw new ExpError(`no other offer matches "${data.query}" (machines ${failedMachines.join(', ')} excluded)`)
-      context.log(`vast.ai: retrying once on another machine (offer ${choices[0].id}, ${formatPrice(choices[0].dph_total)})`)
+      const choices = pickOffers(offers, data.options.disk, {
+        excludeMachines: failedMachines,
+        limit: data.options.max_offers,
+        maxPrice: data.options.max_price,
+        minReliability: data.options.min_reliability,
+      })
+      if (choices.length === 0)
+        throw new ExpError(`no other offer matches "${data.query}" (machines ${failedMachines.join(', ')} excluded)`)
+      context.log(
+        `vast.ai: retrying once on another machine (offer ${choices[0].id}, ${formatPrice(choices[0].dph_total)})`,
+      )
       const next = await rent({...step, record: {...record, stages: requeue(record.stages)}}, choices)
       summarize(next, context.now())
       return writeRun(experimentDir, next, context.now())

@@ -2,7 +2,16 @@ import {isLive, type RunRecord, writeRun} from '../../runs/record.js'
 import {log, type Step} from './common.js'
 import {fail} from './failed-instance.js'
 import {groupUploadedAt} from './group.js'
-import {currentAttempt, endLiveStages, finishStages, markRunning, phaseOf, summarize, type VastAttempt, vastData} from './state.js'
+import {
+  currentAttempt,
+  endLiveStages,
+  finishStages,
+  markRunning,
+  phaseOf,
+  summarize,
+  type VastAttempt,
+  vastData,
+} from './state.js'
 import {fetchMarker, type MarkerResult, upload} from './transfer.js'
 
 /**
@@ -19,7 +28,11 @@ const MARKER_PROBE_MS = 10 * 60_000
  * when the instance sticks in loading past the deadline or dies without the marker. With `act` false it only
  * records what the row says (state, status message, an instance gone): no vastai call at all.
  */
-export async function advance(step: Step, rows: Map<number, Record<string, unknown>>, act: boolean): Promise<RunRecord> {
+export async function advance(
+  step: Step,
+  rows: Map<number, Record<string, unknown>>,
+  act: boolean,
+): Promise<RunRecord> {
   const {context, experimentDir} = step
   let record = step.record
   const data = vastData(record)
@@ -35,8 +48,8 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
         at: data.pending_create.at,
         created_at: data.pending_create.at,
         disk_dph: offer?.disk_dph ?? 0,
-        dph_total: typeof found.dph_total === 'number' ? found.dph_total : offer?.dph_total ?? 0,
-        gpu: typeof found.gpu_name === 'string' ? found.gpu_name : offer?.gpu ?? '?',
+        dph_total: typeof found.dph_total === 'number' ? found.dph_total : (offer?.dph_total ?? 0),
+        gpu: typeof found.gpu_name === 'string' ? found.gpu_name : (offer?.gpu ?? '?'),
         instance_id: found.id,
         machine_id: typeof found.machine_id === 'number' ? found.machine_id : null,
         num_gpus: typeof found.num_gpus === 'number' ? found.num_gpus : 1,
@@ -72,7 +85,11 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
       cur.ended_at = now.toISOString()
       cur.outcome = 'vanished'
       cur.reason = `instance ${id} no longer exists (destroyed outside exp?)`
-      record = {...record, reason: cur.reason, stages: endLiveStages(record.stages, 'failed', cur.reason, now.toISOString())}
+      record = {
+        ...record,
+        reason: cur.reason,
+        stages: endLiveStages(record.stages, 'failed', cur.reason, now.toISOString()),
+      }
       await log(experimentDir, record.run_id, {action: 'refresh', description: cur.reason, result: 'failed'}, now)
     } else {
       cur.destroyed_at ??= now.toISOString()
@@ -94,14 +111,23 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
     summarize(record, now)
     return writeRun(experimentDir, record, now)
   }
-  if (changed) context.log(`vast.ai: ${record.experiment} run ${record.run_id}: instance ${id} is ${status ?? 'provisioning'}${cur.status_msg ? ` (${cur.status_msg})` : ''}`)
+  if (changed)
+    context.log(
+      `vast.ai: ${record.experiment} run ${record.run_id}: instance ${id} is ${status ?? 'provisioning'}${cur.status_msg ? ` (${cur.status_msg})` : ''}`,
+    )
 
   switch (phase) {
     case 'pending': {
       const deadline = data.options.loading_timeout_minutes * 60_000
       const since = Date.parse(cur.created_at ?? cur.at)
       if (now.getTime() - since > deadline) {
-        return fail(step, record, cur, 'loading-timeout', `instance ${id} was still ${status ?? 'provisioning'} after ${data.options.loading_timeout_minutes} min (the loading deadline)`)
+        return fail(
+          step,
+          record,
+          cur,
+          'loading-timeout',
+          `instance ${id} was still ${status ?? 'provisioning'} after ${data.options.loading_timeout_minutes} min (the loading deadline)`,
+        )
       }
       break
     }
@@ -128,7 +154,13 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
 
     case 'stopped': {
       if (!cur.uploaded_at) {
-        return fail(step, record, cur, 'exited-without-marker', `instance ${id} is ${status} and never received the payload`)
+        return fail(
+          step,
+          record,
+          cur,
+          'exited-without-marker',
+          `instance ${id} is ${status} and never received the payload`,
+        )
       }
       const marker = await fetchMarker({...step, record}, id)
       if (marker.found) {
@@ -136,9 +168,17 @@ export async function advance(step: Step, rows: Map<number, Record<string, unkno
         break
       }
       if (marker.missing) {
-        return fail(step, record, cur, 'exited-without-marker', `instance ${id} is ${status} without the job's exit marker (the job did not finish)`)
+        return fail(
+          step,
+          record,
+          cur,
+          'exited-without-marker',
+          `instance ${id} is ${status} without the job's exit marker (the job did not finish)`,
+        )
       }
-      context.log(`vast.ai: cannot read the exit marker of instance ${id} yet (${marker.error ?? 'copy failed'}); will try again`)
+      context.log(
+        `vast.ai: cannot read the exit marker of instance ${id} yet (${marker.error ?? 'copy failed'}); will try again`,
+      )
       break
     }
 
@@ -165,10 +205,28 @@ async function finish(step: Step, cur: VastAttempt, marker: MarkerResult, status
   data.exit_code = code
   data.finished_at = now.toISOString()
   cur.outcome = 'finished'
-  record = {...record, stages: finishStages(record.stages, {code, reason}, marker.stageCodes, {end: now.toISOString(), start: cur.running_at})}
+  record = {
+    ...record,
+    stages: finishStages(record.stages, {code, reason}, marker.stageCodes, {
+      end: now.toISOString(),
+      start: cur.running_at,
+    }),
+  }
   const ok = code === 0
-  context.log(`vast.ai: ${record.experiment} run ${record.run_id} finished on instance ${id} (exit ${code}); collect the results: exp collect ${record.experiment}`)
-  await log(experimentDir, record.run_id, {action: 'finish', description: `the job on instance ${id} exited with code ${code}${reason ? ` (${reason})` : ''}`, details: `instance ${id} is ${status}; results stay on it until exp collect`, result: ok ? 'completed' : 'failed'}, now)
+  context.log(
+    `vast.ai: ${record.experiment} run ${record.run_id} finished on instance ${id} (exit ${code}); collect the results: exp collect ${record.experiment}`,
+  )
+  await log(
+    experimentDir,
+    record.run_id,
+    {
+      action: 'finish',
+      description: `the job on instance ${id} exited with code ${code}${reason ? ` (${reason})` : ''}`,
+      details: `instance ${id} is ${status}; results stay on it until exp collect`,
+      result: ok ? 'completed' : 'failed',
+    },
+    now,
+  )
   if (!ok && reason) record.reason = reason
   return record
 }

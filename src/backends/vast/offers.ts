@@ -41,13 +41,22 @@ export function resolveOptions(settings: VastSettings, given: Record<string, unk
     const key = (OPTION_KEYS[rawKey] ?? rawKey) as keyof VastOptions
     if (!(key in settings) && !['gpu', 'max_price', 'query'].includes(key)) continue // options for other backends
     const expected = key === 'auto_shutdown' ? 'boolean' : ['gpu', 'image', 'query'].includes(key) ? 'string' : 'number'
-    const tooSmall = expected === 'number' && (key === 'min_reliability' ? (value as number) < 0 || (value as number) > 1 : (value as number) <= 0)
+    const tooSmall =
+      expected === 'number' &&
+      (key === 'min_reliability' ? (value as number) < 0 || (value as number) > 1 : (value as number) <= 0)
     if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value)) || tooSmall) {
-      throw new ExpError(`vast option ${key}: expected a ${expected === 'number' ? 'positive number' : expected}, got ${JSON.stringify(value)}.`, {code: 'INVALID_OPTION', exit: 2})
+      throw new ExpError(
+        `vast option ${key}: expected a ${expected === 'number' ? 'positive number' : expected}, got ${JSON.stringify(value)}.`,
+        {code: 'INVALID_OPTION', exit: 2},
+      )
     }
     ;(out as unknown as Record<string, unknown>)[key] = value
   }
-  if (!Number.isInteger(out.num_gpus)) throw new ExpError(`vast option num_gpus: expected a whole number, got ${out.num_gpus}.`, {code: 'INVALID_OPTION', exit: 2})
+  if (!Number.isInteger(out.num_gpus))
+    throw new ExpError(`vast option num_gpus: expected a whole number, got ${out.num_gpus}.`, {
+      code: 'INVALID_OPTION',
+      exit: 2,
+    })
   return out
 }
 

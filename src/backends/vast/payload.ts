@@ -66,7 +66,8 @@ export async function buildPayload(input: PayloadInput): Promise<Payload> {
     if (input.engineDir) {
       await fs.mkdir(path.join(staging, 'engine'))
       for (const name of await fs.readdir(input.engineDir)) {
-        if (name.endsWith('.py')) await fs.copyFile(path.join(input.engineDir, name), path.join(staging, 'engine', name))
+        if (name.endsWith('.py'))
+          await fs.copyFile(path.join(input.engineDir, name), path.join(staging, 'engine', name))
       }
       parts.push('engine')
     }
@@ -80,7 +81,9 @@ export async function buildPayload(input: PayloadInput): Promise<Payload> {
     const result = await execa('tar', ['-czf', tmp, '-C', staging, ...parts], {reject: false})
     if (result.exitCode !== 0) {
       await fs.rm(tmp, {force: true})
-      throw new ExpError(`could not pack the payload for vast.ai: ${String(result.stderr).trim().split('\n').at(-1) ?? `tar exited ${result.exitCode}`}`)
+      throw new ExpError(
+        `could not pack the payload for vast.ai: ${String(result.stderr).trim().split('\n').at(-1) ?? `tar exited ${result.exitCode}`}`,
+      )
     }
     await fs.rename(tmp, file)
   } catch (error) {

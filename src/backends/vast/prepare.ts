@@ -25,15 +25,31 @@ export async function prepare(request: LaunchRequest): Promise<PreparedRun> {
   const stageNames = request.stages.map((s) => s.name)
   const query = buildQuery(options)
   const offers = await cli.searchOffers(query, options.disk)
-  const candidates = pickOffers(offers, options.disk, {limit: options.max_offers, maxPrice: options.max_price, minReliability: options.min_reliability})
+  const candidates = pickOffers(offers, options.disk, {
+    limit: options.max_offers,
+    maxPrice: options.max_price,
+    minReliability: options.min_reliability,
+  })
   if (candidates.length === 0) {
     const cheapest = pickOffers(offers, options.disk, {limit: 1, minReliability: options.min_reliability})[0]
-    const why = offers.length === 0 ? 'no offer matches' : `${offers.length} offer(s) match but none at or under ${formatPrice(options.max_price ?? 0)}${cheapest ? ` (cheapest ${formatPrice(cheapest.dph_total)})` : ''}`
-    throw new ExpError(`vast.ai: ${why} the query "${query}".`, {code: 'NO_OFFER', suggestion: 'raise --max-price, or change --gpu / --num-gpus / --query.'})
+    const why =
+      offers.length === 0
+        ? 'no offer matches'
+        : `${offers.length} offer(s) match but none at or under ${formatPrice(options.max_price ?? 0)}${cheapest ? ` (cheapest ${formatPrice(cheapest.dph_total)})` : ''}`
+    throw new ExpError(`vast.ai: ${why} the query "${query}".`, {
+      code: 'NO_OFFER',
+      suggestion: 'raise --max-price, or change --gpu / --num-gpus / --query.',
+    })
   }
 
   const shipsCheckpoint = !stageNames.includes('train') && stageNames.some((n) => isEvaluateStage(n))
-  const jobInput = {experiment: request.experiment.name, runId: request.runId, shipsCheckpoint, stages: stageNames, templates: request.templates}
+  const jobInput = {
+    experiment: request.experiment.name,
+    runId: request.runId,
+    shipsCheckpoint,
+    stages: stageNames,
+    templates: request.templates,
+  }
   const jobScript = renderJobScript(jobInput)
   const needsEngine = stageNames.some((n) => placeholdersIn(request.templates[n]).has('engine_dir'))
   // a dry run builds the payload in a temporary folder, only to show the exact onstart script (with its sha256)
@@ -49,14 +65,23 @@ export async function prepare(request: LaunchRequest): Promise<PreparedRun> {
     })
     const onstart = renderOnstart({experiment: request.experiment.name, runId: request.runId, sha256: payload.sha256})
     if (onstart.length >= ONSTART_LIMIT) {
-      throw new ExpError(`the onstart script would be ${onstart.length} characters; vast.ai refuses ${ONSTART_LIMIT} or more.`, {code: 'ONSTART_TOO_LONG', suggestion: 'use a shorter experiment name.'})
+      throw new ExpError(
+        `the onstart script would be ${onstart.length} characters; vast.ai refuses ${ONSTART_LIMIT} or more.`,
+        {code: 'ONSTART_TOO_LONG', suggestion: 'use a shorter experiment name.'},
+      )
     }
-    const files = {job: path.join(request.runDir, JOB_FILE), onstart: path.join(request.runDir, ONSTART_FILE), payload: path.join(request.runDir, PAYLOAD_DIR, PAYLOAD_FILE)}
+    const files = {
+      job: path.join(request.runDir, JOB_FILE),
+      onstart: path.join(request.runDir, ONSTART_FILE),
+      payload: path.join(request.runDir, PAYLOAD_DIR, PAYLOAD_FILE),
+    }
     const label = labelFor(request.experiment.name, request.runId)
     const remote = remoteRunDir(request.runId)
     const rel = (p: string) => path.relative(request.experiment.dir, p)
 
-    const base = request.dryRun ? queuedRecord(request, 'vast') : await readRun(runFile(request.experiment.dir, request.runId))
+    const base = request.dryRun
+      ? queuedRecord(request, 'vast')
+      : await readRun(runFile(request.experiment.dir, request.runId))
     const record: RunRecord = {
       ...base,
       backend: 'vast',
@@ -88,11 +113,23 @@ export async function prepare(request: LaunchRequest): Promise<PreparedRun> {
     ]
 
     if (request.dryRun) {
-      request.log(`vast.ai: ${offers.length} offer(s) match "${query}"; it would rent offer ${first.id}: ${offerText(first)}.`)
-      if (candidates.length > 1) request.log(`  if that offer is gone: ${candidates.slice(1).map((c) => `${c.id} (${formatPrice(c.dph_total)})`).join(', ')}`)
+      request.log(
+        `vast.ai: ${offers.length} offer(s) match "${query}"; it would rent offer ${first.id}: ${offerText(first)}.`,
+      )
+      if (candidates.length > 1)
+        request.log(
+          `  if that offer is gone: ${candidates
+            .slice(1)
+            .map((c) => `${c.id} (${formatPrice(c.dph_total)})`)
+            .join(', ')}`,
+        )
       request.log(`  create: ${displayCommand(commands[0])}`)
-      request.log(`  payload: ${payload.bytes} bytes, sha256 ${payload.sha256}; uploaded once the instance runs, results copied back by exp collect`)
-      request.log(`  loading deadline ${options.loading_timeout_minutes} min; auto-shutdown ${options.auto_shutdown ? 'on' : 'off'}`)
+      request.log(
+        `  payload: ${payload.bytes} bytes, sha256 ${payload.sha256}; uploaded once the instance runs, results copied back by exp collect`,
+      )
+      request.log(
+        `  loading deadline ${options.loading_timeout_minutes} min; auto-shutdown ${options.auto_shutdown ? 'on' : 'off'}`,
+      )
       request.log(`  onstart script (${onstart.length} characters):`)
       for (const line of onstart.trimEnd().split('\n')) request.log(`    ${line}`)
       data.notice = 'dry run: nothing was rented'
@@ -108,7 +145,11 @@ export async function prepare(request: LaunchRequest): Promise<PreparedRun> {
       {
         action: 'prepare',
         description: `vast.ai payload ${payload.bytes} bytes (sha256 ${payload.sha256}); offers ${candidates.map((c) => `${c.id} ${formatPrice(c.dph_total)}`).join(', ')}`,
-        details: [`query: ${query}`, `onstart: ${rel(files.onstart)} (${onstart.length} characters)`, `job: ${rel(files.job)}`],
+        details: [
+          `query: ${query}`,
+          `onstart: ${rel(files.onstart)} (${onstart.length} characters)`,
+          `job: ${rel(files.job)}`,
+        ],
         result: 'queued',
       },
       request.now(),

@@ -21,5 +21,7 @@ export function knownVastKeys(env: NodeJS.ProcessEnv, keyFile: string | undefine
 export function redactVastSecrets(text: string, keys: readonly string[]): string {
   let out = text
   for (const key of keys) out = out.split(key).join('***')
-  return out.replace(/\b[0-9a-f]{64}\b/gi, '***').replace(/(api[_ -]?key["']?\s*[=:]?\s*["']?|--api-key[= ]|bearer\s+)[^\s"',;]+/gi, '$1***')
+  return out
+    .replace(/\b[0-9a-f]{64}\b/gi, '***')
+    .replace(/(api[_ -]?key["']?\s*[=:]?\s*["']?|--api-key[= ]|bearer\s+)[^\s"',;]+/gi, '$1***')
 }

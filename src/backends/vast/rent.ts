@@ -22,20 +22,41 @@ export async function rent(step: Step, offers: OfferChoice[]): Promise<RunRecord
     const at = context.now().toISOString()
     data.pending_create = {at, offer_id: offer.id}
     record = await writeRun(experimentDir, record, context.now())
-    const attempt: VastAttempt = {at, disk_dph: offer.disk_dph, dph_total: offer.dph_total, gpu: offer.gpu, machine_id: offer.machine_id, num_gpus: offer.num_gpus, offer_id: offer.id}
+    const attempt: VastAttempt = {
+      at,
+      disk_dph: offer.disk_dph,
+      dph_total: offer.dph_total,
+      gpu: offer.gpu,
+      machine_id: offer.machine_id,
+      num_gpus: offer.num_gpus,
+      offer_id: offer.id,
+    }
     let id: number
     try {
       id = await cli.createInstance(createArgs(offer.id, data.options, onstartFile, data.label), offer.id)
     } catch (error) {
       // refused by the server (auth, offer gone, rate limit, bad arguments): nothing was created. Any other failure
       // leaves the outcome unknown: pending_create stays, and a refresh adopts (and handles) an instance by its label
-      const refused = error instanceof VastError && (['auth', 'offer-gone', 'rate-limit', 'not-found'].includes(error.kind) || (error.kind === 'server' && (error.status ?? 0) < 500))
+      const refused =
+        error instanceof VastError &&
+        (['auth', 'offer-gone', 'rate-limit', 'not-found'].includes(error.kind) ||
+          (error.kind === 'server' && (error.status ?? 0) < 500))
       if (refused) delete vastData(record).pending_create
       if (error instanceof VastError && error.kind === 'offer-gone') {
         gone.push(offer.id)
         vastData(record).attempts.push({...attempt, ended_at: at, outcome: 'offer-gone', reason: error.message})
         context.log(`vast.ai: offer ${offer.id} is gone; trying the next one`)
-        await log(experimentDir, record.run_id, {action: 'rent', description: `offer ${offer.id} (${formatPrice(offer.dph_total)})`, details: error.message, result: 'gone'}, context.now())
+        await log(
+          experimentDir,
+          record.run_id,
+          {
+            action: 'rent',
+            description: `offer ${offer.id} (${formatPrice(offer.dph_total)})`,
+            details: error.message,
+            result: 'gone',
+          },
+          context.now(),
+        )
         record = await writeRun(experimentDir, record, context.now())
         continue
       }
@@ -48,8 +69,21 @@ export async function rent(step: Step, offers: OfferChoice[]): Promise<RunRecord
     d.attempts.push({...attempt, cost_usd: 0, created_at: now.toISOString(), instance_id: id, state: null})
     summarize(record, now)
     context.log(`vast.ai: rented instance ${id} on offer ${offer.id}: ${offerText(offer)}`)
-    await log(experimentDir, record.run_id, {action: 'rent', description: `instance ${id} on offer ${offer.id}: ${offerText(offer)}`, details: `label ${d.label}`, result: 'created'}, now)
+    await log(
+      experimentDir,
+      record.run_id,
+      {
+        action: 'rent',
+        description: `instance ${id} on offer ${offer.id}: ${offerText(offer)}`,
+        details: `label ${d.label}`,
+        result: 'created',
+      },
+      now,
+    )
     return writeRun(experimentDir, record, now)
   }
-  throw new ExpError(`vast.ai: every offer tried is gone (${gone.join(', ') || 'none left'}).`, {code: 'OFFERS_GONE', suggestion: 'launch again (offers change by the minute), or widen --max-price / --query.'})
+  throw new ExpError(`vast.ai: every offer tried is gone (${gone.join(', ') || 'none left'}).`, {
+    code: 'OFFERS_GONE',
+    suggestion: 'launch again (offers change by the minute), or widen --max-price / --query.',
+  })
 }

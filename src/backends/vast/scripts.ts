@@ -54,7 +54,9 @@ export interface JobInput {
 }
 
 /** The placeholder values on the instance (paths under the run folder `$X`). */
-export function remoteValues(input: Pick<JobInput, 'experiment' | 'runId' | 'shipsCheckpoint'>): Record<string, string> {
+export function remoteValues(
+  input: Pick<JobInput, 'experiment' | 'runId' | 'shipsCheckpoint'>,
+): Record<string, string> {
   return {
     checkpoint_dir: input.shipsCheckpoint ? `${X}/job/checkpoint` : `${X}/out/checkpoints`,
     config: `${X}/job/experiment/config.yaml`,
@@ -72,7 +74,9 @@ export function remoteValues(input: Pick<JobInput, 'experiment' | 'runId' | 'shi
 
 /** The stage argument lists as they run on the instance, for the run record (with $X shown as the default folder). */
 export function remoteArgv(input: JobInput, stage: StageName): string[] {
-  return expandArgv(input.templates[stage], stageValues(remoteValues(input), stage)).map((a) => a.split(X).join(remoteRunDir(input.runId)))
+  return expandArgv(input.templates[stage], stageValues(remoteValues(input), stage)).map((a) =>
+    a.split(X).join(remoteRunDir(input.runId)),
+  )
 }
 
 /** An evaluation of a suite writes its own report on the instance: out/reports/<name>.json. */
@@ -109,7 +113,10 @@ export function renderJobScript(input: JobInput): string {
     const argv = expandArgv(input.templates[name], stageValues(values, name))
     lines.push(`stage ${shellQuote(name)} ${argv.map((a) => remoteWord(a)).join(' ')} || exit $?`)
     // the checkpoint's sha256 on the instance, before it travels: exp collect checks what arrives against it
-    if (name === 'train' && !input.shipsCheckpoint) lines.push(`(cd "$O/checkpoints" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$O/status/${CHECKPOINT_SUMS}"`)
+    if (name === 'train' && !input.shipsCheckpoint)
+      lines.push(
+        `(cd "$O/checkpoints" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum) >"$O/status/${CHECKPOINT_SUMS}"`,
+      )
   }
   lines.push('exit 0', '')
   return lines.join('\n')

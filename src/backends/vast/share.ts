@@ -25,8 +25,17 @@ export interface GroupRun {
  * script in `groupDir`, rent the cheapest offer of the first run's candidates with it, and record the instance on
  * every run of the group as a shared attempt (each pays its share of the cost). Returns the records as saved.
  */
-export async function rentGroup(context: BackendContext, runs: GroupRun[], groupDir: string, tag: string, experiment: string): Promise<RunRecord[]> {
-  const payload = await buildGroupPayload(groupDir, runs.map((r) => ({payload: path.join(r.experimentDir, vastData(r.record).payload.file), run_id: r.record.run_id})))
+export async function rentGroup(
+  context: BackendContext,
+  runs: GroupRun[],
+  groupDir: string,
+  tag: string,
+  experiment: string,
+): Promise<RunRecord[]> {
+  const payload = await buildGroupPayload(
+    groupDir,
+    runs.map((r) => ({payload: path.join(r.experimentDir, vastData(r.record).payload.file), run_id: r.record.run_id})),
+  )
   const text = renderGroupOnstart({experiment, sha256: payload.sha256, tag})
   await writeScript(path.join(groupDir, ONSTART_FILE), text)
   const [first] = runs
@@ -39,7 +48,10 @@ export async function rentGroup(context: BackendContext, runs: GroupRun[], group
   Object.assign(data, {label: labelFor(experiment, tag), onstart: copy})
   let rented: RunRecord
   try {
-    rented = await rent({cli: cliFor(context), context, experimentDir: first.experimentDir, record: first.record}, data.candidates)
+    rented = await rent(
+      {cli: cliFor(context), context, experimentDir: first.experimentDir, record: first.record},
+      data.candidates,
+    )
   } finally {
     Object.assign(vastData(first.record), own)
   }
@@ -56,11 +68,26 @@ export async function rentGroup(context: BackendContext, runs: GroupRun[], group
   for (const [i, r] of runs.entries()) {
     const record = i === 0 ? rented : r.record
     const d = vastData(record)
-    const mine = {...shared, dir: path.relative(r.experimentDir, groupDir), runs: shared.runs.map((o) => ({dir: path.relative(r.experimentDir, o.dir), run_id: o.run_id}))}
+    const mine = {
+      ...shared,
+      dir: path.relative(r.experimentDir, groupDir),
+      runs: shared.runs.map((o) => ({dir: path.relative(r.experimentDir, o.dir), run_id: o.run_id})),
+    }
     if (i === 0) d.attempts[d.attempts.length - 1] = {...attempt, shared: mine}
     else d.attempts.push({...attempt, shared: mine})
     summarize(record, now)
-    if (i > 0) await log(r.experimentDir, record.run_id, {action: 'rent', description: `shares instance ${attempt.instance_id} with ${runs.length - 1} other variant(s)`, details: `runs ${i + 1} of ${runs.length} on it`, result: 'created'}, now)
+    if (i > 0)
+      await log(
+        r.experimentDir,
+        record.run_id,
+        {
+          action: 'rent',
+          description: `shares instance ${attempt.instance_id} with ${runs.length - 1} other variant(s)`,
+          details: `runs ${i + 1} of ${runs.length} on it`,
+          result: 'created',
+        },
+        now,
+      )
     saved.push(await writeRun(r.experimentDir, record, now))
   }
   return saved
@@ -70,7 +97,12 @@ export async function rentGroup(context: BackendContext, runs: GroupRun[], group
  * Wait until every run's instance runs and has the group's payload (as a single launch waits), advancing all runs
  * from ONE `show instances` per poll. Ctrl-C destroys the instances and records the runs as interrupted.
  */
-export async function awaitUploads(context: BackendContext, runs: GroupRun[], io: LaunchIO, pollMs: number): Promise<RunRecord[]> {
+export async function awaitUploads(
+  context: BackendContext,
+  runs: GroupRun[],
+  io: LaunchIO,
+  pollMs: number,
+): Promise<RunRecord[]> {
   const cli = cliFor(context)
   let records = runs.map((r) => r.record)
   const waiting = () => records.some((r) => isLive(r.state) && !currentAttempt(vastData(r))?.uploaded_at)
@@ -109,7 +141,9 @@ async function interruptAll(context: BackendContext, runs: GroupRun[], records: 
       Object.assign(cur, {destroyed_at: now.toISOString(), ended_at: now.toISOString(), outcome: 'interrupted'})
     }
     const reason = 'interrupted while waiting for the instance; its instance destroyed'
-    const ended = isLive(record.state) ? {...record, reason, stages: endLiveStages(record.stages, 'interrupted', reason, now.toISOString())} : record
+    const ended = isLive(record.state)
+      ? {...record, reason, stages: endLiveStages(record.stages, 'interrupted', reason, now.toISOString())}
+      : record
     summarize(ended, now)
     out.push(await writeRun(r.experimentDir, ended, now))
   }

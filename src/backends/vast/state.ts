@@ -5,7 +5,15 @@ import {formatPrice, type OfferChoice, type VastOptions} from './offers.js'
  * What a vast run keeps in `run.json` → `backend_data`, and the pure rules on it: how vast's `actual_status`
  * maps onto run states, and what the instances cost so far. No I/O here (unit-tested directly).
  */
-export type AttemptOutcome = 'offer-gone' | 'loading-timeout' | 'exited-without-marker' | 'host-lost' | 'vanished' | 'finished' | 'cancelled' | 'interrupted'
+export type AttemptOutcome =
+  | 'offer-gone'
+  | 'loading-timeout'
+  | 'exited-without-marker'
+  | 'host-lost'
+  | 'vanished'
+  | 'finished'
+  | 'cancelled'
+  | 'interrupted'
 
 /** One offer exp tried to rent for this run, and what became of the instance. */
 export interface VastAttempt {
@@ -52,7 +60,6 @@ export interface SharedInstance {
   /** the instance has run every run of the group (exp-group arrived) */
   done?: boolean
 }
-
 
 export interface VastData {
   label: string
@@ -101,7 +108,8 @@ export function vastData(record: RunRecord): VastData {
 
 /** The attempt whose instance is (or was last) this run's. */
 export function currentAttempt(data: VastData): VastAttempt | undefined {
-  for (let i = data.attempts.length - 1; i >= 0; i--) if (data.attempts[i].instance_id !== undefined) return data.attempts[i]
+  for (let i = data.attempts.length - 1; i >= 0; i--)
+    if (data.attempts[i].instance_id !== undefined) return data.attempts[i]
   return undefined
 }
 
@@ -113,7 +121,8 @@ export type Phase = 'pending' | 'running' | 'stopped' | 'broken' | 'other'
  * ("will never reach running"); frozen/rebooting: wait.
  */
 export function phaseOf(actualStatus: unknown): Phase {
-  if (actualStatus === null || actualStatus === undefined || actualStatus === 'created' || actualStatus === 'loading') return 'pending'
+  if (actualStatus === null || actualStatus === undefined || actualStatus === 'created' || actualStatus === 'loading')
+    return 'pending'
   if (actualStatus === 'running') return 'running'
   if (actualStatus === 'exited' || actualStatus === 'stopped') return 'stopped'
   if (actualStatus === 'unknown' || actualStatus === 'offline') return 'broken'
@@ -142,13 +151,17 @@ export function attemptCost(a: VastAttempt, now: Date): number {
 }
 
 export function totalCost(data: VastData, now: Date): number {
-  return Math.round(data.attempts.reduce((sum, a) => sum + attemptCost(a, now) * (a.shared?.share ?? 1), 0) * 10_000) / 10_000
+  return (
+    Math.round(data.attempts.reduce((sum, a) => sum + attemptCost(a, now) * (a.shared?.share ?? 1), 0) * 10_000) /
+    10_000
+  )
 }
 
 /** Refresh the flattened fields, the cost and the notice from the attempts. */
 export function summarize(record: RunRecord, now: Date): void {
   const data = vastData(record)
-  for (const a of data.attempts) if (a.created_at) a.cost_usd = Math.round(attemptCost(a, now) * (a.shared?.share ?? 1) * 10_000) / 10_000
+  for (const a of data.attempts)
+    if (a.created_at) a.cost_usd = Math.round(attemptCost(a, now) * (a.shared?.share ?? 1) * 10_000) / 10_000
   data.cost_usd = totalCost(data, now)
   data.cost_updated_at = now.toISOString()
   const cur = currentAttempt(data)
@@ -158,7 +171,7 @@ export function summarize(record: RunRecord, now: Date): void {
     data.machine_id = cur.machine_id
     data.gpu = cur.num_gpus > 1 ? `${cur.num_gpus}x ${cur.gpu}` : cur.gpu
     data.dph_total = cur.dph_total
-    data.state = cur.destroyed_at ? 'destroyed' : cur.state ?? null
+    data.state = cur.destroyed_at ? 'destroyed' : (cur.state ?? null)
     data.started_at = cur.created_at
     if (cur.shared) data.instance_share = Math.round(cur.shared.share * 10_000) / 10_000
   }
@@ -182,7 +195,10 @@ function noticeFor(record: RunRecord, data: VastData, cur: VastAttempt | undefin
     return `instance ${id} bills ${formatPrice(cur.dph_total)} while it runs and stops itself when the job ends (exp cancel ${record.experiment} destroys it now)`
   }
   const since = cur.stopped_at ? ` since ${cur.stopped_at.replace(/\.\d+Z$/, 'Z')}` : ''
-  const how = data.collected_at || !data.options.auto_shutdown ? `vastai destroy instance ${id} -y` : `exp collect ${record.experiment} brings the results home and destroys it`
+  const how =
+    data.collected_at || !data.options.auto_shutdown
+      ? `vastai destroy instance ${id} -y`
+      : `exp collect ${record.experiment} brings the results home and destroys it`
   return `instance ${id} is stopped${since} and still bills its disk (~${formatPrice(cur.disk_dph)}) until destroyed: ${how}`
 }
 
@@ -199,7 +215,9 @@ export function requeue(stages: StageRecord[]): StageRecord[] {
 
 /** The first stage runs (exp cannot see the stage boundary on the instance until the results come home). */
 export function markRunning(stages: StageRecord[], at: string): StageRecord[] {
-  return setStages(stages, (s, i) => (i === 0 && s.state === 'queued' ? {...s, started_at: s.started_at ?? at, state: 'running'} : s))
+  return setStages(stages, (s, i) =>
+    i === 0 && s.state === 'queued' ? {...s, started_at: s.started_at ?? at, state: 'running'} : s,
+  )
 }
 
 /** End every live stage: the first with `state` and the reason, the later ones `cancelled` (never run). */
@@ -211,7 +229,12 @@ export function endLiveStages(stages: StageRecord[], state: RunState, reason: st
       first = false
       return {...s, ended_at: at, reason, state}
     }
-    return {...s, ended_at: at, reason: state === 'failed' ? 'not run' : reason, state: state === 'failed' ? 'cancelled' : state}
+    return {
+      ...s,
+      ended_at: at,
+      reason: state === 'failed' ? 'not run' : reason,
+      state: state === 'failed' ? 'cancelled' : state,
+    }
   })
 }
 
@@ -227,7 +250,12 @@ export function parseMarker(text: string): {code: number; reason?: string} | und
  * Finish the stages from the exit marker and the per-stage codes: 0 → completed, other → failed with its code; a
  * stage without a code did not run (after a failed stage: cancelled; otherwise failed with the marker's reason).
  */
-export function finishStages(stages: StageRecord[], marker: {code: number; reason?: string}, stageCodes: Record<string, number | undefined>, times: {start?: string; end: string}): StageRecord[] {
+export function finishStages(
+  stages: StageRecord[],
+  marker: {code: number; reason?: string},
+  stageCodes: Record<string, number | undefined>,
+  times: {start?: string; end: string},
+): StageRecord[] {
   let failedBefore: string | undefined
   return setStages(stages, (s) => {
     const code = stageCodes[s.name]
@@ -236,9 +264,14 @@ export function finishStages(stages: StageRecord[], marker: {code: number; reaso
       if (code !== 0) failedBefore ??= s.name
       return code === 0 ? {...base, exit_code: 0, state: 'completed'} : {...base, exit_code: code, state: 'failed'}
     }
-    if (failedBefore) return {...base, reason: `not run: ${failedBefore} failed`, started_at: undefined, state: 'cancelled'}
+    if (failedBefore)
+      return {...base, reason: `not run: ${failedBefore} failed`, started_at: undefined, state: 'cancelled'}
     failedBefore = s.name
-    const reason = marker.reason ?? (marker.code === 0 ? 'did not run (no exit code on the instance)' : `the job exited with code ${marker.code} before this stage`)
+    const reason =
+      marker.reason ??
+      (marker.code === 0
+        ? 'did not run (no exit code on the instance)'
+        : `the job exited with code ${marker.code} before this stage`)
     return {...base, exit_code: marker.code === 0 ? null : marker.code, reason, state: 'failed'}
   })
 }

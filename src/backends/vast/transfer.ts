@@ -20,13 +20,25 @@ export async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
   const id = cur.instance_id!
   const now = () => context.now()
   // a sweep's shared instance gets the group's payload, once for all its variants (see groupUploadedAt)
-  const [from, to] = cur.shared ? [path.resolve(experimentDir, cur.shared.dir), cur.shared.remote_dir] : [rdir, data.remote_dir]
+  const [from, to] = cur.shared
+    ? [path.resolve(experimentDir, cur.shared.dir), cur.shared.remote_dir]
+    : [rdir, data.remote_dir]
   try {
     const result = await cli.copy(PAYLOAD_DIR, `${id}:${to}/`, from, UPLOAD_TIMEOUT_MS)
     if (result.rsyncError) {
       cur.upload_error = result.rsyncError
       context.log(`vast.ai: uploading the payload to instance ${id} failed (${result.rsyncError}); will try again`)
-      await log(experimentDir, record.run_id, {action: 'upload', description: `payload to instance ${id}`, details: result.rsyncError, result: 'failed, will retry'}, now())
+      await log(
+        experimentDir,
+        record.run_id,
+        {
+          action: 'upload',
+          description: `payload to instance ${id}`,
+          details: result.rsyncError,
+          result: 'failed, will retry',
+        },
+        now(),
+      )
       return record
     }
   } catch (error) {
@@ -38,7 +50,16 @@ export async function upload(step: Step, cur: VastAttempt): Promise<RunRecord> {
   delete cur.upload_error
   cur.uploaded_at = now().toISOString()
   context.log(`vast.ai: payload uploaded to instance ${id}; the job starts once its sha256 matches`)
-  await log(experimentDir, record.run_id, {action: 'upload', description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${to}/${PAYLOAD_DIR}/`, result: 'uploaded'}, now())
+  await log(
+    experimentDir,
+    record.run_id,
+    {
+      action: 'upload',
+      description: `payload (${data.payload.bytes} bytes, sha256 ${data.payload.sha256}) to instance ${id}:${to}/${PAYLOAD_DIR}/`,
+      result: 'uploaded',
+    },
+    now(),
+  )
   return record
 }
 
@@ -60,7 +81,12 @@ export async function fetchMarker(step: Step, id: number): Promise<MarkerResult>
   await fs.mkdir(path.dirname(local), {recursive: true})
   let copied
   try {
-    copied = await cli.copy(`${id}:${data.remote_dir}/out/status/`, `${REMOTE_LOCAL_DIR}/status/`, rdir, MARKER_TIMEOUT_MS)
+    copied = await cli.copy(
+      `${id}:${data.remote_dir}/out/status/`,
+      `${REMOTE_LOCAL_DIR}/status/`,
+      rdir,
+      MARKER_TIMEOUT_MS,
+    )
   } catch (error) {
     if (isAuthError(error)) throw error
     return {error: messageOf(error), missing: false, stageCodes: {}}
@@ -70,11 +96,17 @@ export async function fetchMarker(step: Step, id: number): Promise<MarkerResult>
   const found = markerText === undefined ? undefined : parseMarker(markerText)
   const cur = currentAttempt(data)
   const times = cur?.shared ? await read(GROUP_FILE) : undefined
-  if (cur?.shared && times !== undefined) Object.assign(cur.shared, {done: true, share: shareFromTimes(times, record.run_id, cur.shared.runs.length)})
+  if (cur?.shared && times !== undefined)
+    Object.assign(cur.shared, {done: true, share: shareFromTimes(times, record.run_id, cur.shared.runs.length)})
   const stageCodes: Record<string, number | undefined> = {}
   for (const s of record.stages) {
     const text = await read(`${s.name}.exit`)
     stageCodes[s.name] = text !== undefined && /^\s*-?\d+\s*$/.test(text) ? Number(text.trim()) : undefined
   }
-  return {error: copied.rsyncError, found, missing: !found && (copied.missing || (markerText === undefined && existsSync(local) && !copied.rsyncError)), stageCodes}
+  return {
+    error: copied.rsyncError,
+    found,
+    missing: !found && (copied.missing || (markerText === undefined && existsSync(local) && !copied.rsyncError)),
+    stageCodes,
+  }
 }

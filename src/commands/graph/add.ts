@@ -43,7 +43,9 @@ experiments/<date>-<id>/ from it when the node is first claimed. The graph file 
       sets: f.set ?? [],
     })
     const deps = result.node.depends_on.length > 0 ? ` after ${result.node.depends_on.join(', ')}` : ''
-    this.log(`${result.dry_run ? 'Would add' : 'Added'} ${result.node.action} node ${result.node.id}${deps} (graph version ${result.version}${result.dry_run ? '; nothing written' : ''}).`)
+    this.log(
+      `${result.dry_run ? 'Would add' : 'Added'} ${result.node.action} node ${result.node.id}${deps} (graph version ${result.version}${result.dry_run ? '; nothing written' : ''}).`,
+    )
     return result
   }
 }

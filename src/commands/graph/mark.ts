@@ -11,7 +11,10 @@ export default class GraphMark extends BaseCommand<typeof GraphMark> {
     status: Args.string({description: 'The status to record.', options: [...MARK_STATUSES], required: true}),
   }
 
-  static examples = ['<%= config.bin %> graph mark paper completed --reason "section 4 written"', '<%= config.bin %> graph mark ft-lr3 failed --reason "diverged, see notes"']
+  static examples = [
+    '<%= config.bin %> graph mark paper completed --reason "section 4 written"',
+    '<%= config.bin %> graph mark ft-lr3 failed --reason "diverged, see notes"',
+  ]
 
   static flags = nodeEditFlags
 
@@ -21,7 +24,13 @@ export default class GraphMark extends BaseCommand<typeof GraphMark> {
     const ws = await this.workspace()
     const {markNode} = await import('../../graph/overrides.js')
     const f = this.flags
-    const result = await markNode(ws, await graphOf(ws, this.clock), {dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason, status: this.args.status as MarkStatus})
+    const result = await markNode(ws, await graphOf(ws, this.clock), {
+      dryRun: f['dry-run'],
+      id: this.args.id,
+      now: this.clock,
+      reason: f.reason,
+      status: this.args.status as MarkStatus,
+    })
     this.log(describeChanges(result))
     return result
   }

@@ -10,7 +10,10 @@ export default class GraphRemove extends BaseCommand<typeof GraphRemove> {
     id: Args.string({description: 'Node id.', required: true}),
   }
 
-  static examples = ['<%= config.bin %> graph remove eval-old --dry-run', '<%= config.bin %> graph remove eval-old --yes']
+  static examples = [
+    '<%= config.bin %> graph remove eval-old --dry-run',
+    '<%= config.bin %> graph remove eval-old --yes',
+  ]
 
   static flags = {'dry-run': dryRun, yes}
 
@@ -22,7 +25,12 @@ export default class GraphRemove extends BaseCommand<typeof GraphRemove> {
     const {removeNode} = await import('../../graph/edit.js')
     const sure = this.flags.yes
     const result = await removeNode(graphStore(ws, this.clock), {
-      confirm: async (node) => this.ask({message: `Remove ${node.action} node ${node.id} (${node.status})?`, needs: 'removing a node changes the plan and', yes: sure}),
+      confirm: async (node) =>
+        this.ask({
+          message: `Remove ${node.action} node ${node.id} (${node.status})?`,
+          needs: 'removing a node changes the plan and',
+          yes: sure,
+        }),
       dryRun: this.flags['dry-run'],
       id: this.args.id,
     })

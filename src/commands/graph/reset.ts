@@ -10,7 +10,10 @@ export default class GraphReset extends BaseCommand<typeof GraphReset> {
     id: Args.string({description: 'Node id.', required: true}),
   }
 
-  static examples = ['<%= config.bin %> graph reset eval-1 --reason "fixed the eval suite"', '<%= config.bin %> graph reset ft-lr3 --downstream --dry-run']
+  static examples = [
+    '<%= config.bin %> graph reset eval-1 --reason "fixed the eval suite"',
+    '<%= config.bin %> graph reset ft-lr3 --downstream --dry-run',
+  ]
 
   static flags = {
     downstream: Flags.boolean({description: 'Also reset every node that depends on it, directly or not.'}),
@@ -23,7 +26,13 @@ export default class GraphReset extends BaseCommand<typeof GraphReset> {
     const ws = await this.workspace()
     const {resetNode} = await import('../../graph/overrides.js')
     const f = this.flags
-    const result = await resetNode(ws, await graphOf(ws, this.clock), {downstream: f.downstream, dryRun: f['dry-run'], id: this.args.id, now: this.clock, reason: f.reason})
+    const result = await resetNode(ws, await graphOf(ws, this.clock), {
+      downstream: f.downstream,
+      dryRun: f['dry-run'],
+      id: this.args.id,
+      now: this.clock,
+      reason: f.reason,
+    })
     this.log(describeChanges(result))
     return result
   }

@@ -9,7 +9,11 @@ and for every node that cannot run now the reason. Statuses are brought up to da
 makes its node interrupted; ended SLURM jobs (one squeue call) set their nodes' outcome; noops whose dependencies
 completed complete.`
 
-  static examples = ['<%= config.bin %> graph show', '<%= config.bin %> graph show --json', '<%= config.bin %> graph show --dot | dot -Tsvg > graph.svg']
+  static examples = [
+    '<%= config.bin %> graph show',
+    '<%= config.bin %> graph show --json',
+    '<%= config.bin %> graph show --dot | dot -Tsvg > graph.svg',
+  ]
 
   static flags = {
     dot: Flags.boolean({description: 'Print the graph in Graphviz dot format.'}),

@@ -29,13 +29,22 @@ date from the jobs' end records. noop nodes need no job; paper nodes wait for a 
     const store = graphStore(ws, this.clock)
     await checkGraph(ws, store)
     const chatty = !this.jsonEnabled()
-    const result = await submitGraph(ws, {dryRun: this.flags['dry-run'], log: (line) => chatty && this.log(line), now: this.clock, store})
+    const result = await submitGraph(ws, {
+      dryRun: this.flags['dry-run'],
+      log: (line) => chatty && this.log(line),
+      now: this.clock,
+      store,
+    })
     if (result.dry_run) {
-      for (const s of result.submitted) this.log(`Would submit ${s.id} (${s.action})${s.after.length > 0 ? ` after ${s.after.join(', ')}` : ''}.`)
+      for (const s of result.submitted)
+        this.log(`Would submit ${s.id} (${s.action})${s.after.length > 0 ? ` after ${s.after.join(', ')}` : ''}.`)
     }
     for (const s of result.skipped) this.log(`Not submitted: ${s.id}: ${s.why}`)
     const failed = result.submitted.filter((s) => s.error)
-    if (!result.dry_run) this.log(`Submitted ${result.submitted.length - failed.length} node(s); graph version ${result.version}. Follow it: exp graph show`)
+    if (!result.dry_run)
+      this.log(
+        `Submitted ${result.submitted.length - failed.length} node(s); graph version ${result.version}. Follow it: exp graph show`,
+      )
     if (failed.length > 0) process.exitCode = EXIT.failure
     return result
   }

@@ -14,7 +14,11 @@ differs is replaced only when the remote copy is newer (the local one is kept, a
 --checkpoints, every checkpoint missing here is downloaded and verified against its manifest (sizes and sha256)
 before it takes its final name.`
 
-  static examples = ['<%= config.bin %> remote pull', '<%= config.bin %> remote pull --checkpoints --dry-run', '<%= config.bin %> remote pull test-64dim --checkpoints']
+  static examples = [
+    '<%= config.bin %> remote pull',
+    '<%= config.bin %> remote pull --checkpoints --dry-run',
+    '<%= config.bin %> remote pull test-64dim --checkpoints',
+  ]
   static flags = {
     checkpoints: Flags.boolean({description: 'Also download (and verify) the checkpoints missing here.'}),
     'dry-run': dryRun,
@@ -34,7 +38,9 @@ before it takes its final name.`
       const plan = await planPull(ws, remote, {checkpoints: this.flags.checkpoints, names: this.argvList})
       for (const p of plan) {
         const cps = p.checkpoints.length > 0 ? `; checkpoint(s) ${p.checkpoints.join(', ')}` : ''
-        this.log(`${p.name}: would add ${p.add.length}, update ${p.update.length}, keep ${p.keep_local.length} (local is newer)${cps}`)
+        this.log(
+          `${p.name}: would add ${p.add.length}, update ${p.update.length}, keep ${p.keep_local.length} (local is newer)${cps}`,
+        )
       }
       this.note(`Dry run: nothing copied from ${remote.rclone.path()}.`)
       return {dry_run: true, experiments: plan}

@@ -14,7 +14,11 @@ export default class RemotePush extends BaseCommand<typeof RemotePush> {
 through a temporary name first, so the remote never holds half a file under its final name. A checkpoint already
 there with another manifest is refused, never overwritten.`
 
-  static examples = ['<%= config.bin %> remote push', '<%= config.bin %> remote push --dry-run', '<%= config.bin %> remote push test-64dim --rclone-remote gdrive: --rclone-root research/papers/vectur/code']
+  static examples = [
+    '<%= config.bin %> remote push',
+    '<%= config.bin %> remote push --dry-run',
+    '<%= config.bin %> remote push test-64dim --rclone-remote gdrive: --rclone-root research/papers/vectur/code',
+  ]
   static flags = {'dry-run': dryRun, ...rcloneFlags}
   static strict = false
   static summary = 'Upload experiments and their checkpoints to the rclone remote.'
@@ -30,12 +34,18 @@ there with another manifest is refused, never overwritten.`
       const plan = await planPush(ws, remote, names)
       for (const p of plan) {
         const upload = p.checkpoints.filter((c) => c.upload).map((c) => c.run_id)
-        this.log(`${p.name}: would push ${p.files} file(s) (${p.bytes} bytes)${upload.length > 0 ? ` and checkpoint(s) ${upload.join(', ')}` : ''}`)
+        this.log(
+          `${p.name}: would push ${p.files} file(s) (${p.bytes} bytes)${upload.length > 0 ? ` and checkpoint(s) ${upload.join(', ')}` : ''}`,
+        )
       }
       this.note(`Dry run: nothing copied to ${remote.rclone.path()}.`)
       return {dry_run: true, experiments: plan}
     }
-    const experiments = await pushExperiments(ws, remote, {log: (l) => !quiet && this.log(l), names, progress: !quiet && isInteractive()})
+    const experiments = await pushExperiments(ws, remote, {
+      log: (l) => !quiet && this.log(l),
+      names,
+      progress: !quiet && isInteractive(),
+    })
     if (!quiet) this.log(`Pushed ${experiments.length} experiment(s) to ${remote.rclone.path()}.`)
     return {dry_run: false, experiments}
   }

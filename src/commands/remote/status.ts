@@ -16,9 +16,16 @@ export default class RemoteStatusCommand extends BaseCommand<typeof RemoteStatus
     const result = await remoteStatus(ws, remote, this.clock())
     this.log(`Remote: ${result.remote}`)
     if (result.leases.length === 0) this.log('Lease: free')
-    for (const l of result.leases) this.log(`Lease: ${l.holder} — ${l.state}${l.expires ? `, expires ${l.expires}` : ''}`)
+    for (const l of result.leases)
+      this.log(`Lease: ${l.holder} — ${l.state}${l.expires ? `, expires ${l.expires}` : ''}`)
     const count = (list: string[]) => (list.length > 0 ? String(list.length) : '')
-    const rows = result.experiments.map((e) => [e.name, e.state, count(e.local_only), count(e.remote_only), count(e.different)])
+    const rows = result.experiments.map((e) => [
+      e.name,
+      e.state,
+      count(e.local_only),
+      count(e.remote_only),
+      count(e.different),
+    ])
     if (rows.length > 0) this.log(renderTable(['EXPERIMENT', 'STATE', 'LOCAL ONLY', 'REMOTE ONLY', 'DIFFERENT'], rows))
     else this.log('No experiments here or on the remote.')
     return result

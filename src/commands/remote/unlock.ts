@@ -17,7 +17,7 @@ export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
     yes,
   }
 
-  static summary = 'Show the remote lease\'s holder and remove the lease.'
+  static summary = "Show the remote lease's holder and remove the lease."
 
   async run(): Promise<UnlockResult> {
     const ws = await this.workspace()
@@ -25,13 +25,21 @@ export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
     const remote = await remoteOf(ws, this.flags)
     const sure = this.flags.yes
     const result = await unlockRemote(remote, {
-      confirm: async (live) => this.ask({message: `Remove the live lease of ${live.map((l) => l.body?.holder ?? l.name).join(', ')}?`, needs: 'removing a live lease', yes: sure}),
+      confirm: async (live) =>
+        this.ask({
+          message: `Remove the live lease of ${live.map((l) => l.body?.holder ?? l.name).join(', ')}?`,
+          needs: 'removing a live lease',
+          yes: sure,
+        }),
       dryRun: this.flags['dry-run'],
       force: this.flags.force,
       now: this.clock(),
     })
     if (result.leases.length === 0) this.log('No lease on the remote.')
-    for (const l of result.leases) this.log(`${l.removed ? 'Removed' : result.dry_run ? 'Would remove' : 'Kept'} the ${l.state} lease of ${l.holder}.`)
+    for (const l of result.leases)
+      this.log(
+        `${l.removed ? 'Removed' : result.dry_run ? 'Would remove' : 'Kept'} the ${l.state} lease of ${l.holder}.`,
+      )
     return result
   }
 }

@@ -11,7 +11,11 @@ export default class SweepSetup extends BaseCommand<typeof SweepSetup> {
     name: Args.string({description: 'The sweep experiment.', required: true}),
   }
 
-  static examples = ['<%= config.bin %> sweep setup cap-lora-sweep', '<%= config.bin %> sweep setup cap-lora-sweep --only rank16_lr5e-5', '<%= config.bin %> sweep setup cap-lora-sweep --dry-run']
+  static examples = [
+    '<%= config.bin %> sweep setup cap-lora-sweep',
+    '<%= config.bin %> sweep setup cap-lora-sweep --only rank16_lr5e-5',
+    '<%= config.bin %> sweep setup cap-lora-sweep --dry-run',
+  ]
 
   static flags = {
     'dry-run': dryRun,
@@ -22,7 +26,12 @@ export default class SweepSetup extends BaseCommand<typeof SweepSetup> {
 
   async run(): Promise<ResetupResult> {
     const ws = await this.workspace()
-    const result = await rerunSetup(ws, {dryRun: this.flags['dry-run'], name: this.args.name, now: this.clock, only: this.flags.only})
+    const result = await rerunSetup(ws, {
+      dryRun: this.flags['dry-run'],
+      name: this.args.name,
+      now: this.clock,
+      only: this.flags.only,
+    })
     if (result.would_run) {
       for (const w of result.would_run) this.log(`Would run in ${w.variant}: ${w.command}`)
       return result

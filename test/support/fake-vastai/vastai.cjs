@@ -65,13 +65,50 @@ function die(message) {
 
 /** Keys whose values are Python floats: an integral value prints as `16.0`, not `16`. */
 const FLOAT_KEYS = new Set([
-  'bw_nvlink', 'client_run_time', 'cpu_cores_effective', 'cpu_ghz', 'cpu_util', 'cuda_max_good',
-  'disk_bw', 'disk_space', 'disk_usage', 'disk_util', 'diskHour', 'dlperf', 'dlperf_per_dphtotal',
-  'dph_base', 'dph_total', 'duration', 'end_date', 'flops_per_dphtotal', 'gpu_frac', 'gpu_mem_bw',
-  'gpu_max_power', 'gpu_max_temp', 'gpu_temp', 'gpu_util', 'gpuCostPerHour', 'inet_down',
-  'inet_down_cost', 'inet_up', 'inet_up_cost', 'mem_limit', 'mem_usage', 'min_bid', 'pci_gen',
-  'pcie_bw', 'reliability', 'reliability2', 'score', 'start_date', 'storage_cost',
-  'storage_total_cost', 'total_flops', 'totalHour', 'uptime_mins', 'vmem_usage',
+  'bw_nvlink',
+  'client_run_time',
+  'cpu_cores_effective',
+  'cpu_ghz',
+  'cpu_util',
+  'cuda_max_good',
+  'disk_bw',
+  'disk_space',
+  'disk_usage',
+  'disk_util',
+  'diskHour',
+  'dlperf',
+  'dlperf_per_dphtotal',
+  'dph_base',
+  'dph_total',
+  'duration',
+  'end_date',
+  'flops_per_dphtotal',
+  'gpu_frac',
+  'gpu_mem_bw',
+  'gpu_max_power',
+  'gpu_max_temp',
+  'gpu_temp',
+  'gpu_util',
+  'gpuCostPerHour',
+  'inet_down',
+  'inet_down_cost',
+  'inet_up',
+  'inet_up_cost',
+  'mem_limit',
+  'mem_usage',
+  'min_bid',
+  'pci_gen',
+  'pcie_bw',
+  'reliability',
+  'reliability2',
+  'score',
+  'start_date',
+  'storage_cost',
+  'storage_total_cost',
+  'total_flops',
+  'totalHour',
+  'uptime_mins',
+  'vmem_usage',
 ])
 
 function pyFloat(x) {
@@ -179,7 +216,13 @@ function pyRepr(v, key) {
   }
   if (Array.isArray(v)) return '[' + v.map((x) => pyRepr(x)).join(', ') + ']'
   if (v && v.__tuple) return '(' + v.items.map((x) => pyRepr(x)).join(', ') + (v.items.length === 1 ? ',)' : ')')
-  return '{' + Object.keys(v).map((k) => pyRepr(k) + ': ' + pyRepr(v[k], k)).join(', ') + '}'
+  return (
+    '{' +
+    Object.keys(v)
+      .map((k) => pyRepr(k) + ': ' + pyRepr(v[k], k))
+      .join(', ') +
+    '}'
+  )
 }
 const tuple = (...items) => ({__tuple: true, items})
 
@@ -199,7 +242,8 @@ function traceback(frames, exceptionLine) {
   let text = 'Traceback (most recent call last):\n'
   text += '  File "/usr/local/bin/vastai", line 8, in <module>\n    sys.exit(main())\n             ^^^^^^\n'
   text += `  File "${PY_MAIN}/cli/main.py", line 104, in main\n    res = args.func(args)\n          ^^^^^^^^^^^^^^^\n`
-  for (const [file, line, fn, code] of frames) text += `  File "${PY_MAIN}/${file}", line ${line}, in ${fn}\n    ${code}\n`
+  for (const [file, line, fn, code] of frames)
+    text += `  File "${PY_MAIN}/${file}", line ${line}, in ${fn}\n    ${code}\n`
   err(text + exceptionLine + '\n')
   throw new Exit(1)
 }
@@ -222,7 +266,18 @@ function usageError(usage, prog, message) {
 
 /** Global options, accepted before or after the command (everything after --args is left alone). */
 function extractGlobals(argv) {
-  const g = {raw: false, explain: false, full: false, curl: false, noColor: false, apiKey: undefined, url: undefined, retry: 3, version: false, help: false}
+  const g = {
+    raw: false,
+    explain: false,
+    full: false,
+    curl: false,
+    noColor: false,
+    apiKey: undefined,
+    url: undefined,
+    retry: 3,
+    version: false,
+    help: false,
+  }
   const rest = []
   let i = 0
   for (; i < argv.length; i++) {
@@ -245,7 +300,8 @@ function extractGlobals(argv) {
     else if (a.startsWith('--url=')) g.url = a.slice(6)
     else if (a === '--retry' || a.startsWith('--retry=')) {
       const v = a === '--retry' ? takeValue('--retry') : a.slice(8)
-      if (!/^[-+]?\d+$/.test(v.trim())) usageError(GLOBAL_USAGE, 'vastai', `argument --retry: invalid int value: ${pyRepr(v)}`)
+      if (!/^[-+]?\d+$/.test(v.trim()))
+        usageError(GLOBAL_USAGE, 'vastai', `argument --retry: invalid int value: ${pyRepr(v)}`)
       g.retry = Number.parseInt(v, 10)
     } else rest.push(a)
   }
@@ -339,15 +395,26 @@ const COMMANDS = {
       ['-s', '--status', {dest: 'status', kind: 'value', nargs: '+'}],
       ['--label', {dest: 'label', kind: 'value', nargs: '+'}],
       ['--gpu-name', {dest: 'gpu_name', kind: 'value', nargs: '+'}],
-      ['--verification', {dest: 'verification', kind: 'value', nargs: '+', choices: ['verified', 'unverified', 'deverified']}],
+      [
+        '--verification',
+        {dest: 'verification', kind: 'value', nargs: '+', choices: ['verified', 'unverified', 'deverified']},
+      ],
       ['-l', '--limit', {dest: 'limit', kind: 'value', type: 'int'}],
       ['-t', '--next-token', {dest: 'next_token', kind: 'value'}],
       ['--order-by', {dest: 'order_by', kind: 'append'}],
       ['--cols', {dest: 'cols', kind: 'value'}],
     ],
   },
-  'start instance': {usage: 'usage: vastai start instance ID [OPTIONS]', positionals: [{dest: 'id', type: 'int'}], options: []},
-  'stop instance': {usage: 'usage: vastai stop instance ID [OPTIONS]', positionals: [{dest: 'id', type: 'int'}], options: []},
+  'start instance': {
+    usage: 'usage: vastai start instance ID [OPTIONS]',
+    positionals: [{dest: 'id', type: 'int'}],
+    options: [],
+  },
+  'stop instance': {
+    usage: 'usage: vastai stop instance ID [OPTIONS]',
+    positionals: [{dest: 'id', type: 'int'}],
+    options: [],
+  },
   'destroy instance': {
     usage: 'usage: vastai destroy instance id [-h] [-y] [--api-key API_KEY] [--raw]',
     positionals: [{dest: 'id', type: 'int'}],
@@ -374,7 +441,11 @@ const COMMANDS = {
   },
   'ssh-url': {usage: 'usage: vastai ssh-url ID', positionals: [{dest: 'id', type: 'int'}], options: []},
   'set api-key': {usage: 'usage: vastai set api-key APIKEY', positionals: [{dest: 'new_api_key'}], options: []},
-  execute: {usage: 'usage: vastai execute id COMMAND', positionals: [{dest: 'id', type: 'int'}, {dest: 'COMMAND'}], options: []},
+  execute: {
+    usage: 'usage: vastai execute id COMMAND',
+    positionals: [{dest: 'id', type: 'int'}, {dest: 'COMMAND'}],
+    options: [],
+  },
 }
 
 function findCommand(rest) {
@@ -395,12 +466,14 @@ function findCommand(rest) {
 
 function convert(value, type, what, usage, prog) {
   if (type === 'int') {
-    if (!/^\s*[-+]?\d+\s*$/.test(value)) usageError(usage, prog, `argument ${what}: invalid int value: ${pyRepr(value)}`)
+    if (!/^\s*[-+]?\d+\s*$/.test(value))
+      usageError(usage, prog, `argument ${what}: invalid int value: ${pyRepr(value)}`)
     return Number.parseInt(value, 10)
   }
   if (type === 'float') {
     const t = value.trim()
-    if (t === '' || Number.isNaN(Number(t)) || /^0[xob]/i.test(t)) usageError(usage, prog, `argument ${what}: invalid float value: ${pyRepr(value)}`)
+    if (t === '' || Number.isNaN(Number(t)) || /^0[xob]/i.test(t))
+      usageError(usage, prog, `argument ${what}: invalid float value: ${pyRepr(value)}`)
     return Number(t)
   }
   return value
@@ -439,7 +512,8 @@ function parseCommandArgs(cmdName, spec, tokens) {
       let conf = byFlag.get(flag)
       if (!conf && flag.startsWith('--')) {
         const matches = longFlags.filter((f) => f.startsWith(flag))
-        if (matches.length > 1) usageError(spec.usage, prog, `ambiguous option: ${flag} could match ${matches.join(', ')}`)
+        if (matches.length > 1)
+          usageError(spec.usage, prog, `ambiguous option: ${flag} could match ${matches.join(', ')}`)
         if (matches.length === 1) conf = byFlag.get(matches[0])
       }
       if (!conf) {
@@ -458,7 +532,12 @@ function parseCommandArgs(cmdName, spec, tokens) {
         if (vals.length === 0) usageError(spec.usage, prog, `argument ${what}: expected at least one argument`)
         if (conf.choices) {
           for (const v of vals) {
-            if (!conf.choices.includes(v)) usageError(spec.usage, prog, `argument ${what}: invalid choice: ${pyRepr(v)} (choose from ${conf.choices.map((c) => pyRepr(c)).join(', ')})`)
+            if (!conf.choices.includes(v))
+              usageError(
+                spec.usage,
+                prog,
+                `argument ${what}: invalid choice: ${pyRepr(v)} (choose from ${conf.choices.map((c) => pyRepr(c)).join(', ')})`,
+              )
           }
         }
         args[conf.dest] = vals
@@ -521,16 +600,32 @@ function readJsonFile(file, what) {
 }
 
 const KNOWN_KNOBS = new Set([
-  'vanish_offers', 'unschedulable_offers', 'reuse_offers', 'rate_limit', 'http_errors', 'network_errors',
-  'stuck_loading', 'exit_without_finishing', 'exit_when_onstart_ends', 'polls_per_state',
-  'auth_error_as_404', 'valid_api_keys', 'invalid_api_keys', 'onstart_limit', 'logs_not_ready',
-  'copy_requires_running', 'per_offer', 'per_instance',
+  'vanish_offers',
+  'unschedulable_offers',
+  'reuse_offers',
+  'rate_limit',
+  'http_errors',
+  'network_errors',
+  'stuck_loading',
+  'exit_without_finishing',
+  'exit_when_onstart_ends',
+  'polls_per_state',
+  'auth_error_as_404',
+  'valid_api_keys',
+  'invalid_api_keys',
+  'onstart_limit',
+  'logs_not_ready',
+  'copy_requires_running',
+  'per_offer',
+  'per_instance',
 ])
 
 function loadScenario(home) {
   const s = readJsonFile(path.join(home, 'scenario.json'), 'scenario') || {}
   if (typeof s !== 'object' || Array.isArray(s)) die('scenario.json must hold a JSON object')
-  for (const k of Object.keys(s)) if (!KNOWN_KNOBS.has(k) && !k.startsWith('_')) die(`scenario.json: unknown knob ${JSON.stringify(k)} (see README.md)`)
+  for (const k of Object.keys(s))
+    if (!KNOWN_KNOBS.has(k) && !k.startsWith('_'))
+      die(`scenario.json: unknown knob ${JSON.stringify(k)} (see README.md)`)
   return s
 }
 
@@ -668,7 +763,8 @@ const keyHash = (key) => crypto.createHash('sha256').update(key).digest('hex').s
 function classifyKey(state, scenario, key) {
   if (key === null || key === undefined || key === '') return {kind: 'none'}
   for (const inst of Object.values(state.instances)) {
-    if (!inst.destroyed && inst.instance_api_key === key) return {kind: 'instance', owner: inst.owner, instanceId: inst.id}
+    if (!inst.destroyed && inst.instance_api_key === key)
+      return {kind: 'instance', owner: inst.owner, instanceId: inst.id}
   }
   if (Array.isArray(scenario.invalid_api_keys) && scenario.invalid_api_keys.includes(key)) return {kind: 'invalid'}
   if (Array.isArray(scenario.valid_api_keys) && !scenario.valid_api_keys.includes(key)) return {kind: 'invalid'}
@@ -717,7 +813,12 @@ function injectFailures(ctx, state) {
   })
   if (ctx.pendingFailure) return
   const rules = [
-    ...asList(ctx.scenario.rate_limit).map((r) => ({...r, status: 429, msg: r.msg ?? 'API requests too frequent endpoint threshold=4.5', _kind: 'rate_limit'})),
+    ...asList(ctx.scenario.rate_limit).map((r) => ({
+      ...r,
+      status: 429,
+      msg: r.msg ?? 'API requests too frequent endpoint threshold=4.5',
+      _kind: 'rate_limit',
+    })),
     ...asList(ctx.scenario.http_errors).map((r) => ({...r, _kind: 'http_error'})),
   ]
   rules.forEach((rule, i) => {
@@ -725,7 +826,8 @@ function injectFailures(ctx, state) {
     const retryable = [429, 502, 503, 504].includes(rule.status)
     const units = rule.per === 'request' && retryable ? attempts : 1
     const r = take(rule._kind, i, rule, units)
-    if (r.used > 0 && r.exhausted) ctx.pendingFailure = {type: 'http', status: rule.status ?? 500, msg: rule.msg ?? '(no detail message supplied)'}
+    if (r.used > 0 && r.exhausted)
+      ctx.pendingFailure = {type: 'http', status: rule.status ?? 500, msg: rule.msg ?? '(no detail message supplied)'}
   })
 }
 
@@ -864,83 +966,363 @@ function offer(o) {
 function builtinOffers() {
   return [
     offer({
-      id: 18234567, bundle_id: 612345678, machine_id: 34567, host_id: 123456, gpu_name: 'RTX 4090', num_gpus: 1,
-      gpu_ram: 24564, compute_cap: 890, cuda_max_good: 12.8, driver_version: '570.133.07', cpu_name: 'AMD Ryzen 9 7950X 16-Core Processor',
-      cpu_cores: 32, cpu_cores_effective: 16, cpu_ghz: 4.5, cpu_ram: 128833, disk_bw: 3120.5, disk_name: 'Samsung SSD 990 PRO 2TB',
-      disk_space: 250.3, dlperf: 91.2, dlperf_per_dphtotal: 255.53, dph_base: 0.35, disk_hour: 0.0069, dph_total: 0.3569,
-      duration: 2592000, flops_per_dphtotal: 231.83, geolocation: 'Sweden, SE', gpu_max_power: 450, gpu_max_temp: 83,
-      gpu_mem_bw: 908.3, inet_down: 1843.2, inet_down_cost: 0.003, inet_up: 902.5, inet_up_cost: 0.003, min_bid: 0.21,
-      mobo_name: 'ROG STRIX X670E-E', pcie_bw: 24.7, public_ipaddr: '203.0.113.42', reliability: 0.9971, score: 231.6,
-      storage_cost: 0.15, total_flops: 82.74, direct_port_count: 20,
+      id: 18234567,
+      bundle_id: 612345678,
+      machine_id: 34567,
+      host_id: 123456,
+      gpu_name: 'RTX 4090',
+      num_gpus: 1,
+      gpu_ram: 24564,
+      compute_cap: 890,
+      cuda_max_good: 12.8,
+      driver_version: '570.133.07',
+      cpu_name: 'AMD Ryzen 9 7950X 16-Core Processor',
+      cpu_cores: 32,
+      cpu_cores_effective: 16,
+      cpu_ghz: 4.5,
+      cpu_ram: 128833,
+      disk_bw: 3120.5,
+      disk_name: 'Samsung SSD 990 PRO 2TB',
+      disk_space: 250.3,
+      dlperf: 91.2,
+      dlperf_per_dphtotal: 255.53,
+      dph_base: 0.35,
+      disk_hour: 0.0069,
+      dph_total: 0.3569,
+      duration: 2592000,
+      flops_per_dphtotal: 231.83,
+      geolocation: 'Sweden, SE',
+      gpu_max_power: 450,
+      gpu_max_temp: 83,
+      gpu_mem_bw: 908.3,
+      inet_down: 1843.2,
+      inet_down_cost: 0.003,
+      inet_up: 902.5,
+      inet_up_cost: 0.003,
+      min_bid: 0.21,
+      mobo_name: 'ROG STRIX X670E-E',
+      pcie_bw: 24.7,
+      public_ipaddr: '203.0.113.42',
+      reliability: 0.9971,
+      score: 231.6,
+      storage_cost: 0.15,
+      total_flops: 82.74,
+      direct_port_count: 20,
     }),
     offer({
-      id: 18234601, bundle_id: 612345702, machine_id: 34590, host_id: 123470, gpu_name: 'RTX 4090', num_gpus: 2,
-      gpu_ram: 24564, compute_cap: 890, cuda_max_good: 12.6, driver_version: '560.35.03', cpu_name: 'AMD EPYC 7443P 24-Core Processor',
-      cpu_cores: 48, cpu_cores_effective: 24, cpu_ghz: 2.85, cpu_ram: 257621, disk_bw: 2875.1, disk_name: 'Micron 7450 3.84TB',
-      disk_space: 512.9, dlperf: 180.4, dlperf_per_dphtotal: 257.27, dph_base: 0.69, disk_hour: 0.0112, dph_total: 0.7012,
-      duration: 1296000, flops_per_dphtotal: 235.98, geolocation: 'Norway, NO', gpu_max_power: 450, gpu_max_temp: 83,
-      gpu_mem_bw: 905.1, inet_down: 921.7, inet_down_cost: 0.002, inet_up: 877.3, inet_up_cost: 0.002, min_bid: 0.41,
-      mobo_name: 'H12SSL-i', pcie_bw: 24.1, public_ipaddr: '203.0.113.57', reliability: 0.9934, score: 402.37,
-      storage_cost: 0.2, total_flops: 165.47, direct_port_count: 64,
+      id: 18234601,
+      bundle_id: 612345702,
+      machine_id: 34590,
+      host_id: 123470,
+      gpu_name: 'RTX 4090',
+      num_gpus: 2,
+      gpu_ram: 24564,
+      compute_cap: 890,
+      cuda_max_good: 12.6,
+      driver_version: '560.35.03',
+      cpu_name: 'AMD EPYC 7443P 24-Core Processor',
+      cpu_cores: 48,
+      cpu_cores_effective: 24,
+      cpu_ghz: 2.85,
+      cpu_ram: 257621,
+      disk_bw: 2875.1,
+      disk_name: 'Micron 7450 3.84TB',
+      disk_space: 512.9,
+      dlperf: 180.4,
+      dlperf_per_dphtotal: 257.27,
+      dph_base: 0.69,
+      disk_hour: 0.0112,
+      dph_total: 0.7012,
+      duration: 1296000,
+      flops_per_dphtotal: 235.98,
+      geolocation: 'Norway, NO',
+      gpu_max_power: 450,
+      gpu_max_temp: 83,
+      gpu_mem_bw: 905.1,
+      inet_down: 921.7,
+      inet_down_cost: 0.002,
+      inet_up: 877.3,
+      inet_up_cost: 0.002,
+      min_bid: 0.41,
+      mobo_name: 'H12SSL-i',
+      pcie_bw: 24.1,
+      public_ipaddr: '203.0.113.57',
+      reliability: 0.9934,
+      score: 402.37,
+      storage_cost: 0.2,
+      total_flops: 165.47,
+      direct_port_count: 64,
     }),
     offer({
-      id: 19012345, bundle_id: 623456789, machine_id: 40123, host_id: 98765, gpu_name: 'A100 SXM4', num_gpus: 1,
-      gpu_ram: 81920, compute_cap: 800, cuda_max_good: 12.4, driver_version: '550.90.07', cpu_name: 'AMD EPYC 7763 64-Core Processor',
-      cpu_cores: 256, cpu_cores_effective: 32, cpu_ghz: 2.45, cpu_ram: 258048, disk_bw: 4210.8, disk_name: 'SAMSUNG MZQL27T6HBLA',
-      disk_space: 820.4, dlperf: 64.8, dlperf_per_dphtotal: 58.67, dph_base: 1.09, disk_hour: 0.0145, dph_total: 1.1045,
-      duration: 7776000, flops_per_dphtotal: 17.64, geolocation: 'United States, US', gpu_max_power: 400, gpu_max_temp: 85,
-      gpu_mem_bw: 1751.2, inet_down: 4821.9, inet_down_cost: 0.001, inet_up: 4511.6, inet_up_cost: 0.001, min_bid: 0.72,
-      mobo_name: 'HPE ProLiant XL675d', pcie_bw: 25.3, public_ipaddr: '203.0.113.88', reliability: 0.9989, score: 310.12,
-      storage_cost: 0.25, total_flops: 19.49, direct_port_count: 100, hosting_type: 1,
+      id: 19012345,
+      bundle_id: 623456789,
+      machine_id: 40123,
+      host_id: 98765,
+      gpu_name: 'A100 SXM4',
+      num_gpus: 1,
+      gpu_ram: 81920,
+      compute_cap: 800,
+      cuda_max_good: 12.4,
+      driver_version: '550.90.07',
+      cpu_name: 'AMD EPYC 7763 64-Core Processor',
+      cpu_cores: 256,
+      cpu_cores_effective: 32,
+      cpu_ghz: 2.45,
+      cpu_ram: 258048,
+      disk_bw: 4210.8,
+      disk_name: 'SAMSUNG MZQL27T6HBLA',
+      disk_space: 820.4,
+      dlperf: 64.8,
+      dlperf_per_dphtotal: 58.67,
+      dph_base: 1.09,
+      disk_hour: 0.0145,
+      dph_total: 1.1045,
+      duration: 7776000,
+      flops_per_dphtotal: 17.64,
+      geolocation: 'United States, US',
+      gpu_max_power: 400,
+      gpu_max_temp: 85,
+      gpu_mem_bw: 1751.2,
+      inet_down: 4821.9,
+      inet_down_cost: 0.001,
+      inet_up: 4511.6,
+      inet_up_cost: 0.001,
+      min_bid: 0.72,
+      mobo_name: 'HPE ProLiant XL675d',
+      pcie_bw: 25.3,
+      public_ipaddr: '203.0.113.88',
+      reliability: 0.9989,
+      score: 310.12,
+      storage_cost: 0.25,
+      total_flops: 19.49,
+      direct_port_count: 100,
+      hosting_type: 1,
     }),
     offer({
-      id: 19876543, bundle_id: 634567890, machine_id: 28111, host_id: 77001, gpu_name: 'RTX 3090', num_gpus: 1,
-      gpu_ram: 24576, compute_cap: 860, cuda_max_good: 12.2, driver_version: '535.183.01', cpu_name: 'Intel Core i9-10900K CPU @ 3.70GHz',
-      cpu_cores: 20, cpu_cores_effective: 10, cpu_ghz: 3.7, cpu_ram: 64215, disk_bw: 1650.4, disk_name: 'WD_BLACK SN850X 1000GB',
-      disk_space: 180.7, dlperf: 38.6, dlperf_per_dphtotal: 203.91, dph_base: 0.18, disk_hour: 0.0093, dph_total: 0.1893,
-      duration: 604800, flops_per_dphtotal: 188.32, geolocation: 'Germany, DE', gpu_max_power: 350, gpu_max_temp: 83,
-      gpu_mem_bw: 836.4, inet_down: 512.3, inet_down_cost: 0.005, inet_up: 96.1, inet_up_cost: 0.005, min_bid: 0.09,
-      mobo_name: 'Z490-A PRO', pcie_bw: 12.8, public_ipaddr: '203.0.113.23', reliability: 0.9712, score: 118.9,
-      storage_cost: 0.1, total_flops: 35.65, direct_port_count: 10, static_ip: false,
+      id: 19876543,
+      bundle_id: 634567890,
+      machine_id: 28111,
+      host_id: 77001,
+      gpu_name: 'RTX 3090',
+      num_gpus: 1,
+      gpu_ram: 24576,
+      compute_cap: 860,
+      cuda_max_good: 12.2,
+      driver_version: '535.183.01',
+      cpu_name: 'Intel Core i9-10900K CPU @ 3.70GHz',
+      cpu_cores: 20,
+      cpu_cores_effective: 10,
+      cpu_ghz: 3.7,
+      cpu_ram: 64215,
+      disk_bw: 1650.4,
+      disk_name: 'WD_BLACK SN850X 1000GB',
+      disk_space: 180.7,
+      dlperf: 38.6,
+      dlperf_per_dphtotal: 203.91,
+      dph_base: 0.18,
+      disk_hour: 0.0093,
+      dph_total: 0.1893,
+      duration: 604800,
+      flops_per_dphtotal: 188.32,
+      geolocation: 'Germany, DE',
+      gpu_max_power: 350,
+      gpu_max_temp: 83,
+      gpu_mem_bw: 836.4,
+      inet_down: 512.3,
+      inet_down_cost: 0.005,
+      inet_up: 96.1,
+      inet_up_cost: 0.005,
+      min_bid: 0.09,
+      mobo_name: 'Z490-A PRO',
+      pcie_bw: 12.8,
+      public_ipaddr: '203.0.113.23',
+      reliability: 0.9712,
+      score: 118.9,
+      storage_cost: 0.1,
+      total_flops: 35.65,
+      direct_port_count: 10,
+      static_ip: false,
     }),
     offer({
-      id: 20111222, bundle_id: 645678901, machine_id: 45001, host_id: 150002, gpu_name: 'H100 SXM', num_gpus: 8,
-      gpu_ram: 81559, compute_cap: 900, cuda_max_good: 12.8, driver_version: '570.124.06', cpu_name: 'Intel Xeon Platinum 8480+',
-      cpu_cores: 224, cpu_cores_effective: 224, cpu_ghz: 3.8, cpu_ram: 2063742, disk_bw: 9812.6, disk_name: 'KIOXIA KCD8XRUG15T3',
-      disk_space: 7680.5, dlperf: 1742.3, dlperf_per_dphtotal: 92.0, dph_base: 18.9, disk_hour: 0.037, dph_total: 18.937,
-      duration: 15552000, flops_per_dphtotal: 29.11, geolocation: 'Finland, FI', gpu_max_power: 700, gpu_max_temp: 87,
-      gpu_mem_bw: 2890.7, inet_down: 9421.4, inet_down_cost: 0.001, inet_up: 9188.2, inet_up_cost: 0.001, min_bid: 14.5,
-      mobo_name: 'Supermicro X13DEG-OAD', pcie_bw: 52.4, public_ipaddr: '203.0.113.101', reliability: 0.9995, score: 2874.5,
-      storage_cost: 0.3, total_flops: 551.28, direct_port_count: 200, hosting_type: 1, bw_nvlink: 447.8, pci_gen: 5,
+      id: 20111222,
+      bundle_id: 645678901,
+      machine_id: 45001,
+      host_id: 150002,
+      gpu_name: 'H100 SXM',
+      num_gpus: 8,
+      gpu_ram: 81559,
+      compute_cap: 900,
+      cuda_max_good: 12.8,
+      driver_version: '570.124.06',
+      cpu_name: 'Intel Xeon Platinum 8480+',
+      cpu_cores: 224,
+      cpu_cores_effective: 224,
+      cpu_ghz: 3.8,
+      cpu_ram: 2063742,
+      disk_bw: 9812.6,
+      disk_name: 'KIOXIA KCD8XRUG15T3',
+      disk_space: 7680.5,
+      dlperf: 1742.3,
+      dlperf_per_dphtotal: 92.0,
+      dph_base: 18.9,
+      disk_hour: 0.037,
+      dph_total: 18.937,
+      duration: 15552000,
+      flops_per_dphtotal: 29.11,
+      geolocation: 'Finland, FI',
+      gpu_max_power: 700,
+      gpu_max_temp: 87,
+      gpu_mem_bw: 2890.7,
+      inet_down: 9421.4,
+      inet_down_cost: 0.001,
+      inet_up: 9188.2,
+      inet_up_cost: 0.001,
+      min_bid: 14.5,
+      mobo_name: 'Supermicro X13DEG-OAD',
+      pcie_bw: 52.4,
+      public_ipaddr: '203.0.113.101',
+      reliability: 0.9995,
+      score: 2874.5,
+      storage_cost: 0.3,
+      total_flops: 551.28,
+      direct_port_count: 200,
+      hosting_type: 1,
+      bw_nvlink: 447.8,
+      pci_gen: 5,
     }),
     offer({
-      id: 20555111, bundle_id: 656789012, machine_id: 51234, host_id: 160011, gpu_name: 'RTX 4090', num_gpus: 1,
-      gpu_ram: 24564, compute_cap: 890, cuda_max_good: 12.8, driver_version: '570.133.07', cpu_name: 'Intel Core i7-13700K',
-      cpu_cores: 24, cpu_cores_effective: 12, cpu_ghz: 3.4, cpu_ram: 64029, disk_bw: 2210.2, disk_name: 'Crucial P5 Plus 1TB',
-      disk_space: 120.2, dlperf: 88.7, dlperf_per_dphtotal: 323.6, dph_base: 0.27, disk_hour: 0.0041, dph_total: 0.2741,
-      duration: 864000, flops_per_dphtotal: 301.86, geolocation: 'Canada, CA', gpu_max_power: 450, gpu_max_temp: 83,
-      gpu_mem_bw: 901.9, inet_down: 241.5, inet_down_cost: 0.008, inet_up: 39.8, inet_up_cost: 0.008, min_bid: 0.15,
-      mobo_name: 'PRIME Z790-P', pcie_bw: 11.9, public_ipaddr: '203.0.113.140', reliability: 0.9411, score: 190.4,
-      storage_cost: 0.12, total_flops: 82.74, direct_port_count: 4, verified: false, static_ip: false,
+      id: 20555111,
+      bundle_id: 656789012,
+      machine_id: 51234,
+      host_id: 160011,
+      gpu_name: 'RTX 4090',
+      num_gpus: 1,
+      gpu_ram: 24564,
+      compute_cap: 890,
+      cuda_max_good: 12.8,
+      driver_version: '570.133.07',
+      cpu_name: 'Intel Core i7-13700K',
+      cpu_cores: 24,
+      cpu_cores_effective: 12,
+      cpu_ghz: 3.4,
+      cpu_ram: 64029,
+      disk_bw: 2210.2,
+      disk_name: 'Crucial P5 Plus 1TB',
+      disk_space: 120.2,
+      dlperf: 88.7,
+      dlperf_per_dphtotal: 323.6,
+      dph_base: 0.27,
+      disk_hour: 0.0041,
+      dph_total: 0.2741,
+      duration: 864000,
+      flops_per_dphtotal: 301.86,
+      geolocation: 'Canada, CA',
+      gpu_max_power: 450,
+      gpu_max_temp: 83,
+      gpu_mem_bw: 901.9,
+      inet_down: 241.5,
+      inet_down_cost: 0.008,
+      inet_up: 39.8,
+      inet_up_cost: 0.008,
+      min_bid: 0.15,
+      mobo_name: 'PRIME Z790-P',
+      pcie_bw: 11.9,
+      public_ipaddr: '203.0.113.140',
+      reliability: 0.9411,
+      score: 190.4,
+      storage_cost: 0.12,
+      total_flops: 82.74,
+      direct_port_count: 4,
+      verified: false,
+      static_ip: false,
     }),
   ]
 }
 
 // vastai/api/query.py: offers_fields, offers_alias, offers_mult
 const OFFERS_FIELDS = new Set([
-  'bw_nvlink', 'compute_cap', 'cpu_arch', 'cpu_cores', 'cpu_cores_effective', 'cpu_ghz', 'cpu_ram', 'cuda_max_good',
-  'datacenter', 'direct_port_count', 'driver_version', 'disk_bw', 'disk_space', 'dlperf', 'dlperf_per_dphtotal',
-  'dph_total', 'duration', 'external', 'flops_per_dphtotal', 'gpu_arch', 'gpu_display_active', 'gpu_frac',
-  'gpu_mem_bw', 'gpu_name', 'gpu_ram', 'gpu_total_ram', 'gpu_max_power', 'gpu_max_temp', 'has_avx', 'host_id', 'id',
-  'inet_down', 'inet_down_cost', 'inet_up', 'inet_up_cost', 'machine_id', 'min_bid', 'mobo_name', 'num_gpus',
-  'pci_gen', 'pcie_bw', 'reliability', 'rentable', 'rented', 'storage_cost', 'static_ip', 'total_flops',
-  'ubuntu_version', 'verification', 'verified', 'vms_enabled', 'geolocation', 'cluster_id',
+  'bw_nvlink',
+  'compute_cap',
+  'cpu_arch',
+  'cpu_cores',
+  'cpu_cores_effective',
+  'cpu_ghz',
+  'cpu_ram',
+  'cuda_max_good',
+  'datacenter',
+  'direct_port_count',
+  'driver_version',
+  'disk_bw',
+  'disk_space',
+  'dlperf',
+  'dlperf_per_dphtotal',
+  'dph_total',
+  'duration',
+  'external',
+  'flops_per_dphtotal',
+  'gpu_arch',
+  'gpu_display_active',
+  'gpu_frac',
+  'gpu_mem_bw',
+  'gpu_name',
+  'gpu_ram',
+  'gpu_total_ram',
+  'gpu_max_power',
+  'gpu_max_temp',
+  'has_avx',
+  'host_id',
+  'id',
+  'inet_down',
+  'inet_down_cost',
+  'inet_up',
+  'inet_up_cost',
+  'machine_id',
+  'min_bid',
+  'mobo_name',
+  'num_gpus',
+  'pci_gen',
+  'pcie_bw',
+  'reliability',
+  'rentable',
+  'rented',
+  'storage_cost',
+  'static_ip',
+  'total_flops',
+  'ubuntu_version',
+  'verification',
+  'verified',
+  'vms_enabled',
+  'geolocation',
+  'cluster_id',
 ])
-const OFFERS_ALIAS = {cuda_vers: 'cuda_max_good', display_active: 'gpu_display_active', dlperf_usd: 'dlperf_per_dphtotal', dph: 'dph_total', flops_usd: 'flops_per_dphtotal'}
+const OFFERS_ALIAS = {
+  cuda_vers: 'cuda_max_good',
+  display_active: 'gpu_display_active',
+  dlperf_usd: 'dlperf_per_dphtotal',
+  dph: 'dph_total',
+  flops_usd: 'flops_per_dphtotal',
+}
 const OFFERS_MULT = {cpu_ram: 1000, gpu_ram: 1000, gpu_total_ram: 1000, duration: 24 * 60 * 60}
 const OP_NAMES = {
-  '>=': 'gte', '>': 'gt', gt: 'gt', gte: 'gte', '<=': 'lte', '<': 'lt', lt: 'lt', lte: 'lte', '!=': 'neq', '==': 'eq',
-  '=': 'eq', eq: 'eq', neq: 'neq', noteq: 'neq', 'not eq': 'neq', notin: 'notin', 'not in': 'notin', nin: 'notin', in: 'in',
+  '>=': 'gte',
+  '>': 'gt',
+  gt: 'gt',
+  gte: 'gte',
+  '<=': 'lte',
+  '<': 'lt',
+  lt: 'lt',
+  lte: 'lte',
+  '!=': 'neq',
+  '==': 'eq',
+  '=': 'eq',
+  eq: 'eq',
+  neq: 'neq',
+  noteq: 'neq',
+  'not eq': 'neq',
+  notin: 'notin',
+  'not in': 'notin',
+  nin: 'notin',
+  in: 'in',
 }
 
 class QueryError extends Error {}
@@ -965,10 +1347,14 @@ function numericVersion(v, {quiet = false} = {}) {
 /** A port of vastai/api/query.py parse_query (errors are QueryError with Python's text). */
 function parseQuery(words, res) {
   const queryStr = words.join(' ').trim()
-  const pattern = /([a-zA-Z0-9_]+)( *[=><!]+| +(?:[lg]te?|nin|neq|eq|not ?eq|not ?in|in) )?( *)(\[[^\]]+\]|"[^"]+"|[^ ]+)?( *)/g
+  const pattern =
+    /([a-zA-Z0-9_]+)( *[=><!]+| +(?:[lg]te?|nin|neq|eq|not ?eq|not ?in|in) )?( *)(\[[^\]]+\]|"[^"]+"|[^ ]+)?( *)/g
   const opts = [...queryStr.matchAll(pattern)].map((m) => [m[1], m[2] ?? '', m[3] ?? '', m[4] ?? '', m[5] ?? ''])
   const joined = opts.map((x) => x.join('')).join('')
-  if (joined !== queryStr) throw new QueryError(`Unconsumed text. Did you forget to quote your query? ${pyRepr(joined)} != ${pyRepr(queryStr)}`)
+  if (joined !== queryStr)
+    throw new QueryError(
+      `Unconsumed text. Did you forget to quote your query? ${pyRepr(joined)} != ${pyRepr(queryStr)}`,
+    )
   for (let [field, op, , value] of opts) {
     value = pyStrip(value, ',[]')
     if (!res[field]) res[field] = {}
@@ -981,10 +1367,18 @@ function parseQuery(words, res) {
     }
     if (field === 'driver_version' && value.includes('.')) value = numericVersion(value)
     if (!OFFERS_FIELDS.has(field)) err(`Warning: Unrecognized field: ${field}, see list of recognized fields.\n`)
-    if (!opName) throw new QueryError(`Unknown operator. Did you forget to quote your query? ${pyStrip(pyRepr(op), 'u')}`)
-    if (opName === 'in' || opName === 'notin') value = String(value).split(',').map((x) => x.trim()).filter((x) => x)
+    if (!opName)
+      throw new QueryError(`Unknown operator. Did you forget to quote your query? ${pyStrip(pyRepr(op), 'u')}`)
+    if (opName === 'in' || opName === 'notin')
+      value = String(value)
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x)
     const blank = value === null || value === '' || (Array.isArray(value) && value.length === 0)
-    if (blank) throw new QueryError(`Value cannot be blank. Did you forget to quote your query? ${pyRepr(tuple(field, op, value))}`)
+    if (blank)
+      throw new QueryError(
+        `Value cannot be blank. Did you forget to quote your query? ${pyRepr(tuple(field, op, value))}`,
+      )
     if (value === '?' || value === '*' || value === 'any') {
       if (opName !== 'eq') throw new QueryError('Wildcard only makes sense with equals.')
       delete res[field]
@@ -995,7 +1389,8 @@ function parseQuery(words, res) {
     if (field in OFFERS_MULT) {
       const mult = (x) => {
         const t = String(x).trim()
-        if (t === '' || Number.isNaN(Number(t))) throw new QueryError(`could not convert string to float: ${pyRepr(String(x))}`)
+        if (t === '' || Number.isNaN(Number(t)))
+          throw new QueryError(`could not convert string to float: ${pyRepr(String(x))}`)
         return Number(t) * OFFERS_MULT[field]
       }
       v[opName] = Array.isArray(value) ? value.map(mult) : mult(value)
@@ -1030,11 +1425,13 @@ function offerMatches(o, query) {
     if (!conds || typeof conds !== 'object') continue
     let actual = o[field]
     if (actual === undefined) continue // the server ignores what it cannot evaluate here
-    if (field === 'driver_version' && typeof actual === 'string') actual = numericVersion(actual, {quiet: true}) ?? actual
+    if (field === 'driver_version' && typeof actual === 'string')
+      actual = numericVersion(actual, {quiet: true}) ?? actual
     for (const [op, q] of Object.entries(conds)) {
       const eq = (x) => {
         const c = coerceLike(actual, x)
-        if (field === 'geolocation' && typeof actual === 'string' && typeof c === 'string') return actual === c || actual.endsWith(`, ${c}`)
+        if (field === 'geolocation' && typeof actual === 'string' && typeof c === 'string')
+          return actual === c || actual.endsWith(`, ${c}`)
         return actual === c
       }
       let ok
@@ -1128,22 +1525,39 @@ function cmdSearchOffers(ctx, args) {
   )
   if (ctx.raw) return printRaw(rows)
   printTable(rows, [
-    ['ID', (o) => o.id], ['CUDA', (o) => o.cuda_max_good], ['N', (o) => `${o.num_gpus}x`], ['Model', (o) => o.gpu_name],
-    ['PCIE', (o) => o.pcie_bw], ['vCPUs', (o) => o.cpu_cores_effective], ['RAM', (o) => (o.cpu_ram / 1000).toFixed(1)],
-    ['Disk', (o) => Math.round(o.disk_space)], ['$/hr', (o) => Number(o.dph_total).toFixed(4)], ['DLP', (o) => o.dlperf],
-    ['score', (o) => o.score], ['NV Driver', (o) => o.driver_version], ['R', (o) => (o.reliability * 100).toFixed(1)],
-    ['mach_id', (o) => o.machine_id], ['status', (o) => o.verification], ['host_id', (o) => o.host_id],
+    ['ID', (o) => o.id],
+    ['CUDA', (o) => o.cuda_max_good],
+    ['N', (o) => `${o.num_gpus}x`],
+    ['Model', (o) => o.gpu_name],
+    ['PCIE', (o) => o.pcie_bw],
+    ['vCPUs', (o) => o.cpu_cores_effective],
+    ['RAM', (o) => (o.cpu_ram / 1000).toFixed(1)],
+    ['Disk', (o) => Math.round(o.disk_space)],
+    ['$/hr', (o) => Number(o.dph_total).toFixed(4)],
+    ['DLP', (o) => o.dlperf],
+    ['score', (o) => o.score],
+    ['NV Driver', (o) => o.driver_version],
+    ['R', (o) => (o.reliability * 100).toFixed(1)],
+    ['mach_id', (o) => o.machine_id],
+    ['status', (o) => o.verification],
+    ['host_id', (o) => o.host_id],
     ['country', (o) => o.geolocation],
   ])
 }
 
 function printTable(rows, cols) {
-  const cells = rows.map((r) => cols.map(([, f]) => {
-    const v = f(r)
-    return v === null || v === undefined ? '-' : String(v)
-  }))
+  const cells = rows.map((r) =>
+    cols.map(([, f]) => {
+      const v = f(r)
+      return v === null || v === undefined ? '-' : String(v)
+    }),
+  )
   const widths = cols.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i].length)))
-  const line = (vals) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd()
+  const line = (vals) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   out([line(cols.map(([h]) => h)), ...cells.map(line)].join('\n') + '\n')
 }
 
@@ -1212,8 +1626,18 @@ function cmdCreateInstance(ctx, args) {
     try {
       onstartCmd = fs.readFileSync(args.onstart, 'utf8')
     } catch (error) {
-      const errno = error.code === 'ENOENT' ? '[Errno 2] No such file or directory' : error.code === 'EISDIR' ? '[Errno 21] Is a directory' : `[Errno 13] Permission denied`
-      const exc = error.code === 'ENOENT' ? 'FileNotFoundError' : error.code === 'EISDIR' ? 'IsADirectoryError' : 'PermissionError'
+      const errno =
+        error.code === 'ENOENT'
+          ? '[Errno 2] No such file or directory'
+          : error.code === 'EISDIR'
+            ? '[Errno 21] Is a directory'
+            : `[Errno 13] Permission denied`
+      const exc =
+        error.code === 'ENOENT'
+          ? 'FileNotFoundError'
+          : error.code === 'EISDIR'
+            ? 'IsADirectoryError'
+            : 'PermissionError'
       traceback(
         [
           ['cli/commands/instances.py', 198, 'create__instance', 'rj = create_instance_impl(args.id, args)'],
@@ -1251,9 +1675,14 @@ function cmdCreateInstance(ctx, args) {
     if (!o || !offerRentable(ctx, state, o)) throw deferHttpError(ctx, 404, noSuchAsk(args.id))
     const unschedulable = asList(ctx.scenario.unschedulable_offers).map(Number).includes(args.id)
     if (unschedulable && args.cancel_unavail) throw deferHttpError(ctx, 410, goneAsk(args.id))
-    if (!args.image && !args.template_hash) throw deferHttpError(ctx, 400, 'invalid_args: an image (--image) or a template (--template_hash) is required.')
+    if (!args.image && !args.template_hash)
+      throw deferHttpError(ctx, 400, 'invalid_args: an image (--image) or a template (--template_hash) is required.')
     if (onstartCmd && onstartCmd.length > limit) {
-      throw deferHttpError(ctx, 400, `invalid_args: onstart script is too long (${onstartCmd.length} characters, the limit is ${limit}).`)
+      throw deferHttpError(
+        ctx,
+        400,
+        `invalid_args: onstart script is too long (${onstartCmd.length} characters, the limit is ${limit}).`,
+      )
     }
     let id = Math.max(state.next_instance_id, FIRST_INSTANCE_ID)
     const offerIds = new Set(offers.map((x) => Number(x.id)))
@@ -1311,7 +1740,8 @@ function cmdCreateInstance(ctx, args) {
 
 /** What the container runs when it reaches `running` (null: nothing to run). */
 function containerScript(inst) {
-  if (inst.runtype === 'args' && inst.args) return [inst.onstart, ...inst.args.map(shellQuote)].filter((x) => x).join(' ') + '\n'
+  if (inst.runtype === 'args' && inst.args)
+    return [inst.onstart, ...inst.args.map(shellQuote)].filter((x) => x).join(' ') + '\n'
   return inst.onstart ?? null
 }
 
@@ -1522,7 +1952,9 @@ function instanceRow(inst) {
   if (status === 'loading') statusMsg = `Pulling image ${inst.image ?? 'template ' + inst.template_hash}`
   else if (status === 'running') statusMsg = `success, running ${inst.image ?? ''}/ssh`
   else if (status === 'exited' && inst.status_msg) statusMsg = inst.status_msg
-  else if (status === 'created') statusMsg = 'Unable to schedule: the requested GPUs on this machine are in use; instance created in the stopped state.'
+  else if (status === 'created')
+    statusMsg =
+      'Unable to schedule: the requested GPUs on this machine are in use; instance created in the stopped state.'
   const running = status === 'running'
   return {
     actual_status: status,
@@ -1602,7 +2034,14 @@ function instanceRow(inst) {
 
 /** What the CLI does to an API row (api/instances.py show_instance / show_instances). */
 function cliRow(row, {strip}) {
-  const stripDeep = (v) => (typeof v === 'string' ? v.trim() : Array.isArray(v) ? v.map(stripDeep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, stripDeep(b)])) : v)
+  const stripDeep = (v) =>
+    typeof v === 'string'
+      ? v.trim()
+      : Array.isArray(v)
+        ? v.map(stripDeep)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, stripDeep(b)]))
+          : v
   const r = strip ? Object.fromEntries(Object.entries(row).map(([k, v]) => [k, stripDeep(v)])) : {...row}
   r.duration = Date.now() / 1000 - r.start_date
   r.extra_env = Object.fromEntries(r.extra_env)
@@ -1633,9 +2072,16 @@ function cmdShowInstance(ctx, args) {
 
 function printInstanceTable(rows) {
   printTable(rows, [
-    ['ID', (r) => r.id], ['Machine', (r) => r.machine_id], ['Status', (r) => r.actual_status], ['Num', (r) => `${r.num_gpus}x`],
-    ['Model', (r) => r.gpu_name], ['SSH Addr', (r) => r.ssh_host], ['SSH Port', (r) => r.ssh_port],
-    ['$/hr', (r) => Number(r.dph_total).toFixed(4)], ['Image', (r) => r.image_uuid], ['Label', (r) => r.label],
+    ['ID', (r) => r.id],
+    ['Machine', (r) => r.machine_id],
+    ['Status', (r) => r.actual_status],
+    ['Num', (r) => `${r.num_gpus}x`],
+    ['Model', (r) => r.gpu_name],
+    ['SSH Addr', (r) => r.ssh_host],
+    ['SSH Port', (r) => r.ssh_port],
+    ['$/hr', (r) => Number(r.dph_total).toFixed(4)],
+    ['Image', (r) => r.image_uuid],
+    ['Label', (r) => r.label],
     ['age(hours)', (r) => (r.duration / 3600).toFixed(2)],
   ])
 }
@@ -1676,14 +2122,21 @@ function cmdShowInstances(ctx, args) {
   let nextToken = null
   if (!fetchAll) {
     const limit = Math.max(1, Math.min(args.limit ?? 25, 25))
-    const start = args.next_token ? Number.parseInt(Buffer.from(args.next_token, 'base64').toString('utf8'), 10) || 0 : 0
+    const start = args.next_token
+      ? Number.parseInt(Buffer.from(args.next_token, 'base64').toString('utf8'), 10) || 0
+      : 0
     page = selected.slice(start, start + limit)
     if (start + limit < selected.length) nextToken = Buffer.from(String(start + limit)).toString('base64')
   }
   if (ctx.raw) {
     const labelCounts = {}
     for (const r of selected) labelCounts[r.label ?? ''] = (labelCounts[r.label ?? ''] || 0) + 1
-    return printRaw({instances: page, label_counts: labelCounts, next_token: nextToken, total_instances: selected.length})
+    return printRaw({
+      instances: page,
+      label_counts: labelCounts,
+      next_token: nextToken,
+      total_instances: selected.length,
+    })
   }
   if (args.quiet) {
     for (const r of page) out(`${r.id}\n`)
@@ -1807,9 +2260,14 @@ function cmdDestroyInstance(ctx, args) {
 }
 
 function cmdLabelInstance(ctx, args) {
-  instanceAction(ctx, args.id, (inst) => {
-    inst.label = args.label
-  }, {instanceKeyOk: false})
+  instanceAction(
+    ctx,
+    args.id,
+    (inst) => {
+      inst.label = args.label
+    },
+    {instanceKeyOk: false},
+  )
   out(`label for ${args.id} set to ${args.label}.\n`)
 }
 
@@ -1824,9 +2282,19 @@ function cmdLogs(ctx, args) {
     sleepMs(200)
     traceback(
       [
-        ['cli/commands/misc.py', 118, 'logs', 'rj = instances_api.logs(client, instance_id=args.INSTANCE_ID, tail=args.tail,'],
+        [
+          'cli/commands/misc.py',
+          118,
+          'logs',
+          'rj = instances_api.logs(client, instance_id=args.INSTANCE_ID, tail=args.tail,',
+        ],
         ['api/instances.py', 226, 'logs', 'return _poll_result_url(result_url)'],
-        ['api/instances.py', 15, '_poll_result_url', 'raise TimeoutError(f"Result not ready after {retries * delay}s: {result_url}")'],
+        [
+          'api/instances.py',
+          15,
+          '_poll_result_url',
+          'raise TimeoutError(f"Result not ready after {retries * delay}s: {result_url}")',
+        ],
       ],
       `TimeoutError: Result not ready after 9.0s: ${url}`,
     )
@@ -1857,7 +2325,12 @@ function vrlError(message) {
   traceback(
     [
       ['cli/commands/storage.py', 67, 'copy', '(src_id, src_path) = parse_vast_url(args.src)'],
-      ['utils.py', 92, 'parse_vast_url', 'raise VRLException(f"Path component: {path} of VRL is not a valid Unix style path.")'],
+      [
+        'utils.py',
+        92,
+        'parse_vast_url',
+        'raise VRLException(f"Path component: {path} of VRL is not a valid Unix style path.")',
+      ],
     ],
     `vastai.utils.VRLException: ${message}`,
   )
@@ -1875,7 +2348,8 @@ function parseVastUrl(s) {
     id = String(Number.parseInt(s, 10))
     p = '/'
   }
-  if (p !== '/' && !/^(\/)?([^/\0]+(\/)?)+$/.test(p)) vrlError(`Path component: ${p} of VRL is not a valid Unix style path.`)
+  if (p !== '/' && !/^(\/)?([^/\0]+(\/)?)+$/.test(p))
+    vrlError(`Path component: ${p} of VRL is not a valid Unix style path.`)
   return {id, path: p}
 }
 
@@ -1897,7 +2371,8 @@ function listTree(src, rel, outList) {
   const st = fs.lstatSync(src)
   if (st.isDirectory()) {
     outList.push({rel: rel + '/', size: 0})
-    for (const name of fs.readdirSync(src).sort()) listTree(path.join(src, name), rel === '.' ? name : `${rel}/${name}`, outList)
+    for (const name of fs.readdirSync(src).sort())
+      listTree(path.join(src, name), rel === '.' ? name : `${rel}/${name}`, outList)
   } else outList.push({rel, size: st.size})
 }
 
@@ -1912,13 +2387,22 @@ function rsyncCopy(srcHost, dstHost, display, side) {
   const srcTrailing = srcHost.endsWith('/')
   const srcClean = srcTrailing ? srcHost.replace(/\/+$/, '') || '/' : srcHost
   const rsyncError = (lines, code, where) => {
-    err(lines.map((l) => `${l}\n`).join('') + `rsync error: ${where} (code ${code}) at main.c(1338) [${side.receiverName}=3.2.7]\n`)
+    err(
+      lines.map((l) => `${l}\n`).join('') +
+        `rsync error: ${where} (code ${code}) at main.c(1338) [${side.receiverName}=3.2.7]\n`,
+    )
   }
   let st
   try {
     st = fs.statSync(srcClean)
   } catch {
-    rsyncError([`rsync: [sender] link_stat "${display.src}"${side.module ? ` (in ${side.module})` : ''} failed: No such file or directory (2)`], 23, 'some files/attrs were not transferred (see previous errors)')
+    rsyncError(
+      [
+        `rsync: [sender] link_stat "${display.src}"${side.module ? ` (in ${side.module})` : ''} failed: No such file or directory (2)`,
+      ],
+      23,
+      'some files/attrs were not transferred (see previous errors)',
+    )
     out(`\nsent 20 bytes  received 12 bytes  64.00 bytes/sec\ntotal size is 0  speedup is 0.00\n`)
     return
   }
@@ -1931,7 +2415,11 @@ function rsyncCopy(srcHost, dstHost, display, side) {
   const ensureDir = (dir) => {
     if (fs.existsSync(dir)) return true
     if (!fs.existsSync(path.dirname(dir))) {
-      rsyncError([`rsync: [Receiver] mkdir "${display.dst.replace(/\/+$/, '')}" failed: No such file or directory (2)`], 11, 'error in file IO')
+      rsyncError(
+        [`rsync: [Receiver] mkdir "${display.dst.replace(/\/+$/, '')}" failed: No such file or directory (2)`],
+        11,
+        'error in file IO',
+      )
       return false
     }
     fs.mkdirSync(dir)
@@ -1950,7 +2438,11 @@ function rsyncCopy(srcHost, dstHost, display, side) {
       target = path.join(dstClean, path.basename(srcClean))
     } else {
       if (!fs.existsSync(path.dirname(dstClean))) {
-        rsyncError([`rsync: [Receiver] change_dir#3 "${path.posix.dirname(display.dst)}" failed: No such file or directory (2)`], 3, 'errors selecting input/output files, dirs')
+        rsyncError(
+          [`rsync: [Receiver] change_dir#3 "${path.posix.dirname(display.dst)}" failed: No such file or directory (2)`],
+          3,
+          'errors selecting input/output files, dirs',
+        )
         return
       }
       target = dstClean
@@ -1959,7 +2451,9 @@ function rsyncCopy(srcHost, dstHost, display, side) {
   }
   fs.cpSync(srcClean, target, {recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true})
   const total = entries.reduce((a, e) => a + e.size, 0)
-  out(`${side.listHeader}\n${entries.map((e) => e.rel).join('\n')}\n\nsent ${total + 120} bytes  received 35 bytes  310.00 bytes/sec\ntotal size is ${total}  speedup is 0.99\n`)
+  out(
+    `${side.listHeader}\n${entries.map((e) => e.rel).join('\n')}\n\nsent ${total + 120} bytes  received 35 bytes  310.00 bytes/sec\ntotal size is ${total}  speedup is 0.99\n`,
+  )
 }
 
 function cmdCopy(ctx, args) {
@@ -1975,7 +2469,13 @@ function cmdCopy(ctx, args) {
       if (!inst || !ownedBy(inst, auth)) throw deferHttpError(ctx, 404, noSuchInstance(id))
       const k = knobsFor(ctx.scenario, inst)
       const reachable = inst.ever_running && (!k.copy_requires_running || actualStatus(inst) === 'running')
-      return {id, root: instanceRoot(ctx, id), addr: inst.offer.public_ipaddr ?? DEFAULT_PUBLIC_IP, port: 40000 + (id % 20000), reachable}
+      return {
+        id,
+        root: instanceRoot(ctx, id),
+        addr: inst.offer.public_ipaddr ?? DEFAULT_PUBLIC_IP,
+        port: 40000 + (id % 20000),
+        reachable,
+      }
     }
     if (srcId === undefined || dstId === undefined) return {unsupported: true}
     return {src: srcId === null ? null : look(srcId), dst: dstId === null ? null : look(dstId)}
@@ -1987,7 +2487,12 @@ function cmdCopy(ctx, args) {
   if (info.src && info.dst) {
     // remote → remote: the server runs it; the CLI only reports that it started
     if (info.src.reachable && info.dst.reachable) {
-      rsyncCopy(hostPathInInstance(info.src.root, src.path), hostPathInInstance(info.dst.root, dst.path), {src: src.path, dst: dst.path}, {quiet: true})
+      rsyncCopy(
+        hostPathInInstance(info.src.root, src.path),
+        hostPathInInstance(info.dst.root, dst.path),
+        {src: src.path, dst: dst.path},
+        {quiet: true},
+      )
     }
     out('Remote to Remote copy initiated - check instance status bar for progress updates (~30 seconds delayed).\n')
     return
@@ -1996,24 +2501,65 @@ function cmdCopy(ctx, args) {
   const remote = info.src || info.dst
   if (!remote) {
     // both local: the server has nothing to connect; the fake just copies like rsync would
-    rsyncCopy(src.path, dst.path, {src: src.path, dst: dst.path}, {listHeader: 'sending incremental file list', receiverName: 'Receiver'})
+    rsyncCopy(
+      src.path,
+      dst.path,
+      {src: src.path, dst: dst.path},
+      {listHeader: 'sending incremental file list', receiverName: 'Receiver'},
+    )
     return
   }
   const e = [...sshCmd, '-p', String(remote.port), '-o', 'StrictHostKeyChecking=no'].join(' ')
   if (info.dst) {
-    out(['rsync', '-arz', '-v', '--progress', '--rsh=ssh', '-e', e, src.path, `vastai_kaalia@${remote.addr}::${dst.id}/${dst.path}`].join(' ') + '\n')
+    out(
+      [
+        'rsync',
+        '-arz',
+        '-v',
+        '--progress',
+        '--rsh=ssh',
+        '-e',
+        e,
+        src.path,
+        `vastai_kaalia@${remote.addr}::${dst.id}/${dst.path}`,
+      ].join(' ') + '\n',
+    )
   } else {
     fs.mkdirSync(dst.path, {recursive: true}) // os.makedirs(dst_path, exist_ok=True)
-    out(['rsync', '-arz', '-v', '--progress', '--rsh=ssh', '-e', e, `vastai_kaalia@${remote.addr}::${src.id}/${src.path}`, dst.path].join(' ') + '\n')
+    out(
+      [
+        'rsync',
+        '-arz',
+        '-v',
+        '--progress',
+        '--rsh=ssh',
+        '-e',
+        e,
+        `vastai_kaalia@${remote.addr}::${src.id}/${src.path}`,
+        dst.path,
+      ].join(' ') + '\n',
+    )
   }
   if (!remote.reachable) {
-    err(`ssh: connect to host ${remote.addr} port ${remote.port}: Connection refused\nrsync: connection unexpectedly closed (0 bytes received so far) [${info.dst ? 'sender' : 'Receiver'}]\nrsync error: unexplained error (code 255) at io.c(232) [${info.dst ? 'sender' : 'Receiver'}=3.2.7]\n`)
+    err(
+      `ssh: connect to host ${remote.addr} port ${remote.port}: Connection refused\nrsync: connection unexpectedly closed (0 bytes received so far) [${info.dst ? 'sender' : 'Receiver'}]\nrsync error: unexplained error (code 255) at io.c(232) [${info.dst ? 'sender' : 'Receiver'}=3.2.7]\n`,
+    )
     return
   }
   if (info.dst) {
-    rsyncCopy(src.path, hostPathInInstance(remote.root, dst.path), {src: src.path, dst: dst.path}, {listHeader: 'sending incremental file list', receiverName: 'Receiver'})
+    rsyncCopy(
+      src.path,
+      hostPathInInstance(remote.root, dst.path),
+      {src: src.path, dst: dst.path},
+      {listHeader: 'sending incremental file list', receiverName: 'Receiver'},
+    )
   } else {
-    rsyncCopy(hostPathInInstance(remote.root, src.path), dst.path, {src: src.path, dst: dst.path}, {listHeader: 'receiving incremental file list', receiverName: 'generator', module: src.id})
+    rsyncCopy(
+      hostPathInInstance(remote.root, src.path),
+      dst.path,
+      {src: src.path, dst: dst.path},
+      {listHeader: 'receiving incremental file list', receiverName: 'generator', module: src.id},
+    )
   }
 }
 
@@ -2078,24 +2624,46 @@ function main(argv) {
   const cmd = findCommand(rest)
   if (globals.version) {
     out(`${process.env.FAKE_VAST_VERSION || DEFAULT_VERSION}\n`)
-    if (process.env.FAKE_VAST_HOME) logCall(process.env.FAKE_VAST_HOME, argv, '--version', [resolveApiKey(globals), process.env.VAST_API_KEY])
+    if (process.env.FAKE_VAST_HOME)
+      logCall(process.env.FAKE_VAST_HOME, argv, '--version', [resolveApiKey(globals), process.env.VAST_API_KEY])
     throw new Exit(0)
   }
   if (globals.help) printHelp(cmd)
   const home = process.env.FAKE_VAST_HOME
-  if (!home) die('FAKE_VAST_HOME is not set: point it at a directory for the fake\'s state (see test/support/fake-vastai/README.md)')
+  if (!home)
+    die(
+      "FAKE_VAST_HOME is not set: point it at a directory for the fake's state (see test/support/fake-vastai/README.md)",
+    )
   fs.mkdirSync(home, {recursive: true})
   const apiKey = resolveApiKey(globals)
   logCall(home, argv, cmd ? cmd.name : null, [apiKey, process.env.VAST_API_KEY])
   if (!cmd) {
-    const words = rest.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')
+    const words = rest
+      .filter((a) => !a.startsWith('-'))
+      .slice(0, 2)
+      .join(' ')
     if (!words) usageError(GLOBAL_USAGE, 'vastai', 'the following arguments are required: command')
-    usageError(GLOBAL_USAGE, 'vastai', `argument command: invalid choice: ${pyRepr(words)} (choose from ${Object.keys(COMMANDS).map((c) => pyRepr(c)).join(', ')})`)
+    usageError(
+      GLOBAL_USAGE,
+      'vastai',
+      `argument command: invalid choice: ${pyRepr(words)} (choose from ${Object.keys(COMMANDS)
+        .map((c) => pyRepr(c))
+        .join(', ')})`,
+    )
   }
   const tokens = [...rest]
   for (const w of cmd.consumed) tokens.splice(tokens.indexOf(w), 1)
   const args = parseCommandArgs(cmd.name, cmd.spec, tokens)
-  const ctx = {home, globals, raw: globals.raw, apiKey, scenario: loadScenario(home), cmdName: cmd.name, auth: null, pendingFailure: null}
+  const ctx = {
+    home,
+    globals,
+    raw: globals.raw,
+    apiKey,
+    scenario: loadScenario(home),
+    cmdName: cmd.name,
+    auth: null,
+    pendingFailure: null,
+  }
   HANDLERS[cmd.name](ctx, args)
 }
 
