@@ -1,7 +1,8 @@
 import {randomBytes} from 'node:crypto'
 
 import {ExpError} from '../errors.js'
-import {liveUnread, WaitQueue} from './lease-queue.js'
+import {WaitQueue} from './lease-queue.js'
+import {inspectLeases, type LeaseInfo} from './lease-inspect.js'
 import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
 /**
@@ -13,6 +14,7 @@ import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
  */
 
 export type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
+export {inspectLeases, type LeaseInfo} from './lease-inspect.js'
 
 export const systemLeaseClock: LeaseClock = {
   now: () => Date.now(),
@@ -37,12 +39,6 @@ export interface LeaseOptions {
   autoRenew?: boolean
 }
 
-export interface LeaseInfo {
-  name: string
-  body?: LeaseBody
-  state: 'live' | 'expired' | 'unreadable'
-}
-
 /** `<utc>-<host>-<pid>-<random>.json`: sorts by creation time, never the same for two takers. */
 export function leaseName(now: number, host: string, pid: number, random = randomBytes(4).toString('hex')): string {
   const utc = new Date(now)
@@ -54,40 +50,6 @@ export function leaseName(now: number, host: string, pid: number, random = rando
 
 export function describeHolder(body: LeaseBody | undefined, name: string): string {
   return body ? `${body.holder} (${body.command}, since ${body.created})` : name
-}
-
-/**
- * Every lease in the folder with its state at `now` (expired = past expires + grace). `known`: bodies read before; a
- * lease live by its last known expiry is not read again (a renewal only moves expiry later), one past it is re-read.
- */
-export async function inspectLeases(
-  store: LeaseStore,
-  now: number,
-  graceMs: number,
-  listed?: string[],
-  known?: Map<string, LeaseBody>,
-): Promise<LeaseInfo[]> {
-  const names = (listed ?? (await store.list())).filter((n) => n.endsWith('.json')).sort()
-  const infos: LeaseInfo[] = []
-  for (const name of names) {
-    const unread = liveUnread(store, known, name, now, graceMs)
-    if (unread === true) {
-      infos.push({name, state: 'live'})
-      continue
-    }
-    const body = unread ?? (await store.read(name).catch(() => undefined))
-    if (!body) {
-      // vanished between list and read, or being written: respected until long past the time in its name
-      const created = Date.parse(
-        name.slice(0, 16).replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
-      )
-      infos.push({name, state: Number.isFinite(created) && created + 2 * graceMs < now ? 'expired' : 'unreadable'})
-      continue
-    }
-    known?.set(name, body)
-    infos.push({body, name, state: Date.parse(body.expires) + graceMs < now ? 'expired' : 'live'})
-  }
-  return infos
 }
 
 export class Lease {

@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
@@ -15,6 +14,7 @@ import {gatherPage, type LossCurve, lossCurves} from './gather.js'
 import type {SafeHtml} from './html.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
 import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
+import {openInBrowser} from './open-browser.js'
 import {pageThread} from './page-thread.js'
 
 export const INDEX_FILE = 'index.html'
@@ -276,19 +276,6 @@ export async function refreshIndex(ws: Workspace, now: Clock): Promise<string | 
     renderIndex(ws, items, now(), (name) => existsSync(pageFile(ws, name))),
   )
   return relativeToRoot(ws, index)
-}
-
-/** Hand the page to the desktop's browser (argument list, detached); false when there is no opener. */
-async function openInBrowser(file: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const opener = process.platform === 'darwin' ? 'open' : 'xdg-open'
-  return new Promise((resolve) => {
-    const child = spawn(opener, [file], {detached: true, env, stdio: 'ignore'})
-    child.once('error', () => resolve(false))
-    child.once('spawn', () => {
-      child.unref()
-      resolve(true)
-    })
-  })
 }
 
 /** The hook exp archive and exp promote call: never fails them, only warns (a page is not worth a failed archive). */
