@@ -107,11 +107,18 @@ describe('start-up fast path', () => {
     const log = path.join(hookDir, 'loaded.txt')
     const hook = `import {appendFileSync} from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }`
     const register = `import {register} from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)})`
-    const loadsOclif = async (args: string[], env: Record<string, string> = {}) => {
+    const loadsOclif = async (args: string[], env: Record<string, string | undefined> = {}) => {
       await fs.rm(log, {force: true})
       const r = await exp(args, {
         cwd: ws,
-        env: {...env, NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`},
+        // no colour, as on a plain pipe: ansis (oclif's colours) takes CI=true as a colour terminal, and help with
+        // colour is oclif's to render
+        env: {
+          CI: undefined,
+          FORCE_COLOR: undefined,
+          ...env,
+          NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`,
+        },
       })
       const urls = await fs.readFile(log, 'utf8')
       assert.match(urls, /bin\/run\.js/)
