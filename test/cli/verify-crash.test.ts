@@ -52,11 +52,13 @@ describe('checkpoint commit under SIGKILL', function () {
     assert.equal(whole.code, 0, JSON.stringify(whole.json))
     const committed = whole.json.record.stages[0].checkpoint
     assert.equal(committed.bytes, SIZE + 5)
-    const window = Math.max(200, committed.hash_ms)
+    // kills land at a random instant of this window after train is seen completed; the window halves whenever a kill
+    // came after the commit (a loaded machine sees train's completion late), until 4 kills landed before it
+    let window = Math.max(200, committed.hash_ms)
 
     let uncommitted = 0
     let kills = 0
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 20 && (i < 8 || uncommitted < 4); i++) {
       const known = new Set(runIds())
       const child = execa(process.execPath, [EXP_BIN, 'launch', 'big'], {
         cwd: ws,
@@ -88,6 +90,7 @@ describe('checkpoint commit under SIGKILL', function () {
         assert.equal(state, 'committed')
         const verified = await expJson(['verify', 'big', '--quick'], {cwd: ws})
         assert.deepEqual(verified.json.checkpoints.find((c: any) => c.run_id === runId).problems, [])
+        window /= 2
       } else {
         uncommitted++
         assert.equal(state, 'uncommitted')
@@ -97,7 +100,7 @@ describe('checkpoint commit under SIGKILL', function () {
           assert.match(f, /^(weights\.bin|step\.txt|\.MANIFEST\.json\.\d+\.[\da-f]+\.tmp)$/)
       }
     }
-    assert.equal(kills, 8)
+    assert.ok(kills >= 8)
     assert.ok(uncommitted >= 4, `only ${uncommitted} of ${kills} kills landed before the commit`)
   })
 })
