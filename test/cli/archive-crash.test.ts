@@ -136,10 +136,10 @@ describe('exp archive, killed at random instants (crash safety)', function () {
     const startupStarted = Date.now()
     await exp(['list', '--json'], {cwd: ws, env: {EXP_NO_FAST_PATH: '1'}}) // start-up as archive's: through oclif
     const startupMs = Date.now() - startupStarted
-    // a batch's time from the uninterrupted archive (64 moves to a journal entry); kills land within 1.5 of them after
+    // a batch's time from the uninterrupted archive (64 moves to a journal entry); kills land within half of one after
     // a batch's entry appears, a span halved whenever a run got through untouched (the machine got faster)
     const batchMs = Math.max(1, (Number(clean.json.duration_ms) || cleanMs - startupMs) / Math.ceil(270 / 64))
-    let span = 1.5
+    let span = 0.5
 
     const started = Date.now()
     let kills = 0
@@ -172,7 +172,7 @@ describe('exp archive, killed at random instants (crash safety)', function () {
           : setInterval(() => {
               if (!readdirSync(journalDir).some((name) => name.startsWith('batch-'))) return
               clearInterval(watcher)
-              setTimeout(kill, Math.random() * batchMs * span) // up to 1.5 batches: some kills land after a batch is done
+              setTimeout(kill, Math.random() * batchMs * span) // a run left unkilled would archive all that is left
             }, 1)
       const r = await child
       clearTimeout(timer)
