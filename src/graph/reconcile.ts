@@ -1,12 +1,8 @@
-import {existsSync} from 'node:fs'
 import path from 'node:path'
 
-import {messageOf} from '../errors.js'
 import {processGone} from '../lib/process-identity.js'
 import type {Clock} from '../lib/time.js'
-import {refreshLiveRuns} from '../runs/refresh.js'
-import {isLive, readRun, type RunRecord, runFile} from '../runs/record.js'
-import type {ExperimentSnapshot} from '../experiments/snapshot.js'
+import {isLive, type RunRecord} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {type GraphDoc, type GraphNode, type NodeStatus, transition} from './record.js'
 import {depsCompleted, topoOrder} from './schedule.js'
@@ -47,58 +43,29 @@ export function outcomeOf(
   return {status: record.state === 'failed' ? 'failed' : 'interrupted', why}
 }
 
-async function observe(ws: Workspace, node: GraphNode, run: string): Promise<RunObservation | undefined> {
-  try {
-    const dir = experimentDir(ws, node)
-    const record = await readRun(runFile(dir, run))
-    return {record, reportExists: Boolean(record.report && existsSync(path.join(dir, record.report))), run}
-  } catch {
-    return undefined
-  }
-}
-
 /** Nodes a backend holds (job ids, no live claimer to report back): their runs, refreshed with one query per backend. */
 export async function observeJobs(
   ws: Workspace,
   doc: GraphDoc | undefined,
   context: {now: Clock; log: (line: string) => void},
 ): Promise<Map<string, RunObservation>> {
-  const out = new Map<string, RunObservation>()
-  if (!doc) return out
-  const held = Object.values(doc.nodes).filter(
-    (n) => n.status === 'in_progress' && n.claimed_by?.job_ids?.length && n.experiment && n.runs?.length,
-  )
-  const snapshots: ExperimentSnapshot[] = []
-  for (const node of held) {
-    const seen = await observe(ws, node, node.runs!.at(-1)!)
-    if (!seen) continue
-    out.set(node.id, seen)
-    if (isLive(seen.record.state))
-      snapshots.push({
-        dir: experimentDir(ws, node),
-        name: node.id,
-        runs: [seen.record],
-      } as unknown as ExperimentSnapshot)
-  }
-  if (snapshots.length === 0) return out
-  try {
-    await refreshLiveRuns(snapshots, {log: context.log, now: context.now, ws})
-  } catch (error) {
-    context.log(`cannot refresh the graph's jobs: ${messageOf(error)}`)
-    return out
-  }
-  for (const snap of snapshots) {
-    const node = doc.nodes[snap.name]
-    const seen = await observe(ws, node, snap.runs[0].run_id)
-    if (seen) out.set(node.id, {...seen, record: snap.runs[0]})
-  }
-  return out
+  const held = doc
+    ? Object.values(doc.nodes).filter(
+        (n) => n.status === 'in_progress' && n.claimed_by?.job_ids?.length && n.experiment && n.runs?.length,
+      )
+    : []
+  if (!doc || held.length === 0) return new Map()
+  // run records and backends, loaded only when a backend holds a node (a graph at rest needs none of them)
+  const {observeHeld} = await import('./observe-jobs.js')
+  return observeHeld(ws, doc, held, context)
 }
 
 export interface SettleContext {
   now: Date
   by: string
   jobs?: Map<string, RunObservation>
+  /** the graph's dependency order, when the caller has it (assertValidGraph's) */
+  order?: GraphNode[]
 }
 
 /**
@@ -108,7 +75,7 @@ export interface SettleContext {
  */
 export function settle(doc: GraphDoc, context: SettleContext): string[] {
   const changed: string[] = []
-  for (const node of topoOrder(doc)) {
+  for (const node of context.order ?? topoOrder(doc)) {
     const claimer = node.claimed_by
     if (node.status === 'in_progress' && claimer) {
       const seen = context.jobs?.get(node.id)

@@ -43,7 +43,12 @@ export function depsCompleted(doc: GraphDoc, node: GraphNode): boolean {
  * dependency `completed`, and not a `paper` node (those wait for a person).
  */
 export function runnableNodes(doc: GraphDoc, order = topoOrder(doc)): GraphNode[] {
-  return order.filter((n) => n.status === 'not_started' && n.action !== 'paper' && depsCompleted(doc, n))
+  return order.filter((n) => isRunnable(doc, n))
+}
+
+/** Whether a runner may claim this node now (see runnableNodes). */
+export function isRunnable(doc: GraphDoc, node: GraphNode): boolean {
+  return node.status === 'not_started' && node.action !== 'paper' && depsCompleted(doc, node)
 }
 
 /** The nearest failed or interrupted node upstream of a node (breadth first), if any. */

@@ -5,7 +5,7 @@ import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {experimentDir, observeJobs, settle} from './reconcile.js'
 import {type Action, actor, type GraphDoc, type GraphNode, type NodeStatus} from './record.js'
-import {runnableNodes, topoOrder, whyNot} from './schedule.js'
+import {isRunnable, topoOrder, whyNot} from './schedule.js'
 import {type GraphStore, noGraphError} from './store.js'
 import {assertValidGraph} from './validate.js'
 
@@ -44,28 +44,32 @@ export async function freshGraph(
   ws: Workspace,
   store: GraphStore,
   now: Clock,
-): Promise<{doc: GraphDoc; updated: string[]}> {
+): Promise<{doc: GraphDoc; updated: string[]; order?: GraphNode[]}> {
   const view = await store.read()
   if (!view) throw noGraphError(store.label)
-  assertValidGraph(view, store.label)
+  const order = assertValidGraph(view, store.label)
   const by = actor('graph show')
   const jobs = await observeJobs(ws, view, {log: () => {}, now})
-  // settle changes a node only when it has something to record: nothing changed → the graph as read is current;
-  // otherwise the change is made again under the lock on a fresh read (this copy is a private parse, then dropped)
-  if (settle(view, {by, jobs, now: now()}).length === 0) return {doc: view, updated: []}
+  // settle changes a node only when it has something to record: nothing changed → the graph as read is current
+  // (nothing written, no lock taken); otherwise the change is made again under the lock on a fresh read (this copy
+  // is a private parse, then dropped)
+  if (settle(view, {by, jobs, now: now(), order}).length === 0) return {doc: view, order, updated: []}
   const {doc, result} = await store.update('show', (doc) => settle(doc, {by, jobs, now: now()}))
   return {doc, updated: result}
 }
 
 function duration(node: GraphNode, nowS: number): number | null {
-  const history = Array.isArray(node.history) ? node.history : []
-  const start = history.findLast((h) => h.to === 'in_progress')
-  if (!start) return null
-  const end =
-    node.status === 'in_progress'
-      ? nowS
-      : history.findLast((h) => h.at_utc >= start.at_utc && h.to !== 'in_progress')?.at_utc
-  return end === undefined ? null : Math.round((end - start.at_utc) * 10) / 10
+  const history = node.history
+  if (!Array.isArray(history)) return null
+  // the latest claim, then (unless still in progress) the latest other transition at or after it
+  let start = history.length - 1
+  while (start >= 0 && history[start].to !== 'in_progress') start--
+  if (start < 0) return null
+  const from = history[start].at_utc
+  let end: number | undefined = node.status === 'in_progress' ? nowS : undefined
+  for (let i = history.length - 1; end === undefined && i >= 0; i--)
+    if (history[i].at_utc >= from && history[i].to !== 'in_progress') end = history[i].at_utc
+  return end === undefined ? null : Math.round((end - from) * 10) / 10
 }
 
 function verdict(ws: Workspace, node: GraphNode): NodeRow['verdict'] {
@@ -82,13 +86,16 @@ function verdict(ws: Workspace, node: GraphNode): NodeRow['verdict'] {
 }
 
 export async function showGraph(ws: Workspace, store: GraphStore, options: {now: Clock}): Promise<GraphView> {
-  const {doc, updated} = await freshGraph(ws, store, options.now)
-  const order = topoOrder(doc)
-  const runnable = new Set(runnableNodes(doc, order).map((n) => n.id))
+  const fresh = await freshGraph(ws, store, options.now)
+  const {doc, updated} = fresh
+  const order = fresh.order ?? topoOrder(doc)
   const nowS = options.now().getTime() / 1000
   const counts: GraphView['counts'] = {}
+  let next: string | null = null
   const nodes = order.map((n): NodeRow => {
     counts[n.status] = (counts[n.status] ?? 0) + 1
+    const runnable = isRunnable(doc, n)
+    if (runnable && next === null) next = n.id
     return {
       action: n.action,
       depends_on: n.depends_on,
@@ -96,16 +103,16 @@ export async function showGraph(ws: Workspace, store: GraphStore, options: {now:
       experiment: n.experiment ?? null,
       id: n.id,
       run: n.runs?.at(-1) ?? null,
-      runnable: runnable.has(n.id),
+      runnable,
       status: n.status,
       verdict: verdict(ws, n),
-      why: runnable.has(n.id) ? null : (whyNot(doc, n) ?? null),
+      why: runnable ? null : (whyNot(doc, n) ?? null),
     }
   })
   return {
     counts,
     file: store.label,
-    next: nodes.find((n) => n.runnable)?.id ?? null,
+    next,
     nodes,
     updated,
     updated_utc: doc.updated_utc,

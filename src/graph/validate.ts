@@ -18,103 +18,152 @@ export interface ValidateOptions {
   experiments?: Set<string>
 }
 
+const KNOWN_ACTIONS: ReadonlySet<unknown> = new Set(ACTIONS)
+const KNOWN_STATUSES: ReadonlySet<unknown> = new Set(NODE_STATUSES)
+
 export function graphIssues(doc: GraphDoc, options: ValidateOptions = {}): GraphIssue[] {
+  return checkGraph(doc, options).issues
+}
+
+/**
+ * The rules in one pass over the nodes, then the cycle check, whose depth-first walk is also the dependency order
+ * (topoOrder's, for a valid graph): `order` is set when there is no issue, so a caller need not sort again.
+ */
+export function checkGraph(doc: GraphDoc, options: ValidateOptions = {}): {issues: GraphIssue[]; order?: GraphNode[]} {
   const issues: GraphIssue[] = []
   if (!Number.isInteger(doc.version))
     issues.push({message: `"version" must be an integer, not ${JSON.stringify(doc.version)}`})
   if (typeof doc.updated_utc !== 'number' || !Number.isFinite(doc.updated_utc))
     issues.push({message: `"updated_utc" must be a number of seconds, not ${JSON.stringify(doc.updated_utc)}`})
-  if (!isObject(doc.nodes)) return [...issues, {message: '"nodes" must be an object keyed by node id'}]
+  if (!isObject(doc.nodes)) return {issues: [...issues, {message: '"nodes" must be an object keyed by node id'}]}
+  const nodes = doc.nodes
   const add = (node: string, message: string) => issues.push({message: `node "${node}": ${message}`, node})
   let structural = true
-  for (const [key, node] of Object.entries(doc.nodes)) {
+  let badDependency = false
+  for (const key in nodes) {
+    if (!Object.hasOwn(nodes, key)) continue
+    const node = nodes[key] as unknown
     if (!isObject(node)) {
       add(key, 'must be an object')
       structural = false
       continue
     }
     if (node.id !== key) add(key, `its id is ${JSON.stringify(node.id)} but its key is "${key}"`)
-    if (!(ACTIONS as readonly unknown[]).includes(node.action))
+    if (!KNOWN_ACTIONS.has(node.action))
       add(key, `unknown action ${JSON.stringify(node.action)} (known: ${ACTIONS.join(', ')})`)
-    if (!(NODE_STATUSES as readonly unknown[]).includes(node.status))
+    if (!KNOWN_STATUSES.has(node.status))
       add(key, `unknown status ${JSON.stringify(node.status)} (known: ${NODE_STATUSES.join(', ')})`)
-    if (!Array.isArray(node.depends_on) || node.depends_on.some((d) => typeof d !== 'string')) {
+    const deps = node.depends_on
+    if (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string')) {
       add(key, '"depends_on" must be a list of node ids')
       structural = false
       continue
     }
-    for (const dep of node.depends_on) {
+    for (const dep of deps as string[]) {
       if (dep === key) add(key, 'depends on itself')
-      else if (!Object.hasOwn(doc.nodes, dep)) add(key, `depends on "${dep}", which is not in the graph`)
+      else if (!Object.hasOwn(nodes, dep)) add(key, `depends on "${dep}", which is not in the graph`)
+      else continue
+      badDependency = true
     }
-    if (node.spec !== undefined && !isObject(node.spec)) add(key, '"spec" must be an object')
-    const configKey = CONFIG_KEYS[node.action as keyof typeof CONFIG_KEYS]
-    if (
-      configKey &&
-      node.experiment === undefined &&
-      !isObject((node.spec as Record<string, unknown> | undefined)?.[configKey])
-    ) {
-      add(
-        key,
-        `${node.action === 'eval' ? 'an' : 'a'} ${node.action} node needs spec.${configKey} (an object) or an "experiment"`,
-      )
-    }
-    if (node.experiment !== undefined) {
-      if (typeof node.experiment !== 'string' || node.experiment === '')
-        add(key, '"experiment" must be an experiment name')
-      else if (options.experiments && !options.experiments.has(node.experiment.split('/')[0]))
-        add(key, `experiment "${node.experiment}" does not exist`)
-    }
+    checkFields(key, node, options, add)
   }
-  if (!structural || issues.some((i) => /depends on/.test(i.message))) return issues
-  const cycle = findCycle(doc)
-  if (cycle)
+  if (!structural || badDependency) return {issues}
+  const walk = walkDependencies(doc)
+  if (walk.cycle) {
+    const cycle = walk.cycle
     issues.push({
       message: `node "${cycle[0]}": dependency cycle ${cycle.join(' → ')} (each depends on the next)`,
       node: cycle[0],
     })
-  else {
-    for (const node of Object.values(doc.nodes)) {
-      const source = checkpointSource(doc, node as GraphNode)
-      if (source.problem) add(node.id, source.problem)
-    }
+    return {issues}
   }
-  return issues
+  for (const key in nodes) {
+    if (!Object.hasOwn(nodes, key)) continue
+    const node = nodes[key]
+    if (node.action !== 'finetune' && node.action !== 'eval') continue
+    const source = checkpointSource(doc, node)
+    if (source.problem) add(node.id, source.problem)
+  }
+  return issues.length === 0 ? {issues, order: walk.order} : {issues}
 }
 
-/** Throw the first problem as one line (exit 2). */
-export function assertValidGraph(doc: GraphDoc, label: string, options: ValidateOptions = {}): void {
-  const issues = graphIssues(doc, options)
-  if (issues.length === 0) return
+/** A node's spec and experiment: its action's config present, `experiment` a name (an existing one, when known). */
+function checkFields(
+  key: string,
+  node: Record<string, unknown>,
+  options: ValidateOptions,
+  add: (node: string, message: string) => void,
+): void {
+  if (node.spec !== undefined && !isObject(node.spec)) add(key, '"spec" must be an object')
+  const configKey = CONFIG_KEYS[node.action as keyof typeof CONFIG_KEYS]
+  if (
+    configKey &&
+    node.experiment === undefined &&
+    !isObject((node.spec as Record<string, unknown> | undefined)?.[configKey])
+  ) {
+    add(
+      key,
+      `${node.action === 'eval' ? 'an' : 'a'} ${node.action} node needs spec.${configKey} (an object) or an "experiment"`,
+    )
+  }
+  if (node.experiment !== undefined) {
+    if (typeof node.experiment !== 'string' || node.experiment === '')
+      add(key, '"experiment" must be an experiment name')
+    else if (options.experiments && !options.experiments.has(node.experiment.split('/')[0]))
+      add(key, `experiment "${node.experiment}" does not exist`)
+  }
+}
+
+/** Throw the first problem as one line (exit 2). Answers the dependency order (topoOrder's) of the valid graph. */
+export function assertValidGraph(doc: GraphDoc, label: string, options: ValidateOptions = {}): GraphNode[] {
+  const {issues, order} = checkGraph(doc, options)
+  if (order) return order
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more: exp graph validate)` : ''
   throw new ExpError(`${label}: ${issues[0].message}${more}.`, {code: 'INVALID_GRAPH', exit: EXIT.usage})
 }
 
-/** A dependency cycle as the path that closes it (`a → b → c → a`), or undefined. Iterative DFS: deep graphs never overflow. */
+/** A dependency cycle as the path that closes it (`a → b → c → a`), or undefined. */
 export function findCycle(doc: GraphDoc): string[] | undefined {
+  return walkDependencies(doc).cycle
+}
+
+/**
+ * Depth first from each node in the file's order, dependencies in their order (iterative: deep graphs never
+ * overflow): the first cycle met, or else every node after its dependencies — the order topoOrder gives. Expects
+ * every dependency to be in the graph.
+ */
+function walkDependencies(doc: GraphDoc): {cycle?: string[]; order: GraphNode[]} {
+  const nodes = doc.nodes
   const state = new Map<string, 1 | 2>()
-  for (const start of Object.keys(doc.nodes)) {
-    if (state.has(start)) continue
-    const stack: Array<{id: string; next: number}> = [{id: start, next: 0}]
+  const order: GraphNode[] = []
+  const stack: string[] = []
+  const next: number[] = []
+  for (const start in nodes) {
+    if (!Object.hasOwn(nodes, start) || state.has(start)) continue
+    stack.push(start)
+    next.push(0)
     state.set(start, 1)
     while (stack.length > 0) {
-      const top = stack.at(-1)!
-      const deps = doc.nodes[top.id].depends_on
-      if (top.next >= deps.length) {
-        state.set(top.id, 2)
+      const top = stack.length - 1
+      const id = stack[top]
+      const deps = nodes[id].depends_on
+      if (next[top] >= deps.length) {
+        state.set(id, 2)
+        order.push(nodes[id])
         stack.pop()
+        next.pop()
         continue
       }
-      const dep = deps[top.next++]
-      if (state.get(dep) === 1) {
-        // in depends_on order: a → b means a depends on b
-        return [...stack.slice(stack.findIndex((f) => f.id === dep)).map((f) => f.id), dep]
-      }
-      if (!state.has(dep)) {
+      const dep = deps[next[top]++]
+      const seen = state.get(dep)
+      // in depends_on order: a → b means a depends on b
+      if (seen === 1) return {cycle: [...stack.slice(stack.indexOf(dep)), dep], order}
+      if (seen === undefined) {
         state.set(dep, 1)
-        stack.push({id: dep, next: 0})
+        stack.push(dep)
+        next.push(0)
       }
     }
   }
-  return undefined
+  return {order}
 }

@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import type {GraphView} from '../../graph/show.js'
+import {type GraphView, showGraph, toDot} from '../../graph/show.js'
+import {graphViewNote, renderGraphView} from '../../graph/show-render.js'
+import {localGraphStore} from '../../graph/store.js'
 
 export default class GraphShow extends BaseCommand<typeof GraphShow> {
   static description = `Each node in dependency order with its status, experiment, latest run, duration, the experiment's verdict,
@@ -23,15 +25,16 @@ completed complete.`
 
   async run(): Promise<GraphView> {
     const ws = await this.workspace()
-    const {graphStore} = await import('../../remote/graph-store.js')
-    const {showGraph, toDot} = await import('../../graph/show.js')
-    const view = await showGraph(ws, graphStore(ws, this.clock), {now: this.clock})
+    // the remote store (rclone, leases) only when one is configured: a local graph loads none of it
+    const store = ws.settings.remote?.rclone_remote
+      ? (await import('../../remote/graph-store.js')).graphStore(ws, this.clock)
+      : localGraphStore(ws, this.clock)
+    const view = await showGraph(ws, store, {now: this.clock})
     if (this.flags.dot) {
       this.log(toDot(view))
       return view
     }
     if (this.jsonEnabled()) return view
-    const {graphViewNote, renderGraphView} = await import('../../graph/show-render.js')
     this.log(renderGraphView(view))
     const note = graphViewNote(view)
     if (note) this.note(note)
