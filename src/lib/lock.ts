@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -61,7 +60,7 @@ export class WorkspaceLock {
     const owner: LockOwner = {
       command: options.command ?? process.argv.slice(2).join(' '),
       host: os.hostname(),
-      nonce: randomBytes(8).toString('hex'),
+      nonce: await nonce(),
       pid: process.pid,
       since: new Date().toISOString(),
       start: processStart(process.pid),
@@ -175,7 +174,7 @@ async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   const guardOwner: LockOwner = {
     command: 'break',
     host: os.hostname(),
-    nonce: randomBytes(8).toString('hex'),
+    nonce: await nonce(),
     pid: process.pid,
     since: new Date().toISOString(),
   }
@@ -194,4 +193,9 @@ async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   } finally {
     await fs.rm(guard, {force: true})
   }
+}
+
+/** node:crypto only when a lock is taken: loading it costs every command ≈ 3 ms at start-up */
+async function nonce(): Promise<string> {
+  return (await import('node:crypto')).randomBytes(8).toString('hex')
 }

@@ -1,5 +1,5 @@
-import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import os from 'node:os'
 
 import {isProcessAlive} from './process-alive.js'
@@ -49,6 +49,8 @@ export function processStart(pid: number): string | undefined {
     }
   }
   try {
+    // node:child_process only here, never on Linux: loading it (with net, dgram, …) cost every command ≈ 5 ms
+    const {execFileSync} = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')
     return (
       execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {
         encoding: 'utf8',

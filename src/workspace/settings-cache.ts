@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -22,10 +21,7 @@ export async function loadSettings(file: string): Promise<Settings> {
   const build = process.env.EXP_BUILD_ID
   const dir = cacheDir()
   const key = [build, file, stat.dev, stat.ino, stat.size, stat.ctimeNs, stat.mtimeNs].join(' ')
-  const entry =
-    dir && build
-      ? path.join(dir, 'settings', `${createHash('sha256').update(file).digest('hex').slice(0, 32)}.json`)
-      : undefined
+  const entry = dir && build ? path.join(dir, 'settings', `${await entryName(file)}.json`) : undefined
   if (entry) {
     const cached = await readEntry(entry)
     if (cached?.key === key) return cached.settings
@@ -34,6 +30,16 @@ export async function loadSettings(file: string): Promise<Settings> {
   const settings = parseSettings(text, file)
   if (entry) await writeEntry(entry, {key, settings})
   return settings
+}
+
+/**
+ * The entry's name: exp.yaml's path itself (base64url) when short enough for a file name, else its hash. node:crypto
+ * loads only then: loading it cost every command ≈ 3 ms at start-up.
+ */
+async function entryName(file: string): Promise<string> {
+  const name = Buffer.from(file).toString('base64url')
+  if (name.length <= 200) return name
+  return (await import('node:crypto')).createHash('sha256').update(file).digest('hex').slice(0, 32)
 }
 
 interface Entry {
