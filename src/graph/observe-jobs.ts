@@ -5,20 +5,42 @@ import {messageOf} from '../errors.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import type {Clock} from '../lib/time.js'
 import {refreshLiveRuns} from '../runs/refresh.js'
-import {isLive, readRun, runFile} from '../runs/record.js'
+import {isLive, readRun, type RunRecord, runFile} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {experimentDir, type RunObservation} from './reconcile.js'
-import type {GraphDoc, GraphNode} from './record.js'
+import {experimentDir, type RunObservation} from './observation.js'
+import type {GraphDoc, GraphNode, NodeStatus} from './record.js'
 
 /**
  * The I/O half of reconcile.ts's observeJobs, loaded only when a backend holds a node: the held nodes' run records,
- * the live ones refreshed with one query per backend.
+ * the live ones refreshed with one query per backend, and each one's outcome for settle.
  */
+/** A node's status from its run's end: an eval also needs its report. undefined while the run is live. */
+export function outcomeOf(
+  node: GraphNode,
+  record: RunRecord,
+  reportExists: boolean,
+): {status: NodeStatus; why: string} | undefined {
+  if (isLive(record.state)) return undefined
+  if (record.state === 'completed') {
+    if (node.action === 'eval' && !reportExists)
+      return {status: 'failed', why: `run ${record.run_id} completed without its report`}
+    return {status: 'completed', why: `run ${record.run_id} completed`}
+  }
+  const stage = record.stages.find((s) => s.state === record.state)
+  const detail =
+    record.reason ??
+    stage?.reason ??
+    (stage?.exit_code === undefined ? undefined : `${stage.name} exited with code ${stage.exit_code}`)
+  const why = `run ${record.run_id} ${record.state}${detail ? `: ${detail}` : ''}`
+  return {status: record.state === 'failed' ? 'failed' : 'interrupted', why}
+}
+
 async function observe(ws: Workspace, node: GraphNode, run: string): Promise<RunObservation | undefined> {
   try {
     const dir = experimentDir(ws, node)
     const record = await readRun(runFile(dir, run))
-    return {record, reportExists: Boolean(record.report && existsSync(path.join(dir, record.report))), run}
+    const reportExists = Boolean(record.report && existsSync(path.join(dir, record.report)))
+    return {outcome: outcomeOf(node, record, reportExists), record, reportExists, run}
   } catch {
     return undefined
   }
@@ -53,7 +75,8 @@ export async function observeHeld(
   for (const snap of snapshots) {
     const node = doc.nodes[snap.name]
     const seen = await observe(ws, node, snap.runs[0].run_id)
-    if (seen) out.set(node.id, {...seen, record: snap.runs[0]})
+    const record = snap.runs[0]
+    if (seen) out.set(node.id, {...seen, outcome: outcomeOf(node, record, seen.reportExists), record})
   }
   return out
 }

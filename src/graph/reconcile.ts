@@ -1,10 +1,8 @@
-import path from 'node:path'
-
 import {processGone} from '../lib/process-identity.js'
 import type {Clock} from '../lib/time.js'
-import {isLive, type RunRecord} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
-import {type GraphDoc, type GraphNode, type NodeStatus, transition} from './record.js'
+import type {RunObservation} from './observation.js'
+import {type GraphDoc, type GraphNode, transition} from './record.js'
 import {depsCompleted, topoOrder} from './schedule.js'
 
 /**
@@ -12,36 +10,7 @@ import {depsCompleted, topoOrder} from './schedule.js'
  * dependencies completed. What needs I/O (run records, one backend query per backend) is observed before the lock;
  * `settle` applies it under the lock to the graph as it is then, so nothing a concurrent writer did is lost.
  */
-export interface RunObservation {
-  run: string
-  record: RunRecord
-  reportExists: boolean
-}
-
-export function experimentDir(ws: Workspace, node: GraphNode): string {
-  return path.join(ws.paths.experiments, String(node.experiment).split('/')[0])
-}
-
-/** A node's status from its run's end: an eval also needs its report. undefined while the run is live. */
-export function outcomeOf(
-  node: GraphNode,
-  record: RunRecord,
-  reportExists: boolean,
-): {status: NodeStatus; why: string} | undefined {
-  if (isLive(record.state)) return undefined
-  if (record.state === 'completed') {
-    if (node.action === 'eval' && !reportExists)
-      return {status: 'failed', why: `run ${record.run_id} completed without its report`}
-    return {status: 'completed', why: `run ${record.run_id} completed`}
-  }
-  const stage = record.stages.find((s) => s.state === record.state)
-  const detail =
-    record.reason ??
-    stage?.reason ??
-    (stage?.exit_code === undefined ? undefined : `${stage.name} exited with code ${stage.exit_code}`)
-  const why = `run ${record.run_id} ${record.state}${detail ? `: ${detail}` : ''}`
-  return {status: record.state === 'failed' ? 'failed' : 'interrupted', why}
-}
+export {experimentDir, type RunObservation} from './observation.js'
 
 /** Nodes a backend holds (job ids, no live claimer to report back): their runs, refreshed with one query per backend. */
 export async function observeJobs(
@@ -81,7 +50,7 @@ export function settle(doc: GraphDoc, context: SettleContext): string[] {
       const seen = context.jobs?.get(node.id)
       if (claimer.job_ids?.length) {
         if (!seen || seen.run !== node.runs?.at(-1)) continue
-        const outcome = outcomeOf(node, seen.record, seen.reportExists)
+        const outcome = seen.outcome
         if (!outcome) continue
         const upstream = node.depends_on
           .map((d) => doc.nodes[d])
