@@ -16,7 +16,7 @@ describe('exp graph show: a look that changes nothing writes nothing', function 
   })
 
   it('brings a noop up to date once, then leaves the file as it is', async () => {
-    ws = await tempWorkspace()
+    const root = (ws = await tempWorkspace())
     const history = [{at_utc: 1732900001, by: 'ana', from: 'not_started', to: 'completed', why: 'by hand\n  twice'}]
     await writeGraph(
       ws,
@@ -27,22 +27,22 @@ describe('exp graph show: a look that changes nothing writes nothing', function 
         node('write-up', 'paper', ['ev']),
       ]),
     )
-    const show = () => exp(['graph', 'show'], {cwd: ws, e2e: true})
+    const show = () => exp(['graph', 'show'], {cwd: root, e2e: true})
     const first = await show()
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stderr, /Brought up to date: gate → completed\./)
-    const written = await readGraph(ws)
+    const written = await readGraph(root)
     assert.equal(written.version, 2)
     assert.equal(written.nodes.gate.status, 'completed')
-    const bytes = await fs.readFile(graphPath(ws), 'utf8')
-    const stat = await fs.stat(graphPath(ws), {bigint: true})
+    const bytes = await fs.readFile(graphPath(root), 'utf8')
+    const stat = await fs.stat(graphPath(root), {bigint: true})
 
     const second = await show()
     assert.equal(second.code, 0, second.stderr)
     assert.doesNotMatch(second.stderr, /Brought up to date/)
     assert.equal(second.stdout, first.stdout)
-    assert.equal(await fs.readFile(graphPath(ws), 'utf8'), bytes)
-    const again = await fs.stat(graphPath(ws), {bigint: true})
+    assert.equal(await fs.readFile(graphPath(root), 'utf8'), bytes)
+    const again = await fs.stat(graphPath(root), {bigint: true})
     assert.equal(again.mtimeNs, stat.mtimeNs)
     assert.equal(again.ino, stat.ino) // not replaced by an atomic write of the same bytes either
     assert.match(second.stdout, /^ev {8}eval {4}runnable {5}-/m)
