@@ -185,8 +185,12 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
   it('the WebDAV server stopped mid-push: one clear line, no half file under a final name; a later push completes', async () => {
     const ws = await workspace('dav:', 'fault', 200_000_000)
     dirs.push(ws)
-    // rclone's own setting (any flag can be an RCLONE_* variable): no low-level retries against a server that is gone
-    const env = {...rc.env, EXP_ROOT: undefined, RCLONE_LOW_LEVEL_RETRIES: '1'}
+    // rclone's own setting (any flag can be an RCLONE_* variable): few low-level retries against a server that is
+    // gone (10 by default, backing off to 2 s each), but not 1: rclone's WebDAV backend sends a MKCOL of a file's
+    // folder before each upload, `rclone serve webdav` answers 423 Locked to a MKCOL that overlaps another request on
+    // the same path (a per-request lock), and rclone takes that 423 as retryable — with a single try it is fatal
+    // ("Update mkParentDir failed: Locked: 423 Locked"), which is what made this test flaky
+    const env = {...rc.env, EXP_ROOT: undefined, RCLONE_LOW_LEVEL_RETRIES: '3'}
     const push = execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'remote', 'push'], {
       cwd: ws,
       env,
@@ -202,17 +206,22 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
     }
     await rc.stop()
     const r = await push
+    const stderr = String(r.stderr).trim()
     assert.notEqual(r.exitCode, 0)
-    assert.match(
-      String(r.stderr).trim(),
-      /^Error: remote dav: is unreachable \(.*\); nothing was changed locally\. Try: check the network or the server, then run the command again$/,
-    )
+    assert.equal(stderr.split('\n').length, 1, stderr)
     assert.ok(!existsSync(path.join(parent, 'r1')), 'no checkpoint under its final name')
+    const local = path.join(ws, 'experiments', EXPERIMENT)
+    assert.deepEqual(readdirSync(path.join(local, 'checkpoints')), ['r1'], 'nothing local lost')
     await rc.start()
     const again = await run(['remote', 'push'], ws)
     assert.equal(again.code, 0, again.stderr)
-    const local = path.join(ws, 'experiments', EXPERIMENT, 'checkpoints', 'r1', 'model.pt')
-    assert.equal(await sha(path.join(parent, 'r1', 'model.pt')), await sha(local))
+    const model = path.join('checkpoints', 'r1', 'model.pt')
+    assert.equal(await sha(path.join(parent, 'r1', 'model.pt')), await sha(path.join(local, model)))
     assert.deepEqual(readdirSync(parent), ['r1'])
+    // last, so that every check above runs whatever the line said
+    assert.match(
+      stderr,
+      /^Error: remote dav: is unreachable \(.*\); nothing was changed locally\. Try: check the network or the server, then run the command again$/,
+    )
   })
 })
