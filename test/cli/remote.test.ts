@@ -185,12 +185,13 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
   it('the WebDAV server stopped mid-push: one clear line, no half file under a final name; a later push completes', async () => {
     const ws = await workspace('dav:', 'fault', 200_000_000)
     dirs.push(ws)
-    // rclone's own setting (any flag can be an RCLONE_* variable): few low-level retries against a server that is
-    // gone (10 by default, backing off to 2 s each), but not 1: rclone's WebDAV backend sends a MKCOL of a file's
-    // folder before each upload, `rclone serve webdav` answers 423 Locked to a MKCOL that overlaps another request on
-    // the same path (a per-request lock), and rclone takes that 423 as retryable — with a single try it is fatal
-    // ("Update mkParentDir failed: Locked: 423 Locked"), which is what made this test flaky
-    const env = {...rc.env, EXP_ROOT: undefined, RCLONE_LOW_LEVEL_RETRIES: '3'}
+    // rclone's own setting (any flag can be an RCLONE_* variable): 2 low-level tries against a server that is gone
+    // (10 by default, with a pacer sleep doubling up to 2 s between tries, and the file retried as often). Not 1:
+    // rclone's WebDAV backend sends a MKCOL of a file's folder before each upload, `rclone serve webdav` answers 423
+    // Locked to a MKCOL overlapping another request on the same path (its per-request lock), and rclone retries a 423
+    // as a low-level retry — with a single try it failed the push ("Update mkParentDir failed: Locked: 423 Locked").
+    // 3 tries cost 25 s here after the server stopped, 2 cost 5 s.
+    const env = {...rc.env, EXP_ROOT: undefined, RCLONE_LOW_LEVEL_RETRIES: '2'}
     const push = execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'remote', 'push'], {
       cwd: ws,
       env,
