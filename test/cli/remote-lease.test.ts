@@ -1,20 +1,23 @@
+import {execa} from 'execa'
 import assert from 'node:assert/strict'
-import {promises as fs, readdirSync} from 'node:fs'
+import {existsSync, promises as fs, readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {leaseName} from '../../src/remote/lease.js'
-import {ticketName} from '../../src/remote/lease-queue.js'
-import {exp, expJson, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
+import {TICKET_SUFFIX, ticketName} from '../../src/remote/lease-queue.js'
+import {EXP_BIN, exp, expJson, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
- * `exp remote unlock` with the queue tickets of waiting machines beside the leases in locks/ (real rclone, a
- * local-directory remote). lease_seconds 30: a lease is expired 30 s past its `expires`, a ticket 10 s past its own.
+ * The remote lease from the command line (real rclone, a local-directory remote): `exp remote unlock` with the queue
+ * tickets of waiting machines beside the leases in locks/, and Ctrl-C while a command waits for the lease.
+ * lease_seconds 30: a lease is expired 30 s past its `expires`, a ticket 10 s past its own.
  */
-describe('exp remote unlock: leases and queue tickets (real rclone, a local-directory remote)', function () {
+describe('exp remote unlock and Ctrl-C while waiting for the remote lease (real rclone, a local-directory remote)', function () {
   this.timeout(60_000)
   let dir: string
   let ws: string
   let locks: string
+  let root: string
   let env: Record<string, string>
   const run = (args: string[]) => exp(['remote', 'unlock', ...args], {cwd: ws, env})
   const json = (args: string[]) => expJson(['remote', 'unlock', ...args], {cwd: ws, env})
@@ -41,7 +44,7 @@ describe('exp remote unlock: leases and queue tickets (real rclone, a local-dire
     await fs.writeFile(path.join(dir, 'rclone.conf'), '')
     env = {RCLONE_CONFIG: path.join(dir, 'rclone.conf'), RCLONE_CONFIG_LOC_TYPE: 'local'}
     ws = await tempWorkspace()
-    const root = path.join(dir, 'root')
+    root = path.join(dir, 'root')
     await fs.appendFile(
       path.join(ws, 'exp.yaml'),
       `remote:\n  rclone_remote: "loc:"\n  rclone_root: "${root}"\n  lease_seconds: 30\n`,
@@ -107,5 +110,25 @@ describe('exp remote unlock: leases and queue tickets (real rclone, a local-dire
       ],
     )
     assert.deepEqual(readdirSync(locks), [])
+  })
+
+  it('Ctrl-C while a graph change waits for a live lease: exit 130, one line, its queue ticket removed', async () => {
+    await put(lease, 'hosta', 11, 30_000)
+    const child = execa(process.execPath, [EXP_BIN, 'graph', 'add', 'base', '--action', 'train'], {
+      cwd: ws,
+      env: {...env, EXP_ROOT: undefined},
+      reject: false,
+    })
+    const until = Date.now() + 30_000
+    while (!readdirSync(locks).some((n) => n.endsWith(TICKET_SUFFIX))) {
+      if (child.exitCode !== null || Date.now() > until) assert.fail(`no ticket while waiting: ${(await child).stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    child.kill('SIGINT')
+    const r = await child
+    assert.equal(r.exitCode, 130, r.stderr)
+    assert.equal(String(r.stderr).trim(), 'Error: interrupted while waiting for the remote lease; nothing was changed.')
+    assert.deepEqual(readdirSync(locks), [lease], 'the ticket removed, the holder untouched')
+    assert.ok(!existsSync(path.join(root, 'work_graph.json')), 'no graph written')
   })
 })
