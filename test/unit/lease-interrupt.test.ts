@@ -16,13 +16,19 @@ const isInterrupted = (error: unknown) =>
   error.exit === 130 &&
   /^interrupted while waiting for the remote lease; nothing was changed\.$/.test(error.message)
 
+/** Storage where another machine holds a live lease (for ten minutes). */
+function heldElsewhere() {
+  const clock = fakeClock()
+  const store = fakeStore()
+  const held = leaseName(clock.now(), 'gpu-1', 7)
+  const expires = new Date(clock.now() + 600_000).toISOString()
+  store.files.set(held, {command: 'graph run', created: expires, expires, holder: 'gpu-1:7', host: 'gpu-1', pid: 7})
+  return {clock, held, store}
+}
+
 describe('remote lease: a take ended by Ctrl-C (fake clock, fake storage)', () => {
   it('a waiter behind a live holder stops at once, its queue ticket removed, the holder untouched', async () => {
-    const clock = fakeClock()
-    const store = fakeStore()
-    const held = leaseName(clock.now(), 'gpu-1', 7)
-    const expires = new Date(clock.now() + 600_000).toISOString()
-    store.files.set(held, {command: 'graph run', created: expires, expires, holder: 'gpu-1:7', host: 'gpu-1', pid: 7})
+    const {clock, held, store} = heldElsewhere()
     const controller = new AbortController()
     const take = acquireLease({...base, clock, signal: controller.signal, store})
     await until(() => [...store.files.keys()].some((n) => n.endsWith(TICKET_SUFFIX)))
@@ -45,11 +51,7 @@ describe('remote lease: a take ended by Ctrl-C (fake clock, fake storage)', () =
   })
 
   it('a look whose rclone was stopped by the same Ctrl-C tells the interruption, and the ticket still goes', async () => {
-    const clock = fakeClock()
-    const store = fakeStore()
-    const held = leaseName(clock.now(), 'gpu-1', 7)
-    const expires = new Date(clock.now() + 600_000).toISOString()
-    store.files.set(held, {command: 'graph run', created: expires, expires, holder: 'gpu-1:7', host: 'gpu-1', pid: 7})
+    const {clock, held, store} = heldElsewhere()
     const list = store.list
     let looks = 0
     store.list = async () => {
