@@ -35,12 +35,9 @@ export function localPlaceholders(ws: Workspace, args: readonly string[], where:
   return localValues(localSettings(ws), args, where)
 }
 
-/** A backend's settings with `{local.NAME}` filled in (see fillLocalSettings). */
-export function expandLocalSettings(
-  ws: Workspace,
-  name: string,
-  options: Record<string, unknown>,
-  quote: (s: string) => string,
-): Record<string, unknown> {
-  return fillLocalSettings(localSettings(ws), name, options, quote)
+type AfterSettings = Parameters<typeof fillLocalSettings> extends [LocalSettings, ...infer Rest] ? Rest : never
+
+/** A backend's settings with `{local.NAME}` filled in (see fillLocalSettings: name, options, quote). */
+export function expandLocalSettings(ws: Workspace, ...rest: AfterSettings): Record<string, unknown> {
+  return fillLocalSettings(localSettings(ws), ...rest)
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import {promises as fs, readFileSync} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
 import {exp, expJson, makeExperiment, removeDir, tempWorkspace} from '../support/exp.js'
@@ -13,27 +12,12 @@ import {holdWorkspaceLock} from '../support/held-lock.js'
  * launch recorded while this one waited for the lock still refuses it, a record from before does not, and
  * exp.local.yaml (parsed only when it exists) still fills `{local.NAME}`.
  */
-const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
-const procStart = () => {
-  const stat = readFileSync('/proc/self/stat', 'utf8')
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-}
 
-/** A run record: by default a completed one; `live` makes it queued and supervised by this (live) test process. */
-function runRecord(runId: string, live = false): object {
+/** Another run of the experiment, made from a record exp wrote: `live` leaves it queued, as a launch racing this one. */
+function anotherRun(recorded: Record<string, unknown>, runId: string, live: boolean): object {
   const state = live ? 'queued' : 'completed'
-  return {
-    backend: 'local',
-    created_at: '2025-01-22T10:15:00.000Z',
-    experiment: 'x',
-    host: os.hostname(),
-    run_id: runId,
-    schema: 1,
-    stages: [{command: ['true'], cwd: '.', log: `runs/${runId}/train.log`, name: 'train', state}],
-    state,
-    updated_at: '2025-01-22T10:16:00.000Z',
-    ...(live ? {boot_id: bootId(), supervisor_pid: process.pid, supervisor_start: procStart()} : {}),
-  }
+  const stages = (recorded.stages as object[]).map((s) => ({...s, state}))
+  return {...recorded, created_at: new Date().toISOString(), run_id: runId, stages, state}
 }
 
 const engines = (train: string[]) =>
@@ -47,25 +31,26 @@ describe('exp launch: the checks a launch makes, made cheaply', function () {
   it('a live run recorded while the launch waited for the lock refuses it; an older finished run does not', async () => {
     ws = await tempWorkspace()
     await fs.appendFile(path.join(ws, 'exp.yaml'), engines(['true']))
-    const dir = await makeExperiment(ws, '2025-01-22-x', {
-      'runs/20250122-101500-aaaa/run.json': runRecord('20250122-101500-aaaa'),
-    })
+    const dir = await makeExperiment(ws, '2025-01-22-x')
+    const first = await expJson(['launch', 'x'], {cwd: ws}) // a finished run the next launches read
+    assert.equal(first.code, 0, first.stderr)
+    const recorded = JSON.parse(readFileSync(path.join(dir, 'runs', first.json.run_id, 'run.json'), 'utf8'))
     const lock = await holdWorkspaceLock(ws)
     const launch = expJson(['launch', 'x'], {cwd: ws})
     await lock.someoneWaits() // the launch has read the experiment (no live run) and waits for the lock
-    const racing = '20250122-101600-bbbb'
+    const racing = '20991231-235959-bbbb'
     await fs.mkdir(path.join(dir, 'runs', racing))
-    await fs.writeFile(path.join(dir, 'runs', racing, 'run.json'), JSON.stringify(runRecord(racing, true)))
+    await fs.writeFile(path.join(dir, 'runs', racing, 'run.json'), JSON.stringify(anotherRun(recorded, racing, true)))
     await lock.release()
     const r = await launch
     assert.equal(r.code, 1, r.stderr)
     assert.equal(r.json.error?.code, 'LIVE_RUN', JSON.stringify(r.json))
     assert.match(r.json.error.message, new RegExp(`already has a live run: ${racing} is queued on local`))
     // nothing of the refused launch on disk: the two runs that were there, no third
-    assert.deepEqual((await fs.readdir(path.join(dir, 'runs'))).sort(), ['20250122-101500-aaaa', racing])
+    assert.deepEqual((await fs.readdir(path.join(dir, 'runs'))).sort(), [first.json.run_id, racing])
 
     // the racing run finished: the next launch goes ahead past both records
-    await fs.writeFile(path.join(dir, 'runs', racing, 'run.json'), JSON.stringify(runRecord(racing)))
+    await fs.writeFile(path.join(dir, 'runs', racing, 'run.json'), JSON.stringify(anotherRun(recorded, racing, false)))
     const next = await expJson(['launch', 'x'], {cwd: ws})
     assert.equal(next.code, 0, next.stderr)
     assert.equal(next.json.state, 'completed')
