@@ -6,7 +6,7 @@
 //   npm run bench:launch            # N = 10
 //   node bench/launch-overhead.js --n 30
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync, appendFileSync, mkdirSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync, mkdirSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -28,9 +28,22 @@ const run = (file, args, options = {}) => {
   return r
 }
 const exp = (...args) => run(process.execPath, [bin, ...args], {env: {...process.env, EXP_ROOT: ws}})
+// CPU of the children this process waited for (exp and the engines it ran, or the engines alone), from
+// /proc/self/stat's cutime + cstime (clock ticks, 100 a second on Linux): steadier than wall time on a loaded machine
+const childCpuMs = () => {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[13]) + Number(fields[14])) * 10
+  } catch {
+    return Number.NaN // not Linux: no CPU figures
+  }
+}
+const cpu = []
 const time = (fn) => {
   const t0 = process.hrtime.bigint()
+  const c0 = childCpuMs()
   fn()
+  cpu.push(childCpuMs() - c0)
   return Number(process.hrtime.bigint() - t0) / 1e6
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -56,14 +69,18 @@ try {
   const launches = []
   const direct = []
   const startup = []
+  const launchCpu = []
+  const directCpu = []
   for (let i = 0; i < n; i++) {
     launches.push(time(() => exp('launch', 'bench')))
+    launchCpu.push(cpu.at(-1))
     direct.push(
       time(() => {
         run(engine[0], engine.slice(1), {cwd: experimentDir})
         run(engine[0], engine.slice(1), {cwd: experimentDir})
       }),
     )
+    directCpu.push(cpu.at(-1))
     startup.push(time(() => exp('--version')))
   }
   const l = median(launches)
@@ -80,6 +97,11 @@ try {
   console.log(
     `  ratio launch / direct:             ${(l / d).toFixed(2)}× (medians); ${ratio.toFixed(2)}× median of the rounds' ratios   target ≤ 1.6×: ${ratio <= 1.6 ? 'met' : 'MISSED'}`,
   )
+  const cpuRatio = median(launchCpu) / median(directCpu)
+  if (Number.isFinite(cpuRatio))
+    console.log(
+      `  CPU (exp and the engines / the engines): ${fmt(median(launchCpu))} / ${fmt(median(directCpu))} = ${cpuRatio.toFixed(2)}× (medians)`,
+    )
   console.log(
     `  ${os.cpus().length} CPUs, Node ${process.version}, ${os.platform()} ${os.release()}; load average ${load0} at the start, ${loadNow()} at the end`,
   )

@@ -57,7 +57,8 @@ export interface StagePlan {
 }
 
 export interface LaunchRequest extends BackendContext {
-  experiment: ExperimentSnapshot
+  /** the experiment (or sweep variant) the run belongs to: its folder and its name */
+  experiment: Pick<ExperimentSnapshot, 'dir' | 'name'>
   runId: string
   runDir: string
   stages: StagePlan[]

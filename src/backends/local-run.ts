@@ -7,11 +7,9 @@ import {identify, processStart} from '../lib/process-identity.js'
 import {formatDuration} from '../lib/time.js'
 import {runDir, type RunRecord, type RunState, type StageRecord, supervisorFields, writeRun} from '../runs/record.js'
 import type {BackendContext, LaunchIO} from './backend.js'
-import {checkpointBlocker, commitAfterStage, gitCommit} from '../launch/checkpoint-gate.js'
 import {blockedBy, displayCommand, isEvaluateStage} from '../launch/engines.js'
 import {appendLaunchLog, type LaunchLogEntry, launchLogFile} from '../launch/launch-log.js'
 import {startEngine, tailFile} from './engine-process.js'
-import {judgeEvaluation} from './evaluation.js'
 import {endStages} from './stages.js'
 
 /**
@@ -21,6 +19,14 @@ import {endStages} from './stages.js'
 
 /** How long an engine gets after SIGINT before SIGTERM, and after SIGTERM before SIGKILL. */
 export const KILL_GRACE_MS = 2000
+
+/**
+ * What a run needs only once an engine has run (the checkpoint check and commit, the evaluation's verdict): loaded
+ * while the first engine runs, off the path from `exp launch` to that engine's start.
+ */
+let afterStart: Promise<[typeof import('../launch/checkpoint-gate.js'), typeof import('./evaluation.js')]> | undefined
+const loadAfterStart = () =>
+  (afterStart ??= Promise.all([import('../launch/checkpoint-gate.js'), import('./evaluation.js')]))
 
 /**
  * Run the queued stages of a run in order, in this process: train, then evaluate only if train completed.
@@ -104,7 +110,10 @@ export async function runStages(
 
   async function runOneStage(i: number): Promise<void> {
     const stage = record.stages[i]
-    const blocked = await checkpointBlocker(experimentDir, record, stage)
+    // the quick check of the checkpoint an evaluation reads (a train reads none)
+    const blocked = isEvaluateStage(stage.name)
+      ? await (await loadAfterStart())[0].checkpointBlocker(experimentDir, record, stage)
+      : undefined
     if (blocked) {
       // the engine is never started on a checkpoint that fails the quick check
       const at = context.now().toISOString()
@@ -159,7 +168,12 @@ export async function runStages(
       throw error
     }
     // the manifest's git commit, looked up while the engine trains (the commit it started from), not after it
-    const commitLookup = stage.name === 'train' && child.pid !== undefined ? gitCommit(experimentDir) : undefined
+    const gate = loadAfterStart().then(([loaded]) => loaded)
+    gate.catch(() => {}) // awaited below only when the stage completed
+    const commitLookup =
+      stage.name === 'train' && child.pid !== undefined
+        ? gate.then((loaded) => loaded.gitCommit(experimentDir)).catch(() => null)
+        : undefined
     const result = await child.exited
     io.signal?.removeEventListener('abort', onAbort)
     for (const t of killTimers) clearTimeout(t)
@@ -199,7 +213,7 @@ export async function runStages(
     })
     const committed =
       patch.state === 'completed'
-        ? await commitAfterStage(experimentDir, record, record.stages[i], context.now, commitLookup)
+        ? await (await gate).commitAfterStage(experimentDir, record, record.stages[i], context.now, commitLookup)
         : undefined
     if (committed) {
       await patchStage(i, committed.patch)
@@ -211,6 +225,7 @@ export async function runStages(
 
   /** After a completed evaluate: the one evaluation-outcome step every backend shares. */
   async function judgeReport(i: number): Promise<void> {
+    const [, {judgeEvaluation}] = await loadAfterStart()
     const outcome = await judgeEvaluation(experimentDir, record, i, context.ws.settings.gates, context.now())
     if (!outcome) return
     if (outcome.failure) await patchStage(i, {reason: outcome.failure, state: 'failed'})

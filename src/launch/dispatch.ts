@@ -1,4 +1,9 @@
-import {isSweepLaunch, launchSweep, type SweepLaunchOptions, type SweepLaunchResult} from '../sweeps/launch.js'
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+
+import {resolveTarget} from '../experiments/resolve.js'
+import type {SweepLaunchOptions, SweepLaunchResult} from '../sweeps/launch-types.js'
+import {SWEEP_FILE} from '../sweeps/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {launchExperiment, type LaunchResult} from './launch.js'
 import {withStopSignals} from './signals.js'
@@ -10,16 +15,26 @@ export interface LaunchTargetOptions extends Omit<SweepLaunchOptions, 'io'> {
 
 /**
  * `exp launch NAME`: a whole sweep goes through launchSweep, anything else through launchExperiment. A foreground
- * launch turns SIGINT/SIGTERM/SIGHUP into an abort, so the runs are recorded as interrupted before exp exits.
+ * launch turns SIGINT/SIGTERM/SIGHUP into an abort, so the runs are recorded as interrupted before exp exits. The
+ * sweep launcher (and the scan and classification it uses) is loaded only for a sweep.
  */
 export async function launchTarget(
   ws: Workspace,
   options: LaunchTargetOptions,
 ): Promise<LaunchResult | SweepLaunchResult> {
   const {stream, ...rest} = options
-  const sweep = await isSweepLaunch(ws, options.name)
+  const launchSweep = (await isSweep(ws, options.name)) ? (await import('../sweeps/launch.js')).launchSweep : undefined
   const launch = (signal?: AbortSignal): Promise<LaunchResult | SweepLaunchResult> =>
-    (sweep ? launchSweep : launchExperiment)(ws, {...rest, io: {output: sweep ? undefined : stream, signal}})
+    launchSweep
+      ? launchSweep(ws, {...rest, io: {signal}})
+      : launchExperiment(ws, {...rest, io: {output: stream, signal}})
   const foreground = !options.detach && !options.dryRun
   return foreground ? (await withStopSignals((signal) => launch(signal))).result : launch()
+}
+
+/** Is `name` a whole sweep (an experiment with variants, not `EXP/V`)? As sweeps/launch.ts's isSweepLaunch. */
+async function isSweep(ws: Workspace, name: string): Promise<boolean> {
+  const target = await resolveTarget(ws, name).catch(() => undefined)
+  if (!target || target.variant || target.location !== 'experiments') return false
+  return existsSync(path.join(ws.paths.experiments, target.name, SWEEP_FILE))
 }

@@ -1,22 +1,20 @@
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {EXIT, ExpError} from '../errors.js'
-import {classifyWorkspace} from '../experiments/listing.js'
 import {resolveTarget} from '../experiments/resolve.js'
-import {CONFIG_FILE, scanExperiments} from '../experiments/scan.js'
-import {variantItem} from '../experiments/variants.js'
+import {CONFIG_FILE} from '../records/files.js'
 import {type BackendName, isLive, newRunId, type RunRecord, runDir, type StageName, writeRun} from '../runs/record.js'
 import {CONTROL_CHARACTERS} from '../runs/validate.js'
 import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/workspace.js'
 import type {LaunchRequest, StagePlan} from '../backends/backend.js'
 import {backendFor} from '../backends/registry.js'
-import {expandLocalSettings, localPlaceholders} from '../workspace/local.js'
-import {sha256File} from '../lib/hash.js'
+import {fillLocalSettings, loadLocalSettings, localValues} from '../workspace/local-settings.js'
 import {shellQuote} from '../lib/shell-quote.js'
 import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
+import {racingRun, readLaunchSubject} from './launch-subject.js'
 import {queuedRecord} from './plan.js'
 export {backendOptions} from './launch-steps.js'
 import {
@@ -68,17 +66,10 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     }
   }
 
-  const [whole] = await classifyWorkspace(ws, {
-    location: 'experiments',
-    log: options.log,
-    now: options.now,
-    only: [target.name],
-  })
-  const snapshot = target.variant ? variantItem(whole, target.variant).snapshot : whole.snapshot
+  const snapshot = await readLaunchSubject(ws, target, options)
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
   if (live && !options.force) throw liveRunError(located.name, live)
-  const seen = await folderIdentity(snapshot.dir)
 
   if (options.evaluation !== undefined && options.stage === 'train')
     throw new ExpError(
@@ -104,8 +95,9 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
   const rdir = runDir(snapshot.dir, runId)
   const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
-  const local = localPlaceholders(
-    ws,
+  const localSettings = await loadLocalSettings(ws)
+  const local = localValues(
+    localSettings,
     stageNames.flatMap((n) => templates[n]),
     'exp.yaml engines',
   )
@@ -137,7 +129,11 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   })
   const request: LaunchRequest = {
     afterJobs: options.afterJobs,
-    configSha256: await sha256File(path.join(snapshot.dir, CONFIG_FILE)).catch(() => undefined),
+    // read whole, not streamed: a config is small, and a stream costs a launch its module
+    configSha256: await fs
+      .readFile(path.join(snapshot.dir, CONFIG_FILE))
+      .then((bytes) => createHash('sha256').update(bytes).digest('hex'))
+      .catch(() => undefined),
     checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),
     dryRun: Boolean(options.dryRun),
@@ -145,8 +141,8 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     experiment: snapshot,
     log: options.log,
     now: options.now,
-    options: expandLocalSettings(
-      ws,
+    options: fillLocalSettings(
+      localSettings,
       backendName,
       backendOptions(ws, backendName, options.flags?.[backendName]),
       shellQuote,
@@ -165,19 +161,17 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     await withWorkspaceLock(
       ws,
       async () => {
-        // a launch that raced ours between the check above and this lock
-        const [scanned] = await scanExperiments(ws, {location: 'experiments', only: [target.name]})
-        const fresh = target.variant ? scanned?.variants?.find((v) => v.name === target.variant) : scanned
-        const racing = fresh?.runs.find((r) => isLive(r.state) && r.run_id !== live?.run_id)
-        if (racing && !options.force) throw liveRunError(located.name, racing)
         // an archive (or a rename) that moved the experiment while this launch waited: never recreate its folder
         const current = await folderIdentity(snapshot.dir)
-        if (current === undefined || current !== seen) {
+        if (current === undefined || current !== snapshot.identity) {
           throw new ExpError(
             `${located.name} was moved or replaced while this launch waited for the workspace lock; nothing was launched.`,
             {code: 'MOVED', suggestion: `exp show ${located.name}`},
           )
         }
+        // a launch that raced ours between the check above and this lock (only runs recorded since then are read)
+        const racing = options.force ? undefined : racingRun(snapshot)
+        if (racing) throw liveRunError(located.name, racing)
         if (existsSync(rdir))
           throw new ExpError(`run folder ${relativeToRoot(ws, rdir)} already exists.`, {
             code: 'EXISTS',

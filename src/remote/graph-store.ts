@@ -6,6 +6,7 @@ import {changeGraph, type GraphStore, localGraphStore, type UpdateOptions, type 
 import type {Clock} from '../lib/time.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {acquireLeaseIfWanted} from './lease.js'
+import {interruptible} from './lease-signals.js'
 import {holding, openRemote, type Remote, remoteLeaseOptions} from './remote.js'
 
 /**
@@ -87,7 +88,9 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
       if (skip) moot = {doc, result: skip.result, written: false}
       return !skip
     }
-    const lease = await acquireLeaseIfWanted(remoteLeaseOptions(remote, `graph ${command}`, warn), stillWanted)
+    const lease = await interruptible((signal) =>
+      acquireLeaseIfWanted({...remoteLeaseOptions(remote, `graph ${command}`, warn), signal}, stillWanted),
+    )
     if (!lease) return moot!
     waits.taken++
     waits.maxMs = Math.max(waits.maxMs, lease.waitedMs)

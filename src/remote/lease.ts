@@ -1,7 +1,8 @@
 import {randomBytes} from 'node:crypto'
 
-import {ExpError} from '../errors.js'
+import {ExpError, isExpError} from '../errors.js'
 import {WaitQueue} from './lease-queue.js'
+import {interrupted, pause} from './lease-signals.js'
 import {inspectLeases, type LeaseInfo} from './lease-inspect.js'
 import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
 
@@ -37,6 +38,8 @@ export interface LeaseOptions {
   warn?: (line: string) => void
   /** renew in the background while held (off in unit tests that drive renew() themselves) */
   autoRenew?: boolean
+  /** ends a wait (Ctrl-C): the queue ticket and any lease written are removed, then INTERRUPTED (exit 130) */
+  signal?: AbortSignal
 }
 
 /** `<utc>-<host>-<pid>-<random>.json`: sorts by creation time, never the same for two takers. */
@@ -198,6 +201,10 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
         if (lease) {
           lease.waitedMs = clock.now() - started
           lease.alsoAwait(queue.leave())
+          if (options.signal?.aborted) {
+            await lease.release()
+            throw interrupted()
+          }
           if (options.autoRenew !== false) lease.startRenewing()
           return lease
         }
@@ -213,8 +220,11 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
         })
       }
       await queue.wait()
-      await clock.sleep(Math.min(capMs, baseMs * (1 + ahead.length)) * (0.75 + random() / 2))
+      await pause(clock, Math.min(capMs, baseMs * (1 + ahead.length)) * (0.75 + random() / 2), options.signal)
     }
+  } catch (error) {
+    // Ctrl-C reaches the rclone child of a look as well: its death is the interruption, not a remote failure
+    throw options.signal?.aborted || (isExpError(error) && error.code === 'INTERRUPTED') ? interrupted() : error
   } finally {
     if (!lease) await queue.leave()
   }

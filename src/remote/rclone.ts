@@ -85,6 +85,14 @@ export class Rclone {
         },
       )
     }
+    const stopped = (result as {signal?: string}).signal
+    if (stopped && !result.isCanceled && ['SIGINT', 'SIGTERM', 'SIGHUP'].includes(stopped)) {
+      // Ctrl-C at a terminal reaches rclone too (its process group): an interruption, not a remote failure
+      throw new ExpError(`interrupted (${stopped}) while rclone ${args[0]} ran on ${this.target.remote}.`, {
+        code: 'INTERRUPTED',
+        exit: EXIT.interrupted,
+      })
+    }
     const out = {code, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
     if (code !== 0 && !(options.allow ?? []).includes(code)) throw await this.classify(out, args[0])
     return out

@@ -1,8 +1,13 @@
 import {EXIT, ExpError} from '../errors.js'
-import {describeHolder, inspectLeases, type LeaseInfo} from './lease.js'
+import {describeHolder, inspectLeases, type LeaseBody, type LeaseInfo} from './lease.js'
+import {TICKET_SUFFIX} from './lease-queue.js'
 import {type Remote, rcloneLeaseStore} from './remote.js'
 
-/** `exp remote unlock`: shows every lease and its holder; removes dead ones, and live ones only with --force. */
+/**
+ * `exp remote unlock`: shows every lease and queue ticket (lease-queue.ts) with its holder; removes dead ones, and
+ * live ones only with --force. A live ticket removed from under a waiter costs it its place in the queue, never
+ * safety: it writes its ticket again while it waits.
+ */
 export interface UnlockOptions {
   force?: boolean
   dryRun?: boolean
@@ -13,12 +18,16 @@ export interface UnlockOptions {
 
 export interface UnlockResult {
   leases: {name: string; holder: string; state: string; removed: boolean}[]
+  /** the queue tickets of machines waiting for the lease */
+  tickets: {name: string; holder: string; state: string; removed: boolean}[]
   dry_run: boolean
 }
 
 export async function unlockRemote(remote: Remote, options: UnlockOptions): Promise<UnlockResult> {
   const store = rcloneLeaseStore(remote.rclone)
-  const infos = await inspectLeases(store, options.now.getTime(), remote.leaseSeconds * 1000)
+  const now = options.now.getTime()
+  const names = await store.list()
+  const infos = await inspectLeases(store, now, remote.leaseSeconds * 1000, names)
   const live = infos.filter((l) => l.state !== 'expired')
   if (live.length > 0 && !options.force) {
     throw new ExpError(
@@ -36,5 +45,14 @@ export async function unlockRemote(remote: Remote, options: UnlockOptions): Prom
     const removed = go ? await store.remove(l.name) : false
     leases.push({holder: describeHolder(l.body, l.name), name: l.name, removed, state: l.state})
   }
-  return {dry_run: Boolean(options.dryRun), leases}
+  const tickets: UnlockResult['tickets'] = []
+  // a ticket lives a third of a lease's life, and as long again past it (lease-queue.ts)
+  const ticketGraceMs = (remote.leaseSeconds * 1000) / 3
+  for (const name of names.filter((n) => n.endsWith(TICKET_SUFFIX)).sort()) {
+    const body: LeaseBody | undefined = await store.read(name).catch(() => undefined)
+    const state = !body ? 'unreadable' : Date.parse(body.expires) + ticketGraceMs < now ? 'expired' : 'live'
+    const removed = go && (options.force || state === 'expired') ? await store.remove(name) : false
+    tickets.push({holder: describeHolder(body, name), name, removed, state})
+  }
+  return {dry_run: Boolean(options.dryRun), leases, tickets}
 }

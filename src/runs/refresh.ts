@@ -8,7 +8,10 @@ import {type BackendName, isLive, type RunRecord} from './record.js'
  * Bring the live runs of many experiments up to date, one backend call per backend (never one per run), and put
  * the refreshed records back into the snapshots. Backends persist what changed in run.json.
  */
-export async function refreshLiveRuns(snapshots: ExperimentSnapshot[], context: BackendContext): Promise<void> {
+export async function refreshLiveRuns(
+  snapshots: Array<Pick<ExperimentSnapshot, 'dir' | 'runs'>>,
+  context: BackendContext,
+): Promise<void> {
   const byBackend = new Map<BackendName, RunRef[]>()
   for (const snap of snapshots) {
     for (const record of snap.runs) {

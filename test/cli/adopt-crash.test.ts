@@ -134,7 +134,9 @@ describe('exp adopt, killed at random instants (crash safety)', function () {
       }
       kills++
       const done = before - (await remaining())
-      if (begun && done > 0) perFileMs = (perFileMs + (Date.now() - begun) / done) / 2
+      // the window follows the machine: a run that got through more files than the window meant (a load spike when
+      // the uninterrupted run was timed) shrinks it at once, so a missed kill cannot end the test after a few kills
+      if (begun && done > 0) perFileMs = Math.min(perFileMs, (Date.now() - begun) / done)
       if ((await fs.readdir(journalDir).catch(() => [] as string[])).some((n) => n.endsWith('.json'))) midStep++
       // any exp command recovers (a listing when the lock is free): then every file is whole, once
       const list = await expJson(['list'], {cwd: ws})

@@ -7,12 +7,13 @@ import type {UnlockResult} from '../../remote/unlock.js'
 
 export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
   static description = `Lists every lease in <root>/locks/ with its holder. Expired leases are removed; a live one only with
---force (for a holder you know is gone: a killed process, a lost machine), after confirmation.`
+--force (for a holder you know is gone: a killed process, a lost machine), after confirmation. The queue tickets of
+machines waiting for the lease are listed too: expired ones are removed, live ones with --force.`
 
   static examples = ['<%= config.bin %> remote unlock', '<%= config.bin %> remote unlock --force --yes']
   static flags = {
     'dry-run': dryRun,
-    force: Flags.boolean({description: 'Also remove a live lease (its holder must be gone).'}),
+    force: Flags.boolean({description: 'Also remove a live lease (its holder must be gone) and live queue tickets.'}),
     ...rcloneFlags,
     yes,
   }
@@ -40,6 +41,11 @@ export default class RemoteUnlock extends BaseCommand<typeof RemoteUnlock> {
       this.log(
         `${l.removed ? 'Removed' : result.dry_run ? 'Would remove' : 'Kept'} the ${l.state} lease of ${l.holder}.`,
       )
+    const forced = this.flags.force || false
+    for (const t of result.tickets) {
+      const would = result.dry_run && (forced || t.state === 'expired')
+      this.log(`${t.removed ? 'Removed' : would ? 'Would remove' : 'Kept'} the ${t.state} queue ticket of ${t.holder}.`)
+    }
     return result
   }
 }
