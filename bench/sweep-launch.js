@@ -62,10 +62,11 @@ try {
   )
   const a = Array.from({length: Math.ceil(variants / 5)}, (_, i) => i + 1).join(',')
   const b = Array.from({length: Math.min(5, variants)}, (_, i) => i + 1).join(',')
-  exp('new', 'sw', '--grid', `bench.a=${a}`, '--grid', `bench.b=${b}`, '--date', '2025-01-01')
+  // keys of the base config `exp init` writes (a grid over a key it does not have is refused)
+  exp('new', 'sw', '--grid', `model.latent_dim=${a}`, '--grid', `training.epochs=${b}`, '--date', '2025-01-01')
   const sweep = path.join(ws, 'experiments', '2025-01-01-sw')
   const dirs = readdirSync(sweep, {withFileTypes: true})
-    .filter((d) => d.isDirectory() && /^a/.test(d.name))
+    .filter((d) => d.isDirectory() && /^latent-dim/.test(d.name))
     .map((d) => path.join(sweep, d.name))
   // the baseline before and after exp (a loaded machine drifts): their mean is what exp is compared with
   let t0 = process.hrtime.bigint()
