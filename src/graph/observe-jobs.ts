@@ -2,7 +2,6 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 import {messageOf} from '../errors.js'
-import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import type {Clock} from '../lib/time.js'
 import {refreshLiveRuns} from '../runs/refresh.js'
 import {isLive, readRun, type RunRecord, runFile} from '../runs/record.js'
@@ -10,10 +9,9 @@ import type {Workspace} from '../workspace/workspace.js'
 import {experimentDir, type RunObservation} from './observation.js'
 import type {GraphDoc, GraphNode, NodeStatus} from './record.js'
 
-/**
- * The I/O half of reconcile.ts's observeJobs, loaded only when a backend holds a node: the held nodes' run records,
- * the live ones refreshed with one query per backend, and each one's outcome for settle.
- */
+// The I/O half of reconcile.ts's observeJobs, loaded only when a backend holds a node: the held nodes' run records,
+// the live ones refreshed with one query per backend, and each one's outcome for settle.
+
 /** A node's status from its run's end: an eval also needs its report. undefined while the run is live. */
 export function outcomeOf(
   node: GraphNode,
@@ -53,17 +51,13 @@ export async function observeHeld(
   context: {now: Clock; log: (line: string) => void},
 ): Promise<Map<string, RunObservation>> {
   const out = new Map<string, RunObservation>()
-  const snapshots: ExperimentSnapshot[] = []
+  // the live runs, each with its node's id, as refreshLiveRuns takes them (it puts the refreshed records back)
+  const snapshots: Array<{dir: string; name: string; runs: RunRecord[]}> = []
   for (const node of held) {
     const seen = await observe(ws, node, node.runs!.at(-1)!)
     if (!seen) continue
     out.set(node.id, seen)
-    if (isLive(seen.record.state))
-      snapshots.push({
-        dir: experimentDir(ws, node),
-        name: node.id,
-        runs: [seen.record],
-      } as unknown as ExperimentSnapshot)
+    if (isLive(seen.record.state)) snapshots.push({dir: experimentDir(ws, node), name: node.id, runs: [seen.record]})
   }
   if (snapshots.length === 0) return out
   try {

@@ -5,32 +5,51 @@ import type {GraphDoc, GraphNode} from './record.js'
  * runnable, and where a node's input checkpoint comes from. No I/O.
  */
 
-/** Every node, each after all its dependencies; ties keep the file's order. Iterative: deep chains never overflow. */
+/** Every node, each after all its dependencies; ties keep the file's order. */
 export function topoOrder(doc: GraphDoc): GraphNode[] {
-  const out: GraphNode[] = []
-  const done = new Set<string>()
-  for (const start of Object.keys(doc.nodes)) {
-    if (done.has(start)) continue
-    const stack: Array<{id: string; next: number}> = [{id: start, next: 0}]
-    const onStack = new Set([start])
+  return walkDependencies(doc).order
+}
+
+/**
+ * Depth first from each node in the file's order, dependencies in their order (iterative: deep chains never
+ * overflow): every node after its dependencies, and the first dependency cycle met as the path that closes it
+ * (`a → b → c → a`: each depends on the next). A dependency that closes a cycle, or is not in the graph, is passed
+ * over, so an invalid graph still has an order.
+ */
+export function walkDependencies(doc: GraphDoc): {cycle?: string[]; order: GraphNode[]} {
+  const nodes = doc.nodes
+  const state = new Map<string, 1 | 2>()
+  const order: GraphNode[] = []
+  const stack: string[] = []
+  const next: number[] = []
+  let cycle: string[] | undefined
+  for (const start in nodes) {
+    if (!Object.hasOwn(nodes, start) || state.has(start)) continue
+    stack.push(start)
+    next.push(0)
+    state.set(start, 1)
     while (stack.length > 0) {
-      const top = stack.at(-1)!
-      const deps = doc.nodes[top.id].depends_on
-      if (top.next < deps.length) {
-        const dep = deps[top.next++]
-        if (!done.has(dep) && !onStack.has(dep) && doc.nodes[dep]) {
-          onStack.add(dep)
-          stack.push({id: dep, next: 0})
-        }
+      const top = stack.length - 1
+      const id = stack[top]
+      const deps = nodes[id].depends_on
+      if (next[top] >= deps.length) {
+        state.set(id, 2)
+        order.push(nodes[id])
+        stack.pop()
+        next.pop()
         continue
       }
-      stack.pop()
-      onStack.delete(top.id)
-      done.add(top.id)
-      out.push(doc.nodes[top.id])
+      const dep = deps[next[top]++]
+      const seen = state.get(dep)
+      if (seen === 1) cycle ??= [...stack.slice(stack.indexOf(dep)), dep]
+      else if (seen === undefined && Object.hasOwn(nodes, dep)) {
+        state.set(dep, 1)
+        stack.push(dep)
+        next.push(0)
+      }
     }
   }
-  return out
+  return {cycle, order}
 }
 
 /** Whether every dependency of a node is completed. */

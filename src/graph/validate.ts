@@ -1,6 +1,6 @@
 import {EXIT, ExpError} from '../errors.js'
 import {ACTIONS, CONFIG_KEYS, type GraphDoc, type GraphNode, NODE_STATUSES} from './record.js'
-import {checkpointSource} from './schedule.js'
+import {checkpointSource, walkDependencies} from './schedule.js'
 
 /**
  * Every rule a graph must satisfy before anything runs. Each problem is one line naming the node; `exp` stops with
@@ -120,50 +120,4 @@ export function assertValidGraph(doc: GraphDoc, label: string, options: Validate
   if (order) return order
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more: exp graph validate)` : ''
   throw new ExpError(`${label}: ${issues[0].message}${more}.`, {code: 'INVALID_GRAPH', exit: EXIT.usage})
-}
-
-/** A dependency cycle as the path that closes it (`a → b → c → a`), or undefined. */
-export function findCycle(doc: GraphDoc): string[] | undefined {
-  return walkDependencies(doc).cycle
-}
-
-/**
- * Depth first from each node in the file's order, dependencies in their order (iterative: deep graphs never
- * overflow): the first cycle met, or else every node after its dependencies — the order topoOrder gives. Expects
- * every dependency to be in the graph.
- */
-function walkDependencies(doc: GraphDoc): {cycle?: string[]; order: GraphNode[]} {
-  const nodes = doc.nodes
-  const state = new Map<string, 1 | 2>()
-  const order: GraphNode[] = []
-  const stack: string[] = []
-  const next: number[] = []
-  for (const start in nodes) {
-    if (!Object.hasOwn(nodes, start) || state.has(start)) continue
-    stack.push(start)
-    next.push(0)
-    state.set(start, 1)
-    while (stack.length > 0) {
-      const top = stack.length - 1
-      const id = stack[top]
-      const deps = nodes[id].depends_on
-      if (next[top] >= deps.length) {
-        state.set(id, 2)
-        order.push(nodes[id])
-        stack.pop()
-        next.pop()
-        continue
-      }
-      const dep = deps[next[top]++]
-      const seen = state.get(dep)
-      // in depends_on order: a → b means a depends on b
-      if (seen === 1) return {cycle: [...stack.slice(stack.indexOf(dep)), dep], order}
-      if (seen === undefined) {
-        state.set(dep, 1)
-        stack.push(dep)
-        next.push(0)
-      }
-    }
-  }
-  return {order}
 }

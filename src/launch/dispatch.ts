@@ -32,7 +32,7 @@ export async function launchTarget(
   return foreground ? (await withStopSignals((signal) => launch(signal))).result : launch()
 }
 
-/** Is `name` a whole sweep (an experiment with variants, not `EXP/V`)? As sweeps/launch.ts's isSweepLaunch. */
+/** Is `name` a whole sweep (an experiment with variants, not `EXP/V`)? Launch then goes through launchSweep. */
 async function isSweep(ws: Workspace, name: string): Promise<boolean> {
   const target = await resolveTarget(ws, name).catch(() => undefined)
   if (!target || target.variant || target.location !== 'experiments') return false

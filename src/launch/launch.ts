@@ -1,4 +1,4 @@
-import {createHash, randomBytes} from 'node:crypto'
+import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
@@ -11,6 +11,7 @@ import {relativeToRoot, withWorkspaceLock, type Workspace} from '../workspace/wo
 import type {LaunchRequest, StagePlan} from '../backends/backend.js'
 import {backendFor} from '../backends/registry.js'
 import {fillLocalSettings, loadLocalSettings, localValues} from '../workspace/local-settings.js'
+import {sha256} from '../lib/hash.js'
 import {shellQuote} from '../lib/shell-quote.js'
 import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
@@ -132,7 +133,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     // read whole, not streamed: a config is small, and a stream costs a launch its module
     configSha256: await fs
       .readFile(path.join(snapshot.dir, CONFIG_FILE))
-      .then((bytes) => createHash('sha256').update(bytes).digest('hex'))
+      .then(sha256)
       .catch(() => undefined),
     checkpointDir: evaluateCheckpoint ?? path.join(snapshot.dir, rel.checkpointDir),
     detach: Boolean(options.detach),

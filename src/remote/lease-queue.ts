@@ -22,6 +22,17 @@ export function ticketName(now: number, host: string, pid: number, random = rand
   return `${utc}-${host.replaceAll(/[^\w.-]/g, '_')}-${pid}-${random}${TICKET_SUFFIX}`
 }
 
+/** A ticket's life, and the grace past it before it is removed: a third of the lease's. */
+export const ticketLifeMs = (leaseSeconds: number): number => (leaseSeconds * 1000) / 3
+
+/**
+ * Whether a ticket's waiter is gone: past its `expires` plus the grace; an unreadable ticket (being written, or gone
+ * between list and read) is respected until the time in its name is long past.
+ */
+export function ticketExpired(name: string, body: LeaseBody | undefined, now: number, graceMs: number): boolean {
+  return body ? Date.parse(body.expires) + graceMs < now : Date.parse(isoOf(name)) + 2 * graceMs < now
+}
+
 export interface QueueOptions {
   store: LeaseStore
   clock: LeaseClock
@@ -75,10 +86,7 @@ export class WaitQueue {
       if (!liveUnread(store, known, name, clock.now(), graceMs)) {
         const body = await store.read(name).catch(() => undefined)
         if (body) known.set(name, body)
-        // unreadable: being written, or gone between list and read; respected until its name is long past
-        if (
-          body ? Date.parse(body.expires) + graceMs < clock.now() : Date.parse(isoOf(name)) + 2 * graceMs < clock.now()
-        ) {
+        if (ticketExpired(name, body, clock.now(), graceMs)) {
           await store.remove(name).catch(() => false)
           continue
         }

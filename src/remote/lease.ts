@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 
 import {ExpError, isExpError} from '../errors.js'
-import {WaitQueue} from './lease-queue.js'
+import {ticketLifeMs, WaitQueue} from './lease-queue.js'
 import {interrupted, pause} from './lease-signals.js'
 import {inspectLeases, type LeaseInfo} from './lease-inspect.js'
 import type {LeaseBody, LeaseClock, LeaseStore} from './lease-types.js'
@@ -176,7 +176,7 @@ async function takeLease(input: LeaseOptions, stillWanted?: () => Promise<boolea
     host: options.host,
     pid: options.pid,
   }
-  const queue = new WaitQueue({body: holder, clock, known, lifeMs: (options.leaseSeconds * 1000) / 3, store})
+  const queue = new WaitQueue({body: holder, clock, known, lifeMs: ticketLifeMs(options.leaseSeconds), store})
   const started = clock.now()
   let deadline = started + waitMs
   let blocker: string | undefined

@@ -1,6 +1,7 @@
 import path from 'node:path'
 
 import {EXIT, ExpError} from '../errors.js'
+import {STOP_SIGNALS} from '../launch/signals.js'
 
 /**
  * The one runner for every rclone call exp makes: argument lists only, `--retries 1` (exp retries itself where it
@@ -86,7 +87,7 @@ export class Rclone {
       )
     }
     const stopped = (result as {signal?: string}).signal
-    if (stopped && !result.isCanceled && ['SIGINT', 'SIGTERM', 'SIGHUP'].includes(stopped)) {
+    if (stopped && !result.isCanceled && (STOP_SIGNALS as readonly string[]).includes(stopped)) {
       // Ctrl-C at a terminal reaches rclone too (its process group): an interruption, not a remote failure
       throw new ExpError(`interrupted (${stopped}) while rclone ${args[0]} ran on ${this.target.remote}.`, {
         code: 'INTERRUPTED',

@@ -1,6 +1,6 @@
 import {EXIT, ExpError} from '../errors.js'
 import {describeHolder, inspectLeases, type LeaseBody, type LeaseInfo} from './lease.js'
-import {TICKET_SUFFIX} from './lease-queue.js'
+import {TICKET_SUFFIX, ticketExpired, ticketLifeMs} from './lease-queue.js'
 import {type Remote, rcloneLeaseStore} from './remote.js'
 
 /**
@@ -46,11 +46,11 @@ export async function unlockRemote(remote: Remote, options: UnlockOptions): Prom
     leases.push({holder: describeHolder(l.body, l.name), name: l.name, removed, state: l.state})
   }
   const tickets: UnlockResult['tickets'] = []
-  // a ticket lives a third of a lease's life, and as long again past it (lease-queue.ts)
-  const ticketGraceMs = (remote.leaseSeconds * 1000) / 3
+  // the queue's own rule (lease-queue.ts): a ticket's waiter is gone past its life and as long again
+  const graceMs = ticketLifeMs(remote.leaseSeconds)
   for (const name of names.filter((n) => n.endsWith(TICKET_SUFFIX)).sort()) {
     const body: LeaseBody | undefined = await store.read(name).catch(() => undefined)
-    const state = !body ? 'unreadable' : Date.parse(body.expires) + ticketGraceMs < now ? 'expired' : 'live'
+    const state = ticketExpired(name, body, now, graceMs) ? 'expired' : body ? 'live' : 'unreadable'
     const removed = go && (options.force || state === 'expired') ? await store.remove(name) : false
     tickets.push({holder: describeHolder(body, name), name, removed, state})
   }

@@ -1,6 +1,3 @@
-import {existsSync} from 'node:fs'
-import path from 'node:path'
-
 import {EXIT, ExpError} from '../errors.js'
 import {classifyWorkspace} from '../experiments/listing.js'
 import {resolveTarget} from '../experiments/resolve.js'
@@ -8,16 +5,8 @@ import type {BackendName} from '../runs/record.js'
 import type {Workspace} from '../workspace/workspace.js'
 import type {SweepLaunchOptions, SweepLaunchResult} from './launch-types.js'
 import {chooseVariants, type VariantChoice} from './launch-select.js'
-import {SWEEP_FILE} from './record.js'
 
 export type {SweepLaunchOptions, SweepLaunchResult, SweepVariantResult} from './launch-types.js'
-
-/** Is `name` a whole sweep (an experiment with variants, not `EXP/V`)? Launch then goes through launchSweep. */
-export async function isSweepLaunch(ws: Workspace, name: string): Promise<boolean> {
-  const target = await resolveTarget(ws, name).catch(() => undefined)
-  if (!target || target.variant || target.location !== 'experiments') return false
-  return existsSync(path.join(ws.paths.experiments, target.name, SWEEP_FILE))
-}
 
 /**
  * Launch every variant of a sweep that has no completed run of its current config (see chooseVariants) on one
