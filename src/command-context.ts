@@ -1,3 +1,4 @@
+import {type GraphStore, localGraphStore} from './graph/store.js'
 import type {Clock} from './lib/time.js'
 import type {Workspace} from './workspace/workspace.js'
 
@@ -11,8 +12,12 @@ export async function remoteOf(ws: Workspace, flags: {'rclone-remote'?: string; 
   return openRemote(ws, {rcloneRemote: flags['rclone-remote'], rcloneRoot: flags['rclone-root']})
 }
 
-/** The work graph's store (the workspace's file, or the remote's when the graph is shared). */
-export async function graphOf(ws: Workspace, clock: Clock) {
+/**
+ * The work graph's store: the workspace's file, or the remote's when the graph is shared — the remote store (rclone,
+ * leases) loaded only then, so a local graph loads none of it.
+ */
+export async function graphOf(ws: Workspace, clock: Clock): Promise<GraphStore> {
+  if (!ws.settings.remote?.rclone_remote) return localGraphStore(ws, clock)
   const {graphStore} = await import('./remote/graph-store.js')
   return graphStore(ws, clock)
 }

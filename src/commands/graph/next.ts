@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import type {GraphView, NodeRow} from '../../graph/show.js'
 
 export default class GraphNext extends BaseCommand<typeof GraphNext> {
@@ -8,9 +9,8 @@ export default class GraphNext extends BaseCommand<typeof GraphNext> {
 
   async run(): Promise<{next: NodeRow | null; version: GraphView['version']}> {
     const ws = await this.workspace()
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {showGraph} = await import('../../graph/show.js')
-    const view = await showGraph(ws, graphStore(ws, this.clock), {now: this.clock})
+    const view = await showGraph(ws, await graphOf(ws, this.clock), {now: this.clock})
     const next = view.nodes.find((n) => n.id === view.next) ?? null
     if (next) this.log(`${next.id} (${next.action}${next.experiment ? ` on ${next.experiment}` : ''})`)
     else {

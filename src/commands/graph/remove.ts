@@ -1,6 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import {EXIT} from '../../errors.js'
 import {dryRun, yes} from '../../flags.js'
 import type {EditResult} from '../../graph/edit.js'
@@ -21,10 +22,9 @@ export default class GraphRemove extends BaseCommand<typeof GraphRemove> {
 
   async run(): Promise<EditResult & {confirmed: boolean}> {
     const ws = await this.workspace()
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {removeNode} = await import('../../graph/edit.js')
     const sure = this.flags.yes
-    const result = await removeNode(graphStore(ws, this.clock), {
+    const result = await removeNode(await graphOf(ws, this.clock), {
       confirm: async (node) =>
         this.ask({
           message: `Remove ${node.action} node ${node.id} (${node.status})?`,

@@ -1,5 +1,6 @@
 import {graphRunFlags} from '../../command-flags/graph/run.js'
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import type {RunGraphResult} from '../../graph/runner.js'
 import type {BackendName} from '../../runs/record.js'
 
@@ -23,9 +24,8 @@ marks this runner's nodes interrupted and exits 130.`
   async run(): Promise<RunGraphResult | {detached: true; pid: number; log: string}> {
     const ws = await this.workspace()
     const f = this.flags
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {checkGraph} = await import('../../graph/check.js')
-    const store = graphStore(ws, this.clock)
+    const store = await graphOf(ws, this.clock)
     await checkGraph(ws, store)
     if (f.detach && !f['dry-run']) {
       const {detachGraphRun} = await import('../../graph/detach.js')

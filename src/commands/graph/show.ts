@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import {type GraphView, showGraph, toDot} from '../../graph/show.js'
 import {graphViewNote, renderGraphView} from '../../graph/show-render.js'
-import {localGraphStore} from '../../graph/store.js'
 
 export default class GraphShow extends BaseCommand<typeof GraphShow> {
   static description = `Each node in dependency order with its status, experiment, latest run, duration, the experiment's verdict,
@@ -25,11 +25,7 @@ completed complete.`
 
   async run(): Promise<GraphView> {
     const ws = await this.workspace()
-    // the remote store (rclone, leases) only when one is configured: a local graph loads none of it
-    const store = ws.settings.remote?.rclone_remote
-      ? (await import('../../remote/graph-store.js')).graphStore(ws, this.clock)
-      : localGraphStore(ws, this.clock)
-    const view = await showGraph(ws, store, {now: this.clock})
+    const view = await showGraph(ws, await graphOf(ws, this.clock), {now: this.clock})
     if (this.flags.dot) {
       this.log(toDot(view))
       return view

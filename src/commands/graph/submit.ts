@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import {EXIT, ExpError} from '../../errors.js'
 import {dryRun} from '../../flags.js'
 import type {SubmitGraphResult} from '../../graph/submit.js'
@@ -23,10 +24,9 @@ date from the jobs' end records. noop nodes need no job; paper nodes wait for a 
   async run(): Promise<SubmitGraphResult> {
     const ws = await this.workspace()
     if (!this.flags.slurm) throw new ExpError('graph submit needs --slurm.', {code: 'USAGE', exit: EXIT.usage})
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {checkGraph} = await import('../../graph/check.js')
     const {submitGraph} = await import('../../graph/submit.js')
-    const store = graphStore(ws, this.clock)
+    const store = await graphOf(ws, this.clock)
     await checkGraph(ws, store)
     const chatty = !this.jsonEnabled()
     const result = await submitGraph(ws, {

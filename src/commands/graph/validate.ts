@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../base-command.js'
+import {graphOf} from '../../command-context.js'
 import type {CheckResult} from '../../graph/check.js'
 
 export default class GraphValidate extends BaseCommand<typeof GraphValidate> {
@@ -13,9 +14,8 @@ is one line naming the node, exit 2; --json lists them all.`
 
   async run(): Promise<CheckResult> {
     const ws = await this.workspace()
-    const {graphStore} = await import('../../remote/graph-store.js')
     const {checkGraph} = await import('../../graph/check.js')
-    const {doc: _doc, ...result} = await checkGraph(ws, graphStore(ws, this.clock), {assert: !this.jsonEnabled()})
+    const {doc: _doc, ...result} = await checkGraph(ws, await graphOf(ws, this.clock), {assert: !this.jsonEnabled()})
     if (!result.valid) process.exitCode = 2
     this.log(`${result.file}: valid (${result.nodes} nodes, version ${result.version}).`)
     return result
