@@ -2,6 +2,7 @@ import {execa} from 'execa'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 import {age, EXP_BIN, inProcess, makeExperiment, removeDir, requireTool, tempWorkspace} from '../support/exp.js'
@@ -25,8 +26,12 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     const r = await crontab(['-l'])
     return r.exitCode === 0 ? r.stdout + '\n' : ''
   }
+  // exp as the throwaway user runs it: a copy of this checkout's package that the user can read (a checkout in a
+  // private folder, as `mktemp -d` makes them, is out of its reach)
+  let install: string | undefined
+  let bin = EXP_BIN
   const asUser = async (args: string[], cwd: string) => {
-    const r = await execa('runuser', ['-u', user, '--', process.execPath, EXP_BIN, ...args], {
+    const r = await execa('runuser', ['-u', user, '--', process.execPath, bin, ...args], {
       cwd,
       env: {EXP_ROOT: undefined},
       reject: false,
@@ -57,7 +62,9 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     )
     await execa('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', user])
     created = true
-    const probe = await execa('runuser', ['-u', user, '--', process.execPath, EXP_BIN, '--version'], {reject: false})
+    install = await installForUser()
+    bin = path.join(install, 'bin', 'run.js')
+    const probe = await execa('runuser', ['-u', user, '--', process.execPath, bin, '--version'], {reject: false})
     requireTool(
       this,
       probe.exitCode === 0,
@@ -66,6 +73,7 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
   })
 
   after(async () => {
+    if (install) await removeDir(install)
     if (!created) return
     await crontab(['-r'])
     await execa('userdel', [user], {reject: false})
@@ -97,7 +105,7 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     const first = await asUser(['cron', 'install'], ws)
     assert.equal(first.code, 0, first.stderr)
     assert.match(first.stdout, /^Installed the exp line in your crontab:/)
-    const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(EXP_BIN)}' archive --status all --older-than 14d --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
+    const expected = `0 0 * * 0 cd '${ws}' && EXP_LOG_TIMESTAMPS=1 '${process.execPath}' '${await fs.realpath(bin)}' archive --status all --older-than 14d --yes >> '${ws}/.exp/cron.log' 2>&1 # exp:${ws}`
     assert.equal(await table(), OTHERS + expected + '\n')
 
     const second = await asUser(
@@ -210,3 +218,18 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     }
   })
 })
+
+/**
+ * The package's files (package.json `files`, as npm would install them) copied to a folder anyone can read, with
+ * node_modules hard-linked (copied when it is on another filesystem).
+ */
+async function installForUser(): Promise<string> {
+  const root = path.dirname(path.dirname(EXP_BIN))
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'exp-cron-install-'))
+  await fs.chmod(dir, 0o755)
+  const {files} = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as {files: string[]}
+  await execa('cp', ['-a', '--parents', 'package.json', ...files, dir], {cwd: root})
+  const linked = await execa('cp', ['-al', 'node_modules', dir], {cwd: root, reject: false})
+  if (linked.exitCode !== 0) await execa('cp', ['-a', 'node_modules', dir], {cwd: root})
+  return dir
+}
