@@ -160,7 +160,19 @@ if (process.env.EXP_BUILD_VERBOSE) {
   for (const [f, o] of outputs.sort((a, b) => b[1].bytes - a[1].bytes))
     console.log(`${(o.bytes / 1024).toFixed(0).padStart(6)} KiB  ${path.relative(ROOT, f)}`)
 }
-const fastFiles = await rechunkFastPath(fast.metafile, {from: FAST_STAGE, root: ROOT, to: path.join(OUT, 'fast')})
+const fastFiles = await rechunkFastPath(fast.metafile, {
+  eager: {
+    'commands/launch': [
+      'src/backends/local.ts',
+      'src/workspace/recovery.ts',
+      'src/launch/checkpoint-gate.ts',
+      'src/backends/evaluation.ts',
+    ],
+  },
+  from: FAST_STAGE,
+  root: ROOT,
+  to: path.join(OUT, 'fast'),
+})
 rmSync(FAST_STAGE, {force: true, recursive: true})
 console.log(
   `build: ${commands.length} commands, ${outputs.length} files in dist/ (the fast path's ${fastFiles} files laid out again)`,

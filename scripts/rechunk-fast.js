@@ -11,10 +11,11 @@ import path from 'node:path'
 import {rollup} from 'rollup'
 
 /**
- * Lay out esbuild's fast build (a metafile and its files under `from`) again under `to`, entry names unchanged.
+ * Lay out esbuild's fast build (a metafile and its files under `from`) again under `to`, entry names unchanged;
+ * `eager` names, per entry (`commands/launch`), the sources of lazy imports to count as its start-up code.
  * Returns the number of JavaScript files written.
  */
-export async function rechunkFastPath(metafile, {from, root, to}) {
+export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
   const abs = (file) => path.resolve(root, file)
   const outputs = Object.fromEntries(Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js')))
   // the build's own entry points (commands, run, complete): a lazy `await import()` has an entryPoint in the
@@ -27,6 +28,9 @@ export async function rechunkFastPath(metafile, {from, root, to}) {
   )
   // which entries load each file before they run: the files an entry imports statically, and theirs
   const loadedBy = new Map()
+  // the lazy modules a command always loads soon after it starts (`exp launch`: the local backend, the recovery
+  // check under the lock, the checkpoint gate and the verdict) count as its start-up code
+  const lazyFile = (source) => Object.keys(outputs).find((file) => outputs[file].entryPoint === source)
   for (const [name, file] of Object.entries(input)) {
     const seen = new Set()
     const walk = (f) => {
@@ -36,6 +40,7 @@ export async function rechunkFastPath(metafile, {from, root, to}) {
         if (i.kind === 'import-statement' && !i.external) walk(abs(i.path))
     }
     walk(file)
+    for (const source of eager[name] ?? []) walk(abs(lazyFile(source)))
     for (const f of seen) if (f !== file) loadedBy.set(f, [...(loadedBy.get(f) ?? []), name])
   }
   // a module that two or more commands load at start-up goes into one shared chunk, one that a single command loads
