@@ -211,6 +211,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const written = new Set<string>()
   let changed = 0
   let items: Classified[]
+  let indexText = ''
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
@@ -240,21 +241,20 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       sparks.set(item, lastSpark(item, losses))
       changed++
     }
-  } finally {
-    // the pages in flight written, and the writer's temporary files removed, even when building one failed
-    await writer.flush()
-  }
-  const losses = lossCurves()
-  writePage(
-    index,
-    renderIndex(
+    // the index drawn while the writer thread is still writing the last pages
+    const losses = lossCurves()
+    indexText = renderIndex(
       ws,
       items,
       options.now(),
       (name) => written.has(pageFile(ws, name)),
       (item) => sparks.get(item) ?? lastSpark(item, losses),
-    ),
-  )
+    )
+  } finally {
+    // the pages in flight written, and the writer's temporary files removed, even when building one failed
+    await writer.flush()
+  }
+  writePage(index, indexText)
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
