@@ -211,7 +211,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const written = new Set<string>()
   let changed = 0
   let items: Classified[]
-  let indexText = ''
+  let indexText: string
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
