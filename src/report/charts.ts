@@ -36,8 +36,11 @@ function extent(values: readonly number[]): [number, number] {
     if (v < lo) lo = v
     if (v > hi) hi = v
   }
-  return lo === hi ? [lo - 1, hi + 1] : [lo, hi]
+  return widen(lo, hi)
 }
+
+/** A range of one value gets a unit either side. */
+const widen = (lo: number, hi: number): [number, number] => (lo === hi ? [lo - 1, hi + 1] : [lo, hi])
 
 const r2 = (n: number) => Math.round(n * 100) / 100
 
@@ -61,7 +64,7 @@ function coordinate(n: number): string {
  * What wantsLog and extent give for every series' points together (x, and y on the scale chosen), in passes over
  * the points rather than four arrays of them: a page draws 1,000s of points and the garbage collector noticed.
  */
-function seriesExtent(series: readonly Series[]): {log: boolean; x: [number, number]; y: [number, number]} {
+function seriesExtent(series: readonly Series[]): {log: boolean; x0: number; x1: number; y0: number; y1: number} {
   let count = 0
   let positive = true
   let [xLo, xHi, yLo, yHi] = [Infinity, -Infinity, Infinity, -Infinity]
@@ -85,8 +88,8 @@ function seriesExtent(series: readonly Series[]): {log: boolean; x: [number, num
         if (y > yHi) yHi = y
       }
   }
-  const edges = (lo: number, hi: number): [number, number] => (lo === hi ? [lo - 1, hi + 1] : [lo, hi])
-  return {log, x: edges(xLo, xHi), y: edges(yLo, yHi)}
+  const [[x0, x1], [y0, y1]] = [widen(xLo, xHi), widen(yLo, yHi)]
+  return {log, x0, x1, y0, y1}
 }
 
 /** A polyline's points attribute: "x,y x,y ..." */
@@ -101,7 +104,7 @@ function polylinePoints(count: number, x: (i: number) => number, y: (i: number) 
  * (a test) can turn a point's coordinates back into the value it plots.
  */
 export function lineChart(series: readonly Series[], options: {xLabel: string; yLabel: string}): SafeHtml {
-  const {log, x: [x0, x1], y: [y0, y1]} = seriesExtent(series)
+  const {log, x0, x1, y0, y1} = seriesExtent(series)
   const ty = (v: number) => (log ? Math.log10(v) : v)
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right)
   const sy = (y: number) => H - PAD.bottom - ((ty(y) - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom)
