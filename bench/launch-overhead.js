@@ -28,6 +28,14 @@ const run = (file, args, options = {}) => {
   return r
 }
 const exp = (...args) => run(process.execPath, [bin, ...args], {env: {...process.env, EXP_ROOT: ws}})
+// NODE_EXTRA_CA_CERTS (set machine-wide on some machines, this one included): Node 20 then builds its whole
+// certificate store at every start, TLS used or not (nodejs/node#40524; later Node lines load it lazily). Every exp
+// call pays it and the engines run directly do not, so the bench also measures exp, and bare Node, without it.
+const caFile = process.env.NODE_EXTRA_CA_CERTS
+const withoutCa = {...process.env, EXP_ROOT: ws}
+delete withoutCa.NODE_EXTRA_CA_CERTS
+const expWithoutCa = (...args) => run(process.execPath, [bin, ...args], {env: withoutCa})
+const bareNode = (env) => run(process.execPath, ['-e', '0'], {env})
 // CPU of the children this process waited for (exp and the engines it ran, or the engines alone), from
 // /proc/self/stat's cutime + cstime (clock ticks, 100 a second on Linux): steadier than wall time on a loaded machine
 const childCpuMs = () => {
@@ -71,6 +79,9 @@ try {
   const startup = []
   const launchCpu = []
   const directCpu = []
+  const bare = []
+  const launchesNoCa = []
+  const bareNoCa = []
   for (let i = 0; i < n; i++) {
     launches.push(time(() => exp('launch', 'bench')))
     launchCpu.push(cpu.at(-1))
@@ -82,6 +93,11 @@ try {
     )
     directCpu.push(cpu.at(-1))
     startup.push(time(() => exp('--version')))
+    bare.push(time(() => bareNode(process.env)))
+    if (caFile) {
+      launchesNoCa.push(time(() => expWithoutCa('launch', 'bench')))
+      bareNoCa.push(time(() => bareNode(withoutCa)))
+    }
   }
   const l = median(launches)
   const d = median(direct)
@@ -97,6 +113,16 @@ try {
   console.log(
     `  ratio launch / direct:             ${(l / d).toFixed(2)}× (medians); ${ratio.toFixed(2)}× median of the rounds' ratios   target ≤ 1.6×: ${ratio <= 1.6 ? 'met' : 'MISSED'}`,
   )
+  console.log(`  node -e 0 (Node's own start-up and exit):  ${fmt(median(bare))}`)
+  if (caFile) {
+    const noCa = median(launchesNoCa.map((ms, i) => ms / direct[i]))
+    console.log(
+      `  NODE_EXTRA_CA_CERTS is set (${caFile}): node -e 0 takes ${fmt(median(bareNoCa))} without it, so every exp call pays ${fmt(median(bare) - median(bareNoCa))} for it`,
+    )
+    console.log(
+      `  without NODE_EXTRA_CA_CERTS:       exp launch ${fmt(median(launchesNoCa))}, overhead ${fmt(median(launchesNoCa) - d)}; ${noCa.toFixed(2)}× median of the rounds' ratios`,
+    )
+  }
   const cpuRatio = median(launchCpu) / median(directCpu)
   if (Number.isFinite(cpuRatio))
     console.log(

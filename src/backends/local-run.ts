@@ -40,7 +40,24 @@ export async function runStages(
   io: LaunchIO = {},
 ): Promise<RunRecord> {
   const logFile = launchLogFile(runDir(experimentDir, initial.run_id))
-  const note = (entry: LaunchLogEntry) => appendLaunchLog(logFile, entry, context.now())
+  // launch.log entries are appended in order, one after another, while the run goes on: between two engines and
+  // after the last one nothing waits for them; every one is written (or its error thrown) before an engine starts
+  // and before the run returns
+  let appending: Promise<void> = Promise.resolve()
+  let appendError: unknown
+  const note = (entry: LaunchLogEntry): Promise<void> => {
+    const at = context.now()
+    appending = appending
+      .then(() => appendLaunchLog(logFile, entry, at))
+      .catch((error: unknown) => {
+        appendError ??= error
+      })
+    return appending
+  }
+  const notesWritten = async () => {
+    await appending
+    if (appendError !== undefined) throw appendError
+  }
   // the supervisor (this process) and its host go into the record; `exp launch` in the foreground wrote the queued
   // record as this process already, so it is not rewritten (one fsynced write less before the first engine starts)
   const supervisor = {host: os.hostname(), ...supervisorFields(identify())}
@@ -56,6 +73,7 @@ export async function runStages(
 
   try {
     await runQueued()
+    await notesWritten()
   } catch (error) {
     throw await recordBreakdown(error)
   }
@@ -80,7 +98,7 @@ export async function runStages(
     }
 
     const elapsed = Date.parse(record.updated_at) - Date.parse(record.created_at)
-    await note({
+    void note({
       action: 'run',
       description: `run ${record.run_id} finished`,
       details: record.stages.map((s) => `${s.name} ${s.state}${s.reason ? ` (${s.reason})` : ''}`).join('; '),
@@ -127,6 +145,7 @@ export async function runStages(
     const env = context.env ?? process.env
     const startedAt = context.now()
     const offset = (await fs.stat(logPath).catch(() => undefined))?.size ?? 0
+    await notesWritten()
     const child = await startEngine(file, args, {
       cwd: stage.cwd,
       env: {...env, PYTHONUNBUFFERED: env.PYTHONUNBUFFERED ?? '1'},
@@ -201,24 +220,30 @@ export async function runStages(
       patch = {exit_code: result.exitCode ?? null, signal: result.signal ?? null, state: 'failed'}
       if (result.signal) patch.reason = `was killed by ${result.signal}`
     }
-    await patchStage(i, {...patch, ended_at: endedAt.toISOString()})
+    const ended = {...patch, ended_at: endedAt.toISOString()}
+    // a completed train's checkpoint is hashed and committed while its end is recorded, not after
+    const commit =
+      patch.state === 'completed'
+        ? gate.then((loaded) =>
+            loaded.commitAfterStage(experimentDir, record, {...stage, ...ended}, context.now, commitLookup),
+          )
+        : undefined
+    commit?.catch(() => {}) // awaited below, once the stage's end is recorded
+    await patchStage(i, ended)
     const how =
       patch.reason ?? (patch.exit_code === null || patch.exit_code === undefined ? '' : `exit code ${patch.exit_code}`)
     context.log(`${stage.name}: ${patch.state}${how ? ` (${how})` : ''} after ${took}`)
-    await note({
+    void note({
       action: stage.name,
       description: 'finished',
       details: `${how || 'no exit code'} after ${took}`,
       result: patch.state!,
     })
-    const committed =
-      patch.state === 'completed'
-        ? await (await gate).commitAfterStage(experimentDir, record, record.stages[i], context.now, commitLookup)
-        : undefined
+    const committed = await commit
     if (committed) {
       await patchStage(i, committed.patch)
       for (const line of committed.lines) context.log(line)
-      await note(committed.entry)
+      void note(committed.entry)
     }
     if (isEvaluateStage(stage.name) && patch.state === 'completed') await judgeReport(i)
   }
@@ -230,7 +255,7 @@ export async function runStages(
     if (!outcome) return
     if (outcome.failure) await patchStage(i, {reason: outcome.failure, state: 'failed'})
     if (outcome.line) context.log(outcome.line)
-    await note(outcome.entry)
+    void note(outcome.entry)
   }
 }
 

@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 
-import {resolveTarget} from '../experiments/resolve.js'
+import {resolveTarget, type Target} from '../experiments/resolve.js'
 import type {SweepLaunchOptions, SweepLaunchResult} from '../sweeps/launch-types.js'
 import {SWEEP_FILE} from '../sweeps/record.js'
 import type {Workspace} from '../workspace/workspace.js'
@@ -23,18 +23,18 @@ export async function launchTarget(
   options: LaunchTargetOptions,
 ): Promise<LaunchResult | SweepLaunchResult> {
   const {stream, ...rest} = options
-  const launchSweep = (await isSweep(ws, options.name)) ? (await import('../sweeps/launch.js')).launchSweep : undefined
+  const target = await resolveTarget(ws, options.name).catch(() => undefined)
+  const launchSweep = isSweep(ws, target) ? (await import('../sweeps/launch.js')).launchSweep : undefined
   const launch = (signal?: AbortSignal): Promise<LaunchResult | SweepLaunchResult> =>
     launchSweep
       ? launchSweep(ws, {...rest, io: {signal}})
-      : launchExperiment(ws, {...rest, io: {output: stream, signal}})
+      : launchExperiment(ws, {...rest, io: {output: stream, signal}, target})
   const foreground = !options.detach && !options.dryRun
   return foreground ? (await withStopSignals((signal) => launch(signal))).result : launch()
 }
 
-/** Is `name` a whole sweep (an experiment with variants, not `EXP/V`)? Launch then goes through launchSweep. */
-async function isSweep(ws: Workspace, name: string): Promise<boolean> {
-  const target = await resolveTarget(ws, name).catch(() => undefined)
+/** Is the target a whole sweep (an experiment with variants, not `EXP/V`)? Launch then goes through launchSweep. */
+function isSweep(ws: Workspace, target: Target | undefined): boolean {
   if (!target || target.variant || target.location !== 'experiments') return false
   return existsSync(path.join(ws.paths.experiments, target.name, SWEEP_FILE))
 }

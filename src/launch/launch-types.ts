@@ -1,4 +1,5 @@
 import type {LaunchIO} from '../backends/backend.js'
+import type {Target} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import type {BackendName, RunRecord, StageName} from '../runs/record.js'
 import type {TrainEngine} from './engines.js'
@@ -34,6 +35,8 @@ export interface LaunchOptions {
   afterJobs?: string[]
   /** record and prepare the run, but let the caller submit it (a sweep's SLURM job arrays) */
   prepareOnly?: boolean
+  /** `name` already resolved by the caller (exp launch resolves it once to tell a sweep from an experiment) */
+  target?: Target
 }
 
 export interface LaunchResult {

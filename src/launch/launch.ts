@@ -39,7 +39,7 @@ import type {LaunchOptions, LaunchResult} from './launch-types.js'
  * The lock is never held while engines run.
  */
 export async function launchExperiment(ws: Workspace, options: LaunchOptions): Promise<LaunchResult> {
-  const target = await resolveTarget(ws, options.name)
+  const target = options.target ?? (await resolveTarget(ws, options.name))
   // a sweep's variant (EXP/V) is launched like an experiment: its folder is the one the engines run in
   const located = {...target, name: target.variant ? `${target.name}/${target.variant}` : target.name}
   if (located.location === 'archive') {
@@ -67,6 +67,9 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     }
   }
 
+  // the backend's module loads while the experiment is read (awaited below, before anything is written)
+  const loading = backendFor(backendName)
+  loading.catch(() => {})
   const snapshot = await readLaunchSubject(ws, target, options)
   if (!snapshot.hasConfig) throw new ExpError(`${located.name} has no config.yaml to run.`, {code: 'NO_CONFIG'})
   const live = snapshot.runs.find((r) => isLive(r.state))
@@ -156,7 +159,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
     templates,
     ws,
   }
-  const backend = await backendFor(backendName)
+  const backend = await loading
 
   if (!request.dryRun) {
     await withWorkspaceLock(

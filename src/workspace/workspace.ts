@@ -105,10 +105,13 @@ export async function withWorkspaceLock<T>(
   fn: (recovered: string[]) => Promise<T>,
   options?: LockOptions,
 ): Promise<T> {
+  // the recovery module loads while the lock is being taken, not after
+  const recovery = import('./recovery.js')
+  recovery.catch(() => {}) // awaited under the lock; a lock never taken leaves it unawaited
   return withLock(
     ws.paths.lock,
     async () => {
-      const {recoverInterrupted} = await import('./recovery.js')
+      const {recoverInterrupted} = await recovery
       return fn(await recoverInterrupted(ws))
     },
     options,
