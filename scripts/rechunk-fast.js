@@ -1,0 +1,86 @@
+// The fast path's layout (scripts/build.js calls this): esbuild's code splitting gives each set of entry points and
+// lazy `await import()`s that share code a chunk of its own, so `exp launch` loaded its eager code from 34 files —
+// and Node's ES-module loader costs ≈ 0.45 ms a file (resolve, read, compile, link), more than the code itself.
+// esbuild cannot merge chunks; rollup can, without copying a module twice (one ExpError class, one cache): this puts
+// every module a fast command loads at start-up into one chunk per set of fast commands that load it ("launch",
+// "list+show+runs", ...), and leaves what loads later (backends, prompts, zod) in chunks of its own. Measured on
+// `exp launch`: its eager code imports in 13.5 ms instead of 30 ms (2 files instead of 34), 24 ms of CPU less per
+// launch. The source maps still lead to src/ (rollup chains esbuild's maps).
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {rollup} from 'rollup'
+
+/**
+ * Lay out esbuild's fast build (a metafile and its files under `from`) again under `to`, entry names unchanged;
+ * `eager` names, per entry (`commands/launch`), the sources of lazy imports to count as its start-up code.
+ * Returns the number of JavaScript files written.
+ */
+export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
+  const abs = (file) => path.resolve(root, file)
+  const outputs = Object.fromEntries(Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js')))
+  // the build's own entry points (commands, run, complete): a lazy `await import()` has an entryPoint in the
+  // metafile too, and stays a chunk of its own, which rollup finds from the import
+  const entries = Object.entries(outputs).filter(
+    ([file, o]) => o.entryPoint && !path.relative(from, abs(file)).startsWith(`chunks${path.sep}`),
+  )
+  const input = Object.fromEntries(
+    entries.map(([file]) => [path.relative(from, abs(file)).replace(/\.js$/, ''), abs(file)]),
+  )
+  // which entries load each file before they run: the files an entry imports statically, and theirs
+  const loadedBy = new Map()
+  // the lazy modules a command always loads soon after it starts (`exp launch`: the local backend, the recovery
+  // check under the lock, the checkpoint gate and the verdict) count as its start-up code
+  const lazyFile = (source) => Object.keys(outputs).find((file) => outputs[file].entryPoint === source)
+  for (const [name, file] of Object.entries(input)) {
+    const seen = new Set()
+    const walk = (f) => {
+      if (seen.has(f)) return
+      seen.add(f)
+      for (const i of outputs[path.relative(root, f)]?.imports ?? [])
+        if (i.kind === 'import-statement' && !i.external) walk(abs(i.path))
+    }
+    walk(file)
+    for (const source of eager[name] ?? []) walk(abs(lazyFile(source)))
+    for (const f of seen) if (f !== file) loadedBy.set(f, [...(loadedBy.get(f) ?? []), name])
+  }
+  // a module that two or more commands load at start-up goes into one shared chunk, one that a single command loads
+  // into that command's; run and complete (the runner, shell completion) take them from there
+  const chunkOf = (id) => {
+    const commands = (loadedBy.get(id) ?? []).filter((name) => name.startsWith(`commands${path.sep}`))
+    if (commands.length === 0) return undefined
+    return commands.length === 1
+      ? `start-${commands[0].slice('commands/'.length).replaceAll('/', '-')}`
+      : 'start-shared'
+  }
+  const bundle = await rollup({
+    external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
+    input,
+    onwarn(warning, warn) {
+      // esbuild's output is ES2022 with `this` only inside functions; anything rollup warns about is worth seeing
+      if (warning.code !== 'CIRCULAR_DEPENDENCY') warn(warning)
+    },
+    plugins: [
+      {
+        // esbuild's own source map goes in, so the chunks' maps lead to src/
+        load(id) {
+          if (!id.endsWith('.js')) return null
+          const code = readFileSync(id, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n')
+          return {code, map: existsSync(`${id}.map`) ? readFileSync(`${id}.map`, 'utf8') : null}
+        },
+        name: 'esbuild-output',
+      },
+    ],
+    // esbuild has shaken the tree already; rollup only moves code between files
+    treeshake: false,
+  })
+  const {output} = await bundle.write({
+    chunkFileNames: 'chunks/[name]-[hash].js',
+    dir: to,
+    entryFileNames: '[name].js',
+    format: 'es',
+    manualChunks: chunkOf,
+    sourcemap: true,
+  })
+  await bundle.close()
+  return output.filter((o) => o.type === 'chunk').length
+}
