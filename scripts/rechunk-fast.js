@@ -45,7 +45,14 @@ export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
   }
   // a module that two or more commands load at start-up goes into one shared chunk, one that a single command loads
   // into that command's; run and complete (the runner, shell completion) take them from there
+  // a package's code (yaml, ansis) stays in a chunk of its own: merged into one command's start-up chunk, every
+  // lazy user of the package (settings validation uses yaml) would load that command's code with it
+  const packageOnly = (id) => {
+    const inputs = Object.keys(outputs[path.relative(root, id)]?.inputs ?? {})
+    return inputs.length > 0 && inputs.every((input) => input.includes('node_modules/'))
+  }
   const chunkOf = (id) => {
+    if (packageOnly(id)) return undefined
     const commands = (loadedBy.get(id) ?? []).filter((name) => name.startsWith(`commands${path.sep}`))
     if (commands.length === 0) return undefined
     return commands.length === 1
@@ -56,8 +63,10 @@ export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
     external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
     input,
     onwarn(warning, warn) {
-      // esbuild's output is ES2022 with `this` only inside functions; anything rollup warns about is worth seeing
-      if (warning.code !== 'CIRCULAR_DEPENDENCY') warn(warning)
+      // a cycle between chunks can run a module before one it needs: the build fails rather than ship that
+      if (/CIRCULAR|CYCLIC/.test(warning.code ?? '')) throw new Error(`rollup: ${warning.message}`)
+      // esbuild leaves an import it shook the use of (a name kept for its banner); anything else is worth seeing
+      if (warning.code !== 'UNUSED_EXTERNAL_IMPORT') warn(warning)
     },
     plugins: [
       {

@@ -103,27 +103,33 @@ describe('start-up fast path', () => {
     }
   })
 
-  it('a plain hot call and help at 80 columns never load @oclif/core; a usage error, help at another width and EXP_NO_FAST_PATH do', async () => {
+  /** exp's exit code and every module URL it loaded (a loader hook records them) */
+  const loading = async (args: string[], env: Record<string, string | undefined> = {}, cwd = ws) => {
     const log = path.join(hookDir, 'loaded.txt')
     const hook = `import {appendFileSync} from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }`
     const register = `import {register} from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)})`
+    await fs.rm(log, {force: true})
+    const r = await exp(args, {
+      cwd,
+      // no colour, as on a plain pipe: ansis (oclif's colours) takes CI=true as a colour terminal, and help with
+      // colour is oclif's to render
+      env: {
+        CI: undefined,
+        FORCE_COLOR: undefined,
+        ...env,
+        NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`,
+      },
+    })
+    const urls = await fs.readFile(log, 'utf8')
+    assert.match(urls, /bin\/run\.js/)
+    return {code: r.code, stderr: r.stderr, urls: [...new Set(urls.trim().split('\n'))]}
+  }
+
+  it('a plain hot call and help at 80 columns never load @oclif/core; a usage error, help at another width and EXP_NO_FAST_PATH do', async () => {
     const loadsOclif = async (args: string[], env: Record<string, string | undefined> = {}) => {
-      await fs.rm(log, {force: true})
-      const r = await exp(args, {
-        cwd: ws,
-        // no colour, as on a plain pipe: ansis (oclif's colours) takes CI=true as a colour terminal, and help with
-        // colour is oclif's to render
-        env: {
-          CI: undefined,
-          FORCE_COLOR: undefined,
-          ...env,
-          NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`,
-        },
-      })
-      const urls = await fs.readFile(log, 'utf8')
-      assert.match(urls, /bin\/run\.js/)
+      const r = await loading(args, env)
       assert.equal(r.code, args.includes('--bogus') ? 2 : 0, r.stderr)
-      return {code: r.code, oclif: /\/dist\/oclif\.js$/m.test(urls)}
+      return {code: r.code, oclif: r.urls.some((u) => u.endsWith('/dist/oclif.js'))}
     }
     assert.deepEqual(await loadsOclif(['list', '--json']), {code: 0, oclif: false})
     assert.deepEqual(await loadsOclif(['show', 'alpha']), {code: 0, oclif: false})
@@ -134,5 +140,27 @@ describe('start-up fast path', () => {
     assert.deepEqual(await loadsOclif(['list', '--help']), {code: 0, oclif: false})
     assert.deepEqual(await loadsOclif(['--help']), {code: 0, oclif: false})
     assert.deepEqual(await loadsOclif(['list', '--help'], {OCLIF_COLUMNS: '120'}), {code: 0, oclif: true})
+  })
+
+  it('a local exp launch loads four files of dist/ in all: its command, the runner and two chunks (scripts/rechunk-fast.js)', async () => {
+    const launching = await tempWorkspace()
+    try {
+      await fs.appendFile(path.join(launching, 'exp.yaml'), 'engines:\n  train: ["true"]\n  evaluate: ["true"]\n')
+      await makeExperiment(launching, '2025-01-03-gamma')
+      // exp.yaml validated once and cached, as on every call after the first
+      assert.equal((await exp(['list'], {cwd: launching})).code, 0)
+      const r = await loading(['launch', 'gamma'], {}, launching)
+      assert.equal(r.code, 0, r.stderr)
+      const dist = r.urls.filter((u) => u.includes('/dist/')).map((u) => u.replace(/^.*\/dist\//, ''))
+      // esbuild's code splitting alone made it 36 before the run and 3 more while it ran
+      assert.equal(dist.length, 4, dist.join(' '))
+      assert.deepEqual(dist.slice(0, 2).sort(), ['fast/commands/launch.js', 'fast/run.js'])
+      assert.ok(
+        dist.slice(2).every((u) => /^fast\/chunks\/start-(launch|shared)-/.test(u)),
+        dist.join(' '),
+      )
+    } finally {
+      await removeDir(launching)
+    }
   })
 })
