@@ -11,7 +11,7 @@
 // (baseline, subject, baseline, subject, ...) so drift in the machine's load hits both; the ratio reported is the
 // median of the per-run ratios. Generated workspaces live under bench/.work/ and are removed afterwards.
 import {spawn} from 'node:child_process'
-import {existsSync, promises as fs, readFileSync, rmSync} from 'node:fs'
+import {closeSync, existsSync, promises as fs, openSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -463,17 +463,40 @@ async function report() {
     const all = () => timeProcess(process.execPath, [EXP, 'report', '--all'], {cwd: ws})
     // nothing changed since the last report: every page is checked and kept, the index rewritten
     const r = await paired({baseline: list, label: `report N=${n}`, runs, subject: all})
-    // every page built afresh (the pages removed before each round, untimed)
+    // every page built afresh: before each round (untimed) the pages are moved out of reports/, not deleted. On an
+    // ext4 without a journal (this machine's root), the inode allocator steps over every inode freed in the last
+    // 30 s one at a time (the kernel's recently_deleted, seen with perf), so 1,000 files created just after 1,000
+    // were deleted cost ~0.7 ms each in the kernel: the benchmark's own churn, not exp's work. The moved pages go
+    // with the work folder at the end (this workspace is not removed before then, for the same reason).
     const reportsDir = path.join(ws, 'reports')
+    let moved = 0
     const dropPages = async () => {
-      for (const f of await fs.readdir(reportsDir)) if (f.endsWith('.html')) await fs.rm(path.join(reportsDir, f))
+      const aside = path.join(workRoot, `pages-${n}-${moved++}`)
+      await fs.mkdir(aside)
+      for (const f of await fs.readdir(reportsDir))
+        if (f.endsWith('.html')) await fs.rename(path.join(reportsDir, f), path.join(aside, f))
     }
+    const createMs = await creating(n, path.join(reportsDir, `.bench-create-${n}`))
     const fresh = await paired({baseline: list, label: `report fresh N=${n}`, prepare: dropPages, runs, subject: all})
-    results.report.push({n, ...r, fresh})
+    console.error(`  creating ${n} empty files beside the pages took ${createMs.toFixed(0)} ms before the fresh rounds`)
+    results.report.push({n, ...r, fresh: {...fresh, create_files_ms: round1(createMs)}})
     row('exp report --all', n, 'exp list --json', r, TARGETS.report)
     row('exp report --all, fresh', n, 'exp list --json', fresh, TARGETS.report)
-    await remove(ws)
   }
+}
+
+/**
+ * What the kernel charges here for creating `n` files (a fresh report creates one per page), measured once before
+ * the fresh rounds so the figures can be read against it: ~20 ms on a quiet ext4, ten to thirty times more where
+ * many inodes were freed in the last minutes. The files are moved out of the way afterwards, not deleted (see report).
+ */
+async function creating(n, dir) {
+  await fs.mkdir(dir)
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) closeSync(openSync(path.join(dir, `${i}.tmp`), 'wx'))
+  const ms = Number(process.hrtime.bigint() - started) / 1e6
+  await fs.rename(dir, path.join(workRoot, path.basename(dir)))
+  return ms
 }
 
 const fmtBytes = (b) => (b >= 1024 ** 3 ? `${round1(b / 1024 ** 3)} GB` : `${round1(b / MB)} MB`)

@@ -1,8 +1,11 @@
-import {createHash} from 'node:crypto'
+import crypto, {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 
+/** crypto.hash (Node 20.12+): one call, no Hash object; a few times quicker for the many small texts hashed. */
+const oneShot = (crypto as {hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string}).hash
+
 export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex')
 }
 
 export async function sha256File(file: string): Promise<string> {

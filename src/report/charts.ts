@@ -36,8 +36,11 @@ function extent(values: readonly number[]): [number, number] {
     if (v < lo) lo = v
     if (v > hi) hi = v
   }
-  return lo === hi ? [lo - 1, hi + 1] : [lo, hi]
+  return widen(lo, hi)
 }
+
+/** A range of one value gets a unit either side. */
+const widen = (lo: number, hi: number): [number, number] => (lo === hi ? [lo - 1, hi + 1] : [lo, hi])
 
 const r2 = (n: number) => Math.round(n * 100) / 100
 
@@ -57,6 +60,38 @@ function coordinate(n: number): string {
   return `${sign}${whole}.${cents % 10 === 0 ? cents / 10 : cents < 10 ? `0${cents}` : cents}`
 }
 
+/**
+ * What wantsLog and extent give for every series' points together (x, and y on the scale chosen), in passes over
+ * the points rather than four arrays of them: a page draws 1,000s of points and the garbage collector noticed.
+ */
+function seriesExtent(series: readonly Series[]): {log: boolean; x0: number; x1: number; y0: number; y1: number} {
+  let count = 0
+  let positive = true
+  let [xLo, xHi, yLo, yHi] = [Infinity, -Infinity, Infinity, -Infinity]
+  for (const s of series)
+    for (const [x, y] of s.points) {
+      count++
+      // as Math.max/min over the values: a NaN makes the ratio NaN (no log scale)
+      if (!(y > 0)) positive = false
+      if (x < xLo) xLo = x
+      if (x > xHi) xHi = x
+      if (y < yLo) yLo = y
+      if (y > yHi) yHi = y
+    }
+  const log = count > 0 && positive && yHi / yLo > 100
+  if (log) {
+    ;[yLo, yHi] = [Infinity, -Infinity]
+    for (const s of series)
+      for (const p of s.points) {
+        const y = Math.log10(p[1])
+        if (y < yLo) yLo = y
+        if (y > yHi) yHi = y
+      }
+  }
+  const [[x0, x1], [y0, y1]] = [widen(xLo, xHi), widen(yLo, yHi)]
+  return {log, x0, x1, y0, y1}
+}
+
 /** A polyline's points attribute: "x,y x,y ..." */
 function polylinePoints(count: number, x: (i: number) => number, y: (i: number) => number): string {
   let out = ''
@@ -69,11 +104,8 @@ function polylinePoints(count: number, x: (i: number) => number, y: (i: number) 
  * (a test) can turn a point's coordinates back into the value it plots.
  */
 export function lineChart(series: readonly Series[], options: {xLabel: string; yLabel: string}): SafeHtml {
-  const all = series.flatMap((s) => s.points)
-  const log = wantsLog(all.map((p) => p[1]))
+  const {log, x0, x1, y0, y1} = seriesExtent(series)
   const ty = (v: number) => (log ? Math.log10(v) : v)
-  const [x0, x1] = extent(all.map((p) => p[0]))
-  const [y0, y1] = extent(all.map((p) => ty(p[1])))
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right)
   const sy = (y: number) => H - PAD.bottom - ((ty(y) - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom)
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
@@ -82,7 +114,7 @@ export function lineChart(series: readonly Series[], options: {xLabel: string; y
     return html`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text x="${PAD.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatNumber(log ? 10 ** t : t)}</text>`
   })
   const lines = series.map((s, i) => {
-    const points = thin(s.points)
+    const points = s.points.length <= MAX_POINTS ? s.points : thin(s.points)
     const pts = polylinePoints(
       points.length,
       (j) => sx(points[j][0]),

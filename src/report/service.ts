@@ -169,8 +169,9 @@ const THREAD_MIN_PAGES = 32
 /**
  * How many experiments have no page yet, from three directory listings (no scan): the writer thread creates that
  * many temporary files ahead while the scan runs. A page that exists but changed gets its file when it is written.
+ * Also the names in reports/, so a page that is not there is not looked for again.
  */
-function missingPages(ws: Workspace): number {
+function missingPages(ws: Workspace): {missing: number; pages: Set<string>} {
   const names = (dir: string) => {
     try {
       return readdirSync(dir, {withFileTypes: true})
@@ -183,14 +184,14 @@ function missingPages(ws: Workspace): number {
   for (const base of [ws.paths.experiments, ws.paths.archive]) {
     for (const d of names(base)) if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`)) n++
   }
-  return n
+  return {missing: n, pages}
 }
 
 /** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
 export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
   const index = indexFile(ws)
   checkPageTarget(ws, index)
-  const missing = missingPages(ws)
+  const {missing, pages} = missingPages(ws)
   const writer =
     missing >= THREAD_MIN_PAGES
       ? pageThread(privateFolder(ws.paths.reports), missing)
@@ -210,6 +211,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const written = new Set<string>()
   let changed = 0
   let items: Classified[]
+  let indexText: string
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
@@ -223,7 +225,8 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const file = pageFile(ws, item.snapshot.name)
       // one name active and archived: the active one has the page
       if (written.has(file)) continue
-      const head = readPageHead(file)
+      // a page missing from the listing is not opened (an open that fails costs more than the listing's answer)
+      const head = pages.has(path.basename(file)) ? readPageHead(file) : undefined
       if (head && !head.expPage) {
         warnings.push(
           `${relativeToRoot(ws, file)} is not a page exp wrote: left as it is, ${item.snapshot.name} has no page.`,
@@ -238,21 +241,20 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       sparks.set(item, lastSpark(item, losses))
       changed++
     }
-  } finally {
-    // the pages in flight written, and the writer's temporary files removed, even when building one failed
-    await writer.flush()
-  }
-  const losses = lossCurves()
-  writePage(
-    index,
-    renderIndex(
+    // the index drawn while the writer thread is still writing the last pages
+    const losses = lossCurves()
+    indexText = renderIndex(
       ws,
       items,
       options.now(),
       (name) => written.has(pageFile(ws, name)),
       (item) => sparks.get(item) ?? lastSpark(item, losses),
-    ),
-  )
+    )
+  } finally {
+    // the pages in flight written, and the writer's temporary files removed, even when building one failed
+    await writer.flush()
+  }
+  writePage(index, indexText)
   return {
     archived: items.filter((i) => i.snapshot.location === 'archive').length,
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
