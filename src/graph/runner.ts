@@ -105,7 +105,9 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
         node.claimed_by = {...me, backend: options.backend, command: 'graph run', started_utc: now().getTime() / 1000}
         return node.id
       },
-      {skipIf: (doc) => (hasWork(doc, by, now()).claimable ? undefined : {result: undefined})},
+      // Ctrl-C ends a wait for a shared store's lease before a node is claimed (the lease waits that record a
+      // node's outcome take no signal: they must finish)
+      {signal: options.signal, skipIf: (doc) => (hasWork(doc, by, now()).claimable ? undefined : {result: undefined})},
     )
     return {doc, id}
   }
@@ -168,7 +170,15 @@ export async function runGraph(ws: Workspace, options: RunGraphOptions): Promise
     ) {
       const view = await store.read()
       if (!view || !hasWork(view, by, now()).claimable) break
-      const {doc, id} = await claimOne()
+      let claim
+      try {
+        claim = await claimOne()
+      } catch (error) {
+        // stopped while waiting to claim: nothing was claimed; the nodes running go on to their recorded end
+        if (options.signal?.aborted && isExpError(error) && error.code === 'INTERRUPTED') break
+        throw error
+      }
+      const {doc, id} = claim
       if (!id) break
       claimed++
       log(`${id}: claimed (${doc.nodes[id].action})`)

@@ -38,6 +38,11 @@ export interface UpdateOptions<T> {
   create?: boolean
   /** a change a wait can make moot: a store that had to wait may test a fresh read first; {result} → nothing done */
   skipIf?: (doc: GraphDoc) => {result: T} | undefined
+  /**
+   * ends a shared store's wait for its lease (graph run's Ctrl-C while it waits to claim a node): the update throws
+   * INTERRUPTED and changes nothing. Without it only the stop signals nothing else in the process handles end a wait.
+   */
+  signal?: AbortSignal
 }
 
 export interface UpdateResult<T> {

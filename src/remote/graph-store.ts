@@ -88,8 +88,9 @@ export function remoteGraphStore(remote: Remote, now: Clock, warn?: (line: strin
       if (skip) moot = {doc, result: skip.result, written: false}
       return !skip
     }
-    const lease = await interruptible((signal) =>
-      acquireLeaseIfWanted({...remoteLeaseOptions(remote, `graph ${command}`, warn), signal}, stillWanted),
+    const lease = await interruptible(
+      (signal) => acquireLeaseIfWanted({...remoteLeaseOptions(remote, `graph ${command}`, warn), signal}, stillWanted),
+      options.signal,
     )
     if (!lease) return moot!
     waits.taken++

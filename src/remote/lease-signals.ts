@@ -29,15 +29,21 @@ export async function pause(clock: LeaseClock, ms: number, signal?: AbortSignal)
   })
 }
 
-/** Run a lease take with the stop signals nobody else handles turned into `signal` (undefined when none are free). */
-export async function interruptible<T>(take: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+/**
+ * Run a lease take with the stop signals nobody else handles turned into `signal`, and `caller`'s own (a command
+ * that handles the stop signals itself and lets this wait end with them: graph run's claims) beside them.
+ */
+export async function interruptible<T>(
+  take: (signal: AbortSignal | undefined) => Promise<T>,
+  caller?: AbortSignal,
+): Promise<T> {
   const free = STOP_SIGNALS.filter((sig) => process.listenerCount(sig) === 0)
-  if (free.length === 0) return take(undefined)
+  if (free.length === 0) return take(caller)
   const controller = new AbortController()
   const stop = (sig: NodeJS.Signals) => controller.abort(sig)
   for (const sig of free) process.on(sig, stop)
   try {
-    return await take(controller.signal)
+    return await take(caller ? AbortSignal.any([controller.signal, caller]) : controller.signal)
   } finally {
     for (const sig of free) process.off(sig, stop)
   }

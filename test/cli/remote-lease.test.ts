@@ -131,4 +131,33 @@ describe('exp remote unlock and Ctrl-C while waiting for the remote lease (real 
     assert.deepEqual(readdirSync(locks), [lease], 'the ticket removed, the holder untouched')
     assert.ok(!existsSync(path.join(root, 'work_graph.json')), 'no graph written')
   })
+
+  it('Ctrl-C while exp graph run waits for a live lease to claim a node: exit 130 at once, its ticket removed, nothing claimed', async () => {
+    for (const name of readdirSync(locks)) await fs.rm(path.join(locks, name))
+    const added = await exp(['graph', 'add', 'first', '--action', 'train'], {
+      cwd: ws,
+      env: {...env, EXP_ROOT: undefined},
+    })
+    assert.equal(added.code, 0, added.stderr)
+    const graph = await fs.readFile(path.join(root, 'work_graph.json'), 'utf8')
+    await put(lease, 'hosta', 11, 30_000)
+    const child = execa(process.execPath, [EXP_BIN, 'graph', 'run'], {
+      cwd: ws,
+      env: {...env, EXP_ROOT: undefined},
+      reject: false,
+    })
+    const until = Date.now() + 30_000
+    while (!readdirSync(locks).some((n) => n.endsWith(TICKET_SUFFIX))) {
+      if (child.exitCode !== null || Date.now() > until) assert.fail(`no ticket while waiting: ${(await child).stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const stopped = Date.now()
+    child.kill('SIGINT')
+    const r = await child
+    // before this, graph run's own Ctrl-C handling kept the wait going until the lease was free (30 s here)
+    assert.ok(Date.now() - stopped < 10_000, `graph run took ${Date.now() - stopped} ms to stop`)
+    assert.equal(r.exitCode, 130, `${r.stdout}\n${r.stderr}`)
+    assert.deepEqual(readdirSync(locks), [lease], 'the ticket removed, the holder untouched')
+    assert.equal(await fs.readFile(path.join(root, 'work_graph.json'), 'utf8'), graph, 'nothing claimed')
+  })
 })
