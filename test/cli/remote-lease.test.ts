@@ -112,9 +112,10 @@ describe('exp remote unlock and Ctrl-C while waiting for the remote lease (real 
     assert.deepEqual(readdirSync(locks), [])
   })
 
-  it('Ctrl-C while a graph change waits for a live lease: exit 130, one line, its queue ticket removed', async () => {
-    await put(lease, 'hosta', 11, 30_000)
-    const child = execa(process.execPath, [EXP_BIN, 'graph', 'add', 'base', '--action', 'train'], {
+  /** exp started in the workspace, once it waits in the lease's queue (its ticket is in locks/); wrapped, since the
+   * child is itself awaitable (its end) */
+  const waitingBehindLease = async (args: string[]) => {
+    const child = execa(process.execPath, [EXP_BIN, ...args], {
       cwd: ws,
       env: {...env, EXP_ROOT: undefined},
       reject: false,
@@ -124,6 +125,12 @@ describe('exp remote unlock and Ctrl-C while waiting for the remote lease (real 
       if (child.exitCode !== null || Date.now() > until) assert.fail(`no ticket while waiting: ${(await child).stderr}`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
+    return {child}
+  }
+
+  it('Ctrl-C while a graph change waits for a live lease: exit 130, one line, its queue ticket removed', async () => {
+    await put(lease, 'hosta', 11, 30_000)
+    const {child} = await waitingBehindLease(['graph', 'add', 'base', '--action', 'train'])
     child.kill('SIGINT')
     const r = await child
     assert.equal(r.exitCode, 130, r.stderr)
@@ -141,16 +148,7 @@ describe('exp remote unlock and Ctrl-C while waiting for the remote lease (real 
     assert.equal(added.code, 0, added.stderr)
     const graph = await fs.readFile(path.join(root, 'work_graph.json'), 'utf8')
     await put(lease, 'hosta', 11, 30_000)
-    const child = execa(process.execPath, [EXP_BIN, 'graph', 'run'], {
-      cwd: ws,
-      env: {...env, EXP_ROOT: undefined},
-      reject: false,
-    })
-    const until = Date.now() + 30_000
-    while (!readdirSync(locks).some((n) => n.endsWith(TICKET_SUFFIX))) {
-      if (child.exitCode !== null || Date.now() > until) assert.fail(`no ticket while waiting: ${(await child).stderr}`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    const {child} = await waitingBehindLease(['graph', 'run'])
     const stopped = Date.now()
     child.kill('SIGINT')
     const r = await child
