@@ -90,13 +90,7 @@ const packagesImportedLaterStayPackages = {
  * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.js
  * takes it when dist/fast/commands/<id>.js exists and the arguments are plain; anything else goes through oclif.
  */
-const FAST_COMMANDS = ['list', 'show', 'runs', 'launch', 'report']
-/**
- * Fast commands bundled each in a build of its own: what the command imports statically is one file, not the dozen
- * chunks a shared build splits it into (one per set of commands sharing code); only code it shares with what it
- * `await import()`s is a chunk of its own.
- */
-const SOLO_FAST_COMMANDS = ['graph/show']
+const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch', 'report']
 /** where esbuild writes the fast build before scripts/rechunk-fast.js lays it out in dist/fast/ */
 const FAST_STAGE = path.join(OUT, '.fast-stage')
 
@@ -134,19 +128,9 @@ const fast = await esbuild.build({
   ],
   outdir: FAST_STAGE,
 })
-const solo = await Promise.all(
-  SOLO_FAST_COMMANDS.map((id) =>
-    esbuild.build({
-      ...options,
-      alias: {'@oclif/core': path.join(ROOT, 'src/fastpath/lite-core.ts')},
-      entryPoints: [{in: path.join(ROOT, `src/commands/${id}.ts`), out: `commands/${id}`}],
-      outdir: path.join(OUT, 'fast'),
-    }),
-  ),
+const outputs = Object.entries({...result.metafile.outputs, ...fast.metafile.outputs}).filter(([f]) =>
+  f.endsWith('.js'),
 )
-const outputs = Object.entries(
-  Object.assign({}, result.metafile.outputs, fast.metafile.outputs, ...solo.map((b) => b.metafile.outputs)),
-).filter(([f]) => f.endsWith('.js'))
 // The banner only where it is used: a file that names none of require, __filename and __dirname (esbuild's
 // __require helper, in the one chunk that defines it, looks up `require` there) is spared making a require function
 // and parsing its own URL at every start-up (≈ 0.3 ms a file, and a call loads 15 to 45). The line stays, empty, so

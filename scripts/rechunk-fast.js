@@ -1,11 +1,11 @@
 // The fast path's layout (scripts/build.js calls this): esbuild's code splitting gives each set of entry points and
-// lazy `await import()`s that share code a chunk of its own, so `exp launch` loaded its eager code from 34 files —
-// and Node's ES-module loader costs ≈ 0.45 ms a file (resolve, read, compile, link), more than the code itself.
-// esbuild cannot merge chunks; rollup can, without copying a module twice (one ExpError class, one cache): this puts
-// every module a fast command loads at start-up into one chunk per set of fast commands that load it ("launch",
-// "list+show+runs", ...), and leaves what loads later (backends, prompts, zod) in chunks of its own. Measured on
-// `exp launch`: its eager code imports in 13.5 ms instead of 30 ms (2 files instead of 34), 24 ms of CPU less per
-// launch. The source maps still lead to src/ (rollup chains esbuild's maps).
+// lazy `await import()`s that share code a chunk of its own, so `exp launch` loaded 36 files of dist/ before its
+// first engine and 3 more while it ran — and Node's ES-module loader costs ≈ 0.45 ms a file (resolve, read,
+// compile, link), more than the code itself. esbuild cannot merge chunks; rollup can, without copying a module
+// twice (one ExpError class, one cache): the modules two or more fast commands load at start-up go into one chunk
+// (start-shared), those one command loads alone into that command's (start-launch, start-show, …), and what loads
+// later (backends, prompts, zod) stays in chunks of its own. A local `exp launch` reads 4 files of dist/ in all; its
+// code imports in 13 ms instead of 27. The source maps still lead to src/ (rollup chains esbuild's maps).
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {rollup} from 'rollup'
@@ -30,7 +30,12 @@ export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
   const loadedBy = new Map()
   // the lazy modules a command always loads soon after it starts (`exp launch`: the local backend, the recovery
   // check under the lock, the checkpoint gate and the verdict) count as its start-up code
-  const lazyFile = (source) => Object.keys(outputs).find((file) => outputs[file].entryPoint === source)
+  const lazyFile = (source) => {
+    const file = Object.keys(outputs).find((f) => outputs[f].entryPoint === source)
+    if (!file)
+      throw new Error(`rechunk: no lazy chunk of ${source} in the fast build (renamed, or imported statically?)`)
+    return file
+  }
   for (const [name, file] of Object.entries(input)) {
     const seen = new Set()
     const walk = (f) => {
@@ -43,14 +48,14 @@ export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
     for (const source of eager[name] ?? []) walk(abs(lazyFile(source)))
     for (const f of seen) if (f !== file) loadedBy.set(f, [...(loadedBy.get(f) ?? []), name])
   }
-  // a module that two or more commands load at start-up goes into one shared chunk, one that a single command loads
-  // into that command's; run and complete (the runner, shell completion) take them from there
   // a package's code (yaml, ansis) stays in a chunk of its own: merged into one command's start-up chunk, every
   // lazy user of the package (settings validation uses yaml) would load that command's code with it
   const packageOnly = (id) => {
     const inputs = Object.keys(outputs[path.relative(root, id)]?.inputs ?? {})
     return inputs.length > 0 && inputs.every((input) => input.includes('node_modules/'))
   }
+  // a module that two or more commands load at start-up goes into one shared chunk, one that a single command loads
+  // into that command's; run and complete (the runner, shell completion) take them from there
   const chunkOf = (id) => {
     if (packageOnly(id)) return undefined
     const commands = (loadedBy.get(id) ?? []).filter((name) => name.startsWith(`commands${path.sep}`))
