@@ -1,5 +1,4 @@
 import os from 'node:os'
-import {Worker} from 'node:worker_threads'
 
 /**
  * sha256 of many files on every core: a pool of worker threads, each reading its file synchronously in fixed
@@ -97,6 +96,8 @@ export async function hashFiles(
   if (files.reduce((n, f) => n + f.size, 0) <= INLINE_BYTES) return hashInline(files, results, options)
   const order = files.map((_, i) => i).sort((a, b) => files[b].size - files[a].size)
   const threads = Math.max(1, Math.min(options.threads ?? os.availableParallelism(), files.length))
+  // node:worker_threads loads only here: at start-up it cost every command that can hash (launch, list) ≈ 1.5 ms
+  const {Worker} = await import('node:worker_threads')
   let next = 0
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
