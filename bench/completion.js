@@ -2,7 +2,7 @@
 // The cost of one Tab (shell completion): `exp __complete show ''` in a workspace of N experiment folders, against
 // `exp --version` (node's start-up and exp's cheapest answer) in the same run. Run through `npm run bench:completion`.
 //
-//   node bench/completion.js [--runs 15] [--experiments 2000] [--exp path/to/bin/run.js]
+//   node bench/completion.js [--runs 15] [--experiments 2000] [--exp path/to/bin/run.cjs]
 //
 // Figures are medians of wall time; the ratio is the median of the per-run ratios (target: ≤ 2 × --version).
 import {execFileSync} from 'node:child_process'
@@ -19,7 +19,7 @@ const arg = (name, fallback) => {
 }
 const runs = Number(arg('runs', 15))
 const count = Number(arg('experiments', 2000))
-const EXP = path.resolve(arg('exp', path.join(ROOT, 'bin', 'run.js')))
+const EXP = path.resolve(arg('exp', path.join(ROOT, 'bin', 'run.cjs')))
 
 const ws = mkdtempSync(path.join(os.tmpdir(), 'exp-bench-completion-'))
 const env = {...process.env, EXP_CACHE_DIR: path.join(ws, '.cache')}

@@ -280,7 +280,7 @@ async function mapLimit(items, limit, fn) {
 }
 
 /**
- * Build the workspace at `dir` (which must not exist or be empty). `expBin`: the built bin/run.js, used for
+ * Build the workspace at `dir` (which must not exist or be empty). `expBin`: the built bin/run.cjs, used for
  * `exp init` so exp.yaml is exactly what exp writes; without it a minimal exp.yaml is written.
  */
 export async function generateWorkspace({
@@ -292,7 +292,7 @@ export async function generateWorkspace({
   expBin,
 }) {
   await fs.mkdir(dir, {recursive: true})
-  const bin = expBin ?? path.join(PACKAGE_ROOT, 'bin', 'run.js')
+  const bin = expBin ?? path.join(PACKAGE_ROOT, 'bin', 'run.cjs')
   let initialised = false
   if (existsSync(bin) && existsSync(path.join(path.dirname(path.dirname(bin)), 'dist'))) {
     const r = spawnSync(process.execPath, [bin, 'init', dir], {encoding: 'utf8'})

@@ -2,7 +2,7 @@
 // Hashing throughput of exp against sha256sum over the same files (issue 15). Run through `npm run bench:hash`.
 //
 //   node bench/hash.js [--runs 3] [--big-bytes 2147483648] [--files 2000] [--file-bytes 1048576] [--keep]
-//                      [--exp path/to/bin/run.js] [--out bench/results.hash.json]
+//                      [--exp path/to/bin/run.cjs] [--out bench/results.hash.json]
 //
 // Two checkpoints in a workspace made by `exp init`: one file of 2 GB (sparse: no disk used) and 2,000 files of
 // 1 MB (random bytes). Each gets its manifest with `exp verify --adopt` (not timed); then, per run and per
@@ -41,7 +41,7 @@ const runs = Number(args.runs ?? 3)
 const bigBytes = Number(args['big-bytes'] ?? 2 * 1024 ** 3)
 const fileCount = Number(args.files ?? 2000)
 const fileBytes = Number(args['file-bytes'] ?? 1024 ** 2)
-const EXP = path.resolve(String(args.exp ?? path.join(ROOT, 'bin', 'run.js')))
+const EXP = path.resolve(String(args.exp ?? path.join(ROOT, 'bin', 'run.cjs')))
 const outFile = path.resolve(String(args.out ?? path.join(HERE, 'results.hash.json')))
 const work = path.join(HERE, '.work', `hash-${process.pid}`)
 

@@ -14,7 +14,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const EXP = path.join(ROOT, 'bin', 'run.js')
+const EXP = path.join(ROOT, 'bin', 'run.cjs')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? Number(process.argv[i + 1]) : fallback

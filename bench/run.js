@@ -3,7 +3,7 @@
 //
 //   node bench/run.js [--runs 5] [--sizes 100,1000] [--only startup,list,archive,graph,launch] [--checkpoint-bytes 10485760]
 //                     [--big-checkpoint-bytes 1073741824] [--timeout 900] [--out bench/results.json] [--keep]
-//                     [--exp path/to/bin/run.js]   # another build of exp (another checkout), default this one
+//                     [--exp path/to/bin/run.cjs]   # another build of exp (another checkout), default this one
 //   node bench/run.js --only report --sizes 1000,4000   # exp report --all against exp list --json (npm run bench:report)
 //   node bench/run.js --smoke      # N = 50, 1 run: seconds, for CI (checks the benchmark works, not the targets)
 //
@@ -82,7 +82,7 @@ const bigCheckpointBytes = Number(args['big-checkpoint-bytes'] ?? 1024 * MB)
 const timeoutMs = Number(args.timeout ?? 900) * 1000
 const outFile = path.resolve(String(args.out ?? path.join(HERE, smoke ? 'results.smoke.json' : 'results.json')))
 if (!(runs >= 1) || sizes.some((n) => !(n >= 1))) throw new Error('--runs and --sizes must be positive numbers')
-const EXP = path.resolve(String(args.exp ?? path.join(ROOT, 'bin', 'run.js')))
+const EXP = path.resolve(String(args.exp ?? path.join(ROOT, 'bin', 'run.cjs')))
 const EXP_ROOT = path.dirname(path.dirname(EXP))
 if (!existsSync(path.join(EXP_ROOT, 'dist'))) {
   console.error(`exp is not built in ${EXP_ROOT}: run \`npm run build\` first (or \`npm run bench\`, which builds).`)

@@ -16,7 +16,7 @@ import {fileURLToPath} from 'node:url'
 import {generateWorkspace} from './generate.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
-const EXP = path.resolve(HERE, '..', 'bin', 'run.js')
+const EXP = path.resolve(HERE, '..', 'bin', 'run.cjs')
 const LIMIT = path.join(HERE, 'limit-list.js')
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Development entry point: bundles src/ again (esbuild, well under a second when little changed: no type-check —
-// `npm run lint` does that) and runs the result with full stack traces. Users run bin/run.js, the `exp` binary.
+// `npm run lint` does that) and runs the result with full stack traces. Users run bin/run.cjs, the `exp` binary.
 import {spawnSync} from 'node:child_process'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 
+// exp's entry. CommonJS: an ES-module entry costs every call Node's ES-module loader (≈ 4 ms) and a facade per
+// built-in module it imports; the fast path's files (dist/fast/, CommonJS too) load with require and V8's code cache.
 // `exp --version` answers before oclif loads (loading @oclif/core is most of exp's start-up); the line is
 // oclif's own user agent, `<package>/<version> <platform>-<arch> node-<version>` (test/cli/startup.test.ts checks it).
-import {existsSync, readFileSync} from 'node:fs'
+const {existsSync, readFileSync} = require('node:fs')
+const path = require('node:path')
 
 const args = process.argv.slice(2)
-const read = (file) => JSON.parse(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'))
+const root = path.join(__dirname, '..')
+const read = (file) => JSON.parse(readFileSync(path.join(root, file), 'utf8'))
 
 const userAgent = () => {
   const pkg = read('package.json')
@@ -46,11 +50,11 @@ async function main() {
   }
   if (fast && (args.length === 0 || HELP_FLAGS.has(args.at(-1))) && (await help())) return
   // `exp __complete WORDS...`: the candidates shell completion offers (src/completion/), on every Tab, without oclif
-  if (args[0] === '__complete') return (await import('../dist/fast/complete.js')).main(args.slice(1))
+  if (args[0] === '__complete') return fastPath('complete').main(args.slice(1))
   // One of exp's own commands (named in the manifest), without a help flag, runs on a configuration without the
   // plugins (help, not-found, autocomplete): none has a part in it, and finding and reading each costs every call.
   // the manifest's part this needs, made by the build (scripts/prerender.js); the whole one is 100 KB to parse
-  const {commands} = existsSync(new URL('../dist/fast/manifest.json', import.meta.url))
+  const {commands} = existsSync(path.join(root, 'dist/fast/manifest.json'))
     ? read('dist/fast/manifest.json')
     : read('oclif.manifest.json')
   const id = [`${args[0]}:${args[1]}`, args[0]].find(
@@ -63,10 +67,10 @@ async function main() {
   // the manifest's flag specs when its arguments are plain; it answers false, having done nothing, for anything
   // else. EXP_NO_FAST_PATH=1 (or DEBUG) forces oclif's path, which the tests compare it with.
   if (own && fast) {
-    const file = new URL(`../dist/fast/commands/${id.replaceAll(':', '/')}.js`, import.meta.url)
-    if (existsSync(file)) {
-      const [{default: command}, {runFast}] = await Promise.all([import(file), import('../dist/fast/run.js')])
-      if (await runFast(command, commands[id], args.slice(id.split(':').length))) return
+    const file = `commands/${id.replaceAll(':', '/')}`
+    if (existsSync(path.join(root, 'dist/fast', `${file}.cjs`))) {
+      const command = fastPath(file)
+      if (await fastPath('run').runFast(command, commands[id], args.slice(id.split(':').length))) return
     }
   }
   // dist/ is the bundle `npm run build` makes (scripts/build.js); dist/oclif.js is the @oclif/core the commands share.
@@ -76,9 +80,21 @@ async function main() {
   if (own) {
     const pjson = read('package.json')
     pjson.oclif.plugins = []
-    loadOptions = await Config.load({pjson, root: new URL('..', import.meta.url).pathname})
+    loadOptions = await Config.load({pjson, root})
   }
-  await execute({dir: import.meta.url, loadOptions})
+  await execute({dir: require('node:url').pathToFileURL(__filename).href, loadOptions})
 }
 
-await main()
+let codeCache = false
+/** a file of dist/fast/ (`run`, `commands/list`), compiled with V8's code cache (src/fastpath/code-cache.ts) */
+function fastPath(file) {
+  const dir = path.join(root, 'dist', 'fast')
+  if (!codeCache) {
+    codeCache = true
+    require(path.join(dir, 'code-cache.cjs')).useCodeCache(`${dir}${path.sep}`)
+  }
+  return require(path.join(dir, `${file}.cjs`))
+}
+
+// an error that escapes is Node's unhandled rejection: printed with its stack, exit code 1
+main()

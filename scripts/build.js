@@ -22,7 +22,7 @@ const commands = fg.sync('src/commands/**/*.ts', {cwd: ROOT}).sort()
 // oclif hooks (package.json oclif.hooks) are entries too: dist/hooks/<name>.js
 const hooks = fg.sync('src/hooks/*.ts', {cwd: ROOT}).sort()
 // Each command is an entry of its own (dist/commands/<id>.js, as oclif's manifest expects), so a call loads only its
-// command's code; @oclif/core is an entry too (dist/oclif.js), shared with the commands, for bin/run.js.
+// command's code; @oclif/core is an entry too (dist/oclif.js), shared with the commands, for bin/run.cjs.
 const entryPoints = [
   ...[...commands, ...hooks].map((file) => ({
     in: path.join(ROOT, file),
@@ -87,7 +87,7 @@ const packagesImportedLaterStayPackages = {
 
 /**
  * The start-up fast path (src/fastpath/): the hot commands bundled a second time into dist/fast/, with @oclif/core
- * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.js
+ * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.cjs
  * takes it when dist/fast/commands/<id>.js exists and the arguments are plain; anything else goes through oclif.
  */
 const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch', 'report']
@@ -119,11 +119,13 @@ const options = {
 const result = await esbuild.build(options)
 const fast = await esbuild.build({
   ...options,
+  // rollup makes CommonJS of it (scripts/rechunk-fast.js), where require, __filename and __dirname are Node's own
+  banner: {},
   alias: {'@oclif/core': path.join(ROOT, 'src/fastpath/lite-core.ts')},
   entryPoints: [
     ...FAST_COMMANDS.map((id) => ({in: path.join(ROOT, `src/commands/${id}.ts`), out: `commands/${id}`})),
     {in: path.join(ROOT, 'src/fastpath/run.ts'), out: 'run'},
-    // `exp __complete` (shell completion, on every Tab): bin/run.js runs it before oclif loads
+    // `exp __complete` (shell completion, on every Tab): bin/run.cjs runs it before oclif loads
     {in: path.join(ROOT, 'src/completion/main.ts'), out: 'complete'},
   ],
   outdir: FAST_STAGE,
@@ -158,6 +160,20 @@ const fastFiles = await rechunkFastPath(fast.metafile, {
   to: path.join(OUT, 'fast'),
 })
 rmSync(FAST_STAGE, {force: true, recursive: true})
+// V8's code cache for the fast path's files, installed by bin/run.cjs before it loads one: a file of its own,
+// sharing no chunk (a chunk it required would be compiled before the cache is in place)
+await esbuild.build({
+  bundle: true,
+  define: options.define,
+  entryPoints: [path.join(ROOT, 'src/fastpath/code-cache.ts')],
+  format: 'cjs',
+  logLevel: 'warning',
+  minifySyntax: true,
+  outfile: path.join(OUT, 'fast', 'code-cache.cjs'),
+  platform: 'node',
+  sourcemap: 'linked',
+  target: 'node20',
+})
 console.log(
   `build: ${commands.length} commands, ${outputs.length} files in dist/ (the fast path's ${fastFiles} files laid out again)`,
 )

@@ -11,7 +11,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
-const bin = path.join(root, 'bin', 'run.js')
+const bin = path.join(root, 'bin', 'run.cjs')
 const ws = mkdtempSync(path.join(os.tmpdir(), 'exp-demo-'))
 const env = {...process.env, EXP_ROOT: ws}
 

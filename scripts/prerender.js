@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// The last build step (`npm run build`: scripts/build.js, `oclif manifest`, then this): what bin/run.js reads instead
+// The last build step (`npm run build`: scripts/build.js, `oclif manifest`, then this): what bin/run.cjs reads instead
 // of loading oclif, made once now from the manifest.
 //
-// dist/fast/manifest.json: the manifest's part bin/run.js needs on every call (each command's plugin, and the specs
+// dist/fast/manifest.json: the manifest's part bin/run.cjs needs on every call (each command's plugin, and the specs
 // of the commands bundled for the fast path), a few KB to parse instead of the whole 100 KB.
 //
 // dist/help.json: oclif's own help text for `exp --help`, every `exp COMMAND --help` and every topic, so that
-// bin/run.js prints it without loading oclif (≈ 2.5 × `node -e 0` through oclif, ≈ 1.1 × from the file).
+// bin/run.cjs prints it without loading oclif (≈ 2.5 × `node -e 0` through oclif, ≈ 1.1 × from the file).
 // The text is what oclif prints where it prints the same for everyone: 80 columns (not a terminal, or one 80 wide, or
-// OCLIF_COLUMNS=80) and no colour. bin/run.js checks both before using it; anything else goes through oclif.
+// OCLIF_COLUMNS=80) and no colour. bin/run.cjs checks both before using it; anything else goes through oclif.
 // test/cli/startup-help.test.ts compares every entry with oclif's rendering of the same call.
 import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
@@ -16,13 +16,13 @@ import path from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-/** stands for the version line's `<package>/<version> <platform>-<arch> node-<version>`, which bin/run.js fills in */
+/** stands for the version line's `<package>/<version> <platform>-<arch> node-<version>`, which bin/run.cjs fills in */
 const USER_AGENT = '\u0000user-agent\u0000'
 
 if (process.argv[2] === '--render') {
   // in a child process whose environment fixes oclif's width and colour (both are read when oclif loads)
   const {Config, loadHelpClass} = (await import(pathToFileURL(path.join(ROOT, 'dist', 'oclif.js')).href)).default
-  const config = await Config.load(path.join(ROOT, 'bin', 'run.js'))
+  const config = await Config.load(path.join(ROOT, 'bin', 'run.cjs'))
   const Help = await loadHelpClass(config)
   // oclif's help rewrites the ids (and aliases) of the commands it prints with spaces, its topic separator, which
   // changes what the next rendering in this process finds: each rendering starts from the commands as loaded
@@ -61,7 +61,7 @@ if (process.argv[2] === '--render') {
   const {texts, topics} = JSON.parse(r.stdout)
   writeFileSync(path.join(ROOT, 'dist', 'help.json'), JSON.stringify({texts, topics, userAgent: USER_AGENT}))
   const {commands} = JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8'))
-  const fast = (id) => existsSync(path.join(ROOT, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.js`))
+  const fast = (id) => existsSync(path.join(ROOT, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.cjs`))
   const slim = Object.fromEntries(
     Object.entries(commands).map(([id, c]) => [id, fast(id) ? c : {pluginType: c.pluginType}]),
   )

@@ -88,13 +88,20 @@ export async function rechunkFastPath(metafile, {eager = {}, from, root, to}) {
     treeshake: false,
   })
   const {output} = await bundle.write({
-    chunkFileNames: 'chunks/[name]-[hash].js',
+    chunkFileNames: 'chunks/[name]-[hash].cjs',
     dir: to,
-    entryFileNames: '[name].js',
-    format: 'es',
+    // a lazy `await import()` becomes a require too: a file compiled with V8's code cache (src/fastpath/code-cache.ts)
+    // has no way to import()
+    dynamicImportInCjs: false,
+    entryFileNames: '[name].cjs',
+    exports: 'auto',
+    format: 'cjs',
     manualChunks: chunkOf,
     sourcemap: true,
   })
   await bundle.close()
-  return output.filter((o) => o.type === 'chunk').length
+  const chunks = output.filter((o) => o.type === 'chunk')
+  const importing = chunks.filter((chunk) => /\bimport\(/.test(chunk.code)).map((chunk) => chunk.fileName)
+  if (importing.length > 0) throw new Error(`rechunk: import() left in ${importing.join(', ')}`)
+  return chunks.length
 }

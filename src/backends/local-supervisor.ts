@@ -13,7 +13,7 @@ import {appendLaunchLog, launchLogFile} from '../launch/launch-log.js'
 import {endStages} from './stages.js'
 
 /** The background supervisor of a detached local run (`exp launch --detach`), and its hand-over. */
-export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.js')
+export const EXP_BIN = path.join(PACKAGE_ROOT, 'bin', 'run.cjs')
 export const SUPERVISOR_LOG = 'supervisor.log'
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `exp __complete WORDS...` (bin/run.js calls this before oclif loads; the scripts `exp completion bash|zsh` print
+ * `exp __complete WORDS...` (bin/run.cjs calls this before oclif loads; the scripts `exp completion bash|zsh` print
  * call it on every Tab): one candidate a line for the last word. It reads the manifest and, inside a workspace, the
  * folder names of experiments/ and the archive (exp.yaml through the settings cache): no scan, no classification.
  * It never fails: anything wrong prints nothing, and the shell falls back to file names.

@@ -95,7 +95,7 @@ export async function installCron(ws: Workspace, options: CronInstallOptions): P
   }
   const line = buildCronLine({
     args,
-    bin: options.bin ?? realpathSync(path.join(PACKAGE_ROOT, 'bin', 'run.js')),
+    bin: options.bin ?? realpathSync(path.join(PACKAGE_ROOT, 'bin', 'run.cjs')),
     log: logFile(ws),
     node: options.node ?? process.execPath,
     root: ws.root,

@@ -1,5 +1,5 @@
 /**
- * The start-up fast path's runner (bin/run.js calls it for a command the build bundled into dist/fast/): parse argv
+ * The start-up fast path's runner (bin/run.cjs calls it for a command the build bundled into dist/fast/): parse argv
  * from the manifest's specs, then run the command class — bundled against src/fastpath/lite-core.ts instead of
  * @oclif/core — as oclif would. Answers false, having done nothing, when oclif must take the call.
  */

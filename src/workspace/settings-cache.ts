@@ -1,7 +1,7 @@
 import {promises as fs} from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 
+import {userCacheDir} from '../lib/cache-dir.js'
 import type {Settings} from './settings.js'
 
 /**
@@ -19,7 +19,7 @@ export async function loadSettings(file: string): Promise<Settings> {
   const stat = await fs.stat(file, {bigint: true})
   const text = await fs.readFile(file, 'utf8')
   const build = process.env.EXP_BUILD_ID
-  const dir = cacheDir()
+  const dir = userCacheDir()
   const key = [build, file, stat.dev, stat.ino, stat.size, stat.ctimeNs, stat.mtimeNs].join(' ')
   const entry = dir && build ? path.join(dir, 'settings', `${await entryName(file)}.json`) : undefined
   if (entry) {
@@ -45,12 +45,6 @@ async function entryName(file: string): Promise<string> {
 interface Entry {
   key: string
   settings: Settings
-}
-
-function cacheDir(): string | undefined {
-  const configured = process.env.EXP_CACHE_DIR
-  if (configured !== undefined) return configured === '' ? undefined : path.resolve(configured)
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'exp')
 }
 
 async function readEntry(file: string): Promise<Entry | undefined> {

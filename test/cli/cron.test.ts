@@ -63,7 +63,7 @@ describe('exp cron (the real crontab, a throwaway user)', function () {
     await execa('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', user])
     created = true
     install = await installForUser()
-    bin = path.join(install, 'bin', 'run.js')
+    bin = path.join(install, 'bin', 'run.cjs')
     const probe = await execa('runuser', ['-u', user, '--', process.execPath, bin, '--version'], {reject: false})
     requireTool(
       this,

@@ -13,7 +13,7 @@ import {
   waitFor,
 } from '../support/slurm.js'
 
-/** exp processes (the built bin/run.js) whose working directory is `dir`. */
+/** exp processes (the built bin/run.cjs) whose working directory is `dir`. */
 function expProcessesIn(dir: string): number[] {
   const pids: number[] = []
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {

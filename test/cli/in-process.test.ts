@@ -54,12 +54,12 @@ describe('exp in-process gives what the binary gives', () => {
     assert.deepEqual(norm(b, ws.inner), norm(a, ws.child), what)
   }
 
-  it('a sample of commands: same stdout, stderr and exit code as bin/run.js', async () => {
+  it('a sample of commands: same stdout, stderr and exit code as bin/run.cjs', async () => {
     const ws = await twins()
     const calls: {args: string[]; env?: Record<string, string>}[] = [
       {args: ['list']},
       {args: ['list', '--json']},
-      {args: ['list'], env: {EXP_NO_FAST_PATH: '1'}}, // oclif's path, not bin/run.js's start-up fast path
+      {args: ['list'], env: {EXP_NO_FAST_PATH: '1'}}, // oclif's path, not bin/run.cjs's start-up fast path
       {args: ['show', 'done', '--json'], env: {EXP_NO_FAST_PATH: '1'}},
       {args: ['list', '--status', 'failed']},
       {args: ['show', 'done']},

@@ -194,7 +194,7 @@ describe('exp remote (real rclone: a local-directory remote and a loopback WebDA
     // as a low-level retry — with a single try it failed the push ("Update mkParentDir failed: Locked: 423 Locked").
     // 3 tries cost 25 s here after the server stopped, 2 cost 5 s.
     const env = {...rc.env, EXP_ROOT: undefined, RCLONE_LOW_LEVEL_RETRIES: '2'}
-    const push = execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'remote', 'push'], {
+    const push = execa(process.execPath, [path.join(ROOT, 'bin', 'run.cjs'), 'remote', 'push'], {
       cwd: ws,
       env,
       reject: false,

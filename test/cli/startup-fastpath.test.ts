@@ -5,7 +5,7 @@ import path from 'node:path'
 import {age, exp, makeExperiment, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
- * The start-up fast path (src/fastpath/, bin/run.js) against oclif's path (EXP_NO_FAST_PATH=1): the hot commands
+ * The start-up fast path (src/fastpath/, bin/run.cjs) against oclif's path (EXP_NO_FAST_PATH=1): the hot commands
  * print the same bytes on stdout and stderr and exit with the same code, for plain calls, errors, and the forms the
  * fast path leaves to oclif; and a plain call really takes it (a loader hook records whether @oclif/core loaded).
  */
@@ -103,11 +103,19 @@ describe('start-up fast path', () => {
     }
   })
 
-  /** exp's exit code and every module URL it loaded (a loader hook records them) */
+  /**
+   * exp's exit code and every module it loaded: the files it required (at exit, from the CommonJS loader's cache)
+   * and the URLs it imported (a loader hook records them)
+   */
   const loading = async (args: string[], env: Record<string, string | undefined> = {}, cwd = ws) => {
     const log = path.join(hookDir, 'loaded.txt')
     const hook = `import {appendFileSync} from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r }`
     const register = `import {register} from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)})`
+    const required = path.join(hookDir, 'required.cjs')
+    await fs.writeFile(
+      required,
+      `process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(log)}, Object.keys(require('node:module')._cache).map((f) => require('node:url').pathToFileURL(f).href + '\\n').join('')))`,
+    )
     await fs.rm(log, {force: true})
     const r = await exp(args, {
       cwd,
@@ -117,11 +125,11 @@ describe('start-up fast path', () => {
         CI: undefined,
         FORCE_COLOR: undefined,
         ...env,
-        NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`,
+        NODE_OPTIONS: `--require=${required} --import=data:text/javascript,${encodeURIComponent(register)}`,
       },
     })
     const urls = await fs.readFile(log, 'utf8')
-    assert.match(urls, /bin\/run\.js/)
+    assert.match(urls, /bin\/run\.cjs/)
     return {code: r.code, stderr: r.stderr, urls: [...new Set(urls.trim().split('\n'))]}
   }
 
@@ -142,7 +150,7 @@ describe('start-up fast path', () => {
     assert.deepEqual(await loadsOclif(['list', '--help'], {OCLIF_COLUMNS: '120'}), {code: 0, oclif: true})
   })
 
-  it('a local exp launch loads four files of dist/ in all: its command, the runner and two chunks (scripts/rechunk-fast.js)', async () => {
+  it('a local exp launch loads five files of dist/ in all: the code cache, its command, the runner and two chunks (scripts/rechunk-fast.js)', async () => {
     const launching = await tempWorkspace()
     try {
       await fs.appendFile(path.join(launching, 'exp.yaml'), 'engines:\n  train: ["true"]\n  evaluate: ["true"]\n')
@@ -151,13 +159,19 @@ describe('start-up fast path', () => {
       assert.equal((await exp(['list'], {cwd: launching})).code, 0)
       const r = await loading(['launch', 'gamma'], {}, launching)
       assert.equal(r.code, 0, r.stderr)
-      const dist = r.urls.filter((u) => u.includes('/dist/')).map((u) => u.replace(/^.*\/dist\//, ''))
+      const dist = r.urls
+        .filter((u) => u.includes('/dist/'))
+        .map((u) => u.replace(/^.*\/dist\//, ''))
+        .sort()
       // esbuild's code splitting alone made it 36 before the run and 3 more while it ran
-      assert.equal(dist.length, 4, dist.join(' '))
-      assert.deepEqual(dist.slice(0, 2).sort(), ['fast/commands/launch.js', 'fast/run.js'])
-      assert.ok(
-        dist.slice(2).every((u) => /^fast\/chunks\/start-(launch|shared)-/.test(u)),
-        dist.join(' '),
+      assert.equal(dist.length, 5, dist.join(' '))
+      assert.deepEqual(
+        dist.filter((u) => !u.startsWith('fast/chunks/')),
+        ['fast/code-cache.cjs', 'fast/commands/launch.cjs', 'fast/run.cjs'],
+      )
+      assert.deepEqual(
+        dist.filter((u) => u.startsWith('fast/chunks/')).map((u) => u.replace(/-[\w-]{8}\.cjs$/, '')),
+        ['fast/chunks/start-launch', 'fast/chunks/start-shared'],
       )
     } finally {
       await removeDir(launching)

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 import {exp, ROOT, removeDir, tempDir} from '../support/exp.js'
 
 /**
- * The help text the build renders with oclif (scripts/prerender.js → dist/help.json), printed by bin/run.js without
+ * The help text the build renders with oclif (scripts/prerender.js → dist/help.json), printed by bin/run.cjs without
  * loading oclif: every entry (root, topics, every command) byte for byte what oclif's own `run` prints for the same
  * call, and the forms and conditions (width, colour) it is used in or left to oclif.
  */
@@ -30,7 +30,7 @@ describe('start-up: help without oclif', function () {
         const chunks = []
         const write = process.stdout.write
         process.stdout.write = (chunk) => chunks.push(String(chunk)) > 0
-        try { await run(argv, ${JSON.stringify(path.join(ROOT, 'bin', 'run.js'))}) } finally { process.stdout.write = write }
+        try { await run(argv, ${JSON.stringify(path.join(ROOT, 'bin', 'run.cjs'))}) } finally { process.stdout.write = write }
         out.push(chunks.join(''))
       }
       process.stdout.write(JSON.stringify(out))`
@@ -50,7 +50,7 @@ describe('start-up: help without oclif', function () {
       assert.ok(keys.includes(id), id)
     const calls = keys.map((k) => [...(k ? k.split(':') : []), '--help'])
     const oclif = await oclifRenders(calls)
-    // what bin/run.js prints for those calls (its one substitution: the version line of the root help)
+    // what bin/run.cjs prints for those calls (its one substitution: the version line of the root help)
     const fast = await Promise.all(calls.map((argv) => exp(argv, {cwd: dir})))
     for (const [i, argv] of calls.entries()) {
       assert.equal(fast[i].code, 0, fast[i].stderr)

@@ -9,7 +9,7 @@ import {inProcessRefusal, runInProcess} from './in-process.js'
 
 /** The repository root and the built binary the tests run, as a user would. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const EXP_BIN = path.join(ROOT, 'bin', 'run.js')
+export const EXP_BIN = path.join(ROOT, 'bin', 'run.cjs')
 
 /** exp's settings cache for this test process (never the runner's own ~/.cache/exp), removed at exit. */
 const CACHE_DIR = mkdtempSync(path.join(os.tmpdir(), 'exp-test-cache-'))

@@ -1,10 +1,11 @@
 import {existsSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 /**
- * `exp` run inside the mocha process: the same built bundle bin/run.js runs (dist/, oclif's manifest, the
- * configuration without plugins that bin/run.js uses for exp's own commands, and its start-up fast path), with the
+ * `exp` run inside the mocha process: the same built bundle bin/run.cjs runs (dist/, oclif's manifest, the
+ * configuration without plugins that bin/run.cjs uses for exp's own commands, and its start-up fast path), with the
  * test's argv, cwd and env applied for the call and restored after it, stdout/stderr captured, stdin/stdout/stderr seen as no terminal
  * (as in CI and cron), and the exit code taken from process.exitCode or oclif's error handling, as the process would
  * exit. It saves the binary's start-up (≈ 0.2–0.3 s a call) where a real process adds nothing to what a test checks.
@@ -45,7 +46,7 @@ export function inProcessRefusal(call: InProcessCall & {input?: string}): string
   return commandId(call.args) ? undefined : 'not one of exp’s own commands'
 }
 
-/** the command's id in the manifest, as bin/run.js finds it (`graph show` → graph:show) */
+/** the command's id in the manifest, as bin/run.cjs finds it (`graph show` → graph:show) */
 function commandId(args: string[]): string | undefined {
   const commands = manifestCommands ?? {}
   const [a, b] = args
@@ -53,20 +54,17 @@ function commandId(args: string[]): string | undefined {
 }
 
 /**
- * bin/run.js's start-up fast path (dist/fast/): a hot command with plain arguments runs without oclif; false when
+ * bin/run.cjs's start-up fast path (dist/fast/): a hot command with plain arguments runs without oclif; false when
  * the path declines (having done nothing) or is off (EXP_NO_FAST_PATH, DEBUG), as in the binary.
  */
 async function runFastPath(root: string, args: string[]): Promise<boolean> {
   const id = commandId(args)
   if (!id || process.env.EXP_NO_FAST_PATH || process.env.DEBUG) return false
-  const file = path.join(root, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.js`)
+  const file = path.join(root, 'dist', 'fast', 'commands', `${id.replaceAll(':', '/')}.cjs`)
   if (!existsSync(file)) return false
-  const load = async (f: string) => import(pathToFileURL(f).href)
-  const [{default: command}, {runFast}] = await Promise.all([
-    load(file),
-    load(path.join(root, 'dist', 'fast', 'run.js')),
-  ])
-  return runFast(command, manifestCommands![id], args.slice(id.split(':').length))
+  const load = createRequire(import.meta.url)
+  const {runFast} = load(path.join(root, 'dist', 'fast', 'run.cjs'))
+  return runFast(load(file), manifestCommands![id], args.slice(id.split(':').length))
 }
 
 type Oclif = {

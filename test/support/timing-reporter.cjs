@@ -1,5 +1,5 @@
 // mocha's spec reporter plus, at the end of the run, each test file's wall time and how many `exp` calls it made
-// (child processes of bin/run.js and in-process runs, counted by test/support/exp.ts), slowest first, so CI's log
+// (child processes of bin/run.cjs and in-process runs, counted by test/support/exp.ts), slowest first, so CI's log
 // says where the suite's time goes. EXP_TEST_TIMING_TOP=N limits the table to the N slowest files (default: all).
 // In parallel mode a worker sends a file's events only once the file has finished, so there the workers time each
 // file themselves (the root hooks of test/support/global.ts write one JSON row per file into the shared folder).

@@ -38,7 +38,7 @@ export interface BatchScriptInput {
   scriptRel: string
   version: string
   /**
-   * how the compute node runs exp (node and exp's bin/run.js, on the shared filesystem): the train job commits its
+   * how the compute node runs exp (node and exp's bin/run.cjs, on the shared filesystem): the train job commits its
    * checkpoint's manifest after the engine, the evaluate job checks it (quick) before; absent: neither
    */
   exp?: readonly string[]
