@@ -1,11 +1,13 @@
 // The fast path's layout (scripts/build.js calls this): esbuild's code splitting gives each set of entry points and
 // lazy `await import()`s that share code a chunk of its own, so `exp launch` loaded 36 files of dist/ before its
-// first engine and 3 more while it ran — and Node's ES-module loader costs ≈ 0.45 ms a file (resolve, read,
+// first engine and 3 more while it ran — and Node's module loader costs ≈ 0.45 ms per file (resolve, read,
 // compile, link), more than the code itself. esbuild cannot merge chunks; rollup can, without copying a module
 // twice (one ExpError class, one cache): the modules two or more fast commands load at start-up go into one chunk
 // (start-shared), those one command loads alone into that command's (start-launch, start-show, …), and what loads
-// later (backends, prompts, zod) stays in chunks of its own. A local `exp launch` reads 4 files of dist/ in all; its
-// code imports in 13 ms instead of 27. The source maps still lead to src/ (rollup chains esbuild's maps).
+// later (backends, prompts, zod) stays in chunks of its own. The output is CommonJS (.cjs): bin/run.cjs requires it
+// and compiles it with V8's code cache (src/fastpath/code-cache.ts), which Node 20's ES-module loader cannot use.
+// A local `exp launch` reads 5 files of dist/ in all (the code cache's among them). The source maps still lead to
+// src/ (rollup chains esbuild's maps).
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {rollup} from 'rollup'

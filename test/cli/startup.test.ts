@@ -3,7 +3,9 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, ROOT, tempDir, removeDir} from '../support/exp.js'
+import {execa} from 'execa'
+
+import {exp, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
 
 describe('start-up', () => {
   let dir: string
@@ -19,6 +21,23 @@ describe('start-up', () => {
       assert.equal(r.code, 0)
       assert.equal(r.stdout, config.userAgent)
     }
+  })
+
+  it('bin/run.js, the entry of earlier versions (named by crontab lines they installed), still runs exp', async () => {
+    const ws = await tempWorkspace()
+    await makeExperiment(ws, '2025-01-01-alpha')
+    const old = await execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'show', 'alpha'], {
+      cwd: ws,
+      env: {EXP_ROOT: undefined},
+      reject: false,
+    })
+    const current = await exp(['show', 'alpha'], {cwd: ws})
+    await removeDir(ws)
+    assert.match(old.stdout, /2025-01-01-alpha/)
+    assert.deepEqual(
+      {code: old.exitCode, stderr: old.stderr, stdout: old.stdout},
+      {code: current.code, stderr: current.stderr.trimEnd(), stdout: current.stdout.trimEnd()},
+    )
   })
 
   it('the shipped manifest lists exactly the commands in src/commands', async () => {
