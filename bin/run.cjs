@@ -38,7 +38,7 @@ async function help() {
   const {texts, topics, userAgent: placeholder} = rendered
   const key = words.join(':')
   if (!Object.hasOwn(texts, key) || (!flagged && key !== '' && !Object.hasOwn(topics, key))) return false
-  if ((await import('ansis')).default.isSupported()) return false
+  if (require('ansis').isSupported()) return false
   process.stdout.write(texts[key].replaceAll(placeholder, userAgent()))
   return true
 }
