@@ -17,7 +17,6 @@ import type {Settings} from './settings.js'
  */
 export async function loadSettings(file: string): Promise<Settings> {
   const stat = await fs.stat(file, {bigint: true})
-  const text = await fs.readFile(file, 'utf8')
   const build = process.env.EXP_BUILD_ID
   const dir = userCacheDir()
   const key = [build, file, stat.dev, stat.ino, stat.size, stat.ctimeNs, stat.mtimeNs].join(' ')
@@ -26,7 +25,7 @@ export async function loadSettings(file: string): Promise<Settings> {
     const cached = await readEntry(entry)
     if (cached?.key === key) return cached.settings
   }
-  const {parseSettings} = await import('./settings.js')
+  const [{parseSettings}, text] = await Promise.all([import('./settings.js'), fs.readFile(file, 'utf8')])
   const settings = parseSettings(text, file)
   if (entry) await writeEntry(entry, {key, settings})
   return settings
