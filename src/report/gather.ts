@@ -4,9 +4,10 @@ import path from 'node:path'
 import type {ExperimentDetails} from '../experiments/details.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {numericMetrics, type Report} from '../reports/report.js'
-import {curve, metricsFile, type MetricsRow, parseMetrics} from '../runs/metrics.js'
+import {metricsFile} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import type {SafeHtml} from './html.js'
+import {lossPoints} from './loss-points.js'
 import {renderMarkdown} from './markdown.js'
 
 /** What an experiment page shows, read from the snapshot and a few files the scan does not keep (curves, checkpoint manifests). */
@@ -65,42 +66,28 @@ export function runCheckpoint(run: RunRecord): string {
 export type LossCurve = (runDir: string) => Array<[number, number]>
 
 /**
- * metrics.jsonl parsed in one JSON.parse when every line is one JSON object (what engines write): the lines joined
- * by commas are then one JSON array, as many values as lines. Anything else (a blank or half-written line, a stray
- * print) goes through parseMetrics, line by line, which gives the same rows in the cases the quick path takes.
- */
-export function parseMetricsQuickly(text: string): MetricsRow[] {
-  const body = text.endsWith('\n') ? text.slice(0, -1) : text
-  if (body.trim() !== '' && !body.includes('\n\n')) {
-    let lines = 1
-    for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
-    try {
-      const rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`) as unknown[]
-      if (rows.length === lines && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r)))
-        return rows as MetricsRow[]
-    } catch {
-      // some line is not JSON: the careful parse below skips it
-    }
-  }
-  return parseMetrics(text)
-}
-
-/**
  * `exp report --all` draws a run's loss curve twice (its page, the index's sparkline): each metrics.jsonl is read
- * and parsed once, and only the curve is kept.
+ * and parsed once, and only the curve is kept. `prefetched`: curves the page writer thread already read and parsed
+ * while the main thread scanned (flat step, loss pairs by run folder); any other folder is read here.
  */
-export function lossCurves(): LossCurve {
+export function lossCurves(prefetched?: ReadonlyMap<string, ArrayLike<number>>): LossCurve {
   const seen = new Map<string, Array<[number, number]>>()
   return (runDir: string) => {
     let points = seen.get(runDir)
     if (!points) {
-      let text = ''
-      try {
-        text = readFileSync(metricsFile(runDir), 'utf8')
-      } catch {
-        // no metrics.jsonl
+      let flat = prefetched?.get(runDir)
+      if (!flat) {
+        let text = ''
+        try {
+          text = readFileSync(metricsFile(runDir), 'utf8')
+        } catch {
+          // no metrics.jsonl
+        }
+        flat = text ? lossPoints(text) : []
       }
-      seen.set(runDir, (points = text ? curve(parseMetricsQuickly(text), 'loss') : []))
+      points = []
+      for (let i = 0; i < flat.length; i += 2) points.push([flat[i], flat[i + 1]])
+      seen.set(runDir, points)
     }
     return points
   }

@@ -1,5 +1,8 @@
 import {Worker} from 'node:worker_threads'
 
+import {METRICS_FILE} from '../runs/metrics.js'
+import {lossPoints} from './loss-points.js'
+
 /**
  * `exp report --all`'s pages written by one worker thread, one after another, while the main thread builds the next.
  * Creating a file is what writing a page costs most: a new inode, measured at ~0.25 ms of system time and up to
@@ -9,10 +12,15 @@ import {Worker} from 'node:worker_threads'
  * a page then costs an open of an existing empty file, a write and a rename. Each page is still whole or absent
  * (temporary file + rename, no fsync: see writePage). The temporary files live in a private folder beside the pages,
  * removed by `flush`. The worker is an inline script, so it works the same from dist/ and under tsx.
+ * Before that it reads and parses the loss curves of the experiments that have no page yet (`curveDirs`: every
+ * runs/<id>/metrics.jsonl under them, with lossPoints, the function the main thread uses) and sends them back in one
+ * message, so the main thread, busy scanning meanwhile, neither reads nor parses them (`curves`).
  */
 const WORKER_SOURCE = `
-const {parentPort, workerData: {dir, spares}} = require('node:worker_threads')
+const {parentPort, workerData: {dir, spares, curveDirs, metricsFile}} = require('node:worker_threads')
 const fs = require('node:fs')
+const path = require('node:path')
+const lossPoints = ${lossPoints.toString()}
 let made = 0
 let used = 0
 let failure
@@ -46,7 +54,30 @@ function write(m) {
     report()
   }
 }
+// a run folder whose metrics.jsonl cannot be read has no curve (as on the main thread): an empty one
+function prefetch() {
+  const runDirs = []
+  const curves = []
+  try {
+    for (const d of curveDirs) {
+      let ids
+      try { ids = fs.readdirSync(path.join(d, 'runs')) } catch { continue }
+      for (const id of ids) {
+        const runDir = path.join(d, 'runs', id)
+        let text = ''
+        try { text = fs.readFileSync(path.join(runDir, metricsFile), 'utf8') } catch {}
+        runDirs.push(runDir)
+        curves.push(Float64Array.from(text ? lossPoints(text) : []))
+      }
+    }
+  } catch (error) {
+    failure = failure || error
+    report()
+  }
+  parentPort.postMessage({curves: {runDirs, curves}}, curves.map((c) => c.buffer))
+}
 try { fs.mkdirSync(dir, {recursive: true}) } catch (error) { failure = error; report() }
+prefetch()
 setImmediate(ahead)
 `
 
@@ -55,6 +86,8 @@ export interface PageThread {
   write(file: string, text: string): void
   /** every queued page written and the temporary folder removed; throws the first failure */
   flush(): Promise<void>
+  /** the loss curves read ahead, by run folder (none when the thread stopped first) */
+  curves(): Promise<Map<string, Float64Array>>
 }
 
 function asError(failure: {message: string; code?: string}): Error {
@@ -63,11 +96,19 @@ function asError(failure: {message: string; code?: string}): Error {
 
 const BATCH = 64
 
-/** `dir`: the private folder for the temporary files (on the pages' file system); `spares`: files to create ahead. */
-export function pageThread(dir: string, spares: number): PageThread {
-  const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {dir, spares}})
+/**
+ * `dir`: the private folder for the temporary files (on the pages' file system); `spares`: files to create ahead;
+ * `curveDirs`: the experiment folders whose loss curves to read ahead.
+ */
+export function pageThread(dir: string, spares: number, curveDirs: string[] = []): PageThread {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {curveDirs, dir, metricsFile: METRICS_FILE, spares},
+  })
   let failure: Error | undefined
   let finish: ((error?: Error) => void) | undefined
+  let gotCurves: (curves: Map<string, Float64Array>) => void = () => {}
+  const curves = new Promise<Map<string, Float64Array>>((resolve) => (gotCurves = resolve))
   let exited = false
   // pages go to the thread 64 at a time: each message costs the main thread ~0.1 ms, more than a page's clone (8 a
   // message: 46 ms of 1,000 pages' postMessage in the profile, 64: 23 ms; 128 no less)
@@ -77,19 +118,30 @@ export function pageThread(dir: string, spares: number): PageThread {
     worker.postMessage(batch)
     batch = []
   }
-  worker.on('message', (m: {done?: boolean; failure?: {message: string; code?: string}}) => {
-    if (m.failure) failure ??= asError(m.failure)
-    if (m.done) finish?.(failure)
-  })
+  worker.on(
+    'message',
+    (m: {
+      done?: boolean
+      failure?: {message: string; code?: string}
+      curves?: {runDirs: string[]; curves: Float64Array[]}
+    }) => {
+      if (m.failure) failure ??= asError(m.failure)
+      if (m.curves) gotCurves(new Map(m.curves.runDirs.map((d, i) => [d, m.curves!.curves[i]])))
+      if (m.done) finish?.(failure)
+    },
+  )
   worker.on('error', (error) => {
     failure ??= error
+    gotCurves(new Map())
     finish?.(failure)
   })
   worker.on('exit', () => {
     exited = true
+    gotCurves(new Map())
     finish?.(failure ?? new Error('the page writer thread stopped'))
   })
   return {
+    curves: () => curves,
     async flush() {
       send()
       const error = exited

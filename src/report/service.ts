@@ -167,11 +167,12 @@ function renderIndex(
 const THREAD_MIN_PAGES = 32
 
 /**
- * How many experiments have no page yet, from three directory listings (no scan): the writer thread creates that
- * many temporary files ahead while the scan runs. A page that exists but changed gets its file when it is written.
+ * The experiment folders that have no page yet, from three directory listings (no scan): while the scan runs, the
+ * writer thread creates as many temporary files ahead and reads their loss curves. A page that exists but changed
+ * gets its file when it is written (and its curves read then).
  * Also the names in reports/, so a page that is not there is not looked for again.
  */
-function missingPages(ws: Workspace): {missing: number; pages: Set<string>} {
+function missingPages(ws: Workspace): {missing: string[]; pages: Set<string>} {
   const names = (dir: string) => {
     try {
       return readdirSync(dir, {withFileTypes: true})
@@ -180,11 +181,13 @@ function missingPages(ws: Workspace): {missing: number; pages: Set<string>} {
     }
   }
   const pages = new Set(names(ws.paths.reports).map((d) => d.name))
-  let n = 0
+  const missing: string[] = []
   for (const base of [ws.paths.experiments, ws.paths.archive]) {
-    for (const d of names(base)) if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`)) n++
+    for (const d of names(base))
+      if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`))
+        missing.push(path.join(base, d.name))
   }
-  return {missing: n, pages}
+  return {missing, pages}
 }
 
 /** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
@@ -193,9 +196,9 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   checkPageTarget(ws, index)
   const {missing, pages} = missingPages(ws)
   const writer =
-    missing >= THREAD_MIN_PAGES
-      ? pageThread(privateFolder(ws.paths.reports), missing)
-      : {flush: async () => {}, write: writePage}
+    missing.length >= THREAD_MIN_PAGES
+      ? pageThread(privateFolder(ws.paths.reports), missing.length, missing)
+      : {curves: async () => undefined, flush: async () => {}, write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
   const stats = new Map<string, string>()
@@ -214,6 +217,8 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   let indexText: string
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+    // the loss curves of the pages to build, read and parsed by the writer thread while this one scanned
+    const prefetched = await writer.curves()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
     if (!existsSync(index))
       writePage(
@@ -236,7 +241,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
-      const losses = lossCurves()
+      const losses = lossCurves(prefetched)
       writer.write(file, await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase}))
       sparks.set(item, lastSpark(item, losses))
       changed++
