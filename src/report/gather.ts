@@ -93,10 +93,12 @@ export function lossCurves(prefetched?: ReadonlyMap<string, ArrayLike<number>>):
   }
 }
 
+/** `checkpointFolders` false: checkpoints/ is known to hold no folder (the writer thread looked), so it is not read. */
 export async function gatherPage(
   details: ExperimentDetails,
   snapshot: ExperimentSnapshot,
   losses: LossCurve = lossCurves(),
+  checkpointFolders = true,
 ): Promise<PageData> {
   const dir = snapshot.dir
   const byPath = new Map<string, Report>(snapshot.reports.map((r) => [path.resolve(r.path), r]))
@@ -126,7 +128,7 @@ export async function gatherPage(
     .filter((c) => c.points.length > 0)
   const notes = snapshot.notesText ?? ''
   return {
-    checkpoints: checkpointsOf(dir),
+    checkpoints: checkpointFolders ? checkpointsOf(dir) : [],
     curves,
     details,
     evaluations: [...groups.entries()].map(([checkpoint, rows]) => ({checkpoint, rows})),

@@ -1,5 +1,6 @@
 import {Worker} from 'node:worker_threads'
 
+import {CONFIG_FILE} from '../records/files.js'
 import {METRICS_FILE} from '../runs/metrics.js'
 import {lossPoints} from './loss-points.js'
 
@@ -12,12 +13,13 @@ import {lossPoints} from './loss-points.js'
  * a page then costs an open of an existing empty file, a write and a rename. Each page is still whole or absent
  * (temporary file + rename, no fsync: see writePage). The temporary files live in a private folder beside the pages,
  * removed by `flush`. The worker is an inline script, so it works the same from dist/ and under tsx.
- * Before that it reads and parses the loss curves of the experiments that have no page yet (`curveDirs`: every
- * runs/<id>/metrics.jsonl under them, with lossPoints, the function the main thread uses) and sends them back in one
- * message, so the main thread, busy scanning meanwhile, neither reads nor parses them (`curves`).
+ * Before that it reads ahead what building the pages of the experiments that have no page yet (`aheadDirs`) reads
+ * besides the scan, and sends it back in one message (`readAhead`), so the main thread, busy scanning meanwhile, does
+ * not: each config.yaml, whether checkpoints/ holds a folder, and the loss curve of every runs/<id>/metrics.jsonl
+ * (parsed with lossPoints, the function the main thread uses).
  */
 const WORKER_SOURCE = `
-const {parentPort, workerData: {dir, spares, curveDirs, metricsFile}} = require('node:worker_threads')
+const {parentPort, workerData: {dir, spares, aheadDirs, configFile, metricsFile}} = require('node:worker_threads')
 const fs = require('node:fs')
 const path = require('node:path')
 const lossPoints = ${lossPoints.toString()}
@@ -54,12 +56,25 @@ function write(m) {
     report()
   }
 }
-// a run folder whose metrics.jsonl cannot be read has no curve (as on the main thread): an empty one
-function prefetch() {
+// what cannot be read is left out (the main thread reads it, and meets the error, itself), except a run folder's
+// metrics.jsonl: one that cannot be read is no curve there, an empty one
+function readAhead() {
   const runDirs = []
   const curves = []
+  const configDirs = []
+  const configs = []
+  const bare = []
   try {
-    for (const d of curveDirs) {
+    for (const d of aheadDirs) {
+      try {
+        configs.push(fs.readFileSync(path.join(d, configFile), 'utf8'))
+        configDirs.push(d)
+      } catch {}
+      let folders = false
+      try {
+        folders = fs.readdirSync(path.join(d, 'checkpoints'), {withFileTypes: true}).some((e) => e.isDirectory() && !e.name.startsWith('.'))
+      } catch {}
+      if (!folders) bare.push(d)
       let ids
       try { ids = fs.readdirSync(path.join(d, 'runs')) } catch { continue }
       for (const id of ids) {
@@ -74,10 +89,10 @@ function prefetch() {
     failure = failure || error
     report()
   }
-  parentPort.postMessage({curves: {runDirs, curves}}, curves.map((c) => c.buffer))
+  parentPort.postMessage({ahead: {runDirs, curves, configDirs, configs, bare}}, curves.map((c) => c.buffer))
 }
 try { fs.mkdirSync(dir, {recursive: true}) } catch (error) { failure = error; report() }
-prefetch()
+readAhead()
 setImmediate(ahead)
 `
 
@@ -86,8 +101,35 @@ export interface PageThread {
   write(file: string, text: string): void
   /** every queued page written and the temporary folder removed; throws the first failure */
   flush(): Promise<void>
-  /** the loss curves read ahead, by run folder (none when the thread stopped first) */
-  curves(): Promise<Map<string, Float64Array>>
+  /** what the thread read ahead (nothing when it stopped first) */
+  readAhead(): Promise<ReadAhead>
+}
+
+/** What the writer thread read for the pages to build while the main thread scanned; anything else is read there. */
+export interface ReadAhead {
+  /** flat (step, loss) loss curves by run folder */
+  curves: Map<string, Float64Array>
+  /** config.yaml's text by experiment folder */
+  configs: Map<string, string>
+  /** experiment folders whose checkpoints/ holds no folder (or that have none) */
+  noCheckpoints: Set<string>
+}
+
+interface AheadMessage {
+  runDirs: string[]
+  curves: Float64Array[]
+  configDirs: string[]
+  configs: string[]
+  bare: string[]
+}
+
+/** The read-ahead as maps (an empty one when the thread sent none). */
+export function readAheadOf(m?: AheadMessage): ReadAhead {
+  return {
+    configs: new Map(m?.configDirs.map((d, i) => [d, m.configs[i]])),
+    curves: new Map(m?.runDirs.map((d, i) => [d, m.curves[i]])),
+    noCheckpoints: new Set(m?.bare),
+  }
 }
 
 function asError(failure: {message: string; code?: string}): Error {
@@ -98,17 +140,17 @@ const BATCH = 64
 
 /**
  * `dir`: the private folder for the temporary files (on the pages' file system); `spares`: files to create ahead;
- * `curveDirs`: the experiment folders whose loss curves to read ahead.
+ * `aheadDirs`: the experiment folders whose pages are to be built (what they read is read ahead).
  */
-export function pageThread(dir: string, spares: number, curveDirs: string[] = []): PageThread {
+export function pageThread(dir: string, spares: number, aheadDirs: string[] = []): PageThread {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: {curveDirs, dir, metricsFile: METRICS_FILE, spares},
+    workerData: {aheadDirs, configFile: CONFIG_FILE, dir, metricsFile: METRICS_FILE, spares},
   })
   let failure: Error | undefined
   let finish: ((error?: Error) => void) | undefined
-  let gotCurves: (curves: Map<string, Float64Array>) => void = () => {}
-  const curves = new Promise<Map<string, Float64Array>>((resolve) => (gotCurves = resolve))
+  let gotAhead: (ahead: ReadAhead) => void = () => {}
+  const ahead = new Promise<ReadAhead>((resolve) => (gotAhead = resolve))
   let exited = false
   // pages go to the thread 64 at a time: each message costs the main thread ~0.1 ms, more than a page's clone (8 a
   // message: 46 ms of 1,000 pages' postMessage in the profile, 64: 23 ms; 128 no less)
@@ -118,30 +160,23 @@ export function pageThread(dir: string, spares: number, curveDirs: string[] = []
     worker.postMessage(batch)
     batch = []
   }
-  worker.on(
-    'message',
-    (m: {
-      done?: boolean
-      failure?: {message: string; code?: string}
-      curves?: {runDirs: string[]; curves: Float64Array[]}
-    }) => {
-      if (m.failure) failure ??= asError(m.failure)
-      if (m.curves) gotCurves(new Map(m.curves.runDirs.map((d, i) => [d, m.curves!.curves[i]])))
-      if (m.done) finish?.(failure)
-    },
-  )
+  worker.on('message', (m: {done?: boolean; failure?: {message: string; code?: string}; ahead?: AheadMessage}) => {
+    if (m.failure) failure ??= asError(m.failure)
+    if (m.ahead) gotAhead(readAheadOf(m.ahead))
+    if (m.done) finish?.(failure)
+  })
   worker.on('error', (error) => {
     failure ??= error
-    gotCurves(new Map())
+    gotAhead(readAheadOf())
     finish?.(failure)
   })
   worker.on('exit', () => {
     exited = true
-    gotCurves(new Map())
+    gotAhead(readAheadOf())
     finish?.(failure ?? new Error('the page writer thread stopped'))
   })
   return {
-    curves: () => curves,
+    readAhead: () => ahead,
     async flush() {
       send()
       const error = exited

@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, type Stats, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
@@ -15,7 +15,7 @@ import type {SafeHtml} from './html.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
 import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
 import {openInBrowser} from './open-browser.js'
-import {pageThread} from './page-thread.js'
+import {pageThread, type ReadAhead, readAheadOf} from './page-thread.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -63,14 +63,26 @@ interface BuildOptions extends ReportOptions {
   readBase?: (f: string) => BaseConfig
   key?: string
   losses?: LossCurve
+  /** what the writer thread read ahead */
+  ahead?: ReadAhead
+  baseExists?: (f: string) => boolean
 }
 
 /** A page shows curves, not the last values `exp show` prints: its details skip reading them (gather reads each file). */
 const noMetrics = () => []
 
 async function buildPage(ws: Workspace, item: Classified, file: string, options: BuildOptions): Promise<string> {
-  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: noMetrics})
-  const data = await gatherPage(details, item.snapshot, options.losses)
+  const ahead = options.ahead
+  const details = await detailsOf(ws, item, {
+    baseExists: options.baseExists,
+    hashConfig: false,
+    now: options.now,
+    readBase: options.readBase,
+    readConfig: ahead && ((f) => ahead.configs.get(f) ?? readFileSync(f, 'utf8')),
+    readMetrics: noMetrics,
+  })
+  const dir = item.snapshot.dir
+  const data = await gatherPage(details, item.snapshot, options.losses, !ahead?.noCheckpoints.has(dir))
   return renderExperimentPage(data, {
     experimentDir: item.snapshot.dir,
     generatedAt: options.now(),
@@ -198,15 +210,15 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const writer =
     missing.length >= THREAD_MIN_PAGES
       ? pageThread(privateFolder(ws.paths.reports), missing.length, missing)
-      : {curves: async () => undefined, flush: async () => {}, write: writePage}
+      : {flush: async () => {}, readAhead: async () => readAheadOf(), write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
-  const stats = new Map<string, string>()
-  const baseStat = (f: string) =>
-    stats.get(f) ??
-    stats
-      .set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`)
-      .get(f)!
+  // each base config's stat, for the page keys and whether it exists
+  const stats = new Map<string, Stats | undefined>()
+  const statOf = (f: string) =>
+    stats.has(f) ? stats.get(f) : stats.set(f, statSync(f, {throwIfNoEntry: false})).get(f)
+  const baseStat = (f: string) => `${statOf(f)?.mtimeMs}:${statOf(f)?.size}`
+  const baseExists = (f: string) => statOf(f) !== undefined
   const warnings: string[] = []
   // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
   // points kept to the end were collected again and again by the garbage collector)
@@ -217,8 +229,8 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   let indexText: string
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
-    // the loss curves of the pages to build, read and parsed by the writer thread while this one scanned
-    const prefetched = await writer.curves()
+    // what the pages to build read besides the scan, read by the writer thread while this one scanned
+    const ahead = await writer.readAhead()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
     if (!existsSync(index))
       writePage(
@@ -241,8 +253,9 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
-      const losses = lossCurves(prefetched)
-      writer.write(file, await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase}))
+      const losses = lossCurves(ahead.curves)
+      const built = {...options, ahead, baseExists, indexHref: indexLink, key, losses, readBase}
+      writer.write(file, await buildPage(ws, item, file, built))
       sparks.set(item, lastSpark(item, losses))
       changed++
     }
