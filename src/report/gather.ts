@@ -35,7 +35,8 @@ export interface PageData {
   /** notes.md rendered (the scan's text), undefined when it is blank or absent */
   notes?: SafeHtml
   /** one training curve (loss against step) per run that logged one, oldest run first */
-  curves: Array<{run_id: string; points: Array<[number, number]>}>
+  /** flat: step, loss, step, loss, ... */
+  curves: Array<{run_id: string; points: ArrayLike<number>}>
   /** evaluation reports grouped by the checkpoint they evaluated */
   evaluations: Array<{checkpoint: string; rows: EvaluationRow[]}>
   /** reports that no run record names (written by hand or by other tools) */
@@ -63,7 +64,7 @@ export function runCheckpoint(run: RunRecord): string {
 }
 
 /** A run folder's loss curve (step, loss); made by `lossCurves`, which reads each metrics.jsonl once per command. */
-export type LossCurve = (runDir: string) => Array<[number, number]>
+export type LossCurve = (runDir: string) => ArrayLike<number>
 
 /**
  * `exp report --all` draws a run's loss curve twice (its page, the index's sparkline): each metrics.jsonl is read
@@ -71,23 +72,17 @@ export type LossCurve = (runDir: string) => Array<[number, number]>
  * while the main thread scanned (flat step, loss pairs by run folder); any other folder is read here.
  */
 export function lossCurves(prefetched?: ReadonlyMap<string, ArrayLike<number>>): LossCurve {
-  const seen = new Map<string, Array<[number, number]>>()
+  const seen = new Map<string, ArrayLike<number>>()
   return (runDir: string) => {
-    let points = seen.get(runDir)
+    let points = prefetched?.get(runDir) ?? seen.get(runDir)
     if (!points) {
-      let flat = prefetched?.get(runDir)
-      if (!flat) {
-        let text = ''
-        try {
-          text = readFileSync(metricsFile(runDir), 'utf8')
-        } catch {
-          // no metrics.jsonl
-        }
-        flat = text ? lossPoints(text) : []
+      let text = ''
+      try {
+        text = readFileSync(metricsFile(runDir), 'utf8')
+      } catch {
+        // no metrics.jsonl
       }
-      points = []
-      for (let i = 0; i < flat.length; i += 2) points.push([flat[i], flat[i + 1]])
-      seen.set(runDir, points)
+      seen.set(runDir, (points = text ? lossPoints(text) : []))
     }
     return points
   }

@@ -2,7 +2,7 @@ import {Worker} from 'node:worker_threads'
 
 import {CONFIG_FILE} from '../records/files.js'
 import {METRICS_FILE} from '../runs/metrics.js'
-import {lossPoints} from './loss-points.js'
+import {type AheadMessage, READ_AHEAD_SOURCE, type ReadAhead, readAheadOf} from './read-ahead.js'
 
 /**
  * `exp report --all`'s pages written by one worker thread, one after another, while the main thread builds the next.
@@ -14,15 +14,12 @@ import {lossPoints} from './loss-points.js'
  * (temporary file + rename, no fsync: see writePage). The temporary files live in a private folder beside the pages,
  * removed by `flush`. The worker is an inline script, so it works the same from dist/ and under tsx.
  * Before that it reads ahead what building the pages of the experiments that have no page yet (`aheadDirs`) reads
- * besides the scan, and sends it back in one message (`readAhead`), so the main thread, busy scanning meanwhile, does
- * not: each config.yaml, whether checkpoints/ holds a folder, and the loss curve of every runs/<id>/metrics.jsonl
- * (parsed with lossPoints, the function the main thread uses).
+ * besides the scan, while the main thread scans (read-ahead.ts).
  */
 const WORKER_SOURCE = `
 const {parentPort, workerData: {dir, spares, aheadDirs, configFile, metricsFile}} = require('node:worker_threads')
 const fs = require('node:fs')
 const path = require('node:path')
-const lossPoints = ${lossPoints.toString()}
 let made = 0
 let used = 0
 let failure
@@ -56,41 +53,7 @@ function write(m) {
     report()
   }
 }
-// what cannot be read is left out (the main thread reads it, and meets the error, itself), except a run folder's
-// metrics.jsonl: one that cannot be read is no curve there, an empty one
-function readAhead() {
-  const runDirs = []
-  const curves = []
-  const configDirs = []
-  const configs = []
-  const bare = []
-  try {
-    for (const d of aheadDirs) {
-      try {
-        configs.push(fs.readFileSync(path.join(d, configFile), 'utf8'))
-        configDirs.push(d)
-      } catch {}
-      let folders = false
-      try {
-        folders = fs.readdirSync(path.join(d, 'checkpoints'), {withFileTypes: true}).some((e) => e.isDirectory() && !e.name.startsWith('.'))
-      } catch {}
-      if (!folders) bare.push(d)
-      let ids
-      try { ids = fs.readdirSync(path.join(d, 'runs')) } catch { continue }
-      for (const id of ids) {
-        const runDir = path.join(d, 'runs', id)
-        let text = ''
-        try { text = fs.readFileSync(path.join(runDir, metricsFile), 'utf8') } catch {}
-        runDirs.push(runDir)
-        curves.push(Float64Array.from(text ? lossPoints(text) : []))
-      }
-    }
-  } catch (error) {
-    failure = failure || error
-    report()
-  }
-  parentPort.postMessage({ahead: {runDirs, curves, configDirs, configs, bare}}, curves.map((c) => c.buffer))
-}
+${READ_AHEAD_SOURCE}
 try { fs.mkdirSync(dir, {recursive: true}) } catch (error) { failure = error; report() }
 readAhead()
 setImmediate(ahead)
@@ -103,33 +66,6 @@ export interface PageThread {
   flush(): Promise<void>
   /** what the thread read ahead (nothing when it stopped first) */
   readAhead(): Promise<ReadAhead>
-}
-
-/** What the writer thread read for the pages to build while the main thread scanned; anything else is read there. */
-export interface ReadAhead {
-  /** flat (step, loss) loss curves by run folder */
-  curves: Map<string, Float64Array>
-  /** config.yaml's text by experiment folder */
-  configs: Map<string, string>
-  /** experiment folders whose checkpoints/ holds no folder (or that have none) */
-  noCheckpoints: Set<string>
-}
-
-interface AheadMessage {
-  runDirs: string[]
-  curves: Float64Array[]
-  configDirs: string[]
-  configs: string[]
-  bare: string[]
-}
-
-/** The read-ahead as maps (an empty one when the thread sent none). */
-export function readAheadOf(m?: AheadMessage): ReadAhead {
-  return {
-    configs: new Map(m?.configDirs.map((d, i) => [d, m.configs[i]])),
-    curves: new Map(m?.runDirs.map((d, i) => [d, m.curves[i]])),
-    noCheckpoints: new Set(m?.bare),
-  }
 }
 
 function asError(failure: {message: string; code?: string}): Error {

@@ -1,11 +1,9 @@
-import {existsSync, readdirSync, readFileSync, type Stats, statSync} from 'node:fs'
+import {existsSync, readFileSync, type Stats, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
 import {type Classified, classifyWorkspace, toListed} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
-import {sha256} from '../lib/hash.js'
-import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {sparkline} from './charts.js'
@@ -15,7 +13,9 @@ import type {SafeHtml} from './html.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
 import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
 import {openInBrowser} from './open-browser.js'
-import {pageThread, type ReadAhead, readAheadOf} from './page-thread.js'
+import {missingPages, pageKey} from './page-state.js'
+import {pageThread} from './page-thread.js'
+import {type ReadAhead, readAheadOf} from './read-ahead.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -93,37 +93,6 @@ async function buildPage(ws: Workspace, item: Classified, file: string, options:
   })
 }
 
-/**
- * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
- * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
- */
-function pageKey(
-  ws: Workspace,
-  item: Classified,
-  file: string,
-  indexLink: string | undefined,
-  baseStat: (f: string) => string,
-): string {
-  const {classification: c, snapshot: s} = item
-  const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
-  return sha256(
-    JSON.stringify([
-      packageVersion(),
-      file,
-      indexLink ?? null,
-      c.status,
-      c.reason,
-      s.location,
-      s.lastModified,
-      s.fileCount,
-      s.bytes,
-      s.reports.map((r) => [r.path, r.time]),
-      s.runs.map((r) => [r.run_id, r.state, r.updated_at]),
-      typeof baseRel === 'string' ? baseStat(path.resolve(ws.root, baseRel)) : null,
-    ]),
-  )
-}
-
 /** `exp report NAME [--out FILE] [--open]`: one experiment's page. */
 export async function reportExperiment(
   ws: Workspace,
@@ -154,7 +123,7 @@ export async function reportExperiment(
 function lastSpark(item: Classified, losses: LossCurve): SafeHtml {
   for (const run of item.snapshot.runs) {
     const points = losses(path.join(item.snapshot.dir, 'runs', run.run_id))
-    if (points.length > 0) return sparkline(points.map((p) => p[1]))
+    if (points.length > 0) return sparkline(points)
   }
   return sparkline([])
 }
@@ -177,30 +146,6 @@ function renderIndex(
 
 /** Below this many missing pages, --all writes each page itself: a thread is not worth starting for a few. */
 const THREAD_MIN_PAGES = 32
-
-/**
- * The experiment folders that have no page yet, from three directory listings (no scan): while the scan runs, the
- * writer thread creates as many temporary files ahead and reads their loss curves. A page that exists but changed
- * gets its file when it is written (and its curves read then).
- * Also the names in reports/, so a page that is not there is not looked for again.
- */
-function missingPages(ws: Workspace): {missing: string[]; pages: Set<string>} {
-  const names = (dir: string) => {
-    try {
-      return readdirSync(dir, {withFileTypes: true})
-    } catch {
-      return []
-    }
-  }
-  const pages = new Set(names(ws.paths.reports).map((d) => d.name))
-  const missing: string[] = []
-  for (const base of [ws.paths.experiments, ws.paths.archive]) {
-    for (const d of names(base))
-      if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`))
-        missing.push(path.join(base, d.name))
-  }
-  return {missing, pages}
-}
 
 /** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
 export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
