@@ -15,6 +15,7 @@ export interface Series {
 
 const {height: H, width: W} = CHART
 const PAD = CHART
+
 /** Log scale when every value is positive and they span more than two decades. */
 export function wantsLog(values: readonly number[]): boolean {
   if (values.length === 0 || values.some((v) => v <= 0)) return false

@@ -22,7 +22,7 @@ export interface CurveGeometry {
  * for |k| < 1e15 JavaScript prints that double as the decimal k / 100 (no shorter decimal maps to it), so the digits
  * come from integers. Anything else is printed as before.
  */
-export function coordinate(n: number): string {
+function coordinate(n: number): string {
   const k = Math.round(n * 100)
   if (!(Math.abs(k) < 1e15)) return `${k / 100}`
   const a = k < 0 ? -k : k
@@ -34,9 +34,9 @@ export function coordinate(n: number): string {
 }
 
 /**
- * The line chart of charts.ts in its frame (CHART): log scale when every y is
- * positive and they span more than two decades; a range of one value gets a unit either side; a series of more than
- * 2,000 points is thinned to 2,000 evenly spaced ones (first and last kept). The extents come from every point.
+ * The line chart of charts.ts in its frame (CHART): log scale when every y is positive and they span more than two
+ * decades; a range of one value gets a unit either side; a series of more than 2,000 points is thinned to 2,000
+ * evenly spaced ones (first and last kept). The extents come from every point.
  */
 export function curveGeometry(series: ReadonlyArray<ArrayLike<number>>): CurveGeometry {
   const {bottom: BOTTOM, height: H, left: LEFT, right: RIGHT, top: TOP, width: W} = CHART

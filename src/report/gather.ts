@@ -34,8 +34,7 @@ export interface PageData {
   details: ExperimentDetails
   /** notes.md rendered (the scan's text), undefined when it is blank or absent */
   notes?: SafeHtml
-  /** one training curve (loss against step) per run that logged one, oldest run first */
-  /** flat: step, loss, step, loss, ... */
+  /** one training curve (loss against step, flat: step, loss, step, loss, ...) per run that logged one, oldest first */
   curves: Array<{run_id: string; points: ArrayLike<number>}>
   /** evaluation reports grouped by the checkpoint they evaluated */
   evaluations: Array<{checkpoint: string; rows: EvaluationRow[]}>
