@@ -53,14 +53,17 @@ export function readBaseConfig(file: string): BaseConfig {
   return {text, value: parseConfigText(text, file).toJS()}
 }
 
-/** `sweep`: the item is that variant of the whole sweep (its base is the sweep's shared config.yaml). */
-export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; readMetrics?: (runDir: string) => MetricsRow[]; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
+/**
+ * `sweep`: the item is that variant of the whole sweep (its base is the sweep's shared config.yaml). exp report --all
+ * passes what it already read or knows (readConfig, baseExists) and skips the config's hash (a page does not show it).
+ */
+export async function detailsOf(ws: Workspace, item: Classified, options: {now: Clock; readBase?: (file: string) => BaseConfig; readMetrics?: (runDir: string) => MetricsRow[]; readConfig?: (file: string) => string; baseExists?: (file: string) => boolean; hashConfig?: boolean; sweep?: {variant: string; whole: Classified}}): Promise<ExperimentDetails> {
   const sweep = options.sweep
   const {classification, snapshot: s} = item
   const listed = toListed(item, options.now(), ws.settings.promote.metric)
 
   const configPath = path.join(s.dir, CONFIG_FILE)
-  const configText = s.hasConfig ? readFileSync(configPath, 'utf8') : undefined
+  const configText = s.hasConfig ? (options.readConfig ? options.readConfig(configPath) : readFileSync(configPath, 'utf8')) : undefined
   // a variant's base is the sweep's shared config.yaml
   const baseRel = sweep
     ? relativeToRoot(ws, path.join(sweep.whole.snapshot.dir, CONFIG_FILE))
@@ -71,7 +74,7 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
   const base: ExperimentDetails['base'] = {changed_since_creation: null, changes: [], path: baseRel}
   if (baseRel && configText !== undefined) {
     const baseFile = path.resolve(ws.root, baseRel)
-    if (existsSync(baseFile)) {
+    if ((options.baseExists ?? existsSync)(baseFile)) {
       try {
         const baseConfig = (options.readBase ?? readBaseConfig)(baseFile)
         base.changed_since_creation = typeof baseSha === 'string' ? (baseConfig.sha256 ??= sha256(baseConfig.text)) !== baseSha : null
@@ -88,7 +91,7 @@ export async function detailsOf(ws: Workspace, item: Classified, options: {now: 
     ...listed,
     base,
     classification,
-    config: {exists: s.hasConfig, path: relativeToRoot(ws, configPath), sha256: configText === undefined ? undefined : sha256(configText)},
+    config: {exists: s.hasConfig, path: relativeToRoot(ws, configPath), sha256: configText === undefined || options.hashConfig === false ? undefined : sha256(configText)},
     dir: relativeToRoot(ws, s.dir),
     files: {bytes: s.bytes, count: s.fileCount},
     hypothesis: typeof s.metadata?.hypothesis === 'string' ? s.metadata.hypothesis : null,

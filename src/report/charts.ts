@@ -1,4 +1,5 @@
 import {formatNumber} from '../lib/table.js'
+import {CHART, curveGeometry, sparkPoints} from './curve-geometry.js'
 import {html, PALETTE, type SafeHtml} from './html.js'
 
 /**
@@ -8,25 +9,17 @@ import {html, PALETTE, type SafeHtml} from './html.js'
  */
 export interface Series {
   label: string
-  points: ReadonlyArray<readonly [number, number]>
+  /** flat: x, y, x, y, ... */
+  points: ArrayLike<number>
 }
 
-const W = 640
-const H = 260
-const PAD = {bottom: 28, left: 56, right: 12, top: 10}
-/** more points than this are thinned (first and last always kept), so a page stays small */
-export const MAX_POINTS = 2000
+const {height: H, width: W} = CHART
+const PAD = CHART
 
 /** Log scale when every value is positive and they span more than two decades. */
 export function wantsLog(values: readonly number[]): boolean {
   if (values.length === 0 || values.some((v) => v <= 0)) return false
   return Math.max(...values) / Math.min(...values) > 100
-}
-
-export function thin<T>(points: readonly T[], max = MAX_POINTS): T[] {
-  if (points.length <= max) return [...points]
-  const step = (points.length - 1) / (max - 1)
-  return Array.from({length: max}, (_, i) => points[Math.round(i * step)])
 }
 
 function extent(values: readonly number[]): [number, number] {
@@ -45,83 +38,21 @@ const widen = (lo: number, hi: number): [number, number] => (lo === hi ? [lo - 1
 const r2 = (n: number) => Math.round(n * 100) / 100
 
 /**
- * `${r2(n)}` for the many coordinates of a curve, without a float-to-string conversion each: n rounded to hundredths
- * is k / 100, and for |k| < 1e15 JavaScript prints that double as the decimal k / 100 (no shorter decimal maps to
- * it), so the digits come from integers. Anything else is printed as before.
- */
-function coordinate(n: number): string {
-  const k = Math.round(n * 100)
-  if (!(Math.abs(k) < 1e15)) return `${k / 100}`
-  const a = k < 0 ? -k : k
-  const whole = Math.floor(a / 100)
-  const cents = a - whole * 100
-  const sign = k < 0 ? '-' : ''
-  if (cents === 0) return `${sign}${whole}`
-  return `${sign}${whole}.${cents % 10 === 0 ? cents / 10 : cents < 10 ? `0${cents}` : cents}`
-}
-
-/**
- * What wantsLog and extent give for every series' points together (x, and y on the scale chosen), in passes over
- * the points rather than four arrays of them: a page draws 1,000s of points and the garbage collector noticed.
- */
-function seriesExtent(series: readonly Series[]): {log: boolean; x0: number; x1: number; y0: number; y1: number} {
-  let count = 0
-  let positive = true
-  let [xLo, xHi, yLo, yHi] = [Infinity, -Infinity, Infinity, -Infinity]
-  for (const s of series)
-    for (const [x, y] of s.points) {
-      count++
-      // as Math.max/min over the values: a NaN makes the ratio NaN (no log scale)
-      if (!(y > 0)) positive = false
-      if (x < xLo) xLo = x
-      if (x > xHi) xHi = x
-      if (y < yLo) yLo = y
-      if (y > yHi) yHi = y
-    }
-  const log = count > 0 && positive && yHi / yLo > 100
-  if (log) {
-    ;[yLo, yHi] = [Infinity, -Infinity]
-    for (const s of series)
-      for (const p of s.points) {
-        const y = Math.log10(p[1])
-        if (y < yLo) yLo = y
-        if (y > yHi) yHi = y
-      }
-  }
-  const [[x0, x1], [y0, y1]] = [widen(xLo, xHi), widen(yLo, yHi)]
-  return {log, x0, x1, y0, y1}
-}
-
-/** A polyline's points attribute: "x,y x,y ..." */
-function polylinePoints(count: number, x: (i: number) => number, y: (i: number) => number): string {
-  let out = ''
-  for (let i = 0; i < count; i++) out += `${i === 0 ? '' : ' '}${coordinate(x(i))},${coordinate(y(i))}`
-  return out
-}
-
-/**
  * Lines of y against x. The <svg> carries its mapping (data-scale, data-y-min/max, data-top/bottom) so a reader
  * (a test) can turn a point's coordinates back into the value it plots.
  */
 export function lineChart(series: readonly Series[], options: {xLabel: string; yLabel: string}): SafeHtml {
-  const {log, x0, x1, y0, y1} = seriesExtent(series)
-  const ty = (v: number) => (log ? Math.log10(v) : v)
-  const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right)
-  const sy = (y: number) => H - PAD.bottom - ((ty(y) - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom)
+  const geometry = curveGeometry(series.map((s) => s.points))
+  const {log, x0, x1, y0, y1} = geometry
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const t = y0 + f * (y1 - y0)
     const y = r2(H - PAD.bottom - f * (H - PAD.top - PAD.bottom))
     return html`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}"/><text x="${PAD.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatNumber(log ? 10 ** t : t)}</text>`
   })
-  const lines = series.map((s, i) => {
-    const points = s.points.length <= MAX_POINTS ? s.points : thin(s.points)
-    const pts = polylinePoints(
-      points.length,
-      (j) => sx(points[j][0]),
-      (j) => sy(points[j][1]),
-    )
-    return html`<polyline class="curve" data-series="${s.label}" data-count="${s.points.length}" stroke="${PALETTE[i % PALETTE.length]}" points="${pts}"><title>${s.label}</title></polyline>`
-  })
+  const lines = series.map(
+    (s, i) =>
+      html`<polyline class="curve" data-series="${s.label}" data-count="${s.points.length / 2}" stroke="${PALETTE[i % PALETTE.length]}" points="${geometry.points[i]}"><title>${s.label}</title></polyline>`,
+  )
   const legend = series.map(
     (s, i) => html`<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${s.label}</span>`,
   )
@@ -134,20 +65,11 @@ ${lines}
 </svg><figcaption class="legend">${legend}</figcaption></figure>`
 }
 
-/** A small curve for a table cell: the shape only, no axes. */
-export function sparkline(values: readonly number[]): SafeHtml {
-  if (values.length === 0) return html`<span class="muted">—</span>`
-  const w = 100
-  const h = 24
-  const log = wantsLog(values)
-  const ys = thin(values, 200).map((v) => (log ? Math.log10(v) : v))
-  const [lo, hi] = extent(ys)
-  const pts = polylinePoints(
-    ys.length,
-    (i) => (ys.length === 1 ? w / 2 : (i / (ys.length - 1)) * w),
-    (i) => h - 2 - ((ys[i] - lo) / (hi - lo)) * (h - 4),
-  )
-  return html`<svg class="spark" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="last training curve"><polyline stroke="${PALETTE[0]}" points="${pts}"/></svg>`
+/** A small curve for a table cell: the shape of a curve's y values (flat x, y, ...), no axes. */
+export function sparkline(curve: ArrayLike<number>): SafeHtml {
+  if (curve.length === 0) return html`<span class="muted">—</span>`
+  const [w, h] = [100, 24]
+  return html`<svg class="spark" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="last training curve"><polyline stroke="${PALETTE[0]}" points="${sparkPoints(curve)}"/></svg>`
 }
 
 /** One variant in a sweep chart: x is its parameter's value (a number or a category), y its metric when it has one. */

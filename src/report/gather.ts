@@ -4,9 +4,10 @@ import path from 'node:path'
 import type {ExperimentDetails} from '../experiments/details.js'
 import type {ExperimentSnapshot} from '../experiments/snapshot.js'
 import {numericMetrics, type Report} from '../reports/report.js'
-import {curve, metricsFile, type MetricsRow, parseMetrics} from '../runs/metrics.js'
+import {metricsFile} from '../runs/metrics.js'
 import type {RunRecord} from '../runs/record.js'
 import type {SafeHtml} from './html.js'
+import {lossPoints} from './loss-points.js'
 import {renderMarkdown} from './markdown.js'
 
 /** What an experiment page shows, read from the snapshot and a few files the scan does not keep (curves, checkpoint manifests). */
@@ -33,8 +34,8 @@ export interface PageData {
   details: ExperimentDetails
   /** notes.md rendered (the scan's text), undefined when it is blank or absent */
   notes?: SafeHtml
-  /** one training curve (loss against step) per run that logged one, oldest run first */
-  curves: Array<{run_id: string; points: Array<[number, number]>}>
+  /** one training curve (loss against step, flat: step, loss, step, loss, ...) per run that logged one, oldest first */
+  curves: Array<{run_id: string; points: ArrayLike<number>}>
   /** evaluation reports grouped by the checkpoint they evaluated */
   evaluations: Array<{checkpoint: string; rows: EvaluationRow[]}>
   /** reports that no run record names (written by hand or by other tools) */
@@ -62,37 +63,17 @@ export function runCheckpoint(run: RunRecord): string {
 }
 
 /** A run folder's loss curve (step, loss); made by `lossCurves`, which reads each metrics.jsonl once per command. */
-export type LossCurve = (runDir: string) => Array<[number, number]>
-
-/**
- * metrics.jsonl parsed in one JSON.parse when every line is one JSON object (what engines write): the lines joined
- * by commas are then one JSON array, as many values as lines. Anything else (a blank or half-written line, a stray
- * print) goes through parseMetrics, line by line, which gives the same rows in the cases the quick path takes.
- */
-export function parseMetricsQuickly(text: string): MetricsRow[] {
-  const body = text.endsWith('\n') ? text.slice(0, -1) : text
-  if (body.trim() !== '' && !body.includes('\n\n')) {
-    let lines = 1
-    for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) lines++
-    try {
-      const rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`) as unknown[]
-      if (rows.length === lines && rows.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r)))
-        return rows as MetricsRow[]
-    } catch {
-      // some line is not JSON: the careful parse below skips it
-    }
-  }
-  return parseMetrics(text)
-}
+export type LossCurve = (runDir: string) => ArrayLike<number>
 
 /**
  * `exp report --all` draws a run's loss curve twice (its page, the index's sparkline): each metrics.jsonl is read
- * and parsed once, and only the curve is kept.
+ * and parsed once, and only the curve is kept. `prefetched`: curves the page writer thread already read and parsed
+ * while the main thread scanned (flat step, loss pairs by run folder); any other folder is read here.
  */
-export function lossCurves(): LossCurve {
-  const seen = new Map<string, Array<[number, number]>>()
+export function lossCurves(prefetched?: ReadonlyMap<string, ArrayLike<number>>): LossCurve {
+  const seen = new Map<string, ArrayLike<number>>()
   return (runDir: string) => {
-    let points = seen.get(runDir)
+    let points = prefetched?.get(runDir) ?? seen.get(runDir)
     if (!points) {
       let text = ''
       try {
@@ -100,16 +81,18 @@ export function lossCurves(): LossCurve {
       } catch {
         // no metrics.jsonl
       }
-      seen.set(runDir, (points = text ? curve(parseMetricsQuickly(text), 'loss') : []))
+      seen.set(runDir, (points = text ? lossPoints(text) : []))
     }
     return points
   }
 }
 
+/** `checkpointFolders` false: checkpoints/ is known to hold no folder (the writer thread looked), so it is not read. */
 export async function gatherPage(
   details: ExperimentDetails,
   snapshot: ExperimentSnapshot,
   losses: LossCurve = lossCurves(),
+  checkpointFolders = true,
 ): Promise<PageData> {
   const dir = snapshot.dir
   const byPath = new Map<string, Report>(snapshot.reports.map((r) => [path.resolve(r.path), r]))
@@ -139,7 +122,7 @@ export async function gatherPage(
     .filter((c) => c.points.length > 0)
   const notes = snapshot.notesText ?? ''
   return {
-    checkpoints: checkpointsOf(dir),
+    checkpoints: checkpointFolders ? checkpointsOf(dir) : [],
     curves,
     details,
     evaluations: [...groups.entries()].map(([checkpoint, rows]) => ({checkpoint, rows})),

@@ -1,5 +1,9 @@
 import {Worker} from 'node:worker_threads'
 
+import {CONFIG_FILE} from '../records/files.js'
+import {METRICS_FILE} from '../runs/metrics.js'
+import {type AheadMessage, READ_AHEAD_SOURCE, type ReadAhead, readAheadOf} from './read-ahead.js'
+
 /**
  * `exp report --all`'s pages written by one worker thread, one after another, while the main thread builds the next.
  * Creating a file is what writing a page costs most: a new inode, measured at ~0.25 ms of system time and up to
@@ -9,10 +13,13 @@ import {Worker} from 'node:worker_threads'
  * a page then costs an open of an existing empty file, a write and a rename. Each page is still whole or absent
  * (temporary file + rename, no fsync: see writePage). The temporary files live in a private folder beside the pages,
  * removed by `flush`. The worker is an inline script, so it works the same from dist/ and under tsx.
+ * Before that it reads ahead what building the pages of the experiments that have no page yet (`aheadDirs`) reads
+ * besides the scan, while the main thread scans (read-ahead.ts).
  */
 const WORKER_SOURCE = `
-const {parentPort, workerData: {dir, spares}} = require('node:worker_threads')
+const {parentPort, workerData: {dir, spares, aheadDirs, configFile, metricsFile}} = require('node:worker_threads')
 const fs = require('node:fs')
+const path = require('node:path')
 let made = 0
 let used = 0
 let failure
@@ -46,7 +53,9 @@ function write(m) {
     report()
   }
 }
+${READ_AHEAD_SOURCE}
 try { fs.mkdirSync(dir, {recursive: true}) } catch (error) { failure = error; report() }
+readAhead()
 setImmediate(ahead)
 `
 
@@ -55,6 +64,8 @@ export interface PageThread {
   write(file: string, text: string): void
   /** every queued page written and the temporary folder removed; throws the first failure */
   flush(): Promise<void>
+  /** what the thread read ahead (nothing when it stopped first) */
+  readAhead(): Promise<ReadAhead>
 }
 
 function asError(failure: {message: string; code?: string}): Error {
@@ -63,11 +74,19 @@ function asError(failure: {message: string; code?: string}): Error {
 
 const BATCH = 64
 
-/** `dir`: the private folder for the temporary files (on the pages' file system); `spares`: files to create ahead. */
-export function pageThread(dir: string, spares: number): PageThread {
-  const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {dir, spares}})
+/**
+ * `dir`: the private folder for the temporary files (on the pages' file system); `spares`: files to create ahead;
+ * `aheadDirs`: the experiment folders whose pages are to be built (what they read is read ahead).
+ */
+export function pageThread(dir: string, spares: number, aheadDirs: string[] = []): PageThread {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {aheadDirs, configFile: CONFIG_FILE, dir, metricsFile: METRICS_FILE, spares},
+  })
   let failure: Error | undefined
   let finish: ((error?: Error) => void) | undefined
+  let gotAhead: (ahead: ReadAhead) => void = () => {}
+  const ahead = new Promise<ReadAhead>((resolve) => (gotAhead = resolve))
   let exited = false
   // pages go to the thread 64 at a time: each message costs the main thread ~0.1 ms, more than a page's clone (8 a
   // message: 46 ms of 1,000 pages' postMessage in the profile, 64: 23 ms; 128 no less)
@@ -77,19 +96,23 @@ export function pageThread(dir: string, spares: number): PageThread {
     worker.postMessage(batch)
     batch = []
   }
-  worker.on('message', (m: {done?: boolean; failure?: {message: string; code?: string}}) => {
+  worker.on('message', (m: {done?: boolean; failure?: {message: string; code?: string}; ahead?: AheadMessage}) => {
     if (m.failure) failure ??= asError(m.failure)
+    if (m.ahead) gotAhead(readAheadOf(m.ahead))
     if (m.done) finish?.(failure)
   })
   worker.on('error', (error) => {
     failure ??= error
+    gotAhead(readAheadOf())
     finish?.(failure)
   })
   worker.on('exit', () => {
     exited = true
+    gotAhead(readAheadOf())
     finish?.(failure ?? new Error('the page writer thread stopped'))
   })
   return {
+    readAhead: () => ahead,
     async flush() {
       send()
       const error = exited

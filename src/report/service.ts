@@ -1,11 +1,9 @@
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, type Stats, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
 import {type Classified, classifyWorkspace, toListed} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
-import {sha256} from '../lib/hash.js'
-import {packageVersion} from '../lib/package.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {sparkline} from './charts.js'
@@ -15,7 +13,9 @@ import type {SafeHtml} from './html.js'
 import {type IndexEntry, renderIndexPage} from './index-page.js'
 import {checkPageTarget, isExpPage, privateFolder, readPageHead, writePage} from './out.js'
 import {openInBrowser} from './open-browser.js'
+import {missingPages, pageKey} from './page-state.js'
 import {pageThread} from './page-thread.js'
+import {type ReadAhead, readAheadOf} from './read-ahead.js'
 
 export const INDEX_FILE = 'index.html'
 
@@ -63,14 +63,26 @@ interface BuildOptions extends ReportOptions {
   readBase?: (f: string) => BaseConfig
   key?: string
   losses?: LossCurve
+  /** what the writer thread read ahead */
+  ahead?: ReadAhead
+  baseExists?: (f: string) => boolean
 }
 
 /** A page shows curves, not the last values `exp show` prints: its details skip reading them (gather reads each file). */
 const noMetrics = () => []
 
 async function buildPage(ws: Workspace, item: Classified, file: string, options: BuildOptions): Promise<string> {
-  const details = await detailsOf(ws, item, {now: options.now, readBase: options.readBase, readMetrics: noMetrics})
-  const data = await gatherPage(details, item.snapshot, options.losses)
+  const ahead = options.ahead
+  const details = await detailsOf(ws, item, {
+    baseExists: options.baseExists,
+    hashConfig: false,
+    now: options.now,
+    readBase: options.readBase,
+    readConfig: ahead && ((f) => ahead.configs.get(f) ?? readFileSync(f, 'utf8')),
+    readMetrics: noMetrics,
+  })
+  const dir = item.snapshot.dir
+  const data = await gatherPage(details, item.snapshot, options.losses, !ahead?.noCheckpoints.has(dir))
   return renderExperimentPage(data, {
     experimentDir: item.snapshot.dir,
     generatedAt: options.now(),
@@ -79,37 +91,6 @@ async function buildPage(ws: Workspace, item: Classified, file: string, options:
     pageDir: path.dirname(file),
     promote: ws.settings.promote,
   })
-}
-
-/**
- * What a page is built from, hashed: the classification, every file under the experiment (the scan's newest mtime,
- * count and bytes), its reports and runs, its base config's mtime and size, exp's version. Equal keys, same page.
- */
-function pageKey(
-  ws: Workspace,
-  item: Classified,
-  file: string,
-  indexLink: string | undefined,
-  baseStat: (f: string) => string,
-): string {
-  const {classification: c, snapshot: s} = item
-  const baseRel = (s.metadata?.base_config as {path?: unknown} | undefined)?.path
-  return sha256(
-    JSON.stringify([
-      packageVersion(),
-      file,
-      indexLink ?? null,
-      c.status,
-      c.reason,
-      s.location,
-      s.lastModified,
-      s.fileCount,
-      s.bytes,
-      s.reports.map((r) => [r.path, r.time]),
-      s.runs.map((r) => [r.run_id, r.state, r.updated_at]),
-      typeof baseRel === 'string' ? baseStat(path.resolve(ws.root, baseRel)) : null,
-    ]),
-  )
 }
 
 /** `exp report NAME [--out FILE] [--open]`: one experiment's page. */
@@ -142,7 +123,7 @@ export async function reportExperiment(
 function lastSpark(item: Classified, losses: LossCurve): SafeHtml {
   for (const run of item.snapshot.runs) {
     const points = losses(path.join(item.snapshot.dir, 'runs', run.run_id))
-    if (points.length > 0) return sparkline(points.map((p) => p[1]))
+    if (points.length > 0) return sparkline(points)
   }
   return sparkline([])
 }
@@ -166,44 +147,23 @@ function renderIndex(
 /** Below this many missing pages, --all writes each page itself: a thread is not worth starting for a few. */
 const THREAD_MIN_PAGES = 32
 
-/**
- * How many experiments have no page yet, from three directory listings (no scan): the writer thread creates that
- * many temporary files ahead while the scan runs. A page that exists but changed gets its file when it is written.
- * Also the names in reports/, so a page that is not there is not looked for again.
- */
-function missingPages(ws: Workspace): {missing: number; pages: Set<string>} {
-  const names = (dir: string) => {
-    try {
-      return readdirSync(dir, {withFileTypes: true})
-    } catch {
-      return []
-    }
-  }
-  const pages = new Set(names(ws.paths.reports).map((d) => d.name))
-  let n = 0
-  for (const base of [ws.paths.experiments, ws.paths.archive]) {
-    for (const d of names(base)) if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`)) n++
-  }
-  return {missing: n, pages}
-}
-
 /** `exp report --all`: every experiment's page (active and archived) and reports/index.html linking them. */
 export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
   const index = indexFile(ws)
   checkPageTarget(ws, index)
   const {missing, pages} = missingPages(ws)
   const writer =
-    missing >= THREAD_MIN_PAGES
-      ? pageThread(privateFolder(ws.paths.reports), missing)
-      : {flush: async () => {}, write: writePage}
+    missing.length >= THREAD_MIN_PAGES
+      ? pageThread(privateFolder(ws.paths.reports), missing.length, missing)
+      : {flush: async () => {}, readAhead: async () => readAheadOf(), write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!
-  const stats = new Map<string, string>()
-  const baseStat = (f: string) =>
-    stats.get(f) ??
-    stats
-      .set(f, `${statSync(f, {throwIfNoEntry: false})?.mtimeMs}:${statSync(f, {throwIfNoEntry: false})?.size}`)
-      .get(f)!
+  // each base config's stat, for the page keys and whether it exists
+  const stats = new Map<string, Stats | undefined>()
+  const statOf = (f: string) =>
+    stats.has(f) ? stats.get(f) : stats.set(f, statSync(f, {throwIfNoEntry: false})).get(f)
+  const baseStat = (f: string) => `${statOf(f)?.mtimeMs}:${statOf(f)?.size}`
+  const baseExists = (f: string) => statOf(f) !== undefined
   const warnings: string[] = []
   // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
   // points kept to the end were collected again and again by the garbage collector)
@@ -214,6 +174,8 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   let indexText: string
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+    // what the pages to build read besides the scan, read by the writer thread while this one scanned
+    const ahead = await writer.readAhead()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
     if (!existsSync(index))
       writePage(
@@ -236,8 +198,9 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const key = pageKey(ws, item, file, indexLink, baseStat)
       written.add(file)
       if (head?.key === key) continue
-      const losses = lossCurves()
-      writer.write(file, await buildPage(ws, item, file, {...options, indexHref: indexLink, key, losses, readBase}))
+      const losses = lossCurves(ahead.curves)
+      const built = {...options, ahead, baseExists, indexHref: indexLink, key, losses, readBase}
+      writer.write(file, await buildPage(ws, item, file, built))
       sparks.set(item, lastSpark(item, losses))
       changed++
     }
