@@ -90,7 +90,7 @@ const packagesImportedLaterStayPackages = {
  * replaced by src/fastpath/lite-core.ts, so a call runs the same command class without loading oclif. bin/run.cjs
  * takes it when dist/fast/commands/<id>.js exists and the arguments are plain; anything else goes through oclif.
  */
-const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch', 'report']
+const FAST_COMMANDS = ['list', 'show', 'runs', 'graph/show', 'launch', 'report', 'archive']
 /** where esbuild writes the fast build before scripts/rechunk-fast.js lays it out in dist/fast/ */
 const FAST_STAGE = path.join(OUT, '.fast-stage')
 

@@ -43,7 +43,6 @@ export async function parseArgv(
   spec: ManifestCommand,
   defs: Record<string, FlagDef>,
 ): Promise<Parsed | undefined> {
-  if (spec.strict === false) return undefined
   const flags: Record<string, unknown> = {}
   const given = new Set<string>()
   const positional: string[] = []
@@ -102,7 +101,8 @@ export async function parseArgv(
   }
   const args: Record<string, unknown> = {}
   const specs = Object.values(spec.args)
-  if (positional.length > specs.length) return undefined
+  // a command that takes many (`static strict = false`, e.g. archive's names) gets them all in argv, as from oclif
+  if (positional.length > specs.length && spec.strict !== false) return undefined
   for (const [i, arg] of specs.entries()) {
     const value = positional[i] ?? arg.default
     if (value === undefined && arg.required) return undefined

@@ -78,6 +78,13 @@ describe('start-up fast path', () => {
     [['launch', 'alpha', '--dry-run', '--cpus', '0'], 2],
     [['launch', 'alpha', '--dry-run', '--slurm', '--vast'], 2],
     [['launch', 'nope', '--dry-run'], 1],
+    // archive takes many names (static strict = false)
+    [['archive', '--status', 'all', '--dry-run'], 0],
+    [['archive', 'alpha', '--dry-run'], 0],
+    [['archive', 'alpha', 'beta', '--dry-run', '--json'], 1],
+    [['archive', '--list-only'], 0],
+    [['archive', 'nope', '--dry-run'], 1],
+    [['archive', '--status', 'all'], 2],
   ]
   for (const [args, code] of calls) {
     it(`exp ${args.join(' ')}: same output and exit code (${code}) on both paths`, async () => {
