@@ -5,7 +5,7 @@ import path from 'node:path'
 
 import {execa} from 'execa'
 
-import {exp, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
+import {age, exp, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
 
 describe('start-up', () => {
   let dir: string
@@ -26,6 +26,8 @@ describe('start-up', () => {
   it('bin/run.js, the entry of earlier versions (named by crontab lines they installed), still runs exp', async () => {
     const ws = await tempWorkspace()
     await makeExperiment(ws, '2025-01-01-alpha')
+    // days old, so "last change" reads the same for both calls
+    await age(path.join(ws, 'experiments', '2025-01-01-alpha'), 3)
     const old = await execa(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'show', 'alpha'], {
       cwd: ws,
       env: {EXP_ROOT: undefined},
