@@ -6,11 +6,14 @@
  * the fast path's files itself, with the data V8 produced for the same file at the end of an earlier call (then it
  * holds the functions that call compiled too, not only the top level).
  *
- * Where: <cache folder>/code/<build>-<arch>-v8-<version>/<file>.bin (the cache folder: src/lib/cache-dir.ts;
- * EXP_CACHE_DIR empty turns it off). Never a source of truth: V8 refuses data made by another V8, with other flags
- * or for a source of another length, and the folder names the build (a hash of every source); refused or missing
- * data means compiling from source as Node would, and writing the file again at exit; a cache that cannot be read or
- * written only costs the time. A new build's folder replaces the oldest when there are more than KEEP_BUILDS.
+ * Where: <cache folder>/code/<build>-<arch>-v8-<version>/<file>@<device>-<inode>-<mtime>.bin (the cache folder:
+ * src/lib/cache-dir.ts; EXP_CACHE_DIR empty turns it off). The name holds the compiled file's identity because V8
+ * checks only the length of the source it is given: another checkout of the same sources (same build id) lays out
+ * chunks of other names, and a file of the same name and length there once ran this checkout's code. Never a
+ * source of truth: data that V8 refuses (another V8, other flags, another length) or that is missing means
+ * compiling from source as Node would, and writing the file again at exit (the older versions of that file go);
+ * a cache that cannot be read or written only costs the time. A new build's folder replaces the oldest when there
+ * are more than KEEP_BUILDS.
  */
 import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import Module from 'node:module'
@@ -42,10 +45,11 @@ export function useCodeCache(fastDir: string): void {
   const compile = prototype._compile
   prototype._compile = function (content, filename) {
     if (!filename.startsWith(fastDir)) return compile.call(this, content, filename)
-    const file = path.join(dir, `${path.relative(fastDir, filename).replaceAll(path.sep, '+')}.bin`)
-    const cachedData = readCache(file)
+    const name = cacheName(fastDir, filename)
+    const file = name === undefined ? undefined : path.join(dir, name)
+    const cachedData = file === undefined ? undefined : readCache(file)
     const script = new vm.Script(Module.wrap(content), {cachedData, filename})
-    if (!cachedData || script.cachedDataRejected) unsaved.push({file, script})
+    if (file !== undefined && (!cachedData || script.cachedDataRejected)) unsaved.push({file, script})
     const wrapper = script.runInThisContext() as Wrapper
     return wrapper.call(
       this.exports,
@@ -59,8 +63,19 @@ export function useCodeCache(fastDir: string): void {
   process.once('exit', () => {
     if (unsaved.length === 0) return
     for (const {file, script} of unsaved) writeCache(file, script.createCachedData())
+    pruneVersions(dir, new Set(unsaved.map(({file}) => path.basename(file))))
     pruneBuilds(root)
   })
+}
+
+/** `commands+list.cjs@<device>-<inode>-<mtime ns>.bin`; undefined when the file cannot be looked at */
+function cacheName(fastDir: string, filename: string): string | undefined {
+  try {
+    const stat = statSync(filename, {bigint: true})
+    return `${path.relative(fastDir, filename).replaceAll(path.sep, '+')}@${stat.dev}-${stat.ino}-${stat.mtimeNs}.bin`
+  } catch {
+    return undefined
+  }
 }
 
 function readCache(file: string): Buffer | undefined {
@@ -79,6 +94,18 @@ function writeCache(file: string, data: Buffer): void {
     renameSync(temp, file)
   } catch {
     rmSync(temp, {force: true})
+  }
+}
+
+/** The other versions of the files just written (a rebuild, another checkout of the same sources) go. */
+function pruneVersions(dir: string, written: Set<string>): void {
+  const files = new Set([...written].map((name) => name.slice(0, name.indexOf('@') + 1)))
+  try {
+    for (const name of readdirSync(dir))
+      if (!written.has(name) && files.has(name.slice(0, name.indexOf('@') + 1)))
+        rmSync(path.join(dir, name), {force: true})
+  } catch {
+    // the folder went (another exp pruning builds): nothing to keep tidy
   }
 }
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {exp, makeExperiment, removeDir, tempDir, tempWorkspace} from '../support/exp.js'
+import {execa} from 'execa'
+
+import {exp, makeExperiment, removeDir, ROOT, tempDir, tempWorkspace} from '../support/exp.js'
 
 /**
  * V8's code cache for the fast path's files (src/fastpath/code-cache.ts): written by a build's first call, used by
@@ -44,13 +46,13 @@ describe('start-up: V8 code cache of the fast path', () => {
     const first = await list()
     const written = await cached()
     const names = Object.keys(written.files).sort()
-    assert.ok(names.includes('commands+list.cjs.bin') && names.includes('run.cjs.bin'), names.join(' '))
+    for (const file of [/^commands\+list\.cjs@/, /^run\.cjs@/, /^chunks\+start-shared-.+\.cjs@/])
+      assert.ok(
+        names.some((n) => file.test(n)),
+        `${file} in ${names.join(' ')}`,
+      )
     assert.ok(
-      names.some((n) => /^chunks\+start-shared-.+\.cjs\.bin$/.test(n)),
-      names.join(' '),
-    )
-    assert.ok(
-      names.every((n) => n.endsWith('.cjs.bin')),
+      names.every((n) => /\.cjs@\d+-\d+-\d+\.bin$/.test(n)),
       'no temporary file left',
     )
     assert.equal(await list(), first)
@@ -60,7 +62,7 @@ describe('start-up: V8 code cache of the fast path', () => {
   it('a damaged cache file is compiled from source, with the same output, and written again', async () => {
     const first = await list()
     const {dir, files} = await cached()
-    const name = 'commands+list.cjs.bin'
+    const name = Object.keys(files).find((n) => n.startsWith('commands+list.cjs@'))!
     const damaged = Buffer.alloc(Buffer.from(files[name].bytes, 'base64').length, 7)
     await fs.writeFile(path.join(dir, name), damaged)
     assert.equal(await list(), first)
@@ -68,6 +70,31 @@ describe('start-up: V8 code cache of the fast path', () => {
     assert.notEqual(rewritten.files[name].bytes, damaged.toString('base64'))
     assert.equal(await list(), first)
     assert.deepEqual(await cached(), rewritten, 'the new file accepted')
+  })
+
+  it('another checkout of the same sources, a file rewritten with the same length: its own code runs', async () => {
+    const copy = await tempDir()
+    try {
+      for (const part of ['bin', 'dist', 'package.json', 'oclif.manifest.json'])
+        await fs.cp(path.join(ROOT, part), path.join(copy, part), {recursive: true})
+      await fs.symlink(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'))
+      const run = async (bin: string) => {
+        const r = await execa(process.execPath, [bin, 'list'], {cwd: ws, env: {EXP_CACHE_DIR: cache}, reject: false})
+        assert.equal(r.exitCode, 0, r.stderr)
+        return r.stdout
+      }
+      assert.match(await run(path.join(ROOT, 'bin', 'run.cjs')), /Stale: 0/)
+      // the copy's listing chunk says STALE (same length): V8 would take this checkout's cached code for it
+      const chunks = path.join(copy, 'dist', 'fast', 'chunks')
+      const listing = (await fs.readdir(chunks)).find((n) => /^start-list-.+\.cjs$/.test(n))!
+      const text = await fs.readFile(path.join(chunks, listing), 'utf8')
+      assert.ok(text.includes('  Stale: '))
+      await fs.writeFile(path.join(chunks, listing), text.replace('  Stale: ', '  STALE: '))
+      assert.match(await run(path.join(copy, 'bin', 'run.cjs')), /STALE: 0/)
+      assert.match(await run(path.join(ROOT, 'bin', 'run.cjs')), /Stale: 0/)
+    } finally {
+      await removeDir(copy)
+    }
   })
 
   it('EXP_CACHE_DIR empty: no cache anywhere, the same output', async () => {
