@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {ExpError, filesystemError, messageOf} from '../errors.js'
+import {diskFullNote} from '../lib/disk-space.js'
 import {identify, processStart} from '../lib/process-identity.js'
 import {formatDuration} from '../lib/time.js'
 import {runDir, type RunRecord, type RunState, type StageRecord, supervisorFields, writeRun} from '../runs/record.js'
@@ -218,7 +219,9 @@ export async function runStages(
       patch = {exit_code: 0, signal: null, state: 'completed'}
     } else {
       patch = {exit_code: result.exitCode ?? null, signal: result.signal ?? null, state: 'failed'}
+      const full = result.signal ? undefined : await diskFullNote(logPath)
       if (result.signal) patch.reason = `was killed by ${result.signal}`
+      else if (full) patch.reason = `exited with code ${result.exitCode} (${full})`
     }
     const ended = {...patch, ended_at: endedAt.toISOString()}
     // a completed train's checkpoint is hashed and committed while its end is recorded, not after

@@ -135,6 +135,23 @@ describe('disk full and read-only filesystems (a real tmpfs)', function () {
     assert.equal(runs.code, 0, runs.stderr)
   })
 
+  it("launch: an engine that fills the disk and frees a few KB before it fails: exp's records fit, and still it says disk full", async () => {
+    // what a rename of exp's own run.json landing after the engine filled the disk does (it frees the old copy's
+    // block), made certain: before, the run then failed as "train exited with code 1", the full disk unnamed
+    const yaml = path.join(ws, 'exp.yaml')
+    const train = 'head -c 8192 /dev/zero > spare; head -c 8000000 /dev/zero > fill; rm spare; exit 1'
+    await fs.writeFile(
+      yaml,
+      (await fs.readFile(yaml, 'utf8')).replace(/train: \[sh, -c, ".*"\]/, `train: [sh, -c, "${train}"]`),
+    )
+    const r = await exp(['launch', 'good'], {cwd: ws})
+    oneLineDiskFull(r)
+    assert.match(r.stderr, /train exited with code 1 \(disk full: \d+ KB free\)/)
+    const runs = await exp(['runs', 'good', '--json'], {cwd: ws})
+    assert.equal(runs.code, 0, runs.stderr)
+    assert.match(runs.stdout, /disk full/, 'the reason is in the run record')
+  })
+
   it('launch: interrupted while the disk is full: the engine is stopped, one line, no orphan', async () => {
     const yaml = path.join(ws, 'exp.yaml')
     await fs.writeFile(yaml, (await fs.readFile(yaml, 'utf8')).replace('echo trained', 'sleep 60; echo trained'))
