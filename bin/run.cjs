@@ -9,6 +9,8 @@ const path = require('node:path')
 
 const args = process.argv.slice(2)
 const root = path.join(__dirname, '..')
+/** the start-up fast path's build (scripts/rechunk-fast.js) */
+const FAST_DIR = path.join(root, 'dist', 'fast')
 const read = (file) => JSON.parse(readFileSync(path.join(root, file), 'utf8'))
 
 const userAgent = () => {
@@ -54,7 +56,7 @@ async function main() {
   // One of exp's own commands (named in the manifest), without a help flag, runs on a configuration without the
   // plugins (help, not-found, autocomplete): none has a part in it, and finding and reading each costs every call.
   // the manifest's part this needs, made by the build (scripts/prerender.js); the whole one is 100 KB to parse
-  const {commands} = existsSync(path.join(root, 'dist/fast/manifest.json'))
+  const {commands} = existsSync(path.join(FAST_DIR, 'manifest.json'))
     ? read('dist/fast/manifest.json')
     : read('oclif.manifest.json')
   const id = [`${args[0]}:${args[1]}`, args[0]].find(
@@ -68,7 +70,7 @@ async function main() {
   // else. EXP_NO_FAST_PATH=1 (or DEBUG) forces oclif's path, which the tests compare it with.
   if (own && fast) {
     const file = `commands/${id.replaceAll(':', '/')}`
-    if (existsSync(path.join(root, 'dist/fast', `${file}.cjs`))) {
+    if (existsSync(path.join(FAST_DIR, `${file}.cjs`))) {
       const command = fastPath(file)
       if (await fastPath('run').runFast(command, commands[id], args.slice(id.split(':').length))) return
     }
@@ -88,12 +90,11 @@ async function main() {
 let codeCache = false
 /** a file of dist/fast/ (`run`, `commands/list`), compiled with V8's code cache (src/fastpath/code-cache.ts) */
 function fastPath(file) {
-  const dir = path.join(root, 'dist', 'fast')
   if (!codeCache) {
     codeCache = true
-    require(path.join(dir, 'code-cache.cjs')).useCodeCache(`${dir}${path.sep}`)
+    require(path.join(FAST_DIR, 'code-cache.cjs')).useCodeCache(`${FAST_DIR}${path.sep}`)
   }
-  return require(path.join(dir, `${file}.cjs`))
+  return require(path.join(FAST_DIR, `${file}.cjs`))
 }
 
 // an error that escapes is Node's unhandled rejection: printed with its stack, exit code 1

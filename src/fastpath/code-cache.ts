@@ -15,12 +15,12 @@
  * a cache that cannot be read or written only costs the time. A new build's folder replaces the oldest when there
  * are more than KEEP_BUILDS.
  */
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import Module from 'node:module'
 import path from 'node:path'
 import vm from 'node:vm'
 
-import {userCacheDir} from '../lib/cache-dir.js'
+import {userCacheDir, writeCacheFile} from '../lib/cache-dir.js'
 
 /** builds whose caches stay (two checkouts used in turn both keep theirs) */
 const KEEP_BUILDS = 4
@@ -62,7 +62,7 @@ export function useCodeCache(fastDir: string): void {
   }
   process.once('exit', () => {
     if (unsaved.length === 0) return
-    for (const {file, script} of unsaved) writeCache(file, script.createCachedData())
+    for (const {file, script} of unsaved) writeCacheFile(file, script.createCachedData())
     pruneVersions(dir, new Set(unsaved.map(({file}) => path.basename(file))))
     pruneBuilds(root)
   })
@@ -83,17 +83,6 @@ function readCache(file: string): Buffer | undefined {
     return readFileSync(file)
   } catch {
     return undefined
-  }
-}
-
-function writeCache(file: string, data: Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`
-  try {
-    mkdirSync(path.dirname(file), {mode: 0o700, recursive: true})
-    writeFileSync(temp, data, {mode: 0o600})
-    renameSync(temp, file)
-  } catch {
-    rmSync(temp, {force: true})
   }
 }
 

@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {existsSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
@@ -12,6 +11,7 @@ import type {LaunchRequest, StagePlan} from '../backends/backend.js'
 import {backendFor} from '../backends/registry.js'
 import {fillLocalSettings, loadLocalSettings, localValues} from '../workspace/local-settings.js'
 import {sha256} from '../lib/hash.js'
+import {randomHex} from '../lib/node-crypto.js'
 import {shellQuote} from '../lib/shell-quote.js'
 import {engineTemplates, evaluationOf, expandArgv, placeholderValues, runPaths} from './engines.js'
 import {appendLaunchLog, launchLogFile} from './launch-log.js'
@@ -96,7 +96,7 @@ export async function launchExperiment(ws: Workspace, options: LaunchOptions): P
   }
 
   const now = options.now()
-  const runId = newRunId(now, options.random ?? (() => randomBytes(2).toString('hex')))
+  const runId = newRunId(now, options.random ?? (() => randomHex(2)))
   const rdir = runDir(snapshot.dir, runId)
   const evaluateCheckpoint = stageChoice === 'evaluate' ? options.inputCheckpoint : undefined
   const localSettings = await loadLocalSettings(ws)

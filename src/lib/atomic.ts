@@ -1,6 +1,8 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
+import {randomHex} from './node-crypto.js'
+
 /**
  * Write a file so that readers see either the old or the new content, never a part:
  * write a temporary file in the same directory, fsync it, rename it over the target, fsync the directory.
@@ -15,9 +17,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = path.dirname(file)
   if (options.createDir !== false) await fs.mkdir(dir, {recursive: true})
-  // node:crypto only when writing: loading it cost every command ≈ 3 ms at start-up
-  const {randomBytes} = await import('node:crypto')
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomHex(4)}.tmp`)
   const handle = await fs.open(tmp, 'wx', mode ?? 0o644).catch((error: NodeJS.ErrnoException) => {
     if (error.path === tmp) error.path = file
     throw error

@@ -1,13 +1,6 @@
-import type * as NodeCrypto from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {createRequire} from 'node:module'
 
-let loaded: typeof NodeCrypto | undefined
-/** node:crypto, loaded when first used: with its stream classes it cost every command ≈ 3 ms at start-up */
-function nodeCrypto(): typeof NodeCrypto {
-  loaded ??= createRequire(import.meta.url)('node:crypto') as typeof NodeCrypto
-  return loaded
-}
+import {nodeCrypto} from './node-crypto.js'
 
 /** crypto.hash (Node 20.12+): one call, no Hash object; a few times quicker for the many small texts hashed. */
 type OneShot = (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string

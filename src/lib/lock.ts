@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 
 import {EXIT, ExpError} from '../errors.js'
+import {randomHex} from './node-crypto.js'
 import {isProcessAlive} from './process-alive.js'
 import {bootId, isSameProcess, processStart} from './process-identity.js'
 import {readIfExists} from './read-if-exists.js'
@@ -60,7 +61,7 @@ export class WorkspaceLock {
     const owner: LockOwner = {
       command: options.command ?? process.argv.slice(2).join(' '),
       host: os.hostname(),
-      nonce: await nonce(),
+      nonce: randomHex(8),
       pid: process.pid,
       since: new Date().toISOString(),
       start: processStart(process.pid),
@@ -174,7 +175,7 @@ async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   const guardOwner: LockOwner = {
     command: 'break',
     host: os.hostname(),
-    nonce: await nonce(),
+    nonce: randomHex(8),
     pid: process.pid,
     since: new Date().toISOString(),
   }
@@ -193,9 +194,4 @@ async function breakLock(file: string, seen: LockOwner | null): Promise<void> {
   } finally {
     await fs.rm(guard, {force: true})
   }
-}
-
-/** node:crypto only when a lock is taken: loading it costs every command ≈ 3 ms at start-up */
-async function nonce(): Promise<string> {
-  return (await import('node:crypto')).randomBytes(8).toString('hex')
 }

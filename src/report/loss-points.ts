@@ -1,7 +1,7 @@
 /**
  * A metrics.jsonl's loss curve as flat numbers (step, loss, step, loss, ...): the rows that are JSON objects, in file
  * order, with a finite numeric `loss`; the step is the row's finite numeric `step`, else the row's index among the
- * objects (what `curve(parseMetrics(text), 'loss')` in runs/metrics.ts gives).
+ * objects: the same points as parseMetrics's rows (runs/metrics.ts) give, which test/unit/loss-points.test.ts checks.
  *
  * When every line is one JSON object (what engines write), the lines joined by commas are one JSON array, parsed in
  * one JSON.parse; anything else (a blank or half-written line, a stray print) is parsed line by line, skipping what is

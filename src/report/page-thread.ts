@@ -75,13 +75,13 @@ function asError(failure: {message: string; code?: string}): Error {
 const BATCH = 64
 
 /**
- * `dir`: the private folder for the temporary files (on the pages' file system); `spares`: files to create ahead;
- * `aheadDirs`: the experiment folders whose pages are to be built (what they read is read ahead).
+ * `dir`: the private folder for the temporary files (on the pages' file system); `aheadDirs`: the experiment folders
+ * that have no page yet: what building theirs reads is read ahead, and as many temporary files are created ahead.
  */
-export function pageThread(dir: string, spares: number, aheadDirs: string[] = []): PageThread {
+export function pageThread(dir: string, aheadDirs: string[]): PageThread {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: {aheadDirs, configFile: CONFIG_FILE, dir, metricsFile: METRICS_FILE, spares},
+    workerData: {aheadDirs, configFile: CONFIG_FILE, dir, metricsFile: METRICS_FILE, spares: aheadDirs.length},
   })
   let failure: Error | undefined
   let finish: ((error?: Error) => void) | undefined

@@ -154,7 +154,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const {missing, pages} = missingPages(ws)
   const writer =
     missing.length >= THREAD_MIN_PAGES
-      ? pageThread(privateFolder(ws.paths.reports), missing.length, missing)
+      ? pageThread(privateFolder(ws.paths.reports), missing)
       : {flush: async () => {}, readAhead: async () => readAheadOf(), write: writePage}
   const bases = new Map<string, BaseConfig>()
   const readBase = (f: string) => bases.get(f) ?? bases.set(f, readBaseConfig(f)).get(f)!

@@ -51,17 +51,6 @@ export function lastValues(rows: MetricsRow[]): {values: Record<string, number>;
   return {lines: rows.length, step, values}
 }
 
-/** One curve: the (step, value) points of `key`, in file order; a row without a numeric step uses its index. */
-export function curve(rows: MetricsRow[], key: string): Array<[number, number]> {
-  const points: Array<[number, number]> = []
-  for (const [i, row] of rows.entries()) {
-    const v = row[key]
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue
-    points.push([typeof row.step === 'number' && Number.isFinite(row.step) ? row.step : i, v])
-  }
-  return points
-}
-
 export interface LatestMetrics {
   run_id: string
   /** relative to the experiment directory */

@@ -1,7 +1,8 @@
 import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
-import {userCacheDir} from '../lib/cache-dir.js'
+import {userCacheDir, writeCacheFile} from '../lib/cache-dir.js'
+import {sha256} from '../lib/hash.js'
 import type {Settings} from './settings.js'
 
 /**
@@ -20,25 +21,22 @@ export async function loadSettings(file: string): Promise<Settings> {
   const build = process.env.EXP_BUILD_ID
   const dir = userCacheDir()
   const key = [build, file, stat.dev, stat.ino, stat.size, stat.ctimeNs, stat.mtimeNs].join(' ')
-  const entry = dir && build ? path.join(dir, 'settings', `${await entryName(file)}.json`) : undefined
+  const entry = dir && build ? path.join(dir, 'settings', `${entryName(file)}.json`) : undefined
   if (entry) {
     const cached = await readEntry(entry)
     if (cached?.key === key) return cached.settings
   }
   const [{parseSettings}, text] = await Promise.all([import('./settings.js'), fs.readFile(file, 'utf8')])
   const settings = parseSettings(text, file)
-  if (entry) await writeEntry(entry, {key, settings})
+  if (entry) writeCacheFile(entry, JSON.stringify({key, settings} satisfies Entry))
   return settings
 }
 
-/**
- * The entry's name: exp.yaml's path itself (base64url) when short enough for a file name, else its hash. node:crypto
- * loads only then: loading it cost every command ≈ 3 ms at start-up.
- */
-async function entryName(file: string): Promise<string> {
+/** The entry's name: exp.yaml's path itself (base64url) when short enough for a file name, else its hash. */
+function entryName(file: string): string {
   const name = Buffer.from(file).toString('base64url')
   if (name.length <= 200) return name
-  return (await import('node:crypto')).createHash('sha256').update(file).digest('hex').slice(0, 32)
+  return sha256(file).slice(0, 32)
 }
 
 interface Entry {
@@ -52,16 +50,5 @@ async function readEntry(file: string): Promise<Entry | undefined> {
     return typeof entry?.key === 'string' && entry.settings && typeof entry.settings === 'object' ? entry : undefined
   } catch {
     return undefined
-  }
-}
-
-async function writeEntry(file: string, entry: Entry): Promise<void> {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`
-  try {
-    await fs.mkdir(path.dirname(file), {mode: 0o700, recursive: true})
-    await fs.writeFile(temp, JSON.stringify(entry), {mode: 0o600})
-    await fs.rename(temp, file)
-  } catch {
-    await fs.rm(temp, {force: true}).catch(() => {})
   }
 }

@@ -3,7 +3,18 @@ import assert from 'node:assert/strict'
 // @ts-expect-error bench/ is plain JavaScript: its seeded PRNG, so the files are the same on every run
 import {prng} from '../../bench/generate.js'
 import {lossPoints} from '../../src/report/loss-points.js'
-import {curve, parseMetrics} from '../../src/runs/metrics.js'
+import {type MetricsRow, parseMetrics} from '../../src/runs/metrics.js'
+
+/** One curve: the (step, value) points of `key`, in file order; a row without a numeric step uses its index. */
+function curve(rows: MetricsRow[], key: string): Array<[number, number]> {
+  const points: Array<[number, number]> = []
+  for (const [i, row] of rows.entries()) {
+    const v = row[key]
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue
+    points.push([typeof row.step === 'number' && Number.isFinite(row.step) ? row.step : i, v])
+  }
+  return points
+}
 
 /** What a metrics.jsonl line can be: what engines write, and what a crash, a stray print or a hand edit leaves. */
 const LINES = [
