@@ -139,7 +139,9 @@ describe('disk full and read-only filesystems (a real tmpfs)', function () {
     // what a rename of exp's own run.json landing after the engine filled the disk does (it frees the old copy's
     // block), made certain: before, the run then failed as "train exited with code 1", the full disk unnamed
     const yaml = path.join(ws, 'exp.yaml')
-    const train = 'head -c 8192 /dev/zero > spare; head -c 8000000 /dev/zero > fill; rm spare; exit 1'
+    // it fills the disk once exp has recorded its start (else exp's own next write meets the full disk first)
+    const started = "until grep -qs 'TRAIN: started' runs/*/launch.log; do sleep 0.01; done"
+    const train = `${started}; head -c 8192 /dev/zero > spare; head -c 8000000 /dev/zero > fill; rm spare; exit 1`
     await fs.writeFile(
       yaml,
       (await fs.readFile(yaml, 'utf8')).replace(/train: \[sh, -c, ".*"\]/, `train: [sh, -c, "${train}"]`),
