@@ -13,8 +13,11 @@ import {relativeToRoot, type Workspace} from './workspace/workspace.js'
  * loaded only when an entry of its operation is found. A new journaled operation adds its line here.
  */
 
-/** the batch's operation (lib/journaled-move-batch.ts), typed against it; the module itself loads only when needed */
-const BATCH_OP: BatchEntry['op'] = 'move-batch'
+/**
+ * the batch's operations (lib/journaled-move-batch.ts: today's, and that of batches before their shared staging
+ * folder), typed against it; the module itself loads only when needed
+ */
+const BATCH_OPS: Array<BatchEntry['op']> = ['move-batch-shared', 'move-batch']
 
 const moving = (entry: {op: string}) => (entry.op === 'archive' ? 'archiving' : 'restoring')
 
@@ -46,7 +49,7 @@ registerRecovery(['archive', 'restore'], async () => {
 })
 
 // archiving in batches: each move of the batch recovered on its own, one line each
-registerRecovery([BATCH_OP], async () => {
+registerRecovery(BATCH_OPS, async () => {
   const [{moveContext}, {recoverBatch}] = await Promise.all([
     import('./archive/move.js'),
     import('./lib/journaled-move-batch.js'),

@@ -194,14 +194,14 @@ function archiveMove(
     started_at: now.toISOString(),
   }
   const copied: NonNullable<ArchiveItemResult['copied']> = []
-  const stage: StageFn = async (staging, midway) => {
+  const stage: StageFn = async (place, midway) => {
     for (const r of item.reports) {
       const from = path.resolve(ws.root, r.from)
-      const sha256 = await copyFileDurable(from, path.join(staging, r.to))
+      const sha256 = await copyFileDurable(from, place(r.to))
       copied.push({...r, bytes: (await fs.stat(from)).size, sha256})
     }
     await midway()
-    await writeStaged(path.join(staging, METADATA_FILE), await archivedMetadata(src, item, copied, now))
+    await writeStaged(place(METADATA_FILE), await archivedMetadata(src, item, copied, now))
   }
   return {copied, entry, item, stage}
 }

@@ -1,4 +1,4 @@
-import {promises as fs} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import type {Rule, Status} from '../classify/classify.js'
@@ -64,7 +64,7 @@ export async function archivedMetadata(
 export async function readOwnMetadata(dir: string): Promise<{value?: Record<string, unknown>; text?: string}> {
   let text: string
   try {
-    text = await fs.readFile(path.join(dir, METADATA_FILE), 'utf8')
+    text = readFileSync(path.join(dir, METADATA_FILE), 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {}
     throw error

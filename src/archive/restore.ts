@@ -106,10 +106,10 @@ export async function restoreExperiment(ws: Workspace, options: RestoreOptions):
     await moveExperiment(
       ws,
       entry,
-      async (staging) => {
+      async (place) => {
         if (rewrite)
           await writeStaged(
-            path.join(staging, METADATA_FILE),
+            place(METADATA_FILE),
             JSON.stringify({...own.value, archive: {...(record as object), restored_at: restoredAt}}, null, 2) + '\n',
           )
       },

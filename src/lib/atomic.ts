@@ -1,4 +1,4 @@
-import {promises as fs} from 'node:fs'
+import {closeSync, fsync, openSync, promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {randomHex} from './node-crypto.js'
@@ -49,15 +49,27 @@ export async function writeJsonAtomic(
 
 /** Make a rename or a new entry in `dir` durable. Best effort: some filesystems refuse fsync on directories. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle
+  let fd: number | undefined
   try {
-    handle = await fs.open(dir, 'r')
-    await handle.sync()
+    fd = openSync(dir, 'r')
+    await fsyncFd(fd)
   } catch {
     // not supported here; the rename itself is still atomic
   } finally {
-    await handle?.close()
+    if (fd !== undefined) closeSync(fd)
   }
+}
+
+/**
+ * fsync an open descriptor on the thread pool — the one step that waits for the device, so that many can wait at
+ * once. The steps around it (open, write, close, rename, stat) are synchronous where a move does hundreds of them:
+ * each takes microseconds, while handing it to the thread pool costs a thread wake-up and a callback (measured:
+ * ~40% of archiving's main-thread time at 10,000 experiments went to submitting lstat calls).
+ */
+export function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fsync(fd, (error) => (error ? reject(error) : resolve()))
+  })
 }
 
 /** Create a file only if it does not exist yet. Returns false when it existed (and leaves it untouched). */

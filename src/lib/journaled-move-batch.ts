@@ -1,9 +1,10 @@
-import {promises as fs} from 'node:fs'
+import {promises as fs, renameSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError, messageOf} from '../errors.js'
 import {fsyncDir} from './atomic.js'
 import {type JournalEntry, removeEntry, writeEntry} from './journal.js'
+import {randomHex} from './node-crypto.js'
 import {
   checkMove,
   finishMove,
@@ -13,8 +14,8 @@ import {
   type MoveOutcome,
   movePaths,
   recoverMove,
+  stagedPath,
   type StageFn,
-  stagingDirs,
 } from './journaled-move.js'
 
 /**
@@ -24,13 +25,21 @@ import {
  * the entry lists (recoverBatch): each ends whole in exactly one place. One move that fails is put back (or, past
  * its commit point, finished) on its own; the others go on.
  *
+ * The moves of a batch share one staging folder beside their destinations (`.<id>-<random>.exp-staging/`), each
+ * owning its staged files in it under flat names (`<move>.<file>.<name>`, `shared_staging` in its entry): a folder
+ * made, fsynced and removed per experiment cost more than everything else the move does (a sibling of the archive's
+ * every experiment, so each of those steps also rewrote the archive folder). A move rolled back removes only its own
+ * files; the folder goes when the batch (or its recovery) is done with it.
+ *
  * A batch needs the source and destination on one filesystem (a rename commits each move); callers send moves
  * across filesystems one at a time (journaledMove), which copies and verifies.
  */
-export const BATCH_OP = 'move-batch'
+export const BATCH_OP = 'move-batch-shared'
+/** batches of exp before the shared staging folder (each move its own): still recovered */
+export const OLD_BATCH_OP = 'move-batch'
 
 export interface BatchEntry extends JournalEntry {
-  op: typeof BATCH_OP
+  op: typeof BATCH_OP | typeof OLD_BATCH_OP
   moves: MoveEntry[]
 }
 
@@ -61,15 +70,32 @@ export async function journaledMoveBatch(
     }),
   )
   if (live.size === 0) return results
-  const paths = items.map((item) => movePaths(ctx, item.entry))
+  // one staging folder per destination folder (all of an archive's go to one), named so no earlier one is met
+  const suffix = randomHex(4)
+  const shared = new Map<string, string>()
+  for (const i of live) {
+    const dir = path.dirname(path.resolve(ctx.root, items[i].entry.dst))
+    if (!shared.has(dir)) shared.set(dir, path.join(dir, `.${id}-${suffix}.exp-staging`))
+  }
+  const entries = items.map((item, i): MoveEntry => {
+    const staging = shared.get(path.dirname(path.resolve(ctx.root, item.entry.dst)))
+    if (!staging) return item.entry
+    return {
+      ...item.entry,
+      shared_staging: true,
+      staged: item.entry.staged.map((file, k) => ({...file, from: `${i}.${k}.${path.basename(file.to)}`})),
+      staging: relativeTo(ctx.root, staging),
+    }
+  })
+  const paths = entries.map((entry) => movePaths(ctx, entry))
   const stuck: MoveEntry[] = []
   /** one move failed: put back on its own (or finished, past its commit point), out of the rest of the batch */
   const fail = async (i: number, error: unknown) => {
     live.delete(i)
     try {
-      if ((await recoverMove(ctx, items[i].entry)) !== 'finished') results[i] = {error, ok: false}
+      if ((await recoverMove(ctx, entries[i])) !== 'finished') results[i] = {error, ok: false}
     } catch (recoveryError) {
-      stuck.push(items[i].entry)
+      stuck.push(entries[i])
       const message = `${messageOf(error)}; putting it back failed too (${messageOf(recoveryError)}). The journal keeps the step: the next exp command retries.`
       results[i] = {error: new ExpError(message, {code: 'MOVE_FAILED'}), ok: false}
     }
@@ -92,7 +118,7 @@ export async function journaledMoveBatch(
   )
   const entry: BatchEntry = {
     id,
-    moves: [...live].map((i) => items[i].entry),
+    moves: [...live].map((i) => entries[i]),
     op: BATCH_OP,
     phase: 'move',
     pid: process.pid,
@@ -102,28 +128,30 @@ export async function journaledMoveBatch(
   await writeEntry(ctx.journalDir, entry)
   try {
     await at('journaled')
-    await each(async (i) => {
-      const {copy, staging} = paths[i]
-      await Promise.all([fs.rm(staging, {force: true, recursive: true}), fs.rm(copy, {force: true, recursive: true})])
-      await fs.mkdir(staging)
-      await items[i].stage(staging, () => at('staging'))
-      for (const dir of stagingDirs(staging, items[i].entry)) await fsyncDir(dir)
-    })
-    await syncEach([...live].map((i) => path.dirname(paths[i].staging)))
+    await Promise.all([...shared.values()].map((dir) => fs.mkdir(dir)))
+    await each((i) =>
+      items[i].stage(
+        (to) => stagedPath(paths[i].staging, entries[i], to),
+        () => at('staging'),
+      ),
+    )
+    // the staged files were fsynced as written; now their entries in the shared folder, and its own entry
+    await syncEach([...shared].flat())
     await at('staged')
-    await each((i) => fs.rename(paths[i].src, paths[i].dst))
+    await each(async (i) => renameSync(paths[i].src, paths[i].dst))
     await syncEach([...live].flatMap((i) => [path.dirname(paths[i].dst), path.dirname(paths[i].src)]))
     await at('committed')
     const touched: string[] = []
-    await each((i) => finishMove(paths[i].staging, paths[i].dst, items[i].entry, async (dir) => void touched.push(dir)))
+    await each((i) => finishMove(paths[i].staging, paths[i].dst, entries[i], async (dir) => void touched.push(dir)))
     await syncEach(touched)
     await at('finished')
   } catch (error) {
     // a step of the whole batch failed (a folder's fsync): every move still going is put back or finished
     for (const i of live) await fail(i, error)
   }
-  // a move that could not be put back keeps an entry of its own, which blocks only that move
+  // a move that could not be put back keeps an entry of its own, which blocks only that move (and its staged files)
   for (const move of stuck) await writeEntry(ctx.journalDir, move)
+  await removeShared(shared.values())
   await removeEntry(ctx.journalDir, id)
   return results
 }
@@ -149,5 +177,26 @@ export async function recoverBatch(
       out.push({error, move})
     }
   }
+  await removeShared(entry.moves.filter((m) => m.shared_staging).map((m) => movePaths(ctx, m).staging))
   return out
+}
+
+/** The shared staging folders, once empty (one still holding a move's files, kept for it, stays). */
+async function removeShared(dirs: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...new Set(dirs)].map(async (dir) => {
+      try {
+        await fs.rmdir(dir)
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+      }
+    }),
+  )
+}
+
+/** A path as a move entry records it: relative to the root when inside it, else absolute. */
+function relativeTo(root: string, p: string): string {
+  const rel = path.relative(root, p)
+  return rel.startsWith('..') || path.isAbsolute(rel) ? p : rel
 }

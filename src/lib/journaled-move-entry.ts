@@ -1,4 +1,4 @@
-import {promises as fs} from 'node:fs'
+import {lstatSync} from 'node:fs'
 import path from 'node:path'
 
 import type {JournalEntry} from './journal.js'
@@ -37,6 +37,11 @@ export interface MoveEntry extends JournalEntry {
   copy: string
   /** renamed into place after the commit, in this order */
   staged: StagedFile[]
+  /**
+   * The staging folder is shared by the moves of a batch (lib/journaled-move-batch.ts): this move owns only its
+   * staged files in it (flat names), and the folder goes with the batch. Otherwise the folder is this move's own.
+   */
+  shared_staging?: boolean
 }
 
 /** In the staging folder: the identity of a verified cross-filesystem copy, written just before it is renamed. */
@@ -79,21 +84,34 @@ export function siblingsOf(dst: string): {staging: string; copy: string} {
   }
 }
 
-/** Writes the staged files into the staging folder, durably; calls `midway` between two of them (tests stop there). */
-export type StageFn = (stagingDir: string, midway: () => void | Promise<void>) => Promise<void>
+/**
+ * Writes the staged files, durably, each where `place(to)` says (the path in the staging folder of the file that
+ * arrives as `to`; its folder exists); calls `midway` between two of them (tests stop there).
+ */
+export type StageFn = (place: (to: string) => string, midway: () => void | Promise<void>) => Promise<void>
+
+/** Where the staged file that arrives as `to` waits. */
+export function stagedPath(staging: string, entry: MoveEntry, to: string): string {
+  const file = entry.staged.find((f) => f.to === to)
+  if (!file) throw new Error(`${to} is not staged by the move of ${entry.name}`)
+  return path.join(staging, file.from)
+}
+
+/** Are any of this move's staged files still waiting in the staging folder? */
+export async function stagedLeft(staging: string, entry: MoveEntry): Promise<boolean> {
+  for (const file of entry.staged) if (await exists(path.join(staging, file.from))) return true
+  return false
+}
 
 export interface MoveOutcome {
   crossDevice: boolean
 }
 
+// identityOf and exists are synchronous inside (see fsyncFd in lib/atomic.ts: a stat takes microseconds, handing it to
+// the thread pool costs more), promise-returning for their callers
 export async function identityOf(p: string): Promise<Identity | undefined> {
-  try {
-    const stat = await fs.lstat(p, {bigint: true})
-    return {dev: String(stat.dev), ino: String(stat.ino)}
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  const stat = lstatSync(p, {bigint: true, throwIfNoEntry: false})
+  return stat && {dev: String(stat.dev), ino: String(stat.ino)}
 }
 
 /** The folders the staged files are in, deepest first, then the staging folder itself. */
@@ -111,11 +129,5 @@ export function stagingDirs(staging: string, entry: MoveEntry): string[] {
 }
 
 export async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p)
-    return true
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw error
-  }
+  return lstatSync(p, {throwIfNoEntry: false}) !== undefined
 }

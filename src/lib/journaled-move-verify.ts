@@ -1,9 +1,18 @@
 import fg from 'fast-glob'
-import {constants, promises as fs} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  promises as fs,
+  openSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError} from '../errors.js'
-import {fsyncDir} from './atomic.js'
+import {fsyncDir, fsyncFd} from './atomic.js'
 import {sha256File} from './hash.js'
 
 /** The checks of a journaled move (lib/journaled-move.ts) across filesystems, and durable copies of staged files. */
@@ -63,20 +72,19 @@ export async function verifyCopy(
 }
 
 async function syncFile(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r')
+  const fd = openSync(file, 'r')
   try {
-    await handle.sync()
+    await fsyncFd(fd)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
 
-/** Copy a file, keep its times, and make it durable (it is staged to arrive with a moved experiment). */
+/** Copy a file, keep its times, and make it durable (it is staged to arrive with a moved experiment; its folder exists). */
 export async function copyFileDurable(from: string, to: string): Promise<string> {
-  await fs.mkdir(path.dirname(to), {recursive: true})
-  await fs.copyFile(from, to, constants.COPYFILE_EXCL)
-  const stat = await fs.stat(from)
-  await fs.utimes(to, stat.atime, stat.mtime)
+  copyFileSync(from, to, constants.COPYFILE_EXCL)
+  const stat = statSync(from)
+  utimesSync(to, stat.atime, stat.mtime)
   await syncFile(to)
   const [a, b] = await Promise.all([sha256File(from), sha256File(to)])
   if (a !== b) throw new ExpError(`copying ${from} to ${to} produced different content.`, {code: 'VERIFY_FAILED'})
@@ -84,16 +92,15 @@ export async function copyFileDurable(from: string, to: string): Promise<string>
 }
 
 /**
- * Write a file that is staged to arrive with a moved experiment: written and fsynced in place, no temporary name
- * (the staging folder is all-or-nothing already: rolled back whole, or committed by the directory rename).
+ * Write a file that is staged to arrive with a moved experiment (its folder exists): written and fsynced in place, no
+ * temporary name (staged files are all-or-nothing already: rolled back, or renamed into place after the commit).
  */
 export async function writeStaged(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), {recursive: true})
-  const handle = await fs.open(file, 'wx')
+  const fd = openSync(file, 'wx')
   try {
-    await handle.writeFile(data)
-    await handle.sync()
+    writeFileSync(fd, data)
+    await fsyncFd(fd)
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }

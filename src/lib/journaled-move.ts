@@ -1,4 +1,4 @@
-import {promises as fs} from 'node:fs'
+import {promises as fs, mkdirSync, renameSync} from 'node:fs'
 import path from 'node:path'
 
 import {ExpError, messageOf} from '../errors.js'
@@ -16,6 +16,8 @@ import {
   type MoveOutcome,
   movePaths,
   type StageFn,
+  stagedLeft,
+  stagedPath,
   stagingDirs,
 } from './journaled-move-entry.js'
 
@@ -34,6 +36,7 @@ export {
   siblingsOf,
   type StagedFile,
   type StageFn,
+  stagedPath,
   stagingDirs,
 } from './journaled-move-entry.js'
 
@@ -45,7 +48,7 @@ export {
  * Order of one move (the journal entry is written before anything else and removed after everything):
  * 1. stage: the files that must arrive with the experiment (the archive metadata.json, copies of workspace reports)
  *    are written into a hidden sibling of the destination (`.<name>.exp-staging/`, on the destination's
- *    filesystem). The source is not touched at all: not a file, not its folder's mtime;
+ *    filesystem; the moves of a batch share one, lib/journaled-move-batch.ts). The source is not touched at all: not a file, not its folder's mtime;
  * 2. commit: one rename of the directory (same filesystem: it costs the same for 1 KB or 100 GB). Across
  *    filesystems: copy to a hidden sibling of the destination, verify every file (size and sha256) and fsync it,
  *    record the copy's identity in the staging folder, rename the copy to the destination (the commit point), then
@@ -81,10 +84,14 @@ export async function journaledMove(
   try {
     await fs.rm(staging, {force: true, recursive: true})
     await fs.rm(copy, {force: true, recursive: true})
-    await fs.mkdir(staging)
-    await stage(staging, () => at('staging'))
+    const dirs = stagingDirs(staging, entry)
+    for (const dir of [...dirs].reverse()) await fs.mkdir(dir)
+    await stage(
+      (to) => stagedPath(staging, entry, to),
+      () => at('staging'),
+    )
     // the staged files were fsynced as written; now their folder entries, then the staging folder's own entry
-    for (const dir of stagingDirs(staging, entry)) await fsyncDir(dir)
+    for (const dir of dirs) await fsyncDir(dir)
     await fsyncDir(path.dirname(staging))
     await at('staged')
     try {
@@ -154,8 +161,9 @@ export async function checkMove(ctx: MoveContext, entry: MoveEntry): Promise<voi
 }
 
 /**
- * Rename the staged files into the destination (idempotent: a file already moved is not in staging any more).
- * `sync` makes each folder touched durable (a batch collects them and syncs each folder once).
+ * Rename the staged files into the destination (idempotent: a file already moved is not in staging any more), then
+ * remove the staging folder unless it is shared (its batch removes it). `sync` makes each folder touched durable (a
+ * batch collects them and syncs each folder once).
  */
 export async function finishMove(
   staging: string,
@@ -175,13 +183,17 @@ export async function finishMove(
         {code: 'EXISTS'},
       )
     }
-    await fs.mkdir(path.dirname(to), {recursive: true})
-    await fs.rename(from, to)
+    if (path.dirname(to) !== dst) mkdirSync(path.dirname(to), {recursive: true})
+    renameSync(from, to)
     touched.add(path.dirname(to))
   }
-  await fs.rm(staging, {force: true, recursive: true})
   touched.add(dst)
-  touched.add(path.dirname(staging))
+  if (entry.shared_staging) {
+    touched.add(staging)
+  } else {
+    await fs.rm(staging, {force: true, recursive: true})
+    touched.add(path.dirname(staging))
+  }
   for (const dir of touched) await sync(dir)
 }
 
@@ -193,6 +205,8 @@ async function isOurs(dst: string, staging: string, entry: MoveEntry): Promise<b
   if (!id) return false
   const same = (a: Identity | undefined) => a !== undefined && a.dev === id.dev && a.ino === id.ino
   if (same(entry.src_identity)) return true
+  // a batch never copies across filesystems, and its shared staging folder holds no copy's identity
+  if (entry.shared_staging) return false
   try {
     return same(JSON.parse(await fs.readFile(path.join(staging, COPY_IDENTITY), 'utf8')) as Identity)
   } catch {
@@ -204,8 +218,9 @@ async function isOurs(dst: string, staging: string, entry: MoveEntry): Promise<b
 export async function recoverMove(ctx: MoveContext, entry: MoveEntry): Promise<RecoveryAction> {
   const {copy, dst, src, staging} = movePaths(ctx, entry)
   const srcThere = await exists(src)
-  // a finished move has no staging folder left: nothing remains to do
-  const done = !srcThere && !(await exists(staging)) && (await exists(dst))
+  // a finished move has no staged file left: nothing remains to do
+  const waiting = entry.shared_staging ? await stagedLeft(staging, entry) : await exists(staging)
+  const done = !srcThere && !waiting && (await exists(dst))
   if (done || (await isOurs(dst, staging, entry))) {
     if (srcThere) {
       // only a cross-filesystem move has both: check the files still in the source against the verified copy
@@ -222,7 +237,13 @@ export async function recoverMove(ctx: MoveContext, entry: MoveEntry): Promise<R
   // left (a partial copy, the staged record) may be all there is, so it is kept for a person to look at
   if (!srcThere) return 'missing'
   await fs.rm(copy, {force: true, recursive: true})
-  await fs.rm(staging, {force: true, recursive: true})
-  await fsyncDir(path.dirname(staging))
+  if (entry.shared_staging) {
+    // only this move's files: the others of its batch may still need theirs
+    await Promise.all(entry.staged.map((file) => fs.rm(path.join(staging, file.from), {force: true})))
+    if (await exists(staging)) await fsyncDir(staging)
+  } else {
+    await fs.rm(staging, {force: true, recursive: true})
+    await fsyncDir(path.dirname(staging))
+  }
   return 'rolled-back'
 }

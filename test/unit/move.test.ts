@@ -313,9 +313,11 @@ describe('journaled moves (archive and restore) killed at every step', () => {
   // archiving 100 experiments on one filesystem goes in batches of 64 (one journal entry each): killed inside a
   // batch — mid-staging of its 40th experiment, or at a batch's step — recovery leaves each whole in one place
   const batchCases: Array<[point: string, nth: number, archived: number]> = [
+    ['journaled', 2, 64],
     ['staging', 40, 0],
     ['staged', 2, 64],
     ['committed', 2, 100],
+    ['finished', 1, 64],
   ]
   for (const [point, nth, archived] of batchCases) {
     it(`archiving in batches, killed at the ${nth}th "${point}": ${archived} of 100 archived, every file exactly once`, async () => {
@@ -357,7 +359,13 @@ describe('journaled moves (archive and restore) killed at every step', () => {
         assert.notEqual(rel in active, inArchive, `${rel} in exactly one place`)
         if (!rel.endsWith('metadata.json')) assert.equal(inArchive ? done[rel] : active[rel], sha, `${rel} whole`)
       }
-      assert.equal(new Set(Object.keys(done).map((rel) => rel.split('/')[0])).size, archived)
+      const arrived = [...new Set(Object.keys(done).map((rel) => rel.split('/')[0]))]
+      assert.equal(arrived.length, archived)
+      for (const name of arrived) {
+        const record = JSON.parse(await fs.readFile(path.join(ws.paths.archive, name, 'metadata.json'), 'utf8'))
+        assert.equal(record.name, name, `${name}: its own metadata kept`)
+        assert.equal(record.archive?.status, 'success', `${name} arrived with its archive record`)
+      }
       assert.deepEqual(
         Object.keys(active).filter((rel) => !(rel in before)),
         [],
@@ -371,4 +379,100 @@ describe('journaled moves (archive and restore) killed at every step', () => {
       assert.deepEqual(await fs.readdir(ws.paths.journal), [], 'journal empty')
     })
   }
+  it('one move of a batch failing while staging takes only its own staged files back; the rest arrive with their records', async () => {
+    dir = await tempDir('exp-move-')
+    const names = Array.from({length: 5}, (_, i) => `2025-01-10-b${i}`)
+    const tree: Record<string, string | object> = {'exp.yaml': ''}
+    for (const name of names) {
+      tree[`experiments/${name}/config.yaml`] = `name: ${name}\n`
+      tree[`experiments/${name}/metadata.json`] = {name, schema: 1}
+      tree[`experiments/${name}/reports/eval.json`] = {final_nrmse: 0.05, gates_passed: true}
+      tree[`reports/test_${name}.json`] = {final_nrmse: 0.05, gates_passed: true}
+    }
+    await writeTree(dir, tree)
+    const ws = await openWorkspace({root: dir})
+    const before = await treeSnapshot(path.join(ws.paths.experiments, names[2]))
+    let calls = 0
+    const result = await archiveExperiments(ws, {
+      hooks: {
+        at(point) {
+          // the third experiment's report copy is staged when it fails: that copy must go, the others' stay
+          if (point === 'staging' && ++calls === 3) throw new Error('disk full')
+        },
+      },
+      now,
+      status: ['all'],
+    })
+    assert.equal(result.summary.archived, 4, JSON.stringify(result.results))
+    assert.equal(result.summary.failed, 1)
+    const failed = result.results.find((r) => r.outcome === 'failed')!
+    assert.match(failed.error!, /disk full/)
+    assert.deepEqual(await treeSnapshot(path.join(ws.paths.experiments, failed.name)), before)
+    for (const name of names.filter((n) => n !== failed.name)) {
+      const record = JSON.parse(await fs.readFile(path.join(ws.paths.archive, name, 'metadata.json'), 'utf8'))
+      assert.equal(record.archive.status, 'success')
+      assert.equal(record.archive.reports.length, 1, `${name}: its report copy arrived`)
+      assert.ok(existsSync(path.join(ws.paths.archive, name, 'reports', `test_${name}.json`)))
+    }
+    assert.deepEqual(
+      await fs.readdir(ws.paths.archive),
+      names.filter((n) => n !== failed.name),
+    )
+    assert.deepEqual(await fs.readdir(ws.paths.journal), [])
+  })
+
+  it('recovers a batch left by an earlier exp, whose moves staged in folders of their own', async () => {
+    dir = await tempDir('exp-move-')
+    const names = ['2025-01-10-committed', '2025-01-10-staged', '2025-01-10-finished']
+    const tree: Record<string, string | object> = {'exp.yaml': ''}
+    const record = (name: string) => ({archive: {status: 'success'}, name})
+    // the disk as such a batch leaves it when killed: one committed, one only staged, one finished
+    tree[`experiments-archive/2025-01-10-committed/config.yaml`] = 'a: 1\n'
+    tree[`experiments-archive/.2025-01-10-committed.exp-staging/metadata.json`] = record(names[0])
+    tree[`experiments/2025-01-10-staged/config.yaml`] = 'a: 2\n'
+    tree[`experiments-archive/.2025-01-10-staged.exp-staging/metadata.json`] = record(names[1])
+    tree[`experiments-archive/2025-01-10-finished/config.yaml`] = 'a: 3\n'
+    tree[`experiments-archive/2025-01-10-finished/metadata.json`] = record(names[2])
+    await writeTree(dir, tree)
+    const ws = await openWorkspace({root: dir})
+    const identity = async (p: string) => {
+      const st = await fs.lstat(p, {bigint: true})
+      return {dev: String(st.dev), ino: String(st.ino)}
+    }
+    const moves = await Promise.all(
+      names.map(async (name) => ({
+        copy: `experiments-archive/.${name}.exp-copy`,
+        dst: `experiments-archive/${name}`,
+        id: `move-${name}`,
+        name,
+        op: 'archive',
+        phase: 'move',
+        pid: 1,
+        schema: 1,
+        src: `experiments/${name}`,
+        src_identity: await identity(
+          path.join(dir, name.endsWith('staged') ? 'experiments' : 'experiments-archive', name),
+        ),
+        staged: [{from: 'metadata.json', replace: true, to: 'metadata.json'}],
+        staging: `experiments-archive/.${name}.exp-staging`,
+        started_at: new Date().toISOString(),
+      })),
+    )
+    await fs.mkdir(ws.paths.journal, {recursive: true})
+    const batch = {id: 'batch-old', moves, op: 'move-batch', phase: 'move', pid: 1, schema: 1, started_at: ''}
+    await fs.writeFile(path.join(ws.paths.journal, 'batch-old.json'), JSON.stringify(batch))
+    const lines = await recoverInterrupted(ws)
+    assert.deepEqual(lines, [
+      'finished the interrupted archiving of 2025-01-10-committed: it is in experiments-archive/2025-01-10-committed.',
+      'rolled back the interrupted archiving of 2025-01-10-staged: it is still in experiments/2025-01-10-staged.',
+      'finished the interrupted archiving of 2025-01-10-finished: it is in experiments-archive/2025-01-10-finished.',
+    ])
+    assert.deepEqual(await fs.readdir(ws.paths.archive), ['2025-01-10-committed', '2025-01-10-finished'])
+    assert.deepEqual(
+      JSON.parse(await fs.readFile(path.join(ws.paths.archive, names[0], 'metadata.json'), 'utf8')),
+      record(names[0]),
+    )
+    assert.deepEqual(await fs.readdir(path.join(ws.paths.experiments, names[1])), ['config.yaml'])
+    assert.deepEqual(await fs.readdir(ws.paths.journal), [])
+  })
 })
