@@ -15,7 +15,7 @@ export default class Promote extends BaseCommand<typeof Promote> {
   static description = [
     'Checks first and writes nothing when a check fails: the experiment has config.yaml (valid YAML); its newest report with a verdict has gates_passed: true, no errors, and the metric as a finite number within the threshold; and it is classified success (a ✗ in notes.md or metadata.json, a newer failed run or a live run blocks it).',
     "The production file is train_<name without its date>.yaml in configs/ (or --production-dir), led by a provenance comment. An existing file with different content is replaced only with --force, and is then kept in .history/ first; --rollback puts the newest kept version back. The experiment's metadata.json gets a promotions entry and the leaderboard (promote.leaderboard in exp.yaml) a row.",
-    'Without NAME: the experiments classified success that pass the gate and were never promoted, best first. On a terminal you pick them; without one, --yes promotes them all, and without it they are listed (exit 2).',
+    'Without NAME: the experiments classified success that pass the gate and were never promoted (a sweep: its best passing variant), best first. On a terminal you pick them; without one, --yes promotes them all, and without it they are listed (exit 2).',
   ].join('\n\n')
 
   static examples = [

@@ -1,8 +1,10 @@
+import {isExpError, messageOf} from '../errors.js'
 import type {Clock} from '../lib/time.js'
-import {classifyWorkspace} from '../experiments/listing.js'
+import {type Classified, classifyWorkspace} from '../experiments/listing.js'
 import type {Workspace} from '../workspace/workspace.js'
 import {compareMetric} from '../reports/metric.js'
 import type {GateSpec} from './gate.js'
+import type {Assessment} from './plan.js'
 import {assess, type PromotionPlan, type TargetOptions} from './promote.js'
 
 export interface CandidateSearch {
@@ -20,7 +22,8 @@ export interface NotCandidate {
 /**
  * `exp promote` without NAME: the experiments in experiments/ classified success (on the same path as `exp list`)
  * that pass the gate and have never been promoted (no `promotions` entry in metadata.json, rolled back or not: a
- * promotion someone undid is not offered again), best metric first.
+ * promotion someone undid is not offered again), best metric first. A sweep is offered as its best passing variant,
+ * what `exp promote EXP` would promote.
  */
 export async function findCandidates(
   ws: Workspace,
@@ -37,7 +40,9 @@ export async function findCandidates(
       excluded.push({experiment: s.name, reason: 'already promoted (metadata.json promotions)'})
       continue
     }
-    const result = await assess(ws, item, options.spec, options.target)
+    const result = s.variants
+      ? await assessSweep(ws, item, options)
+      : await assess(ws, item, options.spec, options.target)
     if (result.ok) candidates.push(result.plan)
     else excluded.push({experiment: s.name, reason: result.reason})
   }
@@ -45,6 +50,20 @@ export async function findCandidates(
     (a, b) => compareMetric(options.spec.direction, a.value, b.value) || a.experiment.localeCompare(b.experiment),
   )
   return {candidates, excluded}
+}
+
+/** A sweep as a candidate: its best variant that passes (planSweepPromotion), or why none can be promoted. */
+async function assessSweep(ws: Workspace, item: Classified, options: CandidateSearch): Promise<Assessment> {
+  const {planSweepPromotion} = await import('./sweep.js')
+  try {
+    const plan = await planSweepPromotion(item, undefined, options.spec.direction, (variant) =>
+      assess(ws, variant, options.spec, options.target),
+    )
+    return {ok: true, plan}
+  } catch (error) {
+    if (!isExpError(error)) throw error
+    return {code: error.code, ok: false, reason: messageOf(error)}
+  }
 }
 
 /**

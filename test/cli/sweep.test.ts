@@ -441,6 +441,37 @@ describe('exp new --from-summary / --grid (sweeps)', function () {
     assert.match(refused.stderr, /rank8_lr5e-5 cannot be promoted: .*gates_passed is false/)
   })
 
+  it('exp promote without NAME offers a sweep as its best passing variant, and not again once promoted', async () => {
+    await writeTree(ws, {'experiment_summary.md': summary(EIGHT.slice(0, 4))})
+    assert.equal((await run(['new', '--from-summary', 'experiment_summary.md', '--date', '2025-10-22'])).code, 0)
+    const report = (v: string, nrmse: number, passed = true) =>
+      writeTree(path.join(sweepDir(), v), {'reports/r1.json': {final_nrmse: nrmse, gates_passed: passed}})
+    await report('rank8_lr1e-5', 0.05)
+    await report('rank8_lr5e-5', 0.01, false) // better, but its gate failed
+    await report('rank16_lr5e-5', 0.031)
+    const offered = await expJson(['promote', '--dry-run', '--json'], {cwd: ws})
+    assert.deepEqual(
+      offered.json.candidates.map((c: {experiment: string}) => c.experiment),
+      ['2025-10-22-cap-lora-sweep/rank16_lr5e-5'],
+      JSON.stringify(offered.json.excluded),
+    )
+    const r = await run(['promote', '--yes'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(
+      r.stdout,
+      /Promoted 2025-10-22-cap-lora-sweep\/rank16_lr5e-5 → configs\/train_cap-lora-sweep_rank16_lr5e-5.yaml/,
+    )
+    assert.match(
+      await fs.readFile(path.join(ws, 'configs', 'train_cap-lora-sweep_rank16_lr5e-5.yaml'), 'utf8'),
+      /# experiment: 2025-10-22-cap-lora-sweep\/rank16_lr5e-5/,
+    )
+    const again = await expJson(['promote', '--dry-run', '--json'], {cwd: ws})
+    assert.deepEqual(again.json.candidates, [])
+    assert.deepEqual(again.json.excluded, [
+      {experiment: '2025-10-22-cap-lora-sweep', reason: 'already promoted (metadata.json promotions)'},
+    ])
+  })
+
   it('exp compare EXP on a sweep: variants × varying parameters × metrics, best first, the gate verdict per row; --csv, --json, --sort', async () => {
     assert.equal(
       (
