@@ -394,7 +394,8 @@ describe('exp new --from-summary / --grid (sweeps)', function () {
     assert.match(missing.stderr, /has no variant "rank99" \(variants: rank8_lr1e-5, /)
   })
 
-  it('exp promote EXP promotes the best passing variant to configs/train_<slug>_<variant>.yaml, leaderboard row EXP/V with its parameters; EXP/V promotes one', async () => {
+  /** a sweep of four variants from the summary, three with a report: one passing best, one better but failing its gate */
+  const fourVariantsJudged = async () => {
     await writeTree(ws, {'experiment_summary.md': summary(EIGHT.slice(0, 4))})
     assert.equal((await run(['new', '--from-summary', 'experiment_summary.md', '--date', '2025-10-22'])).code, 0)
     const report = (v: string, nrmse: number, passed = true) =>
@@ -402,6 +403,10 @@ describe('exp new --from-summary / --grid (sweeps)', function () {
     await report('rank8_lr1e-5', 0.05)
     await report('rank8_lr5e-5', 0.01, false) // better, but its gate failed
     await report('rank16_lr5e-5', 0.031)
+  }
+
+  it('exp promote EXP promotes the best passing variant to configs/train_<slug>_<variant>.yaml, leaderboard row EXP/V with its parameters; EXP/V promotes one', async () => {
+    await fourVariantsJudged()
     const r = await run(['promote', 'cap-lora-sweep', '--auto-promote'])
     assert.equal(r.code, 0, r.stderr)
     assert.match(
@@ -442,13 +447,7 @@ describe('exp new --from-summary / --grid (sweeps)', function () {
   })
 
   it('exp promote without NAME offers a sweep as its best passing variant, and not again once promoted', async () => {
-    await writeTree(ws, {'experiment_summary.md': summary(EIGHT.slice(0, 4))})
-    assert.equal((await run(['new', '--from-summary', 'experiment_summary.md', '--date', '2025-10-22'])).code, 0)
-    const report = (v: string, nrmse: number, passed = true) =>
-      writeTree(path.join(sweepDir(), v), {'reports/r1.json': {final_nrmse: nrmse, gates_passed: passed}})
-    await report('rank8_lr1e-5', 0.05)
-    await report('rank8_lr5e-5', 0.01, false) // better, but its gate failed
-    await report('rank16_lr5e-5', 0.031)
+    await fourVariantsJudged()
     const offered = await expJson(['promote', '--dry-run', '--json'], {cwd: ws})
     assert.deepEqual(
       offered.json.candidates.map((c: {experiment: string}) => c.experiment),
