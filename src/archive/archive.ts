@@ -1,4 +1,3 @@
-import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import type {Rule, Status} from '../classify/classify.js'
@@ -197,8 +196,7 @@ function archiveMove(
   const stage: StageFn = async (place, midway) => {
     for (const r of item.reports) {
       const from = path.resolve(ws.root, r.from)
-      const sha256 = await copyFileDurable(from, place(r.to))
-      copied.push({...r, bytes: (await fs.stat(from)).size, sha256})
+      copied.push({...r, ...(await copyFileDurable(from, place(r.to)))})
     }
     await midway()
     await writeStaged(place(METADATA_FILE), await archivedMetadata(src, item, copied, now))

@@ -3,7 +3,7 @@ import {promises as fs} from 'node:fs'
 import path from 'node:path'
 
 import {fsyncDir} from './atomic.js'
-import {type JournalEntry, removeEntry, writeEntry} from './journal.js'
+import {entryPath, type JournalEntry, removeEntry, writeEntry} from './journal.js'
 
 /**
  * Several files replaced (and some removed) together or not at all, through the write-ahead journal:
@@ -46,11 +46,14 @@ export async function commitFileSet(journal: string, root: string, change: FileS
     op: change.op,
     phase: 'staging',
     pid: process.pid,
-    removes: (change.removes ?? []).map((f) => store(root, f)),
+    removes: (change.removes ?? []).map((f) => entryPath(root, f)),
     started_at: new Date().toISOString(),
     what: change.what,
     schema: 1,
-    writes: change.writes.map((w) => ({staged: store(root, stagedPath(w.file, id)), target: store(root, w.file)})),
+    writes: change.writes.map((w) => ({
+      staged: entryPath(root, stagedPath(w.file, id)),
+      target: entryPath(root, w.file),
+    })),
   }
   await writeEntry(journal, entry)
   killPoint(change.op, 'journaled')
@@ -135,11 +138,6 @@ async function writeSynced(file: string, data: string): Promise<void> {
   } finally {
     await handle.close()
   }
-}
-
-function store(root: string, file: string): string {
-  const rel = path.relative(root, file)
-  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel
 }
 
 function resolve(root: string, stored: string): string {

@@ -22,6 +22,12 @@ export interface JournalEntry {
   pid: number
 }
 
+/** A path as an entry records it: relative to the workspace root when inside it (the workspace can move), else absolute. */
+export function entryPath(root: string, file: string): string {
+  const rel = path.relative(root, file)
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel
+}
+
 export interface PendingEntries<E extends JournalEntry = JournalEntry> {
   entries: E[]
   /** files that are not readable entries (hand-edited or corrupt): left in place, reported */

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {ExpError, messageOf} from '../errors.js'
 import {fsyncDir} from './atomic.js'
-import {type JournalEntry, removeEntry, writeEntry} from './journal.js'
+import {entryPath, type JournalEntry, removeEntry, writeEntry} from './journal.js'
 import {randomHex} from './node-crypto.js'
 import {
   checkMove,
@@ -84,7 +84,7 @@ export async function journaledMoveBatch(
       ...item.entry,
       shared_staging: true,
       staged: item.entry.staged.map((file, k) => ({...file, from: `${i}.${k}.${path.basename(file.to)}`})),
-      staging: relativeTo(ctx.root, staging),
+      staging: entryPath(ctx.root, staging),
     }
   })
   const paths = entries.map((entry) => movePaths(ctx, entry))
@@ -193,10 +193,4 @@ async function removeShared(dirs: Iterable<string>): Promise<void> {
       }
     }),
   )
-}
-
-/** A path as a move entry records it: relative to the root when inside it, else absolute. */
-function relativeTo(root: string, p: string): string {
-  const rel = path.relative(root, p)
-  return rel.startsWith('..') || path.isAbsolute(rel) ? p : rel
 }

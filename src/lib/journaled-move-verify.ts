@@ -80,15 +80,18 @@ async function syncFile(file: string): Promise<void> {
   }
 }
 
-/** Copy a file, keep its times, and make it durable (it is staged to arrive with a moved experiment; its folder exists). */
-export async function copyFileDurable(from: string, to: string): Promise<string> {
+/**
+ * Copy a file, keep its times, and make it durable (it is staged to arrive with a moved experiment; its folder
+ * exists). Answers the copy's sha256 and size.
+ */
+export async function copyFileDurable(from: string, to: string): Promise<{bytes: number; sha256: string}> {
   copyFileSync(from, to, constants.COPYFILE_EXCL)
   const stat = statSync(from)
   utimesSync(to, stat.atime, stat.mtime)
   await syncFile(to)
   const [a, b] = await Promise.all([sha256File(from), sha256File(to)])
   if (a !== b) throw new ExpError(`copying ${from} to ${to} produced different content.`, {code: 'VERIFY_FAILED'})
-  return a
+  return {bytes: stat.size, sha256: a}
 }
 
 /**
