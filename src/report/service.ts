@@ -1,8 +1,8 @@
 import {existsSync, readFileSync, type Stats, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {type BaseConfig, detailsOf, readBaseConfig} from '../experiments/details.js'
-import {type Classified, classifyWorkspace, toListed} from '../experiments/listing.js'
+import {type BaseConfig, detailsOf, type ExperimentDetails, readBaseConfig} from '../experiments/details.js'
+import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
@@ -71,7 +71,12 @@ interface BuildOptions extends ReportOptions {
 /** A page shows curves, not the last values `exp show` prints: its details skip reading them (gather reads each file). */
 const noMetrics = () => []
 
-async function buildPage(ws: Workspace, item: Classified, file: string, options: BuildOptions): Promise<string> {
+async function buildPage(
+  ws: Workspace,
+  item: Classified,
+  file: string,
+  options: BuildOptions,
+): Promise<{page: string; details: ExperimentDetails}> {
   const ahead = options.ahead
   const details = await detailsOf(ws, item, {
     baseExists: options.baseExists,
@@ -83,7 +88,7 @@ async function buildPage(ws: Workspace, item: Classified, file: string, options:
   })
   const dir = item.snapshot.dir
   const data = await gatherPage(details, item.snapshot, options.losses, !ahead?.noCheckpoints.has(dir))
-  return renderExperimentPage(data, {
+  const page = renderExperimentPage(data, {
     experimentDir: item.snapshot.dir,
     generatedAt: options.now(),
     indexHref: options.indexHref,
@@ -91,6 +96,7 @@ async function buildPage(ws: Workspace, item: Classified, file: string, options:
     pageDir: path.dirname(file),
     promote: ws.settings.promote,
   })
+  return {details, page}
 }
 
 /** `exp report NAME [--out FILE] [--open]`: one experiment's page. */
@@ -107,7 +113,8 @@ export async function reportExperiment(
     now: options.now,
     only: [located.name],
   })
-  writePage(file, await buildPage(ws, item, file, {...options, indexHref: indexHref(ws, path.dirname(file))}))
+  const {page} = await buildPage(ws, item, file, {...options, indexHref: indexHref(ws, path.dirname(file))})
+  writePage(file, page)
   const result: ReportResult = {experiment: located.name, file: relativeToRoot(ws, file), warnings: []}
   if (options.open) {
     result.opened = await openInBrowser(file, options.env ?? process.env)
@@ -134,11 +141,12 @@ function renderIndex(
   now: Date,
   hasPage: (name: string) => boolean,
   spark = (item: Classified) => lastSpark(item, lossCurves()),
+  listed?: (item: Classified) => ListedExperiment | undefined,
 ): string {
   const metric = ws.settings.promote.metric
   const entries: IndexEntry[] = items.map((item) => ({
     spark: spark(item),
-    listed: toListed(item, now, metric),
+    listed: listed?.(item) ?? toListed(item, now, metric),
     page: hasPage(item.snapshot.name) ? `${item.snapshot.name}.html` : undefined,
   }))
   return renderIndexPage(entries, {generatedAt: now, metric})
@@ -151,6 +159,9 @@ const THREAD_MIN_PAGES = 32
 export async function reportAll(ws: Workspace, options: ReportOptions): Promise<ReportAllResult> {
   const index = indexFile(ws)
   checkPageTarget(ws, index)
+  // one instant for the whole run: every page and the index are drawn as of it (ages, "generated at")
+  const at = options.now()
+  const now = () => at
   const {missing, pages} = missingPages(ws)
   const writer =
     missing.length >= THREAD_MIN_PAGES
@@ -168,19 +179,21 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
   // points kept to the end were collected again and again by the garbage collector)
   const sparks = new Map<Classified, SafeHtml>()
+  // and its listing, from the page's details (toListed once per experiment, not twice)
+  const listings = new Map<Classified, ListedExperiment>()
   const written = new Set<string>()
   let changed = 0
   let items: Classified[]
   let indexText: string
   try {
-    items = await classifyWorkspace(ws, {location: 'all', log: options.log, now: options.now})
+    items = await classifyWorkspace(ws, {location: 'all', log: options.log, now})
     // what the pages to build read besides the scan, read by the writer thread while this one scanned
     const ahead = await writer.readAhead()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
     if (!existsSync(index))
       writePage(
         index,
-        renderIndex(ws, [], options.now(), () => false),
+        renderIndex(ws, [], at, () => false),
       )
     const indexLink = indexHref(ws, ws.paths.reports)
     for (const item of items) {
@@ -199,9 +212,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       written.add(file)
       if (head?.key === key) continue
       const losses = lossCurves(ahead.curves)
-      const built = {...options, ahead, baseExists, indexHref: indexLink, key, losses, readBase}
-      writer.write(file, await buildPage(ws, item, file, built))
+      const built = {...options, ahead, baseExists, indexHref: indexLink, key, losses, now, readBase}
+      const {details, page} = await buildPage(ws, item, file, built)
+      writer.write(file, page)
       sparks.set(item, lastSpark(item, losses))
+      listings.set(item, details)
       changed++
     }
     // the index drawn while the writer thread is still writing the last pages
@@ -209,9 +224,10 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     indexText = renderIndex(
       ws,
       items,
-      options.now(),
+      at,
       (name) => written.has(pageFile(ws, name)),
       (item) => sparks.get(item) ?? lastSpark(item, losses),
+      (item) => listings.get(item),
     )
   } finally {
     // the pages in flight written, and the writer's temporary files removed, even when building one failed

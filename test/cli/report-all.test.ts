@@ -69,6 +69,14 @@ describe('exp report --all: many pages through the writer thread', function () {
     )
     for (const text of before.values()) assert.match(text, /<\/html>\n$/, 'each page is whole')
     assert.equal([...before.values()].filter((t) => t.includes('class="curve"')).length, N, 'each page draws its curve')
+    const footers = new Set(
+      await Promise.all(
+        [...(await pages()), 'index.html'].map(
+          async (p) => /<footer>(.*)<\/footer>/.exec(await fs.readFile(path.join(reports, p), 'utf8'))?.[1],
+        ),
+      ),
+    )
+    assert.equal(footers.size, 1, `one run, one instant: every page and the index say the same time (${[...footers]})`)
 
     const again = await expJson(['report', '--all'], {cwd: ws})
     assert.equal(again.code, 0, again.stderr)
