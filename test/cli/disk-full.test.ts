@@ -139,9 +139,11 @@ describe('disk full and read-only filesystems (a real tmpfs)', function () {
     // what a rename of exp's own run.json landing after the engine filled the disk does (it frees the old copy's
     // block), made certain: before, the run then failed as "train exited with code 1", the full disk unnamed
     const yaml = path.join(ws, 'exp.yaml')
-    // it fills the disk once exp has recorded its start (else exp's own next write meets the full disk first)
+    // it fills the disk once exp has recorded its start (else exp's own next write meets the full disk first), and
+    // frees 32 KB: room for exp's end-of-stage records (run.json's temporary copy beside the old one, launch.log's
+    // lines; with 8 KB a CI run once saw exp's own write meet the full disk), still under the 64 KB exp calls full
     const started = "until grep -qs 'TRAIN: started' runs/*/launch.log; do sleep 0.01; done"
-    const train = `${started}; head -c 8192 /dev/zero > spare; head -c 8000000 /dev/zero > fill; rm spare; exit 1`
+    const train = `${started}; head -c 32768 /dev/zero > spare; head -c 8000000 /dev/zero > fill; rm spare; exit 1`
     await fs.writeFile(
       yaml,
       (await fs.readFile(yaml, 'utf8')).replace(/train: \[sh, -c, ".*"\]/, `train: [sh, -c, "${train}"]`),
