@@ -135,18 +135,24 @@ function lastSpark(item: Classified, losses: LossCurve): SafeHtml {
   return sparkline([])
 }
 
+/** What --all already drew of an experiment while building its page: its sparkline and its listing. */
+interface Drawn {
+  spark: SafeHtml
+  listed: ListedExperiment
+}
+
 function renderIndex(
   ws: Workspace,
   items: Classified[],
   now: Date,
   hasPage: (name: string) => boolean,
-  spark = (item: Classified) => lastSpark(item, lossCurves()),
-  listed?: (item: Classified) => ListedExperiment | undefined,
+  drawn?: ReadonlyMap<Classified, Drawn>,
 ): string {
   const metric = ws.settings.promote.metric
+  const losses = lossCurves()
   const entries: IndexEntry[] = items.map((item) => ({
-    spark: spark(item),
-    listed: listed?.(item) ?? toListed(item, now, metric),
+    spark: drawn?.get(item)?.spark ?? lastSpark(item, losses),
+    listed: drawn?.get(item)?.listed ?? toListed(item, now, metric),
     page: hasPage(item.snapshot.name) ? `${item.snapshot.name}.html` : undefined,
   }))
   return renderIndexPage(entries, {generatedAt: now, metric})
@@ -176,13 +182,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const baseStat = (f: string) => `${statOf(f)?.mtimeMs}:${statOf(f)?.size}`
   const baseExists = (f: string) => statOf(f) !== undefined
   const warnings: string[] = []
-  // each page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000 pages'
-  // points kept to the end were collected again and again by the garbage collector)
-  const sparks = new Map<Classified, SafeHtml>()
-  // and its listing, from the page's details (toListed once per experiment, not twice)
-  const listings = new Map<Classified, ListedExperiment>()
+  // each built page's sparkline for the index, drawn when the page is built: its curves are then let go (1,000
+  // pages' points kept to the end were collected again and again by the garbage collector); and its listing, from
+  // the page's details (toListed once per experiment, not twice). One entry per page built.
+  const drawn = new Map<Classified, Drawn>()
   const written = new Set<string>()
-  let changed = 0
   let items: Classified[]
   let indexText: string
   try {
@@ -215,20 +219,10 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
       const built = {...options, ahead, baseExists, indexHref: indexLink, key, losses, now, readBase}
       const {details, page} = await buildPage(ws, item, file, built)
       writer.write(file, page)
-      sparks.set(item, lastSpark(item, losses))
-      listings.set(item, details)
-      changed++
+      drawn.set(item, {listed: details, spark: lastSpark(item, losses)})
     }
     // the index drawn while the writer thread is still writing the last pages
-    const losses = lossCurves()
-    indexText = renderIndex(
-      ws,
-      items,
-      at,
-      (name) => written.has(pageFile(ws, name)),
-      (item) => sparks.get(item) ?? lastSpark(item, losses),
-      (item) => listings.get(item),
-    )
+    indexText = renderIndex(ws, items, at, (name) => written.has(pageFile(ws, name)), drawn)
   } finally {
     // the pages in flight written, and the writer's temporary files removed, even when building one failed
     await writer.flush()
@@ -239,7 +233,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     experiments: items.filter((i) => i.snapshot.location === 'experiments').length,
     index: relativeToRoot(ws, index),
     pages: written.size,
-    pages_changed: changed,
+    pages_changed: drawn.size,
     warnings,
   }
 }
