@@ -5,6 +5,7 @@ import {type BaseConfig, detailsOf, type ExperimentDetails, readBaseConfig} from
 import {type Classified, classifyWorkspace, type ListedExperiment, toListed} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
+import {tierUpLater} from '../lib/tier-up.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {sparkline} from './charts.js'
 import {renderExperimentPage} from './experiment-page.js'
@@ -191,6 +192,8 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   let indexText: string
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now})
+    // a loop of many pages and then the end: V8's optimizing compiler costs more than it gives back (tier-up.ts)
+    if (missing.length >= THREAD_MIN_PAGES) tierUpLater()
     // what the pages to build read besides the scan, read by the writer thread while this one scanned
     const ahead = await writer.readAhead()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
