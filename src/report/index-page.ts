@@ -2,8 +2,16 @@ import {formatValue} from '../lib/format-value.js'
 import type {ListedExperiment} from '../experiments/listing.js'
 import {href, html, page, type SafeHtml, statusBadge, table} from './html.js'
 
+/** What the index shows of an experiment's listing. */
+export type IndexListing = Pick<ListedExperiment, 'location' | 'metric' | 'name' | 'reason' | 'status'>
+
+/** Only those fields of a listing (or of an experiment's details): what the index keeps of each page it drew. */
+export function indexListing(l: IndexListing): IndexListing {
+  return {location: l.location, metric: l.metric, name: l.name, reason: l.reason, status: l.status}
+}
+
 export interface IndexEntry {
-  listed: ListedExperiment
+  listed: IndexListing
   /** the last training curve (loss) as a sparkline, drawn when its page was built (its points need not be kept) */
   spark: SafeHtml
   /** the experiment's page file name next to the index, when it exists */

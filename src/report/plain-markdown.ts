@@ -5,7 +5,9 @@
  * (emphasis, links, HTML, entities, escapes, indentation, tables, fences, setext underlines, ordered lists, loose
  * lists, trailing spaces), returns undefined: the caller renders the text with markdown-it.
  */
-const UNSAFE = /[\\*_[\]<>&|\0\r\t\v\f\uFEFF]|~~/
+// an underscore between two letters or digits never opens or closes emphasis (latent_dim): the only one allowed, so
+// an underscore is unsafe when a letter or digit is missing on either side (one pass over the text, no copy of it)
+const UNSAFE = /[\\*[\]<>&|\0\r\t\v\f\uFEFF]|~~|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/
 const HEADING = /^(#{1,6}) (.*)$/
 const SETEXT_OR_RULE = /^[-=*_ ]+$/
 
@@ -33,8 +35,7 @@ function inline(s: string): string | undefined {
 }
 
 export function plainMarkdown(source: string): string | undefined {
-  // an underscore between two letters or digits never opens or closes emphasis (latent_dim): the only one allowed
-  if (UNSAFE.test(source.replaceAll(/(?<=[A-Za-z0-9])_(?=[A-Za-z0-9])/g, ''))) return undefined
+  if (UNSAFE.test(source)) return undefined
   const lines = source.split('\n')
   const out: string[] = []
   let paragraph: string[] = []
