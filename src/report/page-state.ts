@@ -56,9 +56,11 @@ export function missingPages(ws: Workspace): {missing: string[]; pages: Set<stri
   const pages = new Set(names(ws.paths.reports).map((d) => d.name))
   const missing: string[] = []
   for (const base of [ws.paths.experiments, ws.paths.archive]) {
+    // base is a normalized absolute path and a listed name has no separator: path.join's answer, without its
+    // normalizing pass over each of 1,000 paths (1.4-7 ms against 0.1 ms, on the way to the scan)
     for (const d of names(base))
       if (d.isDirectory() && !d.name.startsWith('.') && !pages.has(`${d.name}.html`))
-        missing.push(path.join(base, d.name))
+        missing.push(`${base}${path.sep}${d.name}`)
   }
   return {missing, pages}
 }

@@ -91,8 +91,14 @@ export function workspaceAt(root: string, settings: Settings): Workspace {
 }
 
 /** Workspace-relative path for messages and records (portable when the workspace moves). */
+/** A `.` or `..` segment, an empty one, a leading or trailing separator: what path.relative would normalize away. */
+const UNNORMALIZED = /^\/|\/\/|\/$|(^|\/)\.\.?(\/|$)/
+
 export function relativeToRoot(ws: Workspace, p: string): string {
-  const rel = path.relative(ws.root, p)
+  // most paths are normalized ones under the root: the rest of the string is path.relative's answer, without
+  // resolving both paths (exp report --all asks a few times for each page it builds)
+  const rest = path.sep === '/' && p.startsWith(ws.root + '/') ? p.slice(ws.root.length + 1) : undefined
+  const rel = rest !== undefined && !UNNORMALIZED.test(rest) ? rest : path.relative(ws.root, p)
   return rel.startsWith('..') ? p : rel
 }
 
