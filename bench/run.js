@@ -106,7 +106,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 let cpuFiles = 0
 /**
  * Run a process to its end, draining its output. Resolves to {ms: wall time from spawn to exit, cpu: the CPU time
- * (user + system) of a node process, through bench/cpu-hook.cjs; undefined for other programs}.
+ * (user + system, all threads) of a node process and mainCpu: its main thread's, through bench/cpu-hook.cjs;
+ * undefined for other programs}.
  */
 function timeProcess(command, argv, {cwd, check} = {}) {
   const isNode = command === process.execPath
@@ -142,13 +143,14 @@ function timeProcess(command, argv, {cwd, check} = {}) {
         return
       }
       let cpu
+      let mainCpu
       if (cpuFile) {
         try {
-          cpu = Number(readFileSync(cpuFile, 'utf8'))
+          ;({cpu, main: mainCpu} = JSON.parse(readFileSync(cpuFile, 'utf8')))
           rmSync(cpuFile)
         } catch {}
       }
-      resolve({cpu, ms})
+      resolve({cpu, mainCpu, ms})
     })
   })
 }
@@ -194,6 +196,11 @@ function summarise(base, subj) {
     out.baseline_cpu_ms = round1(median(base.map((b) => b.cpu)))
     out.subject_cpu_ms = round1(median(subj.map((s) => s.cpu)))
     out.cpu_ratio = round2(median(subj.map((s, i) => s.cpu / base[i].cpu)))
+  }
+  if (base.every((b) => b.mainCpu > 0) && subj.every((s) => s.mainCpu > 0)) {
+    out.baseline_main_cpu_ms = round1(median(base.map((b) => b.mainCpu)))
+    out.subject_main_cpu_ms = round1(median(subj.map((s) => s.mainCpu)))
+    out.main_cpu_ratio = round2(median(subj.map((s, i) => s.mainCpu / base[i].mainCpu)))
   }
   return out
 }
@@ -259,21 +266,27 @@ const results = {
   targets: TARGETS,
 }
 const rows = []
-const row = (what, n, baselineName, r, target) =>
+/**
+ * A row of the table. Its target is met when the wall-time ratio and the CPU-time ratio (the check that the wall
+ * time was not luck in a quiet minute) both are within it. `threaded`: the subject hands work to another thread by
+ * design (exp report --all's page writer), so its CPU time counts work done beside its wall time, not in it; the
+ * check is then the main thread's CPU time, which its wall time is made of. The table shows both.
+ */
+const row = (what, n, baselineName, r, target, {threaded = false} = {}) => {
+  const cpuRatio = threaded && r.main_cpu_ratio !== undefined ? r.main_cpu_ratio : r.cpu_ratio
   rows.push({
     baseline: `${baselineName} ${fmtMs(r.baseline_ms)}`,
-    cpu: r.cpu_ratio === undefined ? '' : `×${r.cpu_ratio.toFixed(2)}`,
-    n: n ?? '',
-    ok:
-      target === undefined
+    cpu:
+      r.cpu_ratio === undefined
         ? ''
-        : r.ratio <= target && (r.cpu_ratio === undefined || r.cpu_ratio <= target)
-          ? 'yes'
-          : 'NO',
+        : `×${r.cpu_ratio.toFixed(2)}${threaded && r.main_cpu_ratio !== undefined ? ` (main thread ×${r.main_cpu_ratio.toFixed(2)})` : ''}`,
+    n: n ?? '',
+    ok: target === undefined ? '' : r.ratio <= target && (cpuRatio === undefined || cpuRatio <= target) ? 'yes' : 'NO',
     ratio: `×${r.ratio.toFixed(2)}`,
     subject: `${what} ${fmtMs(r.subject_ms)}`,
     target: target === undefined ? '' : `≤ ×${target}`,
   })
+}
 
 async function startup() {
   console.error('start-up')
@@ -491,8 +504,9 @@ async function report() {
     const fresh = await paired({baseline: list, label: `report fresh N=${n}`, prepare: dropPages, runs, subject: all})
     console.error(`  creating ${n} empty files beside the pages took ${createMs.toFixed(0)} ms before the fresh rounds`)
     results.report.push({n, ...r, fresh: {...fresh, create_files_ms: round1(createMs)}})
-    row('exp report --all', n, 'exp list --json', r, TARGETS.report)
-    row('exp report --all, fresh', n, 'exp list --json', fresh, TARGETS.report)
+    // the page writer thread works beside the main one: judged by the main thread's CPU time (see row)
+    row('exp report --all', n, 'exp list --json', r, TARGETS.report, {threaded: true})
+    row('exp report --all, fresh', n, 'exp list --json', fresh, TARGETS.report, {threaded: true})
   }
 }
 
@@ -557,7 +571,7 @@ function printTable() {
     `median of ${runs} run(s) (start-up: ${results.startup?.rounds ?? runs}); ratio = subject / baseline wall time measured in the same run;`,
   )
   console.log(
-    `cpu = the same ratio of CPU time (user + system), less sensitive to other load; load average ${results.load_average.start.join(' ')} at the start, ${results.load_average.end?.join(' ')} at the end`,
+    `cpu = the same ratio of CPU time (user + system, all threads; for a subject with a worker thread also its main thread's), less sensitive to other load; load average ${results.load_average.start.join(' ')} at the start, ${results.load_average.end?.join(' ')} at the end`,
   )
   if (sizes.length > 1)
     console.log(
