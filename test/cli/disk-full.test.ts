@@ -141,8 +141,10 @@ describe('disk full and read-only filesystems (a real tmpfs)', function () {
     const yaml = path.join(ws, 'exp.yaml')
     // it fills the disk once exp has recorded its start (else exp's own next write meets the full disk first), and
     // frees 32 KB: room for exp's end-of-stage records (run.json's temporary copy beside the old one, launch.log's
-    // lines; with 8 KB a CI run once saw exp's own write meet the full disk), still under the 64 KB exp calls full
-    const started = "until grep -qs 'TRAIN: started' runs/*/launch.log; do sleep 0.01; done"
+    // lines), still under the 64 KB exp calls full. The pattern is written so that it does not match its own text:
+    // launch.log's queued entry lists each stage's command, this script included, so a plain 'TRAIN: started'
+    // matched as soon as the engine began, and on a loaded machine exp's own record of the start met the full disk
+    const started = "until grep -qs 'TRAIN[:] started' runs/*/launch.log; do sleep 0.01; done"
     const train = `${started}; head -c 32768 /dev/zero > spare; head -c 8000000 /dev/zero > fill; rm spare; exit 1`
     await fs.writeFile(
       yaml,
