@@ -8,14 +8,16 @@ import {setFlagsFromString} from 'node:v8'
  * 1,000 pages), TurboFan costs more than it gives back: it compiles each hot function on another thread (on a
  * 2-core machine, the core the page writer thread and the garbage collector also use), and several of them are
  * compiled twice after a deoptimization. With the budget raised, those functions stay in V8's baseline code a while
- * longer. Measured on 1,000 experiments (21 alternated rounds): a fresh `exp report --all` took 569 ms instead of
- * 626 ms, with ~190 ms less user CPU; a larger budget (800,000 or 1,000,000) gained less, 300,000 half as much.
+ * longer. Measured on 1,000 experiments: a fresh `exp report --all` took 569 ms instead of 626 ms (21 alternated
+ * rounds) and ~190 ms less user CPU (6 pairs); a larger budget (800,000 or 1,000,000) gained less, 300,000 half
+ * as much.
  */
 export const LONG_TIER_UP_BUDGET = 512 * 1024
 
 /** Whether the user set V8's budget themselves (NODE_OPTIONS or node's own arguments): then exp leaves it alone. */
 function userSetBudget(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, nodeOptions ?? ''].some((a) => /--interrupt[-_]budget/.test(a))
+  // the flag itself, not one that starts with its name (--interrupt-budget-for-feedback-allocation is another)
+  return [...execArgv, nodeOptions ?? ''].some((a) => /--interrupt[-_]budget(?![-_a-z])/.test(a))
 }
 
 /**

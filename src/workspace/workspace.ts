@@ -90,10 +90,10 @@ export function workspaceAt(root: string, settings: Settings): Workspace {
   }
 }
 
-/** Workspace-relative path for messages and records (portable when the workspace moves). */
 /** A `.` or `..` segment, an empty one, a leading or trailing separator: what path.relative would normalize away. */
 const UNNORMALIZED = /^\/|\/\/|\/$|(^|\/)\.\.?(\/|$)/
 
+/** Workspace-relative path for messages and records (portable when the workspace moves). */
 export function relativeToRoot(ws: Workspace, p: string): string {
   // most paths are normalized ones under the root: the rest of the string is path.relative's answer, without
   // resolving both paths (exp report --all asks a few times for each page it builds)

@@ -45,5 +45,8 @@ describe("tier-up: exp report --all's longer wait before V8 optimizes", () => {
   it("leaves a budget the user set (node's arguments or NODE_OPTIONS) alone", () => {
     assert.equal(tierUpLater(['--interrupt-budget=1000'], undefined), false)
     assert.equal(tierUpLater([], '--max-old-space-size=4096 --interrupt_budget=1000'), false)
+    assert.equal(tierUpLater(['--interrupt-budget', '1000'], undefined), false)
+    // another flag that starts with the same name is not the budget (this one raises it, in this test process)
+    assert.equal(tierUpLater(['--interrupt-budget-for-feedback-allocation=940'], undefined), true)
   })
 })
