@@ -5,7 +5,7 @@ import {type BaseConfig, detailsOf, type ExperimentDetails, readBaseConfig} from
 import {type Classified, classifyWorkspace, toListed} from '../experiments/listing.js'
 import {resolveExperiment} from '../experiments/resolve.js'
 import type {Clock} from '../lib/time.js'
-import {tierUpLater} from '../lib/tier-up.js'
+import {raiseTierUpBudget, type RaisedBudget} from '../lib/tier-up.js'
 import {relativeToRoot, type Workspace} from '../workspace/workspace.js'
 import {sparkline} from './charts.js'
 import {renderExperimentPage} from './experiment-page.js'
@@ -195,10 +195,11 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   const written = new Set<string>()
   let items: Classified[]
   let indexText: string
+  let tierUp: RaisedBudget | undefined
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now})
-    // a loop of many pages and then the end: V8's optimizing compiler costs more than it gives back (tier-up.ts)
-    if (missing.length >= THREAD_MIN_PAGES) tierUpLater()
+    // a loop of many pages: V8's optimizing compiler costs more than it gives back (tier-up.ts), until the index
+    if (missing.length >= THREAD_MIN_PAGES) tierUp = raiseTierUpBudget()
     // what the pages to build read besides the scan, read by the writer thread while this one scanned
     const ahead = await writer.readAhead()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)
@@ -232,6 +233,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     // the index drawn while the writer thread is still writing the last pages
     indexText = renderIndex(ws, items, at, (name) => written.has(pageFile(ws, name)), drawn)
   } finally {
+    tierUp?.restore()
     // the pages in flight written, and the writer's temporary files removed, even when building one failed
     await writer.flush()
   }

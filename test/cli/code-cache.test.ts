@@ -108,6 +108,32 @@ describe('start-up: V8 code cache of the fast path', () => {
     }
   })
 
+  it("a fresh exp report --all (which raises V8's tier-up budget for its pages) leaves a cache the next call accepts", async () => {
+    // 40 experiments without a page: past the 32 that make --all write from a thread and raise the budget
+    const many = await tempWorkspace()
+    try {
+      for (let i = 0; i < 40; i++) await makeExperiment(many, `2025-02-${String(1 + (i % 28)).padStart(2, '0')}-e${i}`)
+      const reports = path.join(many, 'reports')
+      const fresh = async () => {
+        for (const f of await fs.readdir(reports)) if (f.endsWith('.html')) await fs.rm(path.join(reports, f))
+        const r = await exp(['report', '--all', '--json'], {cwd: many, e2e: true, env: {EXP_CACHE_DIR: cache}})
+        assert.equal(r.code, 0, r.stderr)
+        assert.equal(JSON.parse(r.stdout).pages_changed, 40)
+      }
+      await fresh()
+      const written = await cached()
+      assert.ok(
+        Object.keys(written.files).some((n) => /^chunks\+service-.+\.cjs@/.test(n)),
+        Object.keys(written.files).join(' '),
+      )
+      await fresh()
+      // V8's flags were put back before the cache was written (the flags are part of its version tag): accepted
+      assert.deepEqual(await cached(), written, 'accepted by V8, so not written again')
+    } finally {
+      await removeDir(many)
+    }
+  })
+
   it("keeps the 4 builds' folders written last", async () => {
     const old = ['a', 'b', 'c', 'd', 'e'].map((b) => path.join(cache, 'code', `build-${b}`))
     for (const [i, dir] of old.entries()) {
