@@ -198,7 +198,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   let tierUp: RaisedBudget | undefined
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now})
-    // a loop of many pages: V8's optimizing compiler costs more than it gives back (tier-up.ts), until the index
+    // a loop of many pages: V8's optimizing compiler costs more than it gives back (tier-up.ts); put back below
     if (missing.length >= THREAD_MIN_PAGES) tierUp = raiseTierUpBudget()
     // what the pages to build read besides the scan, read by the writer thread while this one scanned
     const ahead = await writer.readAhead()
@@ -233,6 +233,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
     // the index drawn while the writer thread is still writing the last pages
     indexText = renderIndex(ws, items, at, (name) => written.has(pageFile(ws, name)), drawn)
   } finally {
+    // V8 as it was before the code cache is written at exit (tier-up.ts)
     tierUp?.restore()
     // the pages in flight written, and the writer's temporary files removed, even when building one failed
     await writer.flush()
