@@ -199,7 +199,7 @@ export async function reportAll(ws: Workspace, options: ReportOptions): Promise<
   try {
     items = await classifyWorkspace(ws, {location: 'all', log: options.log, now})
     // a loop of many pages: V8's optimizing compiler costs more than it gives back (tier-up.ts); put back below
-    if (missing.length >= THREAD_MIN_PAGES) tierUp = raiseTierUpBudget()
+    if (missing.length >= THREAD_MIN_PAGES) tierUp = await raiseTierUpBudget()
     // what the pages to build read besides the scan, read by the writer thread while this one scanned
     const ahead = await writer.readAhead()
     // an index that exists before the pages lets each page link back to it (every page is in reports/, beside it)

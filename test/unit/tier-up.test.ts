@@ -28,7 +28,7 @@ function probe(raise: boolean): Probe {
     const v8 = await import('node:v8')
     const {raiseTierUpBudget} = await import(${JSON.stringify(TIER_UP)})
     const before = v8.cachedDataVersionTag()
-    const raised = ${raise} ? raiseTierUpBudget([], undefined) : undefined
+    const raised = ${raise} ? await raiseTierUpBudget([], undefined) : undefined
     const during = v8.cachedDataVersionTag()
     const f = new Function('a', 'let s = 0; for (let i = 0; i < 10; i++) s += a * i; return s')
     const optimized = new Function('f', 'return (%GetOptimizationStatus(f) & 16) !== 0')
@@ -63,12 +63,12 @@ describe("tier-up: exp report --all's longer wait before V8 optimizes", () => {
     assert.equal(after, before, 'restored: the code cache written at exit is the one the next call accepts')
   })
 
-  it("leaves a budget the user set (node's arguments or NODE_OPTIONS) alone", () => {
-    assert.equal(raiseTierUpBudget(['--interrupt-budget=1000'], undefined), undefined)
-    assert.equal(raiseTierUpBudget([], '--max-old-space-size=4096 --interrupt_budget=1000'), undefined)
-    assert.equal(raiseTierUpBudget(['--interrupt-budget', '1000'], undefined), undefined)
+  it("leaves a budget the user set (node's arguments or NODE_OPTIONS) alone", async () => {
+    assert.equal(await raiseTierUpBudget(['--interrupt-budget=1000'], undefined), undefined)
+    assert.equal(await raiseTierUpBudget([], '--max-old-space-size=4096 --interrupt_budget=1000'), undefined)
+    assert.equal(await raiseTierUpBudget(['--interrupt-budget', '1000'], undefined), undefined)
     // another flag that starts with the same name is not the budget (raised in this test process, and put back)
-    const raised = raiseTierUpBudget(['--interrupt-budget-for-feedback-allocation=940'], undefined)
+    const raised = await raiseTierUpBudget(['--interrupt-budget-for-feedback-allocation=940'], undefined)
     assert.ok(raised)
     assert.equal(raised.restore(), true)
   })
